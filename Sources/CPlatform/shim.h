@@ -1,0 +1,33 @@
+#ifndef MODELPACK_CPLATFORM_SHIM_H
+#define MODELPACK_CPLATFORM_SHIM_H
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <sys/syscall.h>
+#endif
+
+/* rename(2) that fails with EEXIST instead of replacing the destination (Linux renameat2 with
+   RENAME_NOREPLACE). Returns -1 with errno ENOSYS/EINVAL where the kernel or file system lacks it;
+   the caller then falls back to a checked rename. */
+static inline int mp_rename_noreplace(const char *from, const char *to) {
+#if defined(__linux__) && defined(SYS_renameat2)
+    return (int)syscall(SYS_renameat2, AT_FDCWD, from, AT_FDCWD, to, 1u /* RENAME_NOREPLACE */);
+#else
+    (void)from; (void)to;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* rename(2) that atomically swaps two existing paths (RENAME_EXCHANGE); same fallback contract. */
+static inline int mp_rename_exchange(const char *a, const char *b) {
+#if defined(__linux__) && defined(SYS_renameat2)
+    return (int)syscall(SYS_renameat2, AT_FDCWD, a, AT_FDCWD, b, 2u /* RENAME_EXCHANGE */);
+#else
+    (void)a; (void)b;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+#endif

@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CArchive
+
+/// What an archive says of one entry, before its data is read.
+struct ArchiveEntryInfo {
+    enum Kind: Equatable { case regular, directory, symlink, hardlink, special }
+    /// The entry's name as UTF-8, or nil when it is not valid UTF-8.
+    let path: String?
+    /// The raw name bytes, for error messages about undecodable names.
+    let rawPath: [UInt8]
+    let kind: Kind
+    /// The size the header declares, when it declares one.
+    let declaredSize: Int64?
+    let mode: mode_t
+}
+
+/// Reads an archive sequentially through libarchive: zip (through its central directory, as the
+/// loaders do), tar in its ustar/pax/GNU forms, each optionally gzip- or zstd-compressed.
+final class ArchiveReader {
+    private let handle: OpaquePointer
+    let path: String
+    private var entry: OpaquePointer?
+
+    init(path: String) throws {
+        guard let handle = archive_read_new() else {
+            throw ModelPackError.io(path: path, reason: "libarchive could not allocate a reader")
+        }
+        self.handle = handle
+        self.path = path
+        guard let info = try FileSystem.lstatInfo(path) else {
+            throw ModelPackError.io(path: path, reason: "no such file")
+        }
+        guard info.kind == .regular else {
+            throw ModelPackError.invalidBundle(path: path, reason: "not a regular file")
+        }
+        try call(archive_read_support_format_zip_seekable(handle), "enable zip")
+        try call(archive_read_support_format_tar(handle), "enable tar")
+        try call(archive_read_support_filter_gzip(handle), "enable gzip")
+        try call(archive_read_support_filter_zstd(handle), "enable zstd")
+        try call(archive_read_open_filename(handle, path, 64 * 1024), "open")
+    }
+
+    deinit {
+        archive_read_free(handle)
+    }
+
+    private func call(_ code: Int32, _ what: String) throws {
+        try ArchiveCall.check(code, handle, path: path, what, reading: true)
+    }
+
+    /// The container libarchive recognised, in modelpack's terms.
+    var container: ContainerFormat? {
+        let filter = archive_filter_count(handle) > 1 ? archive_filter_code(handle, 0) : ARCHIVE_FILTER_NONE
+        let format = archive_format(handle) & ARCHIVE_FORMAT_BASE_MASK
+        if format == ARCHIVE_FORMAT_ZIP { return filter == ARCHIVE_FILTER_NONE ? .zip : nil }
+        guard format == ARCHIVE_FORMAT_TAR else { return nil }
+        switch filter {
+        case ARCHIVE_FILTER_NONE: return .tar
+        case ARCHIVE_FILTER_GZIP: return .tarGz
+        case ARCHIVE_FILTER_ZSTD: return .tarZst
+        default: return nil
+        }
+    }
+
+    /// The next entry's header, or nil at the end of the archive.
+    func next() throws -> ArchiveEntryInfo? {
+        var next: OpaquePointer?
+        let code = archive_read_next_header(handle, &next)
+        if code == ARCHIVE_EOF { return nil }
+        try call(code, "read entry header")
+        guard let next else {
+            throw ModelPackError.invalidBundle(path: path, reason: "libarchive returned no entry")
+        }
+        entry = next
+        var raw: [UInt8] = []
+        if let name = archive_entry_pathname(next) {
+            raw = Array(UnsafeBufferPointer(start: UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self),
+                                            count: strlen(name)))
+        }
+        let utf8 = archive_entry_pathname_utf8(next).map { String(cString: $0) }
+        let decoded = utf8 ?? String(validating: raw, as: UTF8.self)
+        let kind: ArchiveEntryInfo.Kind
+        if archive_entry_hardlink(next) != nil {
+            kind = .hardlink
+        } else {
+            switch UInt32(archive_entry_filetype(next)) & MP_AE_IFMT {
+            case MP_AE_IFREG: kind = .regular
+            case MP_AE_IFDIR: kind = .directory
+            case MP_AE_IFLNK: kind = .symlink
+            default: kind = .special
+            }
+        }
+        let size: Int64? = archive_entry_size_is_set(next) != 0 ? Int64(archive_entry_size(next)) : nil
+        return ArchiveEntryInfo(path: decoded, rawPath: raw, kind: kind, declaredSize: size,
+                                mode: mode_t(archive_entry_perm(next)))
+    }
+
+    /// Reads the current entry's data; 0 at its end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let n = archive_read_data(handle, buffer.baseAddress, buffer.count)
+        if n < 0 {
+            throw ModelPackError.invalidBundle(path: path, reason: "cannot read entry data: \(ArchiveCall.message(handle))")
+        }
+        return Int(n)
+    }
+}

@@ -1,0 +1,128 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+internal import CArchive
+
+/// How a zip entry's data is stored. Ignored by tar containers.
+enum ZipMethod { case deflate, store }
+
+/// One entry to write. Bundles contain regular files only; the other kinds exist so that tests can
+/// build the hostile archives the unpacker must refuse.
+struct ArchiveEntryHeader {
+    enum Kind { case regular, directory, symlink(String), hardlink(String), fifo }
+    var path: String
+    var kind: Kind = .regular
+    var size: Int64 = 0
+    var mode: mode_t = 0o644
+    var mtime: Int64 = 0
+    var zipMethod: ZipMethod = .deflate
+}
+
+/// Writes an archive to an open file descriptor through libarchive, deterministically: no
+/// timestamps but the one given, uid/gid 0, no user or group names, no extended attributes, and
+/// the gzip filter's header timestamp turned off.
+final class ArchiveWriter {
+    private let handle: OpaquePointer
+    private let path: String
+    let format: ContainerFormat
+    private var isClosed = false
+
+    init(fd: Int32, path: String, format: ContainerFormat) throws {
+        guard let handle = archive_write_new() else {
+            throw ModelPackError.io(path: path, reason: "libarchive could not allocate a writer")
+        }
+        self.handle = handle
+        self.path = path
+        self.format = format
+        // libarchive's zip writer turns mtime into an MS-DOS date with localtime(): pin the zone so
+        // the same input gives the same bytes on every machine.
+        ArchiveWriter.pinTimeZoneToUTC()
+        switch format {
+        case .zip:
+            try call(archive_write_set_format_zip(handle), "set zip format")
+        case .tar, .tarGz, .tarZst:
+            try call(archive_write_set_format_pax_restricted(handle), "set tar format")
+        }
+        switch format {
+        case .tarGz:
+            try call(archive_write_add_filter_gzip(handle), "add gzip filter")
+            try call(archive_write_set_filter_option(handle, "gzip", "timestamp", nil), "disable gzip timestamp")
+        case .tarZst:
+            try call(archive_write_add_filter_zstd(handle), "add zstd filter")
+        case .zip, .tar:
+            break
+        }
+        try call(archive_write_open_fd(handle, fd), "open output")
+    }
+
+    deinit {
+        archive_write_free(handle)
+    }
+
+    private static let pinZone: Void = {
+        setenv("TZ", "UTC", 1)
+        tzset()
+    }()
+
+    static func pinTimeZoneToUTC() { _ = pinZone }
+
+    private func call(_ code: Int32, _ what: String) throws {
+        try ArchiveCall.check(code, handle, path: path, what, reading: false)
+    }
+
+    func begin(_ header: ArchiveEntryHeader) throws {
+        guard let entry = archive_entry_new() else {
+            throw ModelPackError.io(path: path, reason: "libarchive could not allocate an entry")
+        }
+        defer { archive_entry_free(entry) }
+        archive_entry_set_pathname_utf8(entry, header.path)
+        archive_entry_set_mtime(entry, time_t(header.mtime), 0)
+        archive_entry_set_uid(entry, 0)
+        archive_entry_set_gid(entry, 0)
+        archive_entry_set_perm(entry, header.mode)
+        switch header.kind {
+        case .regular:
+            archive_entry_set_filetype(entry, MP_AE_IFREG)
+            archive_entry_set_size(entry, la_int64_t(header.size))
+        case .directory:
+            archive_entry_set_filetype(entry, MP_AE_IFDIR)
+        case .symlink(let target):
+            archive_entry_set_filetype(entry, MP_AE_IFLNK)
+            archive_entry_set_symlink_utf8(entry, target)
+        case .hardlink(let target):
+            archive_entry_set_filetype(entry, MP_AE_IFREG)
+            archive_entry_set_hardlink_utf8(entry, target)
+            archive_entry_set_size(entry, 0)
+        case .fifo:
+            archive_entry_set_filetype(entry, MP_AE_IFIFO)
+        }
+        if format == .zip {
+            switch header.zipMethod {
+            case .deflate: try call(archive_write_zip_set_compression_deflate(handle), "select deflate")
+            case .store: try call(archive_write_zip_set_compression_store(handle), "select store")
+            }
+        }
+        try call(archive_write_header(handle, entry), "write header for \(header.path)")
+    }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = archive_write_data(handle, bytes.baseAddress! + offset, bytes.count - offset)
+            if n <= 0 {
+                throw ModelPackError.io(path: path, reason: "write failed: \(ArchiveCall.message(handle))")
+            }
+            offset += Int(n)
+        }
+    }
+
+    func finishEntry() throws {
+        try call(archive_write_finish_entry(handle), "finish entry")
+    }
+
+    func close() throws {
+        guard !isClosed else { return }
+        isClosed = true
+        try call(archive_write_close(handle), "close archive")
+    }
+}

@@ -1,0 +1,50 @@
+/// What `inspect` shows: everything comes from the manifest, the archive's first entry, so the
+/// time taken does not grow with the size of the artifacts.
+public struct BundleSummary: Sendable {
+    public let path: String
+    public let container: ContainerFormat
+    public let archiveSize: Int64
+    public let manifest: Manifest
+    public var digest: String { manifest.digest }
+}
+
+/// Opens bundles and reads their manifest.
+public enum BundleReader {
+    /// Reads only the manifest of the bundle at `path`.
+    public static func inspect(_ path: String) throws -> BundleSummary {
+        let (_, summary) = try open(path)
+        return summary
+    }
+
+    /// Opens the bundle and reads its first entry, which must be the manifest. The returned reader
+    /// is positioned after it.
+    static func open(_ path: String) throws -> (ArchiveReader, BundleSummary) {
+        let reader = try ArchiveReader(path: path)
+        guard let first = try reader.next() else {
+            throw ModelPackError.invalidBundle(path: path, reason: "empty archive")
+        }
+        guard let container = reader.container else {
+            throw ModelPackError.invalidBundle(path: path, reason: "not a zip, tar, tar.gz or tar.zst archive")
+        }
+        guard first.path == Manifest.entryPath, first.kind == .regular else {
+            throw ModelPackError.invalidBundle(
+                path: path, reason: "not a modelpack bundle: the first entry is '\(first.path ?? "?")', not \(Manifest.entryPath)")
+        }
+        if let size = first.declaredSize, size > Int64(Manifest.maxBytes) {
+            throw ModelPackError.limitExceeded(path: path, reason: "manifest is larger than \(Manifest.maxBytes) bytes")
+        }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try reader.read(into: $0) }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+            if bytes.count > Manifest.maxBytes {
+                throw ModelPackError.limitExceeded(path: path, reason: "manifest is larger than \(Manifest.maxBytes) bytes")
+            }
+        }
+        let manifest = try Manifest.decode(bytes, bundle: path)
+        let size = try FileSystem.lstatInfo(path)?.size ?? 0
+        return (reader, BundleSummary(path: path, container: container, archiveSize: size, manifest: manifest))
+    }
+}

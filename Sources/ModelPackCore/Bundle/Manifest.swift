@@ -1,0 +1,49 @@
+/// The role a file plays in a model directory.
+public enum FileRole: String, Codable, Sendable, CaseIterable {
+    case metadata, requirements, interface, artifact
+
+    /// The role of a path relative to the model directory.
+    static func of(_ path: String) -> FileRole {
+        switch path {
+        case ModelDirectory.metadataFile: return .metadata
+        case ModelDirectory.requirementsFile: return .requirements
+        case ModelDirectory.interfaceFile: return .interface
+        default: return .artifact
+        }
+    }
+}
+
+/// One file of a bundle as the manifest records it.
+public struct FileRecord: Codable, Equatable, Sendable {
+    public let path: String
+    public let role: FileRole
+    public let size: Int64
+    /// Lower-case hexadecimal SHA-256 of the file's bytes.
+    public let sha256: String
+    /// Whether the file is executable (mode 0755 rather than 0644 when unpacked).
+    public let executable: Bool
+}
+
+/// The manifest: the first entry of every bundle. Its canonical bytes (see `canonicalBytes`) are
+/// what the bundle digest is computed over.
+public struct Manifest: Codable, Equatable, Sendable {
+    public static let entryPath = ".modelpack/manifest.json"
+    public static let currentFormatVersion = 1
+    /// The largest manifest modelpack reads (a million files fit well inside).
+    public static let maxBytes = 64 << 20
+
+    public let formatVersion: Int
+    /// The producing tool, e.g. `modelpack 0.1.0`.
+    public let tool: String
+    public let name: String
+    public let version: String
+    /// Files in byte order of their paths.
+    public let files: [FileRecord]
+
+    public var totalSize: Int64 { files.reduce(0) { $0 + $1.size } }
+
+    /// `sha256:` followed by the SHA-256 of the canonical manifest bytes.
+    public var digest: String {
+        "sha256:" + SHA256Stream.hex(of: canonicalBytes())
+    }
+}

@@ -1,0 +1,49 @@
+/// A 1-based position in a source file.
+public struct SourceMark: Equatable, Sendable, CustomStringConvertible {
+    public let line: Int
+    public let column: Int
+    public var description: String { "\(line):\(column)" }
+}
+
+/// A YAML node with the position it started at. Scalars keep their text and whether they were
+/// quoted (a quoted `"1.0"` is a string; a plain `1.0` may be read as a number by a schema).
+public struct YAMLNode: Sendable {
+    public indirect enum Value: Sendable {
+        case scalar(String, quoted: Bool)
+        case sequence([YAMLNode])
+        case mapping([(key: YAMLNode, value: YAMLNode)])
+    }
+
+    public let value: Value
+    public let mark: SourceMark
+    /// Nodes in this subtree, counting alias expansions: bounded to stop "billion laughs".
+    let weight: Int
+
+    public var scalar: String? {
+        if case .scalar(let text, _) = value { return text }
+        return nil
+    }
+
+    public var isNull: Bool {
+        if case .scalar(let text, let quoted) = value {
+            return !quoted && ["", "~", "null", "Null", "NULL"].contains(text)
+        }
+        return false
+    }
+
+    /// The value under `key` in a mapping.
+    public subscript(key: String) -> YAMLNode? {
+        guard case .mapping(let pairs) = value else { return nil }
+        return pairs.first(where: { $0.key.scalar == key })?.value
+    }
+}
+
+/// Bounds on what the YAML reader accepts.
+public struct YAMLLimits: Sendable {
+    public var maxBytes: Int = 1 << 20
+    public var maxDepth: Int = 64
+    /// Nodes after alias expansion.
+    public var maxNodes: Int = 100_000
+
+    public init() {}
+}

@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A subset of gitignore syntax: `#` comments, blank lines, `!` negation, a trailing `/` for
+/// directories only, a leading or inner `/` anchoring the pattern to the model directory, and the
+/// globs `*`, `?`, `[...]` and `**`. The last matching rule wins, and an ignored directory is not
+/// entered, so nothing under it can be re-included (as in git).
+struct IgnoreRules {
+    struct Rule {
+        let negated: Bool
+        let directoryOnly: Bool
+        let anchored: Bool
+        let segments: [String]
+    }
+
+    private(set) var rules: [Rule] = []
+
+    /// Junk no model needs: version control, caches, editor and OS files.
+    static let defaultPatterns = [
+        ".git/", ".hg/", ".svn/", "__pycache__/", "*.pyc", "*.pyo", ".ipynb_checkpoints/",
+        ".DS_Store", "Thumbs.db", ".idea/", ".vscode/", "*.swp", "*.swo", "*~", ".#*",
+        ModelDirectory.ignoreFile,
+    ]
+
+    init(patterns: [String]) {
+        for line in patterns { add(line) }
+    }
+
+    mutating func add(_ line: String) {
+        var text = Substring(line)
+        while text.last == " " || text.last == "\r" || text.last == "\t" { text = text.dropLast() }
+        if text.isEmpty || text.hasPrefix("#") { return }
+        var negated = false
+        if text.hasPrefix("!") { negated = true; text = text.dropFirst() }
+        else if text.hasPrefix("\\!") || text.hasPrefix("\\#") { text = text.dropFirst() }
+        var directoryOnly = false
+        if text.hasSuffix("/") { directoryOnly = true; text = text.dropLast() }
+        let anchored = text.contains("/")
+        if text.hasPrefix("/") { text = text.dropFirst() }
+        let segments = text.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        guard !segments.isEmpty else { return }
+        rules.append(Rule(negated: negated, directoryOnly: directoryOnly, anchored: anchored, segments: segments))
+    }
+
+    /// Whether `path` (relative, `/`-separated) is ignored.
+    func isIgnored(_ path: String, isDirectory: Bool) -> Bool {
+        let parts = path.split(separator: "/").map(String.init)
+        var ignored = false
+        for rule in rules where !(rule.directoryOnly && !isDirectory) {
+            let matches = rule.anchored
+                ? Self.match(rule.segments[...], parts[...])
+                : Self.glob(rule.segments[0], parts.last ?? "")
+            if matches { ignored = !rule.negated }
+        }
+        return ignored
+    }
+
+    private static func match(_ pattern: ArraySlice<String>, _ path: ArraySlice<String>) -> Bool {
+        guard let head = pattern.first else { return path.isEmpty }
+        if head == "**" {
+            let rest = pattern.dropFirst()
+            if rest.isEmpty { return !path.isEmpty }
+            var tail = path
+            while true {
+                if match(rest, tail) { return true }
+                if tail.isEmpty { return false }
+                tail = tail.dropFirst()
+            }
+        }
+        guard let name = path.first, glob(head, name) else { return false }
+        return match(pattern.dropFirst(), path.dropFirst())
+    }
+
+    private static func glob(_ pattern: String, _ name: String) -> Bool {
+        fnmatch(pattern, name, 0) == 0
+    }
+}

@@ -1,0 +1,222 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+internal import CPlatform
+import Foundation
+
+/// What `lstat` says of a path, without following a final symlink.
+struct FileInfo {
+    enum Kind { case regular, directory, symlink, other }
+    let kind: Kind
+    let size: Int64
+    let mode: mode_t
+
+    var isExecutable: Bool { mode & 0o100 != 0 }
+}
+
+/// Thin POSIX helpers. Every failure becomes a `ModelPackError.io` naming the path.
+enum FileSystem {
+    static func errnoMessage(_ code: Int32 = errno) -> String {
+        String(cString: strerror(code))
+    }
+
+    static func lstatInfo(_ path: String) throws -> FileInfo? {
+        var st = stat()
+        if lstat(path, &st) != 0 {
+            if errno == ENOENT || errno == ENOTDIR { return nil }
+            throw ModelPackError.io(path: path, reason: errnoMessage())
+        }
+        let kind: FileInfo.Kind
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: kind = .regular
+        case S_IFDIR: kind = .directory
+        case S_IFLNK: kind = .symlink
+        default: kind = .other
+        }
+        return FileInfo(kind: kind, size: Int64(st.st_size), mode: st.st_mode & 0o7777)
+    }
+
+    static func exists(_ path: String) -> Bool {
+        var st = stat()
+        return lstat(path, &st) == 0
+    }
+
+    /// The names in a directory, unsorted, without `.` and `..`.
+    static func listDirectory(_ path: String) throws -> [String] {
+        guard let dir = opendir(path) else {
+            throw ModelPackError.io(path: path, reason: "cannot read directory: \(errnoMessage())")
+        }
+        defer { closedir(dir) }
+        var names: [String] = []
+        while let entry = readdir(dir) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names
+    }
+
+    static func realPath(_ path: String) throws -> String {
+        guard let resolved = realpath(path, nil) else {
+            throw ModelPackError.io(path: path, reason: errnoMessage())
+        }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    static func parentDirectory(of path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        return url.deletingLastPathComponent().path
+    }
+
+    static func lastComponent(of path: String) -> String {
+        URL(fileURLWithPath: path).lastPathComponent
+    }
+
+    /// Removes a file or a whole tree, never following symlinks; errors are ignored (cleanup path).
+    static func removeTree(_ path: String) {
+        guard let info = try? lstatInfo(path) else { return }
+        if info.kind == .directory {
+            for name in (try? listDirectory(path)) ?? [] {
+                removeTree(path + "/" + name)
+            }
+            rmdir(path)
+        } else {
+            unlink(path)
+        }
+    }
+
+    static func makeDirectory(_ path: String, mode: mode_t = 0o755) throws {
+        if mkdir(path, mode) != 0 && errno != EEXIST {
+            throw ModelPackError.io(path: path, reason: "cannot create directory: \(errnoMessage())")
+        }
+    }
+
+    /// Renames `from` to `to` without ever replacing an existing `to`.
+    static func renameNoReplace(_ from: String, _ to: String) throws {
+        if mp_rename_noreplace(from, to) == 0 { return }
+        let code = errno
+        if code == EEXIST { throw ModelPackError.destinationExists(path: to) }
+        guard code == ENOSYS || code == EINVAL else {
+            throw ModelPackError.io(path: to, reason: "cannot rename into place: \(errnoMessage(code))")
+        }
+        if exists(to) { throw ModelPackError.destinationExists(path: to) }
+        try rename(from, to)
+    }
+
+    static func rename(_ from: String, _ to: String) throws {
+        if Glibc.rename(from, to) != 0 {
+            throw ModelPackError.io(path: to, reason: "cannot rename into place: \(errnoMessage())")
+        }
+    }
+
+    /// Replaces the directory `to` with `from` so that `to` always names a complete tree:
+    /// an atomic exchange where the kernel has it, then the old tree is removed.
+    static func replaceDirectory(_ from: String, _ to: String) throws {
+        if mp_rename_exchange(from, to) == 0 {
+            removeTree(from)
+            return
+        }
+        let code = errno
+        if code == ENOENT {  // nothing to replace after all
+            try renameNoReplace(from, to)
+            return
+        }
+        guard code == ENOSYS || code == EINVAL else {
+            throw ModelPackError.io(path: to, reason: "cannot replace: \(errnoMessage(code))")
+        }
+        let aside = from + ".old"
+        try rename(to, aside)
+        try rename(from, to)
+        removeTree(aside)
+    }
+
+    static func fsyncDirectory(_ path: String) {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd >= 0 {
+            fsync(fd)
+            close(fd)
+        }
+    }
+
+    /// Free bytes on the file system holding `path`, or nil when unknown.
+    static func availableBytes(at path: String) -> Int64? {
+        var fs = statvfs()
+        guard statvfs(path, &fs) == 0 else { return nil }
+        return Int64(fs.f_bavail) * Int64(fs.f_frsize)
+    }
+
+    static func readWholeFile(_ path: String, limit: Int) throws -> [UInt8] {
+        let file = try InputFile(path: path)
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+            if n == 0 { break }
+            out.append(contentsOf: chunk[0..<n])
+            if out.count > limit {
+                throw ModelPackError.limitExceeded(path: path, reason: "file is larger than \(limit) bytes")
+            }
+        }
+        return out
+    }
+}
+
+/// A file opened for reading; closed when released. Never follows a final symlink.
+final class InputFile {
+    let path: String
+    private let fd: Int32
+
+    init(path: String) throws {
+        self.path = path
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
+        if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot open: \(FileSystem.errnoMessage())") }
+    }
+
+    deinit { close(fd) }
+
+    /// Reads up to `buffer.count` bytes; 0 at end of file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw ModelPackError.io(path: path, reason: "read failed: \(FileSystem.errnoMessage())")
+        }
+    }
+}
+
+/// A new file opened for writing with O_EXCL | O_NOFOLLOW; closed when released.
+final class OutputFile {
+    let path: String
+    let fd: Int32
+
+    init(creating path: String, mode: mode_t) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot create: \(FileSystem.errnoMessage())") }
+    }
+
+    deinit { close(fd) }
+
+    func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ModelPackError.io(path: path, reason: "write failed: \(FileSystem.errnoMessage())")
+            }
+            offset += n
+        }
+    }
+
+    func sync() throws {
+        if fsync(fd) != 0 {
+            throw ModelPackError.io(path: path, reason: "fsync failed: \(FileSystem.errnoMessage())")
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import ModelPackCore
+
+struct Build: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Pack a model directory into a bundle.",
+        discussion: """
+            DIR must hold metadata.yaml, requirements.txt and interface.py. The bundle is written to a \
+            temporary file next to BUNDLE and renamed into place: a failed or interrupted build leaves \
+            nothing at BUNDLE. Builds are deterministic; entry timestamps come from SOURCE_DATE_EPOCH \
+            when it is set, else 1980-01-01.
+            """)
+
+    @Argument(help: "The model directory.")
+    var directory: String
+
+    @Option(name: .shortAndLong, help: "The bundle to write (.zip, .tar, .tar.gz or .tar.zst).")
+    var output: String
+
+    @Option(help: "The container: zip, tar, tar.gz or tar.zst (default: from the output's extension).")
+    var format: String?
+
+    @Flag(help: "Print the result as JSON.")
+    var json = false
+
+    func run() throws {
+        let container = try ContainerFormat.resolve(requested: format, output: output)
+        let result = try BundleBuilder.build(BuildOptions(source: directory, output: output, format: container))
+        let summary = try BundleReader.inspect(output)
+        if json {
+            Output.result(InspectReport.json(summary))
+        } else {
+            Output.result("built \(output): \(result.manifest.name) \(result.manifest.version), "
+                + "\(result.manifest.files.count) files, \(container.rawValue), \(summary.digest)\n")
+        }
+    }
+}

@@ -1,0 +1,67 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import ModelPackCore
+
+@main
+struct ModelPack: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "modelpack",
+        abstract: "Pack, check, audit and unpack boxed ML models.",
+        discussion: """
+            Exit codes: 0 success, 1 problems found in the input (refused, invalid or \
+            mismatched), 2 usage error, 3 the system failed the operation (I/O, full disk).
+            """,
+        version: "0.1.0",
+        subcommands: [Build.self, Inspect.self, Verify.self, Unpack.self]
+    )
+
+    static func main() {
+        SignalCleanup.install()
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let error as ModelPackError {
+            Output.error(error.description)
+            Foundation.exit(error.exitCode)
+        } catch let error as ArgumentParser.ExitCode {
+            Foundation.exit(error.rawValue)
+        } catch {
+            if exitCode(for: error) == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            Output.error("error: \(message(for: error)) (see 'modelpack --help')")
+            Foundation.exit(ExitStatus.usage)
+        }
+    }
+}
+
+/// stdout carries results, stderr errors.
+enum Output {
+    static func result(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+}
+
+/// On SIGINT or SIGTERM, remove what this process was writing, then exit as the signal would.
+enum SignalCleanup {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+
+    static func install() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                TemporaryOutput.removeAllRegistered()
+                Foundation.exit(128 + sig)
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
+}
