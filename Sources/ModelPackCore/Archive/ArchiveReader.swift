@@ -39,7 +39,9 @@ final class ArchiveReader {
         try call(archive_read_support_format_tar(handle), "enable tar")
         try call(archive_read_support_filter_gzip(handle), "enable gzip")
         try call(archive_read_support_filter_zstd(handle), "enable zstd")
-        try call(archive_read_open_filename(handle, path, 64 * 1024), "open")
+        try UTF8Locale.with {
+            try call(archive_read_open_filename(handle, path, 64 * 1024), "open")
+        }
     }
 
     deinit {
@@ -66,6 +68,10 @@ final class ArchiveReader {
 
     /// The next entry's header, or nil at the end of the archive.
     func next() throws -> ArchiveEntryInfo? {
+        try UTF8Locale.with { try nextEntry() }
+    }
+
+    private func nextEntry() throws -> ArchiveEntryInfo? {
         var next: OpaquePointer?
         let code = archive_read_next_header(handle, &next)
         if code == ARCHIVE_EOF { return nil }
@@ -99,7 +105,7 @@ final class ArchiveReader {
 
     /// Reads the current entry's data; 0 at its end.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let n = archive_read_data(handle, buffer.baseAddress, buffer.count)
+        let n = UTF8Locale.with { archive_read_data(handle, buffer.baseAddress, buffer.count) }
         if n < 0 {
             throw ModelPackError.invalidBundle(path: path, reason: "cannot read entry data: \(ArchiveCall.message(handle))")
         }

@@ -71,6 +71,10 @@ final class ArchiveWriter {
     }
 
     func begin(_ header: ArchiveEntryHeader) throws {
+        try UTF8Locale.with { try beginEntry(header) }
+    }
+
+    private func beginEntry(_ header: ArchiveEntryHeader) throws {
         guard let entry = archive_entry_new() else {
             throw ModelPackError.io(path: path, reason: "libarchive could not allocate an entry")
         }

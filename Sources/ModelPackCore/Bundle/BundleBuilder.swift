@@ -46,12 +46,10 @@ public enum BundleBuilder {
     public static func build(_ options: BuildOptions) throws -> BuildResult {
         let root = try FileSystem.realPath(options.source)
         let outputDirectory = FileSystem.parentDirectory(of: options.output)
-        guard let dirInfo = try FileSystem.lstatInfo(outputDirectory.isEmpty ? "." : outputDirectory),
-              dirInfo.kind == .directory || dirInfo.kind == .symlink else {
+        guard FileSystem.exists(outputDirectory) else {
             throw ModelPackError.io(path: options.output, reason: "the output's directory does not exist")
         }
-        let output = try FileSystem.realPath(outputDirectory.isEmpty ? "." : outputDirectory) + "/" +
-            FileSystem.lastComponent(of: options.output)
+        let output = try FileSystem.realPath(outputDirectory) + "/" + FileSystem.lastComponent(of: options.output)
         if let info = try FileSystem.lstatInfo(output), info.kind == .directory {
             throw ModelPackError.usage("output '\(options.output)' is a directory; give a bundle file name")
         }

@@ -4,7 +4,6 @@ import Glibc
 import Darwin
 #endif
 internal import CPlatform
-import Foundation
 
 /// What `lstat` says of a path, without following a final symlink.
 struct FileInfo {
@@ -67,13 +66,21 @@ enum FileSystem {
         return String(cString: resolved)
     }
 
+    /// The folder part of a path, by string (no locale-dependent file-system representation):
+    /// `a/b` gives `a`, `b` and `b/` give `.`, `/b` gives `/`.
     static func parentDirectory(of path: String) -> String {
-        let url = URL(fileURLWithPath: path)
-        return url.deletingLastPathComponent().path
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return "." }
+        if slash == trimmed.startIndex { return "/" }
+        return String(trimmed[..<slash])
     }
 
     static func lastComponent(of path: String) -> String {
-        URL(fileURLWithPath: path).lastPathComponent
+        var trimmed = Substring(path)
+        while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        guard let slash = trimmed.lastIndex(of: "/") else { return String(trimmed) }
+        return String(trimmed[trimmed.index(after: slash)...])
     }
 
     /// Removes a file or a whole tree, never following symlinks; errors are ignored (cleanup path).

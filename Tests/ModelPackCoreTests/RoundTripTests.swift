@@ -1,0 +1,85 @@
+import Foundation
+import Testing
+@testable import ModelPackCore
+
+@Suite struct RoundTripTests {
+    @Test(arguments: ContainerFormat.allCases)
+    func buildThenUnpackGivesTheSameBytes(format: ContainerFormat) throws {
+        let tmp = TempDir()
+        let source = tmp.file("model")
+        try Fixture.richModel(at: source)
+        let bundle = tmp.file("model.\(format.fileExtension)")
+        let result = try BundleBuilder.build(BuildOptions(source: source, output: bundle, format: format))
+        #expect(result.manifest.files.map(\.path) == [
+            "données/modèle é.json", "empty.txt", "interface.py", "metadata.yaml", "requirements.txt",
+            "tools/run.sh", "weights/model.bin", "weights/table.csv",
+        ].sorted(by: BundlePath.byteOrder))
+
+        let out = tmp.file("out")
+        let summary = try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: out))
+        #expect(summary.container == format)
+        for record in result.manifest.files {
+            #expect(try Fixture.read(out + "/" + record.path) == Fixture.read(source + "/" + record.path), "\(record.path)")
+        }
+        let run = try FileSystem.lstatInfo(out + "/tools/run.sh")
+        #expect(run?.mode == 0o755)
+        #expect(try FileSystem.lstatInfo(out + "/weights/model.bin")?.mode == 0o644)
+        // The unpacked directory holds the manifest, so it can be checked or rebuilt later.
+        #expect(try Fixture.read(out + "/" + Manifest.entryPath) == result.manifest.canonicalBytes())
+        #expect(tmp.contents() == ["model", "model.\(format.fileExtension)", "out"])
+    }
+
+    @Test func rebuildingAnUnpackedBundleGivesTheSameBytes() throws {
+        let tmp = TempDir()
+        try Fixture.richModel(at: tmp.file("model"))
+        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("model"), output: tmp.file("a.zip"), format: .zip))
+        try Unpacker.unpack(UnpackOptions(bundle: tmp.file("a.zip"), destination: tmp.file("out")))
+        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("out"), output: tmp.file("b.zip"), format: .zip))
+        #expect(try Fixture.read(tmp.file("a.zip")) == Fixture.read(tmp.file("b.zip")))
+    }
+
+    @Test func zipStoresIncompressibleArtifactsAndDeflatesText() throws {
+        let tmp = TempDir()
+        try Fixture.richModel(at: tmp.file("model"))
+        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip))
+        let methods = try ZipCentralDirectory.methods(of: tmp.file("m.zip"))
+        #expect(methods["weights/model.bin"] == 0)  // stored
+        #expect(methods["weights/table.csv"] == 8)  // deflated
+        #expect(methods["metadata.yaml"] == 8)
+        #expect(methods[Manifest.entryPath] == 8)
+    }
+
+    @Test func inspectReadsTheManifestOnly() throws {
+        let tmp = TempDir()
+        try Fixture.richModel(at: tmp.file("model"))
+        for format in ContainerFormat.allCases {
+            let bundle = tmp.file("m.\(format.fileExtension)")
+            let built = try BundleBuilder.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
+            let summary = try BundleReader.inspect(bundle)
+            #expect(summary.manifest == built.manifest)
+            #expect(summary.container == format)
+            #expect(summary.digest == "sha256:" + SHA256Stream.hex(of: built.manifest.canonicalBytes()))
+        }
+    }
+}
+
+/// Reads a zip's central directory (test-side, independent of libarchive).
+enum ZipCentralDirectory {
+    static func methods(of path: String) throws -> [String: UInt16] {
+        let bytes = try Fixture.read(path)
+        func u16(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 }
+        func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
+        var eocd = bytes.count - 22
+        while eocd > 0 && u32(eocd) != 0x06054b50 { eocd -= 1 }
+        var offset = u32(eocd + 16)
+        var result: [String: UInt16] = [:]
+        for _ in 0..<u16(eocd + 10) {
+            let method = UInt16(u16(offset + 10))
+            let nameLength = u16(offset + 28), extra = u16(offset + 30), comment = u16(offset + 32)
+            let name = String(decoding: bytes[(offset + 46)..<(offset + 46 + nameLength)], as: UTF8.self)
+            result[name] = method
+            offset += 46 + nameLength + extra + comment
+        }
+        return result
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import Testing
+@testable import ModelPackCore
+
+/// A temporary directory removed when released.
+final class TempDir {
+    let path: String
+
+    init() {
+        let base = FileManager.default.temporaryDirectory.path + "/modelpack-tests-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        path = base
+    }
+
+    deinit { FileSystem.removeTree(path) }
+
+    func file(_ relative: String) -> String { path + "/" + relative }
+
+    /// Names in the directory (to check that nothing stray was left behind).
+    func contents() -> [String] {
+        ((try? FileSystem.listDirectory(path)) ?? []).sorted()
+    }
+}
+
+enum Fixture {
+    static let metadata = "name: test-model\nversion: 0.1.0\n"
+
+    /// Writes a model directory: the three required files and `extra` files (relative path -> bytes).
+    static func model(at root: String, extra: [String: [UInt8]] = [:], order: [String]? = nil) throws {
+        var files: [String: [UInt8]] = [
+            "metadata.yaml": Array(metadata.utf8),
+            "requirements.txt": Array("numpy==2.4.6\n".utf8),
+            "interface.py": Array("def load_model():\n    return None\n".utf8),
+        ]
+        files.merge(extra) { $1 }
+        for name in order ?? files.keys.sorted() {
+            try write(files[name]!, to: root + "/" + name)
+        }
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    static func read(_ path: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    /// Deterministic pseudo-random bytes (incompressible).
+    static func noise(_ count: Int, seed: UInt64 = 42) -> [UInt8] {
+        var state = seed
+        var out = [UInt8](repeating: 0, count: count)
+        for i in 0..<count {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            out[i] = UInt8(truncatingIfNeeded: state >> 33)
+        }
+        return out
+    }
+
+    /// A model directory with nested folders, an executable, an empty file, a non-ASCII name, a
+    /// multi-buffer incompressible artifact and a compressible one.
+    static func richModel(at root: String) throws {
+        try model(at: root, extra: [
+            "weights/model.bin": noise(3 * StreamBuffer.size + 17),
+            "weights/table.csv": Array(String(repeating: "1.0,2.0,3.0\n", count: 20_000).utf8),
+            "tools/run.sh": Array("#!/bin/sh\necho hi\n".utf8),
+            "empty.txt": [],
+            "données/modèle é.json": Array("{\"a\": 1}".utf8),
+        ])
+        chmod(root + "/tools/run.sh", 0o755)
+    }
+}
+
+/// Builds an archive entry by entry, for the hostile cases no honest build produces.
+struct RawBundle {
+    struct Entry {
+        var header: ArchiveEntryHeader
+        var data: [UInt8]
+    }
+
+    var format: ContainerFormat
+    var entries: [Entry] = []
+
+    init(format: ContainerFormat) { self.format = format }
+
+    /// A manifest listing `files` (path -> bytes) with their true sizes and digests.
+    static func manifest(for files: [(String, [UInt8])]) -> Manifest {
+        let records = files.sorted { BundlePath.byteOrder($0.0, $1.0) }.map { path, bytes in
+            FileRecord(path: path, role: FileRole.of(path), size: Int64(bytes.count),
+                       sha256: SHA256Stream.hex(of: bytes), executable: false)
+        }
+        return Manifest(formatVersion: 1, tool: "test", name: "hostile", version: "1", files: records)
+    }
+
+    static let requiredFiles: [(String, [UInt8])] = [
+        ("interface.py", Array("def load_model(): pass\n".utf8)),
+        ("metadata.yaml", Array("name: hostile\nversion: 1\n".utf8)),
+        ("requirements.txt", Array("\n".utf8)),
+    ]
+
+    mutating func add(_ path: String, _ data: [UInt8], kind: ArchiveEntryHeader.Kind = .regular, size: Int64? = nil) {
+        var header = ArchiveEntryHeader(path: path, kind: kind)
+        header.size = size ?? Int64(data.count)
+        entries.append(Entry(header: header, data: data))
+    }
+
+    mutating func addManifest(_ manifest: Manifest) {
+        add(Manifest.entryPath, manifest.canonicalBytes())
+    }
+
+    /// Adds the manifest for `files` and then every file, honestly.
+    mutating func addHonest(_ files: [(String, [UInt8])]) {
+        addManifest(Self.manifest(for: files))
+        for (path, data) in files { add(path, data) }
+    }
+
+    func write(to path: String) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        defer { close(fd) }
+        let writer = try ArchiveWriter(fd: fd, path: path, format: format)
+        for entry in entries {
+            try writer.begin(entry.header)
+            if !entry.data.isEmpty { try entry.data.withUnsafeBytes { try writer.write($0) } }
+            try writer.finishEntry()
+        }
+        try writer.close()
+    }
+}
+
+/// Runs the built `modelpack` binary.
+enum CLI {
+    static var binary: String {
+        // swift test puts the test bundle and the executables in the same build folder.
+        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = testBinary.deletingLastPathComponent()
+        while directory.path != "/" {
+            let candidate = directory.appendingPathComponent("modelpack").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/modelpack").path
+    }
+
+    struct Result {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    static func run(_ arguments: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+}
+
+extension ContainerFormat {
+    var fileExtension: String { rawValue }
+}
