@@ -51,15 +51,15 @@ struct EntryWalk {
             return FileCheck(path: String(decoding: entry.rawPath, as: UTF8.self), status: .refused,
                              detail: "name is not valid UTF-8")
         }
-        if let problem = BundlePath.problem(with: path) {
-            return FileCheck(path: path, status: .refused, detail: problem)
-        }
         switch entry.kind {
         case .regular: break
         case .directory: return FileCheck(path: path, status: .refused, detail: "directory entry (bundles hold files only)")
         case .symlink: return FileCheck(path: path, status: .refused, detail: "symbolic link")
         case .hardlink: return FileCheck(path: path, status: .refused, detail: "hard link")
         case .special: return FileCheck(path: path, status: .refused, detail: "device, FIFO or socket")
+        }
+        if let problem = BundlePath.problem(with: path) {
+            return FileCheck(path: path, status: .refused, detail: problem)
         }
         if path == Manifest.entryPath || seen.contains(path) {
             return FileCheck(path: path, status: .duplicate, detail: "second entry with this path")
@@ -70,7 +70,7 @@ struct EntryWalk {
         seen.insert(path)
         if let declared = entry.declaredSize, declared != record.size {
             return FileCheck(path: path, status: .sizeMismatch,
-                             detail: "archive declares \(declared) bytes, manifest \(record.size)")
+                             detail: "archive declares \(declared) bytes, manifest says \(record.size)")
         }
         let write = try sink(record)
         var stream = SHA256Stream()
@@ -89,7 +89,7 @@ struct EntryWalk {
         }
         let digest = stream.finalizeHex()
         if digest != record.sha256 {
-            return FileCheck(path: path, status: .modified, detail: "sha256 \(digest), manifest says \(record.sha256)")
+            return FileCheck(path: path, status: .modified, detail: "content differs from the manifest (sha256 \(digest), expected \(record.sha256))")
         }
         return FileCheck(path: path, status: .ok, detail: nil)
     }

@@ -72,7 +72,7 @@ public enum Unpacker {
             }) {
                 guard check.status == .ok else {
                     throw ModelPackError.invalidBundle(
-                        path: bundle, reason: "refused: '\(check.path)': \(check.status.rawValue): \(check.detail ?? "")")
+                        path: bundle, reason: "refused entry '\(check.path)': \(check.detail ?? check.status.rawValue)")
                 }
             }
         }
