@@ -120,6 +120,12 @@ import Testing
         #expect(json.status == ExitStatus.problems)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["valid"] as? Bool == false)
+        #expect(object["schema"] as? String == "modelpack.verify/1")
+        #expect(object["readError"] is NSNull)
+        let files = try #require(object["files"] as? [[String: Any]])
+        #expect(files.count == 4)
+        #expect(files.allSatisfy { Set($0.keys) == ["path", "status", "detail"] })
+        #expect(files.first { $0["path"] as? String == "w.bin" }?["status"] as? String == "modified")
 
         try Fixture.write(Fixture.noise(4096), to: tmp.file("junk.zip"))
         let junk = try CLI.run(["inspect", tmp.file("junk.zip")])

@@ -16,10 +16,20 @@ public enum FileStatus: String, Codable, Sendable {
 }
 
 /// One entry's verdict.
-public struct FileCheck: Codable, Equatable, Sendable {
+public struct FileCheck: Encodable, Equatable, Sendable {
     public let path: String
     public let status: FileStatus
     public let detail: String?
+
+    enum CodingKeys: String, CodingKey { case path, status, detail }
+
+    /// `detail` is always present in JSON (null when there is nothing to say).
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(path, forKey: .path)
+        try c.encode(status, forKey: .status)
+        try c.encode(detail, forKey: .detail)
+    }
 }
 
 /// Walks the entries after the manifest, judging each against the manifest. Used by `verify`

@@ -1,0 +1,36 @@
+# The two README commands: `make demo` and `make test`.
+SWIFT ?= swift
+BIN   := .build/debug/modelpack
+DEMO  := .build/demo
+EXAMPLE := Examples/iris-sklearn
+
+.PHONY: deps build demo test bench lint clean
+
+deps:
+	@.ci/install-deps
+
+build: deps
+	$(SWIFT) build
+
+# Pack the iris example in every container, audit it, verify it and unpack it.
+demo: build
+	@rm -rf $(DEMO) && mkdir -p $(DEMO)
+	@for f in zip tar tar.gz tar.zst; do $(BIN) build $(EXAMPLE) -o $(DEMO)/iris.$$f || exit 1; done
+	@echo; $(BIN) inspect $(DEMO)/iris.zip
+	@echo; $(BIN) verify $(DEMO)/iris.tar.zst
+	@echo; $(BIN) unpack $(DEMO)/iris.tar.gz -o $(DEMO)/iris
+	@for f in interface.py metadata.yaml model.joblib requirements.txt; do \
+	  cmp $(EXAMPLE)/$$f $(DEMO)/iris/$$f || exit 1; done; echo "the unpacked files are identical to $(EXAMPLE)"
+
+test: deps
+	$(SWIFT) build
+	$(SWIFT) test
+
+bench: deps
+	Benchmarks/large-file.sh
+
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+clean:
+	rm -rf .build
