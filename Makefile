@@ -22,7 +22,7 @@ demo: build
 	@for f in interface.py metadata.yaml model.joblib requirements.txt; do \
 	  cmp $(EXAMPLE)/$$f $(DEMO)/iris/$$f || exit 1; done; echo "the unpacked files are identical to $(EXAMPLE)"
 
-test: deps
+test: deps lint
 	$(SWIFT) build
 	$(SWIFT) test
 

@@ -30,8 +30,9 @@ struct Build: ParsableCommand {
         if json {
             Output.result(InspectReport.json(summary))
         } else {
-            Output.result("built \(output): \(result.manifest.name) \(result.manifest.version), "
-                + "\(result.manifest.files.count) files, \(container.rawValue), \(summary.digest)\n")
+            Output.result(
+                "built \(output): \(result.manifest.name) \(result.manifest.version), "
+                    + "\(result.manifest.files.count) files, \(container.rawValue), \(summary.digest)\n")
         }
     }
 }

@@ -22,10 +22,13 @@ struct Unpack: ParsableCommand {
     @OptionGroup var limits: LimitOptions
 
     func run() throws {
-        let summary = try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: output, force: force,
-                                                        limits: limits.unpackLimits))
-        Output.result("unpacked \(summary.manifest.name) \(summary.manifest.version) "
-            + "(\(summary.manifest.files.count) files, \(summary.digest)) into \(output)\n")
+        let summary = try Unpacker.unpack(
+            UnpackOptions(
+                bundle: bundle, destination: output, force: force,
+                limits: limits.unpackLimits))
+        Output.result(
+            "unpacked \(summary.manifest.name) \(summary.manifest.version) "
+                + "(\(summary.manifest.files.count) files, \(summary.digest)) into \(output)\n")
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelPackCore
 
 /// The built binary, end to end: exit codes, one-line errors on stderr, results on stdout, and no

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelPackCore
 
 @Suite struct DeterminismTests {
@@ -39,8 +40,10 @@ import Testing
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"))
         _ = try BundleBuilder.build(BuildOptions(source: tmp.file("m"), output: tmp.file("a.tar"), format: .tar))
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("m"), output: tmp.file("b.tar"), format: .tar,
-                                                 timestamp: 1_700_000_000))
+        _ = try BundleBuilder.build(
+            BuildOptions(
+                source: tmp.file("m"), output: tmp.file("b.tar"), format: .tar,
+                timestamp: 1_700_000_000))
         #expect(try Fixture.read(tmp.file("a.tar")) != Fixture.read(tmp.file("b.tar")))
         // ustar mtime field: 12 octal bytes at offset 136 of every header; the first is the manifest's.
         let header = try Fixture.read(tmp.file("b.tar"))
@@ -51,8 +54,10 @@ import Testing
     @Test func cliBuildHonoursSourceDateEpoch() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"))
-        let one = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("a.tar.gz")], environment: ["SOURCE_DATE_EPOCH": "1600000000"])
-        let two = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("b.tar.gz")], environment: ["SOURCE_DATE_EPOCH": "1600000000"])
+        let one = try CLI.run(
+            ["build", tmp.file("m"), "-o", tmp.file("a.tar.gz")], environment: ["SOURCE_DATE_EPOCH": "1600000000"])
+        let two = try CLI.run(
+            ["build", tmp.file("m"), "-o", tmp.file("b.tar.gz")], environment: ["SOURCE_DATE_EPOCH": "1600000000"])
         #expect(one.status == 0 && two.status == 0)
         #expect(try Fixture.read(tmp.file("a.tar.gz")) == Fixture.read(tmp.file("b.tar.gz")))
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelPackCore
 
 /// Archives built entry by entry with libarchive, each hostile in one way. `unpack` must refuse
@@ -23,87 +24,144 @@ import Testing
     static let shapes: [(String, [String], @Sendable (inout RawBundle, String) -> Void)] = [
         ("absolute path", ["absolute path"], { b, evil in entriesWith(&b, replacing: "x.bin", by: evil) }),
         ("dot-dot", ["'..' path component"], { b, _ in entriesWith(&b, replacing: "x.bin", by: "../evil.txt") }),
-        ("inner dot-dot", ["'..' path component"], { b, _ in entriesWith(&b, replacing: "x.bin", by: "a/../../evil.txt") }),
+        (
+            "inner dot-dot", ["'..' path component"],
+            { b, _ in entriesWith(&b, replacing: "x.bin", by: "a/../../evil.txt") }
+        ),
         ("trailing dot-dot", ["'..' path component"], { b, _ in entriesWith(&b, replacing: "x.bin", by: "a/..") }),
-        ("backslash dot-dot", ["backslash in path", "'..' path component"], { b, _ in entriesWith(&b, replacing: "x.bin", by: "..\\evil.txt") }),
+        (
+            "backslash dot-dot", ["backslash in path", "'..' path component"],
+            { b, _ in entriesWith(&b, replacing: "x.bin", by: "..\\evil.txt") }
+        ),
         ("drive letter", ["drive-letter path"], { b, _ in entriesWith(&b, replacing: "x.bin", by: "C:/evil.txt") }),
         ("dot component", ["'.' path component"], { b, _ in entriesWith(&b, replacing: "x.bin", by: "./x.bin") }),
-        ("symlink", ["symbolic link"], { b, _ in
-            b.addManifest(RawBundle.manifest(for: listed))
-            for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
-            b.add("x.bin", [], kind: .symlink("/etc/passwd"))
-        }),
-        ("symlink then write through it", ["symbolic link"], { b, evil in
-            let dir = (evil as NSString).deletingLastPathComponent
-            b.addManifest(RawBundle.manifest(for: RawBundle.requiredFiles + [("link/evil.txt", payload)]))
-            for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
-            b.add("link", [], kind: .symlink(dir))
-            b.add("link/evil.txt", payload)
-        }),
-        ("hardlink", ["hard link", "declares 0 bytes"], { b, _ in
-            b.addManifest(RawBundle.manifest(for: listed))
-            for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
-            b.add("x.bin", [], kind: .hardlink("/etc/passwd"))
-        }),
-        ("fifo", ["device, FIFO or socket"], { b, _ in
-            b.addManifest(RawBundle.manifest(for: listed))
-            for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
-            b.add("x.bin", [], kind: .fifo)
-        }),
-        ("directory entry", ["directory entry"], { b, _ in
-            b.addHonest(listed)
-            b.add("subdir", [], kind: .directory)
-        }),
-        ("duplicate entry", ["second entry"], { b, _ in
-            b.addHonest(listed)
-            b.add("x.bin", payload)
-        }),
-        ("duplicate manifest", ["second entry"], { b, _ in
-            b.addHonest(listed)
-            b.addManifest(RawBundle.manifest(for: listed))
-        }),
-        ("entry not in the manifest", ["not listed in the manifest"], { b, _ in
-            b.addHonest(listed)
-            b.add("y.bin", payload)
-        }),
-        ("manifest entry missing", ["not in the archive"], { b, _ in
-            b.addManifest(RawBundle.manifest(for: listed))
-            for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
-        }),
-        ("more data than the manifest says", ["declares 1048584 bytes"], { b, _ in
-            b.addManifest(RawBundle.manifest(for: listed))
-            for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
-            b.add("x.bin", payload + Fixture.noise(1 << 20))
-        }),
-        ("same size, other bytes", ["content differs"], { b, _ in
-            b.addManifest(RawBundle.manifest(for: listed))
-            for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
-            b.add("x.bin", Array("PAYLOAD\n".utf8))
-        }),
-        ("no manifest first", ["the first entry is 'interface.py'"], { b, _ in
-            for (p, d) in listed { b.add(p, d) }
-            b.addManifest(RawBundle.manifest(for: listed))
-        }),
-        ("manifest lists a dot-dot path", ["'..' path component"], { b, _ in
-            let hostile = RawBundle.requiredFiles + [("../evil.txt", payload)]
-            b.addManifest(RawBundle.manifest(for: hostile))
-            for (p, d) in hostile { b.add(p, d) }
-        }),
-        ("manifest lists a case collision", ["collide"], { b, _ in
-            let hostile = RawBundle.requiredFiles + [("X.bin", payload), ("x.bin", payload)]
-            b.addHonest(hostile)
-        }),
-        ("manifest lists a file and a folder of the same name", ["both a file and the folder"], { b, _ in
-            b.addHonest(RawBundle.requiredFiles + [("x", payload), ("x/y", payload)])
-        }),
-        ("manifest is not JSON", ["invalid JSON"], { b, _ in
-            b.add(Manifest.entryPath, Array("{not json".utf8))
-            for (p, d) in listed { b.add(p, d) }
-        }),
-        ("manifest from a future format", ["format version 99"], { b, _ in
-            b.add(Manifest.entryPath, Array("{\"formatVersion\": 99}".utf8))
-            for (p, d) in listed { b.add(p, d) }
-        }),
+        (
+            "symlink", ["symbolic link"],
+            { b, _ in
+                b.addManifest(RawBundle.manifest(for: listed))
+                for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
+                b.add("x.bin", [], kind: .symlink("/etc/passwd"))
+            }
+        ),
+        (
+            "symlink then write through it", ["symbolic link"],
+            { b, evil in
+                let dir = (evil as NSString).deletingLastPathComponent
+                b.addManifest(RawBundle.manifest(for: RawBundle.requiredFiles + [("link/evil.txt", payload)]))
+                for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
+                b.add("link", [], kind: .symlink(dir))
+                b.add("link/evil.txt", payload)
+            }
+        ),
+        (
+            "hardlink", ["hard link", "declares 0 bytes"],
+            { b, _ in
+                b.addManifest(RawBundle.manifest(for: listed))
+                for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
+                b.add("x.bin", [], kind: .hardlink("/etc/passwd"))
+            }
+        ),
+        (
+            "fifo", ["device, FIFO or socket"],
+            { b, _ in
+                b.addManifest(RawBundle.manifest(for: listed))
+                for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
+                b.add("x.bin", [], kind: .fifo)
+            }
+        ),
+        (
+            "directory entry", ["directory entry"],
+            { b, _ in
+                b.addHonest(listed)
+                b.add("subdir", [], kind: .directory)
+            }
+        ),
+        (
+            "duplicate entry", ["second entry"],
+            { b, _ in
+                b.addHonest(listed)
+                b.add("x.bin", payload)
+            }
+        ),
+        (
+            "duplicate manifest", ["second entry"],
+            { b, _ in
+                b.addHonest(listed)
+                b.addManifest(RawBundle.manifest(for: listed))
+            }
+        ),
+        (
+            "entry not in the manifest", ["not listed in the manifest"],
+            { b, _ in
+                b.addHonest(listed)
+                b.add("y.bin", payload)
+            }
+        ),
+        (
+            "manifest entry missing", ["not in the archive"],
+            { b, _ in
+                b.addManifest(RawBundle.manifest(for: listed))
+                for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
+            }
+        ),
+        (
+            "more data than the manifest says", ["declares 1048584 bytes"],
+            { b, _ in
+                b.addManifest(RawBundle.manifest(for: listed))
+                for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
+                b.add("x.bin", payload + Fixture.noise(1 << 20))
+            }
+        ),
+        (
+            "same size, other bytes", ["content differs"],
+            { b, _ in
+                b.addManifest(RawBundle.manifest(for: listed))
+                for (p, d) in RawBundle.requiredFiles { b.add(p, d) }
+                b.add("x.bin", Array("PAYLOAD\n".utf8))
+            }
+        ),
+        (
+            "no manifest first", ["the first entry is 'interface.py'"],
+            { b, _ in
+                for (p, d) in listed { b.add(p, d) }
+                b.addManifest(RawBundle.manifest(for: listed))
+            }
+        ),
+        (
+            "manifest lists a dot-dot path", ["'..' path component"],
+            { b, _ in
+                let hostile = RawBundle.requiredFiles + [("../evil.txt", payload)]
+                b.addManifest(RawBundle.manifest(for: hostile))
+                for (p, d) in hostile { b.add(p, d) }
+            }
+        ),
+        (
+            "manifest lists a case collision", ["collide"],
+            { b, _ in
+                let hostile = RawBundle.requiredFiles + [("X.bin", payload), ("x.bin", payload)]
+                b.addHonest(hostile)
+            }
+        ),
+        (
+            "manifest lists a file and a folder of the same name", ["both a file and the folder"],
+            { b, _ in
+                b.addHonest(RawBundle.requiredFiles + [("x", payload), ("x/y", payload)])
+            }
+        ),
+        (
+            "manifest is not JSON", ["invalid JSON"],
+            { b, _ in
+                b.add(Manifest.entryPath, Array("{not json".utf8))
+                for (p, d) in listed { b.add(p, d) }
+            }
+        ),
+        (
+            "manifest from a future format", ["format version 99"],
+            { b, _ in
+                b.add(Manifest.entryPath, Array("{\"formatVersion\": 99}".utf8))
+                for (p, d) in listed { b.add(p, d) }
+            }
+        ),
         ("empty archive", ["Unrecognized archive format", "empty archive"], { _, _ in }),
     ]
 
@@ -181,7 +239,8 @@ import Testing
         ratio.maxRatio = 100
         for (limits, words) in [(entries, "--max-entries"), (total, "--max-total-size"), (ratio, "--max-ratio")] {
             do {
-                try Unpacker.unpack(UnpackOptions(bundle: tmp.file("bomb.tar.gz"), destination: tmp.file("out"), limits: limits))
+                try Unpacker.unpack(
+                    UnpackOptions(bundle: tmp.file("bomb.tar.gz"), destination: tmp.file("out"), limits: limits))
                 Issue.record("unpack accepted a bundle over \(words)")
             } catch let error as ModelPackError {
                 guard case .limitExceeded(_, let reason) = error else {

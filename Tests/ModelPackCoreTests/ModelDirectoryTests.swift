@@ -1,37 +1,45 @@
 import Foundation
 import Testing
+
 @testable import ModelPackCore
 
 @Suite struct ModelDirectoryTests {
     @Test func defaultIgnoresAndModelpackignore() throws {
         let tmp = TempDir()
-        try Fixture.model(at: tmp.file("m"), extra: [
-            ".git/HEAD": [1], "__pycache__/x.pyc": [1], "pkg/__pycache__/y.pyc": [1], ".DS_Store": [1],
-            "notes.txt~": [1], ".idea/ws.xml": [1],
-            "data/keep.csv": [1], "data/drop.csv": [1], "logs/a.log": [1], "logs/important.log": [1],
-            "build/out.bin": [1], "sub/build/out.bin": [1], "deep/a/b/c.tmp": [1], "root.tmp": [1],
-            ".modelpack/manifest.json": [1],
-            ".modelpackignore": Array("""
-                # comments and blank lines are skipped
+        try Fixture.model(
+            at: tmp.file("m"),
+            extra: [
+                ".git/HEAD": [1], "__pycache__/x.pyc": [1], "pkg/__pycache__/y.pyc": [1], ".DS_Store": [1],
+                "notes.txt~": [1], ".idea/ws.xml": [1],
+                "data/keep.csv": [1], "data/drop.csv": [1], "logs/a.log": [1], "logs/important.log": [1],
+                "build/out.bin": [1], "sub/build/out.bin": [1], "deep/a/b/c.tmp": [1], "root.tmp": [1],
+                ".modelpack/manifest.json": [1],
+                ".modelpackignore": Array(
+                    """
+                    # comments and blank lines are skipped
 
-                data/drop.csv
-                *.log
-                !important.log
-                /build/
-                **/*.tmp
-                """.utf8),
-        ])
+                    data/drop.csv
+                    *.log
+                    !important.log
+                    /build/
+                    **/*.tmp
+                    """.utf8),
+            ])
         let files = try ModelDirectory.scan(root: tmp.file("m")).map(\.path)
-        #expect(files == [
-            "data/keep.csv", "interface.py", "logs/important.log", "metadata.yaml", "requirements.txt",
-            "sub/build/out.bin",
-        ])
+        #expect(
+            files == [
+                "data/keep.csv", "interface.py", "logs/important.log", "metadata.yaml", "requirements.txt",
+                "sub/build/out.bin",
+            ])
     }
 
     @Test func ignoringARequiredFileIsAnError() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: [".modelpackignore": Array("*.py\n".utf8)])
-        #expect(throws: ModelPackError.invalidModel(path: tmp.file("m/interface.py"), reason: "required file is excluded by .modelpackignore")) {
+        #expect(
+            throws: ModelPackError.invalidModel(
+                path: tmp.file("m/interface.py"), reason: "required file is excluded by .modelpackignore")
+        ) {
             try ModelDirectory.scan(root: tmp.file("m"))
         }
     }
@@ -67,12 +75,13 @@ import Testing
         #expect(throws: ModelPackError.self) { try ModelDirectory.scan(root: collide.file("m")) }
     }
 
-    @Test(arguments: [
-        ("ok/path.bin", nil), ("/abs", "absolute path"), ("a/../b", "'..' path component"),
-        ("a//b", "empty path component"), ("a\\b", "backslash in path"), ("c:x", "drive-letter path"),
-        ("tab\there", "control character in path"), ("", "empty path"), ("a/.", "'.' path component"),
-        (String(repeating: "x", count: 256), "path component longer than 255 bytes"),
-    ] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("ok/path.bin", nil), ("/abs", "absolute path"), ("a/../b", "'..' path component"),
+            ("a//b", "empty path component"), ("a\\b", "backslash in path"), ("c:x", "drive-letter path"),
+            ("tab\there", "control character in path"), ("", "empty path"), ("a/.", "'.' path component"),
+            (String(repeating: "x", count: 256), "path component longer than 255 bytes"),
+        ] as [(String, String?)])
     func bundlePathRule(path: String, problem: String?) {
         #expect(BundlePath.problem(with: path) == problem)
     }

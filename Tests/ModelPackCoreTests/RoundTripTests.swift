@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelPackCore
 
 @Suite struct RoundTripTests {
@@ -10,16 +11,19 @@ import Testing
         try Fixture.richModel(at: source)
         let bundle = tmp.file("model.\(format.fileExtension)")
         let result = try BundleBuilder.build(BuildOptions(source: source, output: bundle, format: format))
-        #expect(result.manifest.files.map(\.path) == [
-            "données/modèle é.json", "empty.txt", "interface.py", "metadata.yaml", "requirements.txt",
-            "tools/run.sh", "weights/model.bin", "weights/table.csv",
-        ].sorted(by: BundlePath.byteOrder))
+        #expect(
+            result.manifest.files.map(\.path)
+                == [
+                    "données/modèle é.json", "empty.txt", "interface.py", "metadata.yaml", "requirements.txt",
+                    "tools/run.sh", "weights/model.bin", "weights/table.csv",
+                ].sorted(by: BundlePath.byteOrder))
 
         let out = tmp.file("out")
         let summary = try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: out))
         #expect(summary.container == format)
         for record in result.manifest.files {
-            #expect(try Fixture.read(out + "/" + record.path) == Fixture.read(source + "/" + record.path), "\(record.path)")
+            #expect(
+                try Fixture.read(out + "/" + record.path) == Fixture.read(source + "/" + record.path), "\(record.path)")
         }
         let run = try FileSystem.lstatInfo(out + "/tools/run.sh")
         #expect(run?.mode == 0o755)
@@ -85,8 +89,10 @@ enum ZipCentralDirectory {
             let name = String(decoding: bytes[(offset + 46)..<(offset + 46 + nameLength)], as: UTF8.self)
             let local = u32(offset + 42)
             let dataOffset = local + 30 + u16(local + 26) + u16(local + 28)
-            result.append(Entry(name: name, method: UInt16(u16(offset + 10)), dataOffset: dataOffset,
-                                compressedSize: u32(offset + 20)))
+            result.append(
+                Entry(
+                    name: name, method: UInt16(u16(offset + 10)), dataOffset: dataOffset,
+                    compressedSize: u32(offset + 20)))
             offset += 46 + nameLength + extra + comment
         }
         return result

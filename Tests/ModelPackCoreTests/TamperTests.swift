@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelPackCore
 
 /// A damaged bundle must fail `verify` (exit 1, or a refused manifest) and `unpack` (nothing written).
@@ -94,8 +95,11 @@ import Testing
         // Cut inside the data (and, for zip and the compressed formats, near the end too, where the
         // central directory or the stream trailer lives).
         var cuts = [pristine.count / 10, pristine.count / 2]
-        if format != .tar { cuts.append(pristine.count - 8) }
-        else { cuts.append(try dataRanges(bundle, format, model: tmp.file("model")).map(\.1.upperBound).max()! - 10) }
+        if format != .tar {
+            cuts.append(pristine.count - 8)
+        } else {
+            cuts.append(try dataRanges(bundle, format, model: tmp.file("model")).map(\.1.upperBound).max()! - 10)
+        }
         for cut in cuts {
             try Fixture.write(Array(pristine[..<cut]), to: bundle)
             expectCaught(tmp, bundle, "truncated to \(cut) of \(pristine.count) bytes")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelPackCore
 
 /// A temporary directory removed when released.
@@ -62,13 +63,15 @@ enum Fixture {
     /// A model directory with nested folders, an executable, an empty file, a non-ASCII name, a
     /// multi-buffer incompressible artifact and a compressible one.
     static func richModel(at root: String) throws {
-        try model(at: root, extra: [
-            "weights/model.bin": noise(3 * StreamBuffer.size + 17),
-            "weights/table.csv": Array(String(repeating: "1.0,2.0,3.0\n", count: 20_000).utf8),
-            "tools/run.sh": Array("#!/bin/sh\necho hi\n".utf8),
-            "empty.txt": [],
-            "données/modèle é.json": Array("{\"a\": 1}".utf8),
-        ])
+        try model(
+            at: root,
+            extra: [
+                "weights/model.bin": noise(3 * StreamBuffer.size + 17),
+                "weights/table.csv": Array(String(repeating: "1.0,2.0,3.0\n", count: 20_000).utf8),
+                "tools/run.sh": Array("#!/bin/sh\necho hi\n".utf8),
+                "empty.txt": [],
+                "données/modèle é.json": Array("{\"a\": 1}".utf8),
+            ])
         chmod(root + "/tools/run.sh", 0o755)
     }
 }
@@ -88,8 +91,9 @@ struct RawBundle {
     /// A manifest listing `files` (path -> bytes) with their true sizes and digests.
     static func manifest(for files: [(String, [UInt8])]) -> Manifest {
         let records = files.sorted { BundlePath.byteOrder($0.0, $1.0) }.map { path, bytes in
-            FileRecord(path: path, role: FileRole.of(path), size: Int64(bytes.count),
-                       sha256: SHA256Stream.hex(of: bytes), executable: false)
+            FileRecord(
+                path: path, role: FileRole.of(path), size: Int64(bytes.count),
+                sha256: SHA256Stream.hex(of: bytes), executable: false)
         }
         return Manifest(formatVersion: 1, tool: "test", name: "hostile", version: "1", files: records)
     }
@@ -165,8 +169,9 @@ enum CLI {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Result(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+            stderr: String(decoding: errData, as: UTF8.self))
     }
 }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ModelPackCore
 
 @Suite struct YAMLReaderTests {
@@ -17,7 +18,9 @@ import Testing
     }
 
     @Test func refusesDuplicateKeysAtTheSecondOne() {
-        #expect(throws: YAMLError(mark: SourceMark(line: 3, column: 3), message: "duplicate key 'b' (first defined at 2:3)")) {
+        #expect(
+            throws: YAMLError(mark: SourceMark(line: 3, column: 3), message: "duplicate key 'b' (first defined at 2:3)")
+        ) {
             try parse("a:\n  b: 1\n  b: 2\n")
         }
     }

@@ -9,8 +9,10 @@ enum ArchiveCall {
         return "unknown libarchive error"
     }
 
-    static func check(_ code: Int32, _ handle: OpaquePointer?, path: String, _ what: String,
-                      reading: Bool) throws {
+    static func check(
+        _ code: Int32, _ handle: OpaquePointer?, path: String, _ what: String,
+        reading: Bool
+    ) throws {
         if code == ARCHIVE_OK { return }
         let reason = "\(what): \(message(handle))"
         if reading { throw ModelPackError.invalidBundle(path: path, reason: reason) }

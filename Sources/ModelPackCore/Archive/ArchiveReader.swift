@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 internal import CArchive
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What an archive says of one entry, before its data is read.
 struct ArchiveEntryInfo {
@@ -82,8 +83,10 @@ final class ArchiveReader {
         entry = next
         var raw: [UInt8] = []
         if let name = archive_entry_pathname(next) {
-            raw = Array(UnsafeBufferPointer(start: UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self),
-                                            count: strlen(name)))
+            raw = Array(
+                UnsafeBufferPointer(
+                    start: UnsafeRawPointer(name).assumingMemoryBound(to: UInt8.self),
+                    count: strlen(name)))
         }
         let utf8 = archive_entry_pathname_utf8(next).map { String(cString: $0) }
         let decoded = utf8 ?? String(validating: raw, as: UTF8.self)
@@ -99,15 +102,17 @@ final class ArchiveReader {
             }
         }
         let size: Int64? = archive_entry_size_is_set(next) != 0 ? Int64(archive_entry_size(next)) : nil
-        return ArchiveEntryInfo(path: decoded, rawPath: raw, kind: kind, declaredSize: size,
-                                mode: mode_t(archive_entry_perm(next)))
+        return ArchiveEntryInfo(
+            path: decoded, rawPath: raw, kind: kind, declaredSize: size,
+            mode: mode_t(archive_entry_perm(next)))
     }
 
     /// Reads the current entry's data; 0 at its end.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = UTF8Locale.with { archive_read_data(handle, buffer.baseAddress, buffer.count) }
         if n < 0 {
-            throw ModelPackError.invalidBundle(path: path, reason: "cannot read entry data: \(ArchiveCall.message(handle))")
+            throw ModelPackError.invalidBundle(
+                path: path, reason: "cannot read entry data: \(ArchiveCall.message(handle))")
         }
         return Int(n)
     }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 internal import CArchive
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// How a zip entry's data is stored. Ignored by tar containers.
 enum ZipMethod { case deflate, store }

@@ -17,8 +17,9 @@ enum Compressibility {
         var out = [UInt8](repeating: 0, count: bound)
         var outLength = uLongf(bound)
         let code = out.withUnsafeMutableBufferPointer { dest in
-            compress2(dest.baseAddress, &outLength, sample.baseAddress?.assumingMemoryBound(to: Bytef.self),
-                      uLong(sample.count), 6)
+            compress2(
+                dest.baseAddress, &outLength, sample.baseAddress?.assumingMemoryBound(to: Bytef.self),
+                uLong(sample.count), 6)
         }
         guard code == Z_OK, sample.count > 0 else { return .store }
         return Double(outLength) <= Double(sample.count) * worthwhileRatio ? .deflate : .store

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// libarchive converts entry names through the current locale's character set. In the C locale a

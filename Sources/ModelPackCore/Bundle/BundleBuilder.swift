@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// What `build` needs to know.
 public struct BuildOptions: Sendable {
@@ -11,7 +12,9 @@ public struct BuildOptions: Sendable {
     /// Every entry's timestamp; `SOURCE_DATE_EPOCH` when set, else 1980-01-01 (the zip epoch).
     public var timestamp: Int64
 
-    public init(source: String, output: String, format: ContainerFormat, timestamp: Int64 = BuildOptions.defaultTimestamp()) {
+    public init(
+        source: String, output: String, format: ContainerFormat, timestamp: Int64 = BuildOptions.defaultTimestamp()
+    ) {
         self.source = source
         self.output = output
         self.format = format
@@ -61,11 +64,14 @@ public enum BundleBuilder {
         records.reserveCapacity(files.count)
         for file in files {
             let (digest, size) = try buffer.withUnsafeMutableBytes { try hash(file, buffer: $0) }
-            records.append(FileRecord(path: file.path, role: FileRole.of(file.path), size: size,
-                                      sha256: digest, executable: file.executable))
+            records.append(
+                FileRecord(
+                    path: file.path, role: FileRole.of(file.path), size: size,
+                    sha256: digest, executable: file.executable))
         }
-        let manifest = Manifest(formatVersion: Manifest.currentFormatVersion, tool: toolVersion,
-                                name: summary.name, version: summary.version, files: records)
+        let manifest = Manifest(
+            formatVersion: Manifest.currentFormatVersion, tool: toolVersion,
+            name: summary.name, version: summary.version, files: records)
 
         TemporaryOutput.removeStale(nextTo: output)
         let temporary = TemporaryOutput.path(nextTo: output)
@@ -95,13 +101,17 @@ public enum BundleBuilder {
         return (stream.finalizeHex(), stream.byteCount)
     }
 
-    private static func write(_ manifest: Manifest, files: [SourceFile], to temporary: String,
-                              options: BuildOptions, buffer: UnsafeMutableRawBufferPointer) throws -> Int64 {
+    private static func write(
+        _ manifest: Manifest, files: [SourceFile], to temporary: String,
+        options: BuildOptions, buffer: UnsafeMutableRawBufferPointer
+    ) throws -> Int64 {
         let out = try OutputFile(creating: temporary, mode: 0o644)
         let writer = try ArchiveWriter(fd: out.fd, path: options.output, format: options.format)
         let manifestBytes = manifest.canonicalBytes()
-        try writer.begin(ArchiveEntryHeader(path: Manifest.entryPath, size: Int64(manifestBytes.count),
-                                            mtime: options.timestamp, zipMethod: .deflate))
+        try writer.begin(
+            ArchiveEntryHeader(
+                path: Manifest.entryPath, size: Int64(manifestBytes.count),
+                mtime: options.timestamp, zipMethod: .deflate))
         try manifestBytes.withUnsafeBytes { try writer.write($0) }
         try writer.finishEntry()
         for (file, record) in zip(files, manifest.files) {
@@ -112,17 +122,21 @@ public enum BundleBuilder {
         return try FileSystem.lstatInfo(temporary)?.size ?? 0
     }
 
-    private static func copy(_ file: SourceFile, record: FileRecord, into writer: ArchiveWriter, timestamp: Int64,
-                             buffer: UnsafeMutableRawBufferPointer) throws {
+    private static func copy(
+        _ file: SourceFile, record: FileRecord, into writer: ArchiveWriter, timestamp: Int64,
+        buffer: UnsafeMutableRawBufferPointer
+    ) throws {
         let input = try InputFile(path: file.absolutePath)
         var stream = SHA256Stream()
         var n = try input.read(into: buffer)
         // The first chunk doubles as the compressibility sample.
         let sample = UnsafeRawBufferPointer(rebasing: buffer[0..<min(n, Compressibility.sampleSize)])
         let method = Compressibility.method(for: record.role, size: record.size, sample: sample)
-        try writer.begin(ArchiveEntryHeader(path: record.path, size: record.size,
-                                            mode: record.executable ? 0o755 : 0o644,
-                                            mtime: timestamp, zipMethod: method))
+        try writer.begin(
+            ArchiveEntryHeader(
+                path: record.path, size: record.size,
+                mode: record.executable ? 0o755 : 0o644,
+                mtime: timestamp, zipMethod: method))
         while n > 0 {
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             if stream.byteCount + Int64(n) > record.size { break }
@@ -131,7 +145,8 @@ public enum BundleBuilder {
             n = try input.read(into: buffer)
         }
         guard n == 0, stream.byteCount == record.size, stream.finalizeHex() == record.sha256 else {
-            throw ModelPackError.invalidModel(path: file.absolutePath, reason: "changed while the bundle was being built; build again")
+            throw ModelPackError.invalidModel(
+                path: file.absolutePath, reason: "changed while the bundle was being built; build again")
         }
         try writer.finishEntry()
     }

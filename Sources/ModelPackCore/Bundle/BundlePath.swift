@@ -17,7 +17,8 @@ enum BundlePath {
         if bytes.contains(UInt8(ascii: "\\")) { return "backslash in path" }
         if bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) { return "control character in path" }
         if bytes.count >= 2, bytes[1] == UInt8(ascii: ":"),
-           (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[0] | 0x20) {
+            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(bytes[0] | 0x20)
+        {
             return "drive-letter path"
         }
         for component in path.split(separator: "/", omittingEmptySubsequences: false) {

@@ -28,7 +28,8 @@ public enum BundleReader {
         }
         guard first.path == Manifest.entryPath, first.kind == .regular else {
             throw ModelPackError.invalidBundle(
-                path: path, reason: "not a modelpack bundle: the first entry is '\(first.path ?? "?")', not \(Manifest.entryPath)")
+                path: path,
+                reason: "not a modelpack bundle: the first entry is '\(first.path ?? "?")', not \(Manifest.entryPath)")
         }
         if let size = first.declaredSize, size > Int64(Manifest.maxBytes) {
             throw ModelPackError.limitExceeded(path: path, reason: "manifest is larger than \(Manifest.maxBytes) bytes")
@@ -40,7 +41,8 @@ public enum BundleReader {
             if n == 0 { break }
             bytes.append(contentsOf: chunk[0..<n])
             if bytes.count > Manifest.maxBytes {
-                throw ModelPackError.limitExceeded(path: path, reason: "manifest is larger than \(Manifest.maxBytes) bytes")
+                throw ModelPackError.limitExceeded(
+                    path: path, reason: "manifest is larger than \(Manifest.maxBytes) bytes")
             }
         }
         let manifest = try Manifest.decode(bytes, bundle: path)

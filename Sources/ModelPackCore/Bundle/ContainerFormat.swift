@@ -22,7 +22,8 @@ public enum ContainerFormat: String, CaseIterable, Sendable {
         guard let requested else {
             guard let byExtension else {
                 throw ModelPackError.usage(
-                    "cannot tell the container from '\(output)': use a .zip, .tar, .tar.gz or .tar.zst name, or --format")
+                    "cannot tell the container from '\(output)': use a .zip, .tar, .tar.gz or .tar.zst name, or --format"
+                )
             }
             return byExtension
         }

@@ -54,16 +54,20 @@ struct EntryWalk {
 
     /// The next entry's verdict, or nil at the end. `sink(record)` gives the data's destination for
     /// an acceptable entry, or nil to only hash it. Throws only when the archive cannot be read.
-    mutating func next(buffer: UnsafeMutableRawBufferPointer,
-                       sink: (FileRecord) throws -> ((UnsafeRawBufferPointer) throws -> Void)?) throws -> FileCheck? {
+    mutating func next(
+        buffer: UnsafeMutableRawBufferPointer,
+        sink: (FileRecord) throws -> ((UnsafeRawBufferPointer) throws -> Void)?
+    ) throws -> FileCheck? {
         guard let entry = try reader.next() else { return nil }
         guard let path = entry.path else {
-            return FileCheck(path: String(decoding: entry.rawPath, as: UTF8.self), status: .refused,
-                             detail: "name is not valid UTF-8")
+            return FileCheck(
+                path: String(decoding: entry.rawPath, as: UTF8.self), status: .refused,
+                detail: "name is not valid UTF-8")
         }
         switch entry.kind {
         case .regular: break
-        case .directory: return FileCheck(path: path, status: .refused, detail: "directory entry (bundles hold files only)")
+        case .directory:
+            return FileCheck(path: path, status: .refused, detail: "directory entry (bundles hold files only)")
         case .symlink: return FileCheck(path: path, status: .refused, detail: "symbolic link")
         case .hardlink: return FileCheck(path: path, status: .refused, detail: "hard link")
         case .special: return FileCheck(path: path, status: .refused, detail: "device, FIFO or socket")
@@ -79,8 +83,9 @@ struct EntryWalk {
         }
         seen.insert(path)
         if let declared = entry.declaredSize, declared != record.size {
-            return FileCheck(path: path, status: .sizeMismatch,
-                             detail: "archive declares \(declared) bytes, manifest says \(record.size)")
+            return FileCheck(
+                path: path, status: .sizeMismatch,
+                detail: "archive declares \(declared) bytes, manifest says \(record.size)")
         }
         let write = try sink(record)
         var stream = SHA256Stream()
@@ -88,18 +93,22 @@ struct EntryWalk {
             let n = try reader.read(into: buffer)
             if n == 0 { break }
             if stream.byteCount + Int64(n) > record.size {
-                return FileCheck(path: path, status: .sizeMismatch, detail: "more than the \(record.size) bytes the manifest gives")
+                return FileCheck(
+                    path: path, status: .sizeMismatch, detail: "more than the \(record.size) bytes the manifest gives")
             }
             let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
             stream.update(chunk)
             try write?(chunk)
         }
         if stream.byteCount != record.size {
-            return FileCheck(path: path, status: .sizeMismatch, detail: "\(stream.byteCount) bytes, manifest says \(record.size)")
+            return FileCheck(
+                path: path, status: .sizeMismatch, detail: "\(stream.byteCount) bytes, manifest says \(record.size)")
         }
         let digest = stream.finalizeHex()
         if digest != record.sha256 {
-            return FileCheck(path: path, status: .modified, detail: "content differs from the manifest (sha256 \(digest), expected \(record.sha256))")
+            return FileCheck(
+                path: path, status: .modified,
+                detail: "content differs from the manifest (sha256 \(digest), expected \(record.sha256))")
         }
         return FileCheck(path: path, status: .ok, detail: nil)
     }

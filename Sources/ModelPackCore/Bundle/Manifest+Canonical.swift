@@ -55,7 +55,8 @@ extension Manifest {
             throw refuse("not a modelpack manifest (invalid JSON or no formatVersion)")
         }
         guard probe.formatVersion == currentFormatVersion else {
-            throw refuse("format version \(probe.formatVersion) is not supported (this modelpack reads \(currentFormatVersion))")
+            throw refuse(
+                "format version \(probe.formatVersion) is not supported (this modelpack reads \(currentFormatVersion))")
         }
         let manifest: Manifest
         do {
@@ -76,7 +77,8 @@ extension Manifest {
                 throw refuse("'\(file.path)' is inside the reserved .modelpack/ folder")
             }
             if let previous, !BundlePath.byteOrder(previous, file.path) {
-                throw refuse(previous == file.path ? "duplicate path '\(file.path)'" : "paths are not sorted at '\(file.path)'")
+                throw refuse(
+                    previous == file.path ? "duplicate path '\(file.path)'" : "paths are not sorted at '\(file.path)'")
             }
             if let other = collisions.updateValue(file.path, forKey: BundlePath.collisionKey(file.path)) {
                 throw refuse("'\(file.path)' and '\(other)' collide on case-insensitive file systems")
@@ -86,7 +88,8 @@ extension Manifest {
                 throw refuse("'\(file.path)' has a malformed sha256")
             }
             guard file.role == FileRole.of(file.path) else {
-                throw refuse("'\(file.path)' has role \(file.role.rawValue), expected \(FileRole.of(file.path).rawValue)")
+                throw refuse(
+                    "'\(file.path)' has role \(file.role.rawValue), expected \(FileRole.of(file.path).rawValue)")
             }
             previous = file.path
         }
@@ -95,7 +98,9 @@ extension Manifest {
             var prefix = ""
             for component in file.path.split(separator: "/").dropLast() {
                 prefix = prefix.isEmpty ? String(component) : prefix + "/" + component
-                if paths.contains(prefix) { throw refuse("'\(prefix)' is both a file and the folder of '\(file.path)'") }
+                if paths.contains(prefix) {
+                    throw refuse("'\(prefix)' is both a file and the folder of '\(file.path)'")
+                }
             }
         }
         for required in ModelDirectory.requiredFiles where !manifest.files.contains(where: { $0.path == required }) {
@@ -112,9 +117,9 @@ extension Manifest {
         switch error {
         case DecodingError.keyNotFound(let key, _): return "missing key '\(key.stringValue)'"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context),
-             DecodingError.dataCorrupted(let context):
-            let where_ = context.codingPath.map(\.stringValue).joined(separator: ".")
-            return where_.isEmpty ? context.debugDescription : "\(where_): \(context.debugDescription)"
+            DecodingError.dataCorrupted(let context):
+            let location = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return location.isEmpty ? context.debugDescription : "\(location): \(context.debugDescription)"
         default: return "\(error)"
         }
     }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 public struct UnpackOptions: Sendable {
@@ -24,7 +24,8 @@ public struct UnpackOptions: Sendable {
 public enum Unpacker {
     @discardableResult
     public static func unpack(_ options: UnpackOptions) throws -> BundleSummary {
-        let destination = options.destination.hasSuffix("/") && options.destination.count > 1
+        let destination =
+            options.destination.hasSuffix("/") && options.destination.count > 1
             ? String(options.destination.dropLast()) : options.destination
         if FileSystem.exists(destination) && !options.force {
             throw ModelPackError.destinationExists(path: destination)
@@ -33,8 +34,9 @@ public enum Unpacker {
         try options.limits.check(summary.manifest, archiveSize: summary.archiveSize, bundle: options.bundle)
         let parent = FileSystem.parentDirectory(of: destination)
         if let free = FileSystem.availableBytes(at: parent), free < summary.manifest.totalSize {
-            throw ModelPackError.io(path: destination,
-                                    reason: "needs \(summary.manifest.totalSize) bytes, only \(free) are free")
+            throw ModelPackError.io(
+                path: destination,
+                reason: "needs \(summary.manifest.totalSize) bytes, only \(free) are free")
         }
         TemporaryOutput.removeStale(nextTo: destination)
         let temporary = TemporaryOutput.path(nextTo: destination)
@@ -65,11 +67,15 @@ public enum Unpacker {
         var created: Set<String> = [".modelpack"]
         var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
         try buffer.withUnsafeMutableBytes { raw in
-            while let check = try walk.next(buffer: raw, sink: { record in
-                try makeParents(of: record.path, under: root, created: &created)
-                let file = try OutputFile(creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
-                return { try file.write($0) }
-            }) {
+            while let check = try walk.next(
+                buffer: raw,
+                sink: { record in
+                    try makeParents(of: record.path, under: root, created: &created)
+                    let file = try OutputFile(
+                        creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
+                    return { try file.write($0) }
+                })
+            {
                 guard check.status == .ok else {
                     throw ModelPackError.invalidBundle(
                         path: bundle, reason: "refused entry '\(check.path)': \(check.detail ?? check.status.rawValue)")

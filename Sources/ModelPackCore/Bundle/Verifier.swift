@@ -30,7 +30,8 @@ public enum Verifier {
             if case .invalidBundle(_, let reason) = error { readError = reason } else { throw error }
         }
         for record in walk.unseen {
-            checks.append(FileCheck(path: record.path, status: .missing, detail: "listed in the manifest, not in the archive"))
+            checks.append(
+                FileCheck(path: record.path, status: .missing, detail: "listed in the manifest, not in the archive"))
         }
         return VerifyReport(summary: summary, files: checks, readError: readError)
     }

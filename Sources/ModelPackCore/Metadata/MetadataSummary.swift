@@ -13,14 +13,16 @@ public struct MetadataSummary: Equatable, Sendable {
             throw ModelPackError.invalidModel(path: "\(path):\(error.mark)", reason: error.message)
         }
         guard let root, case .mapping = root.value else {
-            throw ModelPackError.invalidModel(path: path, reason: "must be a YAML mapping with at least 'name' and 'version'")
+            throw ModelPackError.invalidModel(
+                path: path, reason: "must be a YAML mapping with at least 'name' and 'version'")
         }
         func field(_ key: String) throws -> String {
             guard let node = root[key] else {
                 throw ModelPackError.invalidModel(path: "\(path):\(root.mark)", reason: "missing required key '\(key)'")
             }
             guard let text = node.scalar, !node.isNull, !text.isEmpty else {
-                throw ModelPackError.invalidModel(path: "\(path):\(node.mark)", reason: "'\(key)' must be a non-empty string")
+                throw ModelPackError.invalidModel(
+                    path: "\(path):\(node.mark)", reason: "'\(key)' must be a non-empty string")
             }
             return text
         }

@@ -13,8 +13,9 @@ public struct YAMLError: Error, Equatable, CustomStringConvertible {
 public enum YAMLReader {
     public static func parse(_ bytes: [UInt8], limits: YAMLLimits = YAMLLimits()) throws -> YAMLNode? {
         guard bytes.count <= limits.maxBytes else {
-            throw YAMLError(mark: SourceMark(line: 1, column: 1),
-                            message: "document is larger than \(limits.maxBytes) bytes")
+            throw YAMLError(
+                mark: SourceMark(line: 1, column: 1),
+                message: "document is larger than \(limits.maxBytes) bytes")
         }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) != 0 else {
@@ -152,7 +153,8 @@ private struct Composer {
     func add(_ a: Int, _ b: Int, at mark: SourceMark) throws -> Int {
         let (sum, overflow) = a.addingReportingOverflow(b)
         if overflow || sum > limits.maxNodes {
-            throw YAMLError(mark: mark, message: "document expands to more than \(limits.maxNodes) nodes (alias expansion bomb?)")
+            throw YAMLError(
+                mark: mark, message: "document expands to more than \(limits.maxNodes) nodes (alias expansion bomb?)")
         }
         return sum
     }

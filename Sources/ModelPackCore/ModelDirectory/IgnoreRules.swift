@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A subset of gitignore syntax: `#` comments, blank lines, `!` negation, a trailing `/` for
@@ -32,8 +32,11 @@ struct IgnoreRules {
         while text.last == " " || text.last == "\r" || text.last == "\t" { text = text.dropLast() }
         if text.isEmpty || text.hasPrefix("#") { return }
         var negated = false
-        if text.hasPrefix("!") { negated = true; text = text.dropFirst() }
-        else if text.hasPrefix("\\!") || text.hasPrefix("\\#") { text = text.dropFirst() }
+        if text.hasPrefix("!") {
+            negated = true; text = text.dropFirst()
+        } else if text.hasPrefix("\\!") || text.hasPrefix("\\#") {
+            text = text.dropFirst()
+        }
         var directoryOnly = false
         if text.hasSuffix("/") { directoryOnly = true; text = text.dropLast() }
         let anchored = text.contains("/")
@@ -48,7 +51,8 @@ struct IgnoreRules {
         let parts = path.split(separator: "/").map(String.init)
         var ignored = false
         for rule in rules where !(rule.directoryOnly && !isDirectory) {
-            let matches = rule.anchored
+            let matches =
+                rule.anchored
                 ? Self.match(rule.segments[...], parts[...])
                 : Self.glob(rule.segments[0], parts.last ?? "")
             if matches { ignored = !rule.negated }

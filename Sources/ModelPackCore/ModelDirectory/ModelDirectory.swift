@@ -34,14 +34,16 @@ public enum ModelDirectory {
                 throw ModelPackError.invalidModel(path: root + "/" + required, reason: "required file is missing")
             }
             guard info.kind == .regular else {
-                throw ModelPackError.invalidModel(path: root + "/" + required, reason: "required file is not a regular file")
+                throw ModelPackError.invalidModel(
+                    path: root + "/" + required, reason: "required file is not a regular file")
             }
         }
         var patterns = IgnoreRules.defaultPatterns
         let ignorePath = root + "/" + ignoreFile
         if let info = try FileSystem.lstatInfo(ignorePath), info.kind == .regular {
             let bytes = try FileSystem.readWholeFile(ignorePath, limit: 1 << 20)
-            patterns += String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            patterns += String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+                .map(String.init)
         }
         let rules = IgnoreRules(patterns: patterns)
         var files: [SourceFile] = []
@@ -52,17 +54,22 @@ public enum ModelDirectory {
             if let other = collisions.updateValue(file.path, forKey: BundlePath.collisionKey(file.path)) {
                 throw ModelPackError.invalidModel(
                     path: file.absolutePath,
-                    reason: "'\(file.path)' and '\(other)' differ only in case or Unicode normalisation; they would collide when unpacked on macOS or Windows")
+                    reason:
+                        "'\(file.path)' and '\(other)' differ only in case or Unicode normalisation; they would collide when unpacked on macOS or Windows"
+                )
             }
         }
         for required in requiredFiles where !files.contains(where: { $0.path == required }) {
-            throw ModelPackError.invalidModel(path: root + "/" + required, reason: "required file is excluded by \(ignoreFile)")
+            throw ModelPackError.invalidModel(
+                path: root + "/" + required, reason: "required file is excluded by \(ignoreFile)")
         }
         return files
     }
 
-    private static func walk(root: String, relative: String, rules: IgnoreRules, excluding: Set<String>,
-                             into files: inout [SourceFile]) throws {
+    private static func walk(
+        root: String, relative: String, rules: IgnoreRules, excluding: Set<String>,
+        into files: inout [SourceFile]
+    ) throws {
         let directory = relative.isEmpty ? root : root + "/" + relative
         for name in try FileSystem.listDirectory(directory) {
             let path = relative.isEmpty ? name : relative + "/" + name
@@ -78,13 +85,17 @@ public enum ModelDirectory {
             case .directory:
                 try walk(root: root, relative: path, rules: rules, excluding: excluding, into: &files)
             case .regular:
-                files.append(SourceFile(path: path, absolutePath: absolute, size: info.size, executable: info.isExecutable))
+                files.append(
+                    SourceFile(path: path, absolutePath: absolute, size: info.size, executable: info.isExecutable))
             case .symlink:
                 throw ModelPackError.invalidModel(
                     path: absolute,
-                    reason: "is a symlink; bundles hold regular files only (replace it with a copy, e.g. cp -L, or list it in \(ignoreFile))")
+                    reason:
+                        "is a symlink; bundles hold regular files only (replace it with a copy, e.g. cp -L, or list it in \(ignoreFile))"
+                )
             case .other:
-                throw ModelPackError.invalidModel(path: absolute, reason: "is not a regular file (socket, FIFO or device)")
+                throw ModelPackError.invalidModel(
+                    path: absolute, reason: "is not a regular file (socket, FIFO or device)")
             }
         }
     }

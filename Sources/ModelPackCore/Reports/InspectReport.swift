@@ -19,19 +19,21 @@ public enum InspectReport {
     public static func text(_ summary: BundleSummary) -> String {
         let m = summary.manifest
         var out = """
-        bundle     \(summary.path)
-        name       \(m.name)
-        version    \(m.version)
-        digest     \(summary.digest)
-        container  \(summary.container.rawValue), \(ByteCount.human(summary.archiveSize))
-        format     modelpack bundle v\(m.formatVersion), written by \(m.tool)
-        files      \(m.files.count), \(ByteCount.human(m.totalSize)) uncompressed
+            bundle     \(summary.path)
+            name       \(m.name)
+            version    \(m.version)
+            digest     \(summary.digest)
+            container  \(summary.container.rawValue), \(ByteCount.human(summary.archiveSize))
+            format     modelpack bundle v\(m.formatVersion), written by \(m.tool)
+            files      \(m.files.count), \(ByteCount.human(m.totalSize)) uncompressed
 
-        """
+            """
         var table = TextTable(header: ["ROLE", "SIZE", "SHA-256", "PATH"], rightAligned: [1])
         for file in m.files {
-            table.rows.append([file.role.rawValue, ByteCount.human(file.size), file.sha256,
-                               file.path + (file.executable ? " (executable)" : "")])
+            table.rows.append([
+                file.role.rawValue, ByteCount.human(file.size), file.sha256,
+                file.path + (file.executable ? " (executable)" : ""),
+            ])
         }
         out += "\n" + table.render() + "\n"
         return out
@@ -39,9 +41,11 @@ public enum InspectReport {
 
     public static func json(_ summary: BundleSummary) -> String {
         let m = summary.manifest
-        return StableJSON.encode(JSON(schema: schema, bundle: summary.path, container: summary.container.rawValue,
-                                      name: m.name, version: m.version, digest: summary.digest,
-                                      formatVersion: m.formatVersion, tool: m.tool, archiveSize: summary.archiveSize,
-                                      totalSize: m.totalSize, files: m.files)) + "\n"
+        return StableJSON.encode(
+            JSON(
+                schema: schema, bundle: summary.path, container: summary.container.rawValue,
+                name: m.name, version: m.version, digest: summary.digest,
+                formatVersion: m.formatVersion, tool: m.tool, archiveSize: summary.archiveSize,
+                totalSize: m.totalSize, files: m.files)) + "\n"
     }
 }

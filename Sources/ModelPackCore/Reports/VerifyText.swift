@@ -31,7 +31,8 @@ public enum VerifyText {
         }
         if let error = report.readError { lines.append("UNREADABLE  \(error)") }
         let bad = report.files.filter { $0.status != .ok }.count
-        let verdict = report.isValid
+        let verdict =
+            report.isValid
             ? "verified: \(report.files.count) files match \(report.summary.digest)"
             : "FAILED: \(bad) of \(report.summary.manifest.files.count) files do not match \(report.summary.digest)"
                 + (report.readError != nil ? "; the archive is unreadable" : "")
@@ -39,7 +40,9 @@ public enum VerifyText {
     }
 
     public static func json(_ report: VerifyReport) -> String {
-        StableJSON.encode(JSON(schema: schema, bundle: report.summary.path, digest: report.summary.digest,
-                               valid: report.isValid, readError: report.readError, files: report.files)) + "\n"
+        StableJSON.encode(
+            JSON(
+                schema: schema, bundle: report.summary.path, digest: report.summary.digest,
+                valid: report.isValid, readError: report.readError, files: report.files)) + "\n"
     }
 }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Every output is first written under a temporary name next to its destination, then renamed into
 /// place. The names are `.modelpack-tmp-<pid>-<random>-<destination name>`, so that:
