@@ -4,7 +4,7 @@ BIN   := .build/debug/modelpack
 DEMO  := .build/demo
 EXAMPLE := Examples/iris-sklearn
 
-.PHONY: deps build demo test bench lint clean
+.PHONY: deps build demo test bench lint clean oracle
 
 deps:
 	@.ci/install-deps
@@ -34,3 +34,9 @@ lint:
 
 clean:
 	rm -rf .build
+
+# Re-run the PEP 508 reference (packaging, from PyPI) over the corpus and fail if it disagrees with
+# the committed expectations the Swift tests use.
+oracle:
+	python3 -m pip install -q packaging
+	python3 Tests/ModelPackCoreTests/Fixtures/requirements/oracle.py --check
