@@ -5,7 +5,8 @@ struct Build: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pack a model directory into a bundle.",
         discussion: """
-            DIR must hold metadata.yaml, requirements.txt and interface.py. The bundle is written to a \
+            DIR is validated first (as by `modelpack validate`): errors, or warnings with --strict, stop the \
+            build. The bundle is written to a \
             temporary file next to BUNDLE and renamed into place: a failed or interrupted build leaves \
             nothing at BUNDLE. Builds are deterministic; entry timestamps come from SOURCE_DATE_EPOCH \
             when it is set, else 1980-01-01.
@@ -23,9 +24,22 @@ struct Build: ParsableCommand {
     @Flag(help: "Print the result as JSON.")
     var json = false
 
+    @Flag(help: "Refuse to build when validation finds warnings, not only errors.")
+    var strict = false
+
     func run() throws {
         let container = try ContainerFormat.resolve(requested: format, output: output)
-        let result = try BundleBuilder.build(BuildOptions(source: directory, output: output, format: container))
+        let result: BuildResult
+        do {
+            result = try BundleBuilder.build(
+                BuildOptions(source: directory, output: output, format: container, strict: strict))
+        } catch ModelPackError.validationFailed(let report) {
+            Output.error(report.text(colour: Output.wantsColour(.standardError)))
+            throw ModelPackError.validationFailed(report)
+        }
+        if !result.diagnostics.diagnostics.isEmpty {
+            Output.error(result.diagnostics.text(colour: Output.wantsColour(.standardError)))
+        }
         let summary = try BundleReader.inspect(output)
         if json {
             Output.result(InspectReport.json(summary))

@@ -13,7 +13,7 @@ struct ModelPack: ParsableCommand {
             mismatched), 2 usage error, 3 the system failed the operation (I/O, full disk).
             """,
         version: "0.1.0",
-        subcommands: [Build.self, Inspect.self, Verify.self, Unpack.self]
+        subcommands: [Build.self, Validate.self, Inspect.self, Verify.self, Unpack.self]
     )
 
     static func main() {
@@ -39,6 +39,14 @@ struct ModelPack: ParsableCommand {
 
 /// stdout carries results, stderr errors.
 enum Output {
+    enum Stream { case standardOutput, standardError }
+
+    /// Colour only on a terminal, and never when NO_COLOR is set (no-color.org).
+    static func wantsColour(_ stream: Stream) -> Bool {
+        if let value = ProcessInfo.processInfo.environment["NO_COLOR"], !value.isEmpty { return false }
+        return isatty(stream == .standardOutput ? 1 : 2) == 1
+    }
+
     static func result(_ text: String) {
         FileHandle.standardOutput.write(Data(text.utf8))
     }

@@ -24,14 +24,38 @@ final class TempDir {
 }
 
 enum Fixture {
-    static let metadata = "name: test-model\nversion: 0.1.0\n"
+    /// A model that passes `validate` with no error (and no warning but MP404 when it has no artifact).
+    static let metadata = """
+        name: test-model
+        version: 0.1.0
+        description: A test model.
+        license: MIT
+        authors: [modelpack tests]
+        framework: {name: scikit-learn, version: 1.9.1}
+        inputs:
+          - {name: x, type: float}
+        outputs:
+          - {name: y, type: float}
+
+        """
+    static let requirements = "scikit-learn==1.9.1\n"
+    static let interface = """
+        class Model:
+            def predict(self, rows):
+                return [0.0 for _ in rows]
+
+
+        def load_model():
+            return Model()
+
+        """
 
     /// Writes a model directory: the three required files and `extra` files (relative path -> bytes).
     static func model(at root: String, extra: [String: [UInt8]] = [:], order: [String]? = nil) throws {
         var files: [String: [UInt8]] = [
             "metadata.yaml": Array(metadata.utf8),
-            "requirements.txt": Array("numpy==2.4.6\n".utf8),
-            "interface.py": Array("def load_model():\n    return None\n".utf8),
+            "requirements.txt": Array(requirements.utf8),
+            "interface.py": Array(interface.utf8),
         ]
         files.merge(extra) { $1 }
         for name in order ?? files.keys.sorted() {

@@ -19,7 +19,9 @@ import Testing
 
     @Test func refusesDuplicateKeysAtTheSecondOne() {
         #expect(
-            throws: YAMLError(mark: SourceMark(line: 3, column: 3), message: "duplicate key 'b' (first defined at 2:3)")
+            throws: YAMLError(
+                mark: SourceMark(line: 3, column: 3), message: "duplicate key 'b' (first defined at 2:3)",
+                kind: .duplicateKey)
         ) {
             try parse("a:\n  b: 1\n  b: 2\n")
         }

@@ -11,14 +11,18 @@ public struct BuildOptions: Sendable {
     public var format: ContainerFormat
     /// Every entry's timestamp; `SOURCE_DATE_EPOCH` when set, else 1980-01-01 (the zip epoch).
     public var timestamp: Int64
+    /// Refuse to build on warnings too, not only on errors.
+    public var strict: Bool
 
     public init(
-        source: String, output: String, format: ContainerFormat, timestamp: Int64 = BuildOptions.defaultTimestamp()
+        source: String, output: String, format: ContainerFormat,
+        timestamp: Int64 = BuildOptions.defaultTimestamp(), strict: Bool = false
     ) {
         self.source = source
         self.output = output
         self.format = format
         self.timestamp = timestamp
+        self.strict = strict
     }
 
     public static let fixedEpoch: Int64 = 315_532_800
@@ -32,6 +36,8 @@ public struct BuildOptions: Sendable {
 
 public struct BuildResult: Sendable {
     public let manifest: Manifest
+    /// What validation found (warnings and notes only: errors stop the build).
+    public let diagnostics: DiagnosticReport
     public let output: String
     public let bytesWritten: Int64
 }
@@ -56,8 +62,15 @@ public enum BundleBuilder {
         if let info = try FileSystem.lstatInfo(output), info.kind == .directory {
             throw ModelPackError.usage("output '\(options.output)' is a directory; give a bundle file name")
         }
-        let files = try ModelDirectory.scan(root: root, excluding: [output])
-        let summary = try MetadataSummary.read(path: root + "/" + ModelDirectory.metadataFile)
+        // The same checks as `validate`, on the files that would be packed.
+        let (source, files) = try ModelSource.directory(root, excluding: [output])
+        var (collector, metadata) = Validator.run(source)
+        let report = Validator.report(for: options.source, source: source, collector: &collector)
+        guard !report.fails(strict: options.strict), let name = metadata.name?.value,
+            let version = metadata.version?.value
+        else {
+            throw ModelPackError.validationFailed(report)
+        }
 
         var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
         var records: [FileRecord] = []
@@ -71,7 +84,7 @@ public enum BundleBuilder {
         }
         let manifest = Manifest(
             formatVersion: Manifest.currentFormatVersion, tool: toolVersion,
-            name: summary.name, version: summary.version, files: records)
+            name: name, version: version, files: records)
 
         TemporaryOutput.removeStale(nextTo: output)
         let temporary = TemporaryOutput.path(nextTo: output)
@@ -83,7 +96,7 @@ public enum BundleBuilder {
             }
             try FileSystem.rename(temporary, output)
             FileSystem.fsyncDirectory(FileSystem.parentDirectory(of: output))
-            return BuildResult(manifest: manifest, output: options.output, bytesWritten: bytes)
+            return BuildResult(manifest: manifest, diagnostics: report, output: options.output, bytesWritten: bytes)
         } catch {
             FileSystem.removeTree(temporary)
             throw error

@@ -2,8 +2,10 @@ internal import CYAML
 
 /// Why a YAML document was refused, at a 1-based position.
 public struct YAMLError: Error, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable { case syntax, duplicateKey, limit }
     public let mark: SourceMark
     public let message: String
+    public var kind: Kind = .syntax
     public var description: String { "\(mark): \(message)" }
 }
 
@@ -15,7 +17,7 @@ public enum YAMLReader {
         guard bytes.count <= limits.maxBytes else {
             throw YAMLError(
                 mark: SourceMark(line: 1, column: 1),
-                message: "document is larger than \(limits.maxBytes) bytes")
+                message: "document is larger than \(limits.maxBytes) bytes", kind: .limit)
         }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) != 0 else {
@@ -121,7 +123,9 @@ private struct Composer {
                 let key = try node(from: &keyEvent, &parser)
                 if let text = key.scalar {
                     if let first = seen[text] {
-                        throw YAMLError(mark: key.mark, message: "duplicate key '\(text)' (first defined at \(first))")
+                        throw YAMLError(
+                            mark: key.mark, message: "duplicate key '\(text)' (first defined at \(first))",
+                            kind: .duplicateKey)
                     }
                     seen[text] = key.mark
                 }
@@ -146,7 +150,7 @@ private struct Composer {
     mutating func enter(_ mark: SourceMark) throws {
         depth += 1
         if depth > limits.maxDepth {
-            throw YAMLError(mark: mark, message: "nesting is deeper than \(limits.maxDepth) levels")
+            throw YAMLError(mark: mark, message: "nesting is deeper than \(limits.maxDepth) levels", kind: .limit)
         }
     }
 
@@ -154,7 +158,8 @@ private struct Composer {
         let (sum, overflow) = a.addingReportingOverflow(b)
         if overflow || sum > limits.maxNodes {
             throw YAMLError(
-                mark: mark, message: "document expands to more than \(limits.maxNodes) nodes (alias expansion bomb?)")
+                mark: mark, message: "document expands to more than \(limits.maxNodes) nodes (alias expansion bomb?)",
+                kind: .limit)
         }
         return sum
     }

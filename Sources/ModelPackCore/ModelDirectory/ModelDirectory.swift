@@ -21,14 +21,14 @@ public enum ModelDirectory {
 
     /// Lists the files to pack, sorted by path bytes. `excluding` holds absolute paths to leave out
     /// (the bundle being written, when it is inside the directory).
-    static func scan(root: String, excluding: Set<String> = []) throws -> [SourceFile] {
+    static func scan(root: String, excluding: Set<String> = [], requireFiles: Bool = true) throws -> [SourceFile] {
         guard let rootInfo = try FileSystem.lstatInfo(root) else {
             throw ModelPackError.invalidModel(path: root, reason: "no such directory")
         }
         guard rootInfo.kind == .directory else {
             throw ModelPackError.invalidModel(path: root, reason: "not a directory")
         }
-        for required in requiredFiles {
+        for required in requiredFiles where requireFiles {
             let info = try FileSystem.lstatInfo(root + "/" + required)
             guard let info else {
                 throw ModelPackError.invalidModel(path: root + "/" + required, reason: "required file is missing")
@@ -59,7 +59,10 @@ public enum ModelDirectory {
                 )
             }
         }
-        for required in requiredFiles where !files.contains(where: { $0.path == required }) {
+        for required in requiredFiles
+        where FileSystem.exists(root + "/" + required)
+            && !files.contains(where: { $0.path == required })
+        {
             throw ModelPackError.invalidModel(
                 path: root + "/" + required, reason: "required file is excluded by \(ignoreFile)")
         }

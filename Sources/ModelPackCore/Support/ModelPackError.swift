@@ -11,6 +11,8 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
     case limitExceeded(path: String, reason: String)
     /// The destination exists and `--force` was not given.
     case destinationExists(path: String)
+    /// `build` found errors in the model (or warnings, with `--strict`); nothing was written.
+    case validationFailed(DiagnosticReport)
     /// The operating system refused an operation (read, write, rename, full disk...).
     case io(path: String, reason: String)
 
@@ -23,6 +25,9 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
         case .destinationExists(let path):
             return "error: \(path): already exists (use --force to replace it)"
         case .io(let path, let reason): return "error: \(path): \(reason)"
+        case .validationFailed(let report):
+            return
+                "error: \(report.target): \(report.errorCount) error(s), \(report.warningCount) warning(s); no bundle was written"
         }
     }
 
@@ -31,7 +36,7 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .usage, .destinationExists: return ExitStatus.usage
-        case .invalidModel, .invalidBundle, .limitExceeded: return ExitStatus.problems
+        case .invalidModel, .invalidBundle, .limitExceeded, .validationFailed: return ExitStatus.problems
         case .io: return ExitStatus.failure
         }
     }

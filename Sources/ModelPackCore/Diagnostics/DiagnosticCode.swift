@@ -1,0 +1,139 @@
+/// Every diagnostic modelpack can emit. Codes are stable: a code's meaning never changes, and a
+/// retired code is never reused. Docs/DIAGNOSTICS.md lists each with an example.
+public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
+    // MP0xx: the model directory
+    case requiredFileMissing = "MP001"
+    case unreadableFile = "MP002"
+    // MP1xx: metadata.yaml
+    case yamlSyntax = "MP101"
+    case yamlDuplicateKey = "MP102"
+    case yamlLimit = "MP103"
+    case missingField = "MP104"
+    case wrongType = "MP105"
+    case unknownKey = "MP106"
+    case invalidName = "MP107"
+    case invalidVersion = "MP108"
+    case invalidValue = "MP109"
+    case invalidSignature = "MP110"
+    case exampleMismatch = "MP111"
+    case unknownFramework = "MP112"
+    case recommendedField = "MP113"
+    // MP2xx: requirements.txt
+    case requirementSyntax = "MP201"
+    case unpinned = "MP202"
+    case looselyPinned = "MP203"
+    case duplicateRequirement = "MP204"
+    case contradiction = "MP205"
+    case editable = "MP206"
+    case pipOption = "MP207"
+    case badInclude = "MP208"
+    case frameworkMissing = "MP209"
+    case frameworkVersion = "MP210"
+    case directReference = "MP211"
+    case partialHashes = "MP212"
+    // MP3xx: interface.py
+    case noLoadModel = "MP301"
+    case noPredict = "MP302"
+    case predictSignature = "MP303"
+    case pythonSyntax = "MP304"
+    case loadModelSignature = "MP305"
+    // MP4xx: artifacts
+    case artifactMissing = "MP401"
+    case artifactEmpty = "MP402"
+    case artifactOutside = "MP403"
+    case noArtifacts = "MP404"
+
+    public var severity: Severity {
+        switch self {
+        case .unknownKey, .unknownFramework, .recommendedField, .unpinned, .looselyPinned, .duplicateRequirement,
+            .directReference, .loadModelSignature, .noArtifacts:
+            return .warning
+        default:
+            return .error
+        }
+    }
+
+    /// A short name for SARIF's `rules[].name` and the docs.
+    public var title: String {
+        switch self {
+        case .requiredFileMissing: return "required-file-missing"
+        case .unreadableFile: return "unreadable-file"
+        case .yamlSyntax: return "yaml-syntax"
+        case .yamlDuplicateKey: return "yaml-duplicate-key"
+        case .yamlLimit: return "yaml-limit"
+        case .missingField: return "missing-field"
+        case .wrongType: return "wrong-type"
+        case .unknownKey: return "unknown-key"
+        case .invalidName: return "invalid-name"
+        case .invalidVersion: return "invalid-version"
+        case .invalidValue: return "invalid-value"
+        case .invalidSignature: return "invalid-input-output"
+        case .exampleMismatch: return "example-mismatch"
+        case .unknownFramework: return "unknown-framework-or-task"
+        case .recommendedField: return "recommended-field"
+        case .requirementSyntax: return "requirement-syntax"
+        case .unpinned: return "unpinned"
+        case .looselyPinned: return "loosely-pinned"
+        case .duplicateRequirement: return "duplicate-requirement"
+        case .contradiction: return "contradictory-requirements"
+        case .editable: return "editable-install"
+        case .pipOption: return "pip-option"
+        case .badInclude: return "bad-include"
+        case .frameworkMissing: return "framework-missing"
+        case .frameworkVersion: return "framework-version-mismatch"
+        case .directReference: return "direct-reference"
+        case .partialHashes: return "partial-hashes"
+        case .noLoadModel: return "no-load-model"
+        case .noPredict: return "no-predict"
+        case .predictSignature: return "predict-signature"
+        case .pythonSyntax: return "python-syntax"
+        case .loadModelSignature: return "load-model-signature"
+        case .artifactMissing: return "artifact-missing"
+        case .artifactEmpty: return "artifact-empty"
+        case .artifactOutside: return "artifact-outside"
+        case .noArtifacts: return "no-artifacts"
+        }
+    }
+
+    /// One sentence for SARIF's `shortDescription`.
+    public var summary: String {
+        switch self {
+        case .requiredFileMissing: return "A required file (metadata.yaml, requirements.txt, interface.py) is missing."
+        case .unreadableFile: return "A file cannot be read or is not UTF-8 text."
+        case .yamlSyntax: return "metadata.yaml is not valid YAML."
+        case .yamlDuplicateKey: return "A key appears twice in the same YAML mapping."
+        case .yamlLimit: return "metadata.yaml exceeds a size, depth or alias-expansion limit."
+        case .missingField: return "A required metadata field is missing."
+        case .wrongType: return "A metadata field has the wrong type."
+        case .unknownKey: return "A metadata key is not part of the schema."
+        case .invalidName: return "The model name is not a valid slug."
+        case .invalidVersion: return "A version is not a valid PEP 440 version."
+        case .invalidValue: return "A metadata value is outside its allowed set or format."
+        case .invalidSignature: return "An input or output declaration is inconsistent."
+        case .exampleMismatch: return "The input example does not match the declared inputs."
+        case .unknownFramework: return "The framework or task is not one modelpack knows."
+        case .recommendedField: return "A recommended metadata field is missing."
+        case .requirementSyntax: return "A requirement line is not valid PEP 508 / pip syntax."
+        case .unpinned: return "A requirement has no version constraint."
+        case .looselyPinned: return "A requirement is not pinned to one exact version."
+        case .duplicateRequirement: return "A package is required more than once."
+        case .contradiction: return "Requirements for one package cannot all be satisfied."
+        case .editable: return "An editable install (-e) is not reproducible."
+        case .pipOption: return "A pip option that changes where or how packages are installed."
+        case .badInclude: return "A -r/-c include is missing or outside the model directory."
+        case .frameworkMissing: return "The framework named in metadata is not in requirements.txt."
+        case .frameworkVersion: return "The framework version in metadata contradicts requirements.txt."
+        case .directReference: return "A requirement is installed from a URL or path."
+        case .partialHashes: return "Some requirements carry --hash and others do not."
+        case .noLoadModel: return "interface.py has no top-level load_model function."
+        case .noPredict: return "interface.py has no class with a predict method."
+        case .predictSignature: return "predict does not take an input argument."
+        case .pythonSyntax: return "interface.py does not compile."
+        case .loadModelSignature: return "load_model requires arguments that the runtime cannot pass."
+        case .artifactMissing: return "An artifact declared in metadata does not exist."
+        case .artifactEmpty: return "An artifact is an empty file."
+        case .artifactOutside: return "An artifact path points outside the model directory."
+        case .noArtifacts: return "The model has no artifacts."
+        }
+    }
+}
