@@ -117,12 +117,12 @@ struct RequirementsReader {
         guard let start = chars.firstIndex(where: { $0 != " " && $0 != "\t" }) else { return }
         var end = chars.count
         while end > start, chars[end - 1] == " " || chars[end - 1] == "\t" { end -= 1 }
-        let where_ = { (offset: Int) -> (file: String, line: Int, column: Int) in
+        let position = { (offset: Int) -> (file: String, line: Int, column: Int) in
             let p = logical.position(offset)
             return (file, p.line, p.column)
         }
         if chars[start] == "-" {
-            readOptions(Array(chars[start..<end]), offset: start, file: file, at: where_)
+            readOptions(Array(chars[start..<end]), offset: start, file: file, at: position)
             return
         }
         // The requirement ends where the first per-requirement option (" --hash=...") begins.
@@ -137,12 +137,12 @@ struct RequirementsReader {
         }
         var hashes: [String] = []
         if reqEnd < end {
-            hashes = readRequirementOptions(Array(chars[reqEnd..<end]), offset: reqEnd, at: where_)
+            hashes = readRequirementOptions(Array(chars[reqEnd..<end]), offset: reqEnd, at: position)
         }
         var reqChars = Array(chars[start..<reqEnd])
         while reqChars.last == " " || reqChars.last == "\t" { reqChars.removeLast() }
         let text = String(reqChars)
-        let origin = where_(start)
+        let origin = position(start)
         if Self.isDirectReference(text) {
             result.entries.append(
                 RequirementEntry(
@@ -154,11 +154,11 @@ struct RequirementsReader {
         switch PEP508Parser.parse(text) {
         case .failure(let error):
             report(
-                .requirementSyntax, "invalid requirement '\(text)': \(error.message)", where_(start + error.offset),
+                .requirementSyntax, "invalid requirement '\(text)': \(error.message)", position(start + error.offset),
                 hint: "PEP 508: name[extras] (specifiers) ; marker, e.g. numpy==2.1.3")
         case .success(let requirement):
             if constraints { return }
-            let spec = where_(start + (requirement.specifierOffset ?? requirement.nameOffset))
+            let spec = position(start + (requirement.specifierOffset ?? requirement.nameOffset))
             result.entries.append(
                 RequirementEntry(
                     requirement: requirement, directReference: nil, file: file,
