@@ -38,5 +38,5 @@ clean:
 # Re-run the PEP 508 reference (packaging, from PyPI) over the corpus and fail if it disagrees with
 # the committed expectations the Swift tests use.
 oracle:
-	python3 -m pip install -q packaging
+	.ci/pip-install packaging
 	python3 Tests/ModelPackCoreTests/Fixtures/requirements/oracle.py --check

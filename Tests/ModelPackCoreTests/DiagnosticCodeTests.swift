@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ModelPackCore
 
 /// For every diagnostic code, a model that triggers it, and where it must be reported.
@@ -22,70 +23,144 @@ import Testing
 
     static let cases: [Case] = [
         Case(code: .requiredFileMissing, files: ["interface.py": nil], file: "interface.py", line: nil, column: nil),
-        Case(code: .unreadableFile, files: ["interface.py": "x = '\u{FFFD}'"], file: "interface.py", line: nil, column: nil),
-        Case(code: .yamlSyntax, files: ["metadata.yaml": "name: [x\nversion: 1\n"], file: "metadata.yaml", line: 2, column: 8),
-        Case(code: .yamlDuplicateKey, files: ["metadata.yaml": validMetadata + "license: MIT\n"], file: "metadata.yaml",
-             line: 11, column: 1),
-        Case(code: .yamlLimit, files: ["metadata.yaml": String(repeating: "[", count: 80) + String(repeating: "]", count: 80)],
-             file: "metadata.yaml", line: 1, column: 65),
-        Case(code: .missingField, files: ["metadata.yaml": metadata(replacing: "outputs:\n  - {name: y, type: float}\n", with: "")],
-             file: "metadata.yaml", line: 1, column: 1),
-        Case(code: .wrongType, files: ["metadata.yaml": metadata(replacing: "license: MIT", with: "license: [MIT]")],
-             file: "metadata.yaml", line: 4, column: 10),
-        Case(code: .unknownKey, files: ["metadata.yaml": validMetadata + "licence: MIT\n"], file: "metadata.yaml",
-             line: 11, column: 1),
-        Case(code: .invalidName, files: ["metadata.yaml": metadata(replacing: "name: test-model", with: "name: Test Model")],
-             file: "metadata.yaml", line: 1, column: 7),
-        Case(code: .invalidVersion, files: ["metadata.yaml": metadata(replacing: "version: 0.1.0", with: "version: one")],
-             file: "metadata.yaml", line: 2, column: 10),
-        Case(code: .invalidValue, files: ["metadata.yaml": metadata(replacing: "{name: x, type: float}", with: "{name: x, type: floaty}")],
-             file: "metadata.yaml", line: 8, column: 21),
-        Case(code: .invalidSignature, files: ["metadata.yaml": metadata(replacing: "{name: y, type: float}", with: "{name: y, type: categorical}")],
-             file: "metadata.yaml", line: 10, column: 21),
-        Case(code: .exampleMismatch, files: ["metadata.yaml": validMetadata + "example:\n  - {x: high}\n"],
-             file: "metadata.yaml", line: 12, column: 9),
-        Case(code: .unknownFramework, files: ["metadata.yaml": validMetadata + "task: clasification\n"],
-             file: "metadata.yaml", line: 11, column: 7),
-        Case(code: .recommendedField, files: ["metadata.yaml": metadata(replacing: "license: MIT\n", with: "")],
-             file: "metadata.yaml", line: nil, column: nil),
-        Case(code: .requirementSyntax, files: ["requirements.txt": "scikit-learn==1.9.1\nnumpy=2.0\n"], file: "requirements.txt",
-             line: 2, column: 6),
-        Case(code: .unpinned, files: ["requirements.txt": "scikit-learn==1.9.1\n  pandas  # for the frame\n"],
-             file: "requirements.txt", line: 2, column: 3),
-        Case(code: .looselyPinned, files: ["requirements.txt": "scikit-learn==1.9.1\nnumpy >=1.26\n"], file: "requirements.txt",
-             line: 2, column: 7),
-        Case(code: .duplicateRequirement, files: ["requirements.txt": "scikit-learn==1.9.1\nnumpy==2.0.0\nNumPy==2.0.0\n"],
-             file: "requirements.txt", line: 3, column: 1),
-        Case(code: .contradiction, files: ["requirements.txt": "scikit-learn==1.9.1\nnumpy>=2,<1.5\n"], file: "requirements.txt",
-             line: 2, column: 6),
-        Case(code: .editable, files: ["requirements.txt": "scikit-learn==1.9.1\n-e ./lib\n"], file: "requirements.txt",
-             line: 2, column: 1),
-        Case(code: .pipOption, files: ["requirements.txt": "--frobnicate\nscikit-learn==1.9.1\n"], file: "requirements.txt",
-             line: 1, column: 1),
-        Case(code: .badInclude, files: ["requirements.txt": "scikit-learn==1.9.1\n-r ../shared.txt\n"], file: "requirements.txt",
-             line: 2, column: 1),
-        Case(code: .frameworkMissing, files: ["requirements.txt": "numpy==2.0.0\n"], file: "metadata.yaml", line: 6, column: 19),
-        Case(code: .frameworkVersion, files: ["requirements.txt": "scikit-learn==1.5.2\n"], file: "requirements.txt",
-             line: 1, column: 13),
-        Case(code: .directReference, files: ["requirements.txt": "scikit-learn==1.9.1\nmylib @ https://example.com/mylib-1.0.tar.gz\n"],
-             file: "requirements.txt", line: 2, column: 1),
-        Case(code: .partialHashes, files: ["requirements.txt": "scikit-learn==1.9.1 --hash=sha256:" + String(repeating: "a", count: 64)
-                + "\nnumpy==2.0.0\n"], file: "requirements.txt", line: 2, column: 1),
-        Case(code: .noLoadModel, files: ["interface.py": "class M:\n    def predict(self, x):\n        return x\n\n\ndef load_modle():\n    return M()\n"],
-             file: "interface.py", line: 6, column: 5),
-        Case(code: .noPredict, files: ["interface.py": "class M:\n    def predict_proba(self, x):\n        return x\n\n\ndef load_model():\n    return M()\n"],
-             file: "interface.py", line: 1, column: 1),
-        Case(code: .predictSignature, files: ["interface.py": "class M:\n    def predict(self):\n        return 1\n\n\ndef load_model():\n    return M()\n"],
-             file: "interface.py", line: 2, column: 9),
-        Case(code: .pythonSyntax, files: ["interface.py": "def load_model(:\n    pass\n"], file: "interface.py", line: 1, column: 16),
-        Case(code: .loadModelSignature, files: ["interface.py": Fixture.interface.replacingOccurrences(of: "def load_model():", with: "def load_model(path):")],
-             file: "interface.py", line: 6, column: 5),
-        Case(code: .artifactMissing, files: ["metadata.yaml": validMetadata + "artifacts: [model.binn]\n"], file: "metadata.yaml",
-             line: 11, column: 13),
-        Case(code: .artifactEmpty, files: ["metadata.yaml": validMetadata + "artifacts: [empty.bin]\n", "empty.bin": ""],
-             file: "metadata.yaml", line: 11, column: 13),
-        Case(code: .artifactOutside, files: ["metadata.yaml": validMetadata + "artifacts:\n  - ../weights.bin\n"],
-             file: "metadata.yaml", line: 12, column: 5),
+        Case(
+            code: .unreadableFile, files: ["interface.py": "x = '\u{FFFD}'"], file: "interface.py", line: nil,
+            column: nil),
+        Case(
+            code: .yamlSyntax, files: ["metadata.yaml": "name: [x\nversion: 1\n"], file: "metadata.yaml", line: 2,
+            column: 8),
+        Case(
+            code: .yamlDuplicateKey, files: ["metadata.yaml": validMetadata + "license: MIT\n"], file: "metadata.yaml",
+            line: 11, column: 1),
+        Case(
+            code: .yamlLimit,
+            files: ["metadata.yaml": String(repeating: "[", count: 80) + String(repeating: "]", count: 80)],
+            file: "metadata.yaml", line: 1, column: 65),
+        Case(
+            code: .missingField,
+            files: ["metadata.yaml": metadata(replacing: "outputs:\n  - {name: y, type: float}\n", with: "")],
+            file: "metadata.yaml", line: 1, column: 1),
+        Case(
+            code: .wrongType, files: ["metadata.yaml": metadata(replacing: "license: MIT", with: "license: [MIT]")],
+            file: "metadata.yaml", line: 4, column: 10),
+        Case(
+            code: .unknownKey, files: ["metadata.yaml": validMetadata + "licence: MIT\n"], file: "metadata.yaml",
+            line: 11, column: 1),
+        Case(
+            code: .invalidName,
+            files: ["metadata.yaml": metadata(replacing: "name: test-model", with: "name: Test Model")],
+            file: "metadata.yaml", line: 1, column: 7),
+        Case(
+            code: .invalidVersion,
+            files: ["metadata.yaml": metadata(replacing: "version: 0.1.0", with: "version: one")],
+            file: "metadata.yaml", line: 2, column: 10),
+        Case(
+            code: .invalidValue,
+            files: ["metadata.yaml": metadata(replacing: "{name: x, type: float}", with: "{name: x, type: floaty}")],
+            file: "metadata.yaml", line: 8, column: 21),
+        Case(
+            code: .invalidSignature,
+            files: [
+                "metadata.yaml": metadata(replacing: "{name: y, type: float}", with: "{name: y, type: categorical}")
+            ],
+            file: "metadata.yaml", line: 10, column: 21),
+        Case(
+            code: .exampleMismatch, files: ["metadata.yaml": validMetadata + "example:\n  - {x: high}\n"],
+            file: "metadata.yaml", line: 12, column: 9),
+        Case(
+            code: .unknownFramework, files: ["metadata.yaml": validMetadata + "task: clasification\n"],
+            file: "metadata.yaml", line: 11, column: 7),
+        Case(
+            code: .recommendedField, files: ["metadata.yaml": metadata(replacing: "license: MIT\n", with: "")],
+            file: "metadata.yaml", line: nil, column: nil),
+        Case(
+            code: .requirementSyntax, files: ["requirements.txt": "scikit-learn==1.9.1\nnumpy=2.0\n"],
+            file: "requirements.txt",
+            line: 2, column: 6),
+        Case(
+            code: .unpinned, files: ["requirements.txt": "scikit-learn==1.9.1\n  pandas  # for the frame\n"],
+            file: "requirements.txt", line: 2, column: 3),
+        Case(
+            code: .looselyPinned, files: ["requirements.txt": "scikit-learn==1.9.1\nnumpy >=1.26\n"],
+            file: "requirements.txt",
+            line: 2, column: 7),
+        Case(
+            code: .duplicateRequirement,
+            files: ["requirements.txt": "scikit-learn==1.9.1\nnumpy==2.0.0\nNumPy==2.0.0\n"],
+            file: "requirements.txt", line: 3, column: 1),
+        Case(
+            code: .contradiction, files: ["requirements.txt": "scikit-learn==1.9.1\nnumpy>=2,<1.5\n"],
+            file: "requirements.txt",
+            line: 2, column: 6),
+        Case(
+            code: .editable, files: ["requirements.txt": "scikit-learn==1.9.1\n-e ./lib\n"], file: "requirements.txt",
+            line: 2, column: 1),
+        Case(
+            code: .pipOption, files: ["requirements.txt": "--frobnicate\nscikit-learn==1.9.1\n"],
+            file: "requirements.txt",
+            line: 1, column: 1),
+        Case(
+            code: .badInclude, files: ["requirements.txt": "scikit-learn==1.9.1\n-r ../shared.txt\n"],
+            file: "requirements.txt",
+            line: 2, column: 1),
+        Case(
+            code: .frameworkMissing, files: ["requirements.txt": "numpy==2.0.0\n"], file: "metadata.yaml", line: 6,
+            column: 19),
+        Case(
+            code: .frameworkVersion, files: ["requirements.txt": "scikit-learn==1.5.2\n"], file: "requirements.txt",
+            line: 1, column: 13),
+        Case(
+            code: .directReference,
+            files: ["requirements.txt": "scikit-learn==1.9.1\nmylib @ https://example.com/mylib-1.0.tar.gz\n"],
+            file: "requirements.txt", line: 2, column: 1),
+        Case(
+            code: .partialHashes,
+            files: [
+                "requirements.txt": "scikit-learn==1.9.1 --hash=sha256:" + String(repeating: "a", count: 64)
+                    + "\nnumpy==2.0.0\n"
+            ], file: "requirements.txt", line: 2, column: 1),
+        Case(
+            code: .noLoadModel,
+            files: [
+                "interface.py":
+                    "class M:\n    def predict(self, x):\n        return x\n\n\ndef load_modle():\n    return M()\n"
+            ],
+            file: "interface.py", line: 6, column: 5),
+        Case(
+            code: .noPredict,
+            files: [
+                "interface.py":
+                    "class M:\n    def predict_proba(self, x):\n        return x\n\n\ndef load_model():\n    return M()\n"
+            ],
+            file: "interface.py", line: 1, column: 1),
+        Case(
+            code: .predictSignature,
+            files: [
+                "interface.py":
+                    "class M:\n    def predict(self):\n        return 1\n\n\ndef load_model():\n    return M()\n"
+            ],
+            file: "interface.py", line: 2, column: 9),
+        Case(
+            code: .pythonSyntax, files: ["interface.py": "def load_model(:\n    pass\n"], file: "interface.py", line: 1,
+            column: 16),
+        Case(
+            code: .loadModelSignature,
+            files: [
+                "interface.py": Fixture.interface.replacingOccurrences(
+                    of: "def load_model():", with: "def load_model(path):")
+            ],
+            file: "interface.py", line: 6, column: 5),
+        Case(
+            code: .artifactMissing, files: ["metadata.yaml": validMetadata + "artifacts: [model.binn]\n"],
+            file: "metadata.yaml",
+            line: 11, column: 13),
+        Case(
+            code: .artifactEmpty,
+            files: ["metadata.yaml": validMetadata + "artifacts: [empty.bin]\n", "empty.bin": ""],
+            file: "metadata.yaml", line: 11, column: 13),
+        Case(
+            code: .artifactOutside, files: ["metadata.yaml": validMetadata + "artifacts:\n  - ../weights.bin\n"],
+            file: "metadata.yaml", line: 12, column: 5),
         Case(code: .noArtifacts, files: ["model.bin": nil], file: "metadata.yaml", line: nil, column: nil),
     ]
 
@@ -106,7 +181,9 @@ import Testing
         try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1, 2, 3]])
         for (path, content) in c.files {
             if let content {
-                try Fixture.write(c.code == .unreadableFile ? [0x78, 0x20, 0xff, 0xfe] : Array(content.utf8), to: tmp.file("m/" + path))
+                try Fixture.write(
+                    c.code == .unreadableFile ? [0x78, 0x20, 0xff, 0xfe] : Array(content.utf8),
+                    to: tmp.file("m/" + path))
             } else {
                 unlink(tmp.file("m/" + path))
             }

