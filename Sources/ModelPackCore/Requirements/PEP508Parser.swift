@@ -124,6 +124,7 @@ private struct Scanner {
             if url == nil, specifiers.isEmpty, marker == nil, let c = peek, "=<>!~".contains(c) {
                 throw fail("invalid version specifier")
             }
+            if marker != nil { throw fail("unexpected text after the marker (join conditions with 'and' or 'or')") }
             throw fail(
                 url != nil
                     ? "expected end of requirement after the URL (a marker needs a space before ';')"

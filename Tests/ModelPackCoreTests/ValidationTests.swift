@@ -1,0 +1,221 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+@Suite struct ValidationTests {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Examples")
+
+    @Test(arguments: ["iris-sklearn", "churn-sklearn"])
+    func theExamplesAreClean(_ name: String) throws {
+        let report = try Validator.validate(Self.examples.appendingPathComponent(name).path)
+        #expect(report.diagnostics.isEmpty, "\(report.text(colour: false))")
+    }
+
+    @Test func aBundleIsValidatedWithoutUnpacking() throws {
+        let tmp = TempDir()
+        var raw = RawBundle(format: .zip)
+        raw.addHonest([
+            ("interface.py", Array(Fixture.interface.utf8)),
+            ("metadata.yaml", Array("name: x\nversion: 1\nname: y\n".utf8)),
+            ("requirements.txt", Array(Fixture.requirements.utf8)),
+        ])
+        try raw.write(to: tmp.file("b.zip"))
+        let report = try Validator.validate(tmp.file("b.zip"))
+        let duplicate = try #require(report.diagnostics.first { $0.code == .yamlDuplicateKey })
+        #expect(duplicate.line == 3 && duplicate.column == 1)
+        #expect(report.text(colour: false).contains(tmp.file("b.zip") + "!/metadata.yaml:3:1: error[MP102]"))
+        #expect(tmp.contents() == ["b.zip"])
+
+        let cli = try CLI.run(["validate", tmp.file("b.zip"), "--format", "json"])
+        #expect(cli.status == ExitStatus.problems)
+        #expect(cli.stdout.contains("\"code\" : \"MP102\""))
+    }
+
+    @Test func aDamagedBundleIsRefusedNotValidated() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(5000)])
+        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.tar"), format: .tar))
+        var bytes = try Fixture.read(tmp.file("m.tar"))
+        bytes[try #require(find(Fixture.noise(5000), in: bytes)) + 10] ^= 1
+        try Fixture.write(bytes, to: tmp.file("m.tar"))
+        #expect(throws: ModelPackError.self) { try Validator.validate(tmp.file("m.tar")) }
+    }
+
+    func validate(_ files: [String: String]) throws -> DiagnosticReport {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1]])
+        for (path, text) in files { try Fixture.write(Array(text.utf8), to: tmp.file("m/" + path)) }
+        return try Validator.validate(tmp.file("m"))
+    }
+
+    @Test func continuationLinesReportPhysicalPositions() throws {
+        let report = try validate([
+            "requirements.txt": "scikit-learn==1.9.1 \\\n    --hash=sha256:" + String(repeating: "0", count: 64)
+                + "\nnumpy\\\n==2.0 ; python_version <\\\n \"3.8\" ;\n"
+        ])
+        let syntax = try #require(
+            report.diagnostics.first { $0.code == .requirementSyntax }, "\(report.text(colour: false))")
+        #expect(syntax.line == 5 && syntax.column == 8)  // the second ";", on the fifth physical line
+    }
+
+    @Test func includesStayInsideTheModelAndReportInTheirOwnFile() throws {
+        let report = try validate([
+            "requirements.txt":
+                "scikit-learn==1.9.1\n-r extra/more.txt\n--requirement=../outside.txt\n-r missing.txt\n",
+            "extra/more.txt": "# more\npandas\n-r ../requirements.txt\n",
+        ])
+        let unpinned = try #require(report.diagnostics.first { $0.code == .unpinned })
+        #expect(unpinned.file == "extra/more.txt" && unpinned.line == 2 && unpinned.column == 1)
+        let includes = report.diagnostics.filter { $0.code == .badInclude }.map(\.message)
+        #expect(includes.contains { $0.contains("points outside the model directory") })
+        #expect(includes.contains { $0.contains("does not exist") })
+        #expect(includes.contains { $0.contains("includes itself") })
+    }
+
+    @Test func hashesAreCheckedAndRequireHashesIsHonoured() throws {
+        let bad = try validate(["requirements.txt": "scikit-learn==1.9.1 --hash=md5:abc\n"])
+        #expect(bad.diagnostics.contains { $0.code == .requirementSyntax && $0.column == 21 })
+        let required = try validate(["requirements.txt": "--require-hashes\nscikit-learn==1.9.1\n"])
+        #expect(required.diagnostics.contains { $0.code == .partialHashes && $0.line == 2 })
+    }
+
+    @Test func optionsAreKeptWarnedOrRefused() throws {
+        let report = try validate([
+            "requirements.txt": """
+            --index-url https://pypi.internal/simple
+            --trusted-host pypi.internal
+            --pre
+            -f ./wheels
+            --use-feature=fast-deps
+            scikit-learn==1.9.1
+
+            """
+        ])
+        let byLine = Dictionary(grouping: report.diagnostics.filter { $0.code == .pipOption }, by: { $0.line ?? 0 })
+        #expect(byLine[1]?.first?.severity == .warning)
+        #expect(byLine[2]?.first?.severity == .warning)
+        #expect(byLine[3]?.first?.severity == .note)
+        #expect(byLine[4]?.first?.severity == .warning)
+        #expect(byLine[5]?.first?.severity == .error)
+    }
+
+    @Test func frameworkPinMayBeAnyExactSpelling() throws {
+        let ok = try validate(["requirements.txt": "Scikit_Learn == 1.9.1\n"])
+        #expect(!ok.diagnostics.contains { $0.code == .frameworkMissing || $0.code == .frameworkVersion })
+    }
+}
+
+@Suite struct InterfaceCheckTests {
+    func check(_ source: String) -> [Diagnostic] {
+        var collector = DiagnosticCollector()
+        InterfaceCheck.check(source, into: &collector, python: nil)  // the static check alone
+        return collector.diagnostics
+    }
+
+    @Test func definitionsInStringsAndCommentsDoNotCount() {
+        let source = """
+            '''
+            def load_model():
+                pass
+            '''
+            # def load_model(): in a comment
+            x = "def load_model(): in a string"
+            s = f'''{x}
+            class Fake:
+                def predict(self, rows): ...
+            '''
+            """
+        let codes = check(source).map(\.code)
+        #expect(codes.contains(.noLoadModel))
+        #expect(codes.contains(.noPredict))
+    }
+
+    @Test func theUsualShapesAreAccepted() {
+        #expect(
+            check(
+                """
+                import joblib
+                from pathlib import Path
+
+
+                class Model(object):
+                    \"\"\"Wraps the estimator.\"\"\"
+
+                    def __init__(self, est):
+                        self.est = est
+
+                    @staticmethod
+                    def predict(rows):
+                        return [r for r in (rows or [])]
+
+
+                async def load_model(path: str = "model.joblib",
+                                     *, device=None) -> Model:
+                    return Model(joblib.load(Path(__file__).parent / path))
+                """
+            ).isEmpty)
+        #expect(check("from .impl import load_model, Model\nclass M:\n    def predict(self, x): return x\n").isEmpty)
+        #expect(check("load_model = lambda: M()\nclass M:\n    def predict(self, *args): return args\n").isEmpty)
+    }
+
+    @Test func nestedLoadModelIsNamed() throws {
+        let d = check("if True:\n    def load_model():\n        pass\nclass M:\n    def predict(self, x): return x\n")
+        let found = try #require(d.first { $0.code == .noLoadModel })
+        #expect(found.line == 2 && found.message.contains("not at the top level"))
+    }
+
+    @Test func aPredictOnANestedFunctionIsNotAMethod() {
+        let d = check("def load_model():\n    class M:\n        def predict(self, x): return x\n    return M()\n")
+        #expect(d.map(\.code) == [.noPredict])
+    }
+
+    @Test func tokenizerErrorsHaveTheirPosition() throws {
+        let unterminated = try #require(check("def load_model():\n    return '''oops\n").first)
+        #expect(unterminated.code == .pythonSyntax && unterminated.line == 2 && unterminated.column == 12)
+        let unclosed = try #require(check("def load_model(:\n    pass\nx = (1,\n").first)
+        #expect(unclosed.code == .pythonSyntax)
+    }
+
+    @Test(.enabled(if: PythonCompiler.find() != nil))
+    func pythonReportsSyntaxErrorsAtTheirLine() throws {
+        var collector = DiagnosticCollector()
+        InterfaceCheck.check("def load_model():\n    return 1 +\n", into: &collector)
+        let d = try #require(collector.diagnostics.first)
+        #expect(d.code == .pythonSyntax && d.line == 2)
+    }
+}
+
+@Suite struct ValidateCLITests {
+    @Test func formatsExitCodesAndStrict() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"))  // no artifact: one warning (MP404)
+        let text = try CLI.run(["validate", tmp.file("m")])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("warning[MP404]"))
+        #expect(!text.stdout.contains("\u{1B}["))  // not a terminal: no colour
+        #expect(try CLI.run(["validate", tmp.file("m"), "--strict"]).status == ExitStatus.problems)
+        let sarif = try CLI.run(["validate", tmp.file("m"), "--format", "sarif"])
+        #expect(sarif.stdout.contains("\"version\" : \"2.1.0\""))
+        #expect(try CLI.run(["validate", tmp.file("m"), "--format", "xml"]).status == ExitStatus.usage)
+
+        let strictBuild = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip"), "--strict"])
+        #expect(strictBuild.status == ExitStatus.problems)
+        #expect(strictBuild.stderr.contains("warning[MP404]"))
+        #expect(!FileSystem.exists(tmp.file("m.zip")))
+        let build = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip")])
+        #expect(build.status == 0)
+        #expect(build.stderr.contains("warning[MP404]"))
+    }
+
+    @Test func buildOnAnInvalidDirectoryShowsTheSameDiagnosticsAsValidate() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["requirements.txt": Array("scikit-learn>=1\n-e .\n".utf8)])
+        let validate = try CLI.run(["validate", tmp.file("m")])
+        let build = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip")])
+        #expect(validate.status == ExitStatus.problems && build.status == ExitStatus.problems)
+        #expect(build.stderr.hasPrefix(validate.stdout))
+        #expect(tmp.contents() == ["m"])
+    }
+}
