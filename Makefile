@@ -15,6 +15,8 @@ build: deps
 # Pack the iris example in every container, audit it, verify it and unpack it.
 demo: build
 	@rm -rf $(DEMO) && mkdir -p $(DEMO)
+	$(BIN) validate $(EXAMPLE)
+	$(BIN) validate Examples/churn-sklearn
 	@for f in zip tar tar.gz tar.zst; do $(BIN) build $(EXAMPLE) -o $(DEMO)/iris.$$f || exit 1; done
 	@echo; $(BIN) inspect $(DEMO)/iris.zip
 	@echo; $(BIN) verify $(DEMO)/iris.tar.zst

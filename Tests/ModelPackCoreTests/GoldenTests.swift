@@ -101,3 +101,47 @@ enum PythonOracle {
         #expect(result.status == 0, "\(result.output)")
     }
 }
+
+/// Docs/metadata.schema.json says what MetadataSchema checks: the same top-level keys, it accepts
+/// the examples, and it refuses documents the validator refuses.
+@Suite struct MetadataJSONSchemaTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+
+    @Test func theSchemaListsTheSameKeys() throws {
+        let data = try Data(contentsOf: Self.root.appendingPathComponent("Docs/metadata.schema.json"))
+        let schema = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+        let properties = try #require(schema["properties"] as? [String: Any])
+        #expect(Set(properties.keys) == Set(MetadataSchema.topLevelKeys))
+        let required = try #require(schema["required"] as? [String])
+        #expect(Set(required) == ["name", "version", "framework", "inputs", "outputs"])
+    }
+
+    @Test(.enabled(if: PythonOracle.required || PythonOracle.available(["jsonschema", "yaml"])))
+    func examplesPassAndBrokenMetadataFails() throws {
+        let tmp = TempDir()
+        let broken = [
+            Fixture.metadata.replacingOccurrences(of: "name: test-model", with: "name: Test Model"),
+            Fixture.metadata + "licence: MIT\n",
+            Fixture.metadata.replacingOccurrences(of: "type: float}\n", with: "type: categorical}\n"),
+            Fixture.metadata + "python: 3.10\n",
+            Fixture.metadata.replacingOccurrences(of: "outputs:\n  - {name: y, type: float}\n", with: ""),
+        ]
+        var invalid: [String] = []
+        for (i, text) in broken.enumerated() {
+            try Fixture.write(Array(text.utf8), to: tmp.file("bad\(i).yaml"))
+            invalid.append(tmp.file("bad\(i).yaml"))
+            // The validator refuses each too.
+            let dir = TempDir()
+            try Fixture.model(at: dir.file("m"), extra: ["metadata.yaml": Array(text.utf8), "w.bin": [1]])
+            #expect(try Validator.validate(dir.file("m")).fails(strict: true))
+        }
+        let valid = ["iris-sklearn", "churn-sklearn"].map {
+            Self.root.appendingPathComponent("Examples/\($0)/metadata.yaml").path
+        }
+        try Fixture.write(Array(Fixture.metadata.utf8), to: tmp.file("fixture.yaml"))
+        let script = GoldenTests.fixtures.appendingPathComponent("metadata/check_schema.py").path
+        let result = try PythonOracle.run(script, valid + [tmp.file("fixture.yaml"), "--invalid"] + invalid)
+        #expect(result.status == 0, "\(result.output)")
+    }
+}
