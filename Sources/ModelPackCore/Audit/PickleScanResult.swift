@@ -1,0 +1,54 @@
+/// A global a pickle imports, with the verdict of the import policy.
+public struct PickleImport: Codable, Equatable, Sendable {
+    public let module: String
+    public let name: String
+    public let verdict: ImportVerdict
+    public let reason: String?
+    /// Byte offset of the opcode in the scanned stream.
+    public let offset: Int64
+    public var qualifiedName: String { module + "." + name }
+}
+
+/// Something the pickle does beyond importing: a call on a computed value, a BUILD on a global, a
+/// truncation, an opcode loaders disagree on...
+public struct PickleFinding: Codable, Equatable, Sendable {
+    public let verdict: ImportVerdict
+    public let message: String
+    public let offset: Int64
+}
+
+/// What scanning a pickle stream found. Imports and findings are kept in the order the loader would
+/// meet them, so what precedes a truncation is still reported.
+public struct PickleScanResult: Codable, Equatable, Sendable {
+    public var pickles = 0
+    public var opcodes = 0
+    public var protocols: [Int] = []
+    public var imports: [PickleImport] = []
+    /// Callables invoked by REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/INST, as `module.name` (or `<computed>`), deduplicated.
+    public var calls: [String] = []
+    public var findings: [PickleFinding] = []
+    /// Library versions the pickle records, e.g. scikit-learn's `_sklearn_version`.
+    public var recordedVersions: [String: [String]] = [:]
+    /// Bytes of inline array data skipped (joblib).
+    public var arrayBytes: Int64 = 0
+
+    public var verdict: ImportVerdict {
+        (imports.map(\.verdict) + findings.map(\.verdict)).max() ?? .safe
+    }
+
+    /// The distinct imports, in first-seen order.
+    public var distinctImports: [PickleImport] {
+        var seen = Set<String>()
+        return imports.filter { seen.insert($0.qualifiedName).inserted }
+    }
+}
+
+/// Bounds on a pickle scan (documented; raised with flags where the CLI exposes them).
+public struct PickleLimits: Sendable {
+    public var maxOpcodes = 500_000_000
+    public var maxStack = 1_000_000
+    public var maxMemo = 10_000_000
+    /// Stop after this many concatenated pickles (nil: until the end of the stream).
+    public var maxPickles: Int? = nil
+    public init() {}
+}

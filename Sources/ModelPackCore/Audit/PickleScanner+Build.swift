@@ -1,0 +1,96 @@
+extension PickleScanner {
+    /// BUILD: set an object's state. Records versions estimators keep in their state, flags a BUILD
+    /// on an imported global (it rewrites module-level objects), and reads the array data joblib
+    /// writes right after a NumpyArrayWrapper's BUILD, as joblib's unpickler does.
+    mutating func build(_ target: PickleValue, _ state: PickleValue, at offset: Int64, frameEnd: inout Int64?) throws
+        -> PickleValue
+    {
+        if case .global(let module, let name) = target {
+            result.findings.append(
+                PickleFinding(
+                    verdict: .dangerous, message: "BUILD sets attributes on the imported \(module).\(name) itself",
+                    offset: offset))
+        }
+        if let version = state["_sklearn_version"]?.string {
+            var versions = result.recordedVersions["scikit-learn", default: []]
+            if !versions.contains(version) { versions.append(version) }
+            result.recordedVersions["scikit-learn"] = versions
+        }
+        guard case .object(let callee, let args, _) = target else { return target }
+        if callee.qualifiedName == "joblib.numpy_pickle.NumpyArrayWrapper" {
+            // joblib commits the frame before writing the array: the data is outside any frame.
+            frameEnd = nil
+            try readJoblibArray(state, at: offset)
+            return .unknown
+        }
+        return .object(callee: callee, args: args, state: state)
+    }
+
+    private mutating func readJoblibArray(_ state: PickleValue, at offset: Int64) throws {
+        guard let dtype = state["dtype"], let layout = Self.dtypeLayout(dtype),
+            let shape = state["shape"]?.items?.map(\.int)
+        else {
+            throw Stop(
+                message: "a joblib array whose dtype or shape cannot be read: the rest of the file cannot be scanned",
+                verdict: .unknown, offset: offset)
+        }
+        if layout.hasObject {
+            // Object arrays are written as a nested pickle (protocol 5): scan it as the loader reads it.
+            var nested = PickleScanner(reader: reader, limits: limits)
+            nested.result = result
+            try nested.scanNested()
+            result = nested.result
+            return
+        }
+        var count: Int64 = 1
+        for dim in shape {
+            guard let d = dim, d >= 0 else {
+                throw Stop(message: "a joblib array with an invalid shape", verdict: .unknown, offset: offset)
+            }
+            let (product, overflow) = count.multipliedReportingOverflow(by: d)
+            guard !overflow else {
+                throw Stop(message: "a joblib array too large to exist", verdict: .unknown, offset: offset)
+            }
+            count = product
+        }
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: layout.itemSize)
+        guard !overflow else {
+            throw Stop(message: "a joblib array too large to exist", verdict: .unknown, offset: offset)
+        }
+        if let alignment = state["numpy_array_alignment_bytes"], case .int = alignment {
+            let padding = Int64(try reader.byte())
+            try reader.skip(padding)
+        }
+        try reader.skip(bytes)
+        result.arrayBytes += bytes
+    }
+
+    /// One pickle, in line with the enclosing one (joblib's object arrays).
+    mutating func scanNested() throws {
+        let saved = result.pickles
+        try scanOneForNesting()
+        result.pickles = saved
+    }
+
+    /// The size of one element, and whether elements are Python objects, from a pickled numpy dtype:
+    /// `dtype(typestr, align, copy)` plus its BUILD state `(version, byteorder, subarray, names,
+    /// fields, elsize, alignment, flags)`.
+    static func dtypeLayout(_ value: PickleValue) -> (itemSize: Int64, hasObject: Bool)? {
+        guard case .object(let callee, let args, let state) = value, callee.qualifiedName == "numpy.dtype",
+            let typestr = args.items?.first?.string
+        else { return nil }
+        let fields = state?.items ?? []
+        let flags = fields.count >= 8 ? fields[7].int ?? 0 : 0
+        let hasObject = typestr.hasPrefix("O") || flags & 1 != 0
+        if fields.count >= 6, let elsize = fields[5].int, elsize > 0 { return (elsize, hasObject) }
+        guard let kind = typestr.first else { return nil }
+        let digits = Int64(typestr.dropFirst()) ?? 0
+        switch kind {
+        case "b", "i", "u", "f", "c", "V", "S", "a", "M", "m": return digits > 0 ? (digits, hasObject) : nil
+        case "U": return digits > 0 ? (digits * 4, hasObject) : nil
+        case "O": return (8, true)
+        case "?": return (1, hasObject)
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,365 @@
+import Foundation
+
+/// Walks pickle opcodes (protocols 0 to 5) the way `pickle.Unpickler` reads them, tracking the
+/// stack and the memo symbolically: a STACK_GLOBAL's names are resolved exactly whatever MEMOIZE,
+/// PUT, GET and decoys were used to build them, every import is judged by `ImportPolicy`, and
+/// every call is recorded. It scans concatenated pickles to the end of the stream, skips joblib's
+/// inline array data (and scans its object arrays, which are nested pickles), and stops at a
+/// truncation or a malformed opcode with what it found up to there. Nothing is executed.
+struct PickleScanner {
+    let reader: ByteReader
+    let limits: PickleLimits
+    var result = PickleScanResult()
+    private var callSet = Set<String>()
+
+    init(reader: ByteReader, limits: PickleLimits = PickleLimits()) {
+        self.reader = reader
+        self.limits = limits
+    }
+
+    struct Stop: Error {
+        let message: String
+        let verdict: ImportVerdict
+        let offset: Int64
+    }
+
+    static let opcodeBytes: Set<UInt8> = Set(
+        Array("(.012FIJKLMNPQRSTUVXabcdeghijlopqrstu}]GBC)".utf8) + Array(0x80...0x98))
+
+    /// Scans every pickle in the stream.
+    mutating func scanAll() -> PickleScanResult {
+        while (try? reader.isAtEnd) == false {
+            if let max = limits.maxPickles, result.pickles >= max { break }
+            let start = reader.offset
+            guard let first = try? reader.peekByte(), Self.opcodeBytes.contains(first) else {
+                if result.pickles == 0 {
+                    result.findings.append(
+                        PickleFinding(verdict: .unknown, message: "not a pickle stream", offset: start))
+                } else {
+                    result.findings.append(
+                        PickleFinding(
+                            verdict: .unknown,
+                            message: "\(Self.remaining(reader)) bytes of non-pickle data after the last pickle",
+                            offset: start))
+                }
+                break
+            }
+            do {
+                try scanOne()
+                result.pickles += 1
+            } catch let stop as Stop {
+                result.pickles += 1
+                result.findings.append(PickleFinding(verdict: stop.verdict, message: stop.message, offset: stop.offset))
+                break
+            } catch {
+                result.pickles += 1
+                result.findings.append(
+                    PickleFinding(
+                        verdict: .unknown,
+                        message:
+                            "the pickle ends abruptly (truncated): everything before this point would run when loaded",
+                        offset: reader.offset))
+                break
+            }
+        }
+        return result
+    }
+
+    static func remaining(_ reader: ByteReader) -> String {
+        var n: Int64 = 0
+        while (try? reader.byte()) != nil { n += 1 }
+        return String(n)
+    }
+
+    // MARK: the machine
+
+    mutating func scanOneForNesting() throws { try scanOne() }
+
+    private mutating func scanOne() throws {
+        var stack: [PickleValue] = []
+        var memo: [Int64: PickleValue] = [:]
+        var frameEnd: Int64?
+        var sawProto = false
+
+        func pop() throws -> PickleValue {
+            guard let v = stack.popLast() else {
+                throw Stop(message: "stack underflow (malformed pickle)", verdict: .unknown, offset: reader.offset)
+            }
+            return v
+        }
+        func popMark() throws -> [PickleValue] {
+            guard
+                let i = stack.lastIndex(where: {
+                    if case .mark = $0 { return true }; return false
+                })
+            else {
+                throw Stop(message: "MARK expected (malformed pickle)", verdict: .unknown, offset: reader.offset)
+            }
+            let items = Array(stack[(i + 1)...])
+            stack.removeSubrange(i...)
+            return items
+        }
+        func push(_ v: PickleValue) throws {
+            if stack.count >= limits.maxStack {
+                throw Stop(
+                    message: "stack deeper than \(limits.maxStack) entries (limit)", verdict: .unknown,
+                    offset: reader.offset)
+            }
+            stack.append(v)
+        }
+        func remember(_ key: Int64, _ v: PickleValue) throws {
+            if memo.count >= limits.maxMemo {
+                throw Stop(
+                    message: "memo larger than \(limits.maxMemo) entries (limit)", verdict: .unknown,
+                    offset: reader.offset)
+            }
+            memo[key] = v
+        }
+        func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
+        func lineInt() throws -> Int64 {
+            let t = text(try reader.line()).trimmingCharacters(in: .whitespaces)
+            guard let v = Int64(t.hasSuffix("L") ? String(t.dropLast()) : t) else {
+                throw Stop(message: "invalid integer '\(t.prefix(40))'", verdict: .unknown, offset: reader.offset)
+            }
+            return v
+        }
+        func length(_ n: UInt64, at offset: Int64) throws -> Int64 {
+            guard n <= UInt64(Int64.max) else {
+                throw Stop(message: "impossible length", verdict: .unknown, offset: offset)
+            }
+            return Int64(n)
+        }
+
+        while true {
+            let offset = reader.offset
+            if let end = frameEnd, offset >= end {
+                if offset > end {
+                    throw Stop(
+                        message:
+                            "an opcode's argument crosses a FRAME boundary: loaders disagree on how to read this (a scanner-evasion trick)",
+                        verdict: .dangerous, offset: offset)
+                }
+                frameEnd = nil
+            }
+            result.opcodes += 1
+            if result.opcodes > limits.maxOpcodes {
+                throw Stop(message: "more than \(limits.maxOpcodes) opcodes (limit)", verdict: .unknown, offset: offset)
+            }
+            let op = try reader.byte()
+            switch op {
+            case UInt8(ascii: "("): try push(.mark)
+            case UInt8(ascii: "."):
+                _ = stack.popLast()
+                return
+            case UInt8(ascii: "0"): _ = try pop()
+            case UInt8(ascii: "1"): _ = try popMark()
+            case UInt8(ascii: "2"):
+                guard let top = stack.last else {
+                    throw Stop(message: "DUP on an empty stack", verdict: .unknown, offset: offset)
+                }
+                try push(top)
+            case UInt8(ascii: "F"): _ = try reader.line(); try push(.float)
+            case UInt8(ascii: "G"): try reader.skip(8); try push(.float)
+            case UInt8(ascii: "I"):
+                let t = text(try reader.line())
+                try push(t == "00" ? .bool(false) : t == "01" ? .bool(true) : Int64(t).map { .int($0) } ?? .unknown)
+            case UInt8(ascii: "J"): try push(.int(Int64(Int32(truncatingIfNeeded: try reader.uint(4)))))
+            case UInt8(ascii: "K"): try push(.int(Int64(try reader.uint(1))))
+            case UInt8(ascii: "M"): try push(.int(Int64(try reader.uint(2))))
+            case UInt8(ascii: "L"): _ = try reader.line(); try push(.unknown)
+            case 0x8a, 0x8b:  // LONG1, LONG4
+                let n = try length(try reader.uint(op == 0x8a ? 1 : 4), at: offset)
+                let bytes = try reader.bytes(n, keepingAtMost: 16)
+                if n <= 8 {
+                    var v: Int64 = 0
+                    for (i, b) in bytes.enumerated() { v |= Int64(b) << (8 * Int64(i)) }
+                    if n > 0 && n < 8 && bytes[Int(n) - 1] & 0x80 != 0 { v -= Int64(1) << (8 * n) }
+                    try push(.int(v))
+                } else {
+                    try push(.unknown)
+                }
+            case UInt8(ascii: "N"): try push(.none)
+            case 0x88: try push(.bool(true))
+            case 0x89: try push(.bool(false))
+            case UInt8(ascii: "S"):
+                var s = text(try reader.line())
+                if s.count >= 2, let q = s.first, q == "'" || q == "\"", s.last == q {
+                    s = String(s.dropFirst().dropLast())
+                }
+                try push(.string(s))
+            case UInt8(ascii: "T"):
+                try push(.string(text(try reader.bytes(try length(try reader.uint(4), at: offset)))))
+            case UInt8(ascii: "U"): try push(.string(text(try reader.bytes(Int64(try reader.uint(1))))))
+            case UInt8(ascii: "V"): try push(.string(text(try reader.line())))
+            case UInt8(ascii: "X"):
+                try push(.string(text(try reader.bytes(try length(try reader.uint(4), at: offset)))))
+            case 0x8c: try push(.string(text(try reader.bytes(Int64(try reader.uint(1))))))
+            case 0x8d: try push(.string(text(try reader.bytes(try length(try reader.uint(8), at: offset)))))
+            case UInt8(ascii: "B"), UInt8(ascii: "C"), 0x8e, 0x96:
+                let width = op == UInt8(ascii: "C") ? 1 : op == UInt8(ascii: "B") ? 4 : 8
+                let n = try length(try reader.uint(width), at: offset)
+                try reader.skip(n)
+                try push(.bytes(n))
+            case 0x97, 0x98:  // NEXT_BUFFER, READONLY_BUFFER (out-of-band buffers)
+                if op == 0x97 { try push(.bytes(0)) }
+            case UInt8(ascii: ")"): try push(.tuple([]))
+            case 0x85: try push(.tuple([try pop()]))
+            case 0x86:
+                let b = try pop(), a = try pop()
+                try push(.tuple([a, b]))
+            case 0x87:
+                let c = try pop(), b = try pop(), a = try pop()
+                try push(.tuple([a, b, c]))
+            case UInt8(ascii: "t"): try push(.tuple(Array(try popMark().prefix(PickleValue.keep))))
+            case UInt8(ascii: "]"): try push(.list([]))
+            case UInt8(ascii: "l"): try push(.list(Array(try popMark().prefix(PickleValue.keep))))
+            case UInt8(ascii: "}"): try push(.dict([]))
+            case UInt8(ascii: "d"):
+                let items = try popMark()
+                try push(PickleValue.dict([]).setting(Self.pairs(items)))
+            case 0x8f: try push(.set)
+            case 0x91: _ = try popMark(); try push(.set)
+            case 0x90: _ = try popMark()  // ADDITEMS: the set stays on the stack
+            case UInt8(ascii: "a"):
+                let v = try pop(), list = try pop()
+                try push(list.appending([v]))
+            case UInt8(ascii: "e"):
+                let items = try popMark(), list = try pop()
+                try push(list.appending(items))
+            case UInt8(ascii: "s"):
+                let v = try pop(), k = try pop(), d = try pop()
+                try push(d.setting([(k, v)]))
+            case UInt8(ascii: "u"):
+                let items = try popMark(), d = try pop()
+                try push(d.setting(Self.pairs(items)))
+            case UInt8(ascii: "g"): try push(try recall(lineInt(), memo, offset))
+            case UInt8(ascii: "h"): try push(try recall(Int64(reader.uint(1)), memo, offset))
+            case UInt8(ascii: "j"): try push(try recall(Int64(reader.uint(4)), memo, offset))
+            case UInt8(ascii: "p"): try remember(try lineInt(), try top(stack, offset))
+            case UInt8(ascii: "q"): try remember(Int64(try reader.uint(1)), try top(stack, offset))
+            case UInt8(ascii: "r"): try remember(Int64(try reader.uint(4)), try top(stack, offset))
+            case 0x94: try remember(Int64(memo.count), try top(stack, offset))
+            case UInt8(ascii: "c"):
+                let module = text(try reader.line()), name = text(try reader.line())
+                try push(importGlobal(module, name, at: offset))
+            case 0x93:  // STACK_GLOBAL
+                let nameValue = try pop(), moduleValue = try pop()
+                if let module = moduleValue.string, let name = nameValue.string {
+                    try push(importGlobal(module, name, at: offset))
+                } else {
+                    result.findings.append(
+                        PickleFinding(
+                            verdict: .dangerous, message: "STACK_GLOBAL with a module or name computed at load time",
+                            offset: offset))
+                    try push(.unknown)
+                }
+            case UInt8(ascii: "i"):  // INST: import and call in one
+                let module = text(try reader.line()), name = text(try reader.line())
+                let args = try popMark()
+                let cls = importGlobal(module, name, at: offset)
+                recordCall(cls, offset)
+                try push(.object(callee: cls, args: .tuple(args), state: nil))
+            case UInt8(ascii: "o"):  // OBJ
+                var items = try popMark()
+                guard !items.isEmpty else {
+                    throw Stop(message: "OBJ without a class", verdict: .unknown, offset: offset)
+                }
+                let cls = items.removeFirst()
+                recordCall(cls, offset)
+                try push(.object(callee: cls, args: .tuple(items), state: nil))
+            case UInt8(ascii: "R"):
+                let args = try pop(), callee = try pop()
+                recordCall(callee, offset)
+                try push(.object(callee: callee, args: args, state: nil))
+            case 0x81:
+                let args = try pop(), cls = try pop()
+                recordCall(cls, offset)
+                try push(.object(callee: cls, args: args, state: nil))
+            case 0x92:
+                _ = try pop()
+                let args = try pop(), cls = try pop()
+                recordCall(cls, offset)
+                try push(.object(callee: cls, args: args, state: nil))
+            case UInt8(ascii: "b"):
+                let state = try pop(), target = try pop()
+                try push(try build(target, state, at: offset, frameEnd: &frameEnd))
+            case UInt8(ascii: "P"): _ = try reader.line(); try push(.persistent)
+            case UInt8(ascii: "Q"): _ = try pop(); try push(.persistent)
+            case 0x82, 0x83, 0x84:
+                let code = try reader.uint(op == 0x82 ? 1 : op == 0x83 ? 2 : 4)
+                result.findings.append(
+                    PickleFinding(
+                        verdict: .unknown,
+                        message: "EXT\(op - 0x81) \(code): imports through the copyreg extension registry",
+                        offset: offset))
+                try push(.unknown)
+            case 0x80:
+                let proto = Int(try reader.byte())
+                if sawProto {
+                    result.findings.append(
+                        PickleFinding(verdict: .unknown, message: "a second PROTO inside one pickle", offset: offset))
+                }
+                sawProto = true
+                if !result.protocols.contains(proto) { result.protocols.append(proto) }
+                if proto > 5 {
+                    throw Stop(message: "unsupported pickle protocol \(proto)", verdict: .unknown, offset: offset)
+                }
+            case 0x95:
+                let n = try length(try reader.uint(8), at: offset)
+                if frameEnd != nil {
+                    throw Stop(
+                        message: "a FRAME inside a frame (loaders disagree on how to read this)", verdict: .dangerous,
+                        offset: offset)
+                }
+                frameEnd = reader.offset + n
+            default:
+                throw Stop(
+                    message:
+                        "invalid opcode 0x\(String(op, radix: 16)) (corrupt, or not a pickle from here on): everything before this point would run when loaded",
+                    verdict: .unknown, offset: offset)
+            }
+        }
+    }
+
+    func top(_ stack: [PickleValue], _ offset: Int64) throws -> PickleValue {
+        guard let v = stack.last else {
+            throw Stop(message: "memoize on an empty stack", verdict: .unknown, offset: offset)
+        }
+        return v
+    }
+
+    func recall(_ key: Int64, _ memo: [Int64: PickleValue], _ offset: Int64) throws -> PickleValue {
+        guard let v = memo[key] else {
+            throw Stop(
+                message:
+                    "GET of memo entry \(key), which was never stored (the load fails here; what came before would run)",
+                verdict: .unknown, offset: offset)
+        }
+        return v
+    }
+
+    static func pairs(_ items: [PickleValue]) -> [(PickleValue, PickleValue)] {
+        stride(from: 0, to: items.count - 1, by: 2).map { (items[$0], items[$0 + 1]) }
+    }
+
+    private mutating func importGlobal(_ module: String, _ name: String, at offset: Int64) -> PickleValue {
+        let (verdict, reason) = ImportPolicy.verdict(module: module, name: name)
+        result.imports.append(
+            PickleImport(module: module, name: name, verdict: verdict, reason: reason, offset: offset))
+        return .global(module: module, name: name)
+    }
+
+    private mutating func recordCall(_ callee: PickleValue, _ offset: Int64) {
+        switch callee {
+        case .global(let module, let name):
+            if callSet.insert(module + "." + name).inserted { result.calls.append(module + "." + name) }
+        default:
+            if callSet.insert("<computed>").inserted { result.calls.append("<computed>") }
+            result.findings.append(
+                PickleFinding(
+                    verdict: .unknown,
+                    message: "calls a value computed during unpickling (not an imported class or function)",
+                    offset: offset))
+        }
+    }
+}
