@@ -30,3 +30,116 @@ import Testing
         #expect(result.pickles == 1)
     }
 }
+
+@Suite struct PickleCorpusTests {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Fixtures/pickles")
+
+    static func files(_ kind: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent(kind).path)) ?? []).sorted()
+    }
+
+    @Test func theCorporaAreThere() {
+        #expect(Self.files("malicious").count >= 40)
+        #expect(Self.files("benign").count >= 20)
+    }
+
+    @Test(arguments: files("malicious"))
+    func everyMaliciousPickleIsDangerous(_ name: String) throws {
+        let result = try PickleScannerTests.scan(Self.dir.appendingPathComponent("malicious/" + name).path)
+        let report =
+            result.imports.map { "\($0.qualifiedName)=\($0.verdict.rawValue)" } + result.findings.map(\.message)
+        #expect(result.verdict == .dangerous, "\(report)")
+    }
+
+    @Test(arguments: files("benign"))
+    func everyBenignArtifactIsSafe(_ name: String) throws {
+        let result = try PickleScannerTests.scan(Self.dir.appendingPathComponent("benign/" + name).path)
+        let notSafe = result.distinctImports.filter { $0.verdict != .safe }.map(\.qualifiedName)
+        #expect(notSafe.isEmpty, "\(notSafe)")
+        #expect(result.findings.isEmpty, "\(result.findings.map(\.message))")
+    }
+}
+
+/// The bypasses are caught for the right reason, not by accident.
+@Suite struct PickleBypassTests {
+    static func scan(_ name: String) throws -> PickleScanResult {
+        try PickleScannerTests.scan(PickleCorpusTests.dir.appendingPathComponent("malicious/" + name).path)
+    }
+
+    static func dangerous(_ r: PickleScanResult) -> [String] {
+        r.imports.filter { $0.verdict == .dangerous }.map(\.qualifiedName)
+    }
+
+    @Test func memoIndirectionResolvesExactlyPastTheDecoy() throws {
+        let r = try Self.scan("memo_indirection_decoy_22.pkl")
+        #expect(r.imports.map(\.qualifiedName) == ["torch.LongStorage", "os.system"])
+        #expect(r.imports.first?.verdict == .safe)
+        #expect(r.calls.contains("os.system"))
+    }
+
+    @Test func stringOpcodesFeedStackGlobal() throws {
+        #expect(Self.dangerous(try Self.scan("string_stack_global_GHSA-9gvj.pkl")) == ["os.system"])
+        #expect(Self.dangerous(try Self.scan("binstring_stack_global.pkl")) == ["nt.system"])
+    }
+
+    @Test func thePayloadBeforeABreakIsReported() throws {
+        for name in [
+            "missing_memo_after_payload_52.pkl", "broken_after_payload_nullifai.pkl", "truncated_after_payload.pkl",
+        ] {
+            let r = try Self.scan(name)
+            #expect(!Self.dangerous(r).isEmpty, "\(name)")
+            #expect(!r.findings.isEmpty, "\(name): the break is reported too")
+        }
+    }
+
+    @Test func joblibPayloadAfterAnArrayIsFound() throws {
+        let r = try Self.scan("joblib_payload_after_array_356.joblib")
+        #expect(r.arrayBytes == 32)
+        #expect(Self.dangerous(r) == ["os.system"])
+        #expect(r.findings.isEmpty)
+    }
+
+    @Test func callsWhoseResultIsDroppedAreStillCalls() throws {
+        let r = try Self.scan("obj_then_pop_GHSA-mxhj.pkl")
+        #expect(r.calls == ["os.system"])
+    }
+
+    @Test func aFrameCrossingIsFlagged() throws {
+        let r = try Self.scan("frame_boundary_317.pkl")
+        #expect(r.findings.contains { $0.verdict == .dangerous && $0.message.contains("FRAME") })
+    }
+
+    @Test func dottedHopsAndDundersAreFollowed() throws {
+        let hop = try #require(try Self.scan("dotted_hop_pathlib_os_GHSA-5j3x.pkl").imports.first)
+        #expect(hop.verdict == .dangerous && (hop.reason ?? "").contains("reached through pathlib"))
+        #expect(try Self.scan("numpy_builtins_330.pkl").imports.first?.verdict == .dangerous)
+        let build = try Self.scan("build_on_allowlisted_global_85.pkl")
+        #expect(build.findings.contains { $0.message.contains("BUILD sets attributes on the imported numpy.prod") })
+    }
+
+    @Test func everyPickleInAFileIsScanned() throws {
+        let r = try Self.scan("concatenated_benign_then_malicious.pkl")
+        #expect(r.pickles == 2)
+        #expect(Self.dangerous(r) == ["os.system"])
+        let legacy = try Self.scan("legacy_magic_eval_GHSA-97f8.pt")
+        #expect(legacy.pickles == 3 && Self.dangerous(legacy) == ["builtins.eval"])
+    }
+
+    @Test func submodulesOfBlockedModulesAreBlocked() throws {
+        #expect(
+            Self.dangerous(try Self.scan("submodule_asyncio_CVE-2025-10157.pkl")) == [
+                "asyncio.unix_events._UnixSubprocessTransport"
+            ])
+        #expect(Self.dangerous(try Self.scan("torch_collect_env_run_338.pkl")) == ["torch.utils.collect_env.run"])
+    }
+
+    @Test func limitsStopRunawayPickles() {
+        var limits = PickleLimits()
+        limits.maxStack = 100
+        let bomb = [UInt8]([0x80, 4]) + [UInt8](repeating: UInt8(ascii: "N"), count: 1000) + [UInt8(ascii: ".")]
+        var scanner = PickleScanner(reader: ByteReader(bytes: bomb), limits: limits)
+        let r = scanner.scanAll()
+        #expect(r.findings.contains { $0.message.contains("limit") })
+    }
+}

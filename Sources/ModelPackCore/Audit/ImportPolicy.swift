@@ -41,7 +41,8 @@ enum ImportPolicy {
         "builtins.delattr", "builtins.__import__", "builtins.open", "builtins.breakpoint", "builtins.input",
         "builtins.apply", "builtins.globals", "builtins.locals", "builtins.vars", "builtins.exit",
         "builtins.quit", "builtins.help", "builtins.execfile", "builtins.reload", "builtins.file",
-        "operator.attrgetter", "operator.itemgetter", "operator.methodcaller", "functools.partial",
+        "operator.attrgetter", "operator.itemgetter", "operator.methodcaller", "_operator.attrgetter",
+        "_operator.itemgetter", "_operator.methodcaller", "functools.partial", "_functools.partial",
         "functools.reduce", "logging.FileHandler", "logging.config", "io.open", "io.FileIO", "_io.FileIO",
         "_io.open", "codecs.open", "numpy.load", "numpy.fromfile", "numpy.memmap", "numpy.save",
         "numpy.lib.npyio", "pandas.read_csv", "pandas.read_pickle", "pandas.read_json", "pandas.read_sql",
@@ -99,7 +100,8 @@ enum ImportPolicy {
         "numpy.random",
     ]
 
-    static func verdict(module: String, name: String) -> (ImportVerdict, String?) {
+    static func verdict(module rawModule: String, name: String) -> (ImportVerdict, String?) {
+        let module = rawModule == "__builtin__" ? "builtins" : rawModule  // Python 2's name
         let full = module + "." + name
         let parts = full.split(separator: ".").map(String.init)
         // Attribute hops and dunder access (`numpy` + `prod.a`, `numpy.__builtins__`).
@@ -117,12 +119,19 @@ enum ImportPolicy {
             }
         }
         if name.contains(".") { return (.unknown, "a dotted name (attribute access on \(module))") }
-        let canonical = module == "__builtin__" ? "builtins." + name : full
-        if safeNames.contains(canonical) { return (.safe, nil) }
-        if let first = name.first, first.isUppercase,
-            safeClassPackages.contains(where: { module == $0 || module.hasPrefix($0 + ".") })
-        {
-            return (.safe, nil)
+        if safeNames.contains(full) { return (.safe, nil) }
+        if safeClassPackages.contains(where: { module == $0 || module.hasPrefix($0 + ".") }) {
+            // Classes (CamelCase, also `_BinMapper`), Cython's pickle helpers (`__pyx_unpickle_X`
+            // rebuilds class X from its state), scikit-learn's `newObj` (calls cls.__new__) and
+            // scipy's lower-case sparse classes.
+            let bare = name.drop(while: { $0 == "_" })
+            if let first = bare.first, first.isUppercase { return (.safe, nil) }
+            if name.hasPrefix("__pyx_unpickle_") || (module.hasPrefix("sklearn.") && name == "newObj") {
+                return (.safe, nil)
+            }
+            if module.hasPrefix("scipy.sparse"), name.hasSuffix("_matrix") || name.hasSuffix("_array") {
+                return (.safe, nil)
+            }
         }
         if module == "numpy" || module.hasPrefix("numpy."),
             [

@@ -1,0 +1,74 @@
+"""Builds the benign corpus: artifacts that scikit-learn, numpy and joblib really produce,
+pickled by the libraries themselves (pickle.dump and joblib.dump, several protocols). The
+scanner must report every one of them as safe, with no finding.
+
+    python3 make_benign.py     # writes benign/*; needs scikit-learn, numpy, scipy, joblib
+"""
+import pickle
+from pathlib import Path
+
+import joblib
+import numpy as np
+from scipy import sparse
+from sklearn.cluster import KMeans
+from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_iris
+from sklearn.decomposition import PCA
+from sklearn.ensemble import GradientBoostingClassifier, HistGradientBoostingRegressor, RandomForestClassifier
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LinearRegression, LogisticRegression
+from sklearn.neighbors import KNeighborsClassifier
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import LabelEncoder, OneHotEncoder, StandardScaler
+from sklearn.svm import SVC
+from sklearn.tree import DecisionTreeClassifier
+
+OUT = Path(__file__).resolve().parent / "benign"
+
+
+def main() -> None:
+    OUT.mkdir(exist_ok=True)
+    for old in OUT.iterdir():
+        old.unlink()
+    x, y = load_iris(return_X_y=True)
+    rng = np.random.default_rng(0)
+    tabular = np.empty((150, 3), dtype=object)
+    tabular[:, 0] = rng.choice(["a", "b", "c"], 150)
+    tabular[:, 1] = x[:, 0]
+    tabular[:, 2] = x[:, 1]
+    pipeline = Pipeline([
+        ("prep", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), [0]), ("num", StandardScaler(), [1, 2])])),
+        ("clf", LogisticRegression(max_iter=500)),
+    ]).fit(tabular, y)
+    models = {
+        "random_forest": RandomForestClassifier(n_estimators=5, max_depth=3, random_state=0).fit(x, y),
+        "pipeline_onehot_scaler_logreg": pipeline,
+        "gradient_boosting": GradientBoostingClassifier(n_estimators=5, random_state=0).fit(x, y),
+        "hist_gradient_boosting": HistGradientBoostingRegressor(max_iter=5).fit(x, x[:, 0]),
+        "decision_tree": DecisionTreeClassifier(max_depth=3, random_state=0).fit(x, y),
+        "svc": SVC(probability=False).fit(x, y),
+        "kmeans": KMeans(n_clusters=3, n_init=1, random_state=0).fit(x),
+        "pca": PCA(n_components=2).fit(x),
+        "knn": KNeighborsClassifier().fit(x, y),
+        "linear_regression": LinearRegression().fit(x, x[:, 0]),
+        "label_encoder": LabelEncoder().fit(["setosa", "versicolor", "virginica"]),
+        "tfidf": TfidfVectorizer().fit(["a small corpus", "of three documents", "for a vectorizer"]),
+    }
+    for name, model in models.items():
+        joblib.dump(model, OUT / f"{name}.joblib")
+    pickle.dump(models["random_forest"], open(OUT / "random_forest_p2.pkl", "wb"), protocol=2)
+    pickle.dump(models["pipeline_onehot_scaler_logreg"], open(OUT / "pipeline_p5.pkl", "wb"), protocol=5)
+    pickle.dump(models["linear_regression"], open(OUT / "linear_regression_p0.pkl", "wb"), protocol=0)
+    pickle.dump(models["svc"], open(OUT / "svc_p4.pkl", "wb"), protocol=4)
+    arrays = {"weights": rng.standard_normal((4, 3)).astype(np.float32), "ids": np.arange(5), "flags": np.array([True, False])}
+    pickle.dump(arrays, open(OUT / "dict_of_arrays_p4.pkl", "wb"), protocol=4)
+    pickle.dump(np.array(["x", 1, None], dtype=object), open(OUT / "object_array_p2.pkl", "wb"), protocol=2)
+    joblib.dump({"matrix": sparse.random(5, 5, density=0.3, format="csr", random_state=0), "labels": np.array(["a", "b"])},
+                OUT / "sparse_and_strings.joblib")
+    joblib.dump(np.array(["x", "y", None], dtype=object), OUT / "object_array.joblib")
+    joblib.dump(np.random.RandomState(0), OUT / "random_state.joblib")
+    print(f"wrote {len(list(OUT.iterdir()))} benign files to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
