@@ -59,6 +59,12 @@ final class ByteReader {
         get throws { try fill(1) == 0 }
     }
 
+    /// Up to `count` (at most the buffer size) next bytes, without consuming them.
+    func peek(_ count: Int) throws -> [UInt8] {
+        let n = min(try fill(min(count, buffer.count)), count)
+        return Array(buffer[start..<(start + n)])
+    }
+
     func peekByte() throws -> UInt8? {
         try fill(1) >= 1 ? buffer[start] : nil
     }

@@ -42,6 +42,19 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     case artifactEmpty = "MP402"
     case artifactOutside = "MP403"
     case noArtifacts = "MP404"
+    // MP5xx: the artifact audit (inspect)
+    case dangerousImport = "MP501"
+    case unknownImport = "MP502"
+    case pickleAnomaly = "MP503"
+    case pickleBroken = "MP504"
+    case pickledVersionMismatch = "MP505"
+    case pickledVersionUnpinned = "MP506"
+    case importWithoutRequirement = "MP507"
+    case invalidHeader = "MP508"
+    case externalData = "MP509"
+    case chatTemplate = "MP510"
+    case codeInModel = "MP511"
+    case objectArray = "MP512"
 
     public var severity: Severity {
         switch self {
@@ -92,6 +105,18 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .artifactEmpty: return "artifact-empty"
         case .artifactOutside: return "artifact-outside"
         case .noArtifacts: return "no-artifacts"
+        case .dangerousImport: return "dangerous-import"
+        case .unknownImport: return "unknown-import"
+        case .pickleAnomaly: return "pickle-anomaly"
+        case .pickleBroken: return "pickle-broken"
+        case .pickledVersionMismatch: return "pickled-version-mismatch"
+        case .pickledVersionUnpinned: return "pickled-version-unpinned"
+        case .importWithoutRequirement: return "import-without-requirement"
+        case .invalidHeader: return "invalid-header"
+        case .externalData: return "external-data-outside"
+        case .chatTemplate: return "chat-template"
+        case .codeInModel: return "code-in-model"
+        case .objectArray: return "object-array"
         }
     }
 
@@ -134,6 +159,23 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .artifactEmpty: return "An artifact is an empty file."
         case .artifactOutside: return "An artifact path points outside the model directory."
         case .noArtifacts: return "The model has no artifacts."
+        case .dangerousImport: return "A pickle imports something that can run code or reach files or the network."
+        case .unknownImport: return "A pickle imports something on neither the allowlist nor the blocklist."
+        case .pickleAnomaly: return "A pickle does something loaders or scanners disagree on, or calls a computed value."
+        case .pickleBroken: return "A pickle is truncated or corrupt; what precedes the break would still run."
+        case .pickledVersionMismatch: return "A pickle records a library version other than the one requirements.txt pins."
+        case .pickledVersionUnpinned: return "A pickle records a library version that requirements.txt does not pin."
+        case .importWithoutRequirement: return "A pickle imports a module that no requirement provides."
+        case .invalidHeader: return "An artifact's header is invalid (safetensors, npy, GGUF, ONNX)."
+        case .externalData: return "An ONNX model points at external data outside the bundle."
+        case .chatTemplate: return "A GGUF model carries a chat template (Jinja): review it."
+        case .codeInModel: return "A model embeds code that runs when it is loaded (Keras Lambda layer)."
+        case .objectArray: return "A numpy array of Python objects: loading it unpickles its contents."
         }
     }
+}
+
+extension DiagnosticCode {
+    /// Codes of `validate` (MP0xx to MP4xx); MP5xx are the audit's (`inspect`).
+    public var isValidation: Bool { rawValue < "MP5" }
 }

@@ -186,6 +186,16 @@ final class InputFile {
 
     deinit { close(fd) }
 
+    /// Reads up to `buffer.count` bytes at `offset`, without moving the file position.
+    func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw ModelPackError.io(path: path, reason: "read failed: \(FileSystem.errnoMessage())")
+        }
+    }
+
     /// Reads up to `buffer.count` bytes; 0 at end of file.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
