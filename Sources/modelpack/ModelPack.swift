@@ -13,7 +13,7 @@ struct ModelPack: ParsableCommand {
             mismatched), 2 usage error, 3 the system failed the operation (I/O, full disk).
             """,
         version: "0.1.0",
-        subcommands: [Build.self, Validate.self, Inspect.self, Verify.self, Unpack.self]
+        subcommands: [Build.self, Validate.self, Inspect.self, Scan.self, Verify.self, Unpack.self]
     )
 
     static func main() {

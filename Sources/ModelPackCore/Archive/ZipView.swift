@@ -27,7 +27,9 @@ final class ZipView {
     }
 
     private func bytes(at offset: Int64, _ count: Int) throws -> [UInt8] {
-        guard offset >= 0, count >= 0, offset + Int64(count) <= size else { throw Malformed(reason: "a structure runs past the end of the file") }
+        guard offset >= 0, count >= 0, offset + Int64(count) <= size else {
+            throw Malformed(reason: "a structure runs past the end of the file")
+        }
         var out = [UInt8](repeating: 0, count: count)
         var done = 0
         while done < count {
@@ -49,14 +51,19 @@ final class ZipView {
     private func readCentralDirectory() throws {
         let tailLength = Int(min(size, 65_557))
         let tail = try bytes(at: size - Int64(tailLength), tailLength)
-        guard let eocd = stride(from: tail.count - 22, through: 0, by: -1).first(where: { Self.le(tail, $0, 4) == 0x0605_4b50 }) else {
+        guard
+            let eocd = stride(from: tail.count - 22, through: 0, by: -1).first(where: {
+                Self.le(tail, $0, 4) == 0x0605_4b50
+            })
+        else {
             throw Malformed(reason: "no end-of-central-directory record")
         }
         var count = Self.le(tail, eocd + 10, 2)
         var cdSize = Self.le(tail, eocd + 12, 4)
         var cdOffset = Self.le(tail, eocd + 16, 4)
         if count == 0xFFFF || cdSize == 0xFFFF_FFFF || cdOffset == 0xFFFF_FFFF, eocd >= 20,
-           Self.le(tail, eocd - 20, 4) == 0x0706_4b50 {
+            Self.le(tail, eocd - 20, 4) == 0x0706_4b50
+        {
             let zip64 = Int64(Self.le(tail, eocd - 20 + 8, 8))
             let record = try bytes(at: zip64, 56)
             guard Self.le(record, 0, 4) == 0x0606_4b50 else { throw Malformed(reason: "bad zip64 end record") }
@@ -68,10 +75,14 @@ final class ZipView {
         let cd = try bytes(at: Int64(cdOffset), Int(cdSize))
         var p = 0
         for _ in 0..<count {
-            guard p + 46 <= cd.count, Self.le(cd, p, 4) == 0x0201_4b50 else { throw Malformed(reason: "bad central directory entry") }
+            guard p + 46 <= cd.count, Self.le(cd, p, 4) == 0x0201_4b50 else {
+                throw Malformed(reason: "bad central directory entry")
+            }
             let nameLength = Int(Self.le(cd, p + 28, 2)), extraLength = Int(Self.le(cd, p + 30, 2))
             let commentLength = Int(Self.le(cd, p + 32, 2))
-            guard p + 46 + nameLength + extraLength <= cd.count else { throw Malformed(reason: "bad central directory entry") }
+            guard p + 46 + nameLength + extraLength <= cd.count else {
+                throw Malformed(reason: "bad central directory entry")
+            }
             let name = String(decoding: cd[(p + 46)..<(p + 46 + nameLength)], as: UTF8.self)
             var compressed = Int64(Self.le(cd, p + 20, 4)), uncompressed = Int64(Self.le(cd, p + 24, 4))
             var local = Int64(Self.le(cd, p + 42, 4))
@@ -82,14 +93,20 @@ final class ZipView {
                 let id = Self.le(cd, e, 2), length = Int(Self.le(cd, e + 2, 2))
                 if id == 1 {
                     var q = e + 4
-                    if uncompressed == 0xFFFF_FFFF, q + 8 <= e + 4 + length { uncompressed = Int64(Self.le(cd, q, 8)); q += 8 }
-                    if compressed == 0xFFFF_FFFF, q + 8 <= e + 4 + length { compressed = Int64(Self.le(cd, q, 8)); q += 8 }
+                    if uncompressed == 0xFFFF_FFFF, q + 8 <= e + 4 + length {
+                        uncompressed = Int64(Self.le(cd, q, 8)); q += 8
+                    }
+                    if compressed == 0xFFFF_FFFF, q + 8 <= e + 4 + length {
+                        compressed = Int64(Self.le(cd, q, 8)); q += 8
+                    }
                     if local == 0xFFFF_FFFF, q + 8 <= e + 4 + length { local = Int64(Self.le(cd, q, 8)) }
                 }
                 e += 4 + length
             }
-            members.append(Member(name: name, method: UInt16(Self.le(cd, p + 10, 2)), flags: UInt16(Self.le(cd, p + 8, 2)),
-                                  compressedSize: compressed, size: uncompressed, localHeaderOffset: local))
+            members.append(
+                Member(
+                    name: name, method: UInt16(Self.le(cd, p + 10, 2)), flags: UInt16(Self.le(cd, p + 8, 2)),
+                    compressedSize: compressed, size: uncompressed, localHeaderOffset: local))
             p += 46 + nameLength + extraLength + commentLength
         }
     }

@@ -8,7 +8,9 @@ public enum ArtifactFormat: String, Codable, Sendable {
     case zip, json, csv, text, empty, binary
 
     /// The legacy torch.save magic number, pickled: PROTO 2, LONG1 of 0x1950a86a20f9469cfc6c, STOP.
-    static let legacyTorchMagic: [UInt8] = [0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]
+    static let legacyTorchMagic: [UInt8] = [
+        0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e,
+    ]
 
     /// Detects the format from the first bytes (up to 4 KiB) and the size. `name` is used for one
     /// format only: a SavedModel is a directory whose graph is `saved_model.pb` (protobuf has no
@@ -17,7 +19,9 @@ public enum ArtifactFormat: String, Codable, Sendable {
         if size == 0 { return .empty }
         if head.starts(with: legacyTorchMagic) { return .pytorchLegacy }
         if head.starts(with: [0x80]), head.count > 1, head[1] <= 5 { return .pickle }
-        if head.starts(with: Array("PK\u{03}\u{04}".utf8)) || head.starts(with: Array("PK\u{05}\u{06}".utf8)) { return .zip }
+        if head.starts(with: Array("PK\u{03}\u{04}".utf8)) || head.starts(with: Array("PK\u{05}\u{06}".utf8)) {
+            return .zip
+        }
         if head.starts(with: [0x93] + Array("NUMPY".utf8)) { return .npy }
         if head.starts(with: Array("GGUF".utf8)) { return .gguf }
         if head.starts(with: [0x89] + Array("HDF\r\n\u{1A}\n".utf8)) { return .hdf5 }
@@ -25,10 +29,13 @@ public enum ArtifactFormat: String, Codable, Sendable {
         if FileSystem.lastComponent(of: name) == "saved_model.pb" { return .savedModel }
         if isONNX(head) { return .onnx }
         if let text = String(validating: head.prefix(4096).dropLast(head.count == 4096 ? 4 : 0), as: UTF8.self),
-           !text.contains("\0") {
+            !text.contains("\0")
+        {
             let trimmed = text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
             if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") { return .json }
-            if let firstLine = text.split(separator: "\n").first, firstLine.contains(","), text.split(separator: "\n").count > 1 {
+            if let firstLine = text.split(separator: "\n").first, firstLine.contains(","),
+                text.split(separator: "\n").count > 1
+            {
                 return .csv
             }
             if isProtocol0Pickle(head) { return .pickle }
@@ -56,10 +63,14 @@ public enum ArtifactFormat: String, Codable, Sendable {
 
     /// A protocol 0/1 pickle: a GLOBAL line pair or a container opcode followed by pickle opcodes.
     static func isProtocol0Pickle(_ head: [UInt8]) -> Bool {
-        guard let first = head.first, "(cdl]}IS".utf8.contains(first), head.contains(UInt8(ascii: ".")) else { return false }
+        guard let first = head.first, "(cdl]}IS".utf8.contains(first), head.contains(UInt8(ascii: ".")) else {
+            return false
+        }
         var scanner = PickleScanner(reader: ByteReader(bytes: head))
         let result = scanner.scanAll()
         return result.pickles >= 1 && result.opcodes >= 3
-            && !result.findings.contains { $0.message.hasPrefix("invalid opcode") || $0.message == "not a pickle stream" }
+            && !result.findings.contains {
+                $0.message.hasPrefix("invalid opcode") || $0.message == "not a pickle stream"
+            }
     }
 }

@@ -93,6 +93,15 @@ final class ByteReader {
         return out
     }
 
+    /// Whatever is available, up to `maxCount` bytes; empty at the end of the stream.
+    func chunk(_ maxCount: Int) throws -> [UInt8] {
+        let n = min(try fill(min(maxCount, buffer.count)), maxCount)
+        let out = Array(buffer[start..<(start + n)])
+        start += n
+        offset += Int64(n)
+        return out
+    }
+
     func skip(_ count: Int64) throws {
         _ = try bytes(count, keepingAtMost: 0)
     }

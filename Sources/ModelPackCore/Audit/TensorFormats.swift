@@ -24,7 +24,10 @@ enum TensorFormats {
         let major = try reader.byte()
         _ = try reader.byte()
         let length = major == 1 ? try reader.uint(2) : try reader.uint(4)
-        guard length <= 100_000 else { return .failure(AuditIssue(code: .invalidHeader, message: "npy header of \(length) bytes (numpy caps it at 10000)")) }
+        guard length <= 100_000 else {
+            return .failure(
+                AuditIssue(code: .invalidHeader, message: "npy header of \(length) bytes (numpy caps it at 10000)"))
+        }
         let text = String(decoding: try reader.bytes(Int64(length)), as: UTF8.self)
         func value(_ key: String) -> String? {
             guard let r = text.range(of: "'\(key)':") else { return nil }
@@ -47,7 +50,8 @@ enum TensorFormats {
         var shape: [Int64] = []
         for d in dims {
             guard let n = Int64(d.hasSuffix("L") ? String(d.dropLast()) : d), n >= 0 else {
-                return .failure(AuditIssue(code: .invalidHeader, message: "npy shape \(shapeText) is not a tuple of sizes"))
+                return .failure(
+                    AuditIssue(code: .invalidHeader, message: "npy shape \(shapeText) is not a tuple of sizes"))
             }
             shape.append(n)
         }
@@ -64,10 +68,19 @@ enum TensorFormats {
 
     /// The checks of the safetensors crate: header size, JSON, dtypes, shape × dtype = byte span,
     /// spans sorted and contiguous from 0 with no gap or overlap, and the file ending exactly there.
-    static func readSafetensors(_ reader: ByteReader, size: Int64) throws -> (details: [(String, String)], issues: [AuditIssue]) {
+    static func readSafetensors(_ reader: ByteReader, size: Int64) throws -> (
+        details: [(String, String)], issues: [AuditIssue]
+    ) {
         let n = Int64(try reader.uint(8))
         guard n <= 100_000_000, n + 8 <= size else {
-            return ([], [AuditIssue(code: .invalidHeader, message: "header length \(n) is over the 100 MB limit or past the end of the file")])
+            return (
+                [],
+                [
+                    AuditIssue(
+                        code: .invalidHeader,
+                        message: "header length \(n) is over the 100 MB limit or past the end of the file")
+                ]
+            )
         }
         let headerBytes = try reader.bytes(n, keepingAtMost: Int(n))
         guard let json = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any] else {
@@ -80,15 +93,19 @@ enum TensorFormats {
         var metadata: [String: Any] = [:]
         for (name, value) in json {
             if name == "__metadata__" {
-                if let m = value as? [String: Any], m.values.allSatisfy({ $0 is String }) { metadata = m } else {
+                if let m = value as? [String: Any], m.values.allSatisfy({ $0 is String }) {
+                    metadata = m
+                } else {
                     issues.append(AuditIssue(code: .invalidHeader, message: "__metadata__ must map strings to strings"))
                 }
                 continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Any], let offsets = info["data_offsets"] as? [Any], offsets.count == 2,
-                  let begin = (offsets[0] as? NSNumber)?.int64Value, let end = (offsets[1] as? NSNumber)?.int64Value else {
-                issues.append(AuditIssue(code: .invalidHeader, message: "tensor '\(name)' lacks dtype, shape or data_offsets"))
+                let shape = info["shape"] as? [Any], let offsets = info["data_offsets"] as? [Any], offsets.count == 2,
+                let begin = (offsets[0] as? NSNumber)?.int64Value, let end = (offsets[1] as? NSNumber)?.int64Value
+            else {
+                issues.append(
+                    AuditIssue(code: .invalidHeader, message: "tensor '\(name)' lacks dtype, shape or data_offsets"))
                 continue
             }
             guard let bits = safetensorsBits[dtype] else {
@@ -105,12 +122,19 @@ enum TensorFormats {
             }
             let (totalBits, o2) = count.multipliedReportingOverflow(by: bits)
             if overflow || o2 || totalBits % 8 != 0 {
-                issues.append(AuditIssue(code: .invalidHeader, message: "tensor '\(name)': shape × dtype overflows or is not whole bytes"))
+                issues.append(
+                    AuditIssue(
+                        code: .invalidHeader, message: "tensor '\(name)': shape × dtype overflows or is not whole bytes"
+                    ))
                 continue
             }
             if end < begin || end - begin != totalBits / 8 {
-                issues.append(AuditIssue(code: .invalidHeader,
-                                         message: "tensor '\(name)': data_offsets [\(begin), \(end)] span \(end - begin) bytes, shape × dtype is \(totalBits / 8)"))
+                issues.append(
+                    AuditIssue(
+                        code: .invalidHeader,
+                        message:
+                            "tensor '\(name)': data_offsets [\(begin), \(end)] span \(end - begin) bytes, shape × dtype is \(totalBits / 8)"
+                    ))
             }
             spans.append((name, begin, end))
             dtypes[dtype, default: 0] += 1
@@ -120,15 +144,23 @@ enum TensorFormats {
         var expected: Int64 = 0
         for span in spans {
             if span.begin != expected {
-                issues.append(AuditIssue(code: .invalidHeader, message: span.begin < expected
-                    ? "tensor '\(span.name)' overlaps the previous one" : "a gap of \(span.begin - expected) bytes before tensor '\(span.name)'"))
+                issues.append(
+                    AuditIssue(
+                        code: .invalidHeader,
+                        message: span.begin < expected
+                            ? "tensor '\(span.name)' overlaps the previous one"
+                            : "a gap of \(span.begin - expected) bytes before tensor '\(span.name)'"))
                 break
             }
             expected = span.end
         }
         if issues.isEmpty && 8 + n + expected != size {
-            issues.append(AuditIssue(code: .invalidHeader,
-                                     message: "the file is \(size) bytes, the header accounts for \(8 + n + expected) (extra data: a polyglot?)"))
+            issues.append(
+                AuditIssue(
+                    code: .invalidHeader,
+                    message:
+                        "the file is \(size) bytes, the header accounts for \(8 + n + expected) (extra data: a polyglot?)"
+                ))
         }
         var details: [(String, String)] = [
             ("tensors", String(spans.count)),
@@ -136,7 +168,12 @@ enum TensorFormats {
             ("dtypes", dtypes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " ")),
         ]
         if !metadata.isEmpty {
-            details.append(("metadata", metadata.keys.sorted().prefix(8).map { "\($0)=\(metadata[$0] as? String ?? "")" }.joined(separator: ", ")))
+            details.append(
+                (
+                    "metadata",
+                    metadata.keys.sorted().prefix(8).map { "\($0)=\(metadata[$0] as? String ?? "")" }.joined(
+                        separator: ", ")
+                ))
         }
         return (details, issues)
     }
@@ -151,10 +188,16 @@ enum TensorFormats {
         let tensors = try reader.uint(8)
         let kvCount = try reader.uint(8)
         guard (1...3).contains(version) else {
-            return ([("version", String(version))], [AuditIssue(code: .invalidHeader, message: "unknown GGUF version \(version)")])
+            return (
+                [("version", String(version))],
+                [AuditIssue(code: .invalidHeader, message: "unknown GGUF version \(version)")]
+            )
         }
         guard kvCount <= 1_000_000, tensors <= 10_000_000 else {
-            return ([], [AuditIssue(code: .invalidHeader, message: "implausible counts: \(kvCount) keys, \(tensors) tensors")])
+            return (
+                [],
+                [AuditIssue(code: .invalidHeader, message: "implausible counts: \(kvCount) keys, \(tensors) tensors")]
+            )
         }
         var details: [(String, String)] = [("version", String(version)), ("tensors", String(tensors))]
         var issues: [AuditIssue] = []
@@ -189,8 +232,12 @@ enum TensorFormats {
             if shown.contains(key), let value { details.append((String(key.dropFirst(8)), value)) }
             if key.hasSuffix(".context_length"), let value { details.append(("context_length", value)) }
             if key == "tokenizer.chat_template" {
-                issues.append(AuditIssue(code: .chatTemplate,
-                                         message: "carries a chat template (\(value?.count ?? 0) characters of Jinja): llama.cpp-based loaders render it; review it (CVE-2024-34359)"))
+                issues.append(
+                    AuditIssue(
+                        code: .chatTemplate,
+                        message:
+                            "carries a chat template (\(value?.count ?? 0) characters of Jinja): llama.cpp-based loaders render it; review it (CVE-2024-34359)"
+                    ))
             }
         }
         return (details, issues)

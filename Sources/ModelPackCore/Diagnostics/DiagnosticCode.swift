@@ -161,9 +161,11 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .noArtifacts: return "The model has no artifacts."
         case .dangerousImport: return "A pickle imports something that can run code or reach files or the network."
         case .unknownImport: return "A pickle imports something on neither the allowlist nor the blocklist."
-        case .pickleAnomaly: return "A pickle does something loaders or scanners disagree on, or calls a computed value."
+        case .pickleAnomaly:
+            return "A pickle does something loaders or scanners disagree on, or calls a computed value."
         case .pickleBroken: return "A pickle is truncated or corrupt; what precedes the break would still run."
-        case .pickledVersionMismatch: return "A pickle records a library version other than the one requirements.txt pins."
+        case .pickledVersionMismatch:
+            return "A pickle records a library version other than the one requirements.txt pins."
         case .pickledVersionUnpinned: return "A pickle records a library version that requirements.txt does not pin."
         case .importWithoutRequirement: return "A pickle imports a module that no requirement provides."
         case .invalidHeader: return "An artifact's header is invalid (safetensors, npy, GGUF, ONNX)."

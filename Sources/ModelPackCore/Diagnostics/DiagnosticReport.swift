@@ -27,6 +27,7 @@ public struct DiagnosticReport: Sendable, Equatable {
 
     /// The path a user would open: `DIR/file` or `BUNDLE!/file`.
     public func displayPath(_ file: String) -> String {
+        if target.isEmpty { return file }  // loose files, named by their own paths
         if isBundle { return target + "!/" + file }
         if target == "." { return file }
         return (target.hasSuffix("/") ? target : target + "/") + file
@@ -67,8 +68,9 @@ extension DiagnosticReport {
 
     public var summaryLine: String {
         func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
-        if diagnostics.isEmpty { return "\(target): no problems found" }
-        return "\(target): " + count(errorCount, "error") + ", " + count(warningCount, "warning")
+        let subject = target.isEmpty ? "scan" : target
+        if diagnostics.isEmpty { return "\(subject): no problems found" }
+        return "\(subject): " + count(errorCount, "error") + ", " + count(warningCount, "warning")
             + (noteCount > 0 ? ", " + count(noteCount, "note") : "")
     }
 

@@ -1,0 +1,80 @@
+/// Whether the environment requirements.txt describes can load the pickles: the versions the
+/// pickles record against the pins, and every imported module against a requirement (or a module
+/// shipped in the bundle).
+enum EnvironmentCheck {
+    /// Top-level modules and the distribution that provides them.
+    static let distributions: [String: String] = [
+        "sklearn": "scikit-learn", "numpy": "numpy", "scipy": "scipy", "pandas": "pandas", "torch": "torch",
+        "xgboost": "xgboost", "lightgbm": "lightgbm", "joblib": "joblib", "catboost": "catboost",
+        "statsmodels": "statsmodels", "transformers": "transformers", "tensorflow": "tensorflow", "keras": "keras",
+        "onnxruntime": "onnxruntime", "cloudpickle": "cloudpickle", "dill": "dill", "imblearn": "imbalanced-learn",
+        "category_encoders": "category-encoders", "sentence_transformers": "sentence-transformers",
+    ]
+
+    /// Modules of the Python standard library that pickles import (a subset of sys.stdlib_module_names).
+    static let standardLibrary: Set<String> = [
+        "builtins", "__builtin__", "collections", "copyreg", "copy_reg", "_codecs", "codecs", "datetime", "decimal",
+        "fractions", "functools", "_functools", "operator", "_operator", "re", "enum", "array", "uuid", "pathlib",
+        "os", "posix", "nt", "sys", "subprocess", "types", "io", "_io", "pickle", "_pickle", "socket", "ctypes",
+        "runpy", "pkgutil", "importlib", "timeit", "pydoc", "asyncio", "multiprocessing", "shutil", "code", "marshal",
+        "logging", "argparse", "numbers", "math", "random", "string", "struct", "typing", "weakref", "abc", "itertools",
+        "_interpreters", "_osx_support", "imaplib", "webbrowser", "http", "urllib", "threading", "tempfile", "pty",
+    ]
+
+    static func check(
+        _ audits: [ArtifactAudit], requirements: RequirementsFile, bundleModules: Set<String>,
+        into collector: inout DiagnosticCollector
+    ) {
+        var byName: [String: RequirementEntry] = [:]
+        for entry in requirements.entries {
+            if let r = entry.requirement, byName[r.canonicalName] == nil { byName[r.canonicalName] = entry }
+        }
+        for audit in audits {
+            guard let scan = audit.pickle else { continue }
+            for version in scan.recordedVersions["scikit-learn"] ?? [] {
+                guard let recorded = PEP440Version(version) else { continue }
+                guard let entry = byName["scikit-learn"], let requirement = entry.requirement else {
+                    collector.add(
+                        Diagnostic(
+                            .pickledVersionUnpinned,
+                            "pickled with scikit-learn \(version), which requirements.txt does not list",
+                            file: audit.path, hint: "add scikit-learn==\(version) to requirements.txt"))
+                    continue
+                }
+                if let pinned = requirement.pinnedVersion, pinned != recorded {
+                    collector.add(
+                        Diagnostic(
+                            .pickledVersionMismatch,
+                            "pickled with scikit-learn \(version), but requirements.txt pins \(pinned) (\(entry.file):\(entry.line)): loading gives \"Trying to unpickle estimator from version \(version) when using version \(pinned)\"",
+                            file: audit.path, hint: "pin scikit-learn==\(version), or re-save the model with \(pinned)")
+                    )
+                } else if requirement.pinnedVersion == nil {
+                    let allowed = requirement.specifiers.allSatisfy { $0.contains(recorded) }
+                    collector.add(
+                        Diagnostic(
+                            allowed ? .pickledVersionUnpinned : .pickledVersionMismatch,
+                            "pickled with scikit-learn \(version); requirements.txt says \(requirement.name)\(requirement.specifiers.map(\.description).joined(separator: ","))"
+                                + (allowed ? ", which allows other versions" : ", which excludes it"),
+                            file: audit.path, hint: "pin scikit-learn==\(version)"))
+                }
+            }
+            var reported = Set<String>()
+            for i in scan.distinctImports where i.verdict != .dangerous {
+                let top = String(i.module.split(separator: ".").first ?? "")
+                guard !top.isEmpty, !standardLibrary.contains(top), !bundleModules.contains(top),
+                    reported.insert(top).inserted
+                else { continue }
+                let distribution = distributions[top] ?? top
+                if byName[Requirement.canonicalize(distribution)] == nil {
+                    collector.add(
+                        Diagnostic(
+                            .importWithoutRequirement,
+                            "imports \(i.qualifiedName), but no requirement provides '\(top)'"
+                                + (distributions[top] != nil
+                                    ? " (\(distribution))" : " and no module of that name is in the bundle"),
+                            file: audit.path, hint: "add \(distribution) to requirements.txt, pinned"))
+                }
+            }
+        }
+    }
+}

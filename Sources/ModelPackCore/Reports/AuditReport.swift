@@ -1,0 +1,132 @@
+/// Renders the artifact audit: a table of artifacts, then the findings as diagnostics.
+public enum AuditReport {
+    static let schema = "modelpack.inspect/2"
+
+    struct ArtifactJSON: Encodable {
+        let path: String
+        let size: Int64
+        let format: String
+        let verdict: String
+        let details: [String: String]
+        let imports: [ImportJSON]
+        let calls: [String]
+        let recordedVersions: [String: [String]]
+    }
+
+    struct ImportJSON: Encodable {
+        let module: String
+        let name: String
+        let verdict: String
+        let reason: String?
+        let offset: Int64
+    }
+
+    struct AuditJSON: Encodable {
+        let verdict: String
+        let errors: Int
+        let warnings: Int
+        let artifacts: [ArtifactJSON]
+        let diagnostics: [Diagnostic]
+    }
+
+    struct DocumentJSON: Encodable {
+        let schema: String
+        let bundle: String
+        let container: String
+        let name: String
+        let version: String
+        let digest: String
+        let formatVersion: Int
+        let tool: String
+        let archiveSize: Int64
+        let totalSize: Int64
+        let files: [FileRecord]
+        let audit: AuditJSON
+    }
+
+    public static func table(_ artifacts: [ArtifactAudit]) -> String {
+        var table = TextTable(header: ["VERDICT", "FORMAT", "PATH", "DETAILS"])
+        for a in artifacts {
+            let details = a.details.filter { !$0.value.isEmpty }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
+            table.rows.append([a.verdict.rawValue, a.format.rawValue, a.path, details])
+        }
+        return table.render() + "\n"
+    }
+
+    public static func text(_ audit: BundleAudit, colour: Bool) -> String {
+        var out = InspectReport.text(audit.summary) + "\n"
+        out += table(audit.artifacts)
+        out += "\n" + audit.report.text(colour: colour)
+        return out
+    }
+
+    static func artifactsJSON(_ artifacts: [ArtifactAudit]) -> [ArtifactJSON] {
+        artifacts.map { a in
+            ArtifactJSON(
+                path: a.path, size: a.size, format: a.format.rawValue, verdict: a.verdict.rawValue,
+                details: Dictionary(a.details.map { ($0.key, $0.value) }, uniquingKeysWith: { $0 + "; " + $1 }),
+                imports: (a.pickle?.distinctImports ?? []).map {
+                    ImportJSON(
+                        module: $0.module, name: $0.name, verdict: $0.verdict.rawValue, reason: $0.reason,
+                        offset: $0.offset)
+                },
+                calls: a.pickle?.calls ?? [], recordedVersions: a.pickle?.recordedVersions ?? [:])
+        }
+    }
+
+    public static func json(_ audit: BundleAudit) -> String {
+        let m = audit.summary.manifest
+        return StableJSON.encode(
+            DocumentJSON(
+                schema: schema, bundle: audit.summary.path, container: audit.summary.container.rawValue, name: m.name,
+                version: m.version, digest: audit.summary.digest, formatVersion: m.formatVersion, tool: m.tool,
+                archiveSize: audit.summary.archiveSize, totalSize: m.totalSize, files: m.files,
+                audit: AuditJSON(
+                    verdict: audit.verdict.rawValue, errors: audit.report.errorCount,
+                    warnings: audit.report.warningCount,
+                    artifacts: artifactsJSON(audit.artifacts), diagnostics: audit.report.diagnostics))) + "\n"
+    }
+
+    struct ScanJSON: Encodable {
+        let schema = "modelpack.scan/1"
+        let verdict: String
+        let artifacts: [ArtifactJSON]
+        let diagnostics: [Diagnostic]
+    }
+
+    public static func scanJSON(_ artifacts: [ArtifactAudit], _ report: DiagnosticReport) -> String {
+        StableJSON.encode(
+            ScanJSON(
+                verdict: (artifacts.map(\.verdict).max() ?? .safe).rawValue,
+                artifacts: artifactsJSON(artifacts), diagnostics: report.diagnostics)) + "\n"
+    }
+}
+
+extension ArtifactAuditor {
+    /// Audits loose files (outside any bundle), each by its content.
+    public static func scanFiles(_ paths: [String]) throws -> ([ArtifactAudit], DiagnosticReport) {
+        var audits: [ArtifactAudit] = []
+        for path in paths {
+            guard let info = try FileSystem.lstatInfo(path), info.kind == .regular else {
+                throw ModelPackError.io(path: path, reason: "not a regular file")
+            }
+            let file = try InputFile(path: path)
+            let reader = ByteReader { try file.read(into: $0) }
+            do {
+                audits.append(try audit(path: path, size: info.size, reader: reader, filePath: path))
+            } catch is ByteReader.EndOfData {
+                var a = ArtifactAudit(path: path, size: info.size, format: .binary)
+                a.issue(.invalidHeader, "the file ends inside its own header")
+                audits.append(a)
+            }
+        }
+        var collector = DiagnosticCollector()
+        audits.flatMap(\.diagnostics).forEach { collector.add($0) }
+        return (
+            audits,
+            DiagnosticReport(
+                target: "", isBundle: false,
+                diagnostics: collector.sorted, sources: [:])
+        )
+    }
+}
