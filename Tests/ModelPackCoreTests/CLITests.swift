@@ -14,7 +14,13 @@ import Testing
         #expect(build.stdout.contains("built "))
         #expect(build.stderr.isEmpty)
 
-        let inspect = try CLI.run(["inspect", tmp.file("m.tar.zst"), "--json"])
+        let audit = try CLI.run(["inspect", tmp.file("m.tar.zst"), "--json"])
+        #expect(audit.status == 0)
+        let auditJSON = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
+        #expect(auditJSON["schema"] as? String == "modelpack.inspect/2")
+        #expect((auditJSON["audit"] as? [String: Any])?["verdict"] as? String == "safe")
+
+        let inspect = try CLI.run(["inspect", tmp.file("m.tar.zst"), "--json", "--manifest-only"])
         #expect(inspect.status == 0)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(inspect.stdout.utf8)) as? [String: Any])
         #expect(json["schema"] as? String == "modelpack.inspect/1")
