@@ -4,7 +4,7 @@ BIN   := .build/debug/modelpack
 DEMO  := .build/demo
 EXAMPLE := Examples/iris-sklearn
 
-.PHONY: deps build demo test bench lint clean oracle
+.PHONY: deps build demo test bench lint clean oracle compare
 
 deps:
 	@.ci/install-deps
@@ -42,3 +42,9 @@ clean:
 oracle:
 	.ci/pip-install packaging
 	python3 Tests/ModelPackCoreTests/Fixtures/requirements/oracle.py --check
+
+# modelpack's pickle audit beside picklescan, modelscan and fickling on the same corpora.
+compare:
+	.ci/pip-install picklescan modelscan fickling
+	swift build -c release
+	python3 Benchmarks/compare-scanners.py .build/release/modelpack
