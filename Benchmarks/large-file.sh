@@ -16,7 +16,7 @@ swift build -c release >/dev/null
 MP=$(swift build -c release --show-bin-path)/modelpack
 
 rm -rf "$WORK" && mkdir -p "$WORK/model"
-cp Examples/iris-sklearn/{metadata.yaml,requirements.txt,interface.py} "$WORK/model/"
+cp Examples/iris-sklearn/{metadata.yaml,requirements.txt,interface.py,model.joblib} "$WORK/model/"
 head -c "$((SIZE_MIB << 20))" /dev/urandom > "$WORK/model/weights.bin"
 sync
 ART="$WORK/model/weights.bin"

@@ -11,7 +11,7 @@ swift build -c release >/dev/null
 MP=$(swift build -c release --show-bin-path)/modelpack
 rm -rf "$WORK" && mkdir -p "$WORK/model"
 trap 'rm -rf "$WORK"' EXIT
-cp Examples/iris-sklearn/{metadata.yaml,requirements.txt,interface.py} "$WORK/model/"
+cp Examples/iris-sklearn/{metadata.yaml,requirements.txt,interface.py,model.joblib} "$WORK/model/"
 truncate -s "$SIZE" "$WORK/model/big.bin"
 SECONDS=0
 "$MP" build "$WORK/model" -o "$WORK/big.zip" 2>/dev/null
