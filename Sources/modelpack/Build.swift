@@ -27,12 +27,16 @@ struct Build: ParsableCommand {
     @Flag(help: "Refuse to build when validation finds warnings, not only errors.")
     var strict = false
 
+    @Flag(help: "Pack artifacts the audit finds dangerous; the manifest records them (allowedUnsafe).")
+    var allowUnsafe = false
+
     func run() throws {
         let container = try ContainerFormat.resolve(requested: format, output: output)
         let result: BuildResult
         do {
-            result = try BundleBuilder.build(
-                BuildOptions(source: directory, output: output, format: container, strict: strict))
+            var options = BuildOptions(source: directory, output: output, format: container, strict: strict)
+            options.allowUnsafe = allowUnsafe
+            result = try BundleBuilder.build(options)
         } catch ModelPackError.validationFailed(let report) {
             Output.error(report.text(colour: Output.wantsColour(.standardError)))
             throw ModelPackError.validationFailed(report)

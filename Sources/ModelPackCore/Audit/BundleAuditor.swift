@@ -54,16 +54,7 @@ public enum BundleAuditor {
         }
         var collector = DiagnosticCollector()
         audits.flatMap(\.diagnostics).forEach { collector.add($0) }
-        var requirements = RequirementsReader(readFile: { texts[$0] }, collector: DiagnosticCollector())
-        requirements.read(ModelDirectory.requirementsFile)
-        let modules = Set(
-            summary.manifest.files.compactMap { file -> String? in
-                let parts = file.path.split(separator: "/")
-                if parts.count == 1, file.path.hasSuffix(".py") { return String(file.path.dropLast(3)) }
-                if parts.count >= 2, parts.last == "__init__.py" { return String(parts[0]) }
-                return nil
-            })
-        EnvironmentCheck.check(audits, requirements: requirements.result, bundleModules: modules, into: &collector)
+        EnvironmentCheck.run(audits, texts: texts, paths: summary.manifest.files.map(\.path), into: &collector)
         let report = DiagnosticReport(target: path, isBundle: true, diagnostics: collector.sorted, sources: [:])
         return BundleAudit(summary: summary, artifacts: audits, report: report)
     }

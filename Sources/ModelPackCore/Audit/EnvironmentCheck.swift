@@ -21,6 +21,26 @@ enum EnvironmentCheck {
         "_interpreters", "_osx_support", "imaplib", "webbrowser", "http", "urllib", "threading", "tempfile", "pty",
     ]
 
+    /// The check for a model whose files are `paths` and whose text files are `texts`.
+    static func run(
+        _ audits: [ArtifactAudit], texts: [String: [UInt8]], paths: [String], into collector: inout DiagnosticCollector
+    ) {
+        var requirements = RequirementsReader(readFile: { texts[$0] }, collector: DiagnosticCollector())
+        requirements.read(ModelDirectory.requirementsFile)
+        check(audits, requirements: requirements.result, bundleModules: modules(in: paths), into: &collector)
+    }
+
+    /// Top-level Python modules a model ships: `name.py` at the top, or `name/__init__.py`.
+    static func modules(in paths: [String]) -> Set<String> {
+        Set(
+            paths.compactMap { path -> String? in
+                let parts = path.split(separator: "/")
+                if parts.count == 1, path.hasSuffix(".py") { return String(path.dropLast(3)) }
+                if parts.count >= 2, parts.last == "__init__.py" { return String(parts[0]) }
+                return nil
+            })
+    }
+
     static func check(
         _ audits: [ArtifactAudit], requirements: RequirementsFile, bundleModules: Set<String>,
         into collector: inout DiagnosticCollector

@@ -13,6 +13,8 @@ public struct BuildOptions: Sendable {
     public var timestamp: Int64
     /// Refuse to build on warnings too, not only on errors.
     public var strict: Bool
+    /// Pack artifacts the audit finds dangerous; the manifest lists them in `allowedUnsafe`.
+    public var allowUnsafe = false
 
     public init(
         source: String, output: String, format: ContainerFormat,
@@ -65,26 +67,44 @@ public enum BundleBuilder {
         // The same checks as `validate`, on the files that would be packed.
         let (source, files) = try ModelSource.directory(root, excluding: [output])
         var (collector, metadata) = Validator.run(source)
-        let report = Validator.report(for: options.source, source: source, collector: &collector)
-        guard !report.fails(strict: options.strict), let name = metadata.name?.value,
+        let validation = Validator.report(for: options.source, source: source, collector: &collector)
+        guard !validation.fails(strict: options.strict), let name = metadata.name?.value,
             let version = metadata.version?.value
         else {
-            throw ModelPackError.validationFailed(report)
+            throw ModelPackError.validationFailed(validation)  // before reading any artifact
         }
 
-        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
+        // Pass 1: hash every file, auditing each artifact in the same read.
         var records: [FileRecord] = []
+        var audits: [ArtifactAudit] = []
         records.reserveCapacity(files.count)
         for file in files {
-            let (digest, size) = try buffer.withUnsafeMutableBytes { try hash(file, buffer: $0) }
+            let role = FileRole.of(file.path)
+            let (digest, size, audit) = try hashAndAudit(file, role: role)
+            if let audit { audits.append(audit) }
             records.append(
-                FileRecord(
-                    path: file.path, role: FileRole.of(file.path), size: size,
-                    sha256: digest, executable: file.executable))
+                FileRecord(path: file.path, role: role, size: size, sha256: digest, executable: file.executable))
+        }
+        let unsafe = audits.filter { $0.verdict == .dangerous }.map(\.path)
+        for audit in audits {
+            for d in audit.diagnostics {
+                let allowed = options.allowUnsafe && d.severity == .error && unsafe.contains(audit.path)
+                collector.add(
+                    allowed
+                        ? Diagnostic(
+                            d.code, d.message + " (packed anyway: --allow-unsafe)", file: d.file,
+                            line: d.line, column: d.column, hint: d.hint, severity: .warning) : d)
+            }
+        }
+        EnvironmentCheck.run(audits, texts: source.texts, paths: files.map(\.path), into: &collector)
+        let report = Validator.report(for: options.source, source: source, collector: &collector)
+        if report.fails(strict: options.strict) {
+            throw ModelPackError.validationFailed(report)
         }
         let manifest = Manifest(
             formatVersion: Manifest.currentFormatVersion, tool: toolVersion,
-            name: name, version: version, files: records)
+            name: name, version: version, allowedUnsafe: options.allowUnsafe ? unsafe : [], files: records)
+        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
 
         TemporaryOutput.removeStale(nextTo: output)
         let temporary = TemporaryOutput.path(nextTo: output)
@@ -103,15 +123,28 @@ public enum BundleBuilder {
         }
     }
 
-    private static func hash(_ file: SourceFile, buffer: UnsafeMutableRawBufferPointer) throws -> (String, Int64) {
+    /// Hashes a file in one read, auditing it on the way when it is an artifact.
+    private static func hashAndAudit(_ file: SourceFile, role: FileRole) throws -> (String, Int64, ArtifactAudit?) {
         let input = try InputFile(path: file.absolutePath)
         var stream = SHA256Stream()
-        while true {
+        let reader = ByteReader { buffer in
             let n = try input.read(into: buffer)
-            if n == 0 { break }
-            stream.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            stream.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+            return n
         }
-        return (stream.finalizeHex(), stream.byteCount)
+        var audit: ArtifactAudit?
+        if role == .artifact {
+            do {
+                audit = try ArtifactAuditor.audit(
+                    path: file.path, size: file.size, reader: reader, filePath: file.absolutePath)
+            } catch is ByteReader.EndOfData {
+                var a = ArtifactAudit(path: file.path, size: file.size, format: .binary)
+                a.issue(.invalidHeader, "the file ends inside its own header")
+                audit = a
+            }
+        }
+        while try !reader.chunk(1 << 20).isEmpty {}
+        return (stream.finalizeHex(), stream.byteCount, audit)
     }
 
     private static func write(

@@ -11,6 +11,9 @@ extension Manifest {
         out += "  \"tool\": \(Self.quote(tool)),\n"
         out += "  \"name\": \(Self.quote(name)),\n"
         out += "  \"version\": \(Self.quote(version)),\n"
+        if !allowedUnsafe.isEmpty {
+            out += "  \"allowedUnsafe\": [" + allowedUnsafe.map(Self.quote).joined(separator: ", ") + "],\n"
+        }
         out += "  \"files\": ["
         for (index, file) in files.enumerated() {
             out += index == 0 ? "\n" : ",\n"

@@ -37,8 +37,34 @@ public struct Manifest: Codable, Equatable, Sendable {
     public let tool: String
     public let name: String
     public let version: String
+    /// Artifacts the audit found dangerous and `build --allow-unsafe` packed anyway (absent when none).
+    public let allowedUnsafe: [String]
     /// Files in byte order of their paths.
     public let files: [FileRecord]
+
+    public init(
+        formatVersion: Int, tool: String, name: String, version: String, allowedUnsafe: [String] = [],
+        files: [FileRecord]
+    ) {
+        self.formatVersion = formatVersion
+        self.tool = tool
+        self.name = name
+        self.version = version
+        self.allowedUnsafe = allowedUnsafe
+        self.files = files
+    }
+
+    enum CodingKeys: String, CodingKey { case formatVersion, tool, name, version, allowedUnsafe, files }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        formatVersion = try c.decode(Int.self, forKey: .formatVersion)
+        tool = try c.decode(String.self, forKey: .tool)
+        name = try c.decode(String.self, forKey: .name)
+        version = try c.decode(String.self, forKey: .version)
+        allowedUnsafe = try c.decodeIfPresent([String].self, forKey: .allowedUnsafe) ?? []
+        files = try c.decode([FileRecord].self, forKey: .files)
+    }
 
     public var totalSize: Int64 { files.reduce(0) { $0 + $1.size } }
 

@@ -59,8 +59,11 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     public var severity: Severity {
         switch self {
         case .unknownKey, .unknownFramework, .recommendedField, .unpinned, .looselyPinned, .duplicateRequirement,
-            .directReference, .loadModelSignature, .noArtifacts:
+            .directReference, .loadModelSignature, .noArtifacts, .unknownImport, .pickleBroken, .pickledVersionUnpinned,
+            .objectArray:
             return .warning
+        case .chatTemplate:
+            return .note
         default:
             return .error
         }

@@ -13,6 +13,7 @@ public enum InspectReport {
         let tool: String
         let archiveSize: Int64
         let totalSize: Int64
+        let allowedUnsafe: [String]
         let files: [FileRecord]
     }
 
@@ -28,6 +29,9 @@ public enum InspectReport {
             files      \(m.files.count), \(ByteCount.human(m.totalSize)) uncompressed
 
             """
+        if !m.allowedUnsafe.isEmpty {
+            out += "UNSAFE     packed with --allow-unsafe: \(m.allowedUnsafe.joined(separator: ", "))\n"
+        }
         var table = TextTable(header: ["ROLE", "SIZE", "SHA-256", "PATH"], rightAligned: [1])
         for file in m.files {
             table.rows.append([
@@ -46,6 +50,6 @@ public enum InspectReport {
                 schema: schema, bundle: summary.path, container: summary.container.rawValue,
                 name: m.name, version: m.version, digest: summary.digest,
                 formatVersion: m.formatVersion, tool: m.tool, archiveSize: summary.archiveSize,
-                totalSize: m.totalSize, files: m.files)) + "\n"
+                totalSize: m.totalSize, allowedUnsafe: m.allowedUnsafe, files: m.files)) + "\n"
     }
 }
