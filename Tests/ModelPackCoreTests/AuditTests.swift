@@ -198,3 +198,35 @@ import Testing
         #expect(messages.contains { $0.contains("module 'os'") })
     }
 }
+
+@Suite struct ONNXTests {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/onnx")
+
+    @Test func aRealModelIsDescribed() throws {
+        let (audits, report) = try ArtifactAuditor.scanFiles([Self.dir.appendingPathComponent("tiny.onnx").path])
+        let a = audits[0]
+        #expect(a.format == .onnx && report.diagnostics.isEmpty)
+        let details = Dictionary(uniqueKeysWithValues: a.details.map { ($0.key, $0.value) })
+        #expect(details["ir_version"] == "8")
+        #expect(details["opsets"] == "ai.onnx 17")
+        #expect(details["inputs"] == "x: float32[batch,4]")
+        #expect(details["outputs"] == "y: float32[batch,3]")
+        #expect(details["nodes"] == "3" && details["initializers"] == "2")
+    }
+
+    @Test func externalDataOutsideTheModelIsAFinding() throws {
+        let (audits, _) = try ArtifactAuditor.scanFiles([
+            Self.dir.appendingPathComponent("escaping_external_data.onnx").path
+        ])
+        #expect(audits[0].verdict == .dangerous)
+        #expect(
+            audits[0].diagnostics.contains { $0.code == .externalData && $0.message.contains("../../../etc/passwd") })
+    }
+
+    @Test func sevenZipIsNamedNotOpened() throws {
+        let tmp = TempDir()
+        try Fixture.write([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4] + Fixture.noise(100), to: tmp.file("model.7z"))
+        let (audits, _) = try ArtifactAuditor.scanFiles([tmp.file("model.7z")])
+        #expect(audits[0].format == .sevenZip && audits[0].verdict == .unknown)
+    }
+}

