@@ -13,6 +13,21 @@ import Testing
         let line: Int?
         let column: Int?
         var testDescription: String { code.rawValue }
+
+        /// Writes the valid fixture with this case's files on top; returns the model directory.
+        func materialize(in tmp: TempDir) throws -> String {
+            try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1, 2, 3]])
+            for (path, content) in files {
+                if let content {
+                    // MP002 needs bytes that are not UTF-8, which a Swift string cannot hold.
+                    let bytes = code == .unreadableFile ? [0x78, 0x20, 0xff, 0xfe] : Array(content.utf8)
+                    try Fixture.write(bytes, to: tmp.file("m/" + path))
+                } else {
+                    unlink(tmp.file("m/" + path))
+                }
+            }
+            return tmp.file("m")
+        }
     }
 
     static let validMetadata = Fixture.metadata
@@ -180,17 +195,7 @@ import Testing
     @Test(arguments: cases)
     func codeIsReportedAtItsPlace(_ c: Case) throws {
         let tmp = TempDir()
-        try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1, 2, 3]])
-        for (path, content) in c.files {
-            if let content {
-                try Fixture.write(
-                    c.code == .unreadableFile ? [0x78, 0x20, 0xff, 0xfe] : Array(content.utf8),
-                    to: tmp.file("m/" + path))
-            } else {
-                unlink(tmp.file("m/" + path))
-            }
-        }
-        let report = try Validator.validate(tmp.file("m"))
+        let report = try Validator.validate(try c.materialize(in: tmp))
         let found = report.diagnostics.filter { $0.code == c.code }
         #expect(!found.isEmpty, "\(c.code.rawValue) not reported; got:\n\(report.text(colour: false))")
         let first = try #require(found.first)
@@ -229,17 +234,7 @@ import Testing
         }
         for c in DiagnosticCodeTests.cases {
             let tmp = TempDir()
-            try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1, 2, 3]])
-            for (path, content) in c.files {
-                if let content {
-                    try Fixture.write(
-                        c.code == .unreadableFile ? [0x78, 0x20, 0xff, 0xfe] : Array(content.utf8),
-                        to: tmp.file("m/" + path))
-                } else {
-                    unlink(tmp.file("m/" + path))
-                }
-            }
-            let full = try Validator.validate(tmp.file("m"))
+            let full = try Validator.validate(try c.materialize(in: tmp))
             let mine = try #require(full.diagnostics.first { $0.code == c.code })
             let report = DiagnosticReport(target: "model", isBundle: false, diagnostics: [mine], sources: full.sources)
             let text = report.text(colour: false).split(separator: "\n").dropLast().joined(separator: "\n")

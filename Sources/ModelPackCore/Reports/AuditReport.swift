@@ -29,19 +29,18 @@ public enum AuditReport {
         let diagnostics: [Diagnostic]
     }
 
+    /// `modelpack.inspect/1`'s fields, with the v2 schema name, plus `audit`.
     struct DocumentJSON: Encodable {
-        let schema: String
-        let bundle: String
-        let container: String
-        let name: String
-        let version: String
-        let digest: String
-        let formatVersion: Int
-        let tool: String
-        let archiveSize: Int64
-        let totalSize: Int64
-        let files: [FileRecord]
+        let inspect: InspectReport.JSON
         let audit: AuditJSON
+
+        enum CodingKeys: String, CodingKey { case audit }
+
+        func encode(to encoder: any Encoder) throws {
+            try inspect.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(audit, forKey: .audit)
+        }
     }
 
     public static func table(_ artifacts: [ArtifactAudit]) -> String {
@@ -75,16 +74,15 @@ public enum AuditReport {
     }
 
     public static func json(_ audit: BundleAudit) -> String {
-        let m = audit.summary.manifest
+        var inspect = InspectReport.document(audit.summary)
+        inspect.schema = schema
         return StableJSON.encode(
             DocumentJSON(
-                schema: schema, bundle: audit.summary.path, container: audit.summary.container.rawValue, name: m.name,
-                version: m.version, digest: audit.summary.digest, formatVersion: m.formatVersion, tool: m.tool,
-                archiveSize: audit.summary.archiveSize, totalSize: m.totalSize, files: m.files,
+                inspect: inspect,
                 audit: AuditJSON(
                     verdict: audit.verdict.rawValue, errors: audit.report.errorCount,
-                    warnings: audit.report.warningCount,
-                    artifacts: artifactsJSON(audit.artifacts), diagnostics: audit.report.diagnostics))) + "\n"
+                    warnings: audit.report.warningCount, artifacts: artifactsJSON(audit.artifacts),
+                    diagnostics: audit.report.diagnostics))) + "\n"
     }
 
     struct ScanJSON: Encodable {

@@ -3,7 +3,7 @@ public enum InspectReport {
     static let schema = "modelpack.inspect/1"
 
     struct JSON: Encodable {
-        let schema: String
+        var schema: String
         let bundle: String
         let container: String
         let name: String
@@ -43,13 +43,16 @@ public enum InspectReport {
         return out
     }
 
-    public static func json(_ summary: BundleSummary) -> String {
+    static func document(_ summary: BundleSummary) -> JSON {
         let m = summary.manifest
-        return StableJSON.encode(
-            JSON(
-                schema: schema, bundle: summary.path, container: summary.container.rawValue,
-                name: m.name, version: m.version, digest: summary.digest,
-                formatVersion: m.formatVersion, tool: m.tool, archiveSize: summary.archiveSize,
-                totalSize: m.totalSize, allowedUnsafe: m.allowedUnsafe, files: m.files)) + "\n"
+        return JSON(
+            schema: schema, bundle: summary.path, container: summary.container.rawValue,
+            name: m.name, version: m.version, digest: summary.digest,
+            formatVersion: m.formatVersion, tool: m.tool, archiveSize: summary.archiveSize,
+            totalSize: m.totalSize, allowedUnsafe: m.allowedUnsafe, files: m.files)
+    }
+
+    public static func json(_ summary: BundleSummary) -> String {
+        StableJSON.encode(document(summary)) + "\n"
     }
 }
