@@ -65,9 +65,10 @@ struct PickleScanner {
         return result
     }
 
+    /// Counts the rest of the stream, a chunk at a time.
     static func remaining(_ reader: ByteReader) -> String {
         var n: Int64 = 0
-        while (try? reader.byte()) != nil { n += 1 }
+        while let chunk = try? reader.chunk(1 << 20), !chunk.isEmpty { n += Int64(chunk.count) }
         return String(n)
     }
 
