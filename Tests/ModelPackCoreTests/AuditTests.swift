@@ -223,10 +223,49 @@ import Testing
             audits[0].diagnostics.contains { $0.code == .externalData && $0.message.contains("../../../etc/passwd") })
     }
 
-    @Test func sevenZipIsNamedNotOpened() throws {
+    @Test func aDamaged7zIsAnInvalidHeader() throws {
         let tmp = TempDir()
         try Fixture.write([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4] + Fixture.noise(100), to: tmp.file("model.7z"))
         let (audits, _) = try ArtifactAuditor.scanFiles([tmp.file("model.7z")])
-        #expect(audits[0].format == .sevenZip && audits[0].verdict == .unknown)
+        #expect(audits[0].format == .sevenZip)
+        #expect(audits[0].diagnostics.contains { $0.code == .invalidHeader })
+    }
+}
+
+@Suite struct EnvironmentCoherenceTests {
+    func audit(importing module: String) -> ArtifactAudit {
+        var a = ArtifactAudit(path: "model.pkl", size: 1, format: .pickle)
+        var scan = PickleScanResult()
+        scan.imports = [PickleImport(module: module, name: "_reconstruct", verdict: .safe, reason: nil, offset: 2)]
+        a.pickle = scan
+        return a
+    }
+
+    func findings(_ requirements: String, importing module: String = "numpy._core.multiarray") -> [Diagnostic] {
+        var collector = DiagnosticCollector()
+        EnvironmentCheck.run(
+            [audit(importing: module)], texts: ["requirements.txt": Array(requirements.utf8)],
+            paths: ["model.pkl"], into: &collector)
+        return collector.diagnostics
+    }
+
+    @Test func numpy2PicklesNeedNumpy2() {
+        for bad in ["numpy==1.26.4\n", "numpy<2\n", "numpy~=1.26\n", "numpy<=1.26.4\n"] {
+            #expect(
+                findings(bad).contains { $0.code == .pickledVersionMismatch && $0.message.contains("numpy._core") },
+                "\(bad)")
+        }
+        for good in ["numpy==2.1.0\n", "numpy>=2.1\n", "numpy>=1.24\n", "numpy\n"] {
+            #expect(!findings(good).contains { $0.code == .pickledVersionMismatch }, "\(good)")
+        }
+        // numpy 1.x module paths load everywhere.
+        #expect(findings("numpy==1.26.4\n", importing: "numpy.core.multiarray").isEmpty)
+    }
+
+    @Test func modulesMustBeProvided() {
+        let missing = findings("scikit-learn==1.9.1\n", importing: "xgboost.sklearn")
+        #expect(missing.contains { $0.code == .importWithoutRequirement && $0.message.contains("(xgboost)") })
+        #expect(findings("xgboost==2.1.1\n", importing: "xgboost.sklearn").isEmpty)
+        #expect(findings("\n", importing: "collections").isEmpty)  // the standard library
     }
 }

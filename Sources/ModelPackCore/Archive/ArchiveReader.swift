@@ -24,7 +24,8 @@ final class ArchiveReader {
     let path: String
     private var entry: OpaquePointer?
 
-    init(path: String) throws {
+    /// `sevenZip` also enables 7z, for the audit of 7z artifacts (never for bundles).
+    init(path: String, sevenZip: Bool = false) throws {
         guard let handle = archive_read_new() else {
             throw ModelPackError.io(path: path, reason: "libarchive could not allocate a reader")
         }
@@ -38,6 +39,7 @@ final class ArchiveReader {
         }
         try call(archive_read_support_format_zip_seekable(handle), "enable zip")
         try call(archive_read_support_format_tar(handle), "enable tar")
+        if sevenZip { try call(archive_read_support_format_7zip(handle), "enable 7z") }
         try call(archive_read_support_filter_gzip(handle), "enable gzip")
         try call(archive_read_support_filter_zstd(handle), "enable zstd")
         try UTF8Locale.with {

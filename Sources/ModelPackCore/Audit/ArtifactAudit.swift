@@ -124,11 +124,10 @@ public enum ArtifactAuditor {
         case .savedModel:
             audit.detail("note", "TensorFlow SavedModel graph (not parsed)")
         case .sevenZip:
-            // nullifAI hid payloads in 7z: no loader reads a model from 7z, so it is not opened here.
-            audit.issue(
-                .pickleAnomaly,
-                "a 7z archive: not scanned inside (no model loader reads 7z); extract it and scan the files",
-                severity: .warning)
+            // nullifAI hid a payload in a 7z: its members are scanned like zip members (through libarchive).
+            try withRandomAccess(reader: reader, filePath: filePath) { file in
+                try auditSevenZip(file, into: &audit)
+            }
         case .json, .csv, .text, .empty, .binary, .pytorchZip, .joblib, .npz, .keras:
             break
         }
@@ -175,6 +174,32 @@ public enum ArtifactAuditor {
             }
         }
         try body(path)
+    }
+
+    static func auditSevenZip(_ file: String, into audit: inout ArtifactAudit) throws {
+        let archive: ArchiveReader
+        do {
+            archive = try ArchiveReader(path: file, sevenZip: true)
+        } catch {
+            audit.issue(.invalidHeader, "a 7z archive that cannot be read")
+            return
+        }
+        var count = 0
+        do {
+            while let entry = try archive.next() {
+                guard entry.kind == .regular, let name = entry.path else { continue }
+                count += 1
+                let reader = ByteReader { try archive.read(into: $0) }
+                let head = try reader.peek(16)
+                if head.starts(with: [0x80]) && head.count > 1 && head[1] <= 5 || name.hasSuffix(".pkl") {
+                    var scanner = PickleScanner(reader: reader)
+                    audit.absorb(scanner.scanAll(), member: name)
+                }
+            }
+        } catch let error as ModelPackError {
+            audit.issue(.invalidHeader, "the 7z archive is damaged: \(error)")
+        }
+        audit.detail("members", String(count))
     }
 
     static func auditZip(_ file: String, size: Int64, into audit: inout ArtifactAudit) throws {

@@ -41,6 +41,22 @@ enum EnvironmentCheck {
             })
     }
 
+    /// Whether a numpy requirement lets some 2.x version in: an exact pin at 2 or above, or no upper
+    /// bound below 2 (`<2`, `<=1.26`, `~=1.26`).
+    static func allowsNumpy2(_ requirement: Requirement) -> Bool {
+        guard let two = PEP440Version("2") else { return true }
+        if let pinned = requirement.pinnedVersion { return pinned >= two }
+        return !requirement.specifiers.contains { s in
+            guard let v = s.version else { return false }
+            switch s.op {
+            case .less: return v <= two
+            case .lessEqual: return v < two
+            case .compatible: return (v.release.first ?? 0) < 2
+            default: return false
+            }
+        }
+    }
+
     static func check(
         _ audits: [ArtifactAudit], requirements: RequirementsFile, bundleModules: Set<String>,
         into collector: inout DiagnosticCollector
@@ -77,6 +93,16 @@ enum EnvironmentCheck {
                                 + (allowed ? ", which allows other versions" : ", which excludes it"),
                             file: audit.path, hint: "pin scikit-learn==\(version)"))
                 }
+            }
+            // numpy 2 pickles import numpy._core, which numpy 1.x does not have.
+            if let i = scan.imports.first(where: { $0.module.hasPrefix("numpy._core") }),
+                let entry = byName["numpy"], let requirement = entry.requirement, !allowsNumpy2(requirement)
+            {
+                collector.add(
+                    Diagnostic(
+                        .pickledVersionMismatch,
+                        "imports \(i.qualifiedName), written by numpy 2, but requirements.txt allows only numpy \(requirement.specifiers.map(\.description).joined(separator: ",")): loading fails with \"No module named 'numpy._core'\"",
+                        file: audit.path, hint: "require numpy>=2, or re-save the model with numpy 1.x"))
             }
             var reported = Set<String>()
             for i in scan.distinctImports where i.verdict != .dangerous {

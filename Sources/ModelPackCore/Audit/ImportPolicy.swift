@@ -32,7 +32,8 @@ enum ImportPolicy {
         "torch._inductor", "torch.jit", "torch.compile", "torch.serialization", "torch.utils.collect_env",
         "torch.utils.bottleneck", "torch.utils._config_module", "torch.utils.data.datapipes",
         "torch.fx.experimental.symbolic_shapes", "pandas.io", "sklearn.datasets", "sklearn.utils._testing",
-        "sklearn.externals", "joblib._store_backends", "joblib.parallel", "joblib.memory",
+        "sklearn.externals", "joblib._store_backends", "joblib.parallel", "joblib.memory", "mlflow.projects",
+        "mlflow.utils.process",
     ]
 
     /// Single dangerous names in otherwise ordinary modules.

@@ -7,7 +7,10 @@ tests scan these files, they never unpickle them.
     python3 make_malicious.py      # writes malicious/*.pkl (and a few other extensions)
 """
 import io
+import shutil
 import struct
+import subprocess
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -362,13 +365,27 @@ def _():  # a wrong CRC: strict zip readers raise, PyTorch's reader does not che
     return torch_zip(mutate)
 
 
+def seven_zip() -> bytes:
+    """nullifAI: a 7z holding a broken pickle whose payload comes first. bsdtar (libarchive-tools)
+    writes the 7z container; the pickle inside is built byte by byte like the others."""
+    broken = PROTO(2) + glob("os", "system") + CMD + TUPLE1 + REDUCE + b"\xff not a pickle anymore"
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "model.pkl").write_bytes(broken)
+        subprocess.run(["bsdtar", "--format", "7zip", "-cf", str(Path(tmp) / "m.7z"), "-C", tmp, "model.pkl"], check=True)
+        return (Path(tmp) / "m.7z").read_bytes()
+
+
 def main() -> None:
     OUT.mkdir(exist_ok=True)
     for old in OUT.iterdir():
         old.unlink()
     for name, make in CASES.items():
         (OUT / name).write_bytes(make())
-    print(f"wrote {len(CASES)} malicious files to {OUT}")
+    if shutil.which("bsdtar"):
+        (OUT / "nullifai_broken_pickle.7z").write_bytes(seven_zip())
+    else:
+        print("bsdtar not found: nullifai_broken_pickle.7z not written (apt-get install libarchive-tools)")
+    print(f"wrote {len(list(OUT.iterdir()))} malicious files to {OUT}")
 
 
 if __name__ == "__main__":
