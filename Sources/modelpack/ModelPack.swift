@@ -13,7 +13,7 @@ struct ModelPack: ParsableCommand {
             mismatched), 2 usage error, 3 the system failed the operation (I/O, full disk).
             """,
         version: "0.1.0",
-        subcommands: [Build.self, Validate.self, Inspect.self, Scan.self, Verify.self, Unpack.self]
+        subcommands: [Build.self, Validate.self, Inspect.self, Scan.self, Verify.self, Unpack.self, Serve.self]
     )
 
     static func main() {
@@ -71,5 +71,14 @@ enum SignalCleanup {
             source.resume()
             sources.append(source)
         }
+    }
+
+    /// Before exec'ing another program: default dispositions and an empty signal mask (both are
+    /// inherited across execv, and libdispatch blocks the signals it watches).
+    static func restoreDefaultsForExec() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        sigprocmask(SIG_SETMASK, &empty, nil)
     }
 }

@@ -1,0 +1,130 @@
+import Foundation
+
+/// What the runtime needs from metadata.yaml, as JSON (the runtime then needs no YAML parser):
+/// name, version, inputs, outputs and the example.
+enum ServingDescription {
+    static func json(fromMetadata bytes: [UInt8]) throws -> [UInt8] {
+        guard let root = try YAMLReader.parse(bytes) else {
+            throw ModelPackError.invalidModel(path: ModelDirectory.metadataFile, reason: "empty")
+        }
+        var out: [String: Any] = [:]
+        for key in ["name", "version", "description", "inputs", "outputs", "example", "framework"] {
+            if let node = root[key] { out[key] = node.jsonValue }
+        }
+        out["name"] = root["name"]?.scalar ?? "model"
+        out["version"] = root["version"]?.scalar ?? "0"
+        if out["inputs"] == nil { out["inputs"] = [Any]() }
+        let data = try JSONSerialization.data(
+            withJSONObject: out, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
+        return Array(data) + [0x0a]
+    }
+}
+
+extension YAMLNode {
+    /// The node as a JSON-compatible value, scalars typed by the YAML core schema.
+    var jsonValue: Any {
+        switch value {
+        case .sequence(let items): return items.map(\.jsonValue)
+        case .mapping(let pairs):
+            var dict: [String: Any] = [:]
+            for (k, v) in pairs { dict[k.scalar ?? "?"] = v.jsonValue }
+            return dict
+        case .scalar:
+            switch scalarKind {
+            case .null?: return NSNull()
+            case .bool(let b)?: return b
+            case .int(let i)?: return i
+            case .float(let d)?: return d.isFinite ? d : NSNull()
+            case .string(let s)?: return s
+            case nil: return NSNull()
+            }
+        }
+    }
+}
+
+/// `modelpack serve`: the bundle unpacked (and verified) into a cache keyed by its digest, a
+/// virtualenv with the model's requirements and the runtime's, and the runtime's files.
+public enum ServeCache {
+    public struct Prepared: Sendable {
+        public let root: String
+        public let modelDirectory: String
+        public let python: String
+        public let server: String
+        public let servingJSON: String
+    }
+
+    public static func directory(environment: [String: String]? = nil) -> String {
+        let environment = environment ?? ProcessInfo.processInfo.environment
+        if let dir = environment["MODELPACK_CACHE"], !dir.isEmpty { return dir }
+        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/modelpack" }
+        return (environment["HOME"] ?? "/tmp") + "/.cache/modelpack"
+    }
+
+    /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).
+    public static func prepare(bundle: String, python: String = "python3", log: (String) -> Void) throws -> Prepared {
+        let summary = try BundleReader.inspect(bundle)
+        let key = String(summary.digest.dropFirst("sha256:".count).prefix(32))
+        let cache = directory()
+        try makeDirectories(cache + "/serve")
+        let root = cache + "/serve/" + key
+        let model = root + "/model"
+        if !FileSystem.exists(model + "/" + Manifest.entryPath) {
+            try makeDirectories(root)
+            log("unpacking \(summary.manifest.name) \(summary.manifest.version) (\(summary.digest)) into \(model)")
+            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: model, force: true))
+        }
+        let runtime = root + "/runtime"
+        try makeDirectories(runtime)
+        try write(Array(ServingRuntime.server.utf8), to: runtime + "/server.py")
+        try write(Array(ServingRuntime.requirements.utf8), to: runtime + "/requirements.txt")
+        let metadata = try FileSystem.readWholeFile(
+            model + "/" + ModelDirectory.metadataFile, limit: YAMLLimits().maxBytes)
+        try write(try ServingDescription.json(fromMetadata: metadata), to: runtime + "/serving.json")
+        let venv = root + "/venv"
+        if !FileSystem.exists(venv + "/.modelpack-ready") {
+            FileSystem.removeTree(venv)
+            log("creating a virtualenv with the model's requirements in \(venv) (once per bundle digest)")
+            try run([python, "-m", "venv", venv])
+            try run([
+                venv + "/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+                "-r", model + "/" + ModelDirectory.requirementsFile, "-r", runtime + "/requirements.txt",
+            ])
+            try write([], to: venv + "/.modelpack-ready")
+        }
+        return Prepared(
+            root: root, modelDirectory: model, python: venv + "/bin/python", server: runtime + "/server.py",
+            servingJSON: runtime + "/serving.json")
+    }
+
+    static func makeDirectories(_ path: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw ModelPackError.io(path: path, reason: "cannot create directory")
+        }
+    }
+
+    static func write(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".tmp-\(getpid())"
+        FileSystem.removeTree(temporary)
+        let file = try OutputFile(creating: temporary, mode: 0o644)
+        try bytes.withUnsafeBytes { try file.write($0) }
+        try FileSystem.rename(temporary, path)
+    }
+
+    static func run(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.standardError
+        do { try process.run() } catch {
+            throw ModelPackError.io(path: arguments[0], reason: "cannot run: \(error)")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ModelPackError.io(
+                path: arguments[0],
+                reason: "\(arguments.prefix(4).joined(separator: " ")) failed (exit \(process.terminationStatus))")
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+/// `modelpack serve` on the iris example: a real server process with a real virtualenv (created
+/// once per bundle digest from PyPI; MODELPACK_REQUIRE_SERVE=1 in CI makes this test mandatory).
+@Suite(.serialized) struct ServeTests {
+    static var enabled: Bool {
+        ProcessInfo.processInfo.environment["MODELPACK_REQUIRE_SERVE"] == "1"
+            || (PythonCompiler.find() != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"))
+    }
+
+    static func curl(_ arguments: [String]) throws -> (status: Int, body: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        process.arguments = ["-sS", "--max-time", "20", "-w", "\n%{http_code}"] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.last ?? "") ?? 0, lines.dropLast().joined(separator: "\n"))
+    }
+
+    @Test(.enabled(if: enabled), .timeLimit(.minutes(10)))
+    func irisAnswersHealthPredictionsAndMalformedRows() throws {
+        let tmp = TempDir()
+        let bundle = tmp.file("iris.zip")
+        _ = try BundleBuilder.build(
+            BuildOptions(
+                source: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, output: bundle,
+                format: .zip))
+        let port = Int.random(in: 20_000...40_000)
+        let base = "http://127.0.0.1:\(port)"
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: CLI.binary)
+        server.arguments = ["serve", bundle, "--port", String(port)]
+        var env = ProcessInfo.processInfo.environment
+        env["MODELPACK_API_KEY"] = "s3cret"
+        env["MODELPACK_MAX_BODY_BYTES"] = "4096"
+        server.environment = env
+        let log = FileHandle(forWritingAtPath: "/dev/null")
+        server.standardOutput = log
+        server.standardError = log
+        try server.run()
+        defer {
+            server.terminate()  // SIGTERM: uvicorn shuts down gracefully
+            for _ in 0..<100 where server.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+            if server.isRunning { kill(server.processIdentifier, SIGKILL) }
+            server.waitUntilExit()
+        }
+        var up = false
+        for _ in 0..<300 where !up {
+            up = (try? Self.curl([base + "/health"]))?.status == 200
+            if !up { Thread.sleep(forTimeInterval: 1) }
+        }
+        try #require(up, "the server did not answer /health within 300 s")
+        #expect(try Self.curl([base + "/ready"]).body.contains("\"ready\":true"))
+        #expect(try Self.curl([base + "/metadata"]).body.contains("\"iris-classifier\""))
+
+        let key = ["-H", "Authorization: Bearer s3cret", "-H", "content-type: application/json", "-X", "POST"]
+        // Known rows of the iris data: rows 0, 50 and 100, one of each species.
+        let single = try Self.curl(
+            key + [
+                "-d", #"{"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}"#,
+                base + "/predict",
+            ])
+        #expect(single.status == 200 && single.body == #"{"prediction":"setosa"}"#)
+        let batch = try Self.curl(
+            key + [
+                "-d", #"{"instances": [[5.1, 3.5, 1.4, 0.2], [7.0, 3.2, 4.7, 1.4], [6.3, 3.3, 6.0, 2.5]]}"#,
+                base + "/predict",
+            ])
+        #expect(batch.status == 200 && batch.body == #"{"predictions":["setosa","versicolor","virginica"]}"#)
+        let malformed = try Self.curl(
+            key + [
+                "-d", #"{"instances": [{"sepal_length": "long", "sepal_width": 3.5, "petal_length": 1.4}]}"#,
+                base + "/predict",
+            ])
+        #expect(malformed.status == 422)
+        #expect(malformed.body.contains(#""input":"sepal_length","error":"must be a finite number""#))
+        #expect(malformed.body.contains(#""input":"petal_width","error":"is missing""#))
+        let noKey = try Self.curl(["-X", "POST", "-d", "{}", base + "/predict"])
+        #expect(noKey.status == 401)
+        let big =
+            "{\"instances\": [" + Array(repeating: "[5.1, 3.5, 1.4, 0.2]", count: 400).joined(separator: ",") + "]}"
+        #expect(try Self.curl(key + ["-d", big, base + "/predict"]).status == 413)
+        let metrics = try Self.curl([base + "/metrics"]).body
+        #expect(server.isRunning)
+        #expect(metrics.contains(#"modelpack_requests_total{path="/predict",status="200"} 2"#))
+        // Every /predict request is timed, refused ones too.
+        #expect(metrics.contains(#"modelpack_predict_latency_seconds_count 5"#))
+        // SIGTERM reaches the server (modelpack's own signal handling must not leak into it).
+        server.terminate()
+        for _ in 0..<100 where server.isRunning { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(!server.isRunning, "the server ignored SIGTERM")
+    }
+}
