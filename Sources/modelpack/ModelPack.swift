@@ -13,7 +13,9 @@ struct ModelPack: ParsableCommand {
             mismatched), 2 usage error, 3 the system failed the operation (I/O, full disk).
             """,
         version: "0.1.0",
-        subcommands: [Build.self, Validate.self, Inspect.self, Scan.self, Verify.self, Unpack.self, Serve.self]
+        subcommands: [
+            Build.self, Validate.self, Inspect.self, Scan.self, Verify.self, Unpack.self, Serve.self, Dockerfile.self,
+        ]
     )
 
     static func main() {

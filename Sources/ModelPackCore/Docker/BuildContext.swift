@@ -1,0 +1,155 @@
+import Foundation
+
+/// `modelpack dockerfile`: a complete, deterministic build context.
+///
+///     Dockerfile (or Dockerfile.cpu, Dockerfile.cuda)
+///     .dockerignore
+///     model/      the verified bundle, but for Python code (weights, metadata, requirements)
+///     code/       the bundle's Python files (interface.py and its helpers)
+///     runtime/    the serving runtime: server.py, its pinned requirements, serving.json
+///
+/// Everything is written into a temporary directory next to the output and renamed into place.
+public enum BuildContext {
+    public struct Options: Sendable {
+        public var bundle: String
+        public var output: String
+        public var targets: [DockerfileOptions.Target]
+        public var python: String?
+        public var baseImage: String?
+        public var pinFile: String?
+        public var force = false
+
+        public init(
+            bundle: String, output: String, targets: [DockerfileOptions.Target], python: String? = nil,
+            baseImage: String? = nil, pinFile: String? = nil, force: Bool = false
+        ) {
+            self.bundle = bundle
+            self.output = output
+            self.targets = targets
+            self.python = python
+            self.baseImage = baseImage
+            self.pinFile = pinFile
+            self.force = force
+        }
+    }
+
+    public struct Result: Sendable {
+        public let dockerfiles: [String]
+        public let warnings: [String]
+    }
+
+    public static func write(_ options: Options) throws -> Result {
+        guard !options.targets.isEmpty else { throw ModelPackError.usage("give at least one --target (cpu or cuda)") }
+        if options.targets.contains(.cuda) {
+            throw ModelPackError.usage("--target cuda is not supported yet (only cpu): see the open issue")
+        }
+        if FileSystem.exists(options.output) && !options.force {
+            throw ModelPackError.destinationExists(path: options.output)
+        }
+        let pins = try options.pinFile.map(readPins) ?? [:]
+        TemporaryOutput.removeStale(nextTo: options.output)
+        let staging = TemporaryOutput.path(nextTo: options.output)
+        TemporaryOutput.register(staging)
+        defer { TemporaryOutput.unregister(staging) }
+        do {
+            try FileSystem.makeDirectory(staging)
+            let summary = try Unpacker.unpack(UnpackOptions(bundle: options.bundle, destination: staging + "/model"))
+            try FileSystem.makeDirectory(staging + "/code")
+            for file in summary.manifest.files where file.path.hasSuffix(".py") {
+                try move(file.path, from: staging + "/model", to: staging + "/code")
+            }
+            let metadataBytes = try FileSystem.readWholeFile(
+                staging + "/model/" + ModelDirectory.metadataFile,
+                limit: YAMLLimits().maxBytes)
+            let root = try YAMLReader.parse(metadataBytes)
+            var warnings: [String] = []
+            let python: String
+            if let given = options.python {
+                python = given
+            } else if let fromMetadata = root?["python"]?.scalar, !fromMetadata.isEmpty {
+                python = fromMetadata
+            } else {
+                python = "3.11"
+                warnings.append(
+                    "metadata.yaml gives no python version: the image uses Python 3.11 (set 'python' or --python)")
+            }
+            guard python.split(separator: ".").count == 2, python.split(separator: ".").allSatisfy({ Int($0) != nil })
+            else {
+                throw ModelPackError.usage("python version '\(python)' is not X.Y")
+            }
+            try FileSystem.makeDirectory(staging + "/runtime")
+            try ServeCache.write(Array(ServingRuntime.server.utf8), to: staging + "/runtime/server.py")
+            try ServeCache.write(Array(ServingRuntime.requirements.utf8), to: staging + "/runtime/requirements.txt")
+            try ServeCache.write(
+                try ServingDescription.json(fromMetadata: metadataBytes), to: staging + "/runtime/serving.json")
+            try ServeCache.write(
+                Array(".git\n**/__pycache__\n**/*.pyc\nDockerfile*\n.dockerignore\n".utf8),
+                to: staging + "/.dockerignore")
+            let model = DockerModel(
+                name: summary.manifest.name, version: summary.manifest.version,
+                license: root?["license"]?.scalar, description: root?["description"]?.scalar,
+                digest: summary.digest)
+            var dockerfiles: [String] = []
+            for target in options.targets {
+                let name = options.targets.count == 1 ? "Dockerfile" : "Dockerfile." + target.rawValue
+                let dockerOptions = DockerfileOptions(
+                    target: target, python: python, baseImage: options.baseImage, pins: pins,
+                    created: BuildOptions.defaultTimestamp())
+                let base = options.baseImage ?? "python:\(python)-slim"
+                let text = DockerfileGenerator.generate(
+                    model: model, options: dockerOptions, base: base, warnings: &warnings)
+                try ServeCache.write(Array(text.utf8), to: staging + "/" + name)
+                dockerfiles.append(name)
+            }
+            if options.force && FileSystem.exists(options.output) {
+                try FileSystem.replaceDirectory(staging, options.output)
+            } else {
+                try FileSystem.renameNoReplace(staging, options.output)
+            }
+            return Result(dockerfiles: dockerfiles, warnings: warnings)
+        } catch {
+            FileSystem.removeTree(staging)
+            throw error
+        }
+    }
+
+    private static func move(_ path: String, from: String, to: String) throws {
+        let parent = FileSystem.parentDirectory(of: to + "/" + path)
+        try ServeCache.makeDirectories(parent)
+        try FileSystem.rename(from + "/" + path, to + "/" + path)
+    }
+
+    /// `image:tag sha256:digest` per line (`#` comments), or JSON `{"image:tag": "sha256:..."}`.
+    static func readPins(_ path: String) throws -> [String: String] {
+        let bytes = try FileSystem.readWholeFile(path, limit: 1 << 20)
+        if let json = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: String] {
+            return try checked(json, path)
+        }
+        var pins: [String: String] = [:]
+        for (n, raw) in String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+            .enumerated()
+        {
+            let line =
+                raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+            if fields.isEmpty { continue }
+            guard fields.count == 2 else {
+                throw ModelPackError.invalidModel(
+                    path: "\(path):\(n + 1)", reason: "expected 'image:tag sha256:digest'")
+            }
+            pins[fields[0]] = fields[1]
+        }
+        return try checked(pins, path)
+    }
+
+    private static func checked(_ pins: [String: String], _ path: String) throws -> [String: String] {
+        for (image, digest) in pins {
+            let hex = digest.dropFirst("sha256:".count)
+            guard digest.hasPrefix("sha256:"), hex.count == 64, hex.allSatisfy(\.isHexDigit) else {
+                throw ModelPackError.invalidModel(
+                    path: path, reason: "the digest for \(image) is not sha256:<64 hex digits>")
+            }
+        }
+        return pins
+    }
+}

