@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Container test: builds the iris example's CPU image from `modelpack dockerfile` with buildah (no
+# Docker engine here), runs the image's own command as its own user, and checks /health, known
+# predictions and a 422. Then edits interface.py, rebuilds, and reports the image size, the build
+# time and the rebuild time.
+#
+# No registry can be reached, so python:3.11-slim is stood in for by a Debian 12 root filesystem with
+# Python 3.11 made with debootstrap (cached in $STANDIN_CACHE). This follows the recipe of
+# ../shared/tools/container-check.
+#   Tests/container/build-and-serve.sh [path/to/modelpack]
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+MP=${1:-.build/debug/modelpack}
+PORT=${PORT:-18765}
+WORK=${WORK:-/var/tmp/modelpack-container-test}
+CACHE=${STANDIN_CACHE:-/var/tmp/modelpack-standin}
+B="buildah --storage-driver vfs"
+command -v buildah >/dev/null && command -v debootstrap >/dev/null || .ci/install-deps buildah debootstrap
+rm -rf "$WORK" && mkdir -p "$WORK" "$CACHE"
+
+if [[ ! -f $CACHE/rootfs.tgz ]]; then
+  echo "making the stand-in base image (debootstrap, about a minute)"
+  rm -rf "$CACHE/rootfs"
+  debootstrap --variant=minbase --include=python3,python3-venv,python3-pip,ca-certificates \
+    bookworm "$CACHE/rootfs" http://deb.debian.org/debian >"$CACHE/debootstrap.log" 2>&1
+  ln -sf /usr/bin/python3 "$CACHE/rootfs/usr/local/bin/python"   # as in the official slim images
+  rm -f "$CACHE"/rootfs/usr/lib/python3*/EXTERNALLY-MANAGED
+  tar -C "$CACHE/rootfs" -czf "$CACHE/rootfs.tgz.part" . && mv "$CACHE/rootfs.tgz.part" "$CACHE/rootfs.tgz"
+  rm -rf "$CACHE/rootfs"
+fi
+if ! $B images --format '{{.Name}}:{{.Tag}}' 2>/dev/null | grep -q 'docker.io/library/python:3.11-slim'; then
+  mkdir -p "$WORK/standin" && cp "$CACHE/rootfs.tgz" "$WORK/standin/"
+  printf 'FROM scratch\nADD rootfs.tgz /\nCMD ["python3"]\n' > "$WORK/standin/Dockerfile"
+  $B bud --isolation chroot -q -t localhost/modelpack-standin "$WORK/standin" >/dev/null
+  $B tag localhost/modelpack-standin docker.io/library/python:3.11-slim
+fi
+
+"$MP" build Examples/iris-sklearn -o "$WORK/iris.zip" >/dev/null
+"$MP" dockerfile "$WORK/iris.zip" -o "$WORK/ctx"
+bud() {
+  $B bud --isolation chroot --pull=never --layers=true --format docker \
+    -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
+    -v /etc/resolv.conf:/etc/resolv.conf:ro -t localhost/modelpack-iris:cpu "$WORK/ctx" >"$WORK/bud.log" 2>&1 \
+    || { tail -30 "$WORK/bud.log"; exit 1; }
+}
+SECONDS=0; bud; build_seconds=$SECONDS
+
+container=$($B from --name "modelpack-iris-$$" localhost/modelpack-iris:cpu)
+server=""
+cleanup() {
+  [[ -n $server ]] && kill "$server" 2>/dev/null || true
+  $B rm "$container" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+read -r user argv < <($B inspect --type image localhost/modelpack-iris:cpu | python3 -c '
+import json, shlex, sys
+c = json.load(sys.stdin)["OCIv1"]["config"]
+print(c.get("User") or "-", shlex.join((c.get("Entrypoint") or []) + (c.get("Cmd") or [])))')
+$B run --isolation chroot --user "$user" --env "MODELPACK_PORT=$PORT" "$container" -- sh -c "exec $argv" >"$WORK/serve.log" 2>&1 &
+server=$!
+for _ in $(seq 1 90); do curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null 2>&1 && break; sleep 1; done
+curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || { echo "FAIL: no /health"; tail -20 "$WORK/serve.log"; exit 1; }
+predictions=$(curl -fsS -X POST -H 'content-type: application/json' \
+  -d '{"instances": [[5.1, 3.5, 1.4, 0.2], [7.0, 3.2, 4.7, 1.4], [6.3, 3.3, 6.0, 2.5]]}' "http://127.0.0.1:$PORT/predict")
+[[ $predictions == '{"predictions":["setosa","versicolor","virginica"]}' ]] || { echo "FAIL: predictions $predictions"; exit 1; }
+status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"sepal_length": "x"}' "http://127.0.0.1:$PORT/predict")
+[[ $status == 422 ]] || { echo "FAIL: malformed row gave $status"; exit 1; }
+grep -q '"status": 200' "$WORK/serve.log" || { echo "FAIL: no JSON access log"; exit 1; }
+kill "$server"; wait "$server" 2>/dev/null || true; server=""
+
+# Edit the code only: the dependency and weight layers must come from the cache.
+printf '\n# edited\n' >> "$WORK/ctx/code/interface.py"
+SECONDS=0; bud; rebuild_seconds=$SECONDS
+size=$($B inspect --type image localhost/modelpack-iris:cpu | python3 -c '
+import json, sys; d = json.load(sys.stdin); print(sum(l.get("size", 0) or 0 for l in d.get("History", [])) or d.get("Size", 0))' 2>/dev/null || echo "?")
+image_bytes=$($B images --format '{{.Size}}' localhost/modelpack-iris:cpu | head -1)
+echo "container test passed: /health, predictions $predictions, malformed row 422"
+echo "image size $image_bytes; build ${build_seconds}s; rebuild after editing interface.py ${rebuild_seconds}s"
