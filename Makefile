@@ -4,7 +4,7 @@ BIN   := .build/debug/modelpack
 DEMO  := .build/demo
 EXAMPLE := Examples/iris-sklearn
 
-.PHONY: deps build demo test bench lint clean oracle compare
+.PHONY: deps build demo test bench lint clean oracle compare container-test
 
 deps:
 	@.ci/install-deps
@@ -48,3 +48,7 @@ compare:
 	.ci/pip-install picklescan modelscan fickling
 	swift build -c release
 	python3 Benchmarks/compare-scanners.py .build/release/modelpack
+
+# Build the iris example's image with buildah (no Docker engine) and probe its server.
+container-test: build
+	Tests/container/build-and-serve.sh $(BIN)
