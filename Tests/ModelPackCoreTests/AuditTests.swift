@@ -153,6 +153,12 @@ import Testing
         #expect(a.diagnostics.contains { $0.code == .chatTemplate })
     }
 
+    @Test func aFileEndingInsideItsHeaderIsAFindingNotACrash() throws {
+        let a = try audit([0x93] + Array("NUMPY".utf8) + [1, 0, 0x40])
+        #expect(a.format == .binary)
+        #expect(a.diagnostics.map(\.message) == ["the file ends inside its own header"])
+    }
+
     @Test func npyObjectArraysAreScanned() throws {
         let header =
             "{'descr': '|O', 'fortran_order': False, 'shape': (1,), }" + String(repeating: " ", count: 60) + "\n"

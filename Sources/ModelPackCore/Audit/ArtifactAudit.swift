@@ -81,7 +81,20 @@ public struct ArtifactAudit: Sendable {
 /// formats, which need random access, go through a private temporary file when they do not come
 /// from a plain file already.
 public enum ArtifactAuditor {
+    /// Audits one artifact; a file that ends inside its own header is a finding, not an error.
     static func audit(path: String, size: Int64, reader: ByteReader, filePath: String?) throws -> ArtifactAudit {
+        do {
+            return try auditContent(path: path, size: size, reader: reader, filePath: filePath)
+        } catch is ByteReader.EndOfData {
+            var audit = ArtifactAudit(path: path, size: size, format: .binary)
+            audit.issue(.invalidHeader, "the file ends inside its own header")
+            return audit
+        }
+    }
+
+    private static func auditContent(path: String, size: Int64, reader: ByteReader, filePath: String?) throws
+        -> ArtifactAudit
+    {
         let head = try reader.peek(4096)
         var audit = ArtifactAudit(
             path: path, size: size, format: ArtifactFormat.detect(head: head, size: size, name: path))

@@ -31,14 +31,7 @@ public enum BundleAuditor {
             }
             let bytes = ByteReader(source: source)
             if record.role == .artifact {
-                do {
-                    audits.append(
-                        try ArtifactAuditor.audit(path: name, size: record.size, reader: bytes, filePath: nil))
-                } catch is ByteReader.EndOfData {
-                    var audit = ArtifactAudit(path: name, size: record.size, format: .binary)
-                    audit.issue(.invalidHeader, "the file ends inside its own header")
-                    audits.append(audit)
-                }
+                audits.append(try ArtifactAuditor.audit(path: name, size: record.size, reader: bytes, filePath: nil))
             } else if ModelSource.isText(name) {
                 texts[name] = try bytes.bytes(record.size, keepingAtMost: ModelSource.maxTextBytes)
             }

@@ -132,17 +132,10 @@ public enum BundleBuilder {
             stream.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
             return n
         }
-        var audit: ArtifactAudit?
-        if role == .artifact {
-            do {
-                audit = try ArtifactAuditor.audit(
-                    path: file.path, size: file.size, reader: reader, filePath: file.absolutePath)
-            } catch is ByteReader.EndOfData {
-                var a = ArtifactAudit(path: file.path, size: file.size, format: .binary)
-                a.issue(.invalidHeader, "the file ends inside its own header")
-                audit = a
-            }
-        }
+        let audit =
+            role == .artifact
+            ? try ArtifactAuditor.audit(path: file.path, size: file.size, reader: reader, filePath: file.absolutePath)
+            : nil
         while try !reader.chunk(1 << 20).isEmpty {}
         return (stream.finalizeHex(), stream.byteCount, audit)
     }

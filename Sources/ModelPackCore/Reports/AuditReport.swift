@@ -110,13 +110,7 @@ extension ArtifactAuditor {
             }
             let file = try InputFile(path: path)
             let reader = ByteReader { try file.read(into: $0) }
-            do {
-                audits.append(try audit(path: path, size: info.size, reader: reader, filePath: path))
-            } catch is ByteReader.EndOfData {
-                var a = ArtifactAudit(path: path, size: info.size, format: .binary)
-                a.issue(.invalidHeader, "the file ends inside its own header")
-                audits.append(a)
-            }
+            audits.append(try audit(path: path, size: info.size, reader: reader, filePath: path))
         }
         var collector = DiagnosticCollector()
         audits.flatMap(\.diagnostics).forEach { collector.add($0) }
