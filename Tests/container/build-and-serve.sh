@@ -69,7 +69,7 @@ grep -q '"status": 200' "$WORK/serve.log" || { echo "FAIL: no JSON access log"; 
 kill "$server"; wait "$server" 2>/dev/null || true; server=""
 
 # Edit the code only: the dependency and weight layers must come from the cache.
-printf '\n# edited\n' >> "$WORK/ctx/code/interface.py"
+printf '\n# edited by the container test, run %s\n' "$(date +%s%N)-$$" >> "$WORK/ctx/code/interface.py"  # unique: never in the layer cache
 SECONDS=0; bud; rebuild_seconds=$SECONDS
 # The dependency, weight and runtime layers come from the cache; only the code layer is rebuilt.
 for step in "pip install" "COPY model/ /opt/model/" "COPY runtime/ /opt/runtime/"; do
