@@ -15,6 +15,7 @@ struct ModelPack: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             Build.self, Validate.self, Inspect.self, Scan.self, Verify.self, Unpack.self, Serve.self, Dockerfile.self,
+            Keygen.self, Sign.self,
         ]
     )
 

@@ -21,7 +21,25 @@ struct Unpack: ParsableCommand {
 
     @OptionGroup var limits: LimitOptions
 
+    @Flag(help: "Refuse unless BUNDLE.sig is a valid signature by a trusted key (--key, --trusted-keys).")
+    var requireSignature = false
+
+    @OptionGroup var trust: TrustOptions
+
     func run() throws {
+        if requireSignature {
+            guard trust.given else {
+                throw ValidationError("--require-signature needs --key PUB or --trusted-keys DIR")
+            }
+            switch try trust.check(bundle) {
+            case .valid: break
+            case .unsigned:
+                throw ModelPackError.invalidBundle(
+                    path: bundle, reason: "refused: not signed (no \(BundleSignature.path(for: bundle)))")
+            case .invalid(let why):
+                throw ModelPackError.invalidBundle(path: bundle, reason: "refused: bad signature: \(why)")
+            }
+        }
         let summary = try Unpacker.unpack(
             UnpackOptions(
                 bundle: bundle, destination: output, force: force,

@@ -128,7 +128,7 @@ import Testing
         #expect(json.status == ExitStatus.problems)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(object["valid"] as? Bool == false)
-        #expect(object["schema"] as? String == "modelpack.verify/1")
+        #expect(object["schema"] as? String == "modelpack.verify/2")
         #expect(object["readError"] is NSNull)
         let files = try #require(object["files"] as? [[String: Any]])
         #expect(files.count == 4)

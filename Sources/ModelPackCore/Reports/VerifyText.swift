@@ -1,6 +1,6 @@
 /// Renders `verify`.
 public enum VerifyText {
-    static let schema = "modelpack.verify/1"
+    static let schema = "modelpack.verify/2"
 
     struct JSON: Encodable {
         let schema: String
@@ -9,6 +9,7 @@ public enum VerifyText {
         let valid: Bool
         let readError: String?
         let files: [FileCheck]
+        let signature: SignatureJSON
 
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -18,12 +19,46 @@ public enum VerifyText {
             try c.encode(valid, forKey: .valid)
             try c.encode(readError, forKey: .readError)  // always present, null when readable
             try c.encode(files, forKey: .files)
+            try c.encode(signature, forKey: .signature)
         }
 
-        enum CodingKeys: String, CodingKey { case schema, bundle, digest, valid, readError, files }
+        enum CodingKeys: String, CodingKey { case schema, bundle, digest, valid, readError, files, signature }
     }
 
-    public static func text(_ report: VerifyReport) -> String {
+    struct SignatureJSON: Encodable {
+        let status: String
+        let keyID: String?
+        let detail: String?
+
+        init(_ verdict: BundleSignature.Verdict?) {
+            switch verdict {
+            case nil: (status, keyID, detail) = ("not-checked", nil, nil)
+            case .valid(let id)?: (status, keyID, detail) = ("valid", id, nil)
+            case .unsigned?: (status, keyID, detail) = ("unsigned", nil, nil)
+            case .invalid(let why)?: (status, keyID, detail) = ("invalid", nil, why)
+            }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(status, forKey: .status)
+            try c.encode(keyID, forKey: .keyID)
+            try c.encode(detail, forKey: .detail)
+        }
+
+        enum CodingKeys: String, CodingKey { case status, keyID, detail }
+    }
+
+    static func signatureLine(_ verdict: BundleSignature.Verdict?) -> String? {
+        switch verdict {
+        case nil: return nil
+        case .valid(let id)?: return "SIGNATURE valid, by key \(id)"
+        case .unsigned?: return "SIGNATURE missing: the bundle is not signed"
+        case .invalid(let why)?: return "SIGNATURE invalid: \(why)"
+        }
+    }
+
+    public static func text(_ report: VerifyReport, signature: BundleSignature.Verdict? = nil) -> String {
         var lines: [String] = []
         for check in report.files {
             let status = check.status.rawValue.uppercased()
@@ -36,13 +71,14 @@ public enum VerifyText {
             ? "verified: \(report.files.count) files match \(report.summary.digest)"
             : "FAILED: \(bad) of \(report.summary.manifest.files.count) files do not match \(report.summary.digest)"
                 + (report.readError != nil ? "; the archive is unreadable" : "")
-        return (lines + [verdict]).joined(separator: "\n") + "\n"
+        return (lines + [signatureLine(signature)].compactMap { $0 } + [verdict]).joined(separator: "\n") + "\n"
     }
 
-    public static func json(_ report: VerifyReport) -> String {
+    public static func json(_ report: VerifyReport, signature: BundleSignature.Verdict? = nil) -> String {
         StableJSON.encode(
             JSON(
                 schema: schema, bundle: report.summary.path, digest: report.summary.digest,
-                valid: report.isValid, readError: report.readError, files: report.files)) + "\n"
+                valid: report.isValid, readError: report.readError, files: report.files,
+                signature: SignatureJSON(signature))) + "\n"
     }
 }

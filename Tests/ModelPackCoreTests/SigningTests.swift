@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+@Suite struct SigningTests {
+    func signedBundle(_ tmp: TempDir) throws -> String {
+        try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(20_000)])
+        #expect(try CLI.run(["build", tmp.file("m"), "-o", tmp.file("b.tar")]).status == 0)
+        let keygen = try CLI.run(["keygen", "-o", tmp.file("k"), "--comment", "tests"])
+        #expect(keygen.status == 0)
+        let seed = String(decoding: try Fixture.read(tmp.file("k")), as: UTF8.self).split(separator: " ")[1]
+        #expect(!keygen.stdout.contains(seed.prefix(20)))  // the private key is never printed
+        #expect(try FileSystem.lstatInfo(tmp.file("k"))?.mode == 0o600)
+        return tmp.file("b.tar")
+    }
+
+    @Test func signVerifyAndTheDigestStaysTheSame() throws {
+        let tmp = TempDir()
+        let bundle = try signedBundle(tmp)
+        let before = try Fixture.read(bundle)
+        #expect(try CLI.run(["sign", bundle, "--key", tmp.file("k")]).status == 0)
+        #expect(try Fixture.read(bundle) == before)
+        let verify = try CLI.run(["verify", bundle, "--key", tmp.file("k.pub")])
+        #expect(verify.status == 0 && verify.stdout.contains("SIGNATURE valid, by key"))
+        let json = try CLI.run(["verify", bundle, "--key", tmp.file("k.pub"), "--json"])
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(doc["schema"] as? String == "modelpack.verify/2")
+        #expect((doc["signature"] as? [String: Any])?["status"] as? String == "valid")
+        try FileSystem.makeDirectory(tmp.file("trusted"))
+        try Fixture.write(try Fixture.read(tmp.file("k.pub")), to: tmp.file("trusted/alice.pub"))
+        #expect(try CLI.run(["verify", bundle, "--trusted-keys", tmp.file("trusted")]).status == 0)
+        #expect(try CLI.run(["keygen", "-o", tmp.file("k")]).status == ExitStatus.usage)  // never overwrites
+    }
+
+    @Test func unsignedWrongKeyForgedAndTampered() throws {
+        let tmp = TempDir()
+        let bundle = try signedBundle(tmp)
+        let unsigned = try CLI.run(["verify", bundle, "--key", tmp.file("k.pub")])
+        #expect(unsigned.status == ExitStatus.problems && unsigned.stdout.contains("SIGNATURE missing"))
+        _ = try CLI.run(["sign", bundle, "--key", tmp.file("k")])
+        _ = try CLI.run(["keygen", "-o", tmp.file("mallory")])
+        let wrong = try CLI.run(["verify", bundle, "--key", tmp.file("mallory.pub")])
+        #expect(wrong.status == ExitStatus.problems && wrong.stdout.contains("no signature by a trusted key"))
+
+        // A forged payload: one resource digest changed, the old signature kept.
+        let sig = tmp.file("b.tar.sig")
+        var envelope = try #require(
+            try JSONSerialization.jsonObject(with: Data(try Fixture.read(sig))) as? [String: Any])
+        var payload = String(decoding: Data(base64Encoded: envelope["payload"] as! String)!, as: UTF8.self)
+        let digest = SHA256Stream.hex(of: Fixture.noise(20_000))
+        payload = payload.replacingOccurrences(of: digest, with: String(repeating: "0", count: 64))
+        envelope["payload"] = Data(payload.utf8).base64EncodedString()
+        try Fixture.write(Array(try JSONSerialization.data(withJSONObject: envelope)), to: sig)
+        #expect(try CLI.run(["verify", bundle, "--key", tmp.file("k.pub")]).status == ExitStatus.problems)
+
+        // Content changed after signing: the manifest (and digest) no longer match the statement.
+        _ = try CLI.run(["sign", bundle, "--key", tmp.file("k")])
+        try Fixture.write(Fixture.noise(20_000, seed: 9), to: tmp.file("m/w.bin"))
+        _ = try CLI.run(["build", tmp.file("m"), "-o", bundle])
+        let changed = try CLI.run(["verify", bundle, "--key", tmp.file("k.pub")])
+        #expect(changed.status == ExitStatus.problems && changed.stdout.contains("for other content"))
+    }
+
+    @Test func unpackRequiresAValidSignatureBeforeWritingAnything() throws {
+        let tmp = TempDir()
+        let bundle = try signedBundle(tmp)
+        let noKeys = try CLI.run(["unpack", bundle, "-o", tmp.file("out"), "--require-signature"])
+        #expect(noKeys.status == ExitStatus.usage)
+        let unsigned = try CLI.run([
+            "unpack", bundle, "-o", tmp.file("out"), "--require-signature", "--key", tmp.file("k.pub"),
+        ])
+        #expect(unsigned.status == ExitStatus.problems && unsigned.stderr.contains("not signed"))
+        #expect(!FileSystem.exists(tmp.file("out")))
+        _ = try CLI.run(["sign", bundle, "--key", tmp.file("k")])
+        #expect(
+            try CLI.run(["unpack", bundle, "-o", tmp.file("out"), "--require-signature", "--key", tmp.file("k.pub")])
+                .status == 0)
+        #expect(FileSystem.exists(tmp.file("out/w.bin")))
+    }
+}
