@@ -78,11 +78,12 @@ public enum BuildContext {
                 throw ModelPackError.usage("python version '\(python)' is not X.Y")
             }
             try FileSystem.makeDirectory(staging + "/runtime")
-            try ServeCache.write(Array(ServingRuntime.server.utf8), to: staging + "/runtime/server.py")
-            try ServeCache.write(Array(ServingRuntime.requirements.utf8), to: staging + "/runtime/requirements.txt")
-            try ServeCache.write(
+            try FileSystem.writeAtomically(Array(ServingRuntime.server.utf8), to: staging + "/runtime/server.py")
+            try FileSystem.writeAtomically(
+                Array(ServingRuntime.requirements.utf8), to: staging + "/runtime/requirements.txt")
+            try FileSystem.writeAtomically(
                 try ServingDescription.json(fromMetadata: metadataBytes), to: staging + "/runtime/serving.json")
-            try ServeCache.write(
+            try FileSystem.writeAtomically(
                 Array(".git\n**/__pycache__\n**/*.pyc\nDockerfile*\n.dockerignore\n".utf8),
                 to: staging + "/.dockerignore")
             let model = DockerModel(
@@ -98,7 +99,7 @@ public enum BuildContext {
                 let base = options.baseImage ?? "python:\(python)-slim"
                 let text = DockerfileGenerator.generate(
                     model: model, options: dockerOptions, base: base, warnings: &warnings)
-                try ServeCache.write(Array(text.utf8), to: staging + "/" + name)
+                try FileSystem.writeAtomically(Array(text.utf8), to: staging + "/" + name)
                 dockerfiles.append(name)
             }
             if options.force && FileSystem.exists(options.output) {
@@ -115,7 +116,7 @@ public enum BuildContext {
 
     private static func move(_ path: String, from: String, to: String) throws {
         let parent = FileSystem.parentDirectory(of: to + "/" + path)
-        try ServeCache.makeDirectories(parent)
+        try FileSystem.makeDirectories(parent)
         try FileSystem.rename(from + "/" + path, to + "/" + path)
     }
 

@@ -65,21 +65,22 @@ public enum ServeCache {
         let summary = try BundleReader.inspect(bundle)
         let key = String(summary.digest.dropFirst("sha256:".count).prefix(32))
         let cache = directory()
-        try makeDirectories(cache + "/serve")
+        try FileSystem.makeDirectories(cache + "/serve")
         let root = cache + "/serve/" + key
         let model = root + "/model"
         if !FileSystem.exists(model + "/" + Manifest.entryPath) {
-            try makeDirectories(root)
+            try FileSystem.makeDirectories(root)
             log("unpacking \(summary.manifest.name) \(summary.manifest.version) (\(summary.digest)) into \(model)")
             try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: model, force: true))
         }
         let runtime = root + "/runtime"
-        try makeDirectories(runtime)
-        try write(Array(ServingRuntime.server.utf8), to: runtime + "/server.py")
-        try write(Array(ServingRuntime.requirements.utf8), to: runtime + "/requirements.txt")
+        try FileSystem.makeDirectories(runtime)
+        try FileSystem.writeAtomically(Array(ServingRuntime.server.utf8), to: runtime + "/server.py")
+        try FileSystem.writeAtomically(Array(ServingRuntime.requirements.utf8), to: runtime + "/requirements.txt")
         let metadata = try FileSystem.readWholeFile(
             model + "/" + ModelDirectory.metadataFile, limit: YAMLLimits().maxBytes)
-        try write(try ServingDescription.json(fromMetadata: metadata), to: runtime + "/serving.json")
+        try FileSystem.writeAtomically(
+            try ServingDescription.json(fromMetadata: metadata), to: runtime + "/serving.json")
         let venv = root + "/venv"
         if !FileSystem.exists(venv + "/.modelpack-ready") {
             FileSystem.removeTree(venv)
@@ -89,27 +90,11 @@ public enum ServeCache {
                 venv + "/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
                 "-r", model + "/" + ModelDirectory.requirementsFile, "-r", runtime + "/requirements.txt",
             ])
-            try write([], to: venv + "/.modelpack-ready")
+            try FileSystem.writeAtomically([], to: venv + "/.modelpack-ready")
         }
         return Prepared(
             root: root, modelDirectory: model, python: venv + "/bin/python", server: runtime + "/server.py",
             servingJSON: runtime + "/serving.json")
-    }
-
-    static func makeDirectories(_ path: String) throws {
-        do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        } catch {
-            throw ModelPackError.io(path: path, reason: "cannot create directory")
-        }
-    }
-
-    static func write(_ bytes: [UInt8], to path: String) throws {
-        let temporary = path + ".tmp-\(getpid())"
-        FileSystem.removeTree(temporary)
-        let file = try OutputFile(creating: temporary, mode: 0o644)
-        try bytes.withUnsafeBytes { try file.write($0) }
-        try FileSystem.rename(temporary, path)
     }
 
     static func run(_ arguments: [String]) throws {

@@ -49,7 +49,7 @@ public enum BundleSignature {
             "signatures": [["keyid": SigningKeys.keyID(key.publicKey), "sig": signature.base64EncodedString()]],
         ]
         let data = try JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys, .prettyPrinted])
-        try ServeCache.write(Array(data) + [0x0a], to: path(for: bundle))
+        try FileSystem.writeAtomically(Array(data) + [0x0a], to: path(for: bundle))
         return SigningKeys.keyID(key.publicKey)
     }
 

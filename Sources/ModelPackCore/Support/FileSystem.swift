@@ -142,6 +142,31 @@ enum FileSystem {
         removeTree(aside)
     }
 
+    /// `mkdir -p`.
+    static func makeDirectories(_ path: String) throws {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            try makeDirectory(prefix)
+        }
+    }
+
+    /// Writes a whole file under a temporary name (`TemporaryOutput`) and renames it over `path`.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let temporary = TemporaryOutput.path(nextTo: path)
+        TemporaryOutput.register(temporary)
+        defer { TemporaryOutput.unregister(temporary) }
+        do {
+            let file = try OutputFile(creating: temporary, mode: 0o644)
+            try bytes.withUnsafeBytes { try file.write($0) }
+            try file.sync()
+            try rename(temporary, path)
+        } catch {
+            removeTree(temporary)
+            throw error
+        }
+    }
+
     static func fsyncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 {
