@@ -178,9 +178,12 @@ enum CLI {
         let stderr: String
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:], cwd: String? = nil) throws -> Result {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], cwd: String? = nil,
+        executable: String? = nil
+    ) throws -> Result {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
+        process.executableURL = URL(fileURLWithPath: executable ?? binary)
         process.arguments = arguments
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }

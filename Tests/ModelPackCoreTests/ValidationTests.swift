@@ -219,3 +219,20 @@ import Testing
         #expect(tmp.contents() == ["m"])
     }
 }
+
+/// Colour on a terminal, and never with NO_COLOR: run under `script`, which gives the CLI a pty.
+@Suite struct ColourTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/script")))
+    func colourOnATerminalUnlessNoColor() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"))  // one warning (MP404) to render
+        func onTerminal(_ environment: [String: String]) throws -> String {
+            let command = "'\(CLI.binary)' validate '\(tmp.file("m"))'"
+            return try CLI.run(["-qec", command, "/dev/null"], environment: environment, executable: "/usr/bin/script")
+                .stdout
+        }
+        #expect(try onTerminal(["NO_COLOR": ""]).contains("\u{1B}[1;33mwarning[MP404]"))
+        let plain = try onTerminal(["NO_COLOR": "1"])
+        #expect(plain.contains("warning[MP404]") && !plain.contains("\u{1B}["))
+    }
+}
