@@ -62,3 +62,16 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// The libFuzzer driver exists only in fuzzing builds (Tests/Fuzz/fuzz.sh sets MODELPACK_FUZZ=1 and
+// -sanitize=fuzzer, which supplies main); a normal build cannot link it.
+if Context.environment["MODELPACK_FUZZ"] == "1" {
+    package.targets.append(
+        .executableTarget(
+            name: "modelpack-fuzz",
+            dependencies: ["ModelPackCore"],
+            path: "Tests/Fuzz",
+            exclude: ["fuzz.sh", "seeds.py"],
+            swiftSettings: [.unsafeFlags(["-parse-as-library"])]
+        ))
+}

@@ -42,20 +42,26 @@ enum ONNXReader {
             switch field.wire {
             case 0: _ = try varint()
             case 1: try reader.skip(8)
-            case 2: try reader.skip(Int64(try varint()))
+            case 2: try reader.skip(try length())
             case 5: try reader.skip(4)
             default: throw ByteReader.EndOfData()
             }
         }
 
-        func string() throws -> String {
+        /// A length-delimited field's length. No file holds 2^62 bytes, so a larger value is
+        /// malformed (and cannot overflow an offset).
+        func length() throws -> Int64 {
             let n = try varint()
-            return String(decoding: try reader.bytes(Int64(n), keepingAtMost: 4096), as: UTF8.self)
+            guard n < 1 << 62 else { throw ByteReader.EndOfData() }
+            return Int64(n)
+        }
+
+        func string() throws -> String {
+            String(decoding: try reader.bytes(try length(), keepingAtMost: 4096), as: UTF8.self)
         }
 
         func end() throws -> Int64 {
-            let n = try varint()
-            return reader.offset + Int64(n)
+            reader.offset + (try length())
         }
     }
 
@@ -145,7 +151,10 @@ enum ONNXReader {
                 guard t.number == 1, t.wire == 2 else { return false }
                 let tensorEnd = try p.end()
                 try p.fields(until: tensorEnd) { x in
-                    if x.number == 1, x.wire == 0 { type = elementTypes[Int(try p.varint())] ?? "?"; return true }
+                    if x.number == 1, x.wire == 0 {
+                        type = Int(exactly: try p.varint()).flatMap { elementTypes[$0] } ?? "?"
+                        return true
+                    }
                     guard x.number == 2, x.wire == 2 else { return false }
                     let shapeEnd = try p.end()
                     try p.fields(until: shapeEnd) { s in

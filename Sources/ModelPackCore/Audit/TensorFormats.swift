@@ -71,14 +71,14 @@ enum TensorFormats {
     static func readSafetensors(_ reader: ByteReader, size: Int64) throws -> (
         details: [(String, String)], issues: [AuditIssue]
     ) {
-        let n = Int64(try reader.uint(8))
-        guard n <= 100_000_000, n + 8 <= size else {
+        let declared = try reader.uint(8)
+        guard let n = Int64(exactly: declared), n <= 100_000_000, n + 8 <= size else {
             return (
                 [],
                 [
                     AuditIssue(
                         code: .invalidHeader,
-                        message: "header length \(n) is over the 100 MB limit or past the end of the file")
+                        message: "header length \(declared) is over the 100 MB limit or past the end of the file")
                 ]
             )
         }
