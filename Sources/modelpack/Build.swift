@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Build: ParsableCommand {
+struct Build: LimitedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pack a model directory into a bundle.",
         discussion: """
@@ -29,6 +29,8 @@ struct Build: ParsableCommand {
 
     @Flag(help: "Pack artifacts the audit finds dangerous; the manifest records them (allowedUnsafe).")
     var allowUnsafe = false
+
+    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
 
     func run() throws {
         let container = try ContainerFormat.resolve(requested: format, output: output)

@@ -7,7 +7,7 @@ enum DockerTarget: String, ExpressibleByArgument, CaseIterable {
     var core: DockerfileOptions.Target { self == .cpu ? .cpu : .cuda }
 }
 
-struct Dockerfile: ParsableCommand {
+struct Dockerfile: LimitedCommand {
     static let configuration = CommandConfiguration(
         commandName: "dockerfile",
         abstract: "Write a Docker build context that serves the bundle.",
@@ -37,6 +37,8 @@ struct Dockerfile: ParsableCommand {
 
     @Flag(help: "Replace DIR if it exists.")
     var force = false
+
+    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
 
     func run() throws {
         let result = try BuildContext.write(

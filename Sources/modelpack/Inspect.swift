@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Inspect: ParsableCommand {
+struct Inspect: LimitedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Audit a bundle without unpacking it: files, digests, artifact formats, a safety scan.",
         discussion: """
@@ -26,6 +26,8 @@ struct Inspect: ParsableCommand {
 
     @Flag(help: "Fail on warnings too (unknown imports, unpinned versions).")
     var strict = false
+
+    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
 
     func run() throws {
         if manifestOnly {

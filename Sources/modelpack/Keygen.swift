@@ -17,7 +17,7 @@ struct Keygen: ParsableCommand {
     }
 }
 
-struct Sign: ParsableCommand {
+struct Sign: LimitedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Sign a bundle: writes BUNDLE.sig (detached; the bundle and its digest do not change).")
 
@@ -26,6 +26,8 @@ struct Sign: ParsableCommand {
 
     @Option(help: "The private key (from modelpack keygen).")
     var key: String
+
+    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
 
     func run() throws {
         let id = try BundleSignature.sign(bundle: bundle, keyPath: key)

@@ -23,7 +23,8 @@ struct ModelPack: ParsableCommand {
         SignalCleanup.install()
         do {
             var command = try parseAsRoot()
-            try command.run()
+            let limits = (command as? any LimitedCommand)?.limitOptions.limits ?? Limits()
+            try Limits.$current.withValue(limits) { try command.run() }
         } catch let error as ModelPackError {
             Output.error(error.description)
             Foundation.exit(error.exitCode)
@@ -64,6 +65,9 @@ enum SignalCleanup {
     nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
 
     static func install() {
+        // A file-size limit (ulimit -f) then fails a write with EFBIG, which is reported and
+        // cleaned up, instead of killing the process with its temporary file left behind.
+        signal(SIGXFSZ, SIG_IGN)
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
@@ -79,7 +83,7 @@ enum SignalCleanup {
     /// Before exec'ing another program: default dispositions and an empty signal mask (both are
     /// inherited across execv, and libdispatch blocks the signals it watches).
     static func restoreDefaultsForExec() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] { signal(sig, SIG_DFL) }
+        for sig in [SIGINT, SIGTERM, SIGHUP, SIGXFSZ] { signal(sig, SIG_DFL) }
         var empty = sigset_t()
         sigemptyset(&empty)
         sigprocmask(SIG_SETMASK, &empty, nil)

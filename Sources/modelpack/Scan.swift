@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Scan: ParsableCommand {
+struct Scan: LimitedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Audit loose artifact files (before packing them), by content.",
         discussion:
@@ -16,6 +16,8 @@ struct Scan: ParsableCommand {
 
     @Flag(help: "Fail on warnings too (unknown imports).")
     var strict = false
+
+    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
 
     func run() throws {
         let (audits, report) = try ArtifactAuditor.scanFiles(files)

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelPackCore
 
-struct Serve: ParsableCommand {
+struct Serve: LimitedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve a bundle locally over HTTP, without Docker.",
         discussion: """
@@ -28,6 +28,8 @@ struct Serve: ParsableCommand {
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
     }
+
+    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
 
     func run() throws {
         let prepared = try ServeCache.prepare(bundle: bundle, python: python) { Output.error($0) }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Unpack: ParsableCommand {
+struct Unpack: LimitedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Extract a bundle safely, verifying every file.",
         discussion: """
@@ -19,12 +19,12 @@ struct Unpack: ParsableCommand {
     @Flag(help: "Replace DIR if it exists.")
     var force = false
 
-    @OptionGroup var limits: LimitOptions
-
     @Flag(help: "Refuse unless BUNDLE.sig is a valid signature by a trusted key (--key, --trusted-keys).")
     var requireSignature = false
 
     @OptionGroup var trust: TrustOptions
+
+    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
 
     func run() throws {
         if requireSignature {
@@ -41,30 +41,9 @@ struct Unpack: ParsableCommand {
             }
         }
         let summary = try Unpacker.unpack(
-            UnpackOptions(
-                bundle: bundle, destination: output, force: force,
-                limits: limits.unpackLimits))
+            UnpackOptions(bundle: bundle, destination: output, force: force))
         Output.result(
             "unpacked \(summary.manifest.name) \(summary.manifest.version) "
                 + "(\(summary.manifest.files.count) files, \(summary.digest)) into \(output)\n")
-    }
-}
-
-struct LimitOptions: ParsableArguments {
-    @Option(help: "Refuse bundles with more files than this.")
-    var maxEntries: Int = UnpackLimits().maxEntries
-
-    @Option(help: "Refuse bundles larger than this many bytes uncompressed.")
-    var maxTotalSize: Int64 = UnpackLimits().maxTotalSize
-
-    @Option(help: "Refuse bundles over 1 GiB that expand more than this many times their archive size.")
-    var maxRatio: Int64 = UnpackLimits().maxRatio
-
-    var unpackLimits: UnpackLimits {
-        var limits = UnpackLimits()
-        limits.maxEntries = maxEntries
-        limits.maxTotalSize = maxTotalSize
-        limits.maxRatio = maxRatio
-        return limits
     }
 }

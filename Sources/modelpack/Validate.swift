@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Validate: ParsableCommand {
+struct Validate: LimitedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a model directory or a bundle: metadata, requirements, interface, artifacts.",
         discussion: """
@@ -14,6 +14,8 @@ struct Validate: ParsableCommand {
     var path: String
 
     @OptionGroup var diagnostics: DiagnosticOptions
+
+    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
 
     func run() throws {
         let report = try Validator.validate(path)

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Verify: ParsableCommand {
+struct Verify: LimitedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Re-hash every file of a bundle against its manifest.",
         discussion: """
@@ -17,6 +17,8 @@ struct Verify: ParsableCommand {
     var json = false
 
     @OptionGroup var trust: TrustOptions
+
+    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
 
     func run() throws {
         let signature = trust.given ? try trust.check(bundle) : nil

@@ -259,7 +259,7 @@ import Testing
             "An artifact listed in `artifacts:` that is empty is an error; any other empty file is a warning, and an empty `.py` file (such as `__init__.py`) is fine.",
         .wrongType: "Also raised for an unquoted `python: 3.10`, which YAML reads as the number 3.1.",
         .yamlLimit:
-            "The limits: 1 MiB of YAML, 64 levels of nesting, 100,000 nodes after alias expansion (so a \"billion laughs\" file fails at once).",
+            "The limits: 1 MiB of YAML, 64 levels of nesting, 100,000 nodes after alias expansion (so a \"billion laughs\" file fails at once); --max-yaml-size, --max-yaml-depth and --max-yaml-nodes raise them.",
         .pythonSyntax:
             "Found by compiling interface.py with `python3` (compile() only parses; nothing runs) when one is on PATH (`MODELPACK_PYTHON` names another, or disables it when empty); without Python, the static tokenizer still reports unterminated strings and brackets.",
         .contradiction:

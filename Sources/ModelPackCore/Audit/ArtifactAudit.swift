@@ -108,7 +108,7 @@ public enum ArtifactAuditor {
             if scan.arrayBytes > 0 { audit.detail("array data", ByteCount.human(scan.arrayBytes)) }
             audit.absorb(scan)
         case .pytorchLegacy:
-            var limits = PickleLimits()
+            var limits = Limits.current.pickle
             limits.maxPickles = 5  // magic, protocol, sys info, the model, storage keys; raw storage data follows
             var scanner = PickleScanner(reader: reader, limits: limits)
             audit.absorb(scanner.scanAll())
@@ -174,7 +174,7 @@ public enum ArtifactAuditor {
         guard fd >= 0 else {
             throw ModelPackError.io(path: NSTemporaryDirectory(), reason: "cannot create a temporary file")
         }
-        let path = String(cString: template)
+        let path = String(decoding: template.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
         close(fd)
         unlink(path)
         defer { unlink(path) }

@@ -12,7 +12,7 @@ struct PickleScanner {
     var result = PickleScanResult()
     private var callSet = Set<String>()
 
-    init(reader: ByteReader, limits: PickleLimits = PickleLimits()) {
+    init(reader: ByteReader, limits: PickleLimits = Limits.current.pickle) {
         self.reader = reader
         self.limits = limits
     }
@@ -103,7 +103,9 @@ struct PickleScanner {
         func push(_ v: PickleValue) throws {
             if stack.count >= limits.maxStack {
                 throw Stop(
-                    message: "stack deeper than \(limits.maxStack) entries (limit)", verdict: .unknown,
+                    message:
+                        "the scan stopped: stack deeper than \(limits.maxStack) entries (raise the limit with --max-pickle-stack)",
+                    verdict: .unknown,
                     offset: reader.offset)
             }
             stack.append(v)
@@ -111,7 +113,9 @@ struct PickleScanner {
         func remember(_ key: Int64, _ v: PickleValue) throws {
             if memo.count >= limits.maxMemo {
                 throw Stop(
-                    message: "memo larger than \(limits.maxMemo) entries (limit)", verdict: .unknown,
+                    message:
+                        "the scan stopped: memo larger than \(limits.maxMemo) entries (raise the limit with --max-pickle-memo)",
+                    verdict: .unknown,
                     offset: reader.offset)
             }
             memo[key] = v
@@ -144,7 +148,10 @@ struct PickleScanner {
             }
             result.opcodes += 1
             if result.opcodes > limits.maxOpcodes {
-                throw Stop(message: "more than \(limits.maxOpcodes) opcodes (limit)", verdict: .unknown, offset: offset)
+                throw Stop(
+                    message:
+                        "the scan stopped after \(limits.maxOpcodes) opcodes (raise the limit with --max-pickle-opcodes)",
+                    verdict: .unknown, offset: offset)
             }
             let op = try reader.byte()
             switch op {

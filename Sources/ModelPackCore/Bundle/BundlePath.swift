@@ -3,16 +3,19 @@ import Foundation
 /// The one rule for a path inside a bundle, applied both when building (so that every bundle can be
 /// unpacked anywhere) and when unpacking (so that no entry can land outside its folder):
 /// relative, `/`-separated, UTF-8; no empty, `.` or `..` component; no backslash, control
-/// character or NUL; no drive letter; components of at most 255 bytes and the whole at most 1024.
+/// character or NUL; no drive letter; components of at most 255 bytes and the whole at most 1024
+/// (`Limits.maxPathBytes`, raised with --max-path-length).
 enum BundlePath {
     static let maxComponentBytes = 255
-    static let maxPathBytes = 1024
 
     /// Why `path` is not acceptable, or nil when it is.
     static func problem(with path: String) -> String? {
         if path.isEmpty { return "empty path" }
         let bytes = Array(path.utf8)
-        if bytes.count > maxPathBytes { return "path longer than \(maxPathBytes) bytes" }
+        let maxPathBytes = Limits.current.maxPathBytes
+        if bytes.count > maxPathBytes {
+            return "path longer than \(maxPathBytes) bytes (raise the limit with --max-path-length)"
+        }
         if bytes.first == UInt8(ascii: "/") { return "absolute path" }
         if bytes.contains(UInt8(ascii: "\\")) { return "backslash in path" }
         if bytes.contains(where: { $0 < 0x20 || $0 == 0x7f }) { return "control character in path" }

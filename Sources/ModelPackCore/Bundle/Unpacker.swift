@@ -6,9 +6,11 @@ public struct UnpackOptions: Sendable {
     public var bundle: String
     public var destination: String
     public var force: Bool = false
-    public var limits = UnpackLimits()
+    public var limits: UnpackLimits
 
-    public init(bundle: String, destination: String, force: Bool = false, limits: UnpackLimits = UnpackLimits()) {
+    public init(
+        bundle: String, destination: String, force: Bool = false, limits: UnpackLimits = Limits.current.unpack
+    ) {
         self.bundle = bundle
         self.destination = destination
         self.force = force
@@ -52,6 +54,10 @@ public enum Unpacker {
             }
             FileSystem.fsyncDirectory(parent)
             return summary
+        } catch ModelPackError.io(let path, let reason) where path.hasPrefix(temporary) {
+            // Name the file the user asked for, not the temporary one that is now gone.
+            FileSystem.removeTree(temporary)
+            throw ModelPackError.io(path: destination + path.dropFirst(temporary.count), reason: reason)
         } catch {
             FileSystem.removeTree(temporary)
             throw error

@@ -60,7 +60,7 @@ public enum BuildContext {
             }
             let metadataBytes = try FileSystem.readWholeFile(
                 staging + "/model/" + ModelDirectory.metadataFile,
-                limit: YAMLLimits().maxBytes)
+                limit: Limits.current.yaml.maxBytes)
             let root = try YAMLReader.parse(metadataBytes)
             var warnings: [String] = []
             let python: String

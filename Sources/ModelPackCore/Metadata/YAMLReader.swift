@@ -13,11 +13,12 @@ public struct YAMLError: Error, Equatable, CustomStringConvertible {
 /// position, refuses duplicate keys, several documents, and anything past `YAMLLimits` (size,
 /// nesting depth, nodes after alias expansion), so a "billion laughs" file fails fast.
 public enum YAMLReader {
-    public static func parse(_ bytes: [UInt8], limits: YAMLLimits = YAMLLimits()) throws -> YAMLNode? {
+    public static func parse(_ bytes: [UInt8], limits: YAMLLimits = Limits.current.yaml) throws -> YAMLNode? {
         guard bytes.count <= limits.maxBytes else {
             throw YAMLError(
                 mark: SourceMark(line: 1, column: 1),
-                message: "document is larger than \(limits.maxBytes) bytes", kind: .limit)
+                message: "document is larger than \(limits.maxBytes) bytes (raise the limit with --max-yaml-size)",
+                kind: .limit)
         }
         var parser = yaml_parser_t()
         guard yaml_parser_initialize(&parser) != 0 else {
@@ -150,7 +151,10 @@ private struct Composer {
     mutating func enter(_ mark: SourceMark) throws {
         depth += 1
         if depth > limits.maxDepth {
-            throw YAMLError(mark: mark, message: "nesting is deeper than \(limits.maxDepth) levels", kind: .limit)
+            throw YAMLError(
+                mark: mark,
+                message: "nesting is deeper than \(limits.maxDepth) levels (raise the limit with --max-yaml-depth)",
+                kind: .limit)
         }
     }
 
@@ -158,7 +162,9 @@ private struct Composer {
         let (sum, overflow) = a.addingReportingOverflow(b)
         if overflow || sum > limits.maxNodes {
             throw YAMLError(
-                mark: mark, message: "document expands to more than \(limits.maxNodes) nodes (alias expansion bomb?)",
+                mark: mark,
+                message:
+                    "document expands to more than \(limits.maxNodes) nodes (alias expansion bomb? raise the limit with --max-yaml-nodes)",
                 kind: .limit)
         }
         return sum

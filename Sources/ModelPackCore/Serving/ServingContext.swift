@@ -78,7 +78,7 @@ public enum ServeCache {
         try FileSystem.writeAtomically(Array(ServingRuntime.server.utf8), to: runtime + "/server.py")
         try FileSystem.writeAtomically(Array(ServingRuntime.requirements.utf8), to: runtime + "/requirements.txt")
         let metadata = try FileSystem.readWholeFile(
-            model + "/" + ModelDirectory.metadataFile, limit: YAMLLimits().maxBytes)
+            model + "/" + ModelDirectory.metadataFile, limit: Limits.current.yaml.maxBytes)
         try FileSystem.writeAtomically(
             try ServingDescription.json(fromMetadata: metadata), to: runtime + "/serving.json")
         let venv = root + "/venv"
