@@ -23,8 +23,11 @@ struct Dockerfile: LimitedCommand {
     @Option(name: .shortAndLong, help: "The build context directory to create.")
     var output: String
 
-    @Option(help: "cpu (cuda is not supported yet).")
+    @Option(help: "cpu or cuda; repeat it for both (Dockerfile.cpu and Dockerfile.cuda).")
     var target: [DockerTarget] = [.cpu]
+
+    @Option(help: "The CUDA release (X.Y) for --target cuda; default: derived from the framework pins.")
+    var cuda: String?
 
     @Option(help: "The Python version (X.Y); default: metadata.yaml's python.")
     var python: String?
@@ -44,7 +47,7 @@ struct Dockerfile: LimitedCommand {
         let result = try BuildContext.write(
             BuildContext.Options(
                 bundle: bundle, output: output, targets: target.map(\.core), python: python, baseImage: baseImage,
-                pinFile: pin, force: force))
+                pinFile: pin, cuda: cuda, force: force))
         for warning in result.warnings { Output.error("warning: \(warning)") }
         Output.result("wrote \(result.dockerfiles.joined(separator: ", ")) and the build context to \(output)\n")
     }

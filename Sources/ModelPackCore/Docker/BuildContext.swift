@@ -17,12 +17,15 @@ public enum BuildContext {
         public var python: String?
         public var baseImage: String?
         public var pinFile: String?
+        /// `--cuda X.Y`: the CUDA release for the cuda target (checked against the pins).
+        public var cuda: String?
         public var force = false
 
         public init(
             bundle: String, output: String, targets: [DockerfileOptions.Target], python: String? = nil,
-            baseImage: String? = nil, pinFile: String? = nil, force: Bool = false
+            baseImage: String? = nil, pinFile: String? = nil, cuda: String? = nil, force: Bool = false
         ) {
+            self.cuda = cuda
             self.bundle = bundle
             self.output = output
             self.targets = targets
@@ -40,8 +43,8 @@ public enum BuildContext {
 
     public static func write(_ options: Options) throws -> Result {
         guard !options.targets.isEmpty else { throw ModelPackError.usage("give at least one --target (cpu or cuda)") }
-        if options.targets.contains(.cuda) {
-            throw ModelPackError.usage("--target cuda is not supported yet (only cpu): see the open issue")
+        if options.cuda != nil && !options.targets.contains(.cuda) {
+            throw ModelPackError.usage("--cuda applies to --target cuda")
         }
         if FileSystem.exists(options.output) && !options.force {
             throw ModelPackError.destinationExists(path: options.output)
@@ -93,12 +96,25 @@ public enum BuildContext {
             var dockerfiles: [String] = []
             for target in options.targets {
                 let name = options.targets.count == 1 ? "Dockerfile" : "Dockerfile." + target.rawValue
-                let dockerOptions = DockerfileOptions(
+                var dockerOptions = DockerfileOptions(
                     target: target, python: python, baseImage: options.baseImage, pins: pins,
                     created: BuildOptions.defaultTimestamp())
-                let base = options.baseImage ?? "python:\(python)-slim"
+                dockerOptions.cuda = options.cuda
+                var cuda: CUDAStack?
+                if target == .cuda {
+                    let (stack, notes) = try CUDACompatibility.resolve(
+                        requirements(in: staging + "/model"), override: options.cuda)
+                    warnings += notes
+                    if !stack.extras.isEmpty {
+                        try FileSystem.writeAtomically(
+                            Array((stack.extras.joined(separator: "\n") + "\n").utf8),
+                            to: staging + "/" + DockerfileGenerator.cudaRequirements)
+                    }
+                    cuda = stack
+                }
+                let base = options.baseImage ?? cuda?.image ?? "python:\(python)-slim"
                 let text = DockerfileGenerator.generate(
-                    model: model, options: dockerOptions, base: base, warnings: &warnings)
+                    model: model, options: dockerOptions, base: base, cuda: cuda, warnings: &warnings)
                 try FileSystem.writeAtomically(Array(text.utf8), to: staging + "/" + name)
                 dockerfiles.append(name)
             }
@@ -112,6 +128,15 @@ public enum BuildContext {
             FileSystem.removeTree(staging)
             throw error
         }
+    }
+
+    /// The requirements of the unpacked model (includes resolved inside it).
+    static func requirements(in model: String) -> [Requirement] {
+        var reader = RequirementsReader(
+            readFile: { try? FileSystem.readWholeFile(model + "/" + $0, limit: ModelSource.maxTextBytes) },
+            collector: DiagnosticCollector())
+        reader.read(ModelDirectory.requirementsFile)
+        return reader.result.entries.compactMap(\.requirement)
     }
 
     private static func move(_ path: String, from: String, to: String) throws {

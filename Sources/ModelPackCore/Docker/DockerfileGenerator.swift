@@ -11,6 +11,8 @@ public struct DockerfileOptions: Sendable {
     public var baseImage: String?
     /// Image reference (tag) -> digest, from `--pin`.
     public var pins: [String: String] = [:]
+    /// For the cuda target: the CUDA release asked for with `--cuda` (`X.Y`).
+    public var cuda: String?
     /// Every image's `org.opencontainers.image.created`, from SOURCE_DATE_EPOCH.
     public var created: Int64
 
@@ -50,9 +52,14 @@ enum DockerfileGenerator {
         return image
     }
 
-    static func generate(model: DockerModel, options: DockerfileOptions, base: String, warnings: inout [String])
-        -> String
-    {
+    /// uv, which provides Python on the CUDA image (python-build-standalone) and installs into the venv.
+    static let uvImage = "ghcr.io/astral-sh/uv:0.8.0"
+    /// Where the CUDA target's extra requirement lines (framework extras) go in the context.
+    static let cudaRequirements = "runtime/requirements-cuda.txt"
+
+    static func generate(
+        model: DockerModel, options: DockerfileOptions, base: String, cuda: CUDAStack?, warnings: inout [String]
+    ) -> String {
         let image = reference(base, pins: options.pins, warnings: &warnings)
         var lines: [String] = []
         func add(_ line: String = "") { lines.append(line) }
@@ -62,25 +69,11 @@ enum DockerfileGenerator {
         add()
         add("ARG BASE_IMAGE=\(image)")
         add()
-        add("# Stage 1: the dependencies, in a virtualenv, from the model's pinned requirements.")
-        add("FROM ${BASE_IMAGE} AS builder")
-        add(
-            "# A PEM certificate to trust (a corporate proxy), passed with --build-arg EXTRA_CA_CERT=\"$(cat ca.pem)\"."
-        )
-        add("ARG EXTRA_CA_CERT=\"\"")
-        add("ENV PIP_NO_CACHE_DIR=1 \\")
-        add("    PIP_DISABLE_PIP_VERSION_CHECK=1 \\")
-        add("    PYTHONDONTWRITEBYTECODE=1")
-        add("SHELL [\"/bin/sh\", \"-eu\", \"-c\"]")
-        add("RUN if [ -n \"${EXTRA_CA_CERT}\" ]; then \\")
-        add("      printf '%s\\n' \"${EXTRA_CA_CERT}\" > /usr/local/share/ca-certificates/extra-ca.crt; \\")
-        add("      update-ca-certificates; \\")
-        add("    fi; \\")
-        add("    python -m venv /opt/venv")
-        add("COPY runtime/requirements.txt /tmp/runtime-requirements.txt")
-        add("COPY model/requirements.txt /tmp/requirements.txt")
-        add("RUN PIP_CERT=/etc/ssl/certs/ca-certificates.crt /opt/venv/bin/pip install --no-cache-dir \\")
-        add("      -r /tmp/requirements.txt -r /tmp/runtime-requirements.txt")
+        if let cuda {
+            cudaBuilder(cuda, python: options.python, pins: options.pins, warnings: &warnings, add)
+        } else {
+            cpuBuilder(add)
+        }
         add()
         add("# Stage 2: the runtime, without build leftovers.")
         add("FROM ${BASE_IMAGE}")
@@ -107,6 +100,7 @@ enum DockerfileGenerator {
         )
         add("# Dependencies, then weights, then the serving runtime, then the model's code: editing")
         add("# interface.py rebuilds only the last layer.")
+        if cuda != nil { add("COPY --from=builder /opt/python /opt/python") }
         add("COPY --from=builder /opt/venv /opt/venv")
         add("COPY model/ /opt/model/")
         add("COPY runtime/ /opt/runtime/")
@@ -119,6 +113,84 @@ enum DockerfileGenerator {
         )
         add("CMD [\"python\", \"/opt/runtime/server.py\"]")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    static func caCertificate(_ add: (String) -> Void) {
+        add(
+            "# A PEM certificate to trust (a corporate proxy), passed with --build-arg EXTRA_CA_CERT=\"$(cat ca.pem)\"."
+        )
+        add("ARG EXTRA_CA_CERT=\"\"")
+    }
+
+    static func installCA(_ add: (String) -> Void) {
+        add("RUN if [ -n \"${EXTRA_CA_CERT}\" ]; then \\")
+        add("      printf '%s\\n' \"${EXTRA_CA_CERT}\" > /usr/local/share/ca-certificates/extra-ca.crt; \\")
+        add("      update-ca-certificates; \\")
+        add("    fi; \\")
+    }
+
+    /// CPU: the slim image's own Python makes the venv; pip installs the pinned requirements.
+    static func cpuBuilder(_ add: (String) -> Void) {
+        add("# Stage 1: the dependencies, in a virtualenv, from the model's pinned requirements.")
+        add("FROM ${BASE_IMAGE} AS builder")
+        caCertificate(add)
+        add("ENV PIP_NO_CACHE_DIR=1 \\")
+        add("    PIP_DISABLE_PIP_VERSION_CHECK=1 \\")
+        add("    PYTHONDONTWRITEBYTECODE=1")
+        add("SHELL [\"/bin/sh\", \"-eu\", \"-c\"]")
+        installCA(add)
+        add("    python -m venv /opt/venv")
+        add("COPY runtime/requirements.txt /tmp/runtime-requirements.txt")
+        add("COPY model/requirements.txt /tmp/requirements.txt")
+        add("RUN PIP_CERT=/etc/ssl/certs/ca-certificates.crt /opt/venv/bin/pip install --no-cache-dir \\")
+        add("      -r /tmp/requirements.txt -r /tmp/runtime-requirements.txt")
+    }
+
+    /// CUDA: the nvidia/cuda base image has no Python of the model's version, so uv installs a
+    /// python-build-standalone interpreter into /opt/python (same glibc in both stages, no PPA),
+    /// then the requirements from the framework's CUDA wheel index; the build checks that each
+    /// framework really came with CUDA support.
+    static func cudaBuilder(
+        _ cuda: CUDAStack, python: String, pins: [String: String], warnings: inout [String],
+        _ add: (String) -> Void
+    ) {
+        add("# CUDA \(cuda.cuda), chosen from requirements.txt with the table of CUDA builds (Docs/DOCKER.md):")
+        for reason in cuda.reasons { add("#   \(reason)") }
+        add("FROM \(reference(uvImage, pins: pins, warnings: &warnings)) AS uv")
+        add("")
+        add("# Stage 1: Python \(python) and the dependencies, in a virtualenv, from the model's pinned requirements.")
+        add("FROM ${BASE_IMAGE} AS builder")
+        caCertificate(add)
+        add("ENV UV_PYTHON_INSTALL_DIR=/opt/python \\")
+        add("    UV_PYTHON_PREFERENCE=only-managed \\")
+        add("    UV_NO_CACHE=1 \\")
+        add("    UV_NATIVE_TLS=1 \\")
+        add("    UV_LINK_MODE=copy \\")
+        add("    PYTHONDONTWRITEBYTECODE=1")
+        add("SHELL [\"/bin/sh\", \"-eu\", \"-c\"]")
+        add("COPY --from=uv /uv /usr/local/bin/uv")
+        installCA(add)
+        add("    uv python install \(python); \\")
+        add("    uv venv --python \(python) /opt/venv")
+        add("COPY runtime/requirements.txt /tmp/runtime-requirements.txt")
+        var files = ["/tmp/requirements.txt", "/tmp/runtime-requirements.txt"]
+        if !cuda.extras.isEmpty {
+            add("COPY \(cudaRequirements) /tmp/cuda-requirements.txt")
+            files.append("/tmp/cuda-requirements.txt")
+        }
+        add("COPY model/requirements.txt /tmp/requirements.txt")
+        add("RUN uv pip install --python /opt/venv/bin/python \\")
+        if !cuda.indexes.isEmpty {
+            // Like pip: the best match across PyPI and the CUDA index (the +cuXYZ local version
+            // wins for the framework; everything else comes from wherever its pin exists).
+            add("      --index-strategy unsafe-best-match \\")
+        }
+        for index in cuda.indexes { add("      --extra-index-url \(index) \\") }
+        let install = "      " + files.map { "-r " + $0 }.joined(separator: " ")
+        add(cuda.checks.isEmpty ? install : install + "; \\")
+        for (n, check) in cuda.checks.enumerated() {
+            add("    /opt/venv/bin/python -c \"\(check)\"" + (n == cuda.checks.count - 1 ? "" : "; \\"))
+        }
     }
 
     static func quote(_ text: String) -> String {
