@@ -268,6 +268,31 @@ import Testing
         #expect(findings("numpy==1.26.4\n", importing: "numpy.core.multiarray").isEmpty)
     }
 
+    /// XGBoost's raw model records its version; a real XGBClassifier (make_benign.py, xgboost 3.2.0)
+    /// against the pins.
+    @Test(
+        arguments: [
+            ("xgboost==3.2.0\n", nil), ("xgboost==3.1.0\n", DiagnosticCode.pickledVersionMismatch),
+            ("xgboost>=3\n", .pickledVersionUnpinned), ("scikit-learn==1.9.1\n", .pickledVersionUnpinned),
+        ] as [(String, DiagnosticCode?)])
+    func xgboostRecordsItsVersion(_ requirements: String, _ expected: DiagnosticCode?) throws {
+        for name in ["xgboost_classifier.joblib", "xgboost_booster_p4.pkl"] {
+            let bytes = try Fixture.read(PickleCorpusTests.dir.appendingPathComponent("benign/" + name).path)
+            let audit = try ArtifactAuditor.audit(
+                path: name, size: Int64(bytes.count), reader: ByteReader(bytes: bytes), filePath: nil)
+            #expect(audit.pickle?.recordedVersions["xgboost"] == ["3.2.0"])
+            var collector = DiagnosticCollector()
+            EnvironmentCheck.run(
+                [audit], texts: ["requirements.txt": Array(requirements.utf8)], paths: [name], into: &collector)
+            let versionFindings = collector.diagnostics.filter { $0.message.contains("pickled with xgboost 3.2.0") }
+            #expect(versionFindings.map(\.code) == (expected.map { [$0] } ?? []), "\(requirements)")
+        }
+        let tail: [UInt8] =
+            Array("}L".utf8) + [0, 0, 0, 0, 0, 0, 0, 7] + Array("version[#L".utf8) + [0, 0, 0, 0, 0, 0, 0, 3]
+            + [UInt8(ascii: "i"), 2, UInt8(ascii: "I"), 0, 0x81, UInt8(ascii: "i"), 0, UInt8(ascii: "}")]
+        #expect(PickleScanner.xgboostVersion(tail) == "2.129.0")
+    }
+
     @Test func modulesMustBeProvided() {
         let missing = findings("scikit-learn==1.9.1\n", importing: "xgboost.sklearn")
         #expect(missing.contains { $0.code == .importWithoutRequirement && $0.message.contains("(xgboost)") })

@@ -57,6 +57,48 @@ enum EnvironmentCheck {
         }
     }
 
+    /// What loading with another version does, per library that records its version.
+    static let mismatchEffect = [
+        "scikit-learn":
+            "loading gives \"Trying to unpickle estimator from version {recorded} when using version {pinned}\"",
+        "xgboost":
+            "XGBoost warns that a model pickled by another version may not load or predict the same; it asks for Booster.save_model from the version that trained it",
+    ]
+
+    /// A version the pickle records (scikit-learn's `_sklearn_version`, XGBoost's model version)
+    /// against requirements.txt: another pin is an error, no pin a warning naming the version.
+    static func checkRecorded(
+        _ library: String, _ version: String, audit: ArtifactAudit, byName: [String: RequirementEntry],
+        into collector: inout DiagnosticCollector
+    ) {
+        guard let recorded = PEP440Version(version) else { return }
+        guard let entry = byName[library], let requirement = entry.requirement else {
+            collector.add(
+                Diagnostic(
+                    .pickledVersionUnpinned, "pickled with \(library) \(version), which requirements.txt does not list",
+                    file: audit.path, hint: "add \(library)==\(version) to requirements.txt"))
+            return
+        }
+        if let pinned = requirement.pinnedVersion, pinned != recorded {
+            let effect = (mismatchEffect[library] ?? "loading may fail or behave differently")
+                .replacingOccurrences(of: "{recorded}", with: version)
+                .replacingOccurrences(of: "{pinned}", with: pinned.description)
+            collector.add(
+                Diagnostic(
+                    .pickledVersionMismatch,
+                    "pickled with \(library) \(version), but requirements.txt pins \(pinned) (\(entry.file):\(entry.line)): \(effect)",
+                    file: audit.path, hint: "pin \(library)==\(version), or re-save the model with \(pinned)"))
+        } else if requirement.pinnedVersion == nil {
+            let allowed = requirement.specifiers.allSatisfy { $0.contains(recorded) }
+            collector.add(
+                Diagnostic(
+                    allowed ? .pickledVersionUnpinned : .pickledVersionMismatch,
+                    "pickled with \(library) \(version); requirements.txt says \(requirement.name)\(requirement.specifiers.map(\.description).joined(separator: ","))"
+                        + (allowed ? ", which allows other versions" : ", which excludes it"),
+                    file: audit.path, hint: "pin \(library)==\(version)"))
+        }
+    }
+
     static func check(
         _ audits: [ArtifactAudit], requirements: RequirementsFile, bundleModules: Set<String>,
         into collector: inout DiagnosticCollector
@@ -67,31 +109,9 @@ enum EnvironmentCheck {
         }
         for audit in audits {
             guard let scan = audit.pickle else { continue }
-            for version in scan.recordedVersions["scikit-learn"] ?? [] {
-                guard let recorded = PEP440Version(version) else { continue }
-                guard let entry = byName["scikit-learn"], let requirement = entry.requirement else {
-                    collector.add(
-                        Diagnostic(
-                            .pickledVersionUnpinned,
-                            "pickled with scikit-learn \(version), which requirements.txt does not list",
-                            file: audit.path, hint: "add scikit-learn==\(version) to requirements.txt"))
-                    continue
-                }
-                if let pinned = requirement.pinnedVersion, pinned != recorded {
-                    collector.add(
-                        Diagnostic(
-                            .pickledVersionMismatch,
-                            "pickled with scikit-learn \(version), but requirements.txt pins \(pinned) (\(entry.file):\(entry.line)): loading gives \"Trying to unpickle estimator from version \(version) when using version \(pinned)\"",
-                            file: audit.path, hint: "pin scikit-learn==\(version), or re-save the model with \(pinned)")
-                    )
-                } else if requirement.pinnedVersion == nil {
-                    let allowed = requirement.specifiers.allSatisfy { $0.contains(recorded) }
-                    collector.add(
-                        Diagnostic(
-                            allowed ? .pickledVersionUnpinned : .pickledVersionMismatch,
-                            "pickled with scikit-learn \(version); requirements.txt says \(requirement.name)\(requirement.specifiers.map(\.description).joined(separator: ","))"
-                                + (allowed ? ", which allows other versions" : ", which excludes it"),
-                            file: audit.path, hint: "pin scikit-learn==\(version)"))
+            for library in scan.recordedVersions.keys.sorted() {
+                for version in scan.recordedVersions[library] ?? [] {
+                    checkRecorded(library, version, audit: audit, byName: byName, into: &collector)
                 }
             }
             // numpy 2 pickles import numpy._core, which numpy 1.x does not have.

@@ -78,6 +78,16 @@ enum ImportPolicy {
         "pandas.core.indexes.base._new_Index", "pandas._libs.internals._unpickle_block",
         "pandas._libs.arrays.__pyx_unpickle_NDArrayBacked", "pandas.core.internals.blocks.new_block",
         "pandas._libs.tslibs.timestamps._unpickle_timestamp", "pandas._libs.tslibs.timedeltas._timedelta_unpickle",
+        // pandas 3 pickles its containers under their public names; only the data classes, not
+        // the top-level classes that touch files (HDFStore, ExcelWriter) nor any function.
+        "pandas.DataFrame", "pandas.Series", "pandas.Index", "pandas.RangeIndex", "pandas.MultiIndex",
+        "pandas.DatetimeIndex", "pandas.TimedeltaIndex", "pandas.PeriodIndex", "pandas.CategoricalIndex",
+        "pandas.IntervalIndex", "pandas.Categorical", "pandas.CategoricalDtype", "pandas.StringDtype",
+        "pandas.DatetimeTZDtype", "pandas.PeriodDtype", "pandas.IntervalDtype", "pandas.SparseDtype",
+        "pandas.ArrowDtype", "pandas.BooleanDtype", "pandas.Int8Dtype", "pandas.Int16Dtype", "pandas.Int32Dtype",
+        "pandas.Int64Dtype", "pandas.UInt8Dtype", "pandas.UInt16Dtype", "pandas.UInt32Dtype", "pandas.UInt64Dtype",
+        "pandas.Float32Dtype", "pandas.Float64Dtype", "pandas.Timestamp", "pandas.Timedelta", "pandas.Period",
+        "pandas.Interval", "pandas.DateOffset",
         // torch's tensor rebuild path (the weights-only unpickler's list)
         "torch._utils._rebuild_tensor", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_tensor_v3",
         "torch._utils._rebuild_parameter", "torch._utils._rebuild_parameter_with_state",
@@ -97,7 +107,7 @@ enum ImportPolicy {
 
     /// Packages whose classes (CamelCase names) are allowed, except the dangerous submodules above.
     static let safeClassPackages = [
-        "sklearn", "scipy.sparse", "pandas.core", "xgboost", "lightgbm",
+        "sklearn", "scipy.sparse", "pandas.core", "pandas.arrays", "xgboost", "lightgbm",
         "numpy.random",
     ]
 

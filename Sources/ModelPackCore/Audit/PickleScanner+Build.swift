@@ -11,10 +11,11 @@ extension PickleScanner {
                     verdict: .dangerous, message: "BUILD sets attributes on the imported \(module).\(name) itself",
                     offset: offset))
         }
-        if let version = state["_sklearn_version"]?.string {
-            var versions = result.recordedVersions["scikit-learn", default: []]
-            if !versions.contains(version) { versions.append(version) }
-            result.recordedVersions["scikit-learn"] = versions
+        if let version = state["_sklearn_version"]?.string { record("scikit-learn", version) }
+        if target.qualifiedName?.hasPrefix("xgboost.") == true, let tail = state["handle"]?.bytesTail,
+            let version = Self.xgboostVersion(tail)
+        {
+            record("xgboost", version)
         }
         guard case .object(let callee, let args, _) = target else { return target }
         if callee.qualifiedName == "joblib.numpy_pickle.NumpyArrayWrapper" {
@@ -24,6 +25,39 @@ extension PickleScanner {
             return .unknown
         }
         return .object(callee: callee, args: args, state: state)
+    }
+
+    mutating func record(_ library: String, _ version: String) {
+        var versions = result.recordedVersions[library, default: []]
+        if !versions.contains(version) { versions.append(version) }
+        result.recordedVersions[library] = versions
+    }
+
+    /// XGBoost's raw model (UBJSON) ends with `"version": [major, minor, patch]`, written as
+    /// `L <len 7> version [ # L <count 3>` and three typed integers.
+    static func xgboostVersion(_ tail: [UInt8]) -> String? {
+        let key: [UInt8] = Array("version[#L".utf8)
+        guard
+            let start = (0...max(0, tail.count - key.count)).last(where: {
+                Array(tail[$0..<min(tail.count, $0 + key.count)]) == key
+            })
+        else { return nil }
+        var i = start + key.count + 8
+        guard i <= tail.count, tail[(i - 8)..<i].last == 3 else { return nil }
+        var parts: [Int] = []
+        while parts.count < 3, i < tail.count {
+            let width: Int
+            switch tail[i] {
+            case UInt8(ascii: "i"), UInt8(ascii: "U"): width = 1
+            case UInt8(ascii: "I"): width = 2
+            case UInt8(ascii: "l"): width = 4
+            default: return nil
+            }
+            guard i + width < tail.count else { return nil }
+            parts.append(tail[(i + 1)...(i + width)].reduce(0) { $0 << 8 | Int($1) })
+            i += width + 1
+        }
+        return parts.count == 3 ? parts.map(String.init).joined(separator: ".") : nil
     }
 
     private mutating func readJoblibArray(_ state: PickleValue, at offset: Int64) throws {

@@ -206,10 +206,11 @@ struct PickleScanner {
             case UInt8(ascii: "B"), UInt8(ascii: "C"), 0x8e, 0x96:
                 let width = op == UInt8(ascii: "C") ? 1 : op == UInt8(ascii: "B") ? 4 : 8
                 let n = try length(try reader.uint(width), at: offset)
-                try reader.skip(n)
-                try push(.bytes(n))
+                let kept = min(n, Int64(PickleValue.tailBytes))
+                try reader.skip(n - kept)
+                try push(.bytes(n, tail: try reader.bytes(kept)))
             case 0x97, 0x98:  // NEXT_BUFFER, READONLY_BUFFER (out-of-band buffers)
-                if op == 0x97 { try push(.bytes(0)) }
+                if op == 0x97 { try push(.bytes(0, tail: [])) }
             case UInt8(ascii: ")"): try push(.tuple([]))
             case 0x85: try push(.tuple([try pop()]))
             case 0x86:

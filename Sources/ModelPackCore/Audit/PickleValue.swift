@@ -8,7 +8,9 @@ indirect enum PickleValue {
     case int(Int64)
     case float
     case string(String)
-    case bytes(Int64)
+    /// A bytes or bytearray payload: its length and its last `tailBytes` bytes (where XGBoost's
+    /// raw model keeps its version).
+    case bytes(Int64, tail: [UInt8])
     case tuple([PickleValue])
     case list([PickleValue])
     case dict([(PickleValue, PickleValue)])
@@ -21,6 +23,17 @@ indirect enum PickleValue {
     case unknown
 
     static let keep = 256
+    static let tailBytes = 64
+
+    /// The tail of a bytes value, or of `bytearray(bytes)` (how protocols below 5 write a bytearray).
+    var bytesTail: [UInt8]? {
+        switch self {
+        case .bytes(_, let tail): return tail
+        case .object(let callee, let args, _) where callee.qualifiedName == "builtins.bytearray":
+            return args.items?.first?.bytesTail
+        default: return nil
+        }
+    }
 
     var string: String? {
         if case .string(let s) = self { return s }

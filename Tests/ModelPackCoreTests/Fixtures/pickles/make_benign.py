@@ -1,14 +1,18 @@
-"""Builds the benign corpus: artifacts that scikit-learn, numpy and joblib really produce,
-pickled by the libraries themselves (pickle.dump and joblib.dump, several protocols). The
-scanner must report every one of them as safe, with no finding.
+"""Builds the benign corpus: artifacts that scikit-learn, numpy, pandas, xgboost, lightgbm and
+joblib really produce, pickled by the libraries themselves (pickle.dump and joblib.dump, several
+protocols). The scanner must report every one of them as safe, with no finding.
 
-    python3 make_benign.py     # writes benign/*; needs scikit-learn, numpy, scipy, joblib
+    python3 make_benign.py     # writes benign/*; needs scikit-learn, numpy, scipy, joblib,
+                               # pandas, xgboost (or xgboost-cpu) and lightgbm
 """
 import pickle
 from pathlib import Path
 
 import joblib
+import lightgbm
 import numpy as np
+import pandas as pd
+import xgboost
 from scipy import sparse
 from sklearn.cluster import KMeans
 from sklearn.compose import ColumnTransformer
@@ -67,6 +71,26 @@ def main() -> None:
                 OUT / "sparse_and_strings.joblib")
     joblib.dump(np.array(["x", "y", None], dtype=object), OUT / "object_array.joblib")
     joblib.dump(np.random.RandomState(0), OUT / "random_state.joblib")
+    # pandas: a frame with every common dtype, a categorical series, and a pipeline fitted on a frame.
+    frame = pd.DataFrame({
+        "f": x[:, 0], "i": np.arange(150), "s": tabular[:, 0], "b": x[:, 1] > 3,
+        "c": pd.Categorical(tabular[:, 0]), "t": pd.date_range("2026-01-01", periods=150, freq="h"),
+    })
+    pickle.dump(frame, open(OUT / "pandas_frame_p5.pkl", "wb"), protocol=5)
+    pickle.dump(frame["c"], open(OUT / "pandas_categorical_p4.pkl", "wb"), protocol=4)
+    joblib.dump(frame, OUT / "pandas_frame.joblib")
+    on_frame = Pipeline([
+        ("prep", ColumnTransformer([("cat", OneHotEncoder(handle_unknown="ignore"), ["s"]), ("num", StandardScaler(), ["f"])])),
+        ("clf", LogisticRegression(max_iter=500)),
+    ]).fit(frame, y)
+    joblib.dump(on_frame, OUT / "pipeline_on_pandas_frame.joblib")
+    # Gradient boosting libraries, through their scikit-learn wrappers and their own boosters.
+    xgb = xgboost.XGBClassifier(n_estimators=3, max_depth=2, random_state=0).fit(x, y)
+    joblib.dump(xgb, OUT / "xgboost_classifier.joblib")
+    pickle.dump(xgb.get_booster(), open(OUT / "xgboost_booster_p4.pkl", "wb"), protocol=4)
+    lgb = lightgbm.LGBMClassifier(n_estimators=3, num_leaves=4, random_state=0, verbose=-1).fit(x, y)
+    joblib.dump(lgb, OUT / "lightgbm_classifier.joblib")
+    pickle.dump(lgb.booster_, open(OUT / "lightgbm_booster_p4.pkl", "wb"), protocol=4)
     print(f"wrote {len(list(OUT.iterdir()))} benign files to {OUT}")
 
 
