@@ -4,7 +4,7 @@ BIN   := .build/debug/modelpack
 DEMO  := .build/demo
 EXAMPLE := Examples/iris-sklearn
 
-.PHONY: deps build demo test bench lint clean oracle compare container-test
+.PHONY: deps build demo test bench lint clean oracle compare container-test fuzz fuzz-smoke
 
 deps:
 	@.ci/install-deps
@@ -52,3 +52,11 @@ compare:
 # Build the iris example's image with buildah (no Docker engine) and probe its server.
 container-test: build
 	Tests/container/build-and-serve.sh $(BIN)
+
+# libFuzzer over every parser (Docs/SECURITY.md#fuzzing): ten minutes per target.
+fuzz:
+	Tests/Fuzz/fuzz.sh
+
+# The same driver with a fixed number of inputs per target from seed 1: repeatable, so CI can run it.
+fuzz-smoke:
+	Tests/Fuzz/fuzz.sh --runs 3000

@@ -32,10 +32,15 @@ $B tag docker.io/library/python:3.11-slim "$mlflow_base"   # the same stand-in u
 "$MP" build Examples/iris-sklearn -o "$WORK/iris.zip" >/dev/null
 "$MP" dockerfile "$WORK/iris.zip" -o "$WORK/modelpack-ctx" >/dev/null
 
+# Both builds see the host's CA bundle, through pip's site-wide config too: this machine's network
+# goes through a TLS-intercepting proxy, and MLflow's file has no CA hook (modelpack's has
+# EXTRA_CA_CERT) and upgrades pip to one that would use certifi.
+printf '[global]\ncert = /etc/ssl/certs/ca-certificates.crt\n' > "$WORK/pip.conf"
 bud() {  # bud CONTEXT TAG LOG [--no-cache]
   $B bud --isolation chroot --pull=never --layers=true --format docker ${4:-} \
     -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
-    -v /etc/resolv.conf:/etc/resolv.conf:ro -t "$2" "$1" >"$3" 2>&1 || { tail -20 "$3"; exit 1; }
+    -v /etc/resolv.conf:/etc/resolv.conf:ro -v "$WORK/pip.conf:/etc/pip.conf:ro" \
+    -t "$2" "$1" >"$3" 2>&1 || { tail -20 "$3"; exit 1; }
 }
 row() {  # row NAME CONTEXT CODEFILE
   local name=$1 ctx=$2 code=$3 findings build rebuild size

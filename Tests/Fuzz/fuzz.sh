@@ -6,17 +6,20 @@
 # add it to Tests/ModelPackCoreTests/Fixtures/fuzz/TARGET/ (FuzzRegressionTests replays those).
 #
 #   Tests/Fuzz/fuzz.sh [--time SECONDS] [TARGET...]     (default: 600 s each, every target)
+#   Tests/Fuzz/fuzz.sh --runs N [TARGET...]             (N inputs each from seed 1: repeatable; CI's smoke run)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 SECONDS_EACH=600
 TARGETS=()
 REPLAY=""
+RUNS=""
 while [ $# -gt 0 ]; do
     case "$1" in
         --time) SECONDS_EACH="$2"; shift 2 ;;
         --replay) REPLAY="$2"; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        --runs) RUNS="$2"; shift 2 ;;
+        -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
         *) TARGETS+=("$1"); shift ;;
     esac
 done
@@ -45,13 +48,16 @@ mkdir -p $OUT/crashes $OUT/logs
 
 printf '%-13s %6s %12s %8s %7s %7s %8s %8s\n' TARGET SECONDS EXECUTIONS EXEC/S EDGES FEATURES CORPUS CRASHES
 failed=0
+if [ -n "$RUNS" ]; then budget=(-runs="$RUNS" -seed=1); else budget=(-max_total_time="$SECONDS_EACH"); fi
 for t in "${TARGETS[@]}"; do
     mkdir -p $OUT/corpus/$t
     log=$OUT/logs/$t.log
     rm -f $OUT/crashes/$t-*
     set +e
-    MODELPACK_FUZZ_TARGET=$t $BIN $OUT/corpus/$t $OUT/seeds/$t \
-        -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
+    corpus=$OUT/corpus/$t
+    if [ -n "$RUNS" ]; then corpus=$OUT/smoke/$t; rm -rf "$corpus"; mkdir -p "$corpus"; fi
+    MODELPACK_FUZZ_TARGET=$t $BIN "$corpus" $OUT/seeds/$t \
+        "${budget[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
         -max_len=65536 -print_final_stats=1 -artifact_prefix=$OUT/crashes/$t- >"$log" 2>&1
     execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
     last=$(grep -E '^#[0-9]+' "$log" | tail -1)

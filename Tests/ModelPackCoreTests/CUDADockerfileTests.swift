@@ -68,6 +68,10 @@ import Testing
         let stack = try Self.resolve(["torch==2.7.1"], cuda: "12.6")
         #expect(stack.cuda == "12.6" && stack.indexes == ["https://download.pytorch.org/whl/cu126"])
         #expect(try Self.resolve([], cuda: "12.8").image == "nvidia/cuda:12.8.1-base-ubuntu22.04")
+        // A major version alone: the newest release of it the pins allow.
+        #expect(try Self.resolve(["torch==2.7.1"], cuda: "11").cuda == "11.8")
+        #expect(try Self.resolve(["tensorflow==2.16.1"], cuda: "12").cuda == "12.9")
+        #expect(try Self.resolve(["torch==2.7.1"], cuda: "12.8.1").cuda == "12.8")
         // A release newer than the table needs --cuda, and then takes it.
         #expect(try Self.resolve(["torch==2.12.0"], cuda: "13.0").indexes == ["https://download.pytorch.org/whl/cu130"])
     }

@@ -116,15 +116,15 @@ public enum CUDACompatibility {
                     + "use --target cpu, or give --cuda X.Y to build on a CUDA image anyway")
         }
         let images = table.images.tags.compactMap { tag in release(tag.cuda).map { ($0, tag) } }
-        if let wanted, !images.contains(where: { $0.0 == wanted || (wanted.count == 1 && $0.0[0] == wanted[0]) }) {
+        // `--cuda 12.8` names a release; `--cuda 12` any 12.x.
+        func isWanted(_ image: [Int]) -> Bool { wanted.map { Array(image.prefix($0.count)) == $0 } ?? true }
+        if wanted != nil, !images.contains(where: { isWanted($0.0) }) {
             let known = images.map { name($0.0) }.joined(separator: ", ")
             throw ModelPackError.usage(
-                "--cuda \(name(wanted)): the table (updated \(table.updated)) has no nvidia/cuda image for it "
+                "--cuda \(name(wanted ?? [])): the table (updated \(table.updated)) has no nvidia/cuda image for it "
                     + "(known: \(known)); give --base-image to use your own")
         }
-        let candidates = images.filter { image, _ in
-            (wanted.map { $0 == image } ?? true) && constraints.allSatisfy { $0.accepts(image) }
-        }
+        let candidates = images.filter { image, _ in isWanted(image) && constraints.allSatisfy { $0.accepts(image) } }
         guard let (chosen, tag) = candidates.max(by: { $0.0.lexicographicallyPrecedes($1.0) }) else {
             let why = constraints.map(\.wheels).joined(separator: "; ")
             if let wanted {
