@@ -71,6 +71,24 @@ import Testing
         r.imports.filter { $0.verdict == .dangerous }.map(\.qualifiedName)
     }
 
+    /// fickling GHSA-cffv-grgg-g429: its allowlist pass was dead code, so a standard-library call
+    /// missing from its denylist came out LIKELY_SAFE. Here "safe" exists only on the allowlist:
+    /// a callable on neither list is unknown (MP502), and `scan --strict` fails on it.
+    @Test func aCallOnNeitherListIsNeverSafe() throws {
+        let tmp = TempDir()
+        let pickle: [UInt8] =
+            [0x80, 4, 0x8c, 9] + Array("sysconfig".utf8) + [0x8c, 9] + Array("get_paths".utf8) + [
+                0x93, 0x29, 0x52, 0x2e,
+            ]
+        let r = PickleScannerTests.scan(bytes: pickle)
+        #expect(r.imports.map(\.qualifiedName) == ["sysconfig.get_paths"])
+        #expect(r.imports.first?.verdict == .unknown)
+        #expect(r.calls == ["sysconfig.get_paths"])
+        try Fixture.write(pickle, to: tmp.file("model.pkl"))
+        let strict = try CLI.run(["scan", "--strict", tmp.file("model.pkl")])
+        #expect(strict.status == 1 && strict.stdout.contains("warning[MP502]: imports sysconfig.get_paths"))
+    }
+
     @Test func memoIndirectionResolvesExactlyPastTheDecoy() throws {
         let r = try Self.scan("memo_indirection_decoy_22.pkl")
         #expect(r.imports.map(\.qualifiedName) == ["torch.LongStorage", "os.system"])
