@@ -184,6 +184,7 @@ import Testing
         let (audits, _) = try ArtifactAuditor.scanFiles([tmp.file("model.pt")])
         #expect(audits[0].format == .pytorchZip)
         #expect(audits[0].verdict == .dangerous)
+        #expect(audits[0].details.contains(AuditDetail(key: "serialization format", value: "3")))
     }
 
     @Test func kerasLambdaAndForeignModules() throws {

@@ -242,6 +242,10 @@ public enum ArtifactAuditor {
                 audit.absorb(scanner.scanAll(), member: member.name)
             } else if head.starts(with: [0x93] + Array("NUMPY".utf8)) {
                 try auditNPY(reader, into: &audit, member: member.name)
+            } else if audit.format == .pytorchZip && (member.name == "version" || member.name.hasSuffix("/version")) {
+                // All torch.save records of itself: the serialization format, not the torch release.
+                let text = String(decoding: try reader.bytes(min(member.size, 16), keepingAtMost: 16), as: UTF8.self)
+                audit.detail("serialization format", text.trimmingCharacters(in: .whitespacesAndNewlines))
             } else if audit.format == .keras && member.name == "config.json" {
                 KerasConfig.audit(
                     try reader.bytes(Int64(min(member.size, 64 << 20)), keepingAtMost: 64 << 20), into: &audit)
