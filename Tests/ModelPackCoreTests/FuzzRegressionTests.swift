@@ -30,6 +30,14 @@ import Testing
         FuzzEntry.run(target, bytes)
     }
 
+    /// A numpy unicode dtype whose size in bytes does not fit is no layout, not a trap.
+    @Test func aHugeUnicodeDtypeHasNoLayout() {
+        let dtype = PickleValue.object(
+            callee: .global(module: "numpy", name: "dtype"), args: .tuple([.string("U3000000000000000000")]),
+            state: nil)
+        #expect(PickleScanner.dtypeLayout(dtype) == nil)
+    }
+
     /// A length no file can have is a finding, not a trap.
     @Test func hugeLengthIsAFinding() throws {
         let bytes = try [UInt8](

@@ -4,6 +4,10 @@
 final class ByteReader {
     struct EndOfData: Error {}
 
+    /// The largest length a format may declare: no file or stream holds 2^62 bytes, and an
+    /// offset plus such a length cannot overflow.
+    static let maxLength: UInt64 = 1 << 62
+
     private let source: (UnsafeMutableRawBufferPointer) throws -> Int
     private var buffer: [UInt8]
     private var start = 0

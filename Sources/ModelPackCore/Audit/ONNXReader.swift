@@ -48,11 +48,10 @@ enum ONNXReader {
             }
         }
 
-        /// A length-delimited field's length. No file holds 2^62 bytes, so a larger value is
-        /// malformed (and cannot overflow an offset).
+        /// A length-delimited field's length; one past `ByteReader.maxLength` is malformed.
         func length() throws -> Int64 {
             let n = try varint()
-            guard n < 1 << 62 else { throw ByteReader.EndOfData() }
+            guard n < ByteReader.maxLength else { throw ByteReader.EndOfData() }
             return Int64(n)
         }
 

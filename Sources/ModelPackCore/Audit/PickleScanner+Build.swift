@@ -121,7 +121,9 @@ extension PickleScanner {
         let digits = Int64(typestr.dropFirst()) ?? 0
         switch kind {
         case "b", "i", "u", "f", "c", "V", "S", "a", "M", "m": return digits > 0 ? (digits, hasObject) : nil
-        case "U": return digits > 0 ? (digits * 4, hasObject) : nil
+        case "U":
+            let (bytes, overflow) = digits.multipliedReportingOverflow(by: 4)  // UCS-4
+            return digits > 0 && !overflow ? (bytes, hasObject) : nil
         case "O": return (8, true)
         case "?": return (1, hasObject)
         default: return nil

@@ -129,7 +129,7 @@ struct PickleScanner {
             return v
         }
         func length(_ n: UInt64, at offset: Int64) throws -> Int64 {
-            guard n <= UInt64(Int64.max) else {
+            guard n < ByteReader.maxLength else {
                 throw Stop(message: "impossible length", verdict: .unknown, offset: offset)
             }
             return Int64(n)

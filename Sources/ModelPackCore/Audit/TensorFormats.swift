@@ -128,7 +128,14 @@ enum TensorFormats {
                     ))
                 continue
             }
-            if end < begin || end - begin != totalBits / 8 {
+            if begin < 0 || end < begin {
+                issues.append(
+                    AuditIssue(
+                        code: .invalidHeader, message: "tensor '\(name)': data_offsets [\(begin), \(end)] is not a span"
+                    ))
+                continue
+            }
+            if end - begin != totalBits / 8 {
                 issues.append(
                     AuditIssue(
                         code: .invalidHeader,
@@ -138,7 +145,12 @@ enum TensorFormats {
             }
             spans.append((name, begin, end))
             dtypes[dtype, default: 0] += 1
-            parameters += count
+            let (sum, o3) = parameters.addingReportingOverflow(count)
+            if o3 {
+                issues.append(AuditIssue(code: .invalidHeader, message: "the parameter count overflows"))
+                break
+            }
+            parameters = sum
         }
         spans.sort { $0.begin < $1.begin || ($0.begin == $1.begin && $0.end < $1.end) }
         var expected: Int64 = 0
@@ -154,7 +166,7 @@ enum TensorFormats {
             }
             expected = span.end
         }
-        if issues.isEmpty && 8 + n + expected != size {
+        if issues.isEmpty && expected != size - 8 - n {
             issues.append(
                 AuditIssue(
                     code: .invalidHeader,
