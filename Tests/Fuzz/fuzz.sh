@@ -54,9 +54,9 @@ for t in "${TARGETS[@]}"; do
     log=$OUT/logs/$t.log
     rm -f $OUT/crashes/$t-*
     set +e
-    corpus=$OUT/corpus/$t
-    if [ -n "$RUNS" ]; then corpus=$OUT/smoke/$t; rm -rf "$corpus"; mkdir -p "$corpus"; fi
-    MODELPACK_FUZZ_TARGET=$t $BIN "$corpus" $OUT/seeds/$t \
+    corpus_dir=$OUT/corpus/$t
+    if [ -n "$RUNS" ]; then corpus_dir=$OUT/smoke/$t; rm -rf "$corpus_dir"; mkdir -p "$corpus_dir"; fi
+    MODELPACK_FUZZ_TARGET=$t $BIN "$corpus_dir" $OUT/seeds/$t \
         "${budget[@]}" -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=1024 \
         -max_len=65536 -print_final_stats=1 -artifact_prefix=$OUT/crashes/$t- >"$log" 2>&1
     execs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}' | tail -1)
