@@ -54,6 +54,15 @@ import Testing
         }
     }
 
+    /// The shortest of three runs: kills are spread over it, so that they land while the
+    /// operation runs even when the machine is busy and the first run was slow.
+    static func shortest(_ arguments: [String], before: () -> Void = {}) throws -> TimeInterval {
+        try (0..<3).map { _ in
+            before()
+            return try timed(arguments)
+        }.min() ?? 0
+    }
+
     static func timed(_ arguments: [String]) throws -> TimeInterval {
         let start = Date()
         let result = try CLI.run(arguments)
@@ -71,7 +80,7 @@ import Testing
         try FileSystem.makeDirectory(tmp.file("out"))
         let bundle = tmp.file("out/model.tar")
         let arguments = ["build", tmp.file("model"), "-o", bundle]
-        let duration = try Self.timed(arguments)
+        let duration = try Self.shortest(arguments)
         var kills = Kills()
         for point in 0..<Self.points {
             // Half the kills hit a first build, half a rebuild over an existing bundle.
@@ -99,7 +108,9 @@ import Testing
         let manifest = try BundleReader.inspect(bundle).manifest
         try FileSystem.makeDirectory(tmp.file("out"))
         let destination = tmp.file("out/model")
-        let duration = try Self.timed(["unpack", bundle, "-o", destination])
+        let duration = try Self.shortest(["unpack", bundle, "-o", destination]) {
+            FileSystem.removeTree(destination)
+        }
         var kills = Kills()
         for point in 0..<Self.points {
             // Half the kills hit an unpack into nothing, half an unpack --force over a complete tree.
