@@ -96,10 +96,9 @@ public enum BuildContext {
             var dockerfiles: [String] = []
             for target in options.targets {
                 let name = options.targets.count == 1 ? "Dockerfile" : "Dockerfile." + target.rawValue
-                var dockerOptions = DockerfileOptions(
+                let dockerOptions = DockerfileOptions(
                     target: target, python: python, baseImage: options.baseImage, pins: pins,
                     created: BuildOptions.defaultTimestamp())
-                dockerOptions.cuda = options.cuda
                 var cuda: CUDAStack?
                 if target == .cuda {
                     let (stack, notes) = try CUDACompatibility.resolve(

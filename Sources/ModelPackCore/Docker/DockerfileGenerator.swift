@@ -11,8 +11,6 @@ public struct DockerfileOptions: Sendable {
     public var baseImage: String?
     /// Image reference (tag) -> digest, from `--pin`.
     public var pins: [String: String] = [:]
-    /// For the cuda target: the CUDA release asked for with `--cuda` (`X.Y`).
-    public var cuda: String?
     /// Every image's `org.opencontainers.image.created`, from SOURCE_DATE_EPOCH.
     public var created: Int64
 
