@@ -133,17 +133,8 @@ import Testing
 
     /// Exactly the manifest's files (and the manifest), each with its digest.
     static func isComplete(_ root: String, _ manifest: Manifest) throws -> Bool {
-        var found: [String] = []
-        let enumerator = FileManager.default.enumerator(atPath: root)
-        while let path = enumerator?.nextObject() as? String {
-            var isDirectory: ObjCBool = false
-            if FileManager.default.fileExists(atPath: root + "/" + path, isDirectory: &isDirectory),
-                !isDirectory.boolValue
-            {
-                found.append(path)
-            }
-        }
-        guard found.sorted() == (manifest.files.map(\.path) + [Manifest.entryPath]).sorted() else { return false }
+        let found = TempDir.files(under: root).sorted()
+        guard found == (manifest.files.map(\.path) + [Manifest.entryPath]).sorted() else { return false }
         for record in manifest.files {
             guard SHA256Stream.hex(of: try Fixture.read(root + "/" + record.path)) == record.sha256 else {
                 return false

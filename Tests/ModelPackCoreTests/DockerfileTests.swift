@@ -13,26 +13,13 @@ import Testing
         return bundle
     }
 
-    static func listing(_ root: String, _ relative: String = "") -> [String] {
-        var out: [String] = []
-        for name in TempDir.listing(root + (relative.isEmpty ? "" : "/" + relative)) {
-            let path = relative.isEmpty ? name : relative + "/" + name
-            if (try? FileSystem.lstatInfo(root + "/" + path))??.kind == .directory {
-                out += listing(root, path)
-            } else {
-                out.append(path)
-            }
-        }
-        return out
-    }
-
     @Test func theContextIsCompleteAndSplitForCaching() throws {
         let tmp = TempDir()
         let result = try BuildContext.write(
             .init(bundle: try Self.irisBundle(tmp), output: tmp.file("ctx"), targets: [.cpu]))
         #expect(result.dockerfiles == ["Dockerfile"])
         #expect(
-            Self.listing(tmp.file("ctx")) == [
+            TempDir.files(under: tmp.file("ctx")) == [
                 ".dockerignore", "Dockerfile", "code/interface.py", "model/.modelpack/manifest.json",
                 "model/metadata.yaml",
                 "model/model.joblib", "model/requirements.txt", "runtime/requirements.txt", "runtime/server.py",
@@ -62,7 +49,7 @@ import Testing
         _ = try BuildContext.write(.init(bundle: bundle, output: tmp.file("a"), targets: [.cpu]))
         sleep(1)
         _ = try BuildContext.write(.init(bundle: bundle, output: tmp.file("b"), targets: [.cpu]))
-        for path in Self.listing(tmp.file("a")) {
+        for path in TempDir.files(under: tmp.file("a")) {
             #expect(try Fixture.read(tmp.file("a/" + path)) == Fixture.read(tmp.file("b/" + path)), "\(path)")
         }
         try GoldenTests.assertGolden(
