@@ -3,13 +3,12 @@ import ModelPackCore
 
 struct Build: LimitedCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Pack a model directory into a bundle.",
+        abstract: "Check a model directory and pack it into a bundle.",
         discussion: """
-            DIR is validated first (as by `modelpack validate`): errors, or warnings with --strict, stop the \
-            build. The bundle is written to a \
-            temporary file next to BUNDLE and renamed into place: a failed or interrupted build leaves \
-            nothing at BUNDLE. Builds are deterministic; entry timestamps come from SOURCE_DATE_EPOCH \
-            when it is set, else 1980-01-01.
+            DIR goes through the same checks as `modelpack validate DIR`: errors (or warnings with \
+            --strict) stop the build and nothing is written. The bundle is written to a temporary \
+            file next to BUNDLE and renamed into place. Builds are deterministic; entry timestamps \
+            come from SOURCE_DATE_EPOCH when it is set, else 1980-01-01.
             """)
 
     @Argument(help: "The model directory.")
@@ -19,40 +18,41 @@ struct Build: LimitedCommand {
     var output: String
 
     @Option(help: "The container: zip, tar, tar.gz or tar.zst (default: from the output's extension).")
-    var format: String?
+    var container: String?
 
-    @Flag(help: "Print the result as JSON.")
-    var json = false
+    @OptionGroup var report: OutputOptions
+    @OptionGroup var policy: PolicyOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var bundleLimits: BundleLimitOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var yamlLimits: YAMLLimitOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var pickleLimits: PickleLimitOptions
 
-    @Flag(help: "Refuse to build when validation finds warnings, not only errors.")
-    var strict = false
-
-    @Flag(help: "Pack artifacts the audit finds dangerous; the manifest records them (allowedUnsafe).")
-    var allowUnsafe = false
-
-    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
+    var limits: Limits {
+        var limits = Limits()
+        bundleLimits.apply(to: &limits)
+        yamlLimits.apply(to: &limits)
+        pickleLimits.apply(to: &limits)
+        return limits
+    }
 
     func run() throws {
-        let container = try ContainerFormat.resolve(requested: format, output: output)
+        let format = try ContainerFormat.resolve(requested: container, output: output)
+        var options = BuildOptions(source: directory, output: output, format: format, strict: policy.strict)
+        options.allowUnsafe = policy.allowUnsafe
         let result: BuildResult
         do {
-            var options = BuildOptions(source: directory, output: output, format: container, strict: strict)
-            options.allowUnsafe = allowUnsafe
             result = try BundleBuilder.build(options)
-        } catch ModelPackError.validationFailed(let report) {
-            Output.error(report.text(colour: Output.wantsColour(.standardError)))
-            throw ModelPackError.validationFailed(report)
+        } catch ModelPackError.validationFailed(let findings) {
+            report.renderRefusal(findings)
+            throw ModelPackError.validationFailed(findings)
         }
-        if !result.diagnostics.diagnostics.isEmpty {
-            Output.error(result.diagnostics.text(colour: Output.wantsColour(.standardError)))
-        }
-        let summary = try BundleReader.inspect(output)
-        if json {
-            Output.result(InspectReport.json(summary))
-        } else {
+        report.renderWarnings(result.diagnostics)
+        switch report.resolved {
+        case .text:
             Output.result(
                 "built \(output): \(result.manifest.name) \(result.manifest.version), "
-                    + "\(result.manifest.files.count) files, \(container.rawValue), \(summary.digest)\n")
+                    + "\(result.manifest.files.count) files, \(format.rawValue), \(result.digest)\n")
+        case .json: Output.result(BuildReport.json(result))
+        case .sarif: Output.result(result.diagnostics.sarif(toolVersion: ModelPackVersion.current))
         }
     }
 }

@@ -10,11 +10,13 @@ enum DockerTarget: String, ExpressibleByArgument, CaseIterable {
 struct Dockerfile: LimitedCommand {
     static let configuration = CommandConfiguration(
         commandName: "dockerfile",
-        abstract: "Write a Docker build context that serves the bundle.",
+        abstract: "Check a bundle and write a Docker build context that serves it.",
         discussion: """
-            DIR gets the Dockerfile, a .dockerignore, the verified bundle (model/ and code/) and the \
-            serving runtime (runtime/). `docker build DIR` then gives an image that serves the model on \
-            port 8080 (POST /predict, GET /health, /ready, /metadata, /metrics).
+            The bundle goes through the same checks as validate first: errors (or warnings with \
+            --strict) stop it and nothing is written. DIR gets the Dockerfile, a .dockerignore, the \
+            verified bundle (model/ and code/) and the serving runtime (runtime/). `docker build DIR` \
+            then gives an image that serves the model on port 8080 (POST /predict, GET /health, \
+            /ready, /metadata, /metrics).
             """)
 
     @Argument(help: "The bundle.")
@@ -41,14 +43,30 @@ struct Dockerfile: LimitedCommand {
     @Flag(help: "Replace DIR if it exists.")
     var force = false
 
-    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
+    @OptionGroup var report: OutputOptions
+    @OptionGroup var policy: PolicyOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
+    var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let result = try BuildContext.write(
-            BuildContext.Options(
-                bundle: bundle, output: output, targets: target.map(\.core), python: python, baseImage: baseImage,
-                pinFile: pin, cuda: cuda, force: force))
-        for warning in result.warnings { Output.error("warning: \(warning)") }
-        Output.result("wrote \(result.dockerfiles.joined(separator: ", ")) and the build context to \(output)\n")
+        let result: BuildContext.Result
+        do {
+            result = try BuildContext.write(
+                BuildContext.Options(
+                    bundle: bundle, output: output, targets: target.map(\.core), python: python,
+                    baseImage: baseImage, pinFile: pin, cuda: cuda, force: force, policy: policy.policy,
+                    strict: policy.strict))
+        } catch ModelPackError.validationFailed(let findings) {
+            report.renderRefusal(findings)
+            throw ModelPackError.validationFailed(findings)
+        }
+        report.renderWarnings(result.findings)
+        switch report.resolved {
+        case .text:
+            for warning in result.warnings { Output.warn(warning) }
+            Output.result("wrote \(result.dockerfiles.joined(separator: ", ")) and the build context to \(output)\n")
+        case .json: Output.result(BuildContextReport.json(result, output: output))
+        case .sarif: Output.result(result.findings.sarif(toolVersion: ModelPackVersion.current))
+        }
     }
 }

@@ -3,43 +3,50 @@ import ModelPackCore
 
 struct Inspect: LimitedCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Audit a bundle without unpacking it: files, digests, artifact formats, a safety scan.",
+        abstract: "Audit a bundle without unpacking it: files, digests, artifact formats, every check.",
         discussion: """
-            Every artifact is identified by its content and statically scanned (pickles are walked \
-            opcode by opcode, never loaded); the environment in requirements.txt is checked against \
-            what the pickles need. Exit 1 on an error finding (a dangerous import, a version \
-            mismatch, ...); with --strict, also on warnings (unknown imports). --manifest-only reads \
-            just the manifest, in the same time for any bundle size.
+            Every file is verified against the manifest as it is read; every artifact is identified \
+            by its content and statically scanned (pickles are walked opcode by opcode, never \
+            loaded); then the same checks as validate run (metadata, requirements, interface, the \
+            environment against what the pickles and interface.py import). Exit 1 on an error \
+            finding; with --strict, also on warnings. --manifest-only reads just the manifest, in the \
+            same time for any bundle size.
             """)
 
     @Argument(help: "The bundle.")
     var bundle: String
 
-    @Flag(help: "Read only the manifest (no audit).")
+    @Flag(help: "Read only the manifest (no audit); text or json.")
     var manifestOnly = false
 
-    @Flag(help: "Print JSON (modelpack.inspect/2; modelpack.inspect/1 with --manifest-only).")
-    var json = false
-
-    @Option(help: "Output format: text, json or sarif.")
-    var format: DiagnosticFormat = .text
+    @OptionGroup var report: OutputOptions
 
     @Flag(help: "Fail on warnings too (unknown imports, unpinned versions).")
     var strict = false
 
-    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
+    var limits: Limits { limitOptions.limits }
+
+    func validate() throws {
+        if manifestOnly && report.resolved == .sarif {
+            throw ValidationError("--manifest-only has no findings to give as SARIF; use --format text or json")
+        }
+        if manifestOnly && strict {
+            throw ValidationError("--strict judges the audit, which --manifest-only skips")
+        }
+    }
 
     func run() throws {
         if manifestOnly {
             let summary = try BundleReader.inspect(bundle)
-            Output.result(json || format == .json ? InspectReport.json(summary) : InspectReport.text(summary))
+            Output.result(report.resolved == .json ? InspectReport.json(summary) : InspectReport.text(summary))
             return
         }
         let audit = try BundleAuditor.audit(bundle)
-        switch json ? .json : format {
+        switch report.resolved {
         case .text: Output.result(AuditReport.text(audit, colour: Output.wantsColour(.standardOutput)))
         case .json: Output.result(AuditReport.json(audit))
-        case .sarif: Output.result(audit.report.sarif(toolVersion: ModelPack.configuration.version))
+        case .sarif: Output.result(audit.report.sarif(toolVersion: ModelPackVersion.current))
         }
         if audit.report.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
     }

@@ -27,7 +27,8 @@ struct Sign: LimitedCommand {
     @Option(help: "The private key (from modelpack keygen).")
     var key: String
 
-    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
+    var limits: Limits { limitOptions.limits }
 
     func run() throws {
         let id = try BundleSignature.sign(bundle: bundle, keyPath: key)
@@ -45,7 +46,6 @@ struct TrustOptions: ParsableArguments {
 
     var given: Bool { !key.isEmpty || trustedKeys != nil }
 
-    func check(_ bundle: String) throws -> BundleSignature.Verdict {
-        try BundleSignature.check(bundle: bundle, keys: key, trustedDirectory: trustedKeys)
-    }
+    /// The keys given, or nil when none was.
+    var keys: TrustedKeys? { given ? TrustedKeys(files: key, directory: trustedKeys) : nil }
 }

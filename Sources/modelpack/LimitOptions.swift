@@ -1,24 +1,42 @@
 import ArgumentParser
 import ModelPackCore
 
-/// The bounds on untrusted input (Docs/SECURITY.md), the same flags on every command that reads
-/// a bundle, a model directory or an artifact. `ModelPack.main` runs the command with them set.
-struct LimitOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Refuse to unpack bundles with more files than this.", valueName: "n"))
+/// The bounds on untrusted input (Docs/SECURITY.md), in groups so that each command takes only
+/// the flags it enforces. They sit in hidden option groups (`--help-hidden` shows them), so each
+/// command's own options come first. `ModelPack.main` runs the command with them set.
+struct BundleLimitOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Refuse a bundle or model directory with more files than this.", valueName: "n"))
     var maxEntries = Limits().unpack.maxEntries
 
-    @Option(
-        help: ArgumentHelp("Refuse to unpack bundles larger than this uncompressed (e.g. 512G).", valueName: "size"))
+    @Option(help: ArgumentHelp("Refuse a bundle or model directory larger than this (e.g. 512G).", valueName: "size"))
     var maxTotalSize = ByteSize(Limits().unpack.maxTotalSize)
-
-    @Option(
-        help: ArgumentHelp("Refuse to unpack bundles over 1 GiB that expand more than this many times.", valueName: "n")
-    )
-    var maxRatio = Limits().unpack.maxRatio
 
     @Option(help: ArgumentHelp("Refuse paths inside a bundle longer than this many bytes.", valueName: "n"))
     var maxPathLength = Limits().maxPathBytes
 
+    func validate() throws {
+        try atLeastOne(("--max-entries", Int64(maxEntries)), ("--max-total-size", maxTotalSize.bytes))
+        try atLeastOne(("--max-path-length", Int64(maxPathLength)))
+    }
+
+    func apply(to limits: inout Limits) {
+        limits.unpack.maxEntries = maxEntries
+        limits.unpack.maxTotalSize = maxTotalSize.bytes
+        limits.maxPathBytes = maxPathLength
+    }
+}
+
+/// The expansion bound, for commands that read an archive (not build, which writes one).
+struct RatioLimitOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp("Refuse a bundle over 1 GiB that expands more than this many times.", valueName: "n"))
+    var maxRatio = Limits().unpack.maxRatio
+
+    func validate() throws { try atLeastOne(("--max-ratio", maxRatio)) }
+    func apply(to limits: inout Limits) { limits.unpack.maxRatio = maxRatio }
+}
+
+struct YAMLLimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Refuse a metadata.yaml larger than this (e.g. 4M).", valueName: "size"))
     var maxYamlSize = ByteSize(Int64(Limits().yaml.maxBytes))
 
@@ -28,6 +46,21 @@ struct LimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Refuse YAML with more nodes than this after alias expansion.", valueName: "n"))
     var maxYamlNodes = Limits().yaml.maxNodes
 
+    func validate() throws {
+        try atLeastOne(
+            ("--max-yaml-size", maxYamlSize.bytes), ("--max-yaml-depth", Int64(maxYamlDepth)),
+            ("--max-yaml-nodes", Int64(maxYamlNodes)))
+        if maxYamlSize.bytes > Int64(Int32.max) { throw ValidationError("--max-yaml-size must be under 2 GiB") }
+    }
+
+    func apply(to limits: inout Limits) {
+        limits.yaml.maxBytes = Int(maxYamlSize.bytes)
+        limits.yaml.maxDepth = maxYamlDepth
+        limits.yaml.maxNodes = maxYamlNodes
+    }
+}
+
+struct PickleLimitOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Stop a pickle scan after this many opcodes (a finding).", valueName: "n"))
     var maxPickleOpcodes = Limits().pickle.maxOpcodes
 
@@ -38,38 +71,59 @@ struct LimitOptions: ParsableArguments {
     var maxPickleStack = Limits().pickle.maxStack
 
     func validate() throws {
-        let counts = [
-            ("--max-entries", Int64(maxEntries)), ("--max-total-size", maxTotalSize.bytes), ("--max-ratio", maxRatio),
-            ("--max-path-length", Int64(maxPathLength)), ("--max-yaml-size", maxYamlSize.bytes),
-            ("--max-yaml-depth", Int64(maxYamlDepth)), ("--max-yaml-nodes", Int64(maxYamlNodes)),
+        try atLeastOne(
             ("--max-pickle-opcodes", Int64(maxPickleOpcodes)), ("--max-pickle-memo", Int64(maxPickleMemo)),
-            ("--max-pickle-stack", Int64(maxPickleStack)),
-        ]
-        for (flag, value) in counts where value < 1 {
-            throw ValidationError("\(flag) must be at least 1")
-        }
-        if maxYamlSize.bytes > Int64(Int32.max) { throw ValidationError("--max-yaml-size must be under 2 GiB") }
+            ("--max-pickle-stack", Int64(maxPickleStack)))
     }
 
-    var limits: Limits {
-        var limits = Limits()
-        limits.unpack.maxEntries = maxEntries
-        limits.unpack.maxTotalSize = maxTotalSize.bytes
-        limits.unpack.maxRatio = maxRatio
-        limits.maxPathBytes = maxPathLength
-        limits.yaml.maxBytes = Int(maxYamlSize.bytes)
-        limits.yaml.maxDepth = maxYamlDepth
-        limits.yaml.maxNodes = maxYamlNodes
+    func apply(to limits: inout Limits) {
         limits.pickle.maxOpcodes = maxPickleOpcodes
         limits.pickle.maxMemo = maxPickleMemo
         limits.pickle.maxStack = maxPickleStack
+    }
+}
+
+/// Every limit a command that reads and judges a whole model takes (validate, inspect,
+/// dockerfile, serve).
+struct ModelLimitOptions: ParsableArguments {
+    @OptionGroup var bundle: BundleLimitOptions
+    @OptionGroup var ratio: RatioLimitOption
+    @OptionGroup var yaml: YAMLLimitOptions
+    @OptionGroup var pickle: PickleLimitOptions
+
+    var limits: Limits {
+        var limits = Limits()
+        bundle.apply(to: &limits)
+        ratio.apply(to: &limits)
+        yaml.apply(to: &limits)
+        pickle.apply(to: &limits)
         return limits
     }
 }
 
-/// A command whose input is bounded by `LimitOptions`.
+/// The limits of a command that reads a bundle's archive without judging the model (verify,
+/// unpack, sign).
+struct ArchiveLimitOptions: ParsableArguments {
+    @OptionGroup var bundle: BundleLimitOptions
+    @OptionGroup var ratio: RatioLimitOption
+
+    var limits: Limits {
+        var limits = Limits()
+        bundle.apply(to: &limits)
+        ratio.apply(to: &limits)
+        return limits
+    }
+}
+
+private func atLeastOne(_ values: (String, Int64)...) throws {
+    for (flag, value) in values where value < 1 {
+        throw ValidationError("\(flag) must be at least 1")
+    }
+}
+
+/// A command whose input is bounded: `limits` is what its limit flags say.
 protocol LimitedCommand: ParsableCommand {
-    var limitOptions: LimitOptions { get }
+    var limits: Limits { get }
 }
 
 /// A byte count given as `123`, `64K`, `512M`, `2G` or `1T` (binary units; `KiB` etc. also read).

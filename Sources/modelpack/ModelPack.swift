@@ -9,39 +9,47 @@ struct ModelPack: ParsableCommand {
         commandName: "modelpack",
         abstract: "Pack, check, audit and unpack boxed ML models.",
         discussion: """
-            Exit codes: 0 success, 1 problems found in the input (refused, invalid or \
-            mismatched), 2 usage error, 3 the system failed the operation (I/O, full disk).
+            Exit codes: 0 success; 1 a problem with the input (refused, invalid, mismatched, missing or \
+            unreadable); 2 a usage error; 3 the system failed the operation (writing the output: full \
+            disk, file-size limit, permissions). Limits on input are shown by --help-hidden.
             """,
-        version: "0.1.0",
+        version: ModelPackVersion.current,
         subcommands: [
             Build.self, Validate.self, Inspect.self, Scan.self, Verify.self, Unpack.self, Serve.self, Dockerfile.self,
             Keygen.self, Sign.self,
         ]
     )
 
+    /// The error boundary: every error a user sees is one line on stderr, printed here.
     static func main() {
         SignalCleanup.install()
         do {
             var command = try parseAsRoot()
-            let limits = (command as? any LimitedCommand)?.limitOptions.limits ?? Limits()
+            let limits = (command as? any LimitedCommand)?.limits ?? Limits()
             try Limits.$current.withValue(limits) { try command.run() }
         } catch let error as ModelPackError {
-            Output.error(error.description)
+            Output.fail(error.description)
             Foundation.exit(error.exitCode)
         } catch let error as ArgumentParser.ExitCode {
             Foundation.exit(error.rawValue)
         } catch {
-            if exitCode(for: error) == .success {
+            switch exitCode(for: error) {
+            case .success:
                 print(fullMessage(for: error))
                 Foundation.exit(0)
+            case .validationFailure:
+                Output.fail("\(message(for: error)) (see 'modelpack --help')")
+                Foundation.exit(ExitStatus.usage)
+            default:
+                // Not an error modelpack raises itself: the system failed the operation.
+                Output.fail("\(error)")
+                Foundation.exit(ExitStatus.failure)
             }
-            Output.error("error: \(message(for: error)) (see 'modelpack --help')")
-            Foundation.exit(ExitStatus.usage)
         }
     }
 }
 
-/// stdout carries results, stderr errors.
+/// stdout carries results, stderr errors. `fail` is the one place that adds `error:`.
 enum Output {
     enum Stream { case standardOutput, standardError }
 
@@ -57,6 +65,17 @@ enum Output {
 
     static func error(_ text: String) {
         FileHandle.standardError.write(Data((text.hasSuffix("\n") ? text : text + "\n").utf8))
+    }
+
+    /// `error: MESSAGE`, the prefix in bold red on a terminal.
+    static func fail(_ message: String) {
+        let prefix = wantsColour(.standardError) ? "\u{1B}[1;31merror:\u{1B}[0m" : "error:"
+        error("\(prefix) \(message)")
+    }
+
+    static func warn(_ message: String) {
+        let prefix = wantsColour(.standardError) ? "\u{1B}[1;33mwarning:\u{1B}[0m" : "warning:"
+        error("\(prefix) \(message)")
     }
 }
 

@@ -5,28 +5,34 @@ struct Scan: LimitedCommand {
     static let configuration = CommandConfiguration(
         abstract: "Audit loose artifact files (before packing them), by content.",
         discussion:
-            "The same audit as inspect's, on files outside a bundle. Exit 1 on an error finding; --strict also on warnings."
+            "The same artifact audit as inspect's, on files outside a bundle. Exit 1 on an error finding; --strict also on warnings."
     )
 
     @Argument(help: "Artifact files.")
     var files: [String]
 
-    @Option(help: "Output format: text, json (modelpack.scan/1) or sarif.")
-    var format: DiagnosticFormat = .text
+    @OptionGroup var report: OutputOptions
 
     @Flag(help: "Fail on warnings too (unknown imports).")
     var strict = false
 
-    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var pickleLimits: PickleLimitOptions
+
+    var limits: Limits {
+        var limits = Limits()
+        pickleLimits.apply(to: &limits)
+        return limits
+    }
 
     func run() throws {
-        let (audits, report) = try ArtifactAuditor.scanFiles(files)
-        switch format {
+        let (audits, findings) = try ArtifactAuditor.scanFiles(files)
+        switch report.resolved {
         case .text:
-            Output.result(AuditReport.table(audits) + "\n" + report.text(colour: Output.wantsColour(.standardOutput)))
-        case .json: Output.result(AuditReport.scanJSON(audits, report))
-        case .sarif: Output.result(report.sarif(toolVersion: ModelPack.configuration.version))
+            Output.result(
+                AuditReport.table(audits) + "\n" + findings.text(colour: Output.wantsColour(.standardOutput)))
+        case .json: Output.result(AuditReport.scanJSON(audits, findings))
+        case .sarif: Output.result(findings.sarif(toolVersion: ModelPackVersion.current))
         }
-        if report.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
+        if findings.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
     }
 }

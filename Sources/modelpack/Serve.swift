@@ -4,13 +4,14 @@ import ModelPackCore
 
 struct Serve: LimitedCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve a bundle locally over HTTP, without Docker.",
+        abstract: "Check a bundle and serve it locally over HTTP, without Docker.",
         discussion: """
-            Unpacks and verifies the bundle into a cache keyed by its digest (MODELPACK_CACHE, else \
-            ~/.cache/modelpack), creates a virtualenv there with the model's requirements and the \
-            runtime's (FastAPI, uvicorn; once per digest), then runs the same server as the Docker \
-            images: POST /predict, GET /health, /ready, /metadata, /metrics. MODELPACK_API_KEY \
-            protects /predict; MODELPACK_MAX_BODY_BYTES limits request bodies.
+            The bundle goes through the same checks as validate first: errors (or warnings with \
+            --strict) stop it. It is then unpacked and verified into a cache keyed by its digest \
+            (MODELPACK_CACHE, else ~/.cache/modelpack), a virtualenv is created there with the model's \
+            requirements and the runtime's (FastAPI, uvicorn; once per digest), and the same server as \
+            the Docker images runs: POST /predict, GET /health, /ready, /metadata, /metrics. \
+            MODELPACK_API_KEY protects /predict; MODELPACK_MAX_BODY_BYTES limits request bodies.
             """)
 
     @Argument(help: "The bundle.")
@@ -25,19 +26,32 @@ struct Serve: LimitedCommand {
     @Option(help: "The Python used to create the virtualenv.")
     var python: String = "python3"
 
+    @OptionGroup var policy: PolicyOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
+    var limits: Limits { limitOptions.limits }
+
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
     }
 
-    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
-
     func run() throws {
-        let prepared = try ServeCache.prepare(bundle: bundle, python: python) { Output.error($0) }
+        let prepared: ServeCache.Prepared
+        do {
+            prepared = try ServeCache.prepare(
+                bundle: bundle, python: python, policy: policy.policy, strict: policy.strict
+            ) { Output.error($0) }
+        } catch ModelPackError.validationFailed(let findings) {
+            Output.error(findings.text(colour: Output.wantsColour(.standardError)))
+            throw ModelPackError.validationFailed(findings)
+        }
+        if !prepared.findings.diagnostics.isEmpty {
+            Output.error(prepared.findings.text(colour: Output.wantsColour(.standardError)))
+        }
         setenv("MODELPACK_MODEL_DIR", prepared.modelDirectory, 1)
         setenv("MODELPACK_SERVING_JSON", prepared.servingJSON, 1)
         setenv("MODELPACK_HOST", host, 1)
         setenv("MODELPACK_PORT", String(port), 1)
-        Output.error("serving on http://\(host):\(port)")
+        Output.error("starting the server on http://\(host):\(port)")
         SignalCleanup.restoreDefaultsForExec()
         let argv = [prepared.python, prepared.server]
         var cArgs = argv.map { strdup($0) } + [nil]

@@ -24,26 +24,28 @@ struct Unpack: LimitedCommand {
 
     @OptionGroup var trust: TrustOptions
 
-    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
+    @OptionGroup var report: OutputOptions
+
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
+    var limits: Limits { limitOptions.limits }
+
+    func validate() throws {
+        if requireSignature && !trust.given {
+            throw ValidationError("--require-signature needs --key PUB or --trusted-keys DIR")
+        }
+    }
 
     func run() throws {
-        if requireSignature {
-            guard trust.given else {
-                throw ValidationError("--require-signature needs --key PUB or --trusted-keys DIR")
-            }
-            switch try trust.check(bundle) {
-            case .valid: break
-            case .unsigned:
-                throw ModelPackError.invalidBundle(
-                    path: bundle, reason: "refused: not signed (no \(BundleSignature.path(for: bundle)))")
-            case .invalid(let why):
-                throw ModelPackError.invalidBundle(path: bundle, reason: "refused: bad signature: \(why)")
-            }
-        }
         let summary = try Unpacker.unpack(
-            UnpackOptions(bundle: bundle, destination: output, force: force))
-        Output.result(
-            "unpacked \(summary.manifest.name) \(summary.manifest.version) "
-                + "(\(summary.manifest.files.count) files, \(summary.digest)) into \(output)\n")
+            UnpackOptions(bundle: bundle, destination: output, force: force),
+            requiringSignatureFrom: requireSignature ? trust.keys : nil)
+        switch report.resolved {
+        case .text:
+            Output.result(
+                "unpacked \(summary.manifest.name) \(summary.manifest.version) "
+                    + "(\(summary.manifest.files.count) files, \(summary.digest)) into \(output)\n")
+        case .json: Output.result(UnpackReport.json(summary, destination: output))
+        case .sarif: Output.result(UnpackReport.sarif(summary))
+        }
     }
 }

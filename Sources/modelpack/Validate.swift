@@ -3,43 +3,28 @@ import ModelPackCore
 
 struct Validate: LimitedCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a model directory or a bundle: metadata, requirements, interface, artifacts.",
+        abstract: "Check a model directory or a bundle: metadata, requirements, interface, artifacts, environment.",
         discussion: """
-            Prints compiler-style diagnostics (path:line:col: error[MPxxx]: message). Exit 0 when \
-            there is no error; with --strict, warnings fail too. Every code is listed in \
-            Docs/DIAGNOSTICS.md. A bundle is read (and verified) without being unpacked.
+            The same checks as build, inspect, dockerfile and serve, with the same codes: prints \
+            compiler-style diagnostics (path:line:col: error[MPxxx]: message). Exit 0 when there is no \
+            error; with --strict, warnings fail too. Every code is listed in Docs/DIAGNOSTICS.md. A \
+            bundle is read (and verified) without being unpacked.
             """)
 
     @Argument(help: "A model directory or a bundle.")
     var path: String
 
-    @OptionGroup var diagnostics: DiagnosticOptions
-
-    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
-
-    func run() throws {
-        let report = try Validator.validate(path)
-        Output.result(diagnostics.render(report, stream: .standardOutput))
-        if report.fails(strict: diagnostics.strict) { throw ExitCode(ExitStatus.problems) }
-    }
-}
-
-enum DiagnosticFormat: String, ExpressibleByArgument, CaseIterable {
-    case text, json, sarif
-}
-
-struct DiagnosticOptions: ParsableArguments {
-    @Option(help: "Output format: text, json (modelpack.diagnostics/1) or sarif (SARIF 2.1.0).")
-    var format: DiagnosticFormat = .text
+    @OptionGroup var report: OutputOptions
 
     @Flag(help: "Fail on warnings too.")
     var strict = false
 
-    func render(_ report: DiagnosticReport, stream: Output.Stream) -> String {
-        switch format {
-        case .text: return report.text(colour: Output.wantsColour(stream))
-        case .json: return report.json()
-        case .sarif: return report.sarif(toolVersion: ModelPack.configuration.version)
-        }
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
+    var limits: Limits { limitOptions.limits }
+
+    func run() throws {
+        let verdict = try ModelCheck.check(path)
+        Output.result(report.render(verdict.report, stream: .standardOutput))
+        if verdict.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
     }
 }

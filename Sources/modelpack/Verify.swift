@@ -7,26 +7,26 @@ struct Verify: LimitedCommand {
         discussion: """
             Exit 0 only if every file matches and nothing is missing, extra or unreadable; else 1. With \
             --key or --trusted-keys, BUNDLE.sig must also be a valid signature by a trusted key over \
-            this bundle's manifest.
+            this bundle's manifest. The JSON's `valid` is true exactly when the exit status is 0.
             """)
 
     @Argument(help: "The bundle.")
     var bundle: String
 
-    @Flag(help: "Print JSON (schema modelpack.verify/2).")
-    var json = false
+    @OptionGroup var report: OutputOptions
 
     @OptionGroup var trust: TrustOptions
 
-    @OptionGroup(title: "Limits on input") var limitOptions: LimitOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
+    var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let signature = trust.given ? try trust.check(bundle) : nil
-        let report = try Verifier.verify(bundle)
-        Output.result(
-            json ? VerifyText.json(report, signature: signature) : VerifyText.text(report, signature: signature))
-        let signatureOK: Bool
-        if case .valid? = signature { signatureOK = true } else { signatureOK = signature == nil }
-        if !report.isValid || !signatureOK { throw ExitCode(ExitStatus.problems) }
+        let result = try Verifier.verify(bundle, trust: trust.keys)
+        switch report.resolved {
+        case .text: Output.result(VerifyText.text(result))
+        case .json: Output.result(VerifyText.json(result))
+        case .sarif: Output.result(result.findings.sarif(toolVersion: ModelPackVersion.current))
+        }
+        if !result.isValid { throw ExitCode(ExitStatus.problems) }
     }
 }

@@ -2,6 +2,7 @@
 // with MODELPACK_FUZZ=1 and -sanitize=fuzzer (Tests/Fuzz/fuzz.sh). SwiftPM links an executable's
 // entry point as `<module>_main`, so that is defined here and hands over to libFuzzer's driver.
 import Foundation
+
 @testable import ModelPackCore
 
 typealias FuzzCallback = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt

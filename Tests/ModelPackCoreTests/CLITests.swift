@@ -47,7 +47,7 @@ import Testing
         let result = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip")])
         #expect(result.status == ExitStatus.problems)
         #expect(result.stderr.contains("\(missing): error[MP001]: required file \(missing) is missing"))
-        #expect(result.stderr.hasSuffix("no bundle was written\n"))
+        #expect(result.stderr.hasSuffix("nothing was written\n"))
         #expect(tmp.contents() == ["m"])
     }
 
@@ -78,7 +78,7 @@ import Testing
         let broken = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip")])
         #expect(broken.status == ExitStatus.problems)
         #expect(broken.stderr.contains("metadata.yaml:2:8: error[MP101]: while parsing a flow sequence"))
-        #expect(broken.stderr.hasSuffix("no bundle was written\n"))
+        #expect(broken.stderr.hasSuffix("nothing was written\n"))
 
         try Fixture.write(
             Array(Fixture.metadata.replacingOccurrences(of: "version: 0.1.0\n", with: "").utf8),
@@ -93,8 +93,11 @@ import Testing
         try Fixture.model(at: tmp.file("m"))
         let cases: [[String]] = [
             ["build", tmp.file("m"), "-o", tmp.file("m.rar")],
-            ["build", tmp.file("m"), "-o", tmp.file("m.zip"), "--format", "tar"],
-            ["build", tmp.file("m"), "-o", tmp.file("m.zip"), "--format", "7z"],
+            ["build", tmp.file("m"), "-o", tmp.file("m.zip"), "--container", "tar"],
+            ["build", tmp.file("m"), "-o", tmp.file("m.zip"), "--container", "7z"],
+            ["build", tmp.file("m"), "-o", tmp.file("m.zip"), "--format", "zip"],
+            ["inspect", "x.zip", "--manifest-only", "--format", "sarif"],
+            ["validate", tmp.file("m"), "--json", "--format", "sarif"],
             ["build", tmp.file("m")],
             ["inspect"],
             ["frobnicate"],

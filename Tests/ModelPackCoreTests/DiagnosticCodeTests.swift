@@ -188,14 +188,14 @@ import Testing
     @Test func theFixtureItselfIsClean() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1, 2, 3]])
-        let report = try Validator.validate(tmp.file("m"))
+        let report = try ModelCheck.check(tmp.file("m")).report
         #expect(report.diagnostics.isEmpty, "\(report.text(colour: false))")
     }
 
     @Test(arguments: cases)
     func codeIsReportedAtItsPlace(_ c: Case) throws {
         let tmp = TempDir()
-        let report = try Validator.validate(try c.materialize(in: tmp))
+        let report = try ModelCheck.check(try c.materialize(in: tmp)).report
         let found = report.diagnostics.filter { $0.code == c.code }
         #expect(!found.isEmpty, "\(c.code.rawValue) not reported; got:\n\(report.text(colour: false))")
         let first = try #require(found.first)
@@ -234,7 +234,7 @@ import Testing
         }
         for c in DiagnosticCodeTests.cases {
             let tmp = TempDir()
-            let full = try Validator.validate(try c.materialize(in: tmp))
+            let full = try ModelCheck.check(try c.materialize(in: tmp)).report
             let mine = try #require(full.diagnostics.first { $0.code == c.code })
             let report = DiagnosticReport(target: "model", isBundle: false, diagnostics: [mine], sources: full.sources)
             let text = report.text(colour: false).split(separator: "\n").dropLast().joined(separator: "\n")
@@ -272,6 +272,7 @@ import Testing
         let rendered = try Self.render()
         if ProcessInfo.processInfo.environment["RECORD"] == "1" {
             try Data(rendered.utf8).write(to: Self.docs)
+            Issue.record("RECORD=1: Docs/DIAGNOSTICS.md re-recorded; run again without RECORD")
             return
         }
         let current = String(decoding: (try? Data(contentsOf: Self.docs)) ?? Data(), as: UTF8.self)

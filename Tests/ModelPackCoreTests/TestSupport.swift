@@ -205,3 +205,14 @@ enum CLI {
 extension ContainerFormat {
     var fileExtension: String { rawValue }
 }
+
+extension EnvironmentCheck {
+    /// The environment check with requirements.txt given as its text.
+    static func run(
+        _ audits: [ArtifactAudit], texts: [String: [UInt8]], paths: [String], into collector: inout DiagnosticCollector
+    ) {
+        var reader = RequirementsReader(readFile: { texts[$0] }, collector: DiagnosticCollector())
+        reader.read(ModelDirectory.requirementsFile)
+        run(audits, requirements: reader.result, paths: paths, into: &collector)
+    }
+}

@@ -9,7 +9,7 @@ import Testing
 
     @Test(arguments: ["iris-sklearn", "churn-sklearn"])
     func theExamplesAreClean(_ name: String) throws {
-        let report = try Validator.validate(Self.examples.appendingPathComponent(name).path)
+        let report = try ModelCheck.check(Self.examples.appendingPathComponent(name).path).report
         #expect(report.diagnostics.isEmpty, "\(report.text(colour: false))")
     }
 
@@ -22,7 +22,7 @@ import Testing
             ("requirements.txt", Array(Fixture.requirements.utf8)),
         ])
         try raw.write(to: tmp.file("b.zip"))
-        let report = try Validator.validate(tmp.file("b.zip"))
+        let report = try ModelCheck.check(tmp.file("b.zip")).report
         let duplicate = try #require(report.diagnostics.first { $0.code == .yamlDuplicateKey })
         #expect(duplicate.line == 3 && duplicate.column == 1)
         #expect(report.text(colour: false).contains(tmp.file("b.zip") + "!/metadata.yaml:3:1: error[MP102]"))
@@ -40,14 +40,14 @@ import Testing
         var bytes = try Fixture.read(tmp.file("m.tar"))
         bytes[try #require(find(Fixture.noise(5000), in: bytes)) + 10] ^= 1
         try Fixture.write(bytes, to: tmp.file("m.tar"))
-        #expect(throws: ModelPackError.self) { try Validator.validate(tmp.file("m.tar")) }
+        #expect(throws: ModelPackError.self) { try ModelCheck.check(tmp.file("m.tar")).report }
     }
 
     func validate(_ files: [String: String]) throws -> DiagnosticReport {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1]])
         for (path, text) in files { try Fixture.write(Array(text.utf8), to: tmp.file("m/" + path)) }
-        return try Validator.validate(tmp.file("m"))
+        return try ModelCheck.check(tmp.file("m")).report
     }
 
     @Test func continuationLinesReportPhysicalPositions() throws {

@@ -32,8 +32,9 @@ final class ArchiveReader {
         self.handle = handle
         self.path = path
         guard let info = try FileSystem.lstatInfo(path) else {
-            throw ModelPackError.io(path: path, reason: "no such file")
+            throw ModelPackError.inputMissing(path: path)
         }
+        fileSize = info.size
         guard info.kind == .regular else {
             throw ModelPackError.invalidBundle(path: path, reason: "not a regular file")
         }
@@ -42,9 +43,40 @@ final class ArchiveReader {
         if sevenZip { try call(archive_read_support_format_7zip(handle), "enable 7z") }
         try call(archive_read_support_filter_gzip(handle), "enable gzip")
         try call(archive_read_support_filter_zstd(handle), "enable zstd")
-        try UTF8Locale.with {
-            try call(archive_read_open_filename(handle, path, 64 * 1024), "open")
+        do {
+            try UTF8Locale.with {
+                try call(archive_read_open_filename(handle, path, 64 * 1024), "open")
+            }
+        } catch ModelPackError.invalidBundle(let path, let reason) {
+            // A zip is read through its central directory, at the end of the file: a zip cut short
+            // has none, and libarchive then sees no format at all.
+            if let head = try? FileSystem.readWholeFile(path, limit: 4), head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+                throw ModelPackError.invalidBundle(
+                    path: path,
+                    reason:
+                        "truncated or damaged zip: it has no central directory (the file ends at byte \(info.size))")
+            }
+            throw ModelPackError.invalidBundle(path: path, reason: reason)
         }
+    }
+
+    /// The size of the file, for saying where a damaged archive ends.
+    private let fileSize: Int64
+
+    /// A read error, saying it is a break in the archive and where: the compressed bytes consumed
+    /// against the file's size ("truncated: the file ends at byte N").
+    private func broken(_ what: String) -> ModelPackError {
+        let consumed = archive_filter_bytes(handle, -1)
+        let message = ArchiveCall.message(handle)
+        let lower = message.lowercased()
+        let truncated =
+            consumed >= fileSize || lower.contains("truncated") || lower.contains("premature")
+            || lower.contains("unexpected end")
+        let reason =
+            truncated
+            ? "truncated: the archive ends at byte \(fileSize) while reading \(what) (\(message))"
+            : "damaged at byte \(consumed) of \(fileSize) while reading \(what): \(message)"
+        return ModelPackError.invalidBundle(path: path, reason: reason)
     }
 
     deinit {
@@ -78,7 +110,7 @@ final class ArchiveReader {
         var next: OpaquePointer?
         let code = archive_read_next_header(handle, &next)
         if code == ARCHIVE_EOF { return nil }
-        try call(code, "read entry header")
+        if code != ARCHIVE_OK { throw broken("an entry header") }
         guard let next else {
             throw ModelPackError.invalidBundle(path: path, reason: "libarchive returned no entry")
         }
@@ -113,8 +145,8 @@ final class ArchiveReader {
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let n = UTF8Locale.with { archive_read_data(handle, buffer.baseAddress, buffer.count) }
         if n < 0 {
-            throw ModelPackError.invalidBundle(
-                path: path, reason: "cannot read entry data: \(ArchiveCall.message(handle))")
+            let name = entry.flatMap { archive_entry_pathname_utf8($0) }.map { String(cString: $0) }
+            throw broken(name.map { "'\($0)'" } ?? "entry data")
         }
         return Int(n)
     }

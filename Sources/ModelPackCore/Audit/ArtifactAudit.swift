@@ -15,7 +15,18 @@ public struct ArtifactAudit: Sendable {
     public internal(set) var diagnostics: [Diagnostic] = []
     /// Everything the pickles of this artifact (all members, all concatenated pickles) do.
     public internal(set) var pickle: PickleScanResult?
+    /// The modules the model ships or trusts, against which unknown imports are judged.
+    let context: AuditContext
 
+    init(path: String, size: Int64, format: ArtifactFormat, context: AuditContext = AuditContext()) {
+        self.path = path
+        self.size = size
+        self.format = format
+        self.context = context
+    }
+
+    /// Dangerous when a finding says loading runs something; unknown when any other error or a
+    /// finding to review remains (a truncated or unreadable file is never safe); else safe.
     public var verdict: ImportVerdict {
         if diagnostics.contains(where: {
             $0.code == .dangerousImport || ($0.code == .pickleAnomaly && $0.severity == .error)
@@ -24,7 +35,7 @@ public struct ArtifactAudit: Sendable {
             return .dangerous
         }
         if diagnostics.contains(where: {
-            [.unknownImport, .pickleAnomaly, .pickleBroken, .objectArray].contains($0.code)
+            $0.severity == .error || [.unknownImport, .pickleAnomaly, .pickleBroken, .objectArray].contains($0.code)
         }) {
             return .unknown
         }
@@ -33,34 +44,41 @@ public struct ArtifactAudit: Sendable {
 
     mutating func detail(_ key: String, _ value: String) { details.append(AuditDetail(key: key, value: value)) }
 
-    mutating func issue(_ code: DiagnosticCode, _ message: String, severity: Severity? = nil) {
-        diagnostics.append(Diagnostic(code, message, file: path, severity: severity))
+    mutating func issue(_ code: DiagnosticCode, _ message: String, hint: String? = nil, severity: Severity? = nil) {
+        diagnostics.append(Diagnostic(code, message, file: path, hint: hint, severity: severity))
     }
 
-    /// Turns a pickle scan into diagnostics, once per distinct import and per finding.
+    /// Turns a pickle scan into diagnostics, once per distinct import and per finding. An import
+    /// the policy does not know is accepted when its module is shipped in the bundle or trusted by
+    /// metadata.yaml (`context`); a class from `__main__` has a code of its own.
     mutating func absorb(_ scan: PickleScanResult, member: String? = nil) {
         let prefix = member.map { "\($0): " } ?? ""
         for i in scan.distinctImports where i.verdict != .safe {
             let why = i.reason.map { " (\($0))" } ?? ""
-            if i.verdict == .dangerous {
+            if i.module == "__main__" && i.verdict != .dangerous {
+                issue(
+                    .mainModuleClass,
+                    "\(prefix)imports \(i.qualifiedName) at byte \(i.offset): a class defined in the training script, which loading outside that script cannot find",
+                    hint:
+                        "move \(i.name) into a module shipped in the bundle (e.g. features.py), re-fit and re-save the model"
+                )
+            } else if i.verdict == .dangerous {
                 issue(
                     .dangerousImport,
                     "\(prefix)imports \(i.qualifiedName) at byte \(i.offset)\(why): loading this file runs it")
-            } else {
+            } else if context.accepts(module: i.module) == nil {
                 issue(
                     .unknownImport,
-                    "\(prefix)imports \(i.qualifiedName) at byte \(i.offset)\(why): review it, or allow it if it is yours"
+                    "\(prefix)imports \(i.qualifiedName) at byte \(i.offset)\(why): review it, or allow it if it is yours",
+                    hint:
+                        "ship its module in the bundle, or name it under trusted_modules in metadata.yaml once reviewed"
                 )
             }
         }
         for f in scan.findings {
-            let broken =
-                f.message.contains("truncated") || f.message.hasPrefix("invalid opcode")
-                || f.message.hasPrefix("GET of memo")
-                || f.message.contains("malformed") || f.message.contains("non-pickle data")
-            let code: DiagnosticCode = f.verdict != .dangerous && broken ? .pickleBroken : .pickleAnomaly
             issue(
-                code, "\(prefix)\(f.message) (byte \(f.offset))", severity: f.verdict == .dangerous ? .error : .warning)
+                DiagnosticCode.of(f), "\(prefix)\(f.message) (byte \(f.offset))",
+                severity: f.kind == .truncated ? nil : f.verdict == .dangerous ? .error : .warning)
         }
         var merged = pickle ?? PickleScanResult()
         merged.pickles += scan.pickles
@@ -82,22 +100,25 @@ public struct ArtifactAudit: Sendable {
 /// from a plain file already.
 public enum ArtifactAuditor {
     /// Audits one artifact; a file that ends inside its own header is a finding, not an error.
-    static func audit(path: String, size: Int64, reader: ByteReader, filePath: String?) throws -> ArtifactAudit {
+    static func audit(
+        path: String, size: Int64, reader: ByteReader, filePath: String?, context: AuditContext = AuditContext()
+    ) throws -> ArtifactAudit {
         do {
-            return try auditContent(path: path, size: size, reader: reader, filePath: filePath)
+            return try auditContent(path: path, size: size, reader: reader, filePath: filePath, context: context)
         } catch is ByteReader.EndOfData {
-            var audit = ArtifactAudit(path: path, size: size, format: .binary)
-            audit.issue(.invalidHeader, "the file ends inside its own header")
+            var audit = ArtifactAudit(path: path, size: size, format: .binary, context: context)
+            audit.issue(.artifactTruncated, "the file ends inside its own header (truncated)")
             return audit
         }
     }
 
-    private static func auditContent(path: String, size: Int64, reader: ByteReader, filePath: String?) throws
-        -> ArtifactAudit
-    {
+    private static func auditContent(
+        path: String, size: Int64, reader: ByteReader, filePath: String?, context: AuditContext
+    ) throws -> ArtifactAudit {
         let head = try reader.peek(4096)
         var audit = ArtifactAudit(
-            path: path, size: size, format: ArtifactFormat.detect(head: head, size: size, name: path))
+            path: path, size: size, format: ArtifactFormat.detect(head: head, size: size, name: path),
+            context: context)
         switch audit.format {
         case .pickle:
             var scanner = PickleScanner(reader: reader)
@@ -124,7 +145,7 @@ public enum ArtifactAuditor {
                 details.forEach { audit.detail($0.0, $0.1) }
                 issues.forEach { audit.issue($0.code, $0.message) }
             } catch is ByteReader.EndOfData {
-                audit.issue(.invalidHeader, "the GGUF metadata is truncated or malformed")
+                audit.issue(.artifactTruncated, "the GGUF metadata ends early (truncated or malformed)")
             }
         case .zip:
             try withRandomAccess(reader: reader, filePath: filePath) { file in

@@ -71,8 +71,6 @@ public enum ArtifactFormat: String, Codable, Sendable {
         var scanner = PickleScanner(reader: ByteReader(bytes: head))
         let result = scanner.scanAll()
         return result.pickles >= 1 && result.opcodes >= 3
-            && !result.findings.contains {
-                $0.message.hasPrefix("invalid opcode") || $0.message == "not a pickle stream"
-            }
+            && !result.findings.contains { $0.kind == .corrupt || $0.kind == .notPickle }
     }
 }

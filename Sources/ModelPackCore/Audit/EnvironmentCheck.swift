@@ -2,43 +2,12 @@
 /// pickles record against the pins, and every imported module against a requirement (or a module
 /// shipped in the bundle).
 enum EnvironmentCheck {
-    /// Top-level modules and the distribution that provides them.
-    static let distributions: [String: String] = [
-        "sklearn": "scikit-learn", "numpy": "numpy", "scipy": "scipy", "pandas": "pandas", "torch": "torch",
-        "xgboost": "xgboost", "lightgbm": "lightgbm", "joblib": "joblib", "catboost": "catboost",
-        "statsmodels": "statsmodels", "transformers": "transformers", "tensorflow": "tensorflow", "keras": "keras",
-        "onnxruntime": "onnxruntime", "cloudpickle": "cloudpickle", "dill": "dill", "imblearn": "imbalanced-learn",
-        "category_encoders": "category-encoders", "sentence_transformers": "sentence-transformers",
-    ]
-
-    /// Modules of the Python standard library that pickles import (a subset of sys.stdlib_module_names).
-    static let standardLibrary: Set<String> = [
-        "builtins", "__builtin__", "collections", "copyreg", "copy_reg", "_codecs", "codecs", "datetime", "decimal",
-        "fractions", "functools", "_functools", "operator", "_operator", "re", "enum", "array", "uuid", "pathlib",
-        "os", "posix", "nt", "sys", "subprocess", "types", "io", "_io", "pickle", "_pickle", "socket", "ctypes",
-        "runpy", "pkgutil", "importlib", "timeit", "pydoc", "asyncio", "multiprocessing", "shutil", "code", "marshal",
-        "logging", "argparse", "numbers", "math", "random", "string", "struct", "typing", "weakref", "abc", "itertools",
-        "_interpreters", "_osx_support", "imaplib", "webbrowser", "http", "urllib", "threading", "tempfile", "pty",
-    ]
-
     /// The check for a model whose files are `paths` and whose text files are `texts`.
     static func run(
-        _ audits: [ArtifactAudit], texts: [String: [UInt8]], paths: [String], into collector: inout DiagnosticCollector
+        _ audits: [ArtifactAudit], requirements: RequirementsFile, paths: [String],
+        into collector: inout DiagnosticCollector
     ) {
-        var requirements = RequirementsReader(readFile: { texts[$0] }, collector: DiagnosticCollector())
-        requirements.read(ModelDirectory.requirementsFile)
-        check(audits, requirements: requirements.result, bundleModules: modules(in: paths), into: &collector)
-    }
-
-    /// Top-level Python modules a model ships: `name.py` at the top, or `name/__init__.py`.
-    static func modules(in paths: [String]) -> Set<String> {
-        Set(
-            paths.compactMap { path -> String? in
-                let parts = path.split(separator: "/")
-                if parts.count == 1, path.hasSuffix(".py") { return String(path.dropLast(3)) }
-                if parts.count >= 2, parts.last == "__init__.py" { return String(parts[0]) }
-                return nil
-            })
+        check(audits, requirements: requirements, bundleModules: AuditContext.modules(in: paths), into: &collector)
     }
 
     /// Whether a numpy requirement lets some 2.x version in: an exact pin at 2 or above, or no upper
@@ -125,21 +94,19 @@ enum EnvironmentCheck {
                         file: audit.path, hint: "require numpy>=2, or re-save the model with numpy 1.x"))
             }
             var reported = Set<String>()
-            for i in scan.distinctImports where i.verdict != .dangerous {
+            let names = Set(byName.keys)
+            for i in scan.distinctImports where i.verdict != .dangerous && i.module != "__main__" {
                 let top = String(i.module.split(separator: ".").first ?? "")
-                guard !top.isEmpty, !standardLibrary.contains(top), !bundleModules.contains(top),
+                guard let distribution = ImportCoverage.missing(top, requirements: names, bundleModules: bundleModules),
                     reported.insert(top).inserted
                 else { continue }
-                let distribution = distributions[top] ?? top
-                if byName[Requirement.canonicalize(distribution)] == nil {
-                    collector.add(
-                        Diagnostic(
-                            .importWithoutRequirement,
-                            "imports \(i.qualifiedName), but no requirement provides '\(top)'"
-                                + (distributions[top] != nil
-                                    ? " (\(distribution))" : " and no module of that name is in the bundle"),
-                            file: audit.path, hint: "add \(distribution) to requirements.txt, pinned"))
-                }
+                collector.add(
+                    Diagnostic(
+                        .importWithoutRequirement,
+                        "imports \(i.qualifiedName), but no requirement provides '\(top)'"
+                            + (ImportCoverage.distributions[top] != nil
+                                ? " (\(distribution))" : " and no module of that name is in the bundle"),
+                        file: audit.path, hint: "add \(distribution) to requirements.txt, pinned"))
             }
         }
     }

@@ -116,7 +116,9 @@ enum ImportPolicy {
         let full = module + "." + name
         let parts = full.split(separator: ".").map(String.init)
         // Attribute hops and dunder access (`numpy` + `prod.a`, `numpy.__builtins__`).
-        if parts.contains(where: {
+        // `__main__` is the module of the script that pickled (a class defined there), not a dunder
+        // attribute; what follows it still is judged.
+        if parts.dropFirst(module == "__main__" ? 1 : 0).contains(where: {
             $0.hasPrefix("__") && $0.hasSuffix("__") && $0 != "__randomstate_ctor"
                 && $0 != "__bit_generator_ctor" && $0 != "__generator_ctor" && $0 != "__newobj__"
         }) {

@@ -12,6 +12,22 @@ public struct PickleImport: Codable, Equatable, Sendable {
 /// Something the pickle does beyond importing: a call on a computed value, a BUILD on a global, a
 /// truncation, an opcode loaders disagree on...
 public struct PickleFinding: Codable, Equatable, Sendable {
+    /// What kind of thing it is; the diagnostic code derives from it (`DiagnosticCode.of`).
+    public enum Kind: String, Codable, Sendable {
+        /// The stream ends inside a pickle: it cannot load.
+        case truncated
+        /// An opcode or argument no loader accepts (corrupt from here on).
+        case corrupt
+        /// Bytes that are not a pickle (at the start, or after the last pickle).
+        case notPickle = "not-pickle"
+        /// A construct loaders and scanners read differently (a scanner-evasion trick).
+        case evasion
+        /// Legal but unusual: a computed call, the extension registry, a second PROTO.
+        case unusual
+        /// The scan stopped at a limit.
+        case limit
+    }
+    public let kind: Kind
     public let verdict: ImportVerdict
     public let message: String
     public let offset: Int64

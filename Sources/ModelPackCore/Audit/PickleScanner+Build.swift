@@ -8,7 +8,8 @@ extension PickleScanner {
         if case .global(let module, let name) = target {
             result.findings.append(
                 PickleFinding(
-                    verdict: .dangerous, message: "BUILD sets attributes on the imported \(module).\(name) itself",
+                    kind: .evasion, verdict: .dangerous,
+                    message: "BUILD sets attributes on the imported \(module).\(name) itself",
                     offset: offset))
         }
         if let version = state["_sklearn_version"]?.string { record("scikit-learn", version) }

@@ -20,6 +20,7 @@ struct PickleScanner {
     struct Stop: Error {
         let message: String
         let verdict: ImportVerdict
+        var kind: PickleFinding.Kind = .corrupt
         let offset: Int64
     }
 
@@ -34,11 +35,12 @@ struct PickleScanner {
             guard let first = try? reader.peekByte(), Self.opcodeBytes.contains(first) else {
                 if result.pickles == 0 {
                     result.findings.append(
-                        PickleFinding(verdict: .unknown, message: "not a pickle stream", offset: start))
+                        PickleFinding(
+                            kind: .notPickle, verdict: .unknown, message: "not a pickle stream", offset: start))
                 } else {
                     result.findings.append(
                         PickleFinding(
-                            verdict: .unknown,
+                            kind: .notPickle, verdict: .unknown,
                             message: "\(Self.remaining(reader)) bytes of non-pickle data after the last pickle",
                             offset: start))
                 }
@@ -49,13 +51,14 @@ struct PickleScanner {
                 result.pickles += 1
             } catch let stop as Stop {
                 result.pickles += 1
-                result.findings.append(PickleFinding(verdict: stop.verdict, message: stop.message, offset: stop.offset))
+                result.findings.append(
+                    PickleFinding(kind: stop.kind, verdict: stop.verdict, message: stop.message, offset: stop.offset))
                 break
             } catch {
                 result.pickles += 1
                 result.findings.append(
                     PickleFinding(
-                        verdict: .unknown,
+                        kind: .truncated, verdict: .unknown,
                         message:
                             "the pickle ends abruptly (truncated): everything before this point would run when loaded",
                         offset: reader.offset))
@@ -105,7 +108,7 @@ struct PickleScanner {
                 throw Stop(
                     message:
                         "the scan stopped: stack deeper than \(limits.maxStack) entries (raise the limit with --max-pickle-stack)",
-                    verdict: .unknown,
+                    verdict: .unknown, kind: .limit,
                     offset: reader.offset)
             }
             stack.append(v)
@@ -115,7 +118,7 @@ struct PickleScanner {
                 throw Stop(
                     message:
                         "the scan stopped: memo larger than \(limits.maxMemo) entries (raise the limit with --max-pickle-memo)",
-                    verdict: .unknown,
+                    verdict: .unknown, kind: .limit,
                     offset: reader.offset)
             }
             memo[key] = v
@@ -142,7 +145,7 @@ struct PickleScanner {
                     throw Stop(
                         message:
                             "an opcode's argument crosses a FRAME boundary: loaders disagree on how to read this (a scanner-evasion trick)",
-                        verdict: .dangerous, offset: offset)
+                        verdict: .dangerous, kind: .evasion, offset: offset)
                 }
                 frameEnd = nil
             }
@@ -151,7 +154,7 @@ struct PickleScanner {
                 throw Stop(
                     message:
                         "the scan stopped after \(limits.maxOpcodes) opcodes (raise the limit with --max-pickle-opcodes)",
-                    verdict: .unknown, offset: offset)
+                    verdict: .unknown, kind: .limit, offset: offset)
             }
             let op = try reader.byte()
             switch op {
@@ -258,7 +261,8 @@ struct PickleScanner {
                 } else {
                     result.findings.append(
                         PickleFinding(
-                            verdict: .dangerous, message: "STACK_GLOBAL with a module or name computed at load time",
+                            kind: .evasion, verdict: .dangerous,
+                            message: "STACK_GLOBAL with a module or name computed at load time",
                             offset: offset))
                     try push(.unknown)
                 }
@@ -298,7 +302,7 @@ struct PickleScanner {
                 let code = try reader.uint(op == 0x82 ? 1 : op == 0x83 ? 2 : 4)
                 result.findings.append(
                     PickleFinding(
-                        verdict: .unknown,
+                        kind: .unusual, verdict: .unknown,
                         message: "EXT\(op - 0x81) \(code): imports through the copyreg extension registry",
                         offset: offset))
                 try push(.unknown)
@@ -306,19 +310,23 @@ struct PickleScanner {
                 let proto = Int(try reader.byte())
                 if sawProto {
                     result.findings.append(
-                        PickleFinding(verdict: .unknown, message: "a second PROTO inside one pickle", offset: offset))
+                        PickleFinding(
+                            kind: .unusual, verdict: .unknown, message: "a second PROTO inside one pickle",
+                            offset: offset))
                 }
                 sawProto = true
                 if !result.protocols.contains(proto) { result.protocols.append(proto) }
                 if proto > 5 {
-                    throw Stop(message: "unsupported pickle protocol \(proto)", verdict: .unknown, offset: offset)
+                    throw Stop(
+                        message: "unsupported pickle protocol \(proto)", verdict: .unknown, kind: .unusual,
+                        offset: offset)
                 }
             case 0x95:
                 let n = try length(try reader.uint(8), at: offset)
                 if frameEnd != nil {
                     throw Stop(
                         message: "a FRAME inside a frame (loaders disagree on how to read this)", verdict: .dangerous,
-                        offset: offset)
+                        kind: .evasion, offset: offset)
                 }
                 frameEnd = reader.offset + n
             default:
@@ -366,7 +374,7 @@ struct PickleScanner {
             if callSet.insert("<computed>").inserted { result.calls.append("<computed>") }
             result.findings.append(
                 PickleFinding(
-                    verdict: .unknown,
+                    kind: .unusual, verdict: .unknown,
                     message: "calls a value computed during unpickling (not an imported class or function)",
                     offset: offset))
         }

@@ -166,7 +166,13 @@ enum TensorFormats {
             }
             expected = span.end
         }
-        if issues.isEmpty && expected != size - 8 - n {
+        if issues.isEmpty && expected > size - 8 - n {
+            issues.append(
+                AuditIssue(
+                    code: .artifactTruncated,
+                    message:
+                        "the file is \(size) bytes, the header accounts for \(8 + n + expected): it is truncated"))
+        } else if issues.isEmpty && expected != size - 8 - n {
             issues.append(
                 AuditIssue(
                     code: .invalidHeader,

@@ -38,10 +38,13 @@ public struct BuildOptions: Sendable {
 
 public struct BuildResult: Sendable {
     public let manifest: Manifest
-    /// What validation found (warnings and notes only: errors stop the build).
+    /// What the checks found (warnings and notes only: errors stop the build).
     public let diagnostics: DiagnosticReport
+    public let audits: [ArtifactAudit]
     public let output: String
     public let bytesWritten: Int64
+    public let container: ContainerFormat
+    public var digest: String { manifest.digest }
 }
 
 /// Packs a model directory into a bundle.
@@ -52,7 +55,7 @@ public struct BuildResult: Sendable {
 /// the build instead of producing a bundle that does not verify. Memory does not grow with file
 /// size. The archive is written to a temporary file next to the output and renamed into place.
 public enum BundleBuilder {
-    public static let toolVersion = "modelpack 0.1.0"
+    public static let toolVersion = "modelpack " + ModelPackVersion.current
 
     public static func build(_ options: BuildOptions) throws -> BuildResult {
         let root = try FileSystem.realPath(options.source)
@@ -64,46 +67,19 @@ public enum BundleBuilder {
         if let info = try FileSystem.lstatInfo(output), info.kind == .directory {
             throw ModelPackError.usage("output '\(options.output)' is a directory; give a bundle file name")
         }
-        // The same checks as `validate`, on the files that would be packed.
-        let (source, files) = try ModelSource.directory(root, excluding: [output])
-        var (collector, metadata) = Validator.run(source)
-        let validation = Validator.report(for: options.source, source: source, collector: &collector)
-        guard !validation.fails(strict: options.strict), let name = metadata.name?.value,
-            let version = metadata.version?.value
-        else {
-            throw ModelPackError.validationFailed(validation)  // before reading any artifact
-        }
-
-        // Pass 1: hash every file, auditing each artifact in the same read.
-        var records: [FileRecord] = []
-        var audits: [ArtifactAudit] = []
-        records.reserveCapacity(files.count)
-        for file in files {
-            let role = FileRole.of(file.path)
-            let (digest, size, audit) = try hashAndAudit(file, role: role)
-            if let audit { audits.append(audit) }
-            records.append(
-                FileRecord(path: file.path, role: role, size: size, sha256: digest, executable: file.executable))
-        }
-        let unsafe = audits.filter { $0.verdict == .dangerous }.map(\.path)
-        for audit in audits {
-            for d in audit.diagnostics {
-                let allowed = options.allowUnsafe && d.severity == .error && unsafe.contains(audit.path)
-                collector.add(
-                    allowed
-                        ? Diagnostic(
-                            d.code, d.message + " (packed anyway: --allow-unsafe)", file: d.file,
-                            line: d.line, column: d.column, hint: d.hint, severity: .warning) : d)
-            }
-        }
-        EnvironmentCheck.run(audits, texts: source.texts, paths: files.map(\.path), into: &collector)
-        let report = Validator.report(for: options.source, source: source, collector: &collector)
-        if report.fails(strict: options.strict) {
+        // The same checks as `validate`, on the files that would be packed; the audit's read is
+        // also the hashing pass for the manifest.
+        let verdict = try ModelCheck.directory(
+            root, excluding: [output], policy: ModelCheck.Policy(allowUnsafe: options.allowUnsafe))
+        let report = verdict.report.retargeted(options.source)
+        guard !report.fails(strict: options.strict), let name = verdict.name, let version = verdict.version else {
             throw ModelPackError.validationFailed(report)
         }
+        let files = verdict.files
         let manifest = Manifest(
             formatVersion: Manifest.currentFormatVersion, tool: toolVersion,
-            name: name, version: version, allowedUnsafe: options.allowUnsafe ? unsafe : [], files: records)
+            name: name, version: version, allowedUnsafe: options.allowUnsafe ? verdict.unsafeArtifacts : [],
+            trustedModules: verdict.trustedModules.sorted(), files: verdict.records)
         var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
 
         TemporaryOutput.removeStale(nextTo: output)
@@ -116,28 +92,13 @@ public enum BundleBuilder {
             }
             try FileSystem.rename(temporary, output)
             FileSystem.fsyncDirectory(FileSystem.parentDirectory(of: output))
-            return BuildResult(manifest: manifest, diagnostics: report, output: options.output, bytesWritten: bytes)
+            return BuildResult(
+                manifest: manifest, diagnostics: report, audits: verdict.audits, output: options.output,
+                bytesWritten: bytes, container: options.format)
         } catch {
             FileSystem.removeTree(temporary)
             throw error
         }
-    }
-
-    /// Hashes a file in one read, auditing it on the way when it is an artifact.
-    private static func hashAndAudit(_ file: SourceFile, role: FileRole) throws -> (String, Int64, ArtifactAudit?) {
-        let input = try InputFile(path: file.absolutePath)
-        var stream = SHA256Stream()
-        let reader = ByteReader { buffer in
-            let n = try input.read(into: buffer)
-            stream.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
-            return n
-        }
-        let audit =
-            role == .artifact
-            ? try ArtifactAuditor.audit(path: file.path, size: file.size, reader: reader, filePath: file.absolutePath)
-            : nil
-        while try !reader.chunk(1 << 20).isEmpty {}
-        return (stream.finalizeHex(), stream.byteCount, audit)
     }
 
     private static func write(

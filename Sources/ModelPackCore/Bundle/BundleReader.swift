@@ -16,9 +16,12 @@ public enum BundleReader {
         return summary
     }
 
-    /// Opens the bundle and reads its first entry, which must be the manifest. The returned reader
-    /// is positioned after it.
-    static func open(_ path: String) throws -> (ArchiveReader, BundleSummary) {
+    /// Opens the bundle and reads its first entry, which must be the manifest, and holds the
+    /// manifest to the limits (entries, total size, ratio) before anything else is read: every
+    /// command that reads a bundle comes through here. The returned reader is positioned after it.
+    static func open(_ path: String, limits: UnpackLimits = Limits.current.unpack) throws -> (
+        ArchiveReader, BundleSummary
+    ) {
         let reader = try ArchiveReader(path: path)
         guard let first = try reader.next() else {
             throw ModelPackError.invalidBundle(path: path, reason: "empty archive")
@@ -47,6 +50,7 @@ public enum BundleReader {
         }
         let manifest = try Manifest.decode(bytes, bundle: path)
         let size = try FileSystem.lstatInfo(path)?.size ?? 0
+        try limits.check(manifest, archiveSize: size, bundle: path)
         return (reader, BundleSummary(path: path, container: container, archiveSize: size, manifest: manifest))
     }
 }

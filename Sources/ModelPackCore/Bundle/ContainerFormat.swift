@@ -22,18 +22,18 @@ public enum ContainerFormat: String, CaseIterable, Sendable {
         guard let requested else {
             guard let byExtension else {
                 throw ModelPackError.usage(
-                    "cannot tell the container from '\(output)': use a .zip, .tar, .tar.gz or .tar.zst name, or --format"
+                    "cannot tell the container from '\(output)': use a .zip, .tar, .tar.gz or .tar.zst name, or --container"
                 )
             }
             return byExtension
         }
         guard let format = ContainerFormat(rawValue: requested.lowercased()) else {
             throw ModelPackError.usage(
-                "unknown format '\(requested)' (expected one of: zip, tar, tar.gz, tar.zst)")
+                "unknown container '\(requested)' (expected one of: zip, tar, tar.gz, tar.zst)")
         }
         if let byExtension, byExtension != format {
             throw ModelPackError.usage(
-                "--format \(format.rawValue) contradicts the extension of '\(output)' (\(byExtension.rawValue))")
+                "--container \(format.rawValue) contradicts the extension of '\(output)' (\(byExtension.rawValue))")
         }
         return format
     }

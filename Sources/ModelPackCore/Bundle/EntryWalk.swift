@@ -13,6 +13,10 @@ public enum FileStatus: String, Codable, Sendable {
     case duplicate
     /// An entry no bundle may hold: a link, a device, a hostile path.
     case refused
+    /// The archive broke while this file was being read (truncated or corrupt stream).
+    case truncated
+    /// Listed in the manifest, after the point where the archive broke: never read.
+    case unread
 }
 
 /// One entry's verdict.
@@ -32,14 +36,56 @@ public struct FileCheck: Encodable, Equatable, Sendable {
     }
 }
 
-/// Walks the entries after the manifest, judging each against the manifest. Used by `verify`
-/// (which reports everything) and `unpack` (which stops at the first problem and writes each good
-/// entry's data through `sink`). An entry's data is never read past the size the manifest gives it.
+/// The bytes of one entry as the walk hands them out: never more than the manifest gives it,
+/// hashed as they are read. A read error of the archive is kept, so the walk reports it even when
+/// a consumer (a format parser) swallowed it.
+final class EntryData {
+    private let reader: ArchiveReader
+    let record: FileRecord
+    private(set) var stream = SHA256Stream()
+    private(set) var overflow = false
+    private(set) var failure: (any Error)?
+
+    init(reader: ArchiveReader, record: FileRecord) {
+        self.reader = reader
+        self.record = record
+    }
+
+    /// Reads up to `buffer.count` bytes; 0 at the end of the entry or at its manifest size.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if overflow { return 0 }
+        if let failure { throw failure }
+        let n: Int
+        do { n = try reader.read(into: buffer) } catch {
+            failure = error
+            throw error
+        }
+        if stream.byteCount + Int64(n) > record.size {
+            overflow = true
+            return 0
+        }
+        stream.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        return n
+    }
+
+    /// A parser's view of the entry, buffered to its size.
+    func byteReader() -> ByteReader {
+        ByteReader(bufferSize: Int(max(4096, min(record.size + 1, 1 << 20))), source: read)
+    }
+}
+
+/// The one reader of a bundle's entries against its manifest, under every command that reads a
+/// bundle (verify, unpack, validate, inspect, dockerfile, serve). Each entry after the manifest is
+/// judged on its type, its path (`BundlePath`), duplicates, whether the manifest lists it and the
+/// size the archive declares; a listed entry's data is then handed to the caller, never past the
+/// size the manifest gives it, hashed as it is read, and checked for size and digest.
 struct EntryWalk {
     let reader: ArchiveReader
     let manifest: Manifest
     private var remaining: [String: FileRecord]
     private var seen: Set<String> = []
+    /// The entry being read when the archive failed, if it did.
+    private(set) var current: String?
 
     init(reader: ArchiveReader, manifest: Manifest) {
         self.reader = reader
@@ -52,12 +98,13 @@ struct EntryWalk {
         manifest.files.filter { remaining[$0.path] != nil }
     }
 
-    /// The next entry's verdict, or nil at the end. `sink(record)` gives the data's destination for
-    /// an acceptable entry, or nil to only hash it. Throws only when the archive cannot be read.
+    /// The next entry's verdict, or nil at the end. `consume` reads what it wants of an acceptable
+    /// entry; the rest is read and hashed after it returns. Throws only when the archive cannot be
+    /// read (then `current` names the entry it broke in).
     mutating func next(
-        buffer: UnsafeMutableRawBufferPointer,
-        sink: (FileRecord) throws -> ((UnsafeRawBufferPointer) throws -> Void)?
+        buffer: UnsafeMutableRawBufferPointer, consume: (EntryData) throws -> Void
     ) throws -> FileCheck? {
+        current = nil
         guard let entry = try reader.next() else { return nil }
         guard let path = entry.path else {
             return FileCheck(
@@ -87,19 +134,17 @@ struct EntryWalk {
                 path: path, status: .sizeMismatch,
                 detail: "archive declares \(declared) bytes, manifest says \(record.size)")
         }
-        let write = try sink(record)
-        var stream = SHA256Stream()
-        while true {
-            let n = try reader.read(into: buffer)
-            if n == 0 { break }
-            if stream.byteCount + Int64(n) > record.size {
-                return FileCheck(
-                    path: path, status: .sizeMismatch, detail: "more than the \(record.size) bytes the manifest gives")
-            }
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            stream.update(chunk)
-            try write?(chunk)
+        current = path
+        let data = EntryData(reader: reader, record: record)
+        try consume(data)
+        if let failure = data.failure { throw failure }
+        while try data.read(into: buffer) > 0 {}
+        current = nil
+        if data.overflow {
+            return FileCheck(
+                path: path, status: .sizeMismatch, detail: "more than the \(record.size) bytes the manifest gives")
         }
+        let stream = data.stream
         if stream.byteCount != record.size {
             return FileCheck(
                 path: path, status: .sizeMismatch, detail: "\(stream.byteCount) bytes, manifest says \(record.size)")
@@ -111,5 +156,20 @@ struct EntryWalk {
                 detail: "content differs from the manifest (sha256 \(digest), expected \(record.sha256))")
         }
         return FileCheck(path: path, status: .ok, detail: nil)
+    }
+
+    /// The same walk writing each acceptable entry's bytes through `sink(record)` (nil: only hash).
+    mutating func next(
+        buffer: UnsafeMutableRawBufferPointer,
+        sink: (FileRecord) throws -> ((UnsafeRawBufferPointer) throws -> Void)?
+    ) throws -> FileCheck? {
+        try next(buffer: buffer) { data in
+            guard let write = try sink(data.record) else { return }
+            while true {
+                let n = try data.read(into: buffer)
+                if n == 0 { break }
+                try write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+            }
+        }
     }
 }

@@ -14,6 +14,9 @@ extension Manifest {
         if !allowedUnsafe.isEmpty {
             out += "  \"allowedUnsafe\": [" + allowedUnsafe.map(Self.quote).joined(separator: ", ") + "],\n"
         }
+        if !trustedModules.isEmpty {
+            out += "  \"trustedModules\": [" + trustedModules.map(Self.quote).joined(separator: ", ") + "],\n"
+        }
         out += "  \"files\": ["
         for (index, file) in files.enumerated() {
             out += index == 0 ? "\n" : ",\n"

@@ -39,13 +39,17 @@ public struct Manifest: Codable, Equatable, Sendable {
     public let version: String
     /// Artifacts the audit found dangerous and `build --allow-unsafe` packed anyway (absent when none).
     public let allowedUnsafe: [String]
+    /// Modules metadata.yaml's `trusted_modules` names: the audit accepts pickles importing them
+    /// (absent when none).
+    public let trustedModules: [String]
     /// Files in byte order of their paths.
     public let files: [FileRecord]
 
     public init(
         formatVersion: Int, tool: String, name: String, version: String, allowedUnsafe: [String] = [],
-        files: [FileRecord]
+        trustedModules: [String] = [], files: [FileRecord]
     ) {
+        self.trustedModules = trustedModules
         self.formatVersion = formatVersion
         self.tool = tool
         self.name = name
@@ -54,7 +58,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         self.files = files
     }
 
-    enum CodingKeys: String, CodingKey { case formatVersion, tool, name, version, allowedUnsafe, files }
+    enum CodingKeys: String, CodingKey { case formatVersion, tool, name, version, allowedUnsafe, trustedModules, files }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -63,6 +67,7 @@ public struct Manifest: Codable, Equatable, Sendable {
         name = try c.decode(String.self, forKey: .name)
         version = try c.decode(String.self, forKey: .version)
         allowedUnsafe = try c.decodeIfPresent([String].self, forKey: .allowedUnsafe) ?? []
+        trustedModules = try c.decodeIfPresent([String].self, forKey: .trustedModules) ?? []
         files = try c.decode([FileRecord].self, forKey: .files)
     }
 

@@ -24,6 +24,27 @@ public struct UnpackOptions: Sendable {
 /// matched and none is missing. Any problem removes the temporary directory and leaves the
 /// destination as it was.
 public enum Unpacker {
+    /// Unpacks; with `trusted`, first refuses a bundle that is not signed by one of those keys.
+    @discardableResult
+    public static func unpack(_ options: UnpackOptions, requiringSignatureFrom trusted: TrustedKeys?) throws
+        -> BundleSummary
+    {
+        if let trusted {
+            switch try BundleSignature.check(
+                bundle: options.bundle, keys: trusted.files, trustedDirectory: trusted.directory)
+            {
+            case .valid: break
+            case .unsigned:
+                throw ModelPackError.invalidBundle(
+                    path: options.bundle,
+                    reason: "refused: not signed (no \(BundleSignature.path(for: options.bundle)))")
+            case .invalid(let why):
+                throw ModelPackError.invalidBundle(path: options.bundle, reason: "refused: bad signature: \(why)")
+            }
+        }
+        return try unpack(options)
+    }
+
     @discardableResult
     public static func unpack(_ options: UnpackOptions) throws -> BundleSummary {
         let destination =
@@ -32,8 +53,7 @@ public enum Unpacker {
         if FileSystem.exists(destination) && !options.force {
             throw ModelPackError.destinationExists(path: destination)
         }
-        let (reader, summary) = try BundleReader.open(options.bundle)
-        try options.limits.check(summary.manifest, archiveSize: summary.archiveSize, bundle: options.bundle)
+        let (reader, summary) = try BundleReader.open(options.bundle, limits: options.limits)
         let parent = FileSystem.parentDirectory(of: destination)
         if let free = FileSystem.availableBytes(at: parent), free < summary.manifest.totalSize {
             throw ModelPackError.io(
@@ -54,10 +74,10 @@ public enum Unpacker {
             }
             FileSystem.fsyncDirectory(parent)
             return summary
-        } catch ModelPackError.io(let path, let reason) where path.hasPrefix(temporary) {
+        } catch let error as ModelPackError {
             // Name the file the user asked for, not the temporary one that is now gone.
             FileSystem.removeTree(temporary)
-            throw ModelPackError.io(path: destination + path.dropFirst(temporary.count), reason: reason)
+            throw error.naming(destination, insteadOf: temporary)
         } catch {
             FileSystem.removeTree(temporary)
             throw error

@@ -55,6 +55,11 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     case chatTemplate = "MP510"
     case codeInModel = "MP511"
     case objectArray = "MP512"
+    case artifactTruncated = "MP513"
+    case mainModuleClass = "MP514"
+    // MP6xx: a bundle against its manifest and signature (verify)
+    case bundleFileMismatch = "MP601"
+    case signatureNotValid = "MP602"
 
     public var severity: Severity {
         switch self {
@@ -120,6 +125,10 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .chatTemplate: return "chat-template"
         case .codeInModel: return "code-in-model"
         case .objectArray: return "object-array"
+        case .artifactTruncated: return "artifact-truncated"
+        case .mainModuleClass: return "class-from-main"
+        case .bundleFileMismatch: return "bundle-file-mismatch"
+        case .signatureNotValid: return "signature-not-valid"
         }
     }
 
@@ -176,11 +185,26 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .chatTemplate: return "A GGUF model carries a chat template (Jinja): review it."
         case .codeInModel: return "A model embeds code that runs when it is loaded (Keras Lambda layer)."
         case .objectArray: return "A numpy array of Python objects: loading it unpickles its contents."
+        case .artifactTruncated: return "An artifact ends before its own structure does: it cannot load."
+        case .mainModuleClass:
+            return "A pickle refers to a class defined in __main__: it loads only inside the script that trained it."
+        case .bundleFileMismatch:
+            return "A bundle entry differs from its manifest (modified, missing, extra, refused or truncated)."
+        case .signatureNotValid: return "The bundle is not signed, or not validly, by a trusted key."
         }
     }
 }
 
 extension DiagnosticCode {
-    /// Codes of `validate` (MP0xx to MP4xx); MP5xx are the audit's (`inspect`).
+    /// The code of a pickle finding, from its kind (never from its message).
+    static func of(_ finding: PickleFinding) -> DiagnosticCode {
+        switch finding.kind {
+        case .truncated: return .artifactTruncated
+        case .corrupt, .notPickle: return finding.verdict == .dangerous ? .pickleAnomaly : .pickleBroken
+        case .evasion, .unusual, .limit: return .pickleAnomaly
+        }
+    }
+
+    /// Codes of the model's files (MP0xx to MP4xx); MP5xx are the artifact audit's, MP6xx verify's.
     public var isValidation: Bool { rawValue < "MP5" }
 }

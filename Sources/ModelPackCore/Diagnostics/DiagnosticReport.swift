@@ -18,6 +18,11 @@ public struct DiagnosticReport: Sendable, Equatable {
         self.sources = sources
     }
 
+    /// The same findings for a target named as the user named it.
+    func retargeted(_ target: String) -> DiagnosticReport {
+        DiagnosticReport(target: target, isBundle: isBundle, diagnostics: diagnostics, sources: sources)
+    }
+
     public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
     public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
     public var noteCount: Int { diagnostics.filter { $0.severity == .note }.count }

@@ -6,9 +6,12 @@ import Foundation
 ///     .dockerignore
 ///     model/      the verified bundle, but for Python code (weights, metadata, requirements)
 ///     code/       the bundle's Python files (interface.py and its helpers)
+///     requirements/ requirements.txt and every file it includes (-r, -c), paths kept, as pip reads them
 ///     runtime/    the serving runtime: server.py, its pinned requirements, serving.json
 ///
-/// Everything is written into a temporary directory next to the output and renamed into place.
+/// The bundle goes through `ModelCheck` first: a model the checks refuse gets no context.
+/// Everything is written into a temporary directory next to the output and renamed into place;
+/// an error names the output, never the temporary directory.
 public enum BuildContext {
     public struct Options: Sendable {
         public var bundle: String
@@ -20,11 +23,17 @@ public enum BuildContext {
         /// `--cuda X.Y`: the CUDA release for the cuda target (checked against the pins).
         public var cuda: String?
         public var force = false
+        public var policy = ModelCheck.Policy()
+        /// Refuse on warnings too.
+        public var strict = false
 
         public init(
             bundle: String, output: String, targets: [DockerfileOptions.Target], python: String? = nil,
-            baseImage: String? = nil, pinFile: String? = nil, cuda: String? = nil, force: Bool = false
+            baseImage: String? = nil, pinFile: String? = nil, cuda: String? = nil, force: Bool = false,
+            policy: ModelCheck.Policy = ModelCheck.Policy(), strict: Bool = false
         ) {
+            self.policy = policy
+            self.strict = strict
             self.cuda = cuda
             self.bundle = bundle
             self.output = output
@@ -39,6 +48,9 @@ public enum BuildContext {
     public struct Result: Sendable {
         public let dockerfiles: [String]
         public let warnings: [String]
+        /// What the checks found (warnings and notes only: errors refuse the bundle).
+        public let findings: DiagnosticReport
+        public let digest: String
     }
 
     public static func write(_ options: Options) throws -> Result {
@@ -50,6 +62,10 @@ public enum BuildContext {
             throw ModelPackError.destinationExists(path: options.output)
         }
         let pins = try options.pinFile.map(readPins) ?? [:]
+        let verdict = try ModelCheck.bundle(options.bundle, policy: options.policy)
+        guard !verdict.fails(strict: options.strict), let digest = verdict.summary?.digest else {
+            throw ModelPackError.validationFailed(verdict.report)
+        }
         TemporaryOutput.removeStale(nextTo: options.output)
         let staging = TemporaryOutput.path(nextTo: options.output)
         TemporaryOutput.register(staging)
@@ -65,6 +81,13 @@ public enum BuildContext {
                 staging + "/model/" + ModelDirectory.metadataFile,
                 limit: Limits.current.yaml.maxBytes)
             let root = try YAMLReader.parse(metadataBytes)
+            for file in requirements(in: staging + "/model").files {
+                let target = staging + "/requirements/" + file
+                try FileSystem.makeDirectories(FileSystem.parentDirectory(of: target))
+                try FileSystem.writeAtomically(
+                    try FileSystem.readWholeFile(staging + "/model/" + file, limit: ModelSource.maxTextBytes),
+                    to: target)
+            }
             var warnings: [String] = []
             let python: String
             if let given = options.python {
@@ -102,7 +125,7 @@ public enum BuildContext {
                 var cuda: CUDAStack?
                 if target == .cuda {
                     let (stack, notes) = try CUDACompatibility.resolve(
-                        requirements(in: staging + "/model"), override: options.cuda)
+                        requirements(in: staging + "/model").entries.compactMap(\.requirement), override: options.cuda)
                     warnings += notes
                     if !stack.extras.isEmpty {
                         try FileSystem.writeAtomically(
@@ -122,20 +145,24 @@ public enum BuildContext {
             } else {
                 try FileSystem.renameNoReplace(staging, options.output)
             }
-            return Result(dockerfiles: dockerfiles, warnings: warnings)
+            return Result(dockerfiles: dockerfiles, warnings: warnings, findings: verdict.report, digest: digest)
+        } catch let error as ModelPackError {
+            FileSystem.removeTree(staging)
+            throw error.naming(options.output, insteadOf: staging)
         } catch {
             FileSystem.removeTree(staging)
             throw error
         }
     }
 
-    /// The requirements of the unpacked model (includes resolved inside it).
-    static func requirements(in model: String) -> [Requirement] {
+    /// The requirements of the unpacked model: its requirements.txt and the files it includes
+    /// (-r, -c), resolved inside it.
+    static func requirements(in model: String) -> RequirementsFile {
         var reader = RequirementsReader(
             readFile: { try? FileSystem.readWholeFile(model + "/" + $0, limit: ModelSource.maxTextBytes) },
             collector: DiagnosticCollector())
         reader.read(ModelDirectory.requirementsFile)
-        return reader.result.entries.compactMap(\.requirement)
+        return reader.result
     }
 
     private static func move(_ path: String, from: String, to: String) throws {

@@ -139,9 +139,9 @@ enum DockerfileGenerator {
         installCA(add)
         add("    python -m venv /opt/venv")
         add("COPY runtime/requirements.txt /tmp/runtime-requirements.txt")
-        add("COPY model/requirements.txt /tmp/requirements.txt")
+        add("COPY requirements/ /tmp/requirements/")
         add("RUN PIP_CERT=/etc/ssl/certs/ca-certificates.crt /opt/venv/bin/pip install --no-cache-dir \\")
-        add("      -r /tmp/requirements.txt -r /tmp/runtime-requirements.txt")
+        add("      -r /tmp/requirements/requirements.txt -r /tmp/runtime-requirements.txt")
     }
 
     /// CUDA: the nvidia/cuda base image has no Python of the model's version, so uv installs a
@@ -171,12 +171,12 @@ enum DockerfileGenerator {
         add("    uv python install \(python); \\")
         add("    uv venv --python \(python) /opt/venv")
         add("COPY runtime/requirements.txt /tmp/runtime-requirements.txt")
-        var files = ["/tmp/requirements.txt", "/tmp/runtime-requirements.txt"]
+        var files = ["/tmp/requirements/requirements.txt", "/tmp/runtime-requirements.txt"]
         if !cuda.extras.isEmpty {
             add("COPY \(cudaRequirements) /tmp/cuda-requirements.txt")
             files.append("/tmp/cuda-requirements.txt")
         }
-        add("COPY model/requirements.txt /tmp/requirements.txt")
+        add("COPY requirements/ /tmp/requirements/")
         add("RUN uv pip install --python /opt/venv/bin/python \\")
         if !cuda.indexes.isEmpty {
             // Like pip: the best match across PyPI and the CUDA index (the +cuXYZ local version

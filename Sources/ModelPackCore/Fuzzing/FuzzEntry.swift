@@ -15,12 +15,12 @@ enum FuzzEntry {
             _ = scanner.scanAll()
         case .yaml:
             var collector = DiagnosticCollector()
-            _ = Validator.checkMetadata(bytes, into: &collector)
+            _ = FileChecks.checkMetadata(bytes, into: &collector)
         case .requirements:
             let source = ModelSource(
                 sizes: [ModelDirectory.requirementsFile: Int64(bytes.count)],
                 texts: [ModelDirectory.requirementsFile: bytes, "constraints.txt": bytes], isBundle: false)
-            _ = Validator.run(source)
+            _ = FileChecks.run(source)
         case .manifest:
             // A manifest that decodes is canonical, so encoding it again gives the same bytes.
             if let manifest = try? Manifest.decode(bytes, bundle: "fuzz") {
@@ -29,8 +29,7 @@ enum FuzzEntry {
         case .archive:
             withFile(bytes) { path in
                 _ = try? Verifier.verify(path)
-                _ = try? BundleAuditor.audit(path)
-                _ = try? ModelSource.bundle(path)
+                _ = try? ModelCheck.check(path)
             }
         case .safetensors:
             _ = try? TensorFormats.readSafetensors(ByteReader(bytes: bytes), size: Int64(bytes.count))

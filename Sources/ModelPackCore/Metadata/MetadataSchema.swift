@@ -20,6 +20,8 @@ struct MetadataDocument {
     var python: Field<String>?
     var inputs: [IOSpec] = []
     var artifacts: [Field<String>] = []
+    /// Modules the publisher reviewed and trusts (`trusted_modules`): pickles may import them.
+    var trustedModules: [String] = []
 }
 
 /// The metadata.yaml schema, version 1 (Docs/METADATA.md, Docs/metadata.schema.json). Every
@@ -30,6 +32,7 @@ struct MetadataSchema {
     static let topLevelKeys = [
         "schemaVersion", "name", "version", "description", "authors", "license", "framework", "task", "python",
         "inputs", "outputs", "example", "artifacts", "hyperparameters", "metrics", "resources", "tags",
+        "trusted_modules",
     ]
     static let ioTypes = ["float", "int", "bool", "string", "categorical", "tensor"]
     static let ioKeys = ["name", "type", "shape", "dtype", "categories", "description"]
@@ -108,6 +111,7 @@ struct MetadataSchema {
         if let node = root["outputs"] { _ = checkIO(node, "outputs") }
         if let node = root["example"] { checkExample(node) }
         if let node = root["artifacts"] { checkArtifacts(node) }
+        if let node = root["trusted_modules"] { checkTrustedModules(node) }
         for key in ["hyperparameters", "metrics"] {
             if let node = root[key], node.mappingPairs == nil, !node.isNull {
                 report(.wrongType, "'\(key)' must be a mapping, found \(node.kindName)", at: node)
@@ -358,6 +362,30 @@ struct MetadataSchema {
         for item in items {
             if let path = string(item, "each artifact") {
                 document.artifacts.append(.init(value: path, mark: item.mark))
+            }
+        }
+    }
+
+    /// `trusted_modules: [features, acme.transforms]`: dotted Python module names.
+    private mutating func checkTrustedModules(_ node: YAMLNode) {
+        guard let items = node.sequenceItems else {
+            report(.wrongType, "'trusted_modules' must be a list of module names, found \(node.kindName)", at: node)
+            return
+        }
+        for item in items {
+            guard let name = string(item, "each trusted module") else { continue }
+            let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+            let identifier = parts.allSatisfy { part in
+                guard let first = part.first, first == "_" || first.isLetter else { return false }
+                return part.allSatisfy { $0 == "_" || $0.isLetter || $0.isNumber } && !part.hasPrefix("__")
+            }
+            if !identifier || parts.first == "builtins" || PythonStandardLibrary.contains(String(parts[0])) {
+                report(
+                    .invalidValue,
+                    "trusted module '\(name)' is not a module of the model's own (a dotted Python name outside the standard library)",
+                    at: item, hint: "name the package or module you reviewed, e.g. features or acme.transforms")
+            } else {
+                document.trustedModules.append(name)
             }
         }
     }

@@ -105,8 +105,9 @@ extension ArtifactAuditor {
     public static func scanFiles(_ paths: [String]) throws -> ([ArtifactAudit], DiagnosticReport) {
         var audits: [ArtifactAudit] = []
         for path in paths {
-            guard let info = try FileSystem.lstatInfo(path), info.kind == .regular else {
-                throw ModelPackError.io(path: path, reason: "not a regular file")
+            guard let info = try FileSystem.lstatInfo(path) else { throw ModelPackError.inputMissing(path: path) }
+            guard info.kind == .regular else {
+                throw ModelPackError.unreadable(path: path, reason: "not a regular file")
             }
             let file = try InputFile(path: path)
             let reader = ByteReader { try file.read(into: $0) }

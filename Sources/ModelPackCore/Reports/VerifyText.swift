@@ -58,27 +58,33 @@ public enum VerifyText {
         }
     }
 
-    public static func text(_ report: VerifyReport, signature: BundleSignature.Verdict? = nil) -> String {
+    public static func text(_ report: VerifyReport) -> String {
+        let signature = report.signature
         var lines: [String] = []
         for check in report.files {
             let status = check.status.rawValue.uppercased()
             lines.append(check.detail.map { "\(status)  \(check.path): \($0)" } ?? "\(status)  \(check.path)")
         }
-        if let error = report.readError { lines.append("UNREADABLE  \(error)") }
+        if let error = report.readError { lines.append("BROKEN  \(error)") }
         let bad = report.files.filter { $0.status != .ok }.count
-        let verdict =
-            report.isValid
-            ? "verified: \(report.files.count) files match \(report.summary.digest)"
-            : "FAILED: \(bad) of \(report.summary.manifest.files.count) files do not match \(report.summary.digest)"
-                + (report.readError != nil ? "; the archive is unreadable" : "")
+        let verdict: String
+        if report.isValid {
+            verdict = "verified: \(report.files.count) files match \(report.summary.digest)"
+        } else if bad == 0 && report.readError == nil {
+            verdict = "FAILED: the files match \(report.summary.digest), but the signature is not valid"
+        } else {
+            verdict =
+                "FAILED: \(bad) of \(report.summary.manifest.files.count) files do not match \(report.summary.digest)"
+                + (report.readError != nil ? "; the archive breaks (truncated or corrupt)" : "")
+        }
         return (lines + [signatureLine(signature)].compactMap { $0 } + [verdict]).joined(separator: "\n") + "\n"
     }
 
-    public static func json(_ report: VerifyReport, signature: BundleSignature.Verdict? = nil) -> String {
+    public static func json(_ report: VerifyReport) -> String {
         StableJSON.encode(
             JSON(
                 schema: schema, bundle: report.summary.path, digest: report.summary.digest,
                 valid: report.isValid, readError: report.readError, files: report.files,
-                signature: SignatureJSON(signature))) + "\n"
+                signature: SignatureJSON(report.signature))) + "\n"
     }
 }

@@ -15,6 +15,8 @@ struct RequirementEntry {
 /// Everything a requirements file (and the files it includes) says.
 struct RequirementsFile {
     var entries: [RequirementEntry] = []
+    /// Every file read: requirements.txt and the files it includes (-r, -c), in reading order.
+    var files: [String] = []
     var requireHashes = false
 }
 
@@ -90,6 +92,7 @@ struct RequirementsReader {
         }
         visiting.append(file)
         defer { visiting.removeLast() }
+        if !result.files.contains(file) { result.files.append(file) }
         for logical in Self.logicalLines(text) {
             readLine(logical, file: file, constraints: constraints)
         }

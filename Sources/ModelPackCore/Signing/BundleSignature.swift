@@ -84,8 +84,18 @@ public enum BundleSignature {
             }
         }
         guard let signer else { return .invalid("no signature by a trusted key") }
+        // The signed statement says what it covers: its subject's digest, decoded, must be this
+        // bundle's (never a comparison of re-serialised JSON bytes).
+        guard let statement = try? JSONSerialization.jsonObject(with: payload) as? [String: Any],
+            statement["_type"] as? String == "https://in-toto.io/Statement/v1",
+            statement["predicateType"] as? String == predicateType,
+            let subjects = statement["subject"] as? [[String: Any]], subjects.count == 1,
+            let digest = (subjects[0]["digest"] as? [String: Any])?["sha256"] as? String
+        else {
+            return .invalid("signed by \(signer), but the payload is not a modelpack signature statement")
+        }
         let manifest = try BundleReader.inspect(bundle).manifest
-        guard payload == (try statement(manifest)) else {
+        guard "sha256:" + digest == manifest.digest else {
             return .invalid(
                 "signed by \(signer), but for other content: the manifest (and so the bundle digest) changed")
         }

@@ -206,7 +206,10 @@ final class InputFile {
     init(path: String) throws {
         self.path = path
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot open: \(FileSystem.errnoMessage())") }
+        if fd < 0 {
+            if errno == ENOENT { throw ModelPackError.inputMissing(path: path) }
+            throw ModelPackError.unreadable(path: path, reason: "cannot open: \(FileSystem.errnoMessage())")
+        }
     }
 
     deinit { close(fd) }
@@ -217,7 +220,7 @@ final class InputFile {
             let n = pread(fd, buffer.baseAddress, buffer.count, off_t(offset))
             if n >= 0 { return n }
             if errno == EINTR { continue }
-            throw ModelPackError.io(path: path, reason: "read failed: \(FileSystem.errnoMessage())")
+            throw ModelPackError.unreadable(path: path, reason: "read failed: \(FileSystem.errnoMessage())")
         }
     }
 
@@ -227,7 +230,7 @@ final class InputFile {
             let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
             if n >= 0 { return n }
             if errno == EINTR { continue }
-            throw ModelPackError.io(path: path, reason: "read failed: \(FileSystem.errnoMessage())")
+            throw ModelPackError.unreadable(path: path, reason: "read failed: \(FileSystem.errnoMessage())")
         }
     }
 }

@@ -15,29 +15,57 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
     case validationFailed(DiagnosticReport)
     /// The operating system refused an operation (read, write, rename, full disk...).
     case io(path: String, reason: String)
+    /// An input the command was given does not exist.
+    case inputMissing(path: String)
+    /// An input exists but cannot be read (permission denied, a read error).
+    case unreadable(path: String, reason: String)
 
+    /// The message, bare: one line naming the file (and line:col where there is one). The CLI's
+    /// one printer adds `error:` and colour.
     public var description: String {
         switch self {
-        case .usage(let message): return "error: \(message)"
-        case .invalidModel(let path, let reason): return "error: \(path): \(reason)"
-        case .invalidBundle(let path, let reason): return "error: \(path): \(reason)"
-        case .limitExceeded(let path, let reason): return "error: \(path): \(reason)"
-        case .destinationExists(let path):
-            return "error: \(path): already exists (use --force to replace it)"
-        case .io(let path, let reason): return "error: \(path): \(reason)"
+        case .usage(let message): return message
+        case .invalidModel(let path, let reason), .invalidBundle(let path, let reason),
+            .limitExceeded(let path, let reason), .io(let path, let reason), .unreadable(let path, let reason):
+            return "\(path): \(reason)"
+        case .destinationExists(let path): return "\(path): already exists (use --force to replace it)"
+        case .inputMissing(let path): return "\(path): no such file or directory"
         case .validationFailed(let report):
             return
-                "error: \(report.target): \(report.errorCount) error(s), \(report.warningCount) warning(s); no bundle was written"
+                "\(report.target): \(report.errorCount) error(s), \(report.warningCount) warning(s); nothing was written"
         }
     }
 
-    /// The process exit code documented in the README: 1 for a problem with the input,
-    /// 2 for a usage error, 3 when the system failed the operation.
+    /// The process exit code (Docs/CLI.md): 1 for a problem with the input, including an input
+    /// that is missing or unreadable; 2 for a usage error; 3 when the system failed to carry out
+    /// the operation (writing the output: full disk, a file-size limit, permissions).
     public var exitCode: Int32 {
         switch self {
         case .usage, .destinationExists: return ExitStatus.usage
-        case .invalidModel, .invalidBundle, .limitExceeded, .validationFailed: return ExitStatus.problems
+        case .invalidModel, .invalidBundle, .limitExceeded, .validationFailed, .inputMissing,
+            .unreadable:
+            return ExitStatus.problems
         case .io: return ExitStatus.failure
+        }
+    }
+}
+
+extension ModelPackError {
+    /// The same error naming `destination` where it named a path under `temporary`: a user is
+    /// never shown a temporary path that is gone by the time they read it.
+    func naming(_ destination: String, insteadOf temporary: String) -> ModelPackError {
+        func fix(_ path: String) -> String {
+            path.hasPrefix(temporary) ? destination + path.dropFirst(temporary.count) : path
+        }
+        switch self {
+        case .invalidModel(let path, let reason): return .invalidModel(path: fix(path), reason: reason)
+        case .invalidBundle(let path, let reason): return .invalidBundle(path: fix(path), reason: reason)
+        case .limitExceeded(let path, let reason): return .limitExceeded(path: fix(path), reason: reason)
+        case .io(let path, let reason): return .io(path: fix(path), reason: reason)
+        case .unreadable(let path, let reason): return .unreadable(path: fix(path), reason: reason)
+        case .inputMissing(let path): return .inputMissing(path: fix(path))
+        case .destinationExists(let path): return .destinationExists(path: fix(path))
+        case .usage, .validationFailed: return self
         }
     }
 }

@@ -18,9 +18,9 @@ RUN if [ -n "${EXTRA_CA_CERT}" ]; then \
     fi; \
     python -m venv /opt/venv
 COPY runtime/requirements.txt /tmp/runtime-requirements.txt
-COPY model/requirements.txt /tmp/requirements.txt
+COPY requirements/ /tmp/requirements/
 RUN PIP_CERT=/etc/ssl/certs/ca-certificates.crt /opt/venv/bin/pip install --no-cache-dir \
-      -r /tmp/requirements.txt -r /tmp/runtime-requirements.txt
+      -r /tmp/requirements/requirements.txt -r /tmp/runtime-requirements.txt
 
 # Stage 2: the runtime, without build leftovers.
 FROM ${BASE_IMAGE}

@@ -28,9 +28,9 @@ RUN if [ -n "${EXTRA_CA_CERT}" ]; then \
     uv venv --python 3.11 /opt/venv
 COPY runtime/requirements.txt /tmp/runtime-requirements.txt
 COPY runtime/requirements-cuda.txt /tmp/cuda-requirements.txt
-COPY model/requirements.txt /tmp/requirements.txt
+COPY requirements/ /tmp/requirements/
 RUN uv pip install --python /opt/venv/bin/python \
-      -r /tmp/requirements.txt -r /tmp/runtime-requirements.txt -r /tmp/cuda-requirements.txt; \
+      -r /tmp/requirements/requirements.txt -r /tmp/runtime-requirements.txt -r /tmp/cuda-requirements.txt; \
     /opt/venv/bin/python -c "import tensorflow as tf; assert tf.test.is_built_with_cuda(), 'tensorflow is not built with CUDA'"
 
 # Stage 2: the runtime, without build leftovers.

@@ -27,11 +27,11 @@ RUN if [ -n "${EXTRA_CA_CERT}" ]; then \
     uv python install 3.11; \
     uv venv --python 3.11 /opt/venv
 COPY runtime/requirements.txt /tmp/runtime-requirements.txt
-COPY model/requirements.txt /tmp/requirements.txt
+COPY requirements/ /tmp/requirements/
 RUN uv pip install --python /opt/venv/bin/python \
       --index-strategy unsafe-best-match \
       --extra-index-url https://download.pytorch.org/whl/cu128 \
-      -r /tmp/requirements.txt -r /tmp/runtime-requirements.txt; \
+      -r /tmp/requirements/requirements.txt -r /tmp/runtime-requirements.txt; \
     /opt/venv/bin/python -c "import torch; assert torch.version.cuda == '12.8', 'torch ' + torch.__version__ + ' is not built for CUDA 12.8'"
 
 # Stage 2: the runtime, without build leftovers.

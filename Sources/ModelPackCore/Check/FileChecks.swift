@@ -1,16 +1,17 @@
-/// Runs every check on a model directory or a bundle and returns the diagnostics, sorted.
-public enum Validator {
-    public static func validate(_ path: String) throws -> DiagnosticReport {
-        guard let info = try FileSystem.lstatInfo(path) else {
-            throw ModelPackError.io(path: path, reason: "no such file or directory")
+/// The checks on the model's own files: the required files, metadata.yaml, requirements.txt and
+/// its includes, interface.py's contract and the declared artifacts. Step 1 of `ModelCheck`.
+enum FileChecks {
+    struct Result {
+        var collector: DiagnosticCollector
+        let metadata: MetadataDocument
+        let requirements: RequirementsFile
+        /// Canonical names of every requirement, for the import checks.
+        var requirementNames: Set<String> {
+            Set(requirements.entries.compactMap { $0.requirement?.canonicalName })
         }
-        let source = info.kind == .directory ? try ModelSource.directory(path).source : try ModelSource.bundle(path)
-        var collector = run(source).collector
-        return report(for: path, source: source, collector: &collector)
     }
 
-    /// The checks, and the metadata they read (so `build` can take name and version from it).
-    static func run(_ source: ModelSource) -> (collector: DiagnosticCollector, metadata: MetadataDocument) {
+    static func run(_ source: ModelSource) -> Result {
         var collector = DiagnosticCollector()
         for required in ModelDirectory.requiredFiles where source.sizes[required] == nil {
             collector.add(
@@ -22,11 +23,11 @@ public enum Validator {
         if let bytes = source.texts[ModelDirectory.metadataFile] {
             metadata = checkMetadata(bytes, into: &collector)
         }
+        var requirements = RequirementsReader(readFile: { source.texts[$0] }, collector: collector)
         if source.texts[ModelDirectory.requirementsFile] != nil {
-            var reader = RequirementsReader(readFile: { source.texts[$0] }, collector: collector)
-            reader.read(ModelDirectory.requirementsFile)
-            collector = reader.collector
-            RequirementsCheck.check(reader.result, metadata: metadata, into: &collector)
+            requirements.read(ModelDirectory.requirementsFile)
+            collector = requirements.collector
+            RequirementsCheck.check(requirements.result, metadata: metadata, into: &collector)
         }
         if let bytes = source.texts[ModelDirectory.interfaceFile] {
             if let text = String(validating: bytes, as: UTF8.self) {
@@ -37,11 +38,11 @@ public enum Validator {
             }
         }
         ArtifactCheck.check(source, metadata: metadata, into: &collector)
-        return (collector, metadata)
+        return Result(collector: collector, metadata: metadata, requirements: requirements.result)
     }
 
-    static func report(for path: String, source: ModelSource, collector: inout DiagnosticCollector) -> DiagnosticReport
-    {
+    /// The sorted diagnostics, with the lines of the files they point into.
+    static func report(for path: String, source: ModelSource, collector: DiagnosticCollector) -> DiagnosticReport {
         let sorted = collector.sorted
         var sources: [String: [String]] = [:]
         for file in Set(sorted.map(\.file)) {

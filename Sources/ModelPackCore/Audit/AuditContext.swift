@@ -1,0 +1,42 @@
+/// What the audit knows of the model around an artifact: the top-level Python modules the bundle
+/// ships (`name.py`, `name/__init__.py`) and the modules metadata.yaml's `trusted_modules` names
+/// (recorded in the manifest as `trustedModules`). An import the policy does not know is accepted
+/// when its module is one of them; a dangerous one never is.
+public struct AuditContext: Sendable, Equatable {
+    public var bundleModules: Set<String> = []
+    public var trustedModules: Set<String> = []
+
+    public init(bundleModules: Set<String> = [], trustedModules: Set<String> = []) {
+        self.bundleModules = bundleModules
+        self.trustedModules = trustedModules
+    }
+
+    /// The model's files as paths relative to its root.
+    init(paths: [String], trustedModules: [String]) {
+        self.init(bundleModules: Self.modules(in: paths), trustedModules: Set(trustedModules))
+    }
+
+    /// Why an import of `module` is accepted, or nil. A trusted name covers its submodules
+    /// (`acme` covers `acme.features`).
+    func accepts(module: String) -> String? {
+        let top = String(module.split(separator: ".").first ?? "")
+        if bundleModules.contains(top) { return "shipped in the bundle" }
+        var prefix = ""
+        for part in module.split(separator: ".") {
+            prefix = prefix.isEmpty ? String(part) : prefix + "." + part
+            if trustedModules.contains(prefix) { return "trusted by metadata.yaml" }
+        }
+        return nil
+    }
+
+    /// Top-level Python modules a model ships: `name.py` at the top, or `name/__init__.py`.
+    static func modules(in paths: [String]) -> Set<String> {
+        Set(
+            paths.compactMap { path -> String? in
+                let parts = path.split(separator: "/")
+                if parts.count == 1, path.hasSuffix(".py") { return String(path.dropLast(3)) }
+                if parts.count >= 2, parts.last == "__init__.py" { return String(parts[0]) }
+                return nil
+            })
+    }
+}

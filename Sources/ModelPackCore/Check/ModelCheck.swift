@@ -1,0 +1,91 @@
+/// What the checks concluded about a model: its findings, its artifacts' audits, and for a bundle
+/// its manifest. Every command that judges a model takes its verdict from `ModelCheck`.
+public struct ModelVerdict: Sendable {
+    public let report: DiagnosticReport
+    public let audits: [ArtifactAudit]
+    /// The bundle's manifest and container (nil for a directory).
+    public let summary: BundleSummary?
+    /// Artifacts the audit found dangerous.
+    public var unsafeArtifacts: [String] { audits.filter { $0.verdict == .dangerous }.map(\.path) }
+    /// The model's name, version and trusted modules as metadata.yaml gives them.
+    let name: String?
+    let version: String?
+    let trustedModules: [String]
+    /// A directory's files and their records, for `build`.
+    let files: [SourceFile]
+    let records: [FileRecord]
+
+    public func fails(strict: Bool) -> Bool { report.fails(strict: strict) }
+}
+
+/// The one check pipeline. The same input gives the same findings, codes and exit status whichever
+/// command asks (validate, build, inspect, dockerfile, serve), for a directory and a bundle alike:
+///
+/// 1. the required files, metadata.yaml against the schema (with its example against the
+///    declared inputs), requirements.txt and its includes, interface.py's contract, the declared
+///    artifacts (`FileChecks`);
+/// 2. every artifact's content audit, judged against the modules the model ships or trusts;
+/// 3. the environment: recorded versions against the pins, and every module a pickle or
+///    interface.py imports against the standard library, the bundle's modules and the requirements.
+public enum ModelCheck {
+    /// What a command lets through: `allowUnsafe` turns a dangerous artifact's errors into warnings
+    /// (build, dockerfile and serve take it; an audit never does).
+    public struct Policy: Sendable {
+        public var allowUnsafe = false
+        public init(allowUnsafe: Bool = false) { self.allowUnsafe = allowUnsafe }
+    }
+
+    /// Checks a model directory or a bundle.
+    public static func check(_ path: String, policy: Policy = Policy()) throws -> ModelVerdict {
+        guard let info = try FileSystem.lstatInfo(path) else {
+            throw ModelPackError.inputMissing(path: path)
+        }
+        return info.kind == .directory ? try directory(path, policy: policy) : try bundle(path, policy: policy)
+    }
+
+    /// A model directory, as `build` would pack it (leaving out `excluding`).
+    static func directory(_ root: String, excluding: Set<String> = [], policy: Policy) throws -> ModelVerdict {
+        var source = try ModelSource.directory(root, excluding: excluding)
+        var files = FileChecks.run(source)
+        try source.auditFiles(
+            context: AuditContext(paths: source.paths, trustedModules: files.metadata.trustedModules))
+        return finish(source, target: root, files: &files, policy: policy)
+    }
+
+    /// A bundle, read once without unpacking.
+    static func bundle(_ path: String, policy: Policy) throws -> ModelVerdict {
+        let source = try ModelSource.bundle(path)
+        var files = FileChecks.run(source)
+        return finish(source, target: path, files: &files, policy: policy)
+    }
+
+    private static func finish(
+        _ source: ModelSource, target: String, files: inout FileChecks.Result, policy: Policy
+    ) -> ModelVerdict {
+        var collector = files.collector
+        for audit in source.audits {
+            let dangerous = audit.verdict == .dangerous
+            for d in audit.diagnostics {
+                guard policy.allowUnsafe && dangerous && d.severity == .error else {
+                    collector.add(d)
+                    continue
+                }
+                collector.add(
+                    Diagnostic(
+                        d.code, d.message + " (allowed: --allow-unsafe)", file: d.file, line: d.line,
+                        column: d.column, hint: d.hint, severity: .warning))
+            }
+        }
+        EnvironmentCheck.run(source.audits, requirements: files.requirements, paths: source.paths, into: &collector)
+        if let bytes = source.texts[ModelDirectory.interfaceFile], let text = String(validating: bytes, as: UTF8.self) {
+            ImportCoverage.checkInterface(
+                text, requirements: files.requirementNames, bundleModules: AuditContext.modules(in: source.paths),
+                into: &collector)
+        }
+        let report = FileChecks.report(for: target, source: source, collector: collector)
+        return ModelVerdict(
+            report: report, audits: source.audits, summary: source.summary, name: files.metadata.name?.value,
+            version: files.metadata.version?.value, trustedModules: files.metadata.trustedModules,
+            files: source.files, records: source.records)
+    }
+}

@@ -1,0 +1,133 @@
+/// The files of a model as the checks see them, from a directory or from a bundle (read once,
+/// without unpacking): every path with its size, the text files the checks read, and every
+/// artifact's content audit.
+struct ModelSource {
+    init(sizes: [String: Int64], texts: [String: [UInt8]], isBundle: Bool) {
+        self.sizes = sizes
+        self.texts = texts
+        self.isBundle = isBundle
+    }
+
+    /// Every file with its size.
+    let sizes: [String: Int64]
+    /// The text files the checks read: the three required files and small `.txt` files (includes).
+    let texts: [String: [UInt8]]
+    let isBundle: Bool
+    /// Every artifact's audit, in path order.
+    private(set) var audits: [ArtifactAudit] = []
+    /// A directory's files as `build` packs them, and their records (digests), once audited.
+    private(set) var files: [SourceFile] = []
+    private(set) var records: [FileRecord] = []
+    /// A bundle's manifest and container.
+    private(set) var summary: BundleSummary?
+
+    static let maxTextBytes = 4 << 20
+
+    var paths: [String] { sizes.keys.sorted { BundlePath.byteOrder($0, $1) } }
+
+    static func isText(_ path: String) -> Bool {
+        ModelDirectory.requiredFiles.contains(path) || path.hasSuffix(".txt")
+    }
+
+    /// The directory's files (as `build` would pack them, leaving out `excluding`) and their
+    /// texts; artifacts are audited later (`auditFiles`), once metadata.yaml says what it trusts.
+    static func directory(_ root: String, excluding: Set<String> = []) throws -> ModelSource {
+        let files = try ModelDirectory.scan(root: root, excluding: excluding, requireFiles: false)
+        // The bundle it would make must be one that unpack takes with the same limits.
+        let total = files.reduce(Int64(0)) { $0 + $1.size }
+        let limits = Limits.current.unpack
+        if files.count > limits.maxEntries {
+            throw ModelPackError.limitExceeded(
+                path: root, reason: "\(files.count) files exceed the limit of \(limits.maxEntries) (--max-entries)")
+        }
+        if total > limits.maxTotalSize {
+            throw ModelPackError.limitExceeded(
+                path: root, reason: "\(total) bytes exceed the limit of \(limits.maxTotalSize) (--max-total-size)")
+        }
+        var texts: [String: [UInt8]] = [:]
+        for file in files where isText(file.path) && file.size <= Int64(maxTextBytes) {
+            texts[file.path] = try FileSystem.readWholeFile(file.absolutePath, limit: maxTextBytes)
+        }
+        var source = ModelSource(
+            sizes: Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.size) }), texts: texts, isBundle: false)
+        source.files = files
+        return source
+    }
+
+    /// Hashes every file of a directory in one read, auditing each artifact in the same read.
+    mutating func auditFiles(context: AuditContext) throws {
+        var records: [FileRecord] = []
+        var audits: [ArtifactAudit] = []
+        records.reserveCapacity(files.count)
+        for file in files {
+            let role = FileRole.of(file.path)
+            let input = try InputFile(path: file.absolutePath)
+            var stream = SHA256Stream()
+            let reader = ByteReader(bufferSize: Int(max(4096, min(file.size + 1, 1 << 20)))) { buffer in
+                let n = try input.read(into: buffer)
+                stream.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+                return n
+            }
+            if role == .artifact {
+                audits.append(
+                    try ArtifactAuditor.audit(
+                        path: file.path, size: file.size, reader: reader, filePath: file.absolutePath,
+                        context: context))
+            }
+            while try !reader.chunk(1 << 20).isEmpty {}
+            records.append(
+                FileRecord(
+                    path: file.path, role: role, size: stream.byteCount, sha256: stream.finalizeHex(),
+                    executable: file.executable))
+        }
+        self.records = records
+        self.audits = audits
+    }
+
+    /// Reads every entry of the bundle once through the one bundle walk (`EntryWalk`): each is
+    /// verified against the manifest, each artifact is audited as it streams past, and the text
+    /// files are kept. A refused, tampered or truncated entry is an error naming the bundle.
+    static func bundle(_ path: String) throws -> ModelSource {
+        let (reader, summary) = try BundleReader.open(path)
+        let manifest = summary.manifest
+        let context = AuditContext(paths: manifest.files.map(\.path), trustedModules: manifest.trustedModules)
+        var walk = EntryWalk(reader: reader, manifest: manifest)
+        var texts: [String: [UInt8]] = [:]
+        var audits: [ArtifactAudit] = []
+        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
+        try buffer.withUnsafeMutableBytes { raw in
+            while let check = try walk.next(
+                buffer: raw,
+                consume: { data in
+                    let record = data.record
+                    if record.role == .artifact {
+                        audits.append(
+                            try ArtifactAuditor.audit(
+                                path: record.path, size: record.size, reader: data.byteReader(), filePath: nil,
+                                context: context))
+                    } else if isText(record.path) && record.size <= Int64(maxTextBytes) {
+                        // A short entry is the walk's finding (size mismatch), after this returns.
+                        texts[record.path] =
+                            (try? data.byteReader().bytes(record.size, keepingAtMost: maxTextBytes)) ?? []
+                    }
+                })
+            {
+                guard check.status == .ok else {
+                    throw ModelPackError.invalidBundle(
+                        path: path, reason: "refused entry '\(check.path)': \(check.detail ?? check.status.rawValue)")
+                }
+            }
+        }
+        if let missing = walk.unseen.first {
+            throw ModelPackError.invalidBundle(
+                path: path, reason: "'\(missing.path)' is listed in the manifest but not in the archive")
+        }
+        var source = ModelSource(
+            sizes: Dictionary(uniqueKeysWithValues: manifest.files.map { ($0.path, $0.size) }), texts: texts,
+            isBundle: true)
+        source.audits = audits
+        source.records = manifest.files
+        source.summary = summary
+        return source
+    }
+}

@@ -1,0 +1,70 @@
+/// `build --format json`: the new bundle's `modelpack.inspect/1` document (from what the build
+/// knew, without reopening the bundle) with the findings.
+public enum BuildReport {
+    struct JSON: Encodable {
+        let inspect: InspectReport.JSON
+        let diagnostics: [Diagnostic]
+
+        enum CodingKeys: String, CodingKey { case diagnostics }
+
+        func encode(to encoder: any Encoder) throws {
+            try inspect.encode(to: encoder)
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(diagnostics, forKey: .diagnostics)
+        }
+    }
+
+    public static func json(_ result: BuildResult) -> String {
+        let summary = BundleSummary(
+            path: result.output, container: result.container, archiveSize: result.bytesWritten,
+            manifest: result.manifest)
+        return StableJSON.encode(
+            JSON(inspect: InspectReport.document(summary), diagnostics: result.diagnostics.diagnostics)) + "\n"
+    }
+}
+
+/// `unpack --format json|sarif`.
+public enum UnpackReport {
+    struct JSON: Encodable {
+        let schema = "modelpack.unpack/1"
+        let bundle: String
+        let destination: String
+        let name: String
+        let version: String
+        let digest: String
+        let files: [FileRecord]
+    }
+
+    public static func json(_ summary: BundleSummary, destination: String) -> String {
+        StableJSON.encode(
+            JSON(
+                bundle: summary.path, destination: destination, name: summary.manifest.name,
+                version: summary.manifest.version, digest: summary.digest, files: summary.manifest.files)) + "\n"
+    }
+
+    /// An unpack that succeeded has nothing to report: a run with no results (a refusal is an
+    /// error line and exit 1).
+    public static func sarif(_ summary: BundleSummary) -> String {
+        DiagnosticReport(target: summary.path, isBundle: true, diagnostics: [], sources: [:])
+            .sarif(toolVersion: ModelPackVersion.current)
+    }
+}
+
+/// `dockerfile --format json`.
+public enum BuildContextReport {
+    struct JSON: Encodable {
+        let schema = "modelpack.dockerfile/1"
+        let output: String
+        let digest: String
+        let dockerfiles: [String]
+        let warnings: [String]
+        let diagnostics: [Diagnostic]
+    }
+
+    public static func json(_ result: BuildContext.Result, output: String) -> String {
+        StableJSON.encode(
+            JSON(
+                output: output, digest: result.digest, dockerfiles: result.dockerfiles, warnings: result.warnings,
+                diagnostics: result.findings.diagnostics)) + "\n"
+    }
+}

@@ -1,0 +1,4 @@
+/// The one place the version lives: the CLI's `--version`, the manifest's `tool`, SARIF's driver.
+public enum ModelPackVersion {
+    public static let current = "0.1.0"
+}
