@@ -82,7 +82,7 @@ import Testing
                 base + "/predict",
             ])
         #expect(malformed.status == 422)
-        #expect(malformed.body.contains(#""input":"sepal_length","error":"must be a finite number""#))
+        #expect(malformed.body.contains(#""input":"sepal_length","error":"must be a number, found a string""#))
         #expect(malformed.body.contains(#""input":"petal_width","error":"is missing""#))
         let noKey = try Self.curl(["-X", "POST", "-d", "{}", base + "/predict"])
         #expect(noKey.status == 401)

@@ -50,7 +50,9 @@ final class ArchiveReader {
         } catch ModelPackError.invalidBundle(let path, let reason) {
             // A zip is read through its central directory, at the end of the file: a zip cut short
             // has none, and libarchive then sees no format at all.
-            if let head = try? FileSystem.readWholeFile(path, limit: 4), head.starts(with: [0x50, 0x4B, 0x03, 0x04]) {
+            var head = [UInt8](repeating: 0, count: 4)
+            let n = (try? head.withUnsafeMutableBytes { try InputFile(path: path).read(into: $0) }) ?? 0
+            if n == 4, head == [0x50, 0x4B, 0x03, 0x04] {
                 throw ModelPackError.invalidBundle(
                     path: path,
                     reason:

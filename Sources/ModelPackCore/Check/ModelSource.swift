@@ -100,15 +100,17 @@ struct ModelSource {
                 buffer: raw,
                 consume: { data in
                     let record = data.record
+                    var reader = data.byteReader()
+                    if isText(record.path) && record.size <= Int64(maxTextBytes) {
+                        // A short entry is the walk's finding (size mismatch), after this returns.
+                        let bytes = (try? reader.bytes(record.size, keepingAtMost: maxTextBytes)) ?? []
+                        texts[record.path] = bytes
+                        reader = ByteReader(bytes: bytes)  // a .txt artifact is audited too
+                    }
                     if record.role == .artifact {
                         audits.append(
                             try ArtifactAuditor.audit(
-                                path: record.path, size: record.size, reader: data.byteReader(), filePath: nil,
-                                context: context))
-                    } else if isText(record.path) && record.size <= Int64(maxTextBytes) {
-                        // A short entry is the walk's finding (size mismatch), after this returns.
-                        texts[record.path] =
-                            (try? data.byteReader().bytes(record.size, keepingAtMost: maxTextBytes)) ?? []
+                                path: record.path, size: record.size, reader: reader, filePath: nil, context: context))
                     }
                 })
             {

@@ -104,9 +104,9 @@ public enum BuildContext {
                 throw ModelPackError.usage("python version '\(python)' is not X.Y")
             }
             try FileSystem.makeDirectory(staging + "/runtime")
-            try FileSystem.writeAtomically(Array(ServingRuntime.server.utf8), to: staging + "/runtime/server.py")
-            try FileSystem.writeAtomically(
-                Array(ServingRuntime.requirements.utf8), to: staging + "/runtime/requirements.txt")
+            for file in ServingRuntime.files {
+                try FileSystem.writeAtomically(Array(file.text.utf8), to: staging + "/runtime/" + file.name)
+            }
             try FileSystem.writeAtomically(
                 try ServingDescription.json(fromMetadata: metadataBytes), to: staging + "/runtime/serving.json")
             try FileSystem.writeAtomically(

@@ -37,55 +37,9 @@ extension MetadataSchema {
         }
     }
 
+    /// The one input rule (`InputFit`), on a YAML value.
     static func problem(_ value: YAMLNode, for spec: MetadataDocument.IOSpec) -> String? {
-        let kind = value.scalarKind
-        switch spec.type {
-        case "float":
-            switch kind {
-            case .int?, .float?: return nil
-            default: return "must be a number, found \(value.kindName)"
-            }
-        case "int":
-            if case .int? = kind { return nil }
-            return "must be an integer, found \(value.kindName)"
-        case "bool":
-            if case .bool? = kind { return nil }
-            return "must be true or false, found \(value.kindName)"
-        case "string":
-            if case .string? = kind { return nil }
-            return "must be a string, found \(value.kindName) (quote it)"
-        case "categorical":
-            guard case .scalar(let text, _) = value.value else {
-                return "must be one of the categories, found \(value.kindName)"
-            }
-            return spec.categories.isEmpty || spec.categories.contains(text)
-                ? nil : "'\(text)' is not one of \(spec.categories.joined(separator: ", "))"
-        case "tensor":
-            guard value.sequenceItems != nil else { return "must be a (nested) list, found \(value.kindName)" }
-            if let shape = spec.shape {
-                let dims = Self.dimensions(value)
-                if dims.count != shape.count {
-                    return "has \(dims.count) dimensions, the shape has \(shape.count)"
-                }
-                for (i, (have, want)) in zip(dims, shape).enumerated() {
-                    if let want, want != have { return "has \(have) at dimension \(i), the shape says \(want)" }
-                }
-            }
-            return nil
-        default:
-            return nil
-        }
-    }
-
-    /// The extents of a nested list, following first elements.
-    static func dimensions(_ node: YAMLNode) -> [Int] {
-        var dims: [Int] = []
-        var current = node
-        while let items = current.sequenceItems {
-            dims.append(items.count)
-            guard let first = items.first else { break }
-            current = first
-        }
-        return dims
+        InputFit.problem(
+            value.inputValue, type: spec.type, categories: spec.categories, shape: spec.shape, dtype: spec.dtype)
     }
 }

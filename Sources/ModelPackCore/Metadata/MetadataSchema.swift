@@ -10,6 +10,7 @@ struct MetadataDocument {
         let type: String
         let categories: [String]
         let shape: [Int?]?
+        var dtype: String? = nil
         let mark: SourceMark
     }
 
@@ -345,11 +346,25 @@ struct MetadataSchema {
                     .invalidSignature, "tensor '\(name)' needs a 'shape'", at: typeNode,
                     hint: "shape: [-1, 3, 224, 224]")
             }
-            if let dtype = item["dtype"], type != "tensor" {
-                report(.invalidSignature, "'dtype' is only for type tensor ('\(name)' is \(type))", at: dtype)
+            var dtype: String?
+            if let dtypeNode = item["dtype"] {
+                if type != "tensor" {
+                    report(.invalidSignature, "'dtype' is only for type tensor ('\(name)' is \(type))", at: dtypeNode)
+                } else if let d = string(dtypeNode, "dtype") {
+                    if InputFit.dtypes.contains(d) {
+                        dtype = d
+                    } else {
+                        let near = NearMiss.suggestion(for: d, among: InputFit.dtypes)
+                        report(
+                            .invalidValue,
+                            "unknown dtype '\(d)' for '\(name)'" + (near.map { "; did you mean '\($0)'?" } ?? ""),
+                            at: dtypeNode, hint: "one of " + InputFit.dtypes.joined(separator: ", "))
+                    }
+                }
             }
             if let d = item["description"] { _ = string(d, "description") }
-            specs.append(.init(name: name, type: type, categories: categories, shape: shape, mark: item.mark))
+            specs.append(
+                .init(name: name, type: type, categories: categories, shape: shape, dtype: dtype, mark: item.mark))
         }
         return specs
     }

@@ -14,6 +14,7 @@ public enum InspectReport {
         let archiveSize: Int64
         let totalSize: Int64
         let allowedUnsafe: [String]
+        let trustedModules: [String]
         let files: [FileRecord]
     }
 
@@ -32,6 +33,10 @@ public enum InspectReport {
         if !m.allowedUnsafe.isEmpty {
             out += "UNSAFE     packed with --allow-unsafe: \(m.allowedUnsafe.joined(separator: ", "))\n"
         }
+        if !m.trustedModules.isEmpty {
+            out +=
+                "TRUSTED    modules the publisher trusts (metadata.yaml): \(m.trustedModules.joined(separator: ", "))\n"
+        }
         var table = TextTable(header: ["ROLE", "SIZE", "SHA-256", "PATH"], rightAligned: [1])
         for file in m.files {
             table.rows.append([
@@ -49,7 +54,8 @@ public enum InspectReport {
             schema: schema, bundle: summary.path, container: summary.container.rawValue,
             name: m.name, version: m.version, digest: summary.digest,
             formatVersion: m.formatVersion, tool: m.tool, archiveSize: summary.archiveSize,
-            totalSize: m.totalSize, allowedUnsafe: m.allowedUnsafe, files: m.files)
+            totalSize: m.totalSize, allowedUnsafe: m.allowedUnsafe, trustedModules: m.trustedModules,
+            files: m.files)
     }
 
     public static func json(_ summary: BundleSummary) -> String {

@@ -74,7 +74,8 @@ public enum VerifyText {
             verdict = "FAILED: the files match \(report.summary.digest), but the signature is not valid"
         } else {
             verdict =
-                "FAILED: \(bad) of \(report.summary.manifest.files.count) files do not match \(report.summary.digest)"
+                "FAILED: \(bad) of \(report.summary.manifest.files.count) files do not match or could not be read, "
+                + "against \(report.summary.digest)"
                 + (report.readError != nil ? "; the archive breaks (truncated or corrupt)" : "")
         }
         return (lines + [signatureLine(signature)].compactMap { $0 } + [verdict]).joined(separator: "\n") + "\n"

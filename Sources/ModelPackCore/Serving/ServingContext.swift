@@ -11,6 +11,16 @@ enum ServingDescription {
         for key in ["name", "version", "description", "inputs", "outputs", "example", "framework"] {
             if let node = root[key] { out[key] = node.jsonValue }
         }
+        // Categories as text, the way InputFit and the runtime's check compare them.
+        if let inputs = root["inputs"]?.sequenceItems {
+            out["inputs"] = inputs.map { input -> Any in
+                guard var entry = input.jsonValue as? [String: Any] else { return input.jsonValue }
+                if let categories = input["categories"]?.sequenceItems {
+                    entry["categories"] = categories.map { $0.scalar ?? "" }
+                }
+                return entry
+            }
+        }
         out["name"] = root["name"]?.scalar ?? "model"
         out["version"] = root["version"]?.scalar ?? "0"
         if out["inputs"] == nil { out["inputs"] = [Any]() }
@@ -83,8 +93,9 @@ public enum ServeCache {
         }
         let runtime = root + "/runtime"
         try FileSystem.makeDirectories(runtime)
-        try FileSystem.writeAtomically(Array(ServingRuntime.server.utf8), to: runtime + "/server.py")
-        try FileSystem.writeAtomically(Array(ServingRuntime.requirements.utf8), to: runtime + "/requirements.txt")
+        for file in ServingRuntime.files {
+            try FileSystem.writeAtomically(Array(file.text.utf8), to: runtime + "/" + file.name)
+        }
         let metadata = try FileSystem.readWholeFile(
             model + "/" + ModelDirectory.metadataFile, limit: Limits.current.yaml.maxBytes)
         try FileSystem.writeAtomically(

@@ -39,6 +39,8 @@ enum ServingRuntime {
         from fastapi.responses import JSONResponse, PlainTextResponse
 
         HERE = Path(__file__).resolve().parent
+        sys.path.insert(0, str(HERE))
+        from modelpack_inputs import check  # noqa: E402  (the runtime's own module, beside this file)
         MODEL_DIR = Path(os.environ.get("MODELPACK_MODEL_DIR", "/opt/model"))
         SERVING = json.loads(Path(os.environ.get("MODELPACK_SERVING_JSON", HERE / "serving.json")).read_text())
         MAX_BODY = int(os.environ.get("MODELPACK_MAX_BODY_BYTES", str(1 << 20)))
@@ -114,34 +116,6 @@ enum ServingRuntime {
             STATE["model"] = module.load_model()
             log.info("model loaded", extra={"fields": {"model": SERVING["name"], "version": SERVING["version"],
                                                        "seconds": round(time.perf_counter() - started, 3)}})
-
-
-        def check(value, spec):
-            """Why `value` does not fit the input `spec`, or None."""
-            kind = spec["type"]
-            if kind == "float":
-                ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-                return None if ok else "must be a finite number"
-            if kind == "int":
-                return None if isinstance(value, int) and not isinstance(value, bool) else "must be an integer"
-            if kind == "bool":
-                return None if isinstance(value, bool) else "must be true or false"
-            if kind == "string":
-                return None if isinstance(value, str) else "must be a string"
-            if kind == "categorical":
-                return None if value in spec["categories"] else "must be one of " + ", ".join(map(str, spec["categories"]))
-            if kind == "tensor":
-                dims, current = [], value
-                while isinstance(current, list):
-                    dims.append(len(current))
-                    current = current[0] if current else None
-                shape = spec.get("shape") or []
-                if len(dims) != len(shape):
-                    return f"must be a nested list of {len(shape)} dimensions"
-                for have, want in zip(dims, shape):
-                    if want not in (None, -1) and have != want:
-                        return f"has a dimension of {have} where the shape says {want}"
-            return None
 
 
         def validate(instances):
@@ -263,4 +237,129 @@ enum ServingRuntime {
             uvicorn.run(app, host=os.environ.get("MODELPACK_HOST", "0.0.0.0"), port=int(os.environ.get("MODELPACK_PORT", "8080")),
                         log_config=None, access_log=False)
         """#
+
+    /// The input rule, its own module so that it can be tested without the server's dependencies.
+    static let inputs = #"""
+        """modelpack's input rule: whether a value fits a declared input (Docs/METADATA.md#inputs)."""
+        import math
+
+        # The one input rule, the same as modelpack's InputFit (Sources/ModelPackCore/Metadata/InputFit.swift);
+        # both pass the table Tests/ModelPackCoreTests/Fixtures/inputs/cases.json.
+        FLOAT_LIMITS = {"float16": 65504.0, "bfloat16": 3.4028234663852886e38, "float32": 3.4028234663852886e38,
+                        "float64": 1.7976931348623157e308}
+
+
+        def kind_name(value):
+            if value is None:
+                return "null"
+            if isinstance(value, bool):
+                return "a boolean"
+            if isinstance(value, int):
+                return "an integer"
+            if isinstance(value, float):
+                return "a number"
+            if isinstance(value, str):
+                return "a string"
+            return "a list" if isinstance(value, list) else "a mapping"
+
+
+        def is_int(value):
+            return isinstance(value, int) and not isinstance(value, bool)
+
+
+        def finite(value, dtype):
+            if not (is_int(value) or isinstance(value, float)):
+                return f"must be a number, found {kind_name(value)}"
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                return "must be a finite number"
+            limit = FLOAT_LIMITS.get(dtype, FLOAT_LIMITS["float64"])
+            return None if abs(number) <= limit else f"holds {number}, outside the range of {dtype}"
+
+
+        def element(value, dtype):
+            if dtype == "bool":
+                return None if isinstance(value, bool) else f"must hold true or false (dtype bool), found {kind_name(value)}"
+            if dtype == "string":
+                return None if isinstance(value, str) else f"must hold strings (dtype string), found {kind_name(value)}"
+            if dtype.startswith("int") or dtype.startswith("uint"):
+                if not is_int(value):
+                    return f"must hold integers (dtype {dtype}), found {kind_name(value)}"
+                bits = int(dtype.lstrip("uint") or 64)
+                low, high = (0, 2 ** bits) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1))
+                return None if low <= value < high else f"holds {float(value)}, outside the range of {dtype}"
+            return finite(value, dtype)
+
+
+        def tensor(value, shape, dtype, path):
+            at = "" if not path else " at [" + "][".join(map(str, path)) + "]"
+            depth = len(path)
+            if shape is not None and depth == len(shape):
+                if isinstance(value, list):
+                    return f"has more than the {len(shape)} dimensions of its shape{at}"
+                problem = element(value, dtype)
+                return problem and problem + at
+            if not isinstance(value, list):
+                if shape is None and depth > 0:
+                    problem = element(value, dtype)
+                    return problem and problem + at
+                return f"has {depth} dimensions{at}, the shape has {len(shape or [])}"
+            if shape is not None and shape[depth] not in (None, -1) and len(value) != shape[depth]:
+                return f"has {len(value)} at dimension {depth}{at}, the shape says {shape[depth]}"
+            extent = None
+            for i, item in enumerate(value):
+                if isinstance(item, list):
+                    if extent is not None and len(item) != extent:
+                        return f"is ragged{at}: row {i} has {len(item)} values, row 0 has {extent}"
+                    extent = len(item) if extent is None else extent
+                problem = tensor(item, shape, dtype, path + [i])
+                if problem:
+                    return problem
+            return None
+
+
+        def category_text(value):
+            if isinstance(value, bool):
+                return "true" if value else "false"
+            if is_int(value) or isinstance(value, str):
+                return str(value)
+            if isinstance(value, float):
+                return repr(value)
+            return None
+
+
+        def check(value, spec):
+            """Why `value` does not fit the input `spec`, or None."""
+            kind = spec["type"]
+            if kind == "float":
+                return finite(value, "float64")
+            if kind == "int":
+                return None if is_int(value) else f"must be an integer, found {kind_name(value)}"
+            if kind == "bool":
+                return None if isinstance(value, bool) else f"must be true or false, found {kind_name(value)}"
+            if kind == "string":
+                return None if isinstance(value, str) else f"must be a string, found {kind_name(value)}"
+            if kind == "categorical":
+                text = category_text(value)
+                if text is None:
+                    return f"must be one of the categories, found {kind_name(value)}"
+                categories = spec.get("categories") or []
+                return None if not categories or text in categories else f"'{text}' is not one of {', '.join(categories)}"
+            if kind == "tensor":
+                if not isinstance(value, list):
+                    return f"must be a (nested) list, found {kind_name(value)}"
+                shape = spec.get("shape")
+                return tensor(value, [None if d in (None, -1) else d for d in shape] if shape else None,
+                              spec.get("dtype") or "float32", [])
+            return None
+
+        """#
+
+    /// The runtime's files, by name, as they go into `runtime/` (build context and serve's cache).
+    static let files: [(name: String, text: String)] = [
+        ("server.py", server), ("modelpack_inputs.py", inputs), ("requirements.txt", requirements),
+    ]
 }

@@ -61,7 +61,8 @@ enum FileSystem {
 
     static func realPath(_ path: String) throws -> String {
         guard let resolved = realpath(path, nil) else {
-            throw ModelPackError.io(path: path, reason: errnoMessage())
+            if errno == ENOENT { throw ModelPackError.inputMissing(path: path) }
+            throw ModelPackError.unreadable(path: path, reason: errnoMessage())
         }
         defer { free(resolved) }
         return String(cString: resolved)
