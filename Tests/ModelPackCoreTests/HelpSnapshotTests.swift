@@ -15,7 +15,7 @@ import Testing
         let result = try CLI.run((command.isEmpty ? [] : [command]) + ["--help"], environment: ["COLUMNS": "100"])
         #expect(result.status == 0)
         #expect(!result.stdout.contains("--max-"), "limit flags belong to --help-hidden")
-        try GoldenTests.assertGolden(result.stdout, "help/\(command.isEmpty ? "modelpack" : command).txt")
+        try Golden.assert(result.stdout, "help/\(command.isEmpty ? "modelpack" : command).txt")
     }
 
     /// The limit flags are there, and each command shows only those it enforces.

@@ -281,24 +281,3 @@ import Testing
         #expect(tmp.contents() == ["bad.zip", "m.zip", "model", "out"])
     }
 }
-
-extension TempDir {
-    static func listing(_ path: String) -> [String] {
-        ((try? FileSystem.listDirectory(path)) ?? []).sorted()
-    }
-
-    /// Every file under `root` (links too, never followed) as relative paths, depth first, each
-    /// directory in sorted order.
-    static func files(under root: String, _ relative: String = "") -> [String] {
-        var out: [String] = []
-        for name in listing(root + (relative.isEmpty ? "" : "/" + relative)) {
-            let path = relative.isEmpty ? name : relative + "/" + name
-            if (try? FileSystem.lstatInfo(root + "/" + path))??.kind == .directory {
-                out += files(under: root, path)
-            } else {
-                out.append(path)
-            }
-        }
-        return out
-    }
-}

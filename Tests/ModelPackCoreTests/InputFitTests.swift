@@ -6,7 +6,7 @@ import Testing
 /// One input rule, two implementations (InputFit for the metadata example, the runtime's check
 /// for requests), one table of cases both must pass.
 @Suite struct InputFitTests {
-    static let directory = GoldenTests.fixtures.appendingPathComponent("inputs")
+    static let directory = Golden.fixtures.appendingPathComponent("inputs")
 
     struct Case: Decodable, CustomTestStringConvertible, Sendable {
         struct Spec: Decodable, Sendable {

@@ -90,7 +90,7 @@ import Testing
             files: [
                 "model.onnx":
                     (try? Fixture.read(
-                        GoldenTests.fixtures.appendingPathComponent("onnx/escaping_external_data.onnx").path)) ?? []
+                        Golden.fixtures.appendingPathComponent("onnx/escaping_external_data.onnx").path)) ?? []
             ],
             expected: [.externalData], unsafe: true),
         Model(name: "MP510 a GGUF chat template", files: ["model.gguf": gguf], expected: [.chatTemplate]),

@@ -66,39 +66,3 @@ import Testing
         }
     }
 }
-
-/// Reads a zip's central directory (test-side, independent of libarchive).
-enum ZipCentralDirectory {
-    struct Entry {
-        let name: String
-        let method: UInt16
-        let dataOffset: Int
-        let compressedSize: Int
-    }
-
-    static func entries(of path: String) throws -> [Entry] {
-        let bytes = try Fixture.read(path)
-        func u16(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 }
-        func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
-        var eocd = bytes.count - 22
-        while eocd > 0 && u32(eocd) != 0x06054b50 { eocd -= 1 }
-        var offset = u32(eocd + 16)
-        var result: [Entry] = []
-        for _ in 0..<u16(eocd + 10) {
-            let nameLength = u16(offset + 28), extra = u16(offset + 30), comment = u16(offset + 32)
-            let name = String(decoding: bytes[(offset + 46)..<(offset + 46 + nameLength)], as: UTF8.self)
-            let local = u32(offset + 42)
-            let dataOffset = local + 30 + u16(local + 26) + u16(local + 28)
-            result.append(
-                Entry(
-                    name: name, method: UInt16(u16(offset + 10)), dataOffset: dataOffset,
-                    compressedSize: u32(offset + 20)))
-            offset += 46 + nameLength + extra + comment
-        }
-        return result
-    }
-
-    static func methods(of path: String) throws -> [String: UInt16] {
-        Dictionary(uniqueKeysWithValues: try entries(of: path).map { ($0.name, $0.method) })
-    }
-}

@@ -133,14 +133,3 @@ import Testing
         }
     }
 }
-
-func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-    guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
-    let first = needle[0]
-    var i = 0
-    while i <= haystack.count - needle.count {
-        if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
-        i += 1
-    }
-    return nil
-}

@@ -216,3 +216,130 @@ extension EnvironmentCheck {
         run(audits, requirements: reader.result, paths: paths, into: &collector)
     }
 }
+
+extension TempDir {
+    static func listing(_ path: String) -> [String] {
+        ((try? FileSystem.listDirectory(path)) ?? []).sorted()
+    }
+
+    /// Every file under `root` (links too, never followed) as relative paths, depth first, each
+    /// directory in sorted order.
+    static func files(under root: String, _ relative: String = "") -> [String] {
+        var out: [String] = []
+        for name in listing(root + (relative.isEmpty ? "" : "/" + relative)) {
+            let path = relative.isEmpty ? name : relative + "/" + name
+            if (try? FileSystem.lstatInfo(root + "/" + path))??.kind == .directory {
+                out += files(under: root, path)
+            } else {
+                out.append(path)
+            }
+        }
+        return out
+    }
+}
+
+/// The Python references (packaging, jsonschema, pip...) the tests compare with.
+enum PythonOracle {
+    static var required: Bool { ProcessInfo.processInfo.environment["MODELPACK_REQUIRE_ORACLES"] == "1" }
+
+    static func available(_ modules: [String]) -> Bool {
+        guard let python = PythonCompiler.find() else { return false }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-c", "import " + modules.joined(separator: ", ")]
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return false }
+        process.waitUntilExit()
+        return process.terminationStatus == 0
+    }
+
+    static func run(_ script: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(PythonCompiler.find()))
+        process.arguments = [script] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
+/// Golden files: generated text compared with a committed copy, re-recorded with RECORD=1.
+enum Golden {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+    static func assert(_ actual: String, _ name: String) throws {
+        let url = fixtures.appendingPathComponent("golden/" + name)
+        if ProcessInfo.processInfo.environment["RECORD"] == "1" {
+            // A recording run is never green: it says what it wrote, and the next run checks it.
+            let old = try? Data(contentsOf: url)
+            try Data(actual.utf8).write(to: url)
+            Issue.record(
+                "RECORD=1: \(name) \(old == Data(actual.utf8) ? "unchanged" : "re-recorded"); run again without RECORD")
+            return
+        }
+        let expected = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        if actual != expected {
+            let a = actual.split(separator: "\n", omittingEmptySubsequences: false)
+            let e = expected.split(separator: "\n", omittingEmptySubsequences: false)
+            let line = Array(zip(a, e)).firstIndex { $0 != $1 } ?? min(a.count, e.count)
+            Issue.record(
+                """
+                \(name) differs from its golden file at line \(line + 1) (RECORD=1 re-records):
+                - expected: \(line < e.count ? String(e[line]) : "<end>")
+                + actual:   \(line < a.count ? String(a[line]) : "<end>")
+                """)
+        }
+    }
+}
+
+/// Where `needle` first occurs in `haystack` (to damage a byte of a file inside an archive).
+func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
+    guard !needle.isEmpty, haystack.count >= needle.count else { return nil }
+    let first = needle[0]
+    var i = 0
+    while i <= haystack.count - needle.count {
+        if haystack[i] == first && haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+        i += 1
+    }
+    return nil
+}
+
+/// Reads a zip's central directory (test-side, independent of libarchive).
+enum ZipCentralDirectory {
+    struct Entry {
+        let name: String
+        let method: UInt16
+        let dataOffset: Int
+        let compressedSize: Int
+    }
+
+    static func entries(of path: String) throws -> [Entry] {
+        let bytes = try Fixture.read(path)
+        func u16(_ o: Int) -> Int { Int(bytes[o]) | Int(bytes[o + 1]) << 8 }
+        func u32(_ o: Int) -> Int { u16(o) | u16(o + 2) << 16 }
+        var eocd = bytes.count - 22
+        while eocd > 0 && u32(eocd) != 0x06054b50 { eocd -= 1 }
+        var offset = u32(eocd + 16)
+        var result: [Entry] = []
+        for _ in 0..<u16(eocd + 10) {
+            let nameLength = u16(offset + 28), extra = u16(offset + 30), comment = u16(offset + 32)
+            let name = String(decoding: bytes[(offset + 46)..<(offset + 46 + nameLength)], as: UTF8.self)
+            let local = u32(offset + 42)
+            let dataOffset = local + 30 + u16(local + 26) + u16(local + 28)
+            result.append(
+                Entry(
+                    name: name, method: UInt16(u16(offset + 10)), dataOffset: dataOffset,
+                    compressedSize: u32(offset + 20)))
+            offset += 46 + nameLength + extra + comment
+        }
+        return result
+    }
+
+    static func methods(of path: String) throws -> [String: UInt16] {
+        Dictionary(uniqueKeysWithValues: try entries(of: path).map { ($0.name, $0.method) })
+    }
+}

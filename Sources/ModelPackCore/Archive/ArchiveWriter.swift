@@ -1,4 +1,5 @@
 internal import CArchive
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -35,9 +36,6 @@ final class ArchiveWriter {
         self.handle = handle
         self.path = path
         self.format = format
-        // libarchive's zip writer turns mtime into an MS-DOS date with localtime(): pin the zone so
-        // the same input gives the same bytes on every machine.
-        ArchiveWriter.pinTimeZoneToUTC()
         switch format {
         case .zip:
             try call(archive_write_set_format_zip(handle), "set zip format")
@@ -60,12 +58,25 @@ final class ArchiveWriter {
         archive_write_free(handle)
     }
 
-    private static let pinZone: Void = {
+    /// libarchive's zip writer turns mtime into an MS-DOS date with localtime(), so the same input
+    /// would give other bytes in another zone. The zone is UTC only while libarchive writes a zip
+    /// entry header, under a lock, and is put back at once: the process keeps its own TZ. (No
+    /// thread-local zone exists, as uselocale gives for the locale; avoiding this entirely would
+    /// take a zip writer of our own.)
+    private static let zoneLock = NSLock()
+
+    static func inUTC<T>(_ body: () throws -> T) rethrows -> T {
+        zoneLock.lock()
+        defer { zoneLock.unlock() }
+        let saved = getenv("TZ").map { String(cString: $0) }
         setenv("TZ", "UTC", 1)
         tzset()
-    }()
-
-    static func pinTimeZoneToUTC() { _ = pinZone }
+        defer {
+            if let saved { setenv("TZ", saved, 1) } else { unsetenv("TZ") }
+            tzset()
+        }
+        return try body()
+    }
 
     private func call(_ code: Int32, _ what: String) throws {
         try ArchiveCall.check(code, handle, path: path, what, reading: false)
@@ -107,7 +118,11 @@ final class ArchiveWriter {
             case .store: try call(archive_write_zip_set_compression_store(handle), "select store")
             }
         }
-        try call(archive_write_header(handle, entry), "write header for \(header.path)")
+        if format == .zip {
+            try Self.inUTC { try call(archive_write_header(handle, entry), "write header for \(header.path)") }
+        } else {
+            try call(archive_write_header(handle, entry), "write header for \(header.path)")
+        }
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {

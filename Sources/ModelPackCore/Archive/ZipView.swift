@@ -127,7 +127,7 @@ final class ZipView {
         }
         switch member.method {
         case 0: return ByteReader(source: raw)
-        case 8: return ByteReader(source: Inflater(raw).read)
+        case 8: return ByteReader(source: try Inflater(raw).read)
         default: throw Malformed(reason: "member '\(member.name)' uses compression method \(member.method)")
         }
     }
@@ -141,13 +141,19 @@ final class Inflater {
     private let input = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
     private var finished = false
 
-    init(_ source: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) {
+    private var initialised = false
+
+    init(_ source: @escaping (UnsafeMutableRawBufferPointer) throws -> Int) throws {
         self.source = source
-        inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        let code = inflateInit2_(&stream, -MAX_WBITS, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard code == Z_OK else {
+            throw ZipView.Malformed(reason: "zlib could not start inflating (code \(code))")
+        }
+        initialised = true
     }
 
     deinit {
-        inflateEnd(&stream)
+        if initialised { inflateEnd(&stream) }
         input.deallocate()
     }
 
