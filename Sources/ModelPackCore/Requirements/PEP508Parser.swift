@@ -166,7 +166,7 @@ private struct Scanner {
         let versionStart = i
         while let c = peek, !" \t,;)".contains(c) { i += 1 }
         let version = String(chars[versionStart..<i])
-        guard !version.isEmpty || op == .arbitrary else { throw fail("expected a version after '\(op.rawValue)'") }
+        guard !version.isEmpty else { throw fail("expected a version after '\(op.rawValue)'") }
         switch Specifier.make(op: op, version: version) {
         case .success(let s): return s
         case .failure(let e): throw fail(e.message, at: start)

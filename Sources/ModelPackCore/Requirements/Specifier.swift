@@ -33,7 +33,7 @@ public struct Specifier: Hashable, Sendable, CustomStringConvertible {
         pattern: #"^v?(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)+"# + tail + "$", options: .caseInsensitive)
     private static let orderedForm = try! NSRegularExpression(
         pattern: #"^v?(?:[0-9]+!)?[0-9]+(?:\.[0-9]+)*"# + tail + "$", options: .caseInsensitive)
-    private static let arbitraryForm = try! NSRegularExpression(pattern: #"^[^\s;)]*$"#)
+    private static let arbitraryForm = try! NSRegularExpression(pattern: #"^[^\s;)]+$"#)
 
     /// Parses `op` + `version`; nil with the reason when the version is not allowed for the operator.
     static func make(op: Op, version: String) -> Result<Specifier, SpecifierError> {
