@@ -40,7 +40,7 @@ struct Build: LimitedCommand {
         options.allowUnsafe = policy.allowUnsafe
         let result: BuildResult
         do {
-            result = try BundleBuilder.build(options)
+            result = try Operations.build(options)
         } catch ModelPackError.validationFailed(let findings) {
             report.renderRefusal(findings)
             throw ModelPackError.validationFailed(findings)

@@ -49,13 +49,13 @@ struct Dockerfile: LimitedCommand {
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let result: BuildContext.Result
+        let result: DockerfileResult
         do {
-            result = try BuildContext.write(
+            result = try Operations.dockerfile(
                 BuildContext.Options(
                     bundle: bundle, output: output, targets: target.map(\.core), python: python,
-                    baseImage: baseImage, pinFile: pin, cuda: cuda, force: force, policy: policy.policy,
-                    strict: policy.strict))
+                    baseImage: baseImage, pinFile: pin, cuda: cuda, force: force),
+                policy: policy.policy, strict: policy.strict)
         } catch ModelPackError.validationFailed(let findings) {
             report.renderRefusal(findings)
             throw ModelPackError.validationFailed(findings)
@@ -63,8 +63,9 @@ struct Dockerfile: LimitedCommand {
         report.renderWarnings(result.findings)
         switch report.resolved {
         case .text:
-            for warning in result.warnings { Output.warn(warning) }
-            Output.result("wrote \(result.dockerfiles.joined(separator: ", ")) and the build context to \(output)\n")
+            for warning in result.context.warnings { Output.warn(warning) }
+            Output.result(
+                "wrote \(result.context.dockerfiles.joined(separator: ", ")) and the build context to \(output)\n")
         case .json: Output.result(BuildContextReport.json(result, output: output))
         case .sarif: Output.result(result.findings.sarif(toolVersion: ModelPackVersion.current))
         }

@@ -38,11 +38,11 @@ struct Inspect: LimitedCommand {
 
     func run() throws {
         if manifestOnly {
-            let summary = try BundleReader.inspect(bundle)
+            let summary = try Operations.inspectManifest(bundle)
             Output.result(report.resolved == .json ? InspectReport.json(summary) : InspectReport.text(summary))
             return
         }
-        let audit = try BundleAuditor.audit(bundle)
+        let audit = try Operations.inspect(bundle)
         switch report.resolved {
         case .text: Output.result(AuditReport.text(audit, colour: Output.wantsColour(.standardOutput)))
         case .json: Output.result(AuditReport.json(audit))

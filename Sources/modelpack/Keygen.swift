@@ -12,7 +12,7 @@ struct Keygen: ParsableCommand {
     var comment: String = "modelpack"
 
     func run() throws {
-        let id = try SigningKeys.generate(privatePath: output, comment: comment)
+        let id = try Operations.keygen(privatePath: output, comment: comment)
         Output.result("wrote \(output) (private, 0600) and \(output).pub; key id \(id)\n")
     }
 }
@@ -31,7 +31,7 @@ struct Sign: LimitedCommand {
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let id = try BundleSignature.sign(bundle: bundle, keyPath: key)
+        let id = try Operations.sign(bundle: bundle, keyPath: key)
         Output.result("signed \(bundle) with key \(id): \(BundleSignature.path(for: bundle))\n")
     }
 }

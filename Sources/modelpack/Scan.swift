@@ -25,7 +25,7 @@ struct Scan: LimitedCommand {
     }
 
     func run() throws {
-        let (audits, findings) = try ArtifactAuditor.scanFiles(files)
+        let (audits, findings) = try Operations.scan(files)
         switch report.resolved {
         case .text:
             Output.result(

@@ -35,18 +35,19 @@ struct Serve: LimitedCommand {
     }
 
     func run() throws {
-        let prepared: ServeCache.Prepared
+        let served: ServeResult
         do {
-            prepared = try ServeCache.prepare(
+            served = try Operations.serve(
                 bundle: bundle, python: python, policy: policy.policy, strict: policy.strict
             ) { Output.error($0) }
         } catch ModelPackError.validationFailed(let findings) {
             Output.error(findings.text(colour: Output.wantsColour(.standardError)))
             throw ModelPackError.validationFailed(findings)
         }
-        if !prepared.findings.diagnostics.isEmpty {
-            Output.error(prepared.findings.text(colour: Output.wantsColour(.standardError)))
+        if !served.findings.diagnostics.isEmpty {
+            Output.error(served.findings.text(colour: Output.wantsColour(.standardError)))
         }
+        let prepared = served.prepared
         setenv("MODELPACK_MODEL_DIR", prepared.modelDirectory, 1)
         setenv("MODELPACK_SERVING_JSON", prepared.servingJSON, 1)
         setenv("MODELPACK_HOST", host, 1)

@@ -36,7 +36,7 @@ struct Unpack: LimitedCommand {
     }
 
     func run() throws {
-        let summary = try Unpacker.unpack(
+        let summary = try Operations.unpack(
             UnpackOptions(bundle: bundle, destination: output, force: force),
             requiringSignatureFrom: requireSignature ? trust.keys : nil)
         switch report.resolved {

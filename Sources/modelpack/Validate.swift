@@ -23,7 +23,7 @@ struct Validate: LimitedCommand {
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let verdict = try ModelCheck.check(path)
+        let verdict = try Operations.validate(path)
         Output.result(report.render(verdict.report, stream: .standardOutput))
         if verdict.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
     }

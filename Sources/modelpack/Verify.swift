@@ -21,7 +21,7 @@ struct Verify: LimitedCommand {
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let result = try Verifier.verify(bundle, trust: trust.keys)
+        let result = try Operations.verify(bundle, trust: trust.keys)
         switch report.resolved {
         case .text: Output.result(VerifyText.text(result))
         case .json: Output.result(VerifyText.json(result))

@@ -97,7 +97,7 @@ import Testing
     @Test func aTamperedBundleIsRefusedByTheAudit() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(9000)])
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.tar"), format: .tar))
+        _ = try Operations.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.tar"), format: .tar))
         var bytes = try Fixture.read(tmp.file("m.tar"))
         bytes[try #require(find(Fixture.noise(9000), in: bytes)) + 5] ^= 1
         try Fixture.write(bytes, to: tmp.file("m.tar"))
@@ -186,7 +186,7 @@ import Testing
         var bytes = try Fixture.read(tmp.file("model.pt"))
         bytes[6] |= 0x01  // general purpose flag bit 0 in the first local header
         try Fixture.write(bytes, to: tmp.file("model.pt"))
-        let (audits, _) = try ArtifactAuditor.scanFiles([tmp.file("model.pt")])
+        let (audits, _) = try Operations.scan([tmp.file("model.pt")])
         #expect(audits[0].format == .pytorchZip)
         #expect(audits[0].verdict == .dangerous)
         #expect(audits[0].details.contains(AuditDetail(key: "serialization format", value: "3")))
@@ -203,7 +203,7 @@ import Testing
         raw.add("metadata.json", Array("{}".utf8))
         raw.add("model.weights.h5", [1, 2, 3])
         try raw.write(to: tmp.file("m.keras"))
-        let (audits, _) = try ArtifactAuditor.scanFiles([tmp.file("m.keras")])
+        let (audits, _) = try Operations.scan([tmp.file("m.keras")])
         #expect(audits[0].format == .keras)
         let messages = audits[0].diagnostics.filter { $0.code == .codeInModel }.map(\.message)
         #expect(messages.contains { $0.contains("Lambda") })
@@ -215,7 +215,7 @@ import Testing
     static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/onnx")
 
     @Test func aRealModelIsDescribed() throws {
-        let (audits, report) = try ArtifactAuditor.scanFiles([Self.dir.appendingPathComponent("tiny.onnx").path])
+        let (audits, report) = try Operations.scan([Self.dir.appendingPathComponent("tiny.onnx").path])
         let a = audits[0]
         #expect(a.format == .onnx && report.diagnostics.isEmpty)
         let details = Dictionary(uniqueKeysWithValues: a.details.map { ($0.key, $0.value) })
@@ -227,7 +227,7 @@ import Testing
     }
 
     @Test func externalDataOutsideTheModelIsAFinding() throws {
-        let (audits, _) = try ArtifactAuditor.scanFiles([
+        let (audits, _) = try Operations.scan([
             Self.dir.appendingPathComponent("escaping_external_data.onnx").path
         ])
         #expect(audits[0].verdict == .dangerous)
@@ -238,7 +238,7 @@ import Testing
     @Test func aDamaged7zIsAnInvalidHeader() throws {
         let tmp = TempDir()
         try Fixture.write([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4] + Fixture.noise(100), to: tmp.file("model.7z"))
-        let (audits, _) = try ArtifactAuditor.scanFiles([tmp.file("model.7z")])
+        let (audits, _) = try Operations.scan([tmp.file("model.7z")])
         #expect(audits[0].format == .sevenZip)
         #expect(audits[0].diagnostics.contains { $0.code == .invalidHeader })
     }

@@ -110,7 +110,7 @@ import Testing
         let pinned = String(decoding: try Fixture.read(source + "/requirements.txt"), as: UTF8.self)
         try Fixture.write(Array((pinned + requirements).utf8), to: model + "/requirements.txt")
         let bundle = tmp.file("model.zip")
-        _ = try BundleBuilder.build(BuildOptions(source: model, output: bundle, format: .zip))
+        _ = try Operations.build(BuildOptions(source: model, output: bundle, format: .zip))
         return bundle
     }
 

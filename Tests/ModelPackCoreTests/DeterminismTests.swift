@@ -26,21 +26,21 @@ import Testing
             if !isDir.boolValue { chmod(full, 0o600) }  // as under umask 077
         }
         let a = tmp.file("one.\(format.fileExtension)"), b = tmp.file("two.\(format.fileExtension)")
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("one"), output: a, format: format))
+        _ = try Operations.build(BuildOptions(source: tmp.file("one"), output: a, format: format))
         sleep(1)  // a second later: no wall-clock time may reach the bytes (gzip header, zip dates)
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("two"), output: b, format: format))
+        _ = try Operations.build(BuildOptions(source: tmp.file("two"), output: b, format: format))
         #expect(try Fixture.read(a) == Fixture.read(b))
     }
 
     @Test func sourceDateEpochSetsEveryTimestamp() throws {
-        #expect(BuildOptions.defaultTimestamp(environment: [:]) == BuildOptions.fixedEpoch)
-        #expect(BuildOptions.defaultTimestamp(environment: ["SOURCE_DATE_EPOCH": "1700000000"]) == 1_700_000_000)
-        #expect(BuildOptions.defaultTimestamp(environment: ["SOURCE_DATE_EPOCH": "garbage"]) == BuildOptions.fixedEpoch)
+        #expect(SourceDate.timestamp(environment: [:]) == SourceDate.fixedEpoch)
+        #expect(SourceDate.timestamp(environment: ["SOURCE_DATE_EPOCH": "1700000000"]) == 1_700_000_000)
+        #expect(SourceDate.timestamp(environment: ["SOURCE_DATE_EPOCH": "garbage"]) == SourceDate.fixedEpoch)
 
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"))
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("m"), output: tmp.file("a.tar"), format: .tar))
-        _ = try BundleBuilder.build(
+        _ = try Operations.build(BuildOptions(source: tmp.file("m"), output: tmp.file("a.tar"), format: .tar))
+        _ = try Operations.build(
             BuildOptions(
                 source: tmp.file("m"), output: tmp.file("b.tar"), format: .tar,
                 timestamp: 1_700_000_000))
@@ -77,7 +77,7 @@ import Testing
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"))
         let before = getenv("TZ").map { String(cString: $0) }
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.zip"), format: .zip))
+        _ = try Operations.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.zip"), format: .zip))
         #expect(getenv("TZ").map { String(cString: $0) } == before)
     }
 }

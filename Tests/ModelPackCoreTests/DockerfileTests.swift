@@ -6,7 +6,7 @@ import Testing
 @Suite struct DockerfileTests {
     static func irisBundle(_ tmp: TempDir) throws -> String {
         let bundle = tmp.file("iris.zip")
-        _ = try BundleBuilder.build(
+        _ = try Operations.build(
             BuildOptions(
                 source: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, output: bundle,
                 format: .zip))

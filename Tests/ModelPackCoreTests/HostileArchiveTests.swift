@@ -259,7 +259,7 @@ import Testing
     @Test func anExistingDestinationIsKeptWithoutForce() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("model"))
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip))
+        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip))
         try Fixture.write(Array("keep me".utf8), to: tmp.file("out/precious.txt"))
         #expect(throws: ModelPackError.destinationExists(path: tmp.file("out"))) {
             try Unpacker.unpack(UnpackOptions(bundle: tmp.file("m.zip"), destination: tmp.file("out")))

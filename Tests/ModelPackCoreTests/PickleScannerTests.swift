@@ -47,14 +47,14 @@ import Testing
     /// Through the whole audit, as `inspect` and `scan` see them: format detection, zip members.
     @Test(arguments: files("malicious"))
     func everyMaliciousFileIsDangerous(_ name: String) throws {
-        let (audits, report) = try ArtifactAuditor.scanFiles([Self.dir.appendingPathComponent("malicious/" + name).path]
+        let (audits, report) = try Operations.scan([Self.dir.appendingPathComponent("malicious/" + name).path]
         )
         #expect(audits[0].verdict == .dangerous, "\(report.diagnostics.map(\.message))")
     }
 
     @Test(arguments: files("benign"))
     func everyBenignArtifactIsSafe(_ name: String) throws {
-        let (audits, report) = try ArtifactAuditor.scanFiles([Self.dir.appendingPathComponent("benign/" + name).path])
+        let (audits, report) = try Operations.scan([Self.dir.appendingPathComponent("benign/" + name).path])
         #expect(audits[0].verdict == .safe)
         #expect(report.diagnostics.isEmpty, "\(report.diagnostics.map(\.message))")
         #expect([ArtifactFormat.pickle, .joblib].contains(audits[0].format))

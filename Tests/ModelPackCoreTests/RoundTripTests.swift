@@ -10,7 +10,7 @@ import Testing
         let source = tmp.file("model")
         try Fixture.richModel(at: source)
         let bundle = tmp.file("model.\(format.fileExtension)")
-        let result = try BundleBuilder.build(BuildOptions(source: source, output: bundle, format: format))
+        let result = try Operations.build(BuildOptions(source: source, output: bundle, format: format))
         #expect(
             result.manifest.files.map(\.path)
                 == [
@@ -36,16 +36,16 @@ import Testing
     @Test func rebuildingAnUnpackedBundleGivesTheSameBytes() throws {
         let tmp = TempDir()
         try Fixture.richModel(at: tmp.file("model"))
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("model"), output: tmp.file("a.zip"), format: .zip))
+        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: tmp.file("a.zip"), format: .zip))
         try Unpacker.unpack(UnpackOptions(bundle: tmp.file("a.zip"), destination: tmp.file("out")))
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("out"), output: tmp.file("b.zip"), format: .zip))
+        _ = try Operations.build(BuildOptions(source: tmp.file("out"), output: tmp.file("b.zip"), format: .zip))
         #expect(try Fixture.read(tmp.file("a.zip")) == Fixture.read(tmp.file("b.zip")))
     }
 
     @Test func zipStoresIncompressibleArtifactsAndDeflatesText() throws {
         let tmp = TempDir()
         try Fixture.richModel(at: tmp.file("model"))
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip))
+        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip))
         let methods = try ZipCentralDirectory.methods(of: tmp.file("m.zip"))
         #expect(methods["weights/model.bin"] == 0)  // stored
         #expect(methods["weights/table.csv"] == 8)  // deflated
@@ -58,7 +58,7 @@ import Testing
         try Fixture.richModel(at: tmp.file("model"))
         for format in ContainerFormat.allCases {
             let bundle = tmp.file("m.\(format.fileExtension)")
-            let built = try BundleBuilder.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
+            let built = try Operations.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
             let summary = try BundleReader.inspect(bundle)
             #expect(summary.manifest == built.manifest)
             #expect(summary.container == format)

@@ -30,7 +30,7 @@ import Testing
     func irisAnswersHealthPredictionsAndMalformedRows() throws {
         let tmp = TempDir()
         let bundle = tmp.file("iris.zip")
-        _ = try BundleBuilder.build(
+        _ = try Operations.build(
             BuildOptions(
                 source: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, output: bundle,
                 format: .zip))

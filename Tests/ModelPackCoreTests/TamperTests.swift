@@ -13,7 +13,7 @@ import Testing
     func makeBundle(_ tmp: TempDir, _ format: ContainerFormat) throws -> String {
         try Fixture.model(at: tmp.file("model"), extra: Self.files)
         let bundle = tmp.file("m.\(format.fileExtension)")
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
+        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
         return bundle
     }
 

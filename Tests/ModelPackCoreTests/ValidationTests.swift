@@ -36,7 +36,7 @@ import Testing
     @Test func aDamagedBundleIsRefusedNotValidated() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(5000)])
-        _ = try BundleBuilder.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.tar"), format: .tar))
+        _ = try Operations.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.tar"), format: .tar))
         var bytes = try Fixture.read(tmp.file("m.tar"))
         bytes[try #require(find(Fixture.noise(5000), in: bytes)) + 10] ^= 1
         try Fixture.write(bytes, to: tmp.file("m.tar"))

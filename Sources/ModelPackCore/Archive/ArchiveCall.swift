@@ -23,7 +23,7 @@ enum ArchiveCall {
     ) throws {
         if code == ARCHIVE_OK { return }
         let reason = "\(what): \(message(handle))"
-        if reading { throw ModelPackError.invalidBundle(path: path, reason: reason) }
+        if reading { throw ModelPackError.invalidArchive(path: path, reason: reason) }
         throw ModelPackError.io(path: path, reason: reason)
     }
 }

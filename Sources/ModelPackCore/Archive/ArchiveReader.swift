@@ -36,7 +36,7 @@ final class ArchiveReader {
         }
         fileSize = info.size
         guard info.kind == .regular else {
-            throw ModelPackError.invalidBundle(path: path, reason: "not a regular file")
+            throw ModelPackError.invalidArchive(path: path, reason: "not a regular file")
         }
         try call(archive_read_support_format_zip_seekable(handle), "enable zip")
         try call(archive_read_support_format_tar(handle), "enable tar")
@@ -47,18 +47,18 @@ final class ArchiveReader {
             try UTF8Locale.with {
                 try call(archive_read_open_filename(handle, path, 64 * 1024), "open")
             }
-        } catch ModelPackError.invalidBundle(let path, let reason) {
+        } catch ModelPackError.invalidArchive(let path, let reason) {
             // A zip is read through its central directory, at the end of the file: a zip cut short
             // has none, and libarchive then sees no format at all.
             var head = [UInt8](repeating: 0, count: 4)
             let n = (try? head.withUnsafeMutableBytes { try InputFile(path: path).read(into: $0) }) ?? 0
             if n == 4, head == [0x50, 0x4B, 0x03, 0x04] {
-                throw ModelPackError.invalidBundle(
+                throw ModelPackError.invalidArchive(
                     path: path,
                     reason:
                         "truncated or damaged zip: it has no central directory (the file ends at byte \(info.size))")
             }
-            throw ModelPackError.invalidBundle(path: path, reason: reason)
+            throw ModelPackError.invalidArchive(path: path, reason: reason)
         }
     }
 
@@ -78,7 +78,7 @@ final class ArchiveReader {
             truncated
             ? "truncated: the archive ends at byte \(fileSize) while reading \(what) (\(message))"
             : "damaged at byte \(consumed) of \(fileSize) while reading \(what): \(message)"
-        return ModelPackError.invalidBundle(path: path, reason: reason)
+        return ModelPackError.invalidArchive(path: path, reason: reason)
     }
 
     deinit {
@@ -114,7 +114,7 @@ final class ArchiveReader {
         if code == ARCHIVE_EOF { return nil }
         if code != ARCHIVE_OK { throw broken("an entry header") }
         guard let next else {
-            throw ModelPackError.invalidBundle(path: path, reason: "libarchive returned no entry")
+            throw ModelPackError.invalidArchive(path: path, reason: "libarchive returned no entry")
         }
         entry = next
         var raw: [UInt8] = []

@@ -59,12 +59,13 @@ public struct PickleScanResult: Codable, Equatable, Sendable {
     }
 }
 
-/// Bounds on a pickle scan (documented; raised with flags where the CLI exposes them).
-public struct PickleLimits: Sendable {
-    public var maxOpcodes = 500_000_000
-    public var maxStack = 1_000_000
-    public var maxMemo = 10_000_000
-    /// Stop after this many concatenated pickles (nil: until the end of the stream).
-    public var maxPickles: Int? = nil
-    public init() {}
+extension DiagnosticCode {
+    /// The code of a pickle finding, from its kind (never from its message).
+    static func of(_ finding: PickleFinding) -> DiagnosticCode {
+        switch finding.kind {
+        case .truncated: return .artifactTruncated
+        case .corrupt, .notPickle: return finding.verdict == .dangerous ? .pickleAnomaly : .pickleBroken
+        case .evasion, .unusual, .limit: return .pickleAnomaly
+        }
+    }
 }

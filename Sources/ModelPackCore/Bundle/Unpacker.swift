@@ -24,27 +24,6 @@ public struct UnpackOptions: Sendable {
 /// matched and none is missing. Any problem removes the temporary directory and leaves the
 /// destination as it was.
 public enum Unpacker {
-    /// Unpacks; with `trusted`, first refuses a bundle that is not signed by one of those keys.
-    @discardableResult
-    public static func unpack(_ options: UnpackOptions, requiringSignatureFrom trusted: TrustedKeys?) throws
-        -> BundleSummary
-    {
-        if let trusted {
-            switch try BundleSignature.check(
-                bundle: options.bundle, keys: trusted.files, trustedDirectory: trusted.directory)
-            {
-            case .valid: break
-            case .unsigned:
-                throw ModelPackError.invalidBundle(
-                    path: options.bundle,
-                    reason: "refused: not signed (no \(BundleSignature.path(for: options.bundle)))")
-            case .invalid(let why):
-                throw ModelPackError.invalidBundle(path: options.bundle, reason: "refused: bad signature: \(why)")
-            }
-        }
-        return try unpack(options)
-    }
-
     @discardableResult
     public static func unpack(_ options: UnpackOptions) throws -> BundleSummary {
         let destination =

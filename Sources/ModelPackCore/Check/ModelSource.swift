@@ -21,7 +21,7 @@ struct ModelSource {
     /// A bundle's manifest and container.
     private(set) var summary: BundleSummary?
 
-    static let maxTextBytes = 4 << 20
+    static var maxTextBytes: Int { Limits.maxTextBytes }
 
     var paths: [String] { sizes.keys.sorted { BundlePath.byteOrder($0, $1) } }
 

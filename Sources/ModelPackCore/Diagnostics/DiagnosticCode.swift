@@ -196,14 +196,6 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
 }
 
 extension DiagnosticCode {
-    /// The code of a pickle finding, from its kind (never from its message).
-    static func of(_ finding: PickleFinding) -> DiagnosticCode {
-        switch finding.kind {
-        case .truncated: return .artifactTruncated
-        case .corrupt, .notPickle: return finding.verdict == .dangerous ? .pickleAnomaly : .pickleBroken
-        case .evasion, .unusual, .limit: return .pickleAnomaly
-        }
-    }
 
     /// Codes of the model's files (MP0xx to MP4xx); MP5xx are the artifact audit's, MP6xx verify's.
     public var isValidation: Bool { rawValue < "MP5" }

@@ -9,8 +9,7 @@ import Foundation
 ///     requirements/ requirements.txt and every file it includes (-r, -c), paths kept, as pip reads them
 ///     runtime/    the serving runtime: server.py, its pinned requirements, serving.json
 ///
-/// The bundle goes through `ModelCheck` first: a model the checks refuse gets no context.
-/// Everything is written into a temporary directory next to the output and renamed into place;
+/// `Operations.dockerfile` runs the checks first: a model they refuse gets no context. Everything is written into a temporary directory next to the output and renamed into place;
 /// an error names the output, never the temporary directory.
 public enum BuildContext {
     public struct Options: Sendable {
@@ -23,17 +22,11 @@ public enum BuildContext {
         /// `--cuda X.Y`: the CUDA release for the cuda target (checked against the pins).
         public var cuda: String?
         public var force = false
-        public var policy = ModelCheck.Policy()
-        /// Refuse on warnings too.
-        public var strict = false
 
         public init(
             bundle: String, output: String, targets: [DockerfileOptions.Target], python: String? = nil,
-            baseImage: String? = nil, pinFile: String? = nil, cuda: String? = nil, force: Bool = false,
-            policy: ModelCheck.Policy = ModelCheck.Policy(), strict: Bool = false
+            baseImage: String? = nil, pinFile: String? = nil, cuda: String? = nil, force: Bool = false
         ) {
-            self.policy = policy
-            self.strict = strict
             self.cuda = cuda
             self.bundle = bundle
             self.output = output
@@ -48,8 +41,6 @@ public enum BuildContext {
     public struct Result: Sendable {
         public let dockerfiles: [String]
         public let warnings: [String]
-        /// What the checks found (warnings and notes only: errors refuse the bundle).
-        public let findings: DiagnosticReport
         public let digest: String
     }
 
@@ -62,10 +53,6 @@ public enum BuildContext {
             throw ModelPackError.destinationExists(path: options.output)
         }
         let pins = try options.pinFile.map(readPins) ?? [:]
-        let verdict = try ModelCheck.bundle(options.bundle, policy: options.policy)
-        guard !verdict.fails(strict: options.strict), let digest = verdict.summary?.digest else {
-            throw ModelPackError.validationFailed(verdict.report)
-        }
         TemporaryOutput.removeStale(nextTo: options.output)
         let staging = TemporaryOutput.path(nextTo: options.output)
         TemporaryOutput.register(staging)
@@ -85,7 +72,7 @@ public enum BuildContext {
                 let target = staging + "/requirements/" + file
                 try FileSystem.makeDirectories(FileSystem.parentDirectory(of: target))
                 try FileSystem.writeAtomically(
-                    try FileSystem.readWholeFile(staging + "/model/" + file, limit: ModelSource.maxTextBytes),
+                    try FileSystem.readWholeFile(staging + "/model/" + file, limit: Limits.maxTextBytes),
                     to: target)
             }
             var warnings: [String] = []
@@ -121,7 +108,7 @@ public enum BuildContext {
                 let name = options.targets.count == 1 ? "Dockerfile" : "Dockerfile." + target.rawValue
                 let dockerOptions = DockerfileOptions(
                     target: target, python: python, baseImage: options.baseImage, pins: pins,
-                    created: BuildOptions.defaultTimestamp())
+                    created: SourceDate.timestamp())
                 var cuda: CUDAStack?
                 if target == .cuda {
                     let (stack, notes) = try CUDACompatibility.resolve(
@@ -145,7 +132,7 @@ public enum BuildContext {
             } else {
                 try FileSystem.renameNoReplace(staging, options.output)
             }
-            return Result(dockerfiles: dockerfiles, warnings: warnings, findings: verdict.report, digest: digest)
+            return Result(dockerfiles: dockerfiles, warnings: warnings, digest: summary.digest)
         } catch let error as ModelPackError {
             FileSystem.removeTree(staging)
             throw error.naming(options.output, insteadOf: staging)
@@ -159,7 +146,7 @@ public enum BuildContext {
     /// (-r, -c), resolved inside it.
     static func requirements(in model: String) -> RequirementsFile {
         var reader = RequirementsReader(
-            readFile: { try? FileSystem.readWholeFile(model + "/" + $0, limit: ModelSource.maxTextBytes) },
+            readFile: { try? FileSystem.readWholeFile(model + "/" + $0, limit: Limits.maxTextBytes) },
             collector: DiagnosticCollector())
         reader.read(ModelDirectory.requirementsFile)
         return reader.result

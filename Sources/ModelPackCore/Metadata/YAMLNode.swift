@@ -1,10 +1,3 @@
-/// A 1-based position in a source file.
-public struct SourceMark: Equatable, Sendable, CustomStringConvertible {
-    public let line: Int
-    public let column: Int
-    public var description: String { "\(line):\(column)" }
-}
-
 /// A YAML node with the position it started at. Scalars keep their text and whether they were
 /// quoted (a quoted `"1.0"` is a string; a plain `1.0` may be read as a number by a schema).
 public struct YAMLNode: Sendable {
@@ -36,14 +29,4 @@ public struct YAMLNode: Sendable {
         guard case .mapping(let pairs) = value else { return nil }
         return pairs.first(where: { $0.key.scalar == key })?.value
     }
-}
-
-/// Bounds on what the YAML reader accepts.
-public struct YAMLLimits: Sendable {
-    public var maxBytes: Int = 1 << 20
-    public var maxDepth: Int = 64
-    /// Nodes after alias expansion.
-    public var maxNodes: Int = 100_000
-
-    public init() {}
 }

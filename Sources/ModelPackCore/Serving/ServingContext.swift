@@ -61,8 +61,6 @@ public enum ServeCache {
         public let python: String
         public let server: String
         public let servingJSON: String
-        /// What the checks found (warnings and notes only: errors refuse the bundle).
-        public let findings: DiagnosticReport
     }
 
     public static func directory(environment: [String: String]? = nil) -> String {
@@ -73,14 +71,8 @@ public enum ServeCache {
     }
 
     /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).
-    public static func prepare(
-        bundle: String, python: String = "python3", policy: ModelCheck.Policy = ModelCheck.Policy(),
-        strict: Bool = false, log: (String) -> Void
-    ) throws -> Prepared {
-        let verdict = try ModelCheck.bundle(bundle, policy: policy)
-        guard !verdict.fails(strict: strict), let summary = verdict.summary else {
-            throw ModelPackError.validationFailed(verdict.report)
-        }
+    public static func prepare(bundle: String, python: String = "python3", log: (String) -> Void) throws -> Prepared {
+        let summary = try BundleReader.inspect(bundle)
         let key = String(summary.digest.dropFirst("sha256:".count).prefix(32))
         let cache = directory()
         try FileSystem.makeDirectories(cache + "/serve")
@@ -113,7 +105,7 @@ public enum ServeCache {
         }
         return Prepared(
             root: root, modelDirectory: model, python: venv + "/bin/python", server: runtime + "/server.py",
-            servingJSON: runtime + "/serving.json", findings: verdict.report)
+            servingJSON: runtime + "/serving.json")
     }
 
     static func run(_ arguments: [String]) throws {

@@ -67,3 +67,14 @@ public enum SigningKeys {
         return keys
     }
 }
+
+/// The public keys a command trusts: key files and a directory of `*.pub`.
+public struct TrustedKeys: Sendable {
+    public var files: [String]
+    public var directory: String?
+
+    public init(files: [String], directory: String?) {
+        self.files = files
+        self.directory = directory
+    }
+}

@@ -61,10 +61,10 @@ public enum BuildContextReport {
         let diagnostics: [Diagnostic]
     }
 
-    public static func json(_ result: BuildContext.Result, output: String) -> String {
+    public static func json(_ result: DockerfileResult, output: String) -> String {
         StableJSON.encode(
             JSON(
-                output: output, digest: result.digest, dockerfiles: result.dockerfiles, warnings: result.warnings,
-                diagnostics: result.findings.diagnostics)) + "\n"
+                output: output, digest: result.context.digest, dockerfiles: result.context.dockerfiles,
+                warnings: result.context.warnings, diagnostics: result.findings.diagnostics)) + "\n"
     }
 }

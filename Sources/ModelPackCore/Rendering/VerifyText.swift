@@ -58,8 +58,8 @@ public enum VerifyText {
         }
     }
 
-    public static func text(_ report: VerifyReport) -> String {
-        let signature = report.signature
+    public static func text(_ result: VerifyResult) -> String {
+        let report = result.report, signature = result.signature
         var lines: [String] = []
         for check in report.files {
             let status = check.status.rawValue.uppercased()
@@ -68,7 +68,7 @@ public enum VerifyText {
         if let error = report.readError { lines.append("BROKEN  \(error)") }
         let bad = report.files.filter { $0.status != .ok }.count
         let verdict: String
-        if report.isValid {
+        if result.isValid {
             verdict = "verified: \(report.files.count) files match \(report.summary.digest)"
         } else if bad == 0 && report.readError == nil {
             verdict = "FAILED: the files match \(report.summary.digest), but the signature is not valid"
@@ -81,11 +81,12 @@ public enum VerifyText {
         return (lines + [signatureLine(signature)].compactMap { $0 } + [verdict]).joined(separator: "\n") + "\n"
     }
 
-    public static func json(_ report: VerifyReport) -> String {
-        StableJSON.encode(
+    public static func json(_ result: VerifyResult) -> String {
+        let report = result.report
+        return StableJSON.encode(
             JSON(
                 schema: schema, bundle: report.summary.path, digest: report.summary.digest,
-                valid: report.isValid, readError: report.readError, files: report.files,
-                signature: SignatureJSON(report.signature))) + "\n"
+                valid: result.isValid, readError: report.readError, files: report.files,
+                signature: SignatureJSON(result.signature))) + "\n"
     }
 }

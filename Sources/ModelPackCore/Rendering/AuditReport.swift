@@ -99,27 +99,3 @@ public enum AuditReport {
                 artifacts: artifactsJSON(artifacts), diagnostics: report.diagnostics)) + "\n"
     }
 }
-
-extension ArtifactAuditor {
-    /// Audits loose files (outside any bundle), each by its content.
-    public static func scanFiles(_ paths: [String]) throws -> ([ArtifactAudit], DiagnosticReport) {
-        var audits: [ArtifactAudit] = []
-        for path in paths {
-            guard let info = try FileSystem.lstatInfo(path) else { throw ModelPackError.inputMissing(path: path) }
-            guard info.kind == .regular else {
-                throw ModelPackError.unreadable(path: path, reason: "not a regular file")
-            }
-            let file = try InputFile(path: path)
-            let reader = ByteReader { try file.read(into: $0) }
-            audits.append(try audit(path: path, size: info.size, reader: reader, filePath: path))
-        }
-        var collector = DiagnosticCollector()
-        audits.flatMap(\.diagnostics).forEach { collector.add($0) }
-        return (
-            audits,
-            DiagnosticReport(
-                target: "", isBundle: false,
-                diagnostics: collector.sorted, sources: [:])
-        )
-    }
-}

@@ -7,6 +7,9 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
     case invalidModel(path: String, reason: String)
     /// A bundle is malformed, tampered with or hostile; nothing was written.
     case invalidBundle(path: String, reason: String)
+    /// An archive cannot be read: not an archive, truncated, damaged (Archive's error: it knows
+    /// nothing of bundles).
+    case invalidArchive(path: String, reason: String)
     /// A limit was exceeded (entries, total size, ratio, document size...).
     case limitExceeded(path: String, reason: String)
     /// The destination exists and `--force` was not given.
@@ -26,6 +29,7 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .usage(let message): return message
         case .invalidModel(let path, let reason), .invalidBundle(let path, let reason),
+            .invalidArchive(let path, let reason),
             .limitExceeded(let path, let reason), .io(let path, let reason), .unreadable(let path, let reason):
             return "\(path): \(reason)"
         case .destinationExists(let path): return "\(path): already exists (use --force to replace it)"
@@ -42,7 +46,7 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
     public var exitCode: Int32 {
         switch self {
         case .usage, .destinationExists: return ExitStatus.usage
-        case .invalidModel, .invalidBundle, .limitExceeded, .validationFailed, .inputMissing,
+        case .invalidModel, .invalidBundle, .invalidArchive, .limitExceeded, .validationFailed, .inputMissing,
             .unreadable:
             return ExitStatus.problems
         case .io: return ExitStatus.failure
@@ -60,6 +64,7 @@ extension ModelPackError {
         switch self {
         case .invalidModel(let path, let reason): return .invalidModel(path: fix(path), reason: reason)
         case .invalidBundle(let path, let reason): return .invalidBundle(path: fix(path), reason: reason)
+        case .invalidArchive(let path, let reason): return .invalidArchive(path: fix(path), reason: reason)
         case .limitExceeded(let path, let reason): return .limitExceeded(path: fix(path), reason: reason)
         case .io(let path, let reason): return .io(path: fix(path), reason: reason)
         case .unreadable(let path, let reason): return .unreadable(path: fix(path), reason: reason)

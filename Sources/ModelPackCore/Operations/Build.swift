@@ -1,0 +1,77 @@
+import Foundation
+
+/// What `build` needs to know.
+public struct BuildOptions: Sendable {
+    public var source: String
+    public var output: String
+    public var format: ContainerFormat
+    /// Every entry's timestamp; `SOURCE_DATE_EPOCH` when set, else 1980-01-01 (the zip epoch).
+    public var timestamp: Int64
+    /// Refuse to build on warnings too, not only on errors.
+    public var strict: Bool
+    /// Pack artifacts the audit finds dangerous; the manifest lists them in `allowedUnsafe`.
+    public var allowUnsafe = false
+
+    public init(
+        source: String, output: String, format: ContainerFormat,
+        timestamp: Int64 = SourceDate.timestamp(), strict: Bool = false
+    ) {
+        self.source = source
+        self.output = output
+        self.format = format
+        self.timestamp = timestamp
+        self.strict = strict
+    }
+
+}
+
+public struct BuildResult: Sendable {
+    public let manifest: Manifest
+    /// What the checks found (warnings and notes only: errors stop the build).
+    public let diagnostics: DiagnosticReport
+    public let audits: [ArtifactAudit]
+    public let output: String
+    public let bytesWritten: Int64
+    public let container: ContainerFormat
+    public var digest: String { manifest.digest }
+}
+
+/// One entry point per command: each owns its orchestration and returns a value the CLI
+/// renders (Rendering/). Nothing here parses flags or prints.
+public enum Operations {
+    /// The `tool` every manifest records.
+    public static let toolVersion = "modelpack " + ModelPackVersion.current
+
+    /// `build`: the one check pipeline on the directory (its audit read is also the hashing pass),
+    /// then the bundle, written only when the checks allow it.
+    public static func build(_ options: BuildOptions) throws -> BuildResult {
+        let root = try FileSystem.realPath(options.source)
+        let outputDirectory = FileSystem.parentDirectory(of: options.output)
+        guard FileSystem.exists(outputDirectory) else {
+            throw ModelPackError.io(path: options.output, reason: "the output's directory does not exist")
+        }
+        let output = try FileSystem.realPath(outputDirectory) + "/" + FileSystem.lastComponent(of: options.output)
+        if let info = try FileSystem.lstatInfo(output), info.kind == .directory {
+            throw ModelPackError.usage("output '\(options.output)' is a directory; give a bundle file name")
+        }
+        // The same checks as `validate`, on the files that would be packed; the audit's read is
+        // also the hashing pass for the manifest.
+        let verdict = try ModelCheck.directory(
+            root, excluding: [output], policy: ModelCheck.Policy(allowUnsafe: options.allowUnsafe))
+        let report = verdict.report.retargeted(options.source)
+        guard !report.fails(strict: options.strict), let name = verdict.name, let version = verdict.version else {
+            throw ModelPackError.validationFailed(report)
+        }
+        let files = verdict.files
+        let manifest = Manifest(
+            formatVersion: Manifest.currentFormatVersion, tool: toolVersion,
+            name: name, version: version, allowedUnsafe: options.allowUnsafe ? verdict.unsafeArtifacts : [],
+            trustedModules: verdict.trustedModules.sorted(), files: verdict.records)
+        let bytes = try BundleWriter.write(
+            manifest, files: files, to: output, displayName: options.output, format: options.format,
+            timestamp: options.timestamp)
+        return BuildResult(
+            manifest: manifest, diagnostics: report, audits: verdict.audits, output: options.output,
+            bytesWritten: bytes, container: options.format)
+    }
+}

@@ -1,0 +1,80 @@
+/// What `verify` concluded: the files against the manifest, and the signature when keys were given.
+public struct VerifyResult: Sendable {
+    public let report: VerifyReport
+    /// nil: no keys were given, so the signature was not checked.
+    public let signature: BundleSignature.Verdict?
+
+    /// Whether verify succeeds: every file matches, the archive reads to its end, and the
+    /// signature, when one was asked for, is valid. The exit status and JSON `valid` both follow it.
+    public var isValid: Bool {
+        guard report.isValid else { return false }
+        if case .valid? = signature { return true }
+        return signature == nil
+    }
+}
+
+extension VerifyResult {
+    /// The same verdicts as findings (MP601 per file that does not match, MP602 for the
+    /// signature), for SARIF.
+    public var findings: DiagnosticReport {
+        var collector = DiagnosticCollector()
+        for check in report.files where check.status != .ok {
+            collector.add(
+                Diagnostic(
+                    .bundleFileMismatch, "\(check.status.rawValue): \(check.detail ?? check.status.rawValue)",
+                    file: check.path))
+        }
+        switch signature {
+        case .unsigned?:
+            collector.add(Diagnostic(.signatureNotValid, "the bundle is not signed", file: Manifest.entryPath))
+        case .invalid(let why)?:
+            collector.add(Diagnostic(.signatureNotValid, "bad signature: \(why)", file: Manifest.entryPath))
+        case .valid?, nil: break
+        }
+        return DiagnosticReport(
+            target: report.summary.path, isBundle: true, diagnostics: collector.sorted, sources: [:])
+    }
+}
+
+extension Operations {
+    /// `verify`: every file against the manifest, and with `trust`, BUNDLE.sig against the keys.
+    /// The report's `isValid` is the command's verdict (exit status and JSON `valid` alike).
+    public static func verify(_ path: String, trust: TrustedKeys? = nil) throws -> VerifyResult {
+        let signature = try trust.map {
+            try BundleSignature.check(bundle: path, keys: $0.files, trustedDirectory: $0.directory)
+        }
+        return VerifyResult(report: try Verifier.verify(path), signature: signature)
+    }
+
+    /// `unpack`: with `trusted`, first refuses a bundle that is not signed by one of those keys;
+    /// then the verified extraction.
+    @discardableResult
+    public static func unpack(_ options: UnpackOptions, requiringSignatureFrom trusted: TrustedKeys? = nil) throws
+        -> BundleSummary
+    {
+        if let trusted {
+            switch try BundleSignature.check(
+                bundle: options.bundle, keys: trusted.files, trustedDirectory: trusted.directory)
+            {
+            case .valid: break
+            case .unsigned:
+                throw ModelPackError.invalidBundle(
+                    path: options.bundle,
+                    reason: "refused: not signed (no \(BundleSignature.path(for: options.bundle)))")
+            case .invalid(let why):
+                throw ModelPackError.invalidBundle(path: options.bundle, reason: "refused: bad signature: \(why)")
+            }
+        }
+        return try Unpacker.unpack(options)
+    }
+
+    /// `keygen`: an Ed25519 key pair; returns the key id.
+    public static func keygen(privatePath: String, comment: String) throws -> String {
+        try SigningKeys.generate(privatePath: privatePath, comment: comment)
+    }
+
+    /// `sign`: BUNDLE.sig, detached; returns the key id.
+    public static func sign(bundle: String, keyPath: String) throws -> String {
+        try BundleSignature.sign(bundle: bundle, keyPath: keyPath)
+    }
+}
