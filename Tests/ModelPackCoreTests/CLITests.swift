@@ -17,7 +17,7 @@ import Testing
         let audit = try CLI.run(["inspect", tmp.file("m.tar.zst"), "--json"])
         #expect(audit.status == 0)
         let auditJSON = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
-        #expect(auditJSON["schema"] as? String == "modelpack.inspect/2")
+        #expect(auditJSON["schema"] as? String == "modelpack.inspect/3")
         #expect((auditJSON["audit"] as? [String: Any])?["verdict"] as? String == "safe")
 
         let inspect = try CLI.run(["inspect", tmp.file("m.tar.zst"), "--json", "--manifest-only"])

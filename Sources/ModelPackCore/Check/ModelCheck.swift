@@ -46,6 +46,13 @@ public enum ModelCheck {
     /// A model directory, as `build` would pack it (leaving out `excluding`).
     static func directory(_ root: String, excluding: Set<String> = [], policy: Policy) throws -> ModelVerdict {
         var source = try ModelSource.directory(root, excluding: excluding)
+        // Not a model at all (the wrong folder): one line, rather than a finding per file inside.
+        if ModelDirectory.requiredFiles.allSatisfy({ source.sizes[$0] == nil }) {
+            throw ModelPackError.invalidModel(
+                path: root,
+                reason: "not a model directory: it has none of "
+                    + ModelDirectory.requiredFiles.joined(separator: ", "))
+        }
         var files = FileChecks.run(source)
         try source.auditFiles(
             context: AuditContext(paths: source.paths, trustedModules: files.metadata.trustedModules))

@@ -56,8 +56,13 @@ public enum Operations {
         }
         // The same checks as `validate`, on the files that would be packed; the audit's read is
         // also the hashing pass for the manifest.
-        let verdict = try ModelCheck.directory(
-            root, excluding: [output], policy: ModelCheck.Policy(allowUnsafe: options.allowUnsafe))
+        let verdict: ModelVerdict
+        do {
+            verdict = try ModelCheck.directory(
+                root, excluding: [output], policy: ModelCheck.Policy(allowUnsafe: options.allowUnsafe))
+        } catch let error as ModelPackError {
+            throw error.naming(options.source, insteadOf: root)  // the directory as the user named it
+        }
         let report = verdict.report.retargeted(options.source)
         guard !report.fails(strict: options.strict), let name = verdict.name, let version = verdict.version else {
             throw ModelPackError.validationFailed(report)

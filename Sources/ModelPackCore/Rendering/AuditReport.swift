@@ -1,6 +1,6 @@
 /// Renders the artifact audit: a table of artifacts, then the findings as diagnostics.
 public enum AuditReport {
-    static let schema = "modelpack.inspect/2"
+    static let schema = "modelpack.inspect/3"
 
     struct ArtifactJSON: Encodable {
         let path: String
@@ -29,7 +29,7 @@ public enum AuditReport {
         let diagnostics: [Diagnostic]
     }
 
-    /// `modelpack.inspect/1`'s fields, with the v2 schema name, plus `audit`.
+    /// `modelpack.inspect/1`'s fields and `trustedModules`, with the v3 schema name, plus `audit`.
     struct DocumentJSON: Encodable {
         let inspect: InspectReport.JSON
         let audit: AuditJSON

@@ -16,6 +16,29 @@ public enum InspectReport {
         let allowedUnsafe: [String]
         let trustedModules: [String]
         let files: [FileRecord]
+
+        enum CodingKeys: String, CodingKey {
+            case schema, bundle, container, name, version, digest, formatVersion, tool, archiveSize, totalSize
+            case allowedUnsafe, trustedModules, files
+        }
+
+        /// `modelpack.inspect/1` stays as it was; `trustedModules` came with inspect/3 and build/1.
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(schema, forKey: .schema)
+            try c.encode(bundle, forKey: .bundle)
+            try c.encode(container, forKey: .container)
+            try c.encode(name, forKey: .name)
+            try c.encode(version, forKey: .version)
+            try c.encode(digest, forKey: .digest)
+            try c.encode(formatVersion, forKey: .formatVersion)
+            try c.encode(tool, forKey: .tool)
+            try c.encode(archiveSize, forKey: .archiveSize)
+            try c.encode(totalSize, forKey: .totalSize)
+            try c.encode(allowedUnsafe, forKey: .allowedUnsafe)
+            if schema != InspectReport.schema { try c.encode(trustedModules, forKey: .trustedModules) }
+            try c.encode(files, forKey: .files)
+        }
     }
 
     public static func text(_ summary: BundleSummary) -> String {

@@ -1,5 +1,5 @@
-/// `build --format json`: the new bundle's `modelpack.inspect/1` document (from what the build
-/// knew, without reopening the bundle) with the findings.
+/// `build --format json`, `modelpack.build/1`: the new bundle's `modelpack.inspect/1` fields and
+/// `trustedModules` (from what the build knew, without reopening the bundle), with the findings.
 public enum BuildReport {
     struct JSON: Encodable {
         let inspect: InspectReport.JSON
@@ -18,8 +18,9 @@ public enum BuildReport {
         let summary = BundleSummary(
             path: result.output, container: result.container, archiveSize: result.bytesWritten,
             manifest: result.manifest)
-        return StableJSON.encode(
-            JSON(inspect: InspectReport.document(summary), diagnostics: result.diagnostics.diagnostics)) + "\n"
+        var inspect = InspectReport.document(summary)
+        inspect.schema = "modelpack.build/1"
+        return StableJSON.encode(JSON(inspect: inspect, diagnostics: result.diagnostics.diagnostics)) + "\n"
     }
 }
 
