@@ -66,14 +66,13 @@ final class ArchiveReader {
     private let fileSize: Int64
 
     /// A read error, saying it is a break in the archive and where: the compressed bytes consumed
-    /// against the file's size ("truncated: the file ends at byte N").
+    /// against the file's size ("truncated: the archive ends at byte N").
     private func broken(_ what: String) -> ModelPackError {
         let consumed = archive_filter_bytes(handle, -1)
         let message = ArchiveCall.message(handle)
-        let lower = message.lowercased()
-        let truncated =
-            consumed >= fileSize || lower.contains("truncated") || lower.contains("premature")
-            || lower.contains("unexpected end")
+        // Decided by where the reading stopped, never by libarchive's wording: a break after the
+        // last byte of the file is a truncation.
+        let truncated = consumed >= fileSize
         let reason =
             truncated
             ? "truncated: the archive ends at byte \(fileSize) while reading \(what) (\(message))"
