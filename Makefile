@@ -4,7 +4,7 @@ BIN   := .build/debug/modelpack
 DEMO  := .build/demo
 EXAMPLE := Examples/iris-sklearn
 
-.PHONY: deps build demo test bench lint clean oracle compare container-test fuzz fuzz-smoke
+.PHONY: deps build demo test bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed
 
 deps:
 	@.ci/install-deps
@@ -24,15 +24,29 @@ demo: build
 	@for f in interface.py metadata.yaml model.joblib requirements.txt; do \
 	  cmp $(EXAMPLE)/$$f $(DEMO)/iris/$$f || exit 1; done; echo "the unpacked files are identical to $(EXAMPLE)"
 
-test: deps lint
+test: deps lint runtime-test
 	$(SWIFT) build
 	$(SWIFT) test
+
+# The serving runtime's Python (Sources/ModelPackCore/Serving/runtime): pytest with FastAPI's
+# TestClient and a real uvicorn process on loopback, at the versions the images pin.
+RUNTIME_TEST_DEPS := fastapi==0.165.0 uvicorn==0.54.0 httpx==0.28.1 pytest==9.0.3 ruff==0.17.6
+runtime-test:
+	.ci/pip-install $(RUNTIME_TEST_DEPS)
+	python3 -m pytest -q -p no:cacheprovider Tests/runtime
+
+# After editing the runtime's Python: regenerate the Swift file that embeds it.
+runtime-embed:
+	python3 Sources/ModelPackCore/Serving/runtime/embed.py
+	$(SWIFT) format format --in-place "Sources/ModelPackCore/Serving/ServingRuntime+Files.swift"
 
 bench: deps
 	Benchmarks/large-file.sh
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+	.ci/pip-install ruff==0.17.6
+	python3 -m ruff check Sources/ModelPackCore/Serving/runtime Tests/runtime Tests/ModelPackCoreTests/Fixtures/inputs
 
 clean:
 	rm -rf .build

@@ -43,6 +43,8 @@ let package = Package(
                 "CPlatform",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
+            // The serving runtime's Python source; ServingRuntime+Files.swift embeds it.
+            exclude: ["Serving/runtime"],
             swiftSettings: strict
         ),
         .executableTarget(

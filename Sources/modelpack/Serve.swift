@@ -38,7 +38,7 @@ struct Serve: LimitedCommand {
         let served: ServeResult
         do {
             served = try Operations.serve(
-                bundle: bundle, python: python, policy: policy.policy, strict: policy.strict
+                bundle: bundle, python: python, host: host, port: port, policy: policy.policy, strict: policy.strict
             ) { Output.error($0) }
         } catch ModelPackError.validationFailed(let findings) {
             Output.error(findings.text(colour: Output.wantsColour(.standardError)))

@@ -100,3 +100,33 @@ import Testing
         #expect(!server.isRunning, "the server ignored SIGTERM")
     }
 }
+
+@Suite struct ServePortTests {
+    /// A port in use is one error line before anything is unpacked or printed (exit 3).
+    @Test func aBusyPortIsRefusedFirst() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1, 2, 3]])
+        #expect(try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip")]).status == 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 && listen(fd, 1) == 0
+            }
+        }
+        #expect(bound)
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        let port = Int(UInt16(bigEndian: address.sin_port))
+        let result = try CLI.run(
+            ["serve", tmp.file("m.zip"), "--port", String(port)], environment: ["MODELPACK_CACHE": tmp.file("cache")])
+        #expect(result.status == ExitStatus.failure)
+        #expect(result.stderr == "error: 127.0.0.1:\(port): cannot listen: Address already in use\n")
+        #expect(!FileSystem.exists(tmp.file("cache")))
+    }
+}

@@ -105,9 +105,11 @@ enum DockerfileGenerator {
         add("COPY code/ /opt/model/")
         add("USER \(uid):\(uid)")
         add("EXPOSE \(port)")
+        // Readiness, not liveness: a model that failed to load makes the container unhealthy
+        // (urlopen raises on the 503), while /health stays for liveness probes.
         add("HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \\")
         add(
-            "    CMD [\"python\", \"-c\", \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/health', timeout=4)\"]"
+            "    CMD [\"python\", \"-c\", \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/ready', timeout=4)\"]"
         )
         add("CMD [\"python\", \"/opt/runtime/server.py\"]")
         return lines.joined(separator: "\n") + "\n"

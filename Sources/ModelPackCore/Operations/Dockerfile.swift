@@ -4,12 +4,6 @@ public struct DockerfileResult: Sendable {
     public let findings: DiagnosticReport
 }
 
-/// What `serve` runs, and what the checks found.
-public struct ServeResult: Sendable {
-    public let prepared: ServeCache.Prepared
-    public let findings: DiagnosticReport
-}
-
 extension Operations {
     /// `dockerfile`: the one check pipeline on the bundle, then the build context.
     public static func dockerfile(
@@ -19,19 +13,8 @@ extension Operations {
         return DockerfileResult(context: try BuildContext.write(options), findings: verdict.report)
     }
 
-    /// `serve`: the one check pipeline on the bundle, then its unpacked copy and virtualenv in the
-    /// cache (the CLI execs the server).
-    public static func serve(
-        bundle: String, python: String, policy: ModelCheck.Policy = ModelCheck.Policy(), strict: Bool = false,
-        log: (String) -> Void
-    ) throws -> ServeResult {
-        let verdict = try checked(bundle, policy: policy, strict: strict)
-        return ServeResult(
-            prepared: try ServeCache.prepare(bundle: bundle, python: python, log: log), findings: verdict.report)
-    }
-
     /// The bundle's verdict, or `validationFailed` when it refuses the bundle.
-    private static func checked(_ bundle: String, policy: ModelCheck.Policy, strict: Bool) throws -> ModelVerdict {
+    static func checked(_ bundle: String, policy: ModelCheck.Policy, strict: Bool) throws -> ModelVerdict {
         let verdict = try ModelCheck.bundle(bundle, policy: policy)
         if verdict.fails(strict: strict) { throw ModelPackError.validationFailed(verdict.report) }
         return verdict

@@ -4,7 +4,7 @@ import json
 import sys
 
 sys.path.insert(0, sys.argv[1])
-from modelpack_inputs import check  # noqa: E402
+from modelpack_inputs import check  # (after the path is set)
 
 
 def decode(value):
@@ -15,7 +15,8 @@ def decode(value):
     return value
 
 
-cases = json.load(open(sys.argv[2]))["cases"]
+with open(sys.argv[2]) as table:
+    cases = json.load(table)["cases"]
 failed = 0
 for n, case in enumerate(cases):
     problem = check(decode(case["value"]), case["spec"])

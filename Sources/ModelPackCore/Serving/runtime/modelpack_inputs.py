@@ -1,0 +1,115 @@
+"""modelpack's input rule: whether a value fits a declared input (Docs/METADATA.md#inputs)."""
+import math
+
+# The one input rule, the same as modelpack's InputFit (Sources/ModelPackCore/Metadata/InputFit.swift);
+# both pass the table Tests/ModelPackCoreTests/Fixtures/inputs/cases.json.
+FLOAT_LIMITS = {"float16": 65504.0, "bfloat16": 3.4028234663852886e38, "float32": 3.4028234663852886e38,
+                "float64": 1.7976931348623157e308}
+
+
+def kind_name(value):
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "a list" if isinstance(value, list) else "a mapping"
+
+
+def is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def finite(value, dtype):
+    if not (is_int(value) or isinstance(value, float)):
+        return f"must be a number, found {kind_name(value)}"
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        return "must be a finite number"
+    limit = FLOAT_LIMITS.get(dtype, FLOAT_LIMITS["float64"])
+    return None if abs(number) <= limit else f"holds {number}, outside the range of {dtype}"
+
+
+def element(value, dtype):
+    if dtype == "bool":
+        return None if isinstance(value, bool) else f"must hold true or false (dtype bool), found {kind_name(value)}"
+    if dtype == "string":
+        return None if isinstance(value, str) else f"must hold strings (dtype string), found {kind_name(value)}"
+    if dtype.startswith(("int", "uint")):
+        if not is_int(value):
+            return f"must hold integers (dtype {dtype}), found {kind_name(value)}"
+        bits = int(dtype.lstrip("uint") or 64)
+        low, high = (0, 2 ** bits) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1))
+        return None if low <= value < high else f"holds {float(value)}, outside the range of {dtype}"
+    return finite(value, dtype)
+
+
+def tensor(value, shape, dtype, path):
+    at = "" if not path else " at [" + "][".join(map(str, path)) + "]"
+    depth = len(path)
+    if shape is not None and depth == len(shape):
+        if isinstance(value, list):
+            return f"has more than the {len(shape)} dimensions of its shape{at}"
+        problem = element(value, dtype)
+        return problem and problem + at
+    if not isinstance(value, list):
+        if shape is None and depth > 0:
+            problem = element(value, dtype)
+            return problem and problem + at
+        return f"has {depth} dimensions{at}, the shape has {len(shape or [])}"
+    if shape is not None and shape[depth] not in (None, -1) and len(value) != shape[depth]:
+        return f"has {len(value)} at dimension {depth}{at}, the shape says {shape[depth]}"
+    extent = None
+    for i, item in enumerate(value):
+        if isinstance(item, list):
+            if extent is not None and len(item) != extent:
+                return f"is ragged{at}: row {i} has {len(item)} values, row 0 has {extent}"
+            extent = len(item) if extent is None else extent
+        problem = tensor(item, shape, dtype, [*path, i])
+        if problem:
+            return problem
+    return None
+
+
+def category_text(value):
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if is_int(value) or isinstance(value, str):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return None
+
+
+def check(value, spec):
+    """Why `value` does not fit the input `spec`, or None."""
+    kind = spec["type"]
+    if kind == "float":
+        return finite(value, "float64")
+    if kind == "int":
+        return None if is_int(value) else f"must be an integer, found {kind_name(value)}"
+    if kind == "bool":
+        return None if isinstance(value, bool) else f"must be true or false, found {kind_name(value)}"
+    if kind == "string":
+        return None if isinstance(value, str) else f"must be a string, found {kind_name(value)}"
+    if kind == "categorical":
+        text = category_text(value)
+        if text is None:
+            return f"must be one of the categories, found {kind_name(value)}"
+        categories = spec.get("categories") or []
+        return None if not categories or text in categories else f"'{text}' is not one of {', '.join(categories)}"
+    if kind == "tensor":
+        if not isinstance(value, list):
+            return f"must be a (nested) list, found {kind_name(value)}"
+        shape = spec.get("shape")
+        return tensor(value, [None if d in (None, -1) else d for d in shape] if shape else None,
+                      spec.get("dtype") or "float32", [])
+    return None

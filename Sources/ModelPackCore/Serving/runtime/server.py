@@ -1,0 +1,316 @@
+"""modelpack serving runtime: serves a boxed model over HTTP.
+
+Environment:
+  MODELPACK_MODEL_DIR       the unpacked bundle (default /opt/model)
+  MODELPACK_SERVING_JSON    the serving description modelpack wrote (default <runtime>/serving.json)
+  MODELPACK_HOST, MODELPACK_PORT   where to listen (default 0.0.0.0:8080)
+  MODELPACK_API_KEY         when set, POST /predict needs "Authorization: Bearer <key>" or "X-API-Key: <key>"
+  MODELPACK_MAX_BODY_BYTES  request body limit (default 1048576)
+  MODELPACK_BODY_TIMEOUT    seconds a request body may take to arrive (default 30): then 408
+  MODELPACK_WORKERS         worker processes, each loading the model once (default 1; "auto": the
+                            CPUs the container may use, from the cgroup quota and the CPU affinity;
+                            /metrics then counts per worker)
+  MODELPACK_GRACE_SECONDS   on SIGTERM, how long in-flight requests may finish (default 30)
+Logs are JSON lines on stderr. Every error answer is JSON with the request's id.
+"""
+import asyncio
+import hmac
+import importlib.util
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from modelpack_inputs import check  # noqa: E402 (the runtime's own module, beside this file)
+
+MODEL_DIR = Path(os.environ.get("MODELPACK_MODEL_DIR", "/opt/model"))
+SERVING = json.loads(Path(os.environ.get("MODELPACK_SERVING_JSON", HERE / "serving.json")).read_text())
+MAX_BODY = int(os.environ.get("MODELPACK_MAX_BODY_BYTES", str(1 << 20)))
+BODY_TIMEOUT = float(os.environ.get("MODELPACK_BODY_TIMEOUT", "30"))
+API_KEY = os.environ.get("MODELPACK_API_KEY") or None
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class JSONLines(logging.Formatter):
+    def format(self, record):
+        entry = {"time": round(record.created, 3), "level": record.levelname.lower(), "message": record.getMessage()}
+        entry.update(getattr(record, "fields", {}))
+        return json.dumps(entry)
+
+
+class Stderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is when a line is logged (as logging's own last resort does)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
+handler = Stderr()
+handler.setFormatter(JSONLines())
+log = logging.getLogger("modelpack")
+log.handlers[:] = [handler]  # one handler, however often the module is loaded
+log.setLevel(logging.INFO)
+log.propagate = False
+
+
+class Metrics:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.requests = {}
+        self.errors = {}
+        self.buckets = [0] * len(BUCKETS)
+        self.count = 0
+        self.total = 0.0
+
+    def observe(self, path, status, seconds):
+        with self.lock:
+            key = (path, status)
+            self.requests[key] = self.requests.get(key, 0) + 1
+            if status >= 500:
+                self.errors[key] = self.errors.get(key, 0) + 1
+            if path == "/predict":
+                self.count += 1
+                self.total += seconds
+                for i, bound in enumerate(BUCKETS):
+                    if seconds <= bound:
+                        self.buckets[i] += 1
+
+    def render(self):
+        with self.lock:
+            lines = ["# HELP modelpack_requests_total HTTP requests by path and status.",
+                     "# TYPE modelpack_requests_total counter"]
+            for (path, status), n in sorted(self.requests.items()):
+                lines.append(f'modelpack_requests_total{{path="{path}",status="{status}"}} {n}')
+            lines += ["# HELP modelpack_errors_total Requests answered with a server error (5xx), by path and status.",
+                      "# TYPE modelpack_errors_total counter"]
+            if not self.errors:
+                lines.append("modelpack_errors_total 0")
+            for (path, status), n in sorted(self.errors.items()):
+                lines.append(f'modelpack_errors_total{{path="{path}",status="{status}"}} {n}')
+            lines += ["# HELP modelpack_predict_latency_seconds Latency of POST /predict.",
+                      "# TYPE modelpack_predict_latency_seconds histogram"]
+            for bound, n in zip(BUCKETS, self.buckets):
+                lines.append(f'modelpack_predict_latency_seconds_bucket{{le="{bound}"}} {n}')
+            lines += [f'modelpack_predict_latency_seconds_bucket{{le="+Inf"}} {self.count}',
+                      f"modelpack_predict_latency_seconds_sum {self.total}",
+                      f"modelpack_predict_latency_seconds_count {self.count}"]
+            return "\n".join(lines) + "\n"
+
+
+METRICS = Metrics()
+STATE = {"model": None, "error": None}
+
+
+def load():
+    sys.path.insert(0, str(MODEL_DIR))
+    spec = importlib.util.spec_from_file_location("interface", MODEL_DIR / "interface.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    started = time.perf_counter()
+    STATE["model"] = module.load_model()
+    log.info("model loaded", extra={"fields": {"model": SERVING["name"], "version": SERVING["version"],
+                                               "seconds": round(time.perf_counter() - started, 3)}})
+
+
+def validate(instances):
+    inputs = SERVING["inputs"]
+    names = [i["name"] for i in inputs]
+    problems, rows = [], []
+    for index, instance in enumerate(instances):
+        if isinstance(instance, list):
+            if len(instance) != len(inputs):
+                expected = f"expected {len(inputs)} values ({', '.join(names)}), got {len(instance)}"
+                problems.append({"instance": index, "error": expected})
+                continue
+            instance = dict(zip(names, instance))
+        if not isinstance(instance, dict):
+            problems.append({"instance": index, "error": "an instance must be an object or a list"})
+            continue
+        for name in sorted(set(instance) - set(names)):
+            problems.append({"instance": index, "input": name, "error": "is not an input of this model"})
+        for spec in inputs:
+            if spec["name"] not in instance:
+                problems.append({"instance": index, "input": spec["name"], "error": "is missing"})
+            else:
+                error = check(instance[spec["name"]], spec)
+                if error:
+                    problems.append({"instance": index, "input": spec["name"], "error": error})
+        rows.append(instance)
+    return rows, problems
+
+
+def jsonable(value):
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value
+
+
+def run_model(rows):
+    """The model's predict and the conversion of its answer, on a worker thread."""
+    return jsonable(STATE["model"].predict(rows))
+
+
+@asynccontextmanager
+async def lifespan(_app):
+    try:
+        load()
+    except Exception as error:  # the server stays up, /ready says why (and the HEALTHCHECK fails)
+        STATE["error"] = f"{type(error).__name__}: {error}"
+        log.error("model failed to load", extra={"fields": {"error": STATE["error"]}})
+    yield
+
+
+app = FastAPI(title=SERVING["name"], version=SERVING["version"], docs_url=None, redoc_url=None, lifespan=lifespan)
+
+
+def error(status, detail, request):
+    """Every error answer: JSON, with the request's id."""
+    return JSONResponse({"detail": detail, "request_id": request.state.request_id}, status_code=status,
+                        headers={"X-Request-ID": request.state.request_id})
+
+
+@app.middleware("http")
+async def observe(request: Request, call_next):
+    given = request.headers.get("x-request-id", "")
+    request.state.request_id = given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
+    started = time.perf_counter()
+    fields = {"method": request.method, "path": request.url.path, "request_id": request.state.request_id}
+    try:
+        response = await call_next(request)
+    except Exception as failure:  # the traceback goes to the log, never into the answer
+        response = error(500, "internal error: the model or the runtime failed; see the server log", request)
+        fields.update({"error": type(failure).__name__, "traceback": traceback.format_exc()})
+    seconds = time.perf_counter() - started
+    response.headers["X-Request-ID"] = request.state.request_id
+    METRICS.observe(request.url.path, response.status_code, seconds)
+    fields.update({"status": response.status_code, "latency_ms": round(seconds * 1000, 3)})
+    (log.error if response.status_code >= 500 else log.info)("request", extra={"fields": fields})
+    return response
+
+
+@app.get("/health")
+def health():
+    """Liveness: the process answers (predictions run on other threads)."""
+    return {"status": "ok"}
+
+
+@app.get("/ready")
+def ready(request: Request):
+    """Readiness: the model is loaded (the image's HEALTHCHECK polls this)."""
+    if STATE["model"] is None:
+        return error(503, {"ready": False, "error": STATE["error"] or "loading"}, request)
+    return {"ready": True}
+
+
+@app.get("/metadata")
+def metadata():
+    return SERVING
+
+
+@app.get("/metrics")
+def metrics():
+    return PlainTextResponse(METRICS.render(), media_type="text/plain; version=0.0.4")
+
+
+async def read_body(request):
+    """The body, within MAX_BODY bytes and BODY_TIMEOUT seconds; an error response otherwise."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
+        return None, error(413, f"request body over {MAX_BODY} bytes", request)
+    body = bytearray()
+    deadline = time.monotonic() + BODY_TIMEOUT
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(chunks.__anext__(), max(0.0, deadline - time.monotonic()))
+        except StopAsyncIteration:
+            return bytes(body), None
+        except asyncio.TimeoutError:
+            return None, error(408, f"the request body did not arrive within {BODY_TIMEOUT:g} s", request)
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None, error(413, f"request body over {MAX_BODY} bytes", request)
+
+
+@app.post("/predict")
+async def predict(request: Request):
+    if API_KEY is not None:
+        given = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
+        if not hmac.compare_digest(given.encode(), API_KEY.encode()):
+            return error(401, "missing or wrong API key", request)
+    try:
+        body, refusal = await read_body(request)
+    except ClientDisconnect:
+        log.info("client disconnected", extra={"fields": {"request_id": request.state.request_id}})
+        return error(400, "the client disconnected", request)
+    if refusal is not None:
+        return refusal
+    try:
+        payload = json.loads(body)
+    except RecursionError:
+        return error(400, "invalid JSON: nested too deeply", request)
+    except ValueError as failure:
+        return error(400, f"invalid JSON: {failure}", request)
+    batch = isinstance(payload, dict) and "instances" in payload
+    instances = payload["instances"] if batch else [payload]
+    if not isinstance(instances, list) or not instances:
+        return error(422, "'instances' must be a non-empty list", request)
+    rows, problems = validate(instances)
+    if problems:
+        return error(422, problems, request)
+    if STATE["model"] is None:
+        return error(503, "model not loaded: " + (STATE["error"] or "loading"), request)
+    predictions = await run_in_threadpool(run_model, rows)
+    return {"predictions": predictions} if batch else {"prediction": predictions[0]}
+
+
+def workers():
+    """MODELPACK_WORKERS: worker processes, each loading the model once; "auto" is the CPUs this
+    process may use (the cgroup v2 quota, the CPU affinity). The default is 1, because /metrics
+    counts per process: with several workers a scrape sees one worker's share."""
+    wanted = os.environ.get("MODELPACK_WORKERS", "1")
+    if wanted != "auto":
+        return max(1, int(wanted))
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, int(int(quota) / int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cpus)
+
+
+if __name__ == "__main__":
+    # uvicorn finishes in-flight requests on SIGTERM, then raises the signal again for the handler
+    # it found; this one lets the process end with status 0 (a clean stop for the orchestrator).
+    signal.signal(signal.SIGTERM, lambda *_: None)
+    uvicorn.run("server:app", app_dir=str(HERE), host=os.environ.get("MODELPACK_HOST", "0.0.0.0"),
+                port=int(os.environ.get("MODELPACK_PORT", "8080")), workers=workers(), log_config=None,
+                access_log=False, timeout_graceful_shutdown=float(os.environ.get("MODELPACK_GRACE_SECONDS", "30")))

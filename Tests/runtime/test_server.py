@@ -1,0 +1,116 @@
+"""The serving runtime, tested with FastAPI's TestClient and, for what needs a real server
+(concurrency, slow bodies, SIGTERM), as a process on loopback."""
+import json
+import signal
+import socket
+import threading
+import time
+
+import httpx
+from conftest import load_server, write_model
+from fastapi.testclient import TestClient
+
+
+def test_health_ready_metadata(server):
+    with TestClient(server.app) as client:
+        assert client.get("/health").json() == {"status": "ok"}
+        assert client.get("/ready").json() == {"ready": True}
+        assert client.get("/metadata").json()["name"] == "doubler"
+
+
+def test_a_model_that_fails_to_load_is_not_ready(tmp_path):
+    server = load_server(write_model(tmp_path, interface="import missing_module\n"))
+    with TestClient(server.app) as client:
+        assert client.get("/health").status_code == 200  # liveness
+        ready = client.get("/ready")
+        assert ready.status_code == 503
+        assert "ModuleNotFoundError" in json.dumps(ready.json())
+        assert ready.json()["request_id"]
+
+
+def test_predictions_and_every_element_is_checked(server):
+    with TestClient(server.app) as client:
+        ok = client.post("/predict", json={"instances": [{"x": 1, "t": [[1, 2]]}, [2.5, [[3, 4], [5, 6]]]]})
+        assert ok.status_code == 200, ok.text
+        assert ok.json() == {"predictions": [2, 5.0]}
+        for bad, message in [
+            ({"x": 1, "t": [[1, 2], [3, "x"]]}, "found a string at [1][1]"),  # deep, not the first element
+            ({"x": 1, "t": [[1, 2], [3]]}, "ragged"),
+            ({"x": 1, "t": [[1e308, 2]]}, "outside the range of float32"),
+            ({"x": 1, "t": [[None, 2]]}, "found null"),
+        ]:
+            answer = client.post("/predict", json=bad)
+            assert answer.status_code == 422, bad
+            assert message in answer.text, answer.text
+            assert answer.json()["request_id"]
+
+
+def test_a_model_error_is_json_counted_and_logged(capfd, server):
+    with TestClient(server.app, raise_server_exceptions=False) as client:
+        for _ in range(3):
+            answer = client.post("/predict", json={"x": 13, "t": [[1, 2]]}, headers={"X-Request-ID": "req-13"})
+            assert answer.status_code == 500
+            assert answer.headers["content-type"].startswith("application/json")
+            assert answer.json()["request_id"] == "req-13"
+            assert "Traceback" not in answer.text and "unlucky" not in answer.text
+        metrics = client.get("/metrics").text
+        assert 'modelpack_errors_total{path="/predict",status="500"} 3' in metrics
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    failures = [line for line in lines if line.get("status") == 500]
+    assert len(failures) == 3
+    assert failures[0]["request_id"] == "req-13" and failures[0]["error"] == "ValueError"
+    assert "unlucky row" in failures[0]["traceback"]
+
+
+def test_deep_nesting_is_a_400(server):
+    with TestClient(server.app) as client:
+        answer = client.post("/predict", content=b"[" * 100_000 + b"]" * 100_000)
+        assert answer.status_code == 400
+        assert "nested too deeply" in answer.text
+
+
+def test_body_limits_and_api_key(server, monkeypatch):
+    with TestClient(server.app) as client:
+        big = client.post("/predict", content=b" " * (server.MAX_BODY + 1))
+        assert big.status_code == 413
+    monkeypatch.setenv("MODELPACK_API_KEY", "s3cret")
+    keyed = load_server({})
+    with TestClient(keyed.app) as client:
+        assert client.post("/predict", json={"x": 1, "t": [[1, 2]]}).status_code == 401
+        good = client.post("/predict", json={"x": 1, "t": [[1, 2]]}, headers={"X-API-Key": "s3cret"})
+        assert good.status_code == 200
+
+
+def test_health_answers_while_a_prediction_runs(running):
+    base, _, _ = running
+    slow = threading.Thread(target=lambda: httpx.post(base + "/predict", json={"x": 99, "t": [[1, 2]]}, timeout=10))
+    slow.start()
+    time.sleep(0.3)
+    started = time.perf_counter()
+    assert httpx.get(base + "/health", timeout=5).status_code == 200
+    assert time.perf_counter() - started < 0.5  # the 2 s prediction runs on a worker thread
+    slow.join()
+
+
+def test_a_trickling_body_is_timed_out(running):
+    _, _, port = running
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 100\r\n\r\n{")
+        started = time.perf_counter()
+        reply = s.recv(4096).decode()
+    assert " 408 " in reply.split("\r\n")[0], reply
+    assert time.perf_counter() - started < 5
+
+
+def test_sigterm_finishes_in_flight_requests(running):
+    base, process, _ = running
+    results = []
+    slow = threading.Thread(
+        target=lambda: results.append(httpx.post(base + "/predict", json={"x": 99, "t": [[1, 2]]}, timeout=10)))
+    slow.start()
+    time.sleep(0.3)
+    process.send_signal(signal.SIGTERM)
+    slow.join()
+    assert results and results[0].status_code == 200 and results[0].json() == {"prediction": 198}
+    assert process.wait(timeout=10) == 0
