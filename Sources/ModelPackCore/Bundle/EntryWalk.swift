@@ -158,6 +158,27 @@ struct EntryWalk {
         return FileCheck(path: path, status: .ok, detail: nil)
     }
 
+    /// Walks every entry, refusing the bundle at the first entry that is not `ok` and at a listed
+    /// file never met: what unpack and the checks need (verify, which reports everything, calls
+    /// `next` itself). `consume` gets each entry's data and a scratch buffer.
+    mutating func requireEveryEntry(
+        of bundle: String, consume: (EntryData, UnsafeMutableRawBufferPointer) throws -> Void
+    ) throws {
+        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
+        try buffer.withUnsafeMutableBytes { raw in
+            while let check = try next(buffer: raw, consume: { try consume($0, raw) }) {
+                guard check.status == .ok else {
+                    throw ModelPackError.invalidBundle(
+                        path: bundle, reason: "refused entry '\(check.path)': \(check.detail ?? check.status.rawValue)")
+                }
+            }
+        }
+        if let missing = unseen.first {
+            throw ModelPackError.invalidBundle(
+                path: bundle, reason: "refused: '\(missing.path)' is listed in the manifest but not in the archive")
+        }
+    }
+
     /// The same walk writing each acceptable entry's bytes through `sink(record)` (nil: only hash).
     mutating func next(
         buffer: UnsafeMutableRawBufferPointer,

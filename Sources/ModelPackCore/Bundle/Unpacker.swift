@@ -70,26 +70,15 @@ public enum Unpacker {
         try summary.manifest.canonicalBytes().withUnsafeBytes { try manifestFile.write($0) }
         var walk = EntryWalk(reader: reader, manifest: summary.manifest)
         var created: Set<String> = [".modelpack"]
-        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
-        try buffer.withUnsafeMutableBytes { raw in
-            while let check = try walk.next(
-                buffer: raw,
-                sink: { record in
-                    try makeParents(of: record.path, under: root, created: &created)
-                    let file = try OutputFile(
-                        creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
-                    return { try file.write($0) }
-                })
-            {
-                guard check.status == .ok else {
-                    throw ModelPackError.invalidBundle(
-                        path: bundle, reason: "refused entry '\(check.path)': \(check.detail ?? check.status.rawValue)")
-                }
+        try walk.requireEveryEntry(of: bundle) { data, buffer in
+            let record = data.record
+            try makeParents(of: record.path, under: root, created: &created)
+            let file = try OutputFile(creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
+            while true {
+                let n = try data.read(into: buffer)
+                if n == 0 { break }
+                try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
             }
-        }
-        if let missing = walk.unseen.first {
-            throw ModelPackError.invalidBundle(
-                path: bundle, reason: "refused: '\(missing.path)' is listed in the manifest but not in the archive")
         }
     }
 

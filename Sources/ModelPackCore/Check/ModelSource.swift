@@ -94,35 +94,20 @@ struct ModelSource {
         var walk = EntryWalk(reader: reader, manifest: manifest)
         var texts: [String: [UInt8]] = [:]
         var audits: [ArtifactAudit] = []
-        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
-        try buffer.withUnsafeMutableBytes { raw in
-            while let check = try walk.next(
-                buffer: raw,
-                consume: { data in
-                    let record = data.record
-                    var reader = data.byteReader()
-                    if isText(record.path) && record.size <= Int64(maxTextBytes) {
-                        // A short entry is the walk's finding (size mismatch), after this returns.
-                        let bytes = (try? reader.bytes(record.size, keepingAtMost: maxTextBytes)) ?? []
-                        texts[record.path] = bytes
-                        reader = ByteReader(bytes: bytes)  // a .txt artifact is audited too
-                    }
-                    if record.role == .artifact {
-                        audits.append(
-                            try ArtifactAuditor.audit(
-                                path: record.path, size: record.size, reader: reader, filePath: nil, context: context))
-                    }
-                })
-            {
-                guard check.status == .ok else {
-                    throw ModelPackError.invalidBundle(
-                        path: path, reason: "refused entry '\(check.path)': \(check.detail ?? check.status.rawValue)")
-                }
+        try walk.requireEveryEntry(of: path) { data, _ in
+            let record = data.record
+            var reader = data.byteReader()
+            if isText(record.path) && record.size <= Int64(maxTextBytes) {
+                // A short entry is the walk's finding (size mismatch), after this returns.
+                let bytes = (try? reader.bytes(record.size, keepingAtMost: maxTextBytes)) ?? []
+                texts[record.path] = bytes
+                reader = ByteReader(bytes: bytes)  // a .txt artifact is audited too
             }
-        }
-        if let missing = walk.unseen.first {
-            throw ModelPackError.invalidBundle(
-                path: path, reason: "'\(missing.path)' is listed in the manifest but not in the archive")
+            if record.role == .artifact {
+                audits.append(
+                    try ArtifactAuditor.audit(
+                        path: record.path, size: record.size, reader: reader, filePath: nil, context: context))
+            }
         }
         var source = ModelSource(
             sizes: Dictionary(uniqueKeysWithValues: manifest.files.map { ($0.path, $0.size) }), texts: texts,
