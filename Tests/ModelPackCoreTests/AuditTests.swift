@@ -33,6 +33,17 @@ import Testing
         #expect(inspect.stdout.contains("dangerous  pickle"))
     }
 
+    /// --allow-unsafe lets a dangerous artifact through, never an unloadable one.
+    @Test func allowUnsafeNeverPacksATruncatedArtifact() throws {
+        let tmp = TempDir()
+        try model(tmp, artifact: Self.corpus.appendingPathComponent("malicious/truncated_after_payload.pkl").path)
+        let result = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip"), "--allow-unsafe"])
+        #expect(result.status == ExitStatus.problems)
+        #expect(result.stderr.contains("model.pkl: error[MP513]"), "\(result.stderr)")
+        #expect(result.stderr.contains("warning[MP501]"))
+        #expect(!FileSystem.exists(tmp.file("m.zip")))
+    }
+
     /// A class of a module the model ships is accepted; one of a module it neither ships nor
     /// requires is unknown (MP502) and cannot load (MP507).
     @Test func inspectStrictFailsOnUnknownImports() throws {

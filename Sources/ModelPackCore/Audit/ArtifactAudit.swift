@@ -28,12 +28,7 @@ public struct ArtifactAudit: Sendable {
     /// Dangerous when a finding says loading runs something; unknown when any other error or a
     /// finding to review remains (a truncated or unreadable file is never safe); else safe.
     public var verdict: ImportVerdict {
-        if diagnostics.contains(where: {
-            $0.code == .dangerousImport || ($0.code == .pickleAnomaly && $0.severity == .error)
-                || $0.code == .codeInModel || $0.code == .externalData
-        }) {
-            return .dangerous
-        }
+        if diagnostics.contains(where: \.saysLoadingRunsSomething) { return .dangerous }
         if diagnostics.contains(where: {
             $0.severity == .error || [.unknownImport, .pickleAnomaly, .pickleBroken, .objectArray].contains($0.code)
         }) {
@@ -272,5 +267,14 @@ public enum ArtifactAuditor {
                     try reader.bytes(Int64(min(member.size, 64 << 20)), keepingAtMost: 64 << 20), into: &audit)
             }
         }
+    }
+}
+
+extension Diagnostic {
+    /// A finding that loading the artifact runs something: what makes its verdict dangerous, and
+    /// all that `--allow-unsafe` lets through (never a truncated or otherwise unloadable file).
+    var saysLoadingRunsSomething: Bool {
+        code == .dangerousImport || (code == .pickleAnomaly && severity == .error) || code == .codeInModel
+            || code == .externalData
     }
 }

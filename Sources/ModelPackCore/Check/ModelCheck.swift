@@ -28,8 +28,9 @@ public struct ModelVerdict: Sendable {
 /// 3. the environment: recorded versions against the pins, and every module a pickle or
 ///    interface.py imports against the standard library, the bundle's modules and the requirements.
 public enum ModelCheck {
-    /// What a command lets through: `allowUnsafe` turns a dangerous artifact's errors into warnings
-    /// (build, dockerfile and serve take it; an audit never does).
+    /// What a command lets through: `allowUnsafe` turns the findings that loading an artifact runs
+    /// something into warnings, nothing else (build, dockerfile and serve take it; an audit never
+    /// does).
     public struct Policy: Sendable {
         public var allowUnsafe = false
         public init(allowUnsafe: Bool = false) { self.allowUnsafe = allowUnsafe }
@@ -71,9 +72,8 @@ public enum ModelCheck {
     ) -> ModelVerdict {
         var collector = files.collector
         for audit in source.audits {
-            let dangerous = audit.verdict == .dangerous
             for d in audit.diagnostics {
-                guard policy.allowUnsafe && dangerous && d.severity == .error else {
+                guard policy.allowUnsafe && d.saysLoadingRunsSomething && d.severity == .error else {
                     collector.add(d)
                     continue
                 }
