@@ -55,7 +55,7 @@ struct PolicyOptions: ParsableArguments {
     @Flag(help: "Refuse on warnings too, not only on errors.")
     var strict = false
 
-    @Flag(help: "Go ahead with artifacts the audit finds dangerous (their errors become warnings).")
+    @Flag(help: "Go ahead with artifacts the audit finds dangerous (those findings become warnings).")
     var allowUnsafe = false
 
     var policy: ModelCheck.Policy { ModelCheck.Policy(allowUnsafe: allowUnsafe) }
