@@ -262,7 +262,7 @@ import Testing
         .yamlLimit:
             "The limits: 1 MiB of YAML, 64 levels of nesting, 100,000 nodes after alias expansion (so a \"billion laughs\" file fails at once); --max-yaml-size, --max-yaml-depth and --max-yaml-nodes raise them.",
         .pythonSyntax:
-            "Found by compiling interface.py with `python3` (compile() only parses; nothing runs) when one is on PATH (`MODELPACK_PYTHON` names another, or disables it when empty); without Python, the static tokenizer still reports unterminated strings and brackets.",
+            "Found by compiling interface.py with `python3` (compile() only parses; nothing runs) when one is on PATH (`MODELPACK_PYTHON` names another, or disables it when empty); without Python, the static tokenizer still reports unterminated strings and brackets. The answer is remembered per source and interpreter in the cache directory (`MODELPACK_CACHE`, else `~/.cache/modelpack`), so checking the same interface.py again does not start Python.",
         .contradiction:
             "Checked per package and environment marker: two different exact pins, an exact pin another clause excludes, or a lower bound above an upper bound.",
     ]

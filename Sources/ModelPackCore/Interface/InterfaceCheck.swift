@@ -19,7 +19,7 @@ struct InterfaceCheck {
     static func check(
         _ source: String, into collector: inout DiagnosticCollector, python: String? = PythonCompiler.find()
     ) {
-        if let python, let error = PythonCompiler.compile(source, python: python) {
+        if let python, let error = PythonCompiler.compileRemembered(source, python: python) {
             collector.add(
                 Diagnostic(
                     .pythonSyntax, "\(error.message)", file: file, line: error.line, column: error.column,

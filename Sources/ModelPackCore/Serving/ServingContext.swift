@@ -64,10 +64,7 @@ public enum ServeCache {
     }
 
     public static func directory(environment: [String: String]? = nil) -> String {
-        let environment = environment ?? ProcessInfo.processInfo.environment
-        if let dir = environment["MODELPACK_CACHE"], !dir.isEmpty { return dir }
-        if let xdg = environment["XDG_CACHE_HOME"], !xdg.isEmpty { return xdg + "/modelpack" }
-        return (environment["HOME"] ?? "/tmp") + "/.cache/modelpack"
+        CacheDirectory.path(environment: environment)
     }
 
     /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).
