@@ -76,20 +76,37 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def running(tmp_path):
-    """The runtime as the image runs it (python server.py, uvicorn), on a free loopback port."""
-    env = dict(os.environ, **write_model(tmp_path), MODELPACK_HOST="127.0.0.1", MODELPACK_PORT=str(free_port()),
-               MODELPACK_WORKERS="1", MODELPACK_BODY_TIMEOUT="1", MODELPACK_GRACE_SECONDS="5")
-    process = subprocess.Popen([sys.executable, str(RUNTIME / "server.py")], env=env, stderr=subprocess.PIPE, text=True)
-    base = f"http://127.0.0.1:{env['MODELPACK_PORT']}"
-    import httpx
-    for _ in range(100):
-        try:
-            if httpx.get(base + "/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield base, process, int(env["MODELPACK_PORT"])
-    if process.poll() is None:
-        process.terminate()
-        process.wait(timeout=10)
+def start(tmp_path):
+    """Starts the runtime as the image runs it (python server.py, uvicorn) on a free loopback port."""
+    processes = []
+
+    def launch(workers=1, **extra):
+        home = tmp_path / f"server{len(processes)}"
+        home.mkdir()
+        env = dict(os.environ, **write_model(home), MODELPACK_HOST="127.0.0.1", MODELPACK_PORT=str(free_port()),
+                   MODELPACK_WORKERS=str(workers), MODELPACK_BODY_TIMEOUT="1", MODELPACK_GRACE_SECONDS="5")
+        env.pop("MODELPACK_METRICS_DIR", None)
+        env.update(extra)
+        process = subprocess.Popen([sys.executable, str(RUNTIME / "server.py")], env=env, stderr=subprocess.PIPE,
+                                   text=True)
+        processes.append(process)
+        base = f"http://127.0.0.1:{env['MODELPACK_PORT']}"
+        import httpx
+        for _ in range(200):
+            try:
+                if httpx.get(base + "/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        return base, process, int(env["MODELPACK_PORT"])
+
+    yield launch
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+@pytest.fixture
+def running(start):
+    return start(1)

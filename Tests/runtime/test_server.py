@@ -114,3 +114,19 @@ def test_sigterm_finishes_in_flight_requests(running):
     slow.join()
     assert results and results[0].status_code == 200 and results[0].json() == {"prediction": 198}
     assert process.wait(timeout=10) == 0
+
+
+def test_metrics_count_every_worker(start, tmp_path):
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    base, _, _ = start(2, MODELPACK_METRICS_DIR=str(shared))
+    sent = 0
+    while sent < 20 or (len(list(shared.glob("*.json"))) < 2 and sent < 200):
+        with httpx.Client() as client:  # a new connection each time, so both workers answer some
+            assert client.post(base + "/predict", json={"x": 1, "t": [[1, 2]]}).status_code == 200
+        sent += 1
+    assert len(list(shared.glob("*.json"))) == 2  # two processes answered
+    for _ in range(3):  # whichever worker answers the scrape
+        metrics = httpx.get(base + "/metrics").text
+        assert f'modelpack_requests_total{{path="/predict",status="200"}} {sent}' in metrics, metrics
+        assert f"modelpack_predict_latency_seconds_count {sent}" in metrics

@@ -7,9 +7,9 @@ Environment:
   MODELPACK_API_KEY         when set, POST /predict needs "Authorization: Bearer <key>" or "X-API-Key: <key>"
   MODELPACK_MAX_BODY_BYTES  request body limit (default 1048576)
   MODELPACK_BODY_TIMEOUT    seconds a request body may take to arrive (default 30): then 408
-  MODELPACK_WORKERS         worker processes, each loading the model once (default 1; "auto": the
-                            CPUs the container may use, from the cgroup quota and the CPU affinity;
-                            /metrics then counts per worker)
+  MODELPACK_WORKERS         worker processes, each loading the model once (default "auto": the CPUs
+                            the container may use, from the cgroup quota and the CPU affinity);
+                            /metrics sums every worker's counts (MODELPACK_METRICS_DIR)
   MODELPACK_GRACE_SECONDS   on SIGTERM, how long in-flight requests may finish (default 30)
 Logs are JSON lines on stderr. Every error answer is JSON with the request's id.
 """
@@ -21,6 +21,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -74,8 +75,13 @@ log.propagate = False
 
 
 class Metrics:
-    def __init__(self):
+    """Counters and the latency histogram. With several workers, each writes its own counts to
+    MODELPACK_METRICS_DIR (one file per process, replaced atomically) and a scrape sums them all,
+    so /metrics counts the whole server whichever worker answers it."""
+
+    def __init__(self, shared_dir=None):
         self.lock = threading.Lock()
+        self.shared_dir = Path(shared_dir) if shared_dir else None
         self.requests = {}
         self.errors = {}
         self.buckets = [0] * len(BUCKETS)
@@ -94,30 +100,67 @@ class Metrics:
                 for i, bound in enumerate(BUCKETS):
                     if seconds <= bound:
                         self.buckets[i] += 1
+            if self.shared_dir is not None:
+                self.flush()
+
+    def state(self):
+        return {"requests": [[p, s, n] for (p, s), n in self.requests.items()],
+                "errors": [[p, s, n] for (p, s), n in self.errors.items()],
+                "buckets": self.buckets, "count": self.count, "total": self.total}
+
+    def flush(self):
+        target = self.shared_dir / f"{os.getpid()}.json"
+        temporary = self.shared_dir / f".{os.getpid()}.tmp"
+        temporary.write_text(json.dumps(self.state()))
+        os.replace(temporary, target)
+
+    def totals(self):
+        """This process's counts, or every worker's summed."""
+        states = [self.state()]
+        if self.shared_dir is not None:
+            states = []
+            for file in self.shared_dir.glob("*.json"):
+                try:
+                    states.append(json.loads(file.read_text()))
+                except (OSError, ValueError):
+                    continue  # a worker replacing its file: its previous counts are a moment old
+            if not any(True for _ in self.shared_dir.glob(f"{os.getpid()}.json")):
+                states.append(self.state())
+        requests, errors, buckets, count, total = {}, {}, [0] * len(BUCKETS), 0, 0.0
+        for state in states:
+            for path, status, n in state["requests"]:
+                requests[(path, status)] = requests.get((path, status), 0) + n
+            for path, status, n in state["errors"]:
+                errors[(path, status)] = errors.get((path, status), 0) + n
+            buckets = [a + b for a, b in zip(buckets, state["buckets"])]
+            count += state["count"]
+            total += state["total"]
+        return requests, errors, buckets, count, total
 
     def render(self):
         with self.lock:
-            lines = ["# HELP modelpack_requests_total HTTP requests by path and status.",
-                     "# TYPE modelpack_requests_total counter"]
-            for (path, status), n in sorted(self.requests.items()):
-                lines.append(f'modelpack_requests_total{{path="{path}",status="{status}"}} {n}')
-            lines += ["# HELP modelpack_errors_total Requests answered with a server error (5xx), by path and status.",
-                      "# TYPE modelpack_errors_total counter"]
-            if not self.errors:
-                lines.append("modelpack_errors_total 0")
-            for (path, status), n in sorted(self.errors.items()):
-                lines.append(f'modelpack_errors_total{{path="{path}",status="{status}"}} {n}')
-            lines += ["# HELP modelpack_predict_latency_seconds Latency of POST /predict.",
-                      "# TYPE modelpack_predict_latency_seconds histogram"]
-            for bound, n in zip(BUCKETS, self.buckets):
-                lines.append(f'modelpack_predict_latency_seconds_bucket{{le="{bound}"}} {n}')
-            lines += [f'modelpack_predict_latency_seconds_bucket{{le="+Inf"}} {self.count}',
-                      f"modelpack_predict_latency_seconds_sum {self.total}",
-                      f"modelpack_predict_latency_seconds_count {self.count}"]
-            return "\n".join(lines) + "\n"
+            requests, errors, buckets, count, total = self.totals()
+        lines = ["# HELP modelpack_requests_total HTTP requests by path and status.",
+                 "# TYPE modelpack_requests_total counter"]
+        for (path, status), n in sorted(requests.items()):
+            lines.append(f'modelpack_requests_total{{path="{path}",status="{status}"}} {n}')
+        lines += ["# HELP modelpack_errors_total Requests answered with a server error (5xx), by path and status.",
+                  "# TYPE modelpack_errors_total counter"]
+        if not errors:
+            lines.append("modelpack_errors_total 0")
+        for (path, status), n in sorted(errors.items()):
+            lines.append(f'modelpack_errors_total{{path="{path}",status="{status}"}} {n}')
+        lines += ["# HELP modelpack_predict_latency_seconds Latency of POST /predict.",
+                  "# TYPE modelpack_predict_latency_seconds histogram"]
+        for bound, n in zip(BUCKETS, buckets):
+            lines.append(f'modelpack_predict_latency_seconds_bucket{{le="{bound}"}} {n}')
+        lines += [f'modelpack_predict_latency_seconds_bucket{{le="+Inf"}} {count}',
+                  f"modelpack_predict_latency_seconds_sum {total}",
+                  f"modelpack_predict_latency_seconds_count {count}"]
+        return "\n".join(lines) + "\n"
 
 
-METRICS = Metrics()
+METRICS = Metrics(os.environ.get("MODELPACK_METRICS_DIR"))
 STATE = {"model": None, "error": None}
 
 
@@ -291,10 +334,9 @@ async def predict(request: Request):
 
 
 def workers():
-    """MODELPACK_WORKERS: worker processes, each loading the model once; "auto" is the CPUs this
-    process may use (the cgroup v2 quota, the CPU affinity). The default is 1, because /metrics
-    counts per process: with several workers a scrape sees one worker's share."""
-    wanted = os.environ.get("MODELPACK_WORKERS", "1")
+    """MODELPACK_WORKERS, else "auto": the CPUs this process may use (the cgroup v2 quota, the CPU
+    affinity). Each worker process loads the model once."""
+    wanted = os.environ.get("MODELPACK_WORKERS", "auto")
     if wanted != "auto":
         return max(1, int(wanted))
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
@@ -311,6 +353,9 @@ if __name__ == "__main__":
     # uvicorn finishes in-flight requests on SIGTERM, then raises the signal again for the handler
     # it found; this one lets the process end with status 0 (a clean stop for the orchestrator).
     signal.signal(signal.SIGTERM, lambda *_: None)
+    count = workers()
+    if count > 1 and not os.environ.get("MODELPACK_METRICS_DIR"):
+        os.environ["MODELPACK_METRICS_DIR"] = tempfile.mkdtemp(prefix="modelpack-metrics-")
     uvicorn.run("server:app", app_dir=str(HERE), host=os.environ.get("MODELPACK_HOST", "0.0.0.0"),
-                port=int(os.environ.get("MODELPACK_PORT", "8080")), workers=workers(), log_config=None,
+                port=int(os.environ.get("MODELPACK_PORT", "8080")), workers=count, log_config=None,
                 access_log=False, timeout_graceful_shutdown=float(os.environ.get("MODELPACK_GRACE_SECONDS", "30")))
