@@ -223,3 +223,18 @@ import Testing
         #expect(tmp.contents() == ["k", "k.pub"])
     }
 }
+
+/// Which requirement provides an imported module (MP507), as pickles and interface.py use it.
+@Suite struct ImportCoverageTests {
+    @Test(
+        arguments: [
+            ("sklearn", ["scikit-learn"], nil), ("sklearn", [], "scikit-learn"), ("yaml", ["pyyaml"], nil),
+            ("onnxruntime", ["onnxruntime-gpu"], nil), ("os", [], nil), ("features", [], nil),
+            ("google", ["google-cloud-storage"], nil), ("google", ["protobuf"], nil),
+            ("google", ["numpy"], "google-..."),
+            ("azure", ["azure-storage-blob"], nil), ("mylib", [], "mylib"),
+        ] as [(String, [String], String?)])
+    func whoProvidesAModule(_ top: String, _ requirements: [String], _ missing: String?) {
+        #expect(ImportCoverage.missing(top, requirements: Set(requirements), bundleModules: ["features"]) == missing)
+    }
+}

@@ -12,7 +12,7 @@ enum ImportCoverage {
         "category_encoders": "category-encoders", "sentence_transformers": "sentence-transformers",
         "yaml": "PyYAML", "PIL": "Pillow", "cv2": "opencv-python-headless", "dateutil": "python-dateutil",
         "safetensors": "safetensors", "onnx": "onnx", "skl2onnx": "skl2onnx", "pyarrow": "pyarrow",
-        "google": "protobuf", "llama_cpp": "llama-cpp-python", "huggingface_hub": "huggingface-hub",
+        "llama_cpp": "llama-cpp-python", "huggingface_hub": "huggingface-hub",
     ]
 
     /// Distributions that provide a module under another name than their own, beyond the table:
@@ -23,9 +23,22 @@ enum ImportCoverage {
         "torch": ["torch-cpu"],
     ]
 
+    /// Namespace packages many distributions install into (`google.cloud.storage` comes from
+    /// google-cloud-storage, `google.protobuf` from protobuf): any requirement named `<top>-...`
+    /// (and those listed) may provide them.
+    static let namespaces: [String: [String]] = [
+        "google": ["protobuf", "googleapis-common-protos", "grpcio-status"], "azure": [], "backports": [],
+        "jaraco": [], "zope": [], "sphinxcontrib": [], "ruamel": [], "opentelemetry": [],
+    ]
+
     /// The problem with importing `top`, or nil when something provides it.
     static func missing(_ top: String, requirements: Set<String>, bundleModules: Set<String>) -> String? {
         guard !top.isEmpty, !PythonStandardLibrary.contains(top), !bundleModules.contains(top) else { return nil }
+        if let extra = namespaces[top] {
+            let prefix = Requirement.canonicalize(top) + "-"
+            if requirements.contains(where: { $0.hasPrefix(prefix) || extra.contains($0) }) { return nil }
+            return prefix + "..."
+        }
         let distribution = distributions[top] ?? top
         let candidates = [distribution] + (alternatives[distribution] ?? [])
         if candidates.contains(where: { requirements.contains(Requirement.canonicalize($0)) }) { return nil }
