@@ -11,7 +11,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 MP=${1:-.build/debug/modelpack}
-PORT=${PORT:-18765}
+# A free loopback port unless one is given (a fixed one can be held by anything on the machine).
+PORT=${PORT:-$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 WORK=${WORK:-/var/tmp/modelpack-container-test}
 CACHE=${STANDIN_CACHE:-/var/tmp/modelpack-standin}
 B="buildah --storage-driver vfs"

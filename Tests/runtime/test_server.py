@@ -130,3 +130,19 @@ def test_metrics_count_every_worker(start, tmp_path):
         metrics = httpx.get(base + "/metrics").text
         assert f'modelpack_requests_total{{path="/predict",status="200"}} {sent}' in metrics, metrics
         assert f"modelpack_predict_latency_seconds_count {sent}" in metrics
+
+
+def test_workers_end_with_their_supervisor(start):
+    base, process, port = start(2)
+    assert httpx.get(base + "/ready").status_code == 200
+    process.kill()  # SIGKILL: the supervisor cannot stop its workers itself
+    process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                pass
+        except OSError:
+            return  # nothing listens any more: the workers are gone
+        time.sleep(0.2)
+    raise AssertionError("a worker outlived its supervisor and still holds the port")

@@ -220,7 +220,21 @@ def run_model(rows):
 
 
 @asynccontextmanager
+def follow_supervisor():
+    """A worker ends with its supervisor: when the supervisor dies, even by SIGKILL, Linux sends
+    the worker SIGTERM (PR_SET_PDEATHSIG), so no orphan keeps the port and the model in memory."""
+    supervisor = os.environ.get("MODELPACK_SUPERVISOR_PID")
+    if not supervisor or os.getpid() == int(supervisor) or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(supervisor):  # it died before the call
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
 async def lifespan(_app):
+    follow_supervisor()
     try:
         load()
     except Exception as error:  # the server stays up, /ready says why (and the HEALTHCHECK fails)
@@ -354,8 +368,10 @@ if __name__ == "__main__":
     # it found; this one lets the process end with status 0 (a clean stop for the orchestrator).
     signal.signal(signal.SIGTERM, lambda *_: None)
     count = workers()
-    if count > 1 and not os.environ.get("MODELPACK_METRICS_DIR"):
-        os.environ["MODELPACK_METRICS_DIR"] = tempfile.mkdtemp(prefix="modelpack-metrics-")
+    if count > 1:
+        os.environ["MODELPACK_SUPERVISOR_PID"] = str(os.getpid())
+        if not os.environ.get("MODELPACK_METRICS_DIR"):
+            os.environ["MODELPACK_METRICS_DIR"] = tempfile.mkdtemp(prefix="modelpack-metrics-")
     uvicorn.run("server:app", app_dir=str(HERE), host=os.environ.get("MODELPACK_HOST", "0.0.0.0"),
                 port=int(os.environ.get("MODELPACK_PORT", "8080")), workers=count, log_config=None,
                 access_log=False, timeout_graceful_shutdown=float(os.environ.get("MODELPACK_GRACE_SECONDS", "30")))
