@@ -43,4 +43,26 @@ import Testing
         #expect(try CLI.run(["validate", tmp.file("m")], environment: environment).status == ExitStatus.problems)
         #expect(Self.runs(tmp) == 3)
     }
+
+    /// Two interpreters named bare, found on PATH, are two interpreters: each is asked once.
+    @Test(.enabled(if: PythonOracle.required || PythonCompiler.find() != nil))
+    func aBareInterpreterNameIsTheOneOnPath() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1, 2, 3]])
+        let counting = try Self.countingPython(tmp)
+        try FileSystem.makeDirectories(tmp.file("bin"))
+        for name in ["mp-python-a", "mp-python-b"] {
+            try Fixture.write(
+                Array("#!/bin/sh\n# \(name)\nexec \(counting) \"$@\"\n".utf8), to: tmp.file("bin/" + name))
+            chmod(tmp.file("bin/" + name), 0o755)
+        }
+        let path = tmp.file("bin") + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "")
+        for name in ["mp-python-a", "mp-python-b", "mp-python-a"] {
+            let result = try CLI.run(
+                ["validate", tmp.file("m")],
+                environment: ["MODELPACK_PYTHON": name, "MODELPACK_CACHE": tmp.file("cache"), "PATH": path])
+            #expect(result.status == 0, "\(result.stdout)")
+        }
+        #expect(Self.runs(tmp) == 2)
+    }
 }

@@ -17,12 +17,15 @@ enum PythonCompiler {
     /// per input is slow, and the fuzzer's timer signals interrupt it).
     @TaskLocal static var enabled = true
 
-    /// `python3` on PATH, unless MODELPACK_PYTHON names another (or is empty to disable).
+    /// `python3` on PATH, unless MODELPACK_PYTHON names another (a path, or a name looked up on
+    /// PATH), or is empty to disable the check.
     static func find(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         guard enabled else { return nil }
-        if let chosen = environment["MODELPACK_PYTHON"] { return chosen.isEmpty ? nil : chosen }
+        let name = environment["MODELPACK_PYTHON"] ?? "python3"
+        if name.isEmpty { return nil }
+        if name.contains("/") { return name }
         for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let candidate = String(directory) + "/python3"
+            let candidate = String(directory) + "/" + name
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
@@ -69,16 +72,9 @@ enum PythonCompiler {
         return answer
     }
 
-    /// The interpreter as a file: its resolved path, size and modification time.
+    /// The interpreter as a file (`find` gives a path): its resolved path, size and modification time.
     static func interpreterIdentity(_ python: String) -> String? {
-        var resolvedPath = python
-        if !python.contains("/") {
-            guard let found = find(environment: ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? ""]) else {
-                return nil
-            }
-            resolvedPath = found
-        }
-        guard let real = try? FileSystem.realPath(resolvedPath) else { return nil }
+        guard let real = try? FileSystem.realPath(python) else { return nil }
         var st = stat()
         guard stat(real, &st) == 0 else { return nil }
         return "\(real) \(st.st_size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
