@@ -83,24 +83,6 @@ struct PickleLimitOptions: ParsableArguments {
     }
 }
 
-/// Every limit a command that reads and judges a whole model takes (validate, inspect,
-/// dockerfile, serve).
-struct ModelLimitOptions: ParsableArguments {
-    @OptionGroup var bundle: BundleLimitOptions
-    @OptionGroup var ratio: RatioLimitOption
-    @OptionGroup var yaml: YAMLLimitOptions
-    @OptionGroup var pickle: PickleLimitOptions
-
-    var limits: Limits {
-        var limits = Limits()
-        bundle.apply(to: &limits)
-        ratio.apply(to: &limits)
-        yaml.apply(to: &limits)
-        pickle.apply(to: &limits)
-        return limits
-    }
-}
-
 /// The limits of a command that reads a bundle's archive without judging the model (verify,
 /// unpack, sign).
 struct ArchiveLimitOptions: ParsableArguments {
@@ -111,6 +93,21 @@ struct ArchiveLimitOptions: ParsableArguments {
         var limits = Limits()
         bundle.apply(to: &limits)
         ratio.apply(to: &limits)
+        return limits
+    }
+}
+
+/// Every limit a command that reads and judges a whole model takes (validate, inspect,
+/// dockerfile, serve): the archive's, and the YAML and pickle bounds.
+struct ModelLimitOptions: ParsableArguments {
+    @OptionGroup var archive: ArchiveLimitOptions
+    @OptionGroup var yaml: YAMLLimitOptions
+    @OptionGroup var pickle: PickleLimitOptions
+
+    var limits: Limits {
+        var limits = archive.limits
+        yaml.apply(to: &limits)
+        pickle.apply(to: &limits)
         return limits
     }
 }

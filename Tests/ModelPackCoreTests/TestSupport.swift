@@ -213,7 +213,7 @@ extension EnvironmentCheck {
     ) {
         var reader = RequirementsReader(readFile: { texts[$0] }, collector: DiagnosticCollector())
         reader.read(ModelDirectory.requirementsFile)
-        run(audits, requirements: reader.result, paths: paths, into: &collector)
+        check(audits, requirements: reader.result, bundleModules: AuditContext.modules(in: paths), into: &collector)
     }
 }
 

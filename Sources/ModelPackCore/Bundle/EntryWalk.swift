@@ -178,19 +178,4 @@ struct EntryWalk {
                 path: bundle, reason: "refused: '\(missing.path)' is listed in the manifest but not in the archive")
         }
     }
-
-    /// The same walk writing each acceptable entry's bytes through `sink(record)` (nil: only hash).
-    mutating func next(
-        buffer: UnsafeMutableRawBufferPointer,
-        sink: (FileRecord) throws -> ((UnsafeRawBufferPointer) throws -> Void)?
-    ) throws -> FileCheck? {
-        try next(buffer: buffer) { data in
-            guard let write = try sink(data.record) else { return }
-            while true {
-                let n = try data.read(into: buffer)
-                if n == 0 { break }
-                try write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            }
-        }
-    }
 }

@@ -1,21 +1,27 @@
-/// The unpack limits against a bundle's manifest (the struct is Support's, with every limit).
+/// The unpack limits against what a bundle would hold (the struct is Support's, with every limit):
+/// a bundle's manifest when one is read, a model directory's files when one is packed or checked,
+/// so that build never writes what unpack would refuse.
 extension UnpackLimits {
     func check(_ manifest: Manifest, archiveSize: Int64, bundle: String) throws {
-        if manifest.files.count > maxEntries {
+        try check(files: manifest.files.count, totalSize: manifest.totalSize, archiveSize: archiveSize, path: bundle)
+    }
+
+    /// `archiveSize` is nil for a directory: there is no expansion ratio to judge.
+    func check(files: Int, totalSize total: Int64, archiveSize: Int64?, path: String) throws {
+        if files > maxEntries {
             throw ModelPackError.limitExceeded(
-                path: bundle,
-                reason: "\(manifest.files.count) files exceed the limit of \(maxEntries) (raise it with --max-entries)")
+                path: path, reason: "\(files) files exceed the limit of \(maxEntries) (raise it with --max-entries)")
         }
-        let total = manifest.totalSize
         if total > maxTotalSize {
             throw ModelPackError.limitExceeded(
-                path: bundle,
+                path: path,
                 reason:
-                    "\(total) bytes uncompressed exceed the limit of \(maxTotalSize) (raise it with --max-total-size)")
+                    "\(total) bytes\(archiveSize == nil ? "" : " uncompressed") exceed the limit of \(maxTotalSize) (raise it with --max-total-size)"
+            )
         }
-        if total > ratioFloor, total / max(archiveSize, 1) > maxRatio {
+        if let archiveSize, total > ratioFloor, total / max(archiveSize, 1) > maxRatio {
             throw ModelPackError.limitExceeded(
-                path: bundle,
+                path: path,
                 reason:
                     "expands \(total / max(archiveSize, 1)):1, more than \(maxRatio):1 (a compression bomb? raise it with --max-ratio)"
             )

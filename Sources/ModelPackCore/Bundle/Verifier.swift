@@ -24,7 +24,7 @@ public enum Verifier {
         var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
         do {
             try buffer.withUnsafeMutableBytes { raw in
-                while let check = try walk.next(buffer: raw, sink: { _ in nil }) {
+                while let check = try walk.next(buffer: raw, consume: { _ in }) {  // only hashed
                     checks.append(check)
                 }
             }

@@ -2,14 +2,6 @@
 /// pickles record against the pins, and every imported module against a requirement (or a module
 /// shipped in the bundle).
 enum EnvironmentCheck {
-    /// The check for a model whose files are `paths` and whose text files are `texts`.
-    static func run(
-        _ audits: [ArtifactAudit], requirements: RequirementsFile, paths: [String],
-        into collector: inout DiagnosticCollector
-    ) {
-        check(audits, requirements: requirements, bundleModules: AuditContext.modules(in: paths), into: &collector)
-    }
-
     /// Whether a numpy requirement lets some 2.x version in: an exact pin at 2 or above, or no upper
     /// bound below 2 (`<2`, `<=1.26`, `~=1.26`).
     static func allowsNumpy2(_ requirement: Requirement) -> Bool {

@@ -83,11 +83,12 @@ public enum ModelCheck {
                         column: d.column, hint: d.hint, severity: .warning))
             }
         }
-        EnvironmentCheck.run(source.audits, requirements: files.requirements, paths: source.paths, into: &collector)
+        let shipped = AuditContext.modules(in: source.paths)
+        EnvironmentCheck.check(
+            source.audits, requirements: files.requirements, bundleModules: shipped, into: &collector)
         if let bytes = source.texts[ModelDirectory.interfaceFile], let text = String(validating: bytes, as: UTF8.self) {
             ImportCoverage.checkInterface(
-                text, requirements: files.requirementNames, bundleModules: AuditContext.modules(in: source.paths),
-                into: &collector)
+                text, requirements: files.requirementNames, bundleModules: shipped, into: &collector)
         }
         let report = FileChecks.report(for: target, source: source, collector: collector)
         return ModelVerdict(

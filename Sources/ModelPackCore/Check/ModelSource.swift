@@ -21,8 +21,6 @@ struct ModelSource {
     /// A bundle's manifest and container.
     private(set) var summary: BundleSummary?
 
-    static var maxTextBytes: Int { Limits.maxTextBytes }
-
     var paths: [String] { sizes.keys.sorted { BundlePath.byteOrder($0, $1) } }
 
     static func isText(_ path: String) -> Bool {
@@ -34,19 +32,11 @@ struct ModelSource {
     static func directory(_ root: String, excluding: Set<String> = []) throws -> ModelSource {
         let files = try ModelDirectory.scan(root: root, excluding: excluding, requireFiles: false)
         // The bundle it would make must be one that unpack takes with the same limits.
-        let total = files.reduce(Int64(0)) { $0 + $1.size }
-        let limits = Limits.current.unpack
-        if files.count > limits.maxEntries {
-            throw ModelPackError.limitExceeded(
-                path: root, reason: "\(files.count) files exceed the limit of \(limits.maxEntries) (--max-entries)")
-        }
-        if total > limits.maxTotalSize {
-            throw ModelPackError.limitExceeded(
-                path: root, reason: "\(total) bytes exceed the limit of \(limits.maxTotalSize) (--max-total-size)")
-        }
+        try Limits.current.unpack.check(
+            files: files.count, totalSize: files.reduce(Int64(0)) { $0 + $1.size }, archiveSize: nil, path: root)
         var texts: [String: [UInt8]] = [:]
-        for file in files where isText(file.path) && file.size <= Int64(maxTextBytes) {
-            texts[file.path] = try FileSystem.readWholeFile(file.absolutePath, limit: maxTextBytes)
+        for file in files where isText(file.path) && file.size <= Int64(Limits.maxTextBytes) {
+            texts[file.path] = try FileSystem.readWholeFile(file.absolutePath, limit: Limits.maxTextBytes)
         }
         var source = ModelSource(
             sizes: Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.size) }), texts: texts, isBundle: false)
@@ -97,9 +87,9 @@ struct ModelSource {
         try walk.requireEveryEntry(of: path) { data, _ in
             let record = data.record
             var reader = data.byteReader()
-            if isText(record.path) && record.size <= Int64(maxTextBytes) {
+            if isText(record.path) && record.size <= Int64(Limits.maxTextBytes) {
                 // A short entry is the walk's finding (size mismatch), after this returns.
-                let bytes = (try? reader.bytes(record.size, keepingAtMost: maxTextBytes)) ?? []
+                let bytes = (try? reader.bytes(record.size, keepingAtMost: Limits.maxTextBytes)) ?? []
                 texts[record.path] = bytes
                 reader = ByteReader(bytes: bytes)  // a .txt artifact is audited too
             }

@@ -63,15 +63,11 @@ public enum ServeCache {
         public let servingJSON: String
     }
 
-    public static func directory(environment: [String: String]? = nil) -> String {
-        CacheDirectory.path(environment: environment)
-    }
-
     /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).
     public static func prepare(bundle: String, python: String = "python3", log: (String) -> Void) throws -> Prepared {
         let summary = try BundleReader.inspect(bundle)
         let key = String(summary.digest.dropFirst("sha256:".count).prefix(32))
-        let cache = directory()
+        let cache = CacheDirectory.path()
         try FileSystem.makeDirectories(cache + "/serve")
         let root = cache + "/serve/" + key
         let model = root + "/model"
