@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Build: LimitedCommand {
+struct Build: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check a model directory and pack it into a bundle.",
         discussion: """
@@ -38,13 +38,7 @@ struct Build: LimitedCommand {
         let format = try ContainerFormat.resolve(requested: container, output: output)
         var options = BuildOptions(source: directory, output: output, format: format, strict: policy.strict)
         options.allowUnsafe = policy.allowUnsafe
-        let result: BuildResult
-        do {
-            result = try Operations.build(options)
-        } catch ModelPackError.validationFailed(let findings) {
-            report.renderRefusal(findings)
-            throw ModelPackError.validationFailed(findings)
-        }
+        let result = try Operations.build(options)
         report.renderWarnings(result.diagnostics)
         switch report.resolved {
         case .text:

@@ -7,7 +7,7 @@ enum DockerTarget: String, ExpressibleByArgument, CaseIterable {
     var core: DockerfileOptions.Target { self == .cpu ? .cpu : .cuda }
 }
 
-struct Dockerfile: LimitedCommand {
+struct Dockerfile: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "dockerfile",
         abstract: "Check a bundle and write a Docker build context that serves it.",
@@ -49,17 +49,11 @@ struct Dockerfile: LimitedCommand {
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let result: DockerfileResult
-        do {
-            result = try Operations.dockerfile(
-                BuildContext.Options(
-                    bundle: bundle, output: output, targets: target.map(\.core), python: python,
-                    baseImage: baseImage, pinFile: pin, cuda: cuda, force: force),
-                policy: policy.policy, strict: policy.strict)
-        } catch ModelPackError.validationFailed(let findings) {
-            report.renderRefusal(findings)
-            throw ModelPackError.validationFailed(findings)
-        }
+        let result = try Operations.dockerfile(
+            BuildContext.Options(
+                bundle: bundle, output: output, targets: target.map(\.core), python: python,
+                baseImage: baseImage, pinFile: pin, cuda: cuda, force: force),
+            policy: policy.policy, strict: policy.strict)
         report.renderWarnings(result.findings)
         switch report.resolved {
         case .text:

@@ -23,10 +23,22 @@ struct ModelPack: ParsableCommand {
     /// The error boundary: every error a user sees is one line on stderr, printed here.
     static func main() {
         SignalCleanup.install()
+        var parsed: (any ParsableCommand)?
         do {
             var command = try parseAsRoot()
+            parsed = command
             let limits = (command as? any LimitedCommand)?.limits ?? Limits()
             try Limits.$current.withValue(limits) { try command.run() }
+        } catch ModelPackError.validationFailed(let findings) {
+            // The checks refused the model: their findings in the command's format, then the line.
+            if let reporting = parsed as? any ReportingCommand {
+                reporting.report.renderRefusal(findings)
+            } else {
+                Output.error(findings.text(colour: Output.wantsColour(.standardError)))
+            }
+            let error = ModelPackError.validationFailed(findings)
+            Output.fail(error.description)
+            Foundation.exit(error.exitCode)
         } catch let error as ModelPackError {
             Output.fail(error.description)
             Foundation.exit(error.exitCode)

@@ -50,6 +50,11 @@ struct OutputOptions: ParsableArguments {
     }
 }
 
+/// A command whose refusals by the checks are rendered in its `--format` (by `ModelPack.main`).
+protocol ReportingCommand {
+    var report: OutputOptions { get }
+}
+
 /// `--strict` and `--allow-unsafe`, for the commands that judge a model and then act on it.
 struct PolicyOptions: ParsableArguments {
     @Flag(help: "Refuse on warnings too, not only on errors.")

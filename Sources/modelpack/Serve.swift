@@ -35,15 +35,9 @@ struct Serve: LimitedCommand {
     }
 
     func run() throws {
-        let served: ServeResult
-        do {
-            served = try Operations.serve(
-                bundle: bundle, python: python, host: host, port: port, policy: policy.policy, strict: policy.strict
-            ) { Output.error($0) }
-        } catch ModelPackError.validationFailed(let findings) {
-            Output.error(findings.text(colour: Output.wantsColour(.standardError)))
-            throw ModelPackError.validationFailed(findings)
-        }
+        let served = try Operations.serve(
+            bundle: bundle, python: python, host: host, port: port, policy: policy.policy, strict: policy.strict
+        ) { Output.error($0) }
         if !served.findings.diagnostics.isEmpty {
             Output.error(served.findings.text(colour: Output.wantsColour(.standardError)))
         }
