@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Testing
 
@@ -13,6 +14,35 @@ import Testing
         #expect(!keygen.stdout.contains(seed.prefix(20)))  // the private key is never printed
         #expect(try FileSystem.lstatInfo(tmp.file("k"))?.mode == 0o600)
         return tmp.file("b.tar")
+    }
+
+    /// What is signed is judged by its decoded subject, not by re-serialising the statement: the
+    /// same statement written with other whitespace and key order, signed by the same key, is valid;
+    /// one whose subject digest is another bundle's is not.
+    @Test func theSubjectDigestDecidesNotTheStatementBytes() throws {
+        let tmp = TempDir()
+        let bundle = try signedBundle(tmp)
+        let key = try SigningKeys.loadPrivate(tmp.file("k"))
+        let manifest = try BundleReader.inspect(bundle).manifest
+        let statement = try #require(
+            try JSONSerialization.jsonObject(with: try BundleSignature.statement(manifest)) as? [String: Any])
+        func sign(_ document: [String: Any]) throws {
+            let body = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted])
+            let signature = try key.signature(for: BundleSignature.pae(BundleSignature.payloadType, body))
+            let envelope: [String: Any] = [
+                "payloadType": BundleSignature.payloadType, "payload": body.base64EncodedString(),
+                "signatures": [["keyid": SigningKeys.keyID(key.publicKey), "sig": signature.base64EncodedString()]],
+            ]
+            try Fixture.write(
+                Array(try JSONSerialization.data(withJSONObject: envelope)), to: BundleSignature.path(for: bundle))
+        }
+        try sign(statement)
+        #expect(try Operations.verify(bundle, trust: TrustedKeys(files: [tmp.file("k.pub")], directory: nil)).isValid)
+        var other = statement
+        other["subject"] = [["name": "x", "digest": ["sha256": String(repeating: "0", count: 64)]]]
+        try sign(other)
+        #expect(
+            !(try Operations.verify(bundle, trust: TrustedKeys(files: [tmp.file("k.pub")], directory: nil)).isValid))
     }
 
     @Test func signVerifyAndTheDigestStaysTheSame() throws {
