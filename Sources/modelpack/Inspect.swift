@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ModelPackCore
 
 struct Inspect: LimitedCommand {
@@ -13,7 +14,7 @@ struct Inspect: LimitedCommand {
             same time for any bundle size.
             """)
 
-    @Argument(help: "The bundle.")
+    @Argument(help: "The bundle, or a registry reference (oci://HOST/REPOSITORY:TAG).")
     var bundle: String
 
     @Flag(help: "Read only the manifest (no audit); text or json.")
@@ -23,6 +24,8 @@ struct Inspect: LimitedCommand {
 
     @Flag(help: "Fail on warnings too (unknown imports, unpinned versions).")
     var strict = false
+
+    @OptionGroup(title: "Registry") var registry: RegistryFlags
 
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
@@ -37,12 +40,25 @@ struct Inspect: LimitedCommand {
     }
 
     func run() throws {
+        if ImageReference.looksLikeReference(bundle, pathExists: FileManager.default.fileExists(atPath: bundle)) {
+            let reference = try ImageReference(parsing: bundle)
+            if manifestOnly {
+                let remote = try Operations.inspectReference(reference, registry: registry.options)
+                Output.result(report.resolved == .json ? RegistryReport.json(remote) : RegistryReport.text(remote))
+                return
+            }
+            try render(try Operations.inspect(reference: reference, registry: registry.options))
+            return
+        }
         if manifestOnly {
             let summary = try Operations.inspectManifest(bundle)
             Output.result(report.resolved == .json ? InspectReport.json(summary) : InspectReport.text(summary))
             return
         }
-        let audit = try Operations.inspect(bundle)
+        try render(try Operations.inspect(bundle))
+    }
+
+    private func render(_ audit: BundleAudit) throws {
         switch report.resolved {
         case .text: Output.result(AuditReport.text(audit, colour: Output.wantsColour(.standardOutput)))
         case .json: Output.result(AuditReport.json(audit))

@@ -16,7 +16,7 @@ import Testing
         ["Audit"],
         ["Check"],
         ["Signing", "Serving"],
-        ["Docker"],
+        ["Docker", "Registry"],
         ["Operations"],
         ["Rendering"],
         ["Fuzzing"],

@@ -15,6 +15,8 @@ struct ArchiveEntryInfo {
     /// The size the header declares, when it declares one.
     let declaredSize: Int64?
     let mode: mode_t
+    /// Modification time in seconds since the epoch, when the header gives one.
+    let mtime: Int64?
 }
 
 /// Reads an archive sequentially through libarchive: zip (through its central directory, as the
@@ -139,7 +141,8 @@ final class ArchiveReader {
         let size: Int64? = archive_entry_size_is_set(next) != 0 ? Int64(archive_entry_size(next)) : nil
         return ArchiveEntryInfo(
             path: decoded, rawPath: raw, kind: kind, declaredSize: size,
-            mode: mode_t(archive_entry_perm(next)))
+            mode: mode_t(archive_entry_perm(next)),
+            mtime: archive_entry_mtime_is_set(next) != 0 ? Int64(archive_entry_mtime(next)) : nil)
     }
 
     /// Reads the current entry's data; 0 at its end.

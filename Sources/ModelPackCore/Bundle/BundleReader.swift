@@ -5,6 +5,8 @@ public struct BundleSummary: Sendable {
     public let container: ContainerFormat
     public let archiveSize: Int64
     public let manifest: Manifest
+    /// The entries' timestamp (every entry of a bundle has the build's), from the manifest entry.
+    public let timestamp: Int64
     public var digest: String { manifest.digest }
 }
 
@@ -51,6 +53,11 @@ public enum BundleReader {
         let manifest = try Manifest.decode(bytes, bundle: path)
         let size = try FileSystem.lstatInfo(path)?.size ?? 0
         try limits.check(manifest, archiveSize: size, bundle: path)
-        return (reader, BundleSummary(path: path, container: container, archiveSize: size, manifest: manifest))
+        return (
+            reader,
+            BundleSummary(
+                path: path, container: container, archiveSize: size, manifest: manifest,
+                timestamp: first.mtime ?? SourceDate.fixedEpoch)
+        )
     }
 }

@@ -26,18 +26,63 @@ public struct UnpackOptions: Sendable {
 public enum Unpacker {
     @discardableResult
     public static func unpack(_ options: UnpackOptions) throws -> BundleSummary {
-        let destination =
-            options.destination.hasSuffix("/") && options.destination.count > 1
-            ? String(options.destination.dropLast()) : options.destination
+        let destination = trimmed(options.destination)
         if FileSystem.exists(destination) && !options.force {
             throw ModelPackError.destinationExists(path: destination)
         }
         let (reader, summary) = try BundleReader.open(options.bundle, limits: options.limits)
+        try intoFreshDirectory(destination, force: options.force, needing: summary.manifest.totalSize) { temporary in
+            try extract(reader: reader, summary: summary, into: temporary)
+        }
+        return summary
+    }
+
+    /// The same extraction from files already on disk and verified (a pull's blob cache): each is
+    /// copied and hashed again against its record.
+    static func materialize(_ manifest: Manifest, files: [SourceFile], to destination: String, force: Bool) throws {
+        let destination = trimmed(destination)
+        if FileSystem.exists(destination) && !force { throw ModelPackError.destinationExists(path: destination) }
+        try intoFreshDirectory(destination, force: force, needing: manifest.totalSize) { root in
+            try FileSystem.makeDirectory(root + "/.modelpack")
+            let manifestFile = try OutputFile(creating: root + "/" + Manifest.entryPath, mode: 0o644)
+            try manifest.canonicalBytes().withUnsafeBytes { try manifestFile.write($0) }
+            var created: Set<String> = [".modelpack"]
+            var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
+            try buffer.withUnsafeMutableBytes { raw in
+                for (file, record) in zip(files, manifest.files) {
+                    try makeParents(of: record.path, under: root, created: &created)
+                    let output = try OutputFile(
+                        creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
+                    let input = try InputFile(path: file.absolutePath)
+                    var stream = SHA256Stream()
+                    while true {
+                        let n = try input.read(into: raw)
+                        if n == 0 { break }
+                        let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+                        stream.update(chunk)
+                        try output.write(chunk)
+                    }
+                    guard stream.byteCount == record.size, stream.finalizeHex() == record.sha256 else {
+                        throw ModelPackError.invalidBundle(
+                            path: file.absolutePath, reason: "does not match '\(record.path)' in the manifest")
+                    }
+                }
+            }
+        }
+    }
+
+    private static func trimmed(_ destination: String) -> String {
+        destination.hasSuffix("/") && destination.count > 1 ? String(destination.dropLast()) : destination
+    }
+
+    /// Runs `fill` on a fresh temporary directory next to `destination` and renames it into place
+    /// once `fill` returns; any failure removes it and leaves the destination as it was.
+    private static func intoFreshDirectory(
+        _ destination: String, force: Bool, needing bytes: Int64, fill: (String) throws -> Void
+    ) throws {
         let parent = FileSystem.parentDirectory(of: destination)
-        if let free = FileSystem.availableBytes(at: parent), free < summary.manifest.totalSize {
-            throw ModelPackError.io(
-                path: destination,
-                reason: "needs \(summary.manifest.totalSize) bytes, only \(free) are free")
+        if let free = FileSystem.availableBytes(at: parent), free < bytes {
+            throw ModelPackError.io(path: destination, reason: "needs \(bytes) bytes, only \(free) are free")
         }
         TemporaryOutput.removeStale(nextTo: destination)
         let temporary = TemporaryOutput.path(nextTo: destination)
@@ -45,14 +90,13 @@ public enum Unpacker {
         defer { TemporaryOutput.unregister(temporary) }
         do {
             try FileSystem.makeDirectory(temporary, mode: 0o755)
-            try extract(reader: reader, summary: summary, into: temporary)
-            if options.force && FileSystem.exists(destination) {
+            try fill(temporary)
+            if force && FileSystem.exists(destination) {
                 try FileSystem.replaceDirectory(temporary, destination)
             } else {
                 try FileSystem.renameNoReplace(temporary, destination)
             }
             FileSystem.fsyncDirectory(parent)
-            return summary
         } catch let error as ModelPackError {
             // Name the file the user asked for, not the temporary one that is now gone.
             FileSystem.removeTree(temporary)

@@ -22,6 +22,9 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
     case inputMissing(path: String)
     /// An input exists but cannot be read (permission denied, a read error).
     case unreadable(path: String, reason: String)
+    /// A registry refused or does not hold what was asked for (credentials, a missing tag or blob,
+    /// content that does not match its digest). `reference` is as the user wrote it.
+    case registry(reference: String, reason: String)
 
     /// The message, bare: one line naming the file (and line:col where there is one). The CLI's
     /// one printer adds `error:` and colour.
@@ -30,7 +33,8 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
         case .usage(let message): return message
         case .invalidModel(let path, let reason), .invalidBundle(let path, let reason),
             .invalidArchive(let path, let reason),
-            .limitExceeded(let path, let reason), .io(let path, let reason), .unreadable(let path, let reason):
+            .limitExceeded(let path, let reason), .io(let path, let reason), .unreadable(let path, let reason),
+            .registry(let path, let reason):
             return "\(path): \(reason)"
         case .destinationExists(let path): return "\(path): already exists (use --force to replace it)"
         case .inputMissing(let path): return "\(path): no such file or directory"
@@ -47,7 +51,7 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
         switch self {
         case .usage, .destinationExists: return ExitStatus.usage
         case .invalidModel, .invalidBundle, .invalidArchive, .limitExceeded, .validationFailed, .inputMissing,
-            .unreadable:
+            .unreadable, .registry:
             return ExitStatus.problems
         case .io: return ExitStatus.failure
         }
@@ -70,7 +74,7 @@ extension ModelPackError {
         case .unreadable(let path, let reason): return .unreadable(path: fix(path), reason: reason)
         case .inputMissing(let path): return .inputMissing(path: fix(path))
         case .destinationExists(let path): return .destinationExists(path: fix(path))
-        case .usage, .validationFailed: return self
+        case .usage, .validationFailed, .registry: return self
         }
     }
 }

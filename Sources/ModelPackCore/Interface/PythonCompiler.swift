@@ -24,11 +24,7 @@ enum PythonCompiler {
         let name = environment["MODELPACK_PYTHON"] ?? "python3"
         if name.isEmpty { return nil }
         if name.contains("/") { return name }
-        for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
-            let candidate = String(directory) + "/" + name
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        return nil
+        return FileSystem.executableOnPath(name, environment: environment)
     }
 
     static let script = """

@@ -33,6 +33,7 @@ public struct BuildResult: Sendable {
     public let output: String
     public let bytesWritten: Int64
     public let container: ContainerFormat
+    public let timestamp: Int64
     public var digest: String { manifest.digest }
 }
 
@@ -77,6 +78,6 @@ public enum Operations {
             timestamp: options.timestamp)
         return BuildResult(
             manifest: manifest, diagnostics: report, audits: verdict.audits, output: options.output,
-            bytesWritten: bytes, container: options.format)
+            bytesWritten: bytes, container: options.format, timestamp: options.timestamp)
     }
 }

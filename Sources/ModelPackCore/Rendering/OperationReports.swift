@@ -17,7 +17,7 @@ public enum BuildReport {
     public static func json(_ result: BuildResult) -> String {
         let summary = BundleSummary(
             path: result.output, container: result.container, archiveSize: result.bytesWritten,
-            manifest: result.manifest)
+            manifest: result.manifest, timestamp: result.timestamp)
         var inspect = InspectReport.document(summary)
         inspect.schema = "modelpack.build/1"
         return StableJSON.encode(JSON(inspect: inspect, diagnostics: result.diagnostics.diagnostics)) + "\n"

@@ -67,13 +67,32 @@ public enum BundleSignature {
     static func check(bundle: String, trusted: [Curve25519.Signing.PublicKey]) throws -> Verdict {
         let sigPath = path(for: bundle)
         guard FileSystem.exists(sigPath) else { return .unsigned }
-        let bytes = try FileSystem.readWholeFile(sigPath, limit: 64 << 20)
+        let bytes = try FileSystem.readWholeFile(sigPath, limit: maxEnvelopeBytes)
+        return check(
+            envelope: bytes, named: sigPath, manifest: try BundleReader.inspect(bundle).manifest, trusted: trusted)
+    }
+
+    static let maxEnvelopeBytes = 64 << 20
+
+    /// The key ids an envelope names (unchecked: for display).
+    static func keyIDs(in bytes: [UInt8]) -> [String] {
+        guard let envelope = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+            let signatures = envelope["signatures"] as? [[String: Any]]
+        else { return [] }
+        return signatures.compactMap { $0["keyid"] as? String }
+    }
+
+    /// Checks a signature envelope (from BUNDLE.sig or a registry referrer, named `source` in
+    /// messages) against a bundle manifest.
+    static func check(
+        envelope bytes: [UInt8], named source: String, manifest: Manifest, trusted: [Curve25519.Signing.PublicKey]
+    ) -> Verdict {
         guard let envelope = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             envelope["payloadType"] as? String == payloadType,
             let payloadText = envelope["payload"] as? String, let payload = Data(base64Encoded: payloadText),
             let signatures = envelope["signatures"] as? [[String: Any]]
         else {
-            return .invalid("\(sigPath) is not a DSSE envelope")
+            return .invalid("\(source) is not a DSSE envelope")
         }
         var signer: String?
         for entry in signatures {
@@ -94,7 +113,6 @@ public enum BundleSignature {
         else {
             return .invalid("signed by \(signer), but the payload is not a modelpack signature statement")
         }
-        let manifest = try BundleReader.inspect(bundle).manifest
         guard "sha256:" + digest == manifest.digest else {
             return .invalid(
                 "signed by \(signer), but for other content: the manifest (and so the bundle digest) changed")

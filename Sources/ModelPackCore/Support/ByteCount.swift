@@ -2,7 +2,7 @@ import Foundation
 
 public enum ByteCount {
     /// `1.5 MiB`-style sizes for text output (JSON carries exact byte counts).
-    static func human(_ bytes: Int64) -> String {
+    public static func human(_ bytes: Int64) -> String {
         if bytes < 1024 { return "\(bytes) B" }
         let units = ["KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes) / 1024

@@ -1,4 +1,5 @@
 internal import CPlatform
+import Foundation
 
 #if canImport(Glibc)
     import Glibc
@@ -153,12 +154,12 @@ enum FileSystem {
     }
 
     /// Writes a whole file under a temporary name (`TemporaryOutput`) and renames it over `path`.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let temporary = TemporaryOutput.path(nextTo: path)
         TemporaryOutput.register(temporary)
         defer { TemporaryOutput.unregister(temporary) }
         do {
-            let file = try OutputFile(creating: temporary, mode: 0o644)
+            let file = try OutputFile(creating: temporary, mode: mode)
             try bytes.withUnsafeBytes { try file.write($0) }
             try file.sync()
             try rename(temporary, path)
@@ -166,6 +167,17 @@ enum FileSystem {
             removeTree(temporary)
             throw error
         }
+    }
+
+    /// The first executable file called `name` in PATH's directories.
+    static func executableOnPath(
+        _ name: String, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) -> String? {
+        for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
+            let candidate = String(directory) + "/" + name
+            if access(candidate, X_OK) == 0, (try? lstatInfo(candidate))??.kind != .directory { return candidate }
+        }
+        return nil
     }
 
     static func fsyncDirectory(_ path: String) {

@@ -1,0 +1,333 @@
+import Foundation
+
+/// One blob of a push or pull and what happened to it.
+public struct BlobTransfer: Codable, Equatable, Sendable {
+    public enum Action: String, Codable, Sendable {
+        /// Sent to the registry.
+        case uploaded
+        /// The registry had it (HEAD answered 200): nothing sent.
+        case present
+        /// Mounted from another repository of the same registry: nothing sent.
+        case mounted
+        /// Received from the registry.
+        case downloaded
+        /// Already in the local blob cache: nothing received.
+        case cached
+    }
+
+    public let digest: String
+    public let path: String
+    public let size: Int64
+    public let action: Action
+    public let bytes: Int64
+}
+
+public struct PushOptions: Sendable {
+    public var bundle: String
+    public var reference: ImageReference
+    public var registry: RegistryOptions
+
+    public init(bundle: String, reference: ImageReference, registry: RegistryOptions = RegistryOptions()) {
+        self.bundle = bundle
+        self.reference = reference
+        self.registry = registry
+    }
+}
+
+public struct PushResult: Sendable {
+    public let reference: ImageReference
+    public let manifestDigest: String
+    public let bundleDigest: String
+    public let blobs: [BlobTransfer]
+    /// The signature pushed as a referrer, when the bundle had BUNDLE.sig.
+    public let signatureDigest: String?
+    public let requests: Int
+    public var bytesSent: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
+}
+
+public struct PullOptions: Sendable {
+    public var reference: ImageReference
+    /// Write a bundle here (container from the extension, as build does)...
+    public var output: String?
+    /// ...or unpack the model into this directory.
+    public var unpackTo: String?
+    public var force = false
+    /// Refuse, before writing anything, unless the artifact carries a signature by one of these.
+    public var trustedKeys: TrustedKeys?
+    public var registry: RegistryOptions
+    public var cache: BlobCache
+
+    public init(
+        reference: ImageReference, registry: RegistryOptions = RegistryOptions(), cache: BlobCache = BlobCache()
+    ) {
+        self.reference = reference
+        self.registry = registry
+        self.cache = cache
+    }
+}
+
+public struct PullResult: Sendable {
+    public let remote: RemoteArtifact
+    public let output: String
+    public let container: ContainerFormat?
+    public let blobs: [BlobTransfer]
+    public let requests: Int
+    public var bytesReceived: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
+}
+
+extension Operations {
+    /// `push`: every file of the bundle as a raw layer (a blob the registry has is never sent
+    /// again; with `mountFrom` it is mounted from that repository), then the ModelPack config, the
+    /// bundle manifest layer and the image manifest, and BUNDLE.sig as a referrer. The bundle is
+    /// read once and verified entry by entry as it streams; the manifest is put last, so a push
+    /// that fails leaves the tag as it was.
+    public static func push(_ options: PushOptions) throws -> PushResult {
+        let (reader, summary) = try BundleReader.open(options.bundle)
+        let manifest = summary.manifest
+        let client = try RegistryClient(options.reference, push: true, options: options.registry)
+        let digests = manifest.files.map { "sha256:" + $0.sha256 }
+        let present = try RegistryTransfer.concurrently(Array(Set(digests)), limit: options.registry.concurrency) {
+            try client.blobExists($0)
+        }
+        var blobs: [BlobTransfer] = []
+        var metadataBytes: [UInt8] = []
+        var abandoned: String?
+        var walk = EntryWalk(reader: reader, manifest: manifest)
+        var sent: Set<String> = []
+        try walk.requireEveryEntry(of: options.bundle) { data, buffer in
+            let record = data.record
+            let digest = "sha256:" + record.sha256
+            if record.role == .metadata {
+                // Read here for the config; uploaded from memory (it is small).
+                while true {
+                    let n = try data.read(into: buffer)
+                    if n == 0 { break }
+                    metadataBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                    if metadataBytes.count > Limits.current.yaml.maxBytes {
+                        throw ModelPackError.limitExceeded(
+                            path: options.bundle,
+                            reason: "metadata.yaml is larger than \(Limits.current.yaml.maxBytes) bytes")
+                    }
+                }
+            }
+            if present[digest] == true || sent.contains(digest) {
+                blobs.append(
+                    BlobTransfer(digest: digest, path: record.path, size: record.size, action: .present, bytes: 0))
+                return
+            }
+            if record.role == .metadata {
+                guard SHA256Stream.hex(of: metadataBytes) == record.sha256 else { return }  // the walk reports it
+                try client.uploadBlob(Data(metadataBytes), digest: digest)
+                blobs.append(
+                    BlobTransfer(
+                        digest: digest, path: record.path, size: record.size, action: .uploaded, bytes: record.size))
+                sent.insert(digest)
+                return
+            }
+            switch try client.startUpload(digest: digest) {
+            case .mounted:
+                blobs.append(
+                    BlobTransfer(digest: digest, path: record.path, size: record.size, action: .mounted, bytes: 0))
+            case .session(let location, let minimum):
+                guard
+                    let bytes = try client.uploadBlob(
+                        at: location, minimumChunk: minimum, digest: digest, size: record.size,
+                        spoolDirectory: CacheDirectory.path() + "/spool", read: data.read)
+                else {
+                    abandoned = record.path
+                    return  // the bytes do not match the manifest: the walk refuses the entry
+                }
+                blobs.append(
+                    BlobTransfer(digest: digest, path: record.path, size: record.size, action: .uploaded, bytes: bytes))
+            }
+            sent.insert(digest)
+        }
+        if let abandoned {  // the walk always catches it first; this is the belt to its braces
+            throw ModelPackError.invalidBundle(
+                path: options.bundle, reason: "'\(abandoned)' does not match the manifest")
+        }
+        let metadata = try YAMLReader.parse(metadataBytes)
+        let config = ModelArtifact.config(manifest: manifest, metadata: metadata, timestamp: summary.timestamp)
+        let manifestBytes = manifest.canonicalBytes()
+        let ociManifest = ModelArtifact.manifest(
+            for: manifest, timestamp: summary.timestamp, config: config, bundleManifestBytes: manifestBytes)
+        try client.uploadBlob(config, digest: ociManifest.config!.digest)
+        try client.uploadBlob(Data(manifestBytes), digest: "sha256:" + SHA256Stream.hex(of: manifestBytes))
+        let data = ociManifest.encoded()
+        let digest = try client.putManifest(
+            data, mediaType: ModelMediaType.imageManifest, at: options.reference.manifestReference)
+        var signatureDigest: String?
+        let signaturePath = BundleSignature.path(for: options.bundle)
+        if FileSystem.exists(signaturePath) {
+            let envelope = try FileSystem.readWholeFile(signaturePath, limit: BundleSignature.maxEnvelopeBytes)
+            signatureDigest = try RegistrySignature.push(
+                envelope,
+                subject: OCIDescriptor(
+                    mediaType: ModelMediaType.imageManifest, digest: digest, size: Int64(data.count),
+                    artifactType: ModelMediaType.artifact),
+                client: client)
+        }
+        return PushResult(
+            reference: options.reference, manifestDigest: digest, bundleDigest: manifest.digest, blobs: blobs,
+            signatureDigest: signatureDigest, requests: client.requestCount)
+    }
+
+    /// `inspect oci://REF --manifest-only`: the manifest, config and bundle manifest (three
+    /// requests, plus one for a token and one for the signature referrers), whatever the model's size.
+    public static func inspectReference(_ reference: ImageReference, registry: RegistryOptions = RegistryOptions())
+        throws -> RemoteArtifact
+    {
+        let client = try RegistryClient(reference, push: false, options: registry)
+        return try RemoteArtifact.read(client, trusted: nil)
+    }
+
+    /// `pull`: the artifact's blobs into the local cache (each checked against its digest before
+    /// use, resumed where an earlier attempt stopped), then a bundle identical to the pushed one,
+    /// or the verified model directory; with trusted keys, refused before anything is written
+    /// unless a signature by one of them covers the bundle.
+    public static func pull(_ options: PullOptions) throws -> PullResult {
+        guard (options.output == nil) != (options.unpackTo == nil) else {
+            throw ModelPackError.usage("give -o BUNDLE or --unpack DIR")
+        }
+        let container = try options.output.map { try ContainerFormat.resolve(requested: nil, output: $0) }
+        if let directory = options.unpackTo, FileSystem.exists(directory), !options.force {
+            throw ModelPackError.destinationExists(path: directory)
+        }
+        if let output = options.output {
+            guard FileSystem.exists(FileSystem.parentDirectory(of: output)) else {
+                throw ModelPackError.io(path: output, reason: "the output's directory does not exist")
+            }
+        }
+        let client = try RegistryClient(options.reference, push: false, options: options.registry)
+        let trusted = try options.trustedKeys.map { try SigningKeys.trusted(keys: $0.files, directory: $0.directory) }
+        let remote = try RemoteArtifact.read(client, trusted: trusted)
+        if options.trustedKeys != nil {
+            switch remote.signature {
+            case .valid: break
+            case .unsigned, .present:
+                throw ModelPackError.registry(
+                    reference: options.reference.text,
+                    reason: "refused: not signed (no modelpack signature referrer); nothing written")
+            case .invalid(let why):
+                throw ModelPackError.registry(
+                    reference: options.reference.text, reason: "refused: bad signature: \(why); nothing written")
+            }
+        }
+        guard let bundle = remote.bundle else {
+            throw ModelPackError.registry(
+                reference: options.reference.text,
+                reason: "not pushed by modelpack (no bundle manifest layer); `inspect` lists its files")
+        }
+        let byDigest = try RemoteArtifact.layers(of: bundle, in: remote, reference: options.reference)
+        let unique = Array(Set(bundle.files.map { "sha256:" + $0.sha256 })).sorted()
+        let cache = options.cache
+        let fetched = try RegistryTransfer.concurrently(unique, limit: options.registry.concurrency) { digest in
+            let descriptor = byDigest[digest]!
+            let (path, bytes) = try cache.fetch(descriptor, from: client)
+            return (
+                path,
+                BlobTransfer(
+                    digest: digest, path: descriptor.filepath ?? "", size: descriptor.size,
+                    action: bytes > 0 ? .downloaded : .cached, bytes: bytes)
+            )
+        }
+        let paths = fetched.mapValues(\.0)
+        let blobs = fetched.values.map(\.1)
+        let files = bundle.files.map {
+            SourceFile(
+                path: $0.path, absolutePath: paths["sha256:" + $0.sha256]!, size: $0.size, executable: $0.executable)
+        }
+        let output: String
+        if let target = options.output, let container {
+            try BundleWriter.write(
+                bundle, files: files, to: target, displayName: target, format: container, timestamp: remote.timestamp)
+            output = target
+        } else {
+            output = options.unpackTo!
+            try Unpacker.materialize(bundle, files: files, to: output, force: options.force)
+        }
+        return PullResult(
+            remote: remote, output: output, container: container, blobs: blobs.sorted { $0.path < $1.path },
+            requests: client.requestCount)
+    }
+
+    /// `inspect oci://REF`: the full audit of a registry artifact, with the same checks as for a
+    /// file. The blobs come through the cache into a temporary bundle, which is removed after.
+    public static func inspect(reference: ImageReference, registry: RegistryOptions = RegistryOptions()) throws
+        -> BundleAudit
+    {
+        let scratch = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/inspect")
+        try FileSystem.makeDirectories(scratch)
+        TemporaryOutput.register(scratch)
+        defer {
+            FileSystem.removeTree(scratch)
+            TemporaryOutput.unregister(scratch)
+        }
+        var options = PullOptions(reference: reference, registry: registry)
+        options.output = scratch + "/bundle.tar"
+        _ = try pull(options)
+        let audit = try inspect(options.output!)
+        let summary = audit.summary
+        return BundleAudit(
+            summary: BundleSummary(
+                path: reference.text, container: summary.container, archiveSize: summary.archiveSize,
+                manifest: summary.manifest, timestamp: summary.timestamp),
+            artifacts: audit.artifacts, report: audit.report.retargeted(reference.text))
+    }
+
+    /// `login`: checks the credential against the registry, then stores it where docker would.
+    /// Returns where it was stored.
+    public static func login(
+        registry host: String, username: String, secret: String, options: RegistryOptions = RegistryOptions()
+    ) throws -> String {
+        let reference = try ImageReference(parsing: host + "/modelpack-login-check")
+        let credential = RegistryCredential(username: username, secret: secret)
+        let client = try RegistryClient(reference, push: false, options: options, credential: credential)
+        try client.checkLogin()
+        return try DockerConfig(environment: options.environment).store(credential, for: reference.registry)
+    }
+}
+
+/// Running a transfer for many items at once.
+enum RegistryTransfer {
+    private struct State<T> {
+        var results: [String: T] = [:]
+        var firstError: (any Error)?
+        var next = 0
+    }
+
+    /// `work` for each item on up to `limit` threads; the first error is thrown after all stop.
+    static func concurrently<T: Sendable>(
+        _ items: [String], limit: Int, _ work: @escaping @Sendable (String) throws -> T
+    )
+        throws -> [String: T]
+    {
+        let state = Locked(State<T>())
+        let group = DispatchGroup()
+        for _ in 0..<max(1, min(limit, items.count)) {
+            group.enter()
+            Thread.detachNewThread {
+                defer { group.leave() }
+                while true {
+                    let item: String? = state.withLock {
+                        guard $0.firstError == nil, $0.next < items.count else { return nil }
+                        $0.next += 1
+                        return items[$0.next - 1]
+                    }
+                    guard let item else { return }
+                    do {
+                        let result = try work(item)
+                        state.withLock { $0.results[item] = result }
+                    } catch {
+                        state.withLock { if $0.firstError == nil { $0.firstError = error } }
+                    }
+                }
+            }
+        }
+        group.wait()
+        return try state.withLock {
+            if let error = $0.firstError { throw error }
+            return $0.results
+        }
+    }
+}

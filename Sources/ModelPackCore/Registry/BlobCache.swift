@@ -1,0 +1,174 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Pulled blobs, by digest, under the cache directory serve uses (`blobs/sha256/<hex>`). A blob
+/// enters only once its bytes match its digest; until then it is `<hex>.partial`, which the next
+/// attempt (in this run or the next) continues with a Range request instead of starting over.
+/// `prune` keeps the newest-used blobs under a size cap.
+public struct BlobCache: Sendable {
+    public let root: String
+
+    public init(root: String = CacheDirectory.path() + "/blobs") {
+        self.root = root
+    }
+
+    var directory: String { root + "/sha256" }
+
+    func path(of digest: String) -> String { directory + "/" + digest.dropFirst(7) }
+
+    /// The cached file for `digest` when there is one; its use is recorded (mtime) for `prune`.
+    func cached(_ digest: String) -> String? {
+        let path = path(of: digest)
+        guard FileSystem.exists(path) else { return nil }
+        utimes(path, nil)
+        return path
+    }
+
+    /// Fetches `descriptor` into the cache unless it is there; returns the file and the bytes
+    /// that crossed the network. A lost connection is resumed from the bytes on disk, up to the
+    /// client's retries.
+    func fetch(_ descriptor: OCIDescriptor, from client: RegistryClient, progress: ((Int64) -> Void)? = nil) throws -> (
+        path: String, transferred: Int64
+    ) {
+        if let path = cached(descriptor.digest) { return (path, 0) }
+        guard ImageReference.isDigest(descriptor.digest) else {
+            throw ModelPackError.registry(
+                reference: client.reference.text, reason: "layer digest '\(descriptor.digest)' is not sha256:<hex>")
+        }
+        try FileSystem.makeDirectories(directory)
+        let final = path(of: descriptor.digest)
+        let partial = final + ".partial"
+        let fd = open(partial, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
+        guard fd >= 0 else {
+            throw ModelPackError.io(path: partial, reason: "cannot open: \(FileSystem.errnoMessage())")
+        }
+        defer { close(fd) }
+        // One fetch of a blob at a time, across processes; the loser then finds it cached.
+        guard flock(fd, LOCK_EX) == 0 else {
+            throw ModelPackError.io(path: partial, reason: "cannot lock: \(FileSystem.errnoMessage())")
+        }
+        if FileSystem.exists(final) { return (final, 0) }
+        var stream = SHA256Stream()
+        var have = try hashExisting(partial, into: &stream)
+        if have > descriptor.size {
+            ftruncate(fd, 0)
+            stream = SHA256Stream()
+            have = 0
+        }
+        var transferred: Int64 = 0
+        var attempt = 0
+        while have < descriptor.size || (have == 0 && descriptor.size == 0 && attempt == 0) {
+            var writeError: (any Error)?
+            let startedAt = have
+            do {
+                let status = try client.streamBlob(descriptor.digest, from: have) { data in
+                    if stream.byteCount + Int64(data.count) > descriptor.size {
+                        throw ModelPackError.registry(
+                            reference: client.reference.text,
+                            reason:
+                                "blob \(descriptor.digest) is longer than the \(descriptor.size) bytes its layer gives; refused"
+                        )
+                    }
+                    do {
+                        try data.withUnsafeBytes { raw in
+                            try Self.writeAll(fd, raw, path: partial)
+                            stream.update(raw)
+                        }
+                    } catch {
+                        writeError = error
+                        throw error
+                    }
+                    have += Int64(data.count)
+                    transferred += Int64(data.count)
+                    progress?(Int64(data.count))
+                }
+                if status == 200 && startedAt > 0 {
+                    // The registry ignored the Range: what arrived was the whole blob again.
+                    throw ModelPackError.registry(
+                        reference: client.reference.text, reason: "the registry does not serve byte ranges; pull again")
+                }
+                if descriptor.size == 0 { break }
+                if have < descriptor.size {
+                    throw ModelPackError.io(
+                        path: client.reference.text, reason: "the connection ended inside blob \(descriptor.digest)")
+                }
+            } catch let error as ModelPackError {
+                if writeError != nil { throw error }
+                guard case .io = error, attempt < client.options.retries else { throw error }
+                attempt += 1
+                Thread.sleep(forTimeInterval: client.options.retryDelay * pow(2, Double(attempt - 1)))
+            }
+        }
+        let hex = stream.finalizeHex()
+        guard "sha256:" + hex == descriptor.digest, stream.byteCount == descriptor.size else {
+            ftruncate(fd, 0)
+            unlink(partial)
+            throw ModelPackError.registry(
+                reference: client.reference.text,
+                reason:
+                    "blob \(descriptor.digest) does not match its digest (received sha256:\(hex), \(stream.byteCount) bytes); refused, nothing written"
+            )
+        }
+        fsync(fd)
+        try FileSystem.rename(partial, final)
+        return (final, transferred)
+    }
+
+    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw ModelPackError.io(path: path, reason: "write failed: \(FileSystem.errnoMessage())")
+            }
+            offset += n
+        }
+    }
+
+    /// Hashes what an earlier attempt left; returns its length.
+    private func hashExisting(_ path: String, into stream: inout SHA256Stream) throws -> Int64 {
+        guard let info = try FileSystem.lstatInfo(path), info.size > 0 else { return 0 }
+        let input = try InputFile(path: path)
+        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
+        try buffer.withUnsafeMutableBytes { raw in
+            while true {
+                let n = try input.read(into: raw)
+                if n == 0 { break }
+                stream.update(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+            }
+        }
+        return stream.byteCount
+    }
+
+    public struct PruneResult: Sendable {
+        public let removed: Int
+        public let freedBytes: Int64
+        public let keptBytes: Int64
+    }
+
+    /// Removes the least recently used blobs (and stale partial files) until at most `maxBytes` remain.
+    public func prune(keeping maxBytes: Int64) throws -> PruneResult {
+        guard FileSystem.exists(directory) else { return PruneResult(removed: 0, freedBytes: 0, keptBytes: 0) }
+        var entries: [(path: String, size: Int64, used: Int)] = []
+        for name in try FileSystem.listDirectory(directory) {
+            let path = directory + "/" + name
+            var st = stat()
+            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
+            entries.append((path, Int64(st.st_size), st.st_mtim.tv_sec))
+        }
+        var total = entries.reduce(0) { $0 + $1.size }
+        var removed = 0
+        var freed: Int64 = 0
+        for entry in entries.sorted(by: { $0.used < $1.used }) where total > maxBytes {
+            guard unlink(entry.path) == 0 else { continue }
+            total -= entry.size
+            freed += entry.size
+            removed += 1
+        }
+        return PruneResult(removed: removed, freedBytes: freed, keptBytes: total)
+    }
+}

@@ -1,0 +1,284 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// The distribution API's blob and manifest calls.
+extension RegistryClient {
+    private var repositoryPath: String { "/v2/\(reference.repository)" }
+
+    /// Hosts known to refuse or break chunked uploads (the reference's KitOps notes): GHCR answers
+    /// 416 to PATCH bodies over 4 MiB, Google's Artifact Registry has no chunked upload, ECR ends
+    /// the upload after the first part. Large blobs go to them in one streamed PUT.
+    var wantsMonolithic: Bool {
+        let host = reference.host
+        return host == "ghcr.io" || host.hasSuffix(".pkg.dev") || host == "gcr.io" || host.hasSuffix(".gcr.io")
+            || (host.contains(".ecr.") && host.hasSuffix(".amazonaws.com"))
+    }
+
+    func blobExists(_ digest: String) throws -> Bool {
+        let response = try send(HTTPRequest(method: "HEAD", url: url("\(repositoryPath)/blobs/\(digest)")))
+        switch response.status {
+        case 200: return true
+        case 404: return false
+        default: throw failure(response, "blob \(digest)")
+        }
+    }
+
+    enum UploadStart {
+        case mounted
+        case session(URL, minimumChunk: Int?)
+    }
+
+    /// Opens an upload, asking to mount `digest` from `options.mountFrom` first when given (201:
+    /// mounted, nothing to send; 202: the registry declined and opened an upload instead).
+    func startUpload(digest: String) throws -> UploadStart {
+        var path = "\(repositoryPath)/blobs/uploads/"
+        if let from = options.mountFrom {
+            path += "?mount=\(digest)&from=\(from)"
+        }
+        let response = try send(HTTPRequest(method: "POST", url: url(path), headers: ["Content-Length": "0"]))
+        if response.status == 201, options.mountFrom != nil { return .mounted }
+        guard response.status == 202, let location = response.header("location") else {
+            throw failure(response, "an upload of \(digest)")
+        }
+        return .session(
+            try url(location: location), minimumChunk: response.header("oci-chunk-min-length").flatMap { Int($0) })
+    }
+
+    /// `location` with `digest=` added to its query.
+    private func finishing(_ location: URL, digest: String) throws -> URL {
+        guard var components = URLComponents(url: location, resolvingAgainstBaseURL: false) else {
+            throw ModelPackError.registry(reference: reference.text, reason: "the registry gave a bad upload location")
+        }
+        var items = components.queryItems ?? []
+        items.append(URLQueryItem(name: "digest", value: digest))
+        components.queryItems = items
+        return components.url!
+    }
+
+    /// Uploads one blob in memory with a single PUT (small blobs: configs, manifests).
+    func uploadBlob(_ data: Data, digest: String) throws {
+        if try blobExists(digest) { return }
+        guard case .session(let location, _) = try startUpload(digest: digest) else { return }
+        let response = try send(
+            HTTPRequest(
+                method: "PUT", url: try finishing(location, digest: digest),
+                headers: ["Content-Type": "application/octet-stream"], body: .data(data)))
+        guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+    }
+
+    /// Streams a blob of `size` bytes from `read` (0 at its end) to an open upload: one PUT when it
+    /// fits in a chunk, else PATCHes of the chunk size and a closing PUT (or, for hosts that want
+    /// it, one PUT of a file spooled under `spoolDirectory`). Before the closing PUT the bytes read
+    /// must have `digest`; if not, the upload is abandoned and false returned (the caller's walk
+    /// reports the entry). Returns the bytes sent.
+    func uploadBlob(
+        at location: URL, minimumChunk: Int?, digest: String, size: Int64, spoolDirectory: String,
+        read: (UnsafeMutableRawBufferPointer) throws -> Int
+    ) throws -> Int64? {
+        let chunkSize = max(options.chunkSize, minimumChunk ?? 0)
+        var stream = SHA256Stream()
+        var chunk = Data(count: chunkSize)
+        func fill() throws -> Int {
+            var filled = 0
+            try chunk.withUnsafeMutableBytes { raw in
+                while filled < chunkSize {
+                    let n = try read(UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                    if n == 0 { break }
+                    stream.update(UnsafeRawBufferPointer(rebasing: raw[filled..<filled + n]))
+                    filled += n
+                }
+            }
+            return filled
+        }
+        func abandon(_ location: URL) -> Int64? {
+            _ = try? send(HTTPRequest(method: "DELETE", url: location))
+            return nil
+        }
+        var filled = try fill()
+        if Int64(filled) == size || filled < chunkSize {
+            // One PUT: the whole blob is in the chunk.
+            guard stream.byteCount == size, stream.finalizeHex() == String(digest.dropFirst(7)) else {
+                return abandon(location)
+            }
+            let response = try send(
+                HTTPRequest(
+                    method: "PUT", url: try finishing(location, digest: digest),
+                    headers: ["Content-Type": "application/octet-stream"], body: .data(chunk.prefix(filled))))
+            guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+            return Int64(filled)
+        }
+        if wantsMonolithic {
+            return try uploadSpooled(
+                at: location, digest: digest, size: size, first: chunk.prefix(filled), spoolDirectory: spoolDirectory,
+                read: read)
+        }
+        var location = location
+        var offset: Int64 = 0
+        while filled > 0 {
+            let response = try send(
+                HTTPRequest(
+                    method: "PATCH", url: location,
+                    headers: [
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": "\(offset)-\(offset + Int64(filled) - 1)",
+                    ], body: .data(chunk.prefix(filled))), retryable: false)
+            guard response.status == 202, let next = response.header("location") else {
+                throw failure(response, "a chunk of blob \(digest)")
+            }
+            location = try url(location: next)
+            offset += Int64(filled)
+            filled = try fill()
+        }
+        guard stream.byteCount == size, stream.finalizeHex() == String(digest.dropFirst(7)) else {
+            return abandon(location)
+        }
+        let response = try send(
+            HTTPRequest(
+                method: "PUT", url: try finishing(location, digest: digest), headers: ["Content-Length": "0"]))
+        guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+        return offset
+    }
+
+    private func uploadSpooled(
+        at location: URL, digest: String, size: Int64, first: Data, spoolDirectory: String,
+        read: (UnsafeMutableRawBufferPointer) throws -> Int
+    ) throws -> Int64? {
+        try FileSystem.makeDirectories(spoolDirectory)
+        let path = TemporaryOutput.path(nextTo: spoolDirectory + "/upload")
+        TemporaryOutput.register(path)
+        defer {
+            FileSystem.removeTree(path)
+            TemporaryOutput.unregister(path)
+        }
+        var stream = SHA256Stream()
+        do {
+            let file = try OutputFile(creating: path, mode: 0o600)
+            try first.withUnsafeBytes {
+                stream.update($0)
+                try file.write($0)
+            }
+            var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
+            try buffer.withUnsafeMutableBytes { raw in
+                while true {
+                    let n = try read(raw)
+                    if n == 0 { break }
+                    let part = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+                    stream.update(part)
+                    try file.write(part)
+                }
+            }
+        }
+        guard stream.byteCount == size, stream.finalizeHex() == String(digest.dropFirst(7)) else {
+            _ = try? send(HTTPRequest(method: "DELETE", url: location))
+            return nil
+        }
+        let response = try send(
+            HTTPRequest(
+                method: "PUT", url: try finishing(location, digest: digest),
+                headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
+                body: .file(path)))
+        guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+        return size
+    }
+
+    static let manifestAccept = [
+        ModelMediaType.imageManifest, ModelMediaType.imageIndex,
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ].joined(separator: ", ")
+
+    /// Puts a manifest under `tagOrDigest`; returns its digest.
+    @discardableResult
+    func putManifest(_ data: Data, mediaType: String, at tagOrDigest: String) throws -> String {
+        let digest = "sha256:" + SHA256Stream.hex(of: data)
+        let response = try send(
+            HTTPRequest(
+                method: "PUT", url: url("\(repositoryPath)/manifests/\(tagOrDigest)"),
+                headers: ["Content-Type": mediaType], body: .data(data)))
+        guard response.status == 201 else { throw failure(response, "manifest \(tagOrDigest)") }
+        if let answered = response.header("docker-content-digest"), answered != digest {
+            throw ModelPackError.registry(
+                reference: reference.text,
+                reason: "the registry stored the manifest as \(answered), not \(digest) as sent")
+        }
+        return digest
+    }
+
+    /// Puts a manifest by its digest; returns whether the registry handles referrers itself (it
+    /// answered with `OCI-Subject`), so no fallback index is needed.
+    func putManifestReportingSubject(_ data: Data, at digest: String) throws -> Bool {
+        let response = try send(
+            HTTPRequest(
+                method: "PUT", url: url("\(repositoryPath)/manifests/\(digest)"),
+                headers: ["Content-Type": ModelMediaType.imageManifest], body: .data(data)))
+        guard response.status == 201 else { throw failure(response, "manifest \(digest)") }
+        return response.header("oci-subject") != nil
+    }
+
+    /// The referrers index of `digest`, or nil when the registry has no referrers API (404).
+    func referrers(of digest: String) throws -> Data? {
+        let response = try send(
+            HTTPRequest(
+                method: "GET", url: url("\(repositoryPath)/referrers/\(digest)"),
+                headers: ["Accept": ModelMediaType.imageIndex]), cap: Manifest.maxBytes)
+        if response.status == 404 || response.status == 405 { return nil }
+        guard response.status == 200 else { throw failure(response, "the referrers of \(digest)") }
+        return response.body
+    }
+
+    /// The manifest at `tagOrDigest`, its digest (computed, and checked against a digest reference
+    /// and the registry's header) and media type. Nil when there is none (404).
+    func manifest(_ tagOrDigest: String, required: Bool = true) throws -> (
+        data: Data, digest: String, mediaType: String
+    )? {
+        let response = try send(
+            HTTPRequest(
+                method: "GET", url: url("\(repositoryPath)/manifests/\(tagOrDigest)"),
+                headers: ["Accept": Self.manifestAccept]), cap: Manifest.maxBytes)
+        if response.status == 404 && !required { return nil }
+        guard response.status == 200 else {
+            throw failure(
+                response, tagOrDigest.hasPrefix("sha256:") ? "manifest \(tagOrDigest)" : "tag '\(tagOrDigest)'")
+        }
+        let digest = "sha256:" + SHA256Stream.hex(of: response.body)
+        if tagOrDigest.hasPrefix("sha256:"), tagOrDigest != digest {
+            throw ModelPackError.registry(
+                reference: reference.text, reason: "the manifest served for \(tagOrDigest) has digest \(digest)")
+        }
+        let mediaType =
+            response.header("content-type")?.split(separator: ";").first.map {
+                $0.trimmingCharacters(in: .whitespaces)
+            } ?? ModelMediaType.imageManifest
+        return (response.body, digest, mediaType)
+    }
+
+    /// A small blob (config, bundle manifest) in memory, checked against its digest.
+    func smallBlob(_ descriptor: OCIDescriptor, cap: Int) throws -> Data {
+        guard descriptor.size <= Int64(cap) else {
+            throw ModelPackError.limitExceeded(
+                path: reference.text, reason: "blob \(descriptor.digest) is \(descriptor.size) bytes, more than \(cap)")
+        }
+        let response = try send(
+            HTTPRequest(method: "GET", url: url("\(repositoryPath)/blobs/\(descriptor.digest)")), cap: cap + 1)
+        guard response.status == 200 else { throw failure(response, "blob \(descriptor.digest)") }
+        let digest = "sha256:" + SHA256Stream.hex(of: response.body)
+        guard digest == descriptor.digest, Int64(response.body.count) == descriptor.size else {
+            throw ModelPackError.registry(
+                reference: reference.text,
+                reason: "blob \(descriptor.digest) does not match its digest (the registry served \(digest)); refused")
+        }
+        return response.body
+    }
+
+    /// Streams blob `digest` from byte `offset` to `sink`. Returns the HTTP status: 200 (whole),
+    /// 206 (from `offset`); anything else throws.
+    func streamBlob(_ digest: String, from offset: Int64, sink: @escaping (Data) throws -> Void) throws -> Int {
+        var request = HTTPRequest(method: "GET", url: url("\(repositoryPath)/blobs/\(digest)"))
+        if offset > 0 { request.headers["Range"] = "bytes=\(offset)-" }
+        let response = try send(request, sink: sink)
+        guard response.status == 200 || response.status == 206 else { throw failure(response, "blob \(digest)") }
+        return response.status
+    }
+}

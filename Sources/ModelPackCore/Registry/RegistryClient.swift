@@ -1,0 +1,279 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// How modelpack talks to registries (flags of push, pull, inspect and login).
+public struct RegistryOptions: Sendable {
+    /// Plain HTTP for a registry that is not on loopback (loopback always may).
+    public var plainHTTP = false
+    /// Blob transfers at once.
+    public var concurrency = 4
+    /// Retries of a transient failure (connection lost, 5xx, 429) before giving up.
+    public var retries = 4
+    /// Waits between retries start here and double.
+    public var retryDelay: Double = 0.25
+    /// Uploads at or below this size go in one PUT; larger ones in chunks of `chunkSize` (or the
+    /// registry's `OCI-Chunk-Min-Length` when larger).
+    public var chunkSize = 8 << 20
+    /// A repository of the same registry holding the blobs already (cross-repository mount).
+    public var mountFrom: String?
+    public var environment: [String: String] = ProcessInfo.processInfo.environment
+
+    public init() {}
+}
+
+/// One registry repository, spoken to through the OCI distribution API. Authentication follows
+/// the registry's challenge: none, Basic, or a Bearer token for the repository's scope from the
+/// realm it names (with Basic credentials from Docker's configuration when there are some),
+/// fetched again whenever the registry answers 401, so a token that expires during a long upload
+/// is renewed. Transient failures are retried with backoff; every error is one line that names
+/// the reference.
+final class RegistryClient: @unchecked Sendable {
+    let reference: ImageReference
+    let options: RegistryOptions
+    private let transport = HTTPTransport()
+    private let credential: RegistryCredential?
+    private let base: String
+    /// The scopes every token asks for (the repository's, plus a mount source's).
+    private let scopes: [String]
+    private let lock = NSLock()
+    private var authorization: String?
+    /// Requests sent, for `--format json` and the benchmarks.
+    private(set) var requestCount = 0
+
+    /// `credential` replaces what Docker's configuration holds for the registry (login checks one).
+    init(
+        _ reference: ImageReference, push: Bool, options: RegistryOptions, credential: RegistryCredential? = nil
+    ) throws {
+        self.reference = reference
+        self.options = options
+        base = (reference.isLoopback || options.plainHTTP ? "http://" : "https://") + reference.registry
+        self.credential =
+            try credential ?? DockerConfig(environment: options.environment).credential(for: reference.registry)
+        var scopes = ["repository:\(reference.repository):" + (push ? "pull,push" : "pull")]
+        if push, let from = options.mountFrom { scopes.append("repository:\(from):pull") }
+        self.scopes = scopes
+    }
+
+    deinit { transport.invalidate() }
+
+    func url(_ path: String) -> URL {
+        URL(string: base + path)!
+    }
+
+    /// An upload location may be relative to the registry or absolute.
+    func url(location: String) throws -> URL {
+        if location.hasPrefix("http://") || location.hasPrefix("https://"), let url = URL(string: location) {
+            return url
+        }
+        guard let url = URL(string: base + (location.hasPrefix("/") ? "" : "/") + location) else {
+            throw ModelPackError.registry(reference: reference.text, reason: "the registry gave a bad upload location")
+        }
+        return url
+    }
+
+    /// Sends `request` with authentication, following the registry's 401 challenge once per
+    /// request, redirects (credentials only to the registry's own host), and retrying transient
+    /// failures. A request with a sink is not retried here (its caller resumes).
+    func send(
+        _ request: HTTPRequest, cap: Int = 1 << 16, retryable: Bool = true, sink: ((Data) throws -> Void)? = nil
+    ) throws -> HTTPResponse {
+        let retries = retryable && sink == nil ? options.retries : 0
+        var attempt = 0
+        var request = request
+        var challenged = false
+        var redirects = 0
+        while true {
+            var outgoing = request
+            let sameHost = request.url.host == URL(string: base)?.host && request.url.port == URL(string: base)?.port
+            if sameHost, let authorization = lock.withLock({ authorization }) {
+                outgoing.headers["Authorization"] = authorization
+            }
+            let response: HTTPResponse
+            do {
+                lock.withLock { requestCount += 1 }
+                response = try transport.send(outgoing, cap: cap, sink: sink)
+            } catch let failure as TransportFailure {
+                if failure.transient, attempt < retries {
+                    attempt += 1
+                    backoff(attempt)
+                    continue
+                }
+                throw ModelPackError.io(path: reference.text, reason: failure.message + retrySuffix(attempt))
+            }
+            if response.status == 401, sameHost, !challenged {
+                challenged = true
+                try authenticate(challenge: response.header("www-authenticate"))
+                continue
+            }
+            if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("location"),
+                redirects < 5
+            {
+                redirects += 1
+                request.url = try url(location: location)
+                if response.status == 303 { request.method = "GET" }
+                continue
+            }
+            if response.status == 429 || (500..<600).contains(response.status), attempt < retries {
+                attempt += 1
+                backoff(attempt)
+                continue
+            }
+            return response
+        }
+    }
+
+    private func backoff(_ attempt: Int) {
+        Thread.sleep(forTimeInterval: options.retryDelay * pow(2, Double(attempt - 1)))
+    }
+
+    private func retrySuffix(_ attempts: Int) -> String {
+        attempts > 0 ? " (after \(attempts) retries)" : ""
+    }
+
+    /// Answers a `WWW-Authenticate` challenge: Basic with the configured credential, or Bearer by
+    /// fetching a token from the realm.
+    private func authenticate(challenge: String?) throws {
+        guard let challenge, let parsed = AuthChallenge(challenge) else {
+            throw notAuthorized("the registry asks for credentials without saying how (no WWW-Authenticate)")
+        }
+        switch parsed.scheme {
+        case "basic":
+            guard let credential else { throw notAuthorized("the registry needs credentials") }
+            lock.withLock { authorization = credential.basicHeader }
+        case "bearer":
+            guard let realm = parsed.parameters["realm"], var components = URLComponents(string: realm) else {
+                throw notAuthorized("the registry's Bearer challenge names no realm")
+            }
+            var query = components.queryItems ?? []
+            if let service = parsed.parameters["service"] {
+                query.append(URLQueryItem(name: "service", value: service))
+            }
+            for scope in scopes { query.append(URLQueryItem(name: "scope", value: scope)) }
+            components.queryItems = query
+            guard let tokenURL = components.url else { throw notAuthorized("the token realm '\(realm)' is not a URL") }
+            var tokenRequest = HTTPRequest(method: "GET", url: tokenURL)
+            if let credential { tokenRequest.headers["Authorization"] = credential.basicHeader }
+            let response: HTTPResponse
+            do {
+                lock.withLock { requestCount += 1 }
+                response = try transport.send(tokenRequest)
+            } catch let failure as TransportFailure {
+                throw ModelPackError.io(path: reference.text, reason: "token service: " + failure.message)
+            }
+            guard response.status == 200 else {
+                throw notAuthorized("the token service answered \(response.status)")
+            }
+            guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
+                let token = (object["token"] as? String) ?? (object["access_token"] as? String), !token.isEmpty
+            else { throw notAuthorized("the token service's answer holds no token") }
+            lock.withLock { authorization = "Bearer " + token }
+        default:
+            throw notAuthorized(
+                "the registry asks for '\(parsed.scheme)' authentication, which modelpack does not speak")
+        }
+    }
+
+    private func notAuthorized(_ why: String) -> ModelPackError {
+        let login = "modelpack login \(reference.displayRegistry)"
+        return ModelPackError.registry(
+            reference: reference.text,
+            reason: credential == nil
+                ? "not authorized: \(why); no credentials are configured for \(reference.displayRegistry) (run `\(login)`)"
+                : "not authorized: \(why); check the credentials for \(reference.displayRegistry) (`\(login)`)")
+    }
+
+    /// `GET /v2/`: whether the credential is accepted (login).
+    func checkLogin() throws {
+        let response = try send(HTTPRequest(method: "GET", url: url("/v2/")))
+        guard response.status == 200 else {
+            if response.status == 401 { throw notAuthorized("the registry refused the user name or password") }
+            throw failure(response, "the API root /v2/")
+        }
+    }
+
+    /// The one-line error for an unexpected answer to `what` (e.g. "manifest 1.0.0", "blob sha256:…").
+    func failure(_ response: HTTPResponse, _ what: String) -> ModelPackError {
+        let detail = Self.errorDetail(response.body)
+        let suffix = detail.map { " (\($0))" } ?? ""
+        switch response.status {
+        case 401:
+            return notAuthorized("the registry refused the credentials for \(what)" + suffix)
+        case 403:
+            return ModelPackError.registry(
+                reference: reference.text,
+                reason: "access to \(what) is denied\(suffix); the account lacks the permission or a quota is reached")
+        case 404:
+            return ModelPackError.registry(
+                reference: reference.text, reason: "\(what) not found on the registry\(suffix)")
+        case 413:
+            return ModelPackError.registry(
+                reference: reference.text, reason: "the registry refuses \(what) as too large\(suffix)")
+        case 416:
+            return ModelPackError.registry(
+                reference: reference.text, reason: "the registry refused the byte range for \(what)\(suffix)")
+        case 429, 500..<600:
+            return ModelPackError.io(
+                path: reference.text,
+                reason:
+                    "the registry answered \(response.status) for \(what)\(suffix) after \(options.retries) retries; try again later"
+            )
+        default:
+            return ModelPackError.registry(
+                reference: reference.text, reason: "the registry answered \(response.status) for \(what)\(suffix)")
+        }
+    }
+
+    /// `CODE: message` from an OCI error body.
+    static func errorDetail(_ body: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: body) as? [String: Any],
+            let errors = object["errors"] as? [[String: Any]], let first = errors.first
+        else { return nil }
+        let code = first["code"] as? String ?? "ERROR"
+        let message = (first["message"] as? String).map { ": " + $0 } ?? ""
+        return String((code + message).prefix(200))
+    }
+}
+
+/// `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`.
+struct AuthChallenge {
+    let scheme: String
+    let parameters: [String: String]
+
+    init?(_ header: String) {
+        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        guard let space = trimmed.firstIndex(of: " ") else {
+            guard !trimmed.isEmpty else { return nil }
+            scheme = trimmed.lowercased()
+            parameters = [:]
+            return
+        }
+        scheme = trimmed[..<space].lowercased()
+        var parameters: [String: String] = [:]
+        var rest = Substring(trimmed[trimmed.index(after: space)...])
+        while !rest.isEmpty {
+            rest = rest.drop(while: { $0 == " " || $0 == "," })
+            guard let equals = rest.firstIndex(of: "=") else { break }
+            let key = rest[..<equals].trimmingCharacters(in: .whitespaces).lowercased()
+            rest = rest[rest.index(after: equals)...]
+            var value = ""
+            if rest.first == "\"" {
+                rest = rest.dropFirst()
+                while let c = rest.first, c != "\"" {
+                    if c == "\\" { rest = rest.dropFirst() }
+                    if let c = rest.first { value.append(c) }
+                    rest = rest.dropFirst()
+                }
+                rest = rest.dropFirst()
+            } else {
+                let end = rest.firstIndex(of: ",") ?? rest.endIndex
+                value = rest[..<end].trimmingCharacters(in: .whitespaces)
+                rest = rest[end...]
+            }
+            parameters[key] = value
+        }
+        self.parameters = parameters
+    }
+}

@@ -1,0 +1,140 @@
+/// Renders push, pull and `inspect oci://REF --manifest-only`.
+public enum RegistryReport {
+    struct Transfers: Encodable {
+        let schema: String
+        let reference: String
+        let manifestDigest: String
+        let bundleDigest: String
+        let blobs: [BlobTransfer]
+        let bytes: Int64
+        let requests: Int
+        let signatureDigest: String?
+        let output: String?
+    }
+
+    public static func json(_ result: PushResult) -> String {
+        StableJSON.encode(
+            Transfers(
+                schema: "modelpack.push/1", reference: result.reference.text, manifestDigest: result.manifestDigest,
+                bundleDigest: result.bundleDigest, blobs: result.blobs, bytes: result.bytesSent,
+                requests: result.requests, signatureDigest: result.signatureDigest, output: nil)) + "\n"
+    }
+
+    public static func text(_ result: PushResult) -> String {
+        let count = { (a: BlobTransfer.Action) in result.blobs.filter { $0.action == a }.count }
+        var out =
+            "pushed \(result.reference.text)@\(result.manifestDigest)\n"
+            + "  bundle \(result.bundleDigest)\n"
+            + "  \(count(.uploaded)) blob(s) sent (\(ByteCount.human(result.bytesSent))), "
+            + "\(count(.present)) already there, \(count(.mounted)) mounted; \(result.requests) requests\n"
+        if let signature = result.signatureDigest { out += "  signature referrer \(signature)\n" }
+        return out
+    }
+
+    public static func json(_ result: PullResult) -> String {
+        StableJSON.encode(
+            Transfers(
+                schema: "modelpack.pull/1", reference: result.remote.reference.text,
+                manifestDigest: result.remote.manifestDigest, bundleDigest: result.remote.bundle?.digest ?? "",
+                blobs: result.blobs, bytes: result.bytesReceived, requests: result.requests,
+                signatureDigest: nil, output: result.output)) + "\n"
+    }
+
+    public static func text(_ result: PullResult) -> String {
+        let downloaded = result.blobs.filter { $0.action == .downloaded }.count
+        let cached = result.blobs.filter { $0.action == .cached }.count
+        let bundle = result.remote.bundle
+        return
+            "pulled \(result.remote.reference.text)@\(result.remote.manifestDigest) into \(result.output)\n"
+            + "  \(bundle?.name ?? "?") \(bundle?.version ?? "?"), bundle \(bundle?.digest ?? "?")\n"
+            + "  \(downloaded) blob(s) received (\(ByteCount.human(result.bytesReceived))), \(cached) from the cache; "
+            + "signature: \(signatureText(result.remote.signature)); \(result.requests) requests\n"
+    }
+
+    static func signatureText(_ state: SignatureState) -> String {
+        switch state {
+        case .unsigned: return "none"
+        case .present(let ids): return "present, not checked (key \(ids.joined(separator: ", ")); give --key to check)"
+        case .valid(let id): return "valid, by \(id)"
+        case .invalid(let why): return "INVALID: \(why)"
+        }
+    }
+
+    struct RemoteJSON: Encodable {
+        struct Layer: Encodable {
+            let path: String?
+            let mediaType: String
+            let digest: String
+            let size: Int64
+        }
+        struct Signature: Encodable {
+            let state: String
+            let keyIDs: [String]
+            let detail: String?
+        }
+        let schema = "modelpack.inspect.remote/1"
+        let reference: String
+        let manifestDigest: String
+        let artifactType: String?
+        let configMediaType: String?
+        let name: String?
+        let version: String?
+        let description: String?
+        let licenses: [String]
+        let format: String?
+        let bundleDigest: String?
+        let bundle: Manifest?
+        let layers: [Layer]
+        let signature: Signature
+        let requests: Int
+    }
+
+    public static func json(_ remote: RemoteArtifact) -> String {
+        let signature: RemoteJSON.Signature
+        switch remote.signature {
+        case .unsigned: signature = .init(state: "unsigned", keyIDs: [], detail: nil)
+        case .present(let ids): signature = .init(state: "present", keyIDs: ids, detail: nil)
+        case .valid(let id): signature = .init(state: "valid", keyIDs: [id], detail: nil)
+        case .invalid(let why): signature = .init(state: "invalid", keyIDs: [], detail: why)
+        }
+        return StableJSON.encode(
+            RemoteJSON(
+                reference: remote.reference.text, manifestDigest: remote.manifestDigest,
+                artifactType: remote.manifest.artifactType, configMediaType: remote.manifest.config?.mediaType,
+                name: remote.config.name, version: remote.config.version, description: remote.config.description,
+                licenses: remote.config.licenses, format: remote.config.format, bundleDigest: remote.bundle?.digest,
+                bundle: remote.bundle,
+                layers: (remote.manifest.layers ?? []).map {
+                    .init(path: $0.filepath, mediaType: $0.mediaType, digest: $0.digest, size: $0.size)
+                }, signature: signature, requests: remote.requests)) + "\n"
+    }
+
+    public static func text(_ remote: RemoteArtifact) -> String {
+        var out = """
+            reference  \(remote.reference.text)
+            manifest   \(remote.manifestDigest)
+            type       \(remote.manifest.artifactType ?? remote.manifest.config?.mediaType ?? "?")
+            name       \(remote.config.name ?? "?")
+            version    \(remote.config.version ?? "?")
+
+            """
+        if let bundle = remote.bundle {
+            out +=
+                "bundle     \(bundle.digest) (modelpack bundle v\(bundle.formatVersion), written by \(bundle.tool))\n"
+        } else {
+            out += "bundle     none: not pushed by modelpack (no bundle manifest layer)\n"
+        }
+        if !remote.config.licenses.isEmpty { out += "license    \(remote.config.licenses.joined(separator: ", "))\n" }
+        if let format = remote.config.format { out += "framework  \(remote.config.architecture ?? format)\n" }
+        let total = remote.files.reduce(0) { $0 + $1.size }
+        out += "files      \(remote.files.count), \(ByteCount.human(total))\n"
+        out += "signature  \(signatureText(remote.signature))\n"
+        var table = TextTable(header: ["LAYER", "SIZE", "DIGEST", "PATH"], rightAligned: [1])
+        for layer in remote.files {
+            let kind = ModelMediaType.parseLayer(layer.mediaType).map { "\($0.kind).\($0.packing)" } ?? layer.mediaType
+            table.rows.append([kind, ByteCount.human(layer.size), layer.digest, layer.filepath ?? "(no path)"])
+        }
+        out += "\n" + table.render() + "\n"
+        return out
+    }
+}
