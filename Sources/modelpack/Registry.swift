@@ -42,17 +42,25 @@ struct Push: ReportingCommand, ParsableCommand {
     @Option(help: "Mount blobs from this repository of the same registry instead of uploading them.")
     var from: String?
 
+    @Option(help: "Upload blobs larger than this in chunks of this size (e.g. 8MiB; at least 64KiB).")
+    var chunkSize = "8MiB"
+
     @OptionGroup var registry: RegistryFlags
 
     @OptionGroup var report: OutputOptions
 
     func validate() throws {
         if report.resolved == .sarif { throw ValidationError("push reports in text or json") }
+        guard let bytes = ByteCount.parse(chunkSize), bytes >= 64 << 10, bytes <= 1 << 30 else {
+            throw ValidationError("--chunk-size '\(chunkSize)' must be a size from 64KiB to 1GiB")
+        }
+        if let from { _ = try ImageReference(parsing: "localhost/" + from) }
     }
 
     func run() throws {
         var options = registry.options
         options.mountFrom = from
+        options.chunkSize = Int(ByteCount.parse(chunkSize) ?? 8 << 20)
         let result = try Operations.push(
             PushOptions(bundle: bundle, reference: try ImageReference(parsing: reference), registry: options))
         Output.result(report.resolved == .json ? RegistryReport.json(result) : RegistryReport.text(result))

@@ -117,10 +117,12 @@ extension Operations {
             }
             if record.role == .metadata {
                 guard SHA256Stream.hex(of: metadataBytes) == record.sha256 else { return }  // the walk reports it
-                try client.uploadBlob(Data(metadataBytes), digest: digest)
+                let outcome = try client.uploadBlob(Data(metadataBytes), digest: digest, known: false)
                 blobs.append(
                     BlobTransfer(
-                        digest: digest, path: record.path, size: record.size, action: .uploaded, bytes: record.size))
+                        digest: digest, path: record.path, size: record.size,
+                        action: outcome == .mounted ? .mounted : .uploaded, bytes: outcome == .mounted ? 0 : record.size
+                    ))
                 sent.insert(digest)
                 return
             }

@@ -49,6 +49,8 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         var body = Data()
         var sinkError: (any Error)?
         var error: (any Error)?
+        /// The 401 response URLSession held back to offer its own Basic handling, declined.
+        var challenged: HTTPURLResponse?
         let done = DispatchSemaphore(value: 0)
 
         init(sink: ((Data) throws -> Void)?, cap: Int) {
@@ -99,8 +101,9 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         state.done.wait()
         lock.withLock { pending[task.taskIdentifier] = nil }
         if let sinkError = state.sinkError { throw sinkError }
-        if let error = state.error { throw Self.failure(error, url: request.url) }
-        guard let http = state.response else {
+        let challenged = state.challenged
+        if let error = state.error, challenged == nil { throw Self.failure(error, url: request.url) }
+        guard let http = challenged ?? state.response else {
             throw TransportFailure(message: "no HTTP response from \(request.url.host ?? "?")", transient: true)
         }
         var headers: [String: String] = [:]
@@ -140,6 +143,19 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
     ) {
         completionHandler(nil)  // the client follows redirects itself (credentials stay with their host)
+    }
+
+    /// A 401 is the client's to answer (RegistryClient follows the registry's challenge itself).
+    /// URLSession holds back a Basic 401 to offer its own handling; that is declined (which ends the
+    /// task) and the held response is what `send` returns.
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
+        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
+    ) {
+        if let response = challenge.failureResponse as? HTTPURLResponse, response.statusCode == 401 {
+            state(of: task)?.challenged = response
+        }
+        completionHandler(.cancelAuthenticationChallenge, nil)
     }
 
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {

@@ -58,15 +58,20 @@ extension RegistryClient {
         return components.url!
     }
 
-    /// Uploads one blob in memory with a single PUT (small blobs: configs, manifests).
-    func uploadBlob(_ data: Data, digest: String) throws {
-        if try blobExists(digest) { return }
-        guard case .session(let location, _) = try startUpload(digest: digest) else { return }
+    enum SmallUpload { case present, mounted, uploaded }
+
+    /// Uploads one blob in memory with a single PUT (small blobs: metadata, configs, manifests),
+    /// unless the registry has it or mounts it.
+    @discardableResult
+    func uploadBlob(_ data: Data, digest: String, known: Bool? = nil) throws -> SmallUpload {
+        if try known ?? blobExists(digest) { return .present }
+        guard case .session(let location, _) = try startUpload(digest: digest) else { return .mounted }
         let response = try send(
             HTTPRequest(
                 method: "PUT", url: try finishing(location, digest: digest),
                 headers: ["Content-Type": "application/octet-stream"], body: .data(data)))
         guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+        return .uploaded
     }
 
     /// Streams a blob of `size` bytes from `read` (0 at its end) to an open upload: one PUT when it

@@ -39,6 +39,8 @@ final class RegistryClient: @unchecked Sendable {
     /// The scopes every token asks for (the repository's, plus a mount source's).
     private let scopes: [String]
     private let lock = NSLock()
+    /// Held while a token is fetched, so that threads refused at once fetch one token, not one each.
+    private let authenticating = NSLock()
     private var authorization: String?
     /// Requests sent, for `--format json` and the benchmarks.
     private(set) var requestCount = 0
@@ -87,10 +89,10 @@ final class RegistryClient: @unchecked Sendable {
         var redirects = 0
         while true {
             var outgoing = request
+            outgoing.headers["User-Agent"] = "modelpack/" + ModelPackVersion.current
             let sameHost = request.url.host == URL(string: base)?.host && request.url.port == URL(string: base)?.port
-            if sameHost, let authorization = lock.withLock({ authorization }) {
-                outgoing.headers["Authorization"] = authorization
-            }
+            let used = sameHost ? lock.withLock({ authorization }) : nil
+            if let used { outgoing.headers["Authorization"] = used }
             let response: HTTPResponse
             do {
                 lock.withLock { requestCount += 1 }
@@ -105,7 +107,11 @@ final class RegistryClient: @unchecked Sendable {
             }
             if response.status == 401, sameHost, !challenged {
                 challenged = true
-                try authenticate(challenge: response.header("www-authenticate"))
+                try authenticating.withLock {
+                    // Another thread may have renewed the authorization since this request left.
+                    guard lock.withLock({ authorization }) == used else { return }
+                    try authenticate(challenge: response.header("www-authenticate"))
+                }
                 continue
             }
             if [301, 302, 303, 307, 308].contains(response.status), let location = response.header("location"),

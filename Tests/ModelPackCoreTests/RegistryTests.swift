@@ -1,0 +1,541 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+@Suite struct ImageReferenceTests {
+    @Test func parsesHostsPortsTagsAndDigests() throws {
+        let r = try ImageReference(parsing: "oci://127.0.0.1:5000/team/iris:1.0.0")
+        #expect(r.registry == "127.0.0.1:5000" && r.repository == "team/iris" && r.tag == "1.0.0")
+        #expect(r.isLoopback && r.text == "127.0.0.1:5000/team/iris:1.0.0")
+        let hub = try ImageReference(parsing: "iris")
+        #expect(hub.registry == "registry-1.docker.io" && hub.repository == "library/iris" && hub.tag == "latest")
+        let digest = "sha256:" + String(repeating: "ab", count: 32)
+        let pinned = try ImageReference(parsing: "ghcr.io/acme/models/iris@\(digest)")
+        #expect(pinned.registry == "ghcr.io" && pinned.digest == digest && pinned.manifestReference == digest)
+        #expect(!pinned.isLoopback)
+        #expect(try ImageReference(parsing: "localhost/x").isLoopback)
+    }
+
+    @Test func refusesMalformedReferencesWithTheReason() {
+        for (text, why) in [
+            ("127.0.0.1:5000/Team/iris:1", "'Team' is not a repository name component"),
+            ("127.0.0.1:5000/team/iris:-bad", "'-bad' is not a tag"),
+            ("127.0.0.1:5000/team//iris", "empty path component"),
+            ("127.0.0.1:99999/team/iris", "is not a host[:port]"),
+            ("host.io/team/iris@sha256:abc", "is not a sha256:<64 hex> digest"),
+            ("", "it is empty"),
+        ] {
+            #expect(throws: ModelPackError.self) { try ImageReference(parsing: text) }
+            do { _ = try ImageReference(parsing: text) } catch {
+                #expect("\(error)".contains(why), "\(text): \(error)")
+            }
+        }
+    }
+
+    /// inspect takes a file or a reference: an existing path is a file, oci:// is a reference, and a
+    /// missing path is a reference only when it names a registry host.
+    @Test func tellsReferencesFromPaths() {
+        #expect(ImageReference.looksLikeReference("oci://models/iris:1", pathExists: true))
+        #expect(!ImageReference.looksLikeReference("127.0.0.1:5000/a:1", pathExists: true))
+        #expect(ImageReference.looksLikeReference("127.0.0.1:5000/a:1", pathExists: false))
+        #expect(ImageReference.looksLikeReference("ghcr.io/acme/iris:1", pathExists: false))
+        #expect(!ImageReference.looksLikeReference("models/iris.tar.gz", pathExists: false))
+        #expect(!ImageReference.looksLikeReference("iris.zip", pathExists: false))
+    }
+
+    @Test func readsTheChallenge() throws {
+        let c = try #require(
+            AuthChallenge(#"Bearer realm="https://auth.example/token",service="reg",scope="repository:a/b:pull""#))
+        #expect(c.scheme == "bearer" && c.parameters["realm"] == "https://auth.example/token")
+        #expect(c.parameters["service"] == "reg" && c.parameters["scope"] == "repository:a/b:pull")
+        #expect(AuthChallenge(#"Basic realm="x""#)?.scheme == "basic")
+    }
+
+    /// The older cnai form (ModelPack before v0.0.7) is read like the CNCF one.
+    @Test func readsTheLegacyConfig() throws {
+        let legacy =
+            #"{"descriptor":{"name":"m","version":"1","created_at":"2025-01-01T00:00:00Z"},"config":{"format":"onnx"},"modelfs":{"type":"layers","diff_ids":["sha256:aa"]}}"#
+        let summary = try #require(ModelArtifact.readConfig(Data(legacy.utf8)))
+        #expect(summary.name == "m" && summary.diffIds == ["sha256:aa"] && summary.createdAt == "2025-01-01T00:00:00Z")
+        #expect(ModelMediaType.parseLayer("application/vnd.cnai.model.weight.v1.tar")! == ("weight", "tar"))
+    }
+}
+
+/// push, pull and inspect against a real distribution registry (Debian's docker-registry).
+@Suite(.serialized) struct RegistryTests {
+    static let iris = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Examples/iris-sklearn").path
+
+    /// The iris example, with `extra` files beside it (weights, say).
+    static func model(_ dir: TempDir, extra: [String: [UInt8]] = [:], interface: String? = nil) throws -> String {
+        let root = dir.file("model")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        for name in ["interface.py", "metadata.yaml", "requirements.txt", "model.joblib"] {
+            try FileManager.default.copyItem(atPath: iris + "/" + name, toPath: root + "/" + name)
+        }
+        for (name, bytes) in extra { try Fixture.write(bytes, to: root + "/" + name) }
+        if let interface {
+            let original = try String(contentsOfFile: root + "/interface.py", encoding: .utf8)
+            try Fixture.write(Array((original + interface).utf8), to: root + "/interface.py")
+        }
+        return root
+    }
+
+    static func build(_ source: String, _ output: String) throws {
+        let result = try CLI.run(["build", source, "-o", output])
+        try #require(result.status == 0, "build: \(result.stderr)")
+    }
+
+    @Test func roundTripInEveryContainerGivesTheSameBytes() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let source = try Self.model(dir)
+        for format in ContainerFormat.allCases {
+            let bundle = dir.file("iris.\(format.fileExtension)")
+            try Self.build(source, bundle)
+            let reference = "\(registry.host)/team/iris:\(format.rawValue.replacingOccurrences(of: ".", with: "-"))"
+            let push = try client.json(["push", bundle, reference])
+            let pulled = dir.file("pulled.\(format.fileExtension)")
+            let pull = try client.json(["pull", reference, "-o", pulled])
+            #expect(push["bundleDigest"] as? String == pull["bundleDigest"] as? String)
+            #expect(push["manifestDigest"] as? String == pull["manifestDigest"] as? String)
+            #expect(try Fixture.read(pulled) == Fixture.read(bundle), "\(format): pulled bytes differ from the build")
+            let verify = try CLI.run(["verify", pulled])
+            #expect(verify.status == 0, "\(verify.stdout)\(verify.stderr)")
+            // A pull into a directory gives the files, verified, and the manifest.
+            let unpacked = dir.file("unpacked-\(format.rawValue)")
+            let unpack = try client.run(["pull", "oci://" + reference, "--unpack", unpacked])
+            #expect(unpack.status == 0, "\(unpack.stderr)")
+            #expect(
+                TempDir.files(under: unpacked)
+                    == [
+                        ".modelpack/manifest.json", "interface.py", "metadata.yaml", "model.joblib", "requirements.txt",
+                    ])
+            #expect(try Fixture.read(unpacked + "/model.joblib") == Fixture.read(source + "/model.joblib"))
+        }
+        // Nothing was left beside the outputs.
+        #expect(!dir.contents().contains { $0.contains(".modelpack-tmp") || $0.hasPrefix(".") })
+    }
+
+    /// The layout: CNCF media types, one raw layer per file whose digest is the file's SHA-256, and
+    /// a config that validates against the ModelPack schema (with Python's jsonschema).
+    @Test func theArtifactIsACNCFModelPackArtifact() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.zip")
+        try Self.build(try Self.model(dir), bundle)
+        _ = try client.json(["push", bundle, "\(registry.host)/team/iris:1.0.0"])
+        let manifest = try client.json(["inspect", "oci://\(registry.host)/team/iris:1.0.0", "--manifest-only"])
+        #expect(manifest["artifactType"] as? String == "application/vnd.cncf.model.manifest.v1+json")
+        #expect(manifest["configMediaType"] as? String == "application/vnd.cncf.model.config.v1+json")
+        let layers = try #require(manifest["layers"] as? [[String: Any]])
+        let bundleManifest = try #require(manifest["bundle"] as? [String: Any])
+        let files = try #require(bundleManifest["files"] as? [[String: Any]])
+        for file in files {
+            let layer = try #require(layers.first { $0["path"] as? String == file["path"] as? String })
+            #expect(layer["digest"] as? String == "sha256:" + (file["sha256"] as! String))
+            #expect((layer["mediaType"] as? String)?.hasSuffix(".v1.raw") == true)
+        }
+        let types = Dictionary(
+            uniqueKeysWithValues: layers.map { ($0["path"] as? String ?? "", $0["mediaType"] as! String) })
+        #expect(types["model.joblib"] == "application/vnd.cncf.model.weight.v1.raw")
+        #expect(types["interface.py"] == "application/vnd.cncf.model.code.v1.raw")
+        #expect(types["metadata.yaml"] == "application/vnd.cncf.model.doc.v1.raw")
+        #expect(types[".modelpack/manifest.json"] == "application/vnd.modelpack.bundle.manifest.v1+json")
+        // The config, fetched as any client would, against the published schema.
+        let reference = try ImageReference(parsing: "\(registry.host)/team/iris:1.0.0")
+        let rest = try RegistryClient(reference, push: false, options: RegistryOptions())
+        let (data, _, _) = try #require(try rest.manifest("1.0.0"))
+        let oci = try JSONDecoder().decode(OCIManifest.self, from: data)
+        let config = try rest.smallBlob(try #require(oci.config), cap: 1 << 20)
+        let configPath = dir.file("config.json")
+        try Fixture.write(Array(config), to: configPath)
+        guard PythonOracle.available(["jsonschema"]) else {
+            if PythonOracle.required { Issue.record("jsonschema is not installed") }
+            return
+        }
+        let schema = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/registry/cncf-config-schema.json").path
+        let script = dir.file("check.py")
+        try Fixture.write(
+            Array(
+                """
+                import json, sys, jsonschema
+                schema = json.load(open(sys.argv[1])); config = json.load(open(sys.argv[2]))
+                jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(config)
+                print(config["descriptor"]["name"], config["descriptor"]["licenses"], config["modelfs"]["diffIds"][0])
+                """.utf8), to: script)
+        let (status, output) = try PythonOracle.run(script, [schema, configPath])
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("iris-classifier ['BSD-3-Clause'] sha256:"))
+        // The schema check is not vacuous: a config with a field the schema does not allow fails it.
+        var broken = try #require(try JSONSerialization.jsonObject(with: config) as? [String: Any])
+        broken["modelpack"] = true
+        try Fixture.write(Array(try JSONSerialization.data(withJSONObject: broken)), to: configPath)
+        #expect(try PythonOracle.run(script, [schema, configPath]).status != 0)
+    }
+
+    /// Unchanged files are never sent again; a second repository mounts instead of uploading.
+    @Test func unchangedWeightsAreSharedAndMounted() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let weights = Fixture.noise(3 << 20, seed: 7)
+        let v1 = dir.file("v1.tar")
+        try Self.build(try Self.model(dir, extra: ["weights.bin": weights]), v1)
+        let first = try client.json(["push", v1, "\(registry.host)/team/iris:1.0.0"])
+        #expect(first["bytes"] as? Int ?? 0 > weights.count)
+        // Only interface.py changes: one file blob is sent (plus the bundle manifest and config).
+        let changed = TempDir()
+        let v2 = dir.file("v2.tar")
+        try Self.build(try Self.model(changed, extra: ["weights.bin": weights], interface: "\n# v2\n"), v2)
+        let before = registry.requests().count
+        let second = try client.json(["push", v2, "\(registry.host)/team/iris:1.0.1"])
+        let blobs = try #require(second["blobs"] as? [[String: Any]])
+        #expect(
+            blobs.filter { $0["action"] as? String == "uploaded" }.map { $0["path"] as? String } == ["interface.py"])
+        #expect(second["bytes"] as? Int ?? 0 < 2000)
+        // The registry's own log agrees: three blob uploads finished (interface.py, the config and
+        // the bundle manifest), none of them the weights.
+        let uploads = registry.requests()[before...].filter { $0.hasPrefix("PUT /v2/team/iris/blobs/uploads/") }
+        #expect(uploads.count == 3, "\(uploads)")
+        let weightsDigest = "sha256:" + SHA256Stream.hex(of: weights)
+        #expect(!uploads.contains { $0.contains(weightsDigest.replacingOccurrences(of: ":", with: "%3A")) })
+        // Another repository of the same registry: mounted, nothing sent.
+        let mark = registry.requests().count
+        let mounted = try client.json(["push", v2, "\(registry.host)/other/iris:1.0.1", "--from", "team/iris"])
+        let mountedBlobs = try #require(mounted["blobs"] as? [[String: Any]])
+        #expect(mountedBlobs.allSatisfy { $0["action"] as? String == "mounted" }, "\(mountedBlobs)")
+        let log = registry.requests()[mark...]
+        // Five files, the config and the bundle manifest: all mounted.
+        #expect(log.filter { $0.contains("mount=") && $0.hasSuffix(" 201") }.count == 7, "\(log)")
+        #expect(!log.contains { $0.hasPrefix("PATCH") })
+        let pulled = dir.file("pulled.tar")
+        _ = try client.json(["pull", "\(registry.host)/other/iris:1.0.1", "-o", pulled])
+        #expect(try Fixture.read(pulled) == Fixture.read(v2))
+    }
+
+    @Test func signedPushAndPullRequiringTheSignature() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar.gz")
+        try Self.build(try Self.model(dir), bundle)
+        for name in ["alice", "mallory"] {
+            let keygen = try CLI.run(["keygen", "-o", dir.file(name + ".key")])
+            try #require(keygen.status == 0, "\(keygen.stderr)")
+        }
+        let signed = try CLI.run(["sign", bundle, "--key", dir.file("alice.key")])
+        try #require(signed.status == 0, "\(signed.stderr)")
+        let ref = "\(registry.host)/team/iris:signed"
+        let push = try client.json(["push", bundle, ref])
+        #expect(push["signatureDigest"] as? String != nil)
+        // distribution 2.8 has no referrers API: the signature sits in the sha256-<hex> index.
+        let manifestDigest = try #require(push["manifestDigest"] as? String)
+        #expect(
+            registry.requests().contains {
+                $0.hasPrefix("PUT /v2/team/iris/manifests/sha256-\(manifestDigest.dropFirst(7))")
+            })
+        let inspect = try client.json(["inspect", "oci://" + ref, "--manifest-only"])
+        #expect((inspect["signature"] as? [String: Any])?["state"] as? String == "present")
+        let good = try client.run([
+            "pull", ref, "-o", dir.file("good.tar.gz"), "--require-signature", "--key", dir.file("alice.key.pub"),
+        ])
+        #expect(good.status == 0, "\(good.stderr)")
+        #expect(good.stdout.contains("signature: valid"))
+        let wrong = try client.run([
+            "pull", ref, "-o", dir.file("wrong.tar.gz"), "--require-signature", "--key", dir.file("mallory.key.pub"),
+        ])
+        #expect(wrong.status == 1 && wrong.stderr.contains("refused: bad signature"), "\(wrong.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("wrong.tar.gz")))
+        // An unsigned artifact (another model: the same one would be the same, signed, manifest)
+        // is refused too, before anything is written.
+        let other = TempDir()
+        let unsignedBundle = dir.file("other.tar")
+        try Self.build(try Self.model(other, extra: ["NOTES.md": Array("v2\n".utf8)]), unsignedBundle)
+        _ = try client.json(["push", unsignedBundle, "\(registry.host)/team/iris:unsigned"])
+        let unsigned = try client.run([
+            "pull", "\(registry.host)/team/iris:unsigned", "--unpack", dir.file("unsigned"), "--require-signature",
+            "--key", dir.file("alice.key.pub"),
+        ])
+        #expect(unsigned.status == 1 && unsigned.stderr.contains("refused: not signed"), "\(unsigned.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("unsigned")))
+    }
+
+    @Test func basicAuthThroughLoginAndAWrongPassword() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry(auth: .htpasswd(user: "alice", password: "s3cret"))
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        try Self.build(try Self.model(dir), bundle)
+        let anonymous = try client.run(["push", bundle, "\(registry.host)/team/iris:1"])
+        #expect(anonymous.status == 1, "\(anonymous.stderr)")
+        #expect(anonymous.stderr.contains("not authorized") && anonymous.stderr.contains("modelpack login"))
+        let wrong = try client.run(["login", registry.host, "-u", "alice", "--password-stdin"], stdin: "nope\n")
+        #expect(wrong.status == 1 && wrong.stderr.contains("refused the user name or password"), "\(wrong.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: client.dockerConfig + "/config.json"))
+        let login = try client.run(["login", registry.host, "-u", "alice", "--password-stdin"], stdin: "s3cret\n")
+        #expect(login.status == 0, "\(login.stderr)")
+        let config = try String(contentsOfFile: client.dockerConfig + "/config.json", encoding: .utf8)
+        #expect(config.contains(Data("alice:s3cret".utf8).base64EncodedString()))
+        let push = try client.run(["push", bundle, "\(registry.host)/team/iris:1"])
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(!(push.stdout + push.stderr).contains("s3cret"))
+        let pull = try client.run(["pull", "\(registry.host)/team/iris:1", "-o", dir.file("pulled.tar")])
+        #expect(pull.status == 0, "\(pull.stderr)")
+    }
+
+    /// A token that lapses during a long chunked upload is fetched again and the push completes.
+    @Test func bearerTokensAreRenewedDuringALongUpload() throws {
+        guard TestRegistry.check(), PythonOracle.available(["cryptography"]) else {
+            if PythonOracle.required { Issue.record("python cryptography is not installed") }
+            return
+        }
+        let registry = try TestRegistry(auth: .token(user: "alice", password: "s3cret", firstLifetime: -59))
+        let client = ClientEnvironment()
+        try FileManager.default.createDirectory(atPath: client.dockerConfig, withIntermediateDirectories: true)
+        let auth = Data("alice:s3cret".utf8).base64EncodedString()
+        try Fixture.write(
+            Array(#"{"auths":{"\#(registry.host)":{"auth":"\#(auth)"}}}"#.utf8),
+            to: client.dockerConfig + "/config.json")
+        let dir = TempDir()
+        let bundle = dir.file("big.tar")
+        try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(48 << 20, seed: 3)]), bundle)
+        let push = try client.run(["push", bundle, "\(registry.host)/team/big:1", "--chunk-size", "64KiB"])
+        #expect(push.status == 0, "\(push.stderr)")
+        let tokens = registry.tokenRequests()
+        #expect(tokens.count >= 2, "the lapsed token was not renewed: \(tokens)")
+        #expect(
+            tokens.allSatisfy { $0.contains("\"authorized\": true") && $0.contains("repository:team/big:pull,push") })
+        let pulled = dir.file("pulled.tar")
+        let pull = try client.run(["pull", "\(registry.host)/team/big:1", "-o", pulled])
+        #expect(pull.status == 0, "\(pull.stderr)")
+        #expect(try Fixture.read(pulled) == Fixture.read(bundle))
+        // Wrong credentials at the token service: one line naming the reference.
+        try Fixture.write(
+            Array(#"{"auths":{"\#(registry.host)":{"auth":"\#(Data("alice:x".utf8).base64EncodedString())"}}}"#.utf8),
+            to: client.dockerConfig + "/config.json")
+        let refused = try client.run(["pull", "\(registry.host)/team/big:1", "-o", dir.file("x.tar")])
+        #expect(refused.status == 1 && refused.stderr.contains("\(registry.host)/team/big:1: not authorized"))
+        #expect(refused.stderr.split(separator: "\n").count == 1)
+    }
+
+    @Test func registryErrorsAreOneLineNamingTheReference() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        try Self.build(try Self.model(dir), bundle)
+        _ = try client.json(["push", bundle, "\(registry.host)/team/iris:1"])
+        let missing = try client.run(["pull", "\(registry.host)/team/iris:9", "-o", dir.file("x.tar")])
+        #expect(missing.status == 1 && missing.stderr.contains("\(registry.host)/team/iris:9: tag '9' not found"))
+        let noRepo = try client.run(["inspect", "oci://\(registry.host)/team/nothing:1", "--manifest-only"])
+        #expect(noRepo.status == 1 && noRepo.stderr.contains("not found"), "\(noRepo.stderr)")
+        let badRef = try client.run(["pull", "\(registry.host)/Team/iris:1", "-o", dir.file("x.tar")])
+        #expect(badRef.status == 2 && badRef.stderr.contains("is not a registry reference"))
+        let closed = try TestRegistry.freePort()
+        let refused = try client.run(["pull", "127.0.0.1:\(closed)/team/iris:1", "-o", dir.file("x.tar"), "--json"])
+        #expect(refused.status == 3 && refused.stderr.contains("cannot connect to 127.0.0.1:\(closed)"))
+        for result in [missing, noRepo, badRef, refused] {
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x.tar")))
+    }
+
+    /// A blob altered on the registry's disk is refused with its digest named; nothing is written
+    /// and nothing enters the cache. A blob gone from the registry is named too.
+    @Test func aCorruptOrMissingBlobIsRefused() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        try Self.build(try Self.model(dir), bundle)
+        _ = try client.json(["push", bundle, "\(registry.host)/team/iris:1"])
+        let manifest = try BundleReader.inspect(bundle).manifest
+        let weights = try #require(manifest.files.first { $0.path == "model.joblib" })
+        let digest = "sha256:" + weights.sha256
+        let stored = registry.blobFile(digest)
+        var bytes = try Fixture.read(stored)
+        bytes[bytes.count / 2] ^= 0xff
+        try Fixture.write(bytes, to: stored)
+        let pull = try client.run(["pull", "\(registry.host)/team/iris:1", "-o", dir.file("pulled.tar")])
+        #expect(pull.status == 1 && pull.stderr.contains("blob \(digest) does not match its digest"), "\(pull.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("pulled.tar")))
+        #expect(!FileManager.default.fileExists(atPath: client.cache + "/blobs/sha256/" + weights.sha256))
+        try FileManager.default.removeItem(atPath: stored)
+        let gone = try client.run(["pull", "\(registry.host)/team/iris:1", "--unpack", dir.file("out")])
+        #expect(gone.status != 0 && gone.stderr.contains(digest), "\(gone.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out")))
+    }
+
+    /// The registry killed in the middle of a push: the push fails on one line, the tag is not
+    /// created, and the next push (registry back) completes.
+    @Test func aRegistryKilledMidPushThenTheNextRunCompletes() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("big.tar")
+        try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(64 << 20, seed: 5)]), bundle)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["push", bundle, "\(registry.host)/team/big:1", "--chunk-size", "64KiB"]
+        var env = ProcessInfo.processInfo.environment
+        env.merge(client.variables) { $1 }
+        process.environment = env
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        // Kill it once chunks of the weights are flowing.
+        for _ in 0..<400 where !registry.requests().contains(where: { $0.hasPrefix("PATCH") }) { usleep(10_000) }
+        registry.stop()
+        let message = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0, "the push survived a dead registry")
+        #expect(
+            message.split(separator: "\n").count == 1 && message.contains("\(registry.host)/team/big:1"), "\(message)")
+        try registry.start()
+        let tag = try client.run(["inspect", "oci://\(registry.host)/team/big:1", "--manifest-only"])
+        #expect(tag.status == 1, "a failed push left a tag")
+        let again = try client.run(["push", bundle, "\(registry.host)/team/big:1"])
+        #expect(again.status == 0, "\(again.stderr)")
+        let pulled = dir.file("pulled.tar")
+        _ = try client.json(["pull", "\(registry.host)/team/big:1", "-o", pulled])
+        #expect(try Fixture.read(pulled) == Fixture.read(bundle))
+    }
+
+    /// The registry killed in the middle of a pull: nothing is written; the next pull continues the
+    /// blob with a Range request from where it stopped.
+    @Test func aRegistryKilledMidPullThenTheNextRunResumes() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("big.tar")
+        let size = 256 << 20
+        try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(size, seed: 9)]), bundle)
+        _ = try client.json(["push", bundle, "\(registry.host)/team/big:1"])
+        let weights = try #require(try BundleReader.inspect(bundle).manifest.files.first { $0.path == "weights.bin" })
+        let partial = client.cache + "/blobs/sha256/" + weights.sha256 + ".partial"
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["pull", "\(registry.host)/team/big:1", "-o", dir.file("pulled.tar")]
+        var env = ProcessInfo.processInfo.environment
+        env.merge(client.variables) { $1 }
+        process.environment = env
+        process.standardError = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        for _ in 0..<1000 {
+            if let size = try? FileSystem.lstatInfo(partial)?.size, size > 1 << 20 { break }
+            usleep(2_000)
+        }
+        registry.stop()
+        process.waitUntilExit()
+        #expect(process.terminationStatus != 0)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("pulled.tar")))
+        let kept = try #require(try FileSystem.lstatInfo(partial)?.size)
+        #expect(kept > 0 && kept < Int64(size))
+        try registry.start()
+        let pull = try client.json(["pull", "\(registry.host)/team/big:1", "-o", dir.file("pulled.tar")])
+        let blobs = try #require(pull["blobs"] as? [[String: Any]])
+        let resumed = try #require(blobs.first { $0["path"] as? String == "weights.bin" })
+        #expect(resumed["bytes"] as? Int == size - Int(kept), "the pull started over instead of resuming")
+        #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
+    }
+
+    /// `inspect --manifest-only` makes the same number of requests for any model size.
+    @Test func inspectingAReferenceTakesAConstantNumberOfRequests() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let small = dir.file("small.tar")
+        try Self.build(try Self.model(dir), small)
+        let other = TempDir()
+        var extra: [String: [UInt8]] = ["weights.bin": Fixture.noise(16 << 20)]
+        for i in 0..<40 { extra["shard-\(i).bin"] = Fixture.noise(1000 + i, seed: UInt64(i)) }
+        let large = dir.file("large.tar")
+        try Self.build(try Self.model(other, extra: extra), large)
+        _ = try client.json(["push", small, "\(registry.host)/team/m:small"])
+        _ = try client.json(["push", large, "\(registry.host)/team/m:large"])
+        var counts: [Int] = []
+        for tag in ["small", "large"] {
+            let before = registry.requests().count
+            let inspect = try client.json(["inspect", "oci://\(registry.host)/team/m:\(tag)", "--manifest-only"])
+            counts.append(registry.requests().count - before)
+            #expect(inspect["requests"] as? Int == counts.last)
+        }
+        #expect(counts[0] == counts[1] && counts[0] <= 6, "\(counts)")
+        // The full audit of a reference: the same checks as for the file.
+        let audit = try client.run(["inspect", "oci://\(registry.host)/team/m:small", "--format", "json"])
+        let file = try CLI.run(["inspect", small, "--format", "json"])
+        #expect(audit.status == file.status)
+        let a = try #require(try JSONSerialization.jsonObject(with: Data(audit.stdout.utf8)) as? [String: Any])
+        let f = try #require(try JSONSerialization.jsonObject(with: Data(file.stdout.utf8)) as? [String: Any])
+        #expect(a["digest"] as? String == f["digest"] as? String)
+        #expect((a["artifacts"] as? [Any])?.count == (f["artifacts"] as? [Any])?.count)
+    }
+
+    /// skopeo copies a pushed artifact to an OCI layout and back: the layout's blobs are exactly the
+    /// files, and the manifest digest survives the round trip.
+    @Test func skopeoCopiesThePushedArtifactUnchanged() throws {
+        guard TestRegistry.check() else { return }
+        guard let skopeo = FileSystem.executableOnPath("skopeo") else {
+            if TestRegistry.required { Issue.record("skopeo is not installed") }
+            return
+        }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        try Self.build(try Self.model(dir), bundle)
+        let push = try client.json(["push", bundle, "\(registry.host)/team/iris:1"])
+        func skopeoRun(_ arguments: [String]) throws -> Int32 {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: skopeo)
+            process.arguments = ["--insecure-policy"] + arguments
+            process.standardOutput = FileHandle.nullDevice
+            try process.run()
+            process.waitUntilExit()
+            return process.terminationStatus
+        }
+        let layout = dir.file("layout")
+        #expect(
+            try skopeoRun([
+                "copy", "--src-tls-verify=false", "docker://\(registry.host)/team/iris:1", "oci:\(layout):iris",
+            ]) == 0)
+        let manifest = try BundleReader.inspect(bundle).manifest
+        let blobs = Set(TempDir.listing(layout + "/blobs/sha256"))
+        for file in manifest.files {
+            #expect(blobs.contains(file.sha256), "\(file.path) is not a blob of the layout")
+            #expect(
+                try Fixture.read(layout + "/blobs/sha256/" + file.sha256)
+                    == Fixture.read(dir.file("model/" + file.path)))
+        }
+        #expect(
+            try skopeoRun([
+                "copy", "--dest-tls-verify=false", "oci:\(layout):iris", "docker://\(registry.host)/copy/iris:1",
+            ]) == 0)
+        let copied = try client.json(["inspect", "oci://\(registry.host)/copy/iris:1", "--manifest-only"])
+        #expect(copied["manifestDigest"] as? String == push["manifestDigest"] as? String)
+        let pulled = dir.file("pulled.tar")
+        _ = try client.json(["pull", "\(registry.host)/copy/iris:1", "-o", pulled])
+        #expect(try Fixture.read(pulled) == Fixture.read(bundle))
+    }
+}
