@@ -4,7 +4,7 @@ BIN   := .build/debug/modelpack
 DEMO  := .build/demo
 EXAMPLE := Examples/iris-sklearn
 
-.PHONY: deps build demo test bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed
+.PHONY: deps build demo test bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed registry-deps
 
 deps:
 	@.ci/install-deps
@@ -24,9 +24,17 @@ demo: build
 	@for f in interface.py metadata.yaml model.joblib requirements.txt; do \
 	  cmp $(EXAMPLE)/$$f $(DEMO)/iris/$$f || exit 1; done; echo "the unpacked files are identical to $(EXAMPLE)"
 
-test: deps lint runtime-test
+test: deps lint runtime-test registry-deps
 	$(SWIFT) build
 	$(SWIFT) test
+
+# What the registry tests run against: Debian's docker-registry (the CNCF distribution registry,
+# started by the tests on 127.0.0.1 and stopped by PID), skopeo, htpasswd, and from PyPI oras-py
+# (a second client) and cryptography (the test token server's JWTs).
+REGISTRY_TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0
+registry-deps:
+	@.ci/install-deps docker-registry skopeo apache2-utils
+	.ci/pip-install $(REGISTRY_TEST_DEPS)
 
 # The serving runtime's Python (Sources/ModelPackCore/Serving/runtime): pytest with FastAPI's
 # TestClient and a real uvicorn process on loopback, at the versions the images pin.
@@ -46,7 +54,8 @@ bench: deps
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	.ci/pip-install ruff==0.17.6
-	python3 -m ruff check Sources/ModelPackCore/Serving/runtime Tests/runtime Tests/ModelPackCoreTests/Fixtures/inputs
+	python3 -m ruff check Sources/ModelPackCore/Serving/runtime Tests/runtime Tests/ModelPackCoreTests/Fixtures/inputs \
+	  Tests/ModelPackCoreTests/Fixtures/registry
 
 clean:
 	rm -rf .build

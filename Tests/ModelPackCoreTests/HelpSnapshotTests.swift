@@ -7,7 +7,8 @@ import Testing
 /// --help-hidden. RECORD=1 re-records (and fails that run).
 @Suite struct HelpSnapshotTests {
     static let commands = [
-        "", "build", "validate", "inspect", "scan", "verify", "unpack", "serve", "dockerfile", "keygen", "sign",
+        "", "build", "validate", "inspect", "scan", "verify", "unpack", "serve", "dockerfile", "keygen", "sign", "push",
+        "pull", "login", "prune",
     ]
 
     @Test(arguments: commands)

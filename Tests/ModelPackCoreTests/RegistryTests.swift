@@ -538,4 +538,60 @@ import Testing
         _ = try client.json(["pull", "\(registry.host)/copy/iris:1", "-o", pulled])
         #expect(try Fixture.read(pulled) == Fixture.read(bundle))
     }
+
+    /// An artifact another client pushed (oras-py, with CNCF media types and no bundle manifest):
+    /// inspected, rebuilt into a directory blob by blob, and refused as a bundle with what is missing.
+    @Test func aModelPackArtifactFromAnotherClientIsRebuilt() throws {
+        guard TestRegistry.check() else { return }
+        guard PythonOracle.available(["oras"]) else {
+            if TestRegistry.required { Issue.record("oras-py is not installed") }
+            return
+        }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let source = try Self.model(dir)
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/registry/oras_push.py").path
+        let ref = "\(registry.host)/foreign/iris:3"
+        let pushed = try PythonOracle.run(script, [ref, source, "model.joblib", "interface.py", "requirements.txt"])
+        try #require(pushed.status == 0, "\(pushed.output)")
+        let inspect = try client.json(["inspect", "oci://" + ref, "--manifest-only"])
+        #expect(inspect["name"] as? String == "foreign-iris" && inspect["bundleDigest"] == nil)
+        #expect(
+            (inspect["layers"] as? [[String: Any]])?.compactMap { $0["path"] as? String }.sorted()
+                == ["interface.py", "model.joblib", "requirements.txt"])
+        let unpacked = dir.file("foreign")
+        let pull = try client.run(["pull", ref, "--unpack", unpacked])
+        #expect(pull.status == 0, "\(pull.stderr)")
+        #expect(pull.stdout.contains("not yet a modelpack model: no metadata.yaml"))
+        #expect(TempDir.files(under: unpacked) == ["interface.py", "model.joblib", "requirements.txt"])
+        #expect(try Fixture.read(unpacked + "/model.joblib") == Fixture.read(source + "/model.joblib"))
+        let bundle = try client.run(["pull", ref, "-o", dir.file("foreign.tar")])
+        #expect(bundle.status == 1 && bundle.stderr.contains("it has no metadata.yaml"), "\(bundle.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("foreign.tar")))
+        // With metadata.yaml too, the same checks as build pass and the bundle is the build's.
+        let complete = "\(registry.host)/foreign/iris:4"
+        let again = try PythonOracle.run(
+            script, [complete, source, "model.joblib", "interface.py", "requirements.txt", "metadata.yaml"])
+        try #require(again.status == 0, "\(again.output)")
+        let built = try client.run(["pull", complete, "-o", dir.file("foreign.zip")])
+        #expect(built.status == 0, "\(built.stderr)")
+        try Self.build(source, dir.file("local.zip"))
+        #expect(
+            try BundleReader.inspect(dir.file("foreign.zip")).digest
+                == BundleReader.inspect(dir.file("local.zip")).digest)
+        // A layer the bundle manifest does not know is refused, blob digest checks included.
+        let corrupt = try ImageReference(parsing: complete)
+        let rest = try RegistryClient(corrupt, push: false, options: RegistryOptions())
+        let (data, _, _) = try #require(try rest.manifest("4"))
+        let layer = try #require(try JSONDecoder().decode(OCIManifest.self, from: data).layers?.first)
+        var stored = try Fixture.read(registry.blobFile(layer.digest))
+        stored[0] ^= 1
+        try Fixture.write(stored, to: registry.blobFile(layer.digest))
+        let refused = try ClientEnvironment().run(["pull", complete, "--unpack", dir.file("corrupt")])
+        #expect(
+            refused.status == 1 && refused.stderr.contains("blob \(layer.digest) does not match"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("corrupt")))
+    }
 }

@@ -38,15 +38,21 @@ public enum Unpacker {
     }
 
     /// The same extraction from files already on disk and verified (a pull's blob cache): each is
-    /// copied and hashed again against its record.
-    static func materialize(_ manifest: Manifest, files: [SourceFile], to destination: String, force: Bool) throws {
+    /// copied and hashed again against its record. `writeManifest: false` leaves out
+    /// .modelpack/manifest.json (a directory rebuilt from an artifact modelpack did not make).
+    static func materialize(
+        _ manifest: Manifest, files: [SourceFile], to destination: String, force: Bool, writeManifest: Bool = true
+    ) throws {
         let destination = trimmed(destination)
         if FileSystem.exists(destination) && !force { throw ModelPackError.destinationExists(path: destination) }
         try intoFreshDirectory(destination, force: force, needing: manifest.totalSize) { root in
-            try FileSystem.makeDirectory(root + "/.modelpack")
-            let manifestFile = try OutputFile(creating: root + "/" + Manifest.entryPath, mode: 0o644)
-            try manifest.canonicalBytes().withUnsafeBytes { try manifestFile.write($0) }
-            var created: Set<String> = [".modelpack"]
+            var created: Set<String> = []
+            if writeManifest {
+                try FileSystem.makeDirectory(root + "/.modelpack")
+                let manifestFile = try OutputFile(creating: root + "/" + Manifest.entryPath, mode: 0o644)
+                try manifest.canonicalBytes().withUnsafeBytes { try manifestFile.write($0) }
+                created.insert(".modelpack")
+            }
             var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
             try buffer.withUnsafeMutableBytes { raw in
                 for (file, record) in zip(files, manifest.files) {

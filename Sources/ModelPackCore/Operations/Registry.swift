@@ -72,6 +72,8 @@ public struct PullResult: Sendable {
     public let container: ContainerFormat?
     public let blobs: [BlobTransfer]
     public let requests: Int
+    /// modelpack's required files an artifact another tool pushed does not have (--unpack).
+    public let missing: [String]
     public var bytesReceived: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
 }
 
@@ -216,25 +218,11 @@ extension Operations {
             }
         }
         guard let bundle = remote.bundle else {
-            throw ModelPackError.registry(
-                reference: options.reference.text,
-                reason: "not pushed by modelpack (no bundle manifest layer); `inspect` lists its files")
+            return try pullForeign(remote, options: options, client: client, container: container)
         }
         let byDigest = try RemoteArtifact.layers(of: bundle, in: remote, reference: options.reference)
         let unique = Array(Set(bundle.files.map { "sha256:" + $0.sha256 })).sorted()
-        let cache = options.cache
-        let fetched = try RegistryTransfer.concurrently(unique, limit: options.registry.concurrency) { digest in
-            let descriptor = byDigest[digest]!
-            let (path, bytes) = try cache.fetch(descriptor, from: client)
-            return (
-                path,
-                BlobTransfer(
-                    digest: digest, path: descriptor.filepath ?? "", size: descriptor.size,
-                    action: bytes > 0 ? .downloaded : .cached, bytes: bytes)
-            )
-        }
-        let paths = fetched.mapValues(\.0)
-        let blobs = fetched.values.map(\.1)
+        let (paths, blobs) = try fetch(unique, byDigest, options: options, client: client)
         let files = bundle.files.map {
             SourceFile(
                 path: $0.path, absolutePath: paths["sha256:" + $0.sha256]!, size: $0.size, executable: $0.executable)
@@ -250,7 +238,115 @@ extension Operations {
         }
         return PullResult(
             remote: remote, output: output, container: container, blobs: blobs.sorted { $0.path < $1.path },
-            requests: client.requestCount)
+            requests: client.requestCount, missing: [])
+    }
+
+    /// Every blob of `digests` into the cache, `concurrency` at a time.
+    private static func fetch(
+        _ digests: [String], _ byDigest: [String: OCIDescriptor], options: PullOptions, client: RegistryClient
+    ) throws -> ([String: String], [BlobTransfer]) {
+        let cache = options.cache
+        let fetched = try RegistryTransfer.concurrently(digests, limit: options.registry.concurrency) { digest in
+            let descriptor = byDigest[digest]!
+            let (path, bytes) = try cache.fetch(descriptor, from: client)
+            return (
+                path,
+                BlobTransfer(
+                    digest: digest, path: descriptor.filepath ?? "", size: descriptor.size,
+                    action: bytes > 0 ? .downloaded : .cached, bytes: bytes)
+            )
+        }
+        return (fetched.mapValues(\.0), fetched.values.map(\.1))
+    }
+
+    /// A ModelPack artifact another tool pushed (no bundle manifest layer): the model directory
+    /// rebuilt from the layers' file path annotations, every blob checked against its digest.
+    /// --unpack writes it and says which of modelpack's required files it lacks; -o builds a bundle
+    /// from it through the same checks as `build`, which refuse it when something is missing.
+    private static func pullForeign(
+        _ remote: RemoteArtifact, options: PullOptions, client: RegistryClient, container: ContainerFormat?
+    ) throws -> PullResult {
+        let reference = options.reference.text
+        var records: [FileRecord] = []
+        var byDigest: [String: OCIDescriptor] = [:]
+        for layer in remote.files {
+            guard let path = layer.filepath else {
+                throw ModelPackError.registry(
+                    reference: reference, reason: "layer \(layer.digest) names no file (no \(ModelAnnotation.filepath))"
+                )
+            }
+            if let problem = BundlePath.problem(with: path) {
+                throw ModelPackError.registry(reference: reference, reason: "refused layer '\(path)': \(problem)")
+            }
+            let packing = ModelMediaType.parseLayer(layer.mediaType)?.packing ?? "raw"
+            guard packing == "raw" else {
+                throw ModelPackError.registry(
+                    reference: reference,
+                    reason:
+                        "layer '\(path)' is \(layer.mediaType); modelpack rebuilds models from raw (one file) layers only"
+                )
+            }
+            guard ImageReference.isDigest(layer.digest) else {
+                throw ModelPackError.registry(
+                    reference: reference, reason: "layer '\(path)' has digest '\(layer.digest)'")
+            }
+            if records.contains(where: { $0.path == path }) {
+                throw ModelPackError.registry(reference: reference, reason: "two layers for '\(path)'")
+            }
+            let mode = layer.annotations?[ModelAnnotation.fileMetadata].flatMap { json in
+                (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["mode"] as? Int
+            }
+            records.append(
+                FileRecord(
+                    path: path, role: FileRole.of(path), size: layer.size, sha256: String(layer.digest.dropFirst(7)),
+                    executable: (mode ?? 0o644) & 0o100 != 0))
+            byDigest[layer.digest] = layer
+        }
+        records.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+        let manifest = Manifest(
+            formatVersion: Manifest.currentFormatVersion, tool: "registry", name: remote.config.name ?? "model",
+            version: remote.config.version ?? "0", files: records)
+        try Limits.current.unpack.check(manifest, archiveSize: manifest.totalSize, bundle: reference)
+        let (paths, blobs) = try fetch(Array(byDigest.keys).sorted(), byDigest, options: options, client: client)
+        let files = records.map {
+            SourceFile(
+                path: $0.path, absolutePath: paths["sha256:" + $0.sha256]!, size: $0.size, executable: $0.executable)
+        }
+        let missing = [ModelDirectory.metadataFile, ModelDirectory.requirementsFile, ModelDirectory.interfaceFile]
+            .filter { name in !records.contains { $0.path == name } }
+        if let target = options.unpackTo {
+            try Unpacker.materialize(manifest, files: files, to: target, force: options.force, writeManifest: false)
+            return PullResult(
+                remote: remote, output: target, container: nil, blobs: blobs.sorted { $0.path < $1.path },
+                requests: client.requestCount, missing: missing)
+        }
+        guard let target = options.output, let container else {
+            throw ModelPackError.usage("give -o BUNDLE or --unpack DIR")
+        }
+        if !missing.isEmpty {
+            throw ModelPackError.registry(
+                reference: reference,
+                reason:
+                    "not a complete model for a bundle: it has no \(missing.joined(separator: ", ")) (pull it with --unpack DIR, add what is missing, then `modelpack build DIR`)"
+            )
+        }
+        let scratch = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/foreign")
+        try FileSystem.makeDirectories(CacheDirectory.path())
+        TemporaryOutput.register(scratch)
+        defer {
+            FileSystem.removeTree(scratch)
+            TemporaryOutput.unregister(scratch)
+        }
+        try Unpacker.materialize(manifest, files: files, to: scratch, force: false, writeManifest: false)
+        do {
+            _ = try Operations.build(
+                BuildOptions(source: scratch, output: target, format: container, timestamp: remote.timestamp))
+        } catch ModelPackError.validationFailed(let report) {
+            throw ModelPackError.validationFailed(report.retargeted(reference))
+        }
+        return PullResult(
+            remote: remote, output: target, container: container, blobs: blobs.sorted { $0.path < $1.path },
+            requests: client.requestCount, missing: [])
     }
 
     /// `inspect oci://REF`: the full audit of a registry artifact, with the same checks as for a

@@ -10,6 +10,7 @@ public enum RegistryReport {
         let requests: Int
         let signatureDigest: String?
         let output: String?
+        let missing: [String]?
     }
 
     public static func json(_ result: PushResult) -> String {
@@ -17,7 +18,7 @@ public enum RegistryReport {
             Transfers(
                 schema: "modelpack.push/1", reference: result.reference.text, manifestDigest: result.manifestDigest,
                 bundleDigest: result.bundleDigest, blobs: result.blobs, bytes: result.bytesSent,
-                requests: result.requests, signatureDigest: result.signatureDigest, output: nil)) + "\n"
+                requests: result.requests, signatureDigest: result.signatureDigest, output: nil, missing: nil)) + "\n"
     }
 
     public static func text(_ result: PushResult) -> String {
@@ -37,18 +38,30 @@ public enum RegistryReport {
                 schema: "modelpack.pull/1", reference: result.remote.reference.text,
                 manifestDigest: result.remote.manifestDigest, bundleDigest: result.remote.bundle?.digest ?? "",
                 blobs: result.blobs, bytes: result.bytesReceived, requests: result.requests,
-                signatureDigest: nil, output: result.output)) + "\n"
+                signatureDigest: nil, output: result.output, missing: result.missing)) + "\n"
     }
 
     public static func text(_ result: PullResult) -> String {
         let downloaded = result.blobs.filter { $0.action == .downloaded }.count
         let cached = result.blobs.filter { $0.action == .cached }.count
-        let bundle = result.remote.bundle
-        return
-            "pulled \(result.remote.reference.text)@\(result.remote.manifestDigest) into \(result.output)\n"
-            + "  \(bundle?.name ?? "?") \(bundle?.version ?? "?"), bundle \(bundle?.digest ?? "?")\n"
-            + "  \(downloaded) blob(s) received (\(ByteCount.human(result.bytesReceived))), \(cached) from the cache; "
-            + "signature: \(signatureText(result.remote.signature)); \(result.requests) requests\n"
+        let remote = result.remote
+        var out = "pulled \(remote.reference.text)@\(remote.manifestDigest) into \(result.output)\n"
+        if let bundle = remote.bundle {
+            out += "  \(bundle.name) \(bundle.version), bundle \(bundle.digest)\n"
+        } else {
+            out +=
+                "  \(remote.config.name ?? "?") \(remote.config.version ?? "?"), not pushed by modelpack: "
+                + "rebuilt from its layers' file paths\n"
+        }
+        out +=
+            "  \(downloaded) blob(s) received (\(ByteCount.human(result.bytesReceived))), \(cached) from the cache; "
+            + "signature: \(signatureText(remote.signature)); \(result.requests) requests\n"
+        if !result.missing.isEmpty {
+            out +=
+                "  not yet a modelpack model: no \(result.missing.joined(separator: ", ")) "
+                + "(write them, then `modelpack validate \(result.output)`)\n"
+        }
+        return out
     }
 
     static func signatureText(_ state: SignatureState) -> String {

@@ -66,8 +66,14 @@ def main() -> None:
             access.append({"type": kind, "name": repo, "actions": actions.split(",")})
         t = int(time.time())
         claims = {
-            "iss": ISSUER, "sub": userpass.split(":")[0], "aud": SERVICE, "exp": t + lifetime,
-            "nbf": t - 120, "iat": t, "jti": uuid.uuid4().hex, "access": access,
+            "iss": ISSUER,
+            "sub": userpass.split(":")[0],
+            "aud": SERVICE,
+            "exp": t + lifetime,
+            "nbf": t - 120,
+            "iat": t,
+            "jti": uuid.uuid4().hex,
+            "access": access,
         }
         signing_input = b64(json.dumps(header).encode()) + "." + b64(json.dumps(claims).encode())
         der = key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
@@ -75,7 +81,7 @@ def main() -> None:
         return signing_input + "." + b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+        def do_GET(self) -> None:
             query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
             scopes = query.get("scope", [])
             ok = self.headers.get("Authorization") == expected
