@@ -169,10 +169,9 @@ struct Prune: ParsableCommand {
         guard let bytes = ByteCount.parse(keep) else {
             throw ModelPackError.usage("--keep '\(keep)' is not a size (e.g. 500MiB, 10GiB)")
         }
-        let cache = BlobCache()
-        let result = try cache.prune(keeping: bytes)
+        let result = try Operations.prune(keeping: bytes)
         Output.result(
             "removed \(result.removed) blob(s), \(ByteCount.human(result.freedBytes)); "
-                + "\(ByteCount.human(result.keptBytes)) kept in \(cache.root)\n")
+                + "\(ByteCount.human(result.keptBytes)) kept in \(result.root)\n")
     }
 }

@@ -594,4 +594,93 @@ import Testing
             refused.status == 1 && refused.stderr.contains("blob \(layer.digest) does not match"), "\(refused.stderr)")
         #expect(!FileManager.default.fileExists(atPath: dir.file("corrupt")))
     }
+
+    /// Credentials through a Docker credential helper (credsStore): login stores through it, push
+    /// reads through it, and the secret is in no output.
+    @Test func credentialHelpersAreUsedAsDockerUsesThem() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry(auth: .htpasswd(user: "bob", password: "hunter2"))
+        let client = ClientEnvironment()
+        let bin = client.root.file("bin")
+        try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+        let store = client.root.file("helper-store.json")
+        // A helper in the docker-credential protocol: `store` reads JSON, `get` reads the server URL.
+        let helper = """
+            #!/usr/bin/env python3
+            import json, sys
+            path = \(String(reflecting: store))
+            verb = sys.argv[1]
+            data = sys.stdin.read()
+            try:
+                saved = json.load(open(path))
+            except FileNotFoundError:
+                saved = {}
+            if verb == "store":
+                entry = json.loads(data); saved[entry["ServerURL"]] = entry; json.dump(saved, open(path, "w"))
+            elif verb == "get":
+                if data.strip() not in saved:
+                    print("credentials not found in native keychain"); sys.exit(1)
+                print(json.dumps(saved[data.strip()]))
+
+            """
+        try Fixture.write(Array(helper.utf8), to: bin + "/docker-credential-mptest")
+        chmod(bin + "/docker-credential-mptest", 0o755)
+        try FileManager.default.createDirectory(atPath: client.dockerConfig, withIntermediateDirectories: true)
+        try Fixture.write(
+            Array(#"{"credsStore": "mptest", "currentContext": "kept"}"#.utf8), to: client.dockerConfig + "/config.json"
+        )
+        let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
+        func run(_ arguments: [String], stdin: String? = nil) throws -> CLI.Result {
+            var environment = client.variables
+            environment["PATH"] = path
+            if let stdin {
+                let process = Process()
+                process.executableURL = URL(fileURLWithPath: CLI.binary)
+                process.arguments = arguments
+                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+                let input = Pipe(), out = Pipe(), err = Pipe()
+                process.standardInput = input
+                process.standardOutput = out
+                process.standardError = err
+                try process.run()
+                input.fileHandleForWriting.write(Data(stdin.utf8))
+                try input.fileHandleForWriting.close()
+                let o = out.fileHandleForReading.readDataToEndOfFile()
+                let e = err.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                return CLI.Result(
+                    status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
+                    stderr: String(decoding: e, as: UTF8.self))
+            }
+            return try CLI.run(arguments, environment: environment)
+        }
+        let login = try run(["login", registry.host, "-u", "bob", "--password-stdin"], stdin: "hunter2")
+        #expect(login.status == 0 && login.stdout.contains("docker-credential-mptest"), "\(login.stderr)")
+        #expect(try String(contentsOfFile: store, encoding: .utf8).contains("hunter2"))
+        #expect(
+            !(try String(contentsOfFile: client.dockerConfig + "/config.json", encoding: .utf8)).contains("hunter2"))
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        try Self.build(try Self.model(dir), bundle)
+        let push = try run(["push", bundle, "\(registry.host)/team/iris:1"])
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(!(push.stdout + push.stderr + login.stdout + login.stderr).contains("hunter2"))
+    }
+
+    /// prune keeps the most recently used blobs under the size it is given.
+    @Test func pruneRemovesTheLeastRecentlyUsedBlobs() throws {
+        let dir = TempDir()
+        let cache = BlobCache(root: dir.file("blobs"))
+        try FileManager.default.createDirectory(atPath: cache.directory, withIntermediateDirectories: true)
+        for (i, age) in [300, 200, 100].enumerated() {
+            let path = cache.directory + "/" + String(repeating: "\(i)", count: 64)
+            try Fixture.write(Fixture.noise(1000), to: path)
+            var times = [timeval(tv_sec: time(nil) - age, tv_usec: 0), timeval(tv_sec: time(nil) - age, tv_usec: 0)]
+            utimes(path, &times)
+        }
+        let result = try Operations.prune(keeping: 2500, cache: cache)
+        #expect(result.removed == 1 && result.keptBytes == 2000)
+        #expect(!FileManager.default.fileExists(atPath: cache.directory + "/" + String(repeating: "0", count: 64)))
+        #expect(try Operations.prune(keeping: 0, cache: cache).keptBytes == 0)
+    }
 }

@@ -373,6 +373,11 @@ extension Operations {
             artifacts: audit.artifacts, report: audit.report.retargeted(reference.text))
     }
 
+    /// `prune`: the blob cache down to `bytes`, least recently used first.
+    public static func prune(keeping bytes: Int64, cache: BlobCache = BlobCache()) throws -> BlobCache.PruneResult {
+        try cache.prune(keeping: bytes)
+    }
+
     /// `login`: checks the credential against the registry, then stores it where docker would.
     /// Returns where it was stored.
     public static func login(

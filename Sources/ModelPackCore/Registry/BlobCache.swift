@@ -27,9 +27,13 @@ public struct BlobCache: Sendable {
         return path
     }
 
+    /// Ranges a blob is fetched in: a transfer that fails loses at most one, and memory stays
+    /// flat (URLSession writes each to a file as it arrives).
+    static let segmentSize: Int64 = 64 << 20
+
     /// Fetches `descriptor` into the cache unless it is there; returns the file and the bytes
-    /// that crossed the network. A lost connection is resumed from the bytes on disk, up to the
-    /// client's retries.
+    /// that crossed the network. The blob comes in ranges appended to `<hex>.partial`, so an
+    /// interrupted fetch (this attempt's retries, or the next run) continues from the bytes on disk.
     func fetch(_ descriptor: OCIDescriptor, from client: RegistryClient, progress: ((Int64) -> Void)? = nil) throws -> (
         path: String, transferred: Int64
     ) {
@@ -59,48 +63,45 @@ public struct BlobCache: Sendable {
             have = 0
         }
         var transferred: Int64 = 0
-        var attempt = 0
-        while have < descriptor.size || (have == 0 && descriptor.size == 0 && attempt == 0) {
-            var writeError: (any Error)?
-            let startedAt = have
-            do {
-                let status = try client.streamBlob(descriptor.digest, from: have) { data in
-                    if stream.byteCount + Int64(data.count) > descriptor.size {
+        let segmentPath = partial + ".segment"
+        defer { unlink(segmentPath) }
+        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
+        while have < descriptor.size {
+            let end = min(have + Self.segmentSize, descriptor.size) - 1
+            let status = try client.downloadBlob(descriptor.digest, range: have...end, to: segmentPath)
+            if status == 200 && have > 0 {
+                throw ModelPackError.registry(
+                    reference: client.reference.text, reason: "the registry does not serve byte ranges; pull again")
+            }
+            // Appended to the partial file and hashed in one pass; a whole blob (200) may be
+            // longer than the segment asked for, never longer than the layer says.
+            let input = try InputFile(path: segmentPath)
+            try buffer.withUnsafeMutableBytes { raw in
+                while true {
+                    let n = try input.read(into: raw)
+                    if n == 0 { break }
+                    guard have + Int64(n) <= descriptor.size else {
+                        ftruncate(fd, 0)
+                        unlink(partial)
                         throw ModelPackError.registry(
                             reference: client.reference.text,
                             reason:
                                 "blob \(descriptor.digest) is longer than the \(descriptor.size) bytes its layer gives; refused"
                         )
                     }
-                    do {
-                        try data.withUnsafeBytes { raw in
-                            try Self.writeAll(fd, raw, path: partial)
-                            stream.update(raw)
-                        }
-                    } catch {
-                        writeError = error
-                        throw error
-                    }
-                    have += Int64(data.count)
-                    transferred += Int64(data.count)
-                    progress?(Int64(data.count))
+                    let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
+                    try Self.writeAll(fd, chunk, path: partial)
+                    stream.update(chunk)
+                    have += Int64(n)
+                    transferred += Int64(n)
                 }
-                if status == 200 && startedAt > 0 {
-                    // The registry ignored the Range: what arrived was the whole blob again.
-                    throw ModelPackError.registry(
-                        reference: client.reference.text, reason: "the registry does not serve byte ranges; pull again")
-                }
-                if descriptor.size == 0 { break }
-                if have < descriptor.size {
-                    throw ModelPackError.io(
-                        path: client.reference.text, reason: "the connection ended inside blob \(descriptor.digest)")
-                }
-            } catch let error as ModelPackError {
-                if writeError != nil { throw error }
-                guard case .io = error, attempt < client.options.retries else { throw error }
-                attempt += 1
-                Thread.sleep(forTimeInterval: client.options.retryDelay * pow(2, Double(attempt - 1)))
             }
+            guard status == 200 || have == end + 1 else {
+                throw ModelPackError.io(
+                    path: client.reference.text, reason: "the registry sent a short range of blob \(descriptor.digest)")
+            }
+            progress?(have)
+            if status == 200 { break }
         }
         let hex = stream.finalizeHex()
         guard "sha256:" + hex == descriptor.digest, stream.byteCount == descriptor.size else {
@@ -148,11 +149,14 @@ public struct BlobCache: Sendable {
         public let removed: Int
         public let freedBytes: Int64
         public let keptBytes: Int64
+        public let root: String
     }
 
     /// Removes the least recently used blobs (and stale partial files) until at most `maxBytes` remain.
     public func prune(keeping maxBytes: Int64) throws -> PruneResult {
-        guard FileSystem.exists(directory) else { return PruneResult(removed: 0, freedBytes: 0, keptBytes: 0) }
+        guard FileSystem.exists(directory) else {
+            return PruneResult(removed: 0, freedBytes: 0, keptBytes: 0, root: root)
+        }
         var entries: [(path: String, size: Int64, used: Int)] = []
         for name in try FileSystem.listDirectory(directory) {
             let path = directory + "/" + name
@@ -169,6 +173,6 @@ public struct BlobCache: Sendable {
             freed += entry.size
             removed += 1
         }
-        return PruneResult(removed: removed, freedBytes: freed, keptBytes: total)
+        return PruneResult(removed: removed, freedBytes: freed, keptBytes: total, root: root)
     }
 }

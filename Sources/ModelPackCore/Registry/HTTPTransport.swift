@@ -23,7 +23,7 @@ struct HTTPResponse {
     let status: Int
     /// Header names lower-cased.
     let headers: [String: String]
-    /// The body when no sink took it, cut at the request's cap.
+    /// The body (of a request that was not a download), cut at the request's cap.
     let body: Data
 
     func header(_ name: String) -> String? { headers[name.lowercased()] }
@@ -40,28 +40,27 @@ struct TransportFailure: Error {
 /// store, HTTP/1.1 and HTTP/2, streamed bodies), so the toolchain's own client carries every byte
 /// and no HTTP is written by hand. Redirects are not followed here: the client follows them itself
 /// so that credentials are never sent to another host. A body is either collected (up to a cap) or
-/// handed to a sink as it arrives, so memory does not grow with a blob's size.
-final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable {
+/// written to a file by a download task, so memory does not grow with a blob's size.
+final class HTTPTransport: NSObject, URLSessionDataDelegate, URLSessionDownloadDelegate, @unchecked Sendable {
     private final class Pending {
-        let sink: ((Data) throws -> Void)?
         let cap: Int
         var response: HTTPURLResponse?
         var body = Data()
-        var sinkError: (any Error)?
         var error: (any Error)?
         /// The 401 response URLSession held back to offer its own Basic handling, declined.
         var challenged: HTTPURLResponse?
+        /// Where a download task's file goes (a 2xx body), and what moving it there threw.
+        var destination: String?
+        var moveError: (any Error)?
         let done = DispatchSemaphore(value: 0)
 
-        init(sink: ((Data) throws -> Void)?, cap: Int) {
-            self.sink = sink
-            self.cap = cap
-        }
+        init(cap: Int) { self.cap = cap }
     }
 
     private let lock = NSLock()
     private var pending: [Int: Pending] = [:]
     private var session: URLSession!
+    private let delegateQueue = OperationQueue()
 
     init(timeout: TimeInterval = 120) {
         super.init()
@@ -72,16 +71,14 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
         configuration.httpCookieStorage = nil
-        let queue = OperationQueue()
-        queue.maxConcurrentOperationCount = 1
-        session = URLSession(configuration: configuration, delegate: self, delegateQueue: queue)
+        delegateQueue.maxConcurrentOperationCount = 1
+        session = URLSession(configuration: configuration, delegate: self, delegateQueue: delegateQueue)
     }
 
     func invalidate() { session.finishTasksAndInvalidate() }
 
-    /// Sends `request` and waits. With a `sink`, a 2xx body goes to it chunk by chunk (an error it
-    /// throws cancels the transfer and is rethrown); other bodies are collected up to `cap` bytes.
-    func send(_ request: HTTPRequest, cap: Int = 1 << 16, sink: ((Data) throws -> Void)? = nil) throws -> HTTPResponse {
+    /// Sends `request` and waits; the body is collected up to `cap` bytes.
+    func send(_ request: HTTPRequest, cap: Int = 1 << 16) throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
@@ -95,16 +92,19 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
         case .file(let path):
             task = session.uploadTask(with: urlRequest, fromFile: URL(fileURLWithPath: path))
         }
-        let state = Pending(sink: sink, cap: cap)
+        let state = Pending(cap: cap)
         lock.withLock { pending[task.taskIdentifier] = state }
         task.resume()
         state.done.wait()
         lock.withLock { pending[task.taskIdentifier] = nil }
-        if let sinkError = state.sinkError { throw sinkError }
+        return try finish(state, task: task, url: request.url)
+    }
+
+    private func finish(_ state: Pending, task: URLSessionTask, url: URL) throws -> HTTPResponse {
         let challenged = state.challenged
-        if let error = state.error, challenged == nil { throw Self.failure(error, url: request.url) }
+        if let error = state.error, challenged == nil { throw Self.failure(error, url: url) }
         guard let http = challenged ?? state.response else {
-            throw TransportFailure(message: "no HTTP response from \(request.url.host ?? "?")", transient: true)
+            throw TransportFailure(message: "no HTTP response from \(url.host ?? "?")", transient: true)
         }
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields {
@@ -126,15 +126,46 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard let state = state(of: dataTask), state.sinkError == nil else { return }
-        let status = state.response?.statusCode ?? 0
-        if let sink = state.sink, (200..<300).contains(status) {
-            do { try sink(data) } catch {
-                state.sinkError = error
-                dataTask.cancel()
+        guard let state = state(of: dataTask), state.body.count < state.cap else { return }
+        state.body.append(data.prefix(state.cap - state.body.count))
+    }
+
+    /// Sends `request` and writes a 2xx body to the file `destination` (created or replaced).
+    /// URLSession writes a download task's body to a file as it arrives, so memory stays flat
+    /// whatever the size; a data task's chunks would queue for the delegate without bound when the
+    /// consumer is slower than the network.
+    func download(_ request: HTTPRequest, to destination: String) throws -> HTTPResponse {
+        var urlRequest = URLRequest(url: request.url)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        let task = session.downloadTask(with: urlRequest)
+        let state = Pending(cap: 1 << 16)
+        state.destination = destination
+        lock.withLock { pending[task.taskIdentifier] = state }
+        task.resume()
+        state.done.wait()
+        lock.withLock { pending[task.taskIdentifier] = nil }
+        if let moveError = state.moveError { throw moveError }
+        return try finish(state, task: task, url: request.url)
+    }
+
+    func urlSession(
+        _ session: URLSession, downloadTask: URLSessionDownloadTask, didFinishDownloadingTo location: URL
+    ) {
+        guard let state = state(of: downloadTask), let destination = state.destination else { return }
+        let http = downloadTask.response as? HTTPURLResponse
+        if state.response == nil { state.response = http }
+        if let status = http?.statusCode, (200..<300).contains(status) {
+            do {
+                if FileManager.default.fileExists(atPath: destination) {
+                    try FileManager.default.removeItem(atPath: destination)
+                }
+                try FileManager.default.moveItem(atPath: location.path, toPath: destination)
+            } catch {
+                state.moveError = ModelPackError.io(path: destination, reason: "cannot keep the download: \(error)")
             }
-        } else if state.body.count < state.cap {
-            state.body.append(data.prefix(state.cap - state.body.count))
+        } else if let body = FileManager.default.contents(atPath: location.path) {
+            state.body = body.prefix(state.cap)
         }
     }
 
@@ -161,7 +192,7 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, @unchecked Sendable
     func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
         guard let state = state(of: task) else { return }
         if state.response == nil, let http = task.response as? HTTPURLResponse { state.response = http }
-        if state.sinkError == nil { state.error = error }
+        state.error = error
         state.done.signal()
     }
 

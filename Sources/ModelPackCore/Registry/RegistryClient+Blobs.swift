@@ -277,12 +277,13 @@ extension RegistryClient {
         return response.body
     }
 
-    /// Streams blob `digest` from byte `offset` to `sink`. Returns the HTTP status: 200 (whole),
-    /// 206 (from `offset`); anything else throws.
-    func streamBlob(_ digest: String, from offset: Int64, sink: @escaping (Data) throws -> Void) throws -> Int {
-        var request = HTTPRequest(method: "GET", url: url("\(repositoryPath)/blobs/\(digest)"))
-        if offset > 0 { request.headers["Range"] = "bytes=\(offset)-" }
-        let response = try send(request, sink: sink)
+    /// Bytes `range` of blob `digest` into the file `path`. Returns the status: 206 for the range,
+    /// 200 when the registry sent the whole blob instead.
+    func downloadBlob(_ digest: String, range: ClosedRange<Int64>, to path: String) throws -> Int {
+        let request = HTTPRequest(
+            method: "GET", url: url("\(repositoryPath)/blobs/\(digest)"),
+            headers: ["Range": "bytes=\(range.lowerBound)-\(range.upperBound)"])
+        let response = try send(request, downloadTo: path)
         guard response.status == 200 || response.status == 206 else { throw failure(response, "blob \(digest)") }
         return response.status
     }

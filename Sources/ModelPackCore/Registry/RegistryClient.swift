@@ -78,11 +78,12 @@ final class RegistryClient: @unchecked Sendable {
 
     /// Sends `request` with authentication, following the registry's 401 challenge once per
     /// request, redirects (credentials only to the registry's own host), and retrying transient
-    /// failures. A request with a sink is not retried here (its caller resumes).
+    /// failures unless `retryable` is false (an upload chunk: the registry would append it twice).
+    /// With `downloadTo`, a 2xx body is written to that file instead of memory.
     func send(
-        _ request: HTTPRequest, cap: Int = 1 << 16, retryable: Bool = true, sink: ((Data) throws -> Void)? = nil
+        _ request: HTTPRequest, cap: Int = 1 << 16, retryable: Bool = true, downloadTo: String? = nil
     ) throws -> HTTPResponse {
-        let retries = retryable && sink == nil ? options.retries : 0
+        let retries = retryable ? options.retries : 0
         var attempt = 0
         var request = request
         var challenged = false
@@ -96,7 +97,11 @@ final class RegistryClient: @unchecked Sendable {
             let response: HTTPResponse
             do {
                 lock.withLock { requestCount += 1 }
-                response = try transport.send(outgoing, cap: cap, sink: sink)
+                if let downloadTo {
+                    response = try transport.download(outgoing, to: downloadTo)
+                } else {
+                    response = try transport.send(outgoing, cap: cap)
+                }
             } catch let failure as TransportFailure {
                 if failure.transient, attempt < retries {
                     attempt += 1
