@@ -58,8 +58,10 @@ update_s=$(python3 -c "print(f'{$(date +%s.%N) - $start:.2f}')")
 : >"$W/inspect"
 for _ in $(seq 9); do
   s=$(date +%s.%N)
-  n=$("$B" inspect "oci://$R/bench/update:2" --manifest-only --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["requests"])')
-  echo "$n $(python3 -c "print($(date +%s.%N) - $s)")" >>"$W/inspect"
+  "$B" inspect "oci://$R/bench/update:2" --manifest-only --json >"$W/inspect.json"
+  e=$(date +%s.%N)
+  n=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["requests"])' "$W/inspect.json")
+  echo "$n $(python3 -c "print($e - $s)")" >>"$W/inspect"
 done
 python3 - "$W/rows" "$W/inspect" "$SIZE_MIB" "$first" "$second" "$update_s" "$RUNS" <<'PY'
 import statistics, sys
