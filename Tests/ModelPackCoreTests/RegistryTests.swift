@@ -223,6 +223,14 @@ import Testing
         let pulled = dir.file("pulled.tar")
         _ = try client.json(["pull", "\(registry.host)/other/iris:1.0.1", "-o", pulled])
         #expect(try Fixture.read(pulled) == Fixture.read(v2))
+        // Without --from, the repository each blob was last pushed to or pulled from is remembered.
+        let remembered = try client.json(["push", v2, "\(registry.host)/third/iris:1.0.1"])
+        let rememberedBlobs = try #require(remembered["blobs"] as? [[String: Any]])
+        #expect(rememberedBlobs.allSatisfy { $0["action"] as? String == "mounted" }, "\(rememberedBlobs)")
+        #expect(remembered["bytes"] as? Int ?? 0 < 2000)
+        // A client that remembers nothing uploads.
+        let fresh = try ClientEnvironment().json(["push", v2, "\(registry.host)/fourth/iris:1.0.1"])
+        #expect((fresh["blobs"] as? [[String: Any]])?.contains { $0["action"] as? String == "uploaded" } == true)
     }
 
     @Test func signedPushAndPullRequiringTheSignature() throws {
@@ -682,5 +690,28 @@ import Testing
         #expect(result.removed == 1 && result.keptBytes == 2000)
         #expect(!FileManager.default.fileExists(atPath: cache.directory + "/" + String(repeating: "0", count: 64)))
         #expect(try Operations.prune(keeping: 0, cache: cache).keptBytes == 0)
+        #expect(BlobCache.cap(environment: ["MODELPACK_CACHE_MAX": "1MiB"]) == 1 << 20)
+        #expect(BlobCache.cap(environment: [:]) == 20 << 30)
+    }
+
+    /// After a pull the cache is held to MODELPACK_CACHE_MAX.
+    @Test func aPullKeepsTheCacheUnderItsCap() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("m.tar")
+        try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(2 << 20)]), bundle)
+        _ = try client.json(["push", bundle, "\(registry.host)/team/m:1"])
+        var environment = client.variables
+        environment["MODELPACK_CACHE_MAX"] = "1MiB"
+        let pull = try CLI.run(
+            ["pull", "\(registry.host)/team/m:1", "-o", dir.file("p.tar")], environment: environment)
+        #expect(pull.status == 0, "\(pull.stderr)")
+        #expect(try Fixture.read(dir.file("p.tar")) == Fixture.read(bundle))
+        let kept = TempDir.listing(client.cache + "/blobs/sha256").compactMap {
+            try? FileSystem.lstatInfo(client.cache + "/blobs/sha256/" + $0)?.size
+        }
+        #expect(kept.reduce(0, +) <= 1 << 20, "\(kept)")
     }
 }

@@ -79,15 +79,23 @@ public struct PullResult: Sendable {
 
 extension Operations {
     /// `push`: every file of the bundle as a raw layer (a blob the registry has is never sent
-    /// again; with `mountFrom` it is mounted from that repository), then the ModelPack config, the
+    /// again; one it lacks is mounted from `mountFrom`, or from the repository it was last pushed
+    /// to or pulled from on this registry), then the ModelPack config, the
     /// bundle manifest layer and the image manifest, and BUNDLE.sig as a referrer. The bundle is
     /// read once and verified entry by entry as it streams; the manifest is put last, so a push
     /// that fails leaves the tag as it was.
     public static func push(_ options: PushOptions) throws -> PushResult {
         let (reader, summary) = try BundleReader.open(options.bundle)
         let manifest = summary.manifest
-        let client = try RegistryClient(options.reference, push: true, options: options.registry)
         let digests = manifest.files.map { "sha256:" + $0.sha256 }
+        var locations = BlobLocations(registry: options.reference.registry)
+        let repository = options.reference.repository
+        func mountSource(_ digest: String) -> String? {
+            options.registry.mountFrom ?? locations.source(of: digest, besides: repository)
+        }
+        let client = try RegistryClient(
+            options.reference, push: true, options: options.registry,
+            mountSources: digests.compactMap { locations.source(of: $0, besides: repository) })
         let present = try RegistryTransfer.concurrently(Array(Set(digests)), limit: options.registry.concurrency) {
             try client.blobExists($0)
         }
@@ -119,7 +127,8 @@ extension Operations {
             }
             if record.role == .metadata {
                 guard SHA256Stream.hex(of: metadataBytes) == record.sha256 else { return }  // the walk reports it
-                let outcome = try client.uploadBlob(Data(metadataBytes), digest: digest, known: false)
+                let outcome = try client.uploadBlob(
+                    Data(metadataBytes), digest: digest, known: false, from: mountSource(digest))
                 blobs.append(
                     BlobTransfer(
                         digest: digest, path: record.path, size: record.size,
@@ -128,7 +137,7 @@ extension Operations {
                 sent.insert(digest)
                 return
             }
-            switch try client.startUpload(digest: digest) {
+            switch try client.startUpload(digest: digest, from: mountSource(digest)) {
             case .mounted:
                 blobs.append(
                     BlobTransfer(digest: digest, path: record.path, size: record.size, action: .mounted, bytes: 0))
@@ -155,11 +164,15 @@ extension Operations {
         let manifestBytes = manifest.canonicalBytes()
         let ociManifest = ModelArtifact.manifest(
             for: manifest, timestamp: summary.timestamp, config: config, bundleManifestBytes: manifestBytes)
-        try client.uploadBlob(config, digest: ociManifest.config!.digest)
-        try client.uploadBlob(Data(manifestBytes), digest: "sha256:" + SHA256Stream.hex(of: manifestBytes))
+        let configDigest = ociManifest.config!.digest
+        let manifestLayerDigest = "sha256:" + SHA256Stream.hex(of: manifestBytes)
+        try client.uploadBlob(config, digest: configDigest, from: mountSource(configDigest))
+        try client.uploadBlob(Data(manifestBytes), digest: manifestLayerDigest, from: mountSource(manifestLayerDigest))
         let data = ociManifest.encoded()
         let digest = try client.putManifest(
             data, mediaType: ModelMediaType.imageManifest, at: options.reference.manifestReference)
+        locations.record(digests + [configDigest, manifestLayerDigest], in: repository)
+        locations.save()
         var signatureDigest: String?
         let signaturePath = BundleSignature.path(for: options.bundle)
         if FileSystem.exists(signaturePath) {
@@ -223,6 +236,9 @@ extension Operations {
         let byDigest = try RemoteArtifact.layers(of: bundle, in: remote, reference: options.reference)
         let unique = Array(Set(bundle.files.map { "sha256:" + $0.sha256 })).sorted()
         let (paths, blobs) = try fetch(unique, byDigest, options: options, client: client)
+        var locations = BlobLocations(registry: options.reference.registry)
+        locations.record(unique, in: options.reference.repository)
+        locations.save()
         let files = bundle.files.map {
             SourceFile(
                 path: $0.path, absolutePath: paths["sha256:" + $0.sha256]!, size: $0.size, executable: $0.executable)
@@ -236,6 +252,8 @@ extension Operations {
             output = options.unpackTo!
             try Unpacker.materialize(bundle, files: files, to: output, force: options.force)
         }
+        // The output is written: the cache may now shed its least recently used blobs.
+        _ = try? options.cache.prune(keeping: BlobCache.cap(environment: options.registry.environment))
         return PullResult(
             remote: remote, output: output, container: container, blobs: blobs.sorted { $0.path < $1.path },
             requests: client.requestCount, missing: [])

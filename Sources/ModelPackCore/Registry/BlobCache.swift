@@ -145,6 +145,11 @@ public struct BlobCache: Sendable {
         return stream.byteCount
     }
 
+    /// The size the cache is held to after every pull: `MODELPACK_CACHE_MAX` (e.g. `50GiB`), else 20 GiB.
+    static func cap(environment: [String: String]) -> Int64 {
+        environment["MODELPACK_CACHE_MAX"].flatMap { ByteCount.parse($0) } ?? 20 << 30
+    }
+
     public struct PruneResult: Sendable {
         public let removed: Int
         public let freedBytes: Int64

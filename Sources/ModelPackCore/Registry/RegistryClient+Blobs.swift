@@ -31,15 +31,15 @@ extension RegistryClient {
         case session(URL, minimumChunk: Int?)
     }
 
-    /// Opens an upload, asking to mount `digest` from `options.mountFrom` first when given (201:
+    /// Opens an upload, asking to mount `digest` from repository `from` first when given (201:
     /// mounted, nothing to send; 202: the registry declined and opened an upload instead).
-    func startUpload(digest: String) throws -> UploadStart {
+    func startUpload(digest: String, from: String? = nil) throws -> UploadStart {
         var path = "\(repositoryPath)/blobs/uploads/"
-        if let from = options.mountFrom {
+        if let from {
             path += "?mount=\(digest)&from=\(from)"
         }
         let response = try send(HTTPRequest(method: "POST", url: url(path), headers: ["Content-Length": "0"]))
-        if response.status == 201, options.mountFrom != nil { return .mounted }
+        if response.status == 201, from != nil { return .mounted }
         guard response.status == 202, let location = response.header("location") else {
             throw failure(response, "an upload of \(digest)")
         }
@@ -63,9 +63,9 @@ extension RegistryClient {
     /// Uploads one blob in memory with a single PUT (small blobs: metadata, configs, manifests),
     /// unless the registry has it or mounts it.
     @discardableResult
-    func uploadBlob(_ data: Data, digest: String, known: Bool? = nil) throws -> SmallUpload {
+    func uploadBlob(_ data: Data, digest: String, known: Bool? = nil, from: String? = nil) throws -> SmallUpload {
         if try known ?? blobExists(digest) { return .present }
-        guard case .session(let location, _) = try startUpload(digest: digest) else { return .mounted }
+        guard case .session(let location, _) = try startUpload(digest: digest, from: from) else { return .mounted }
         let response = try send(
             HTTPRequest(
                 method: "PUT", url: try finishing(location, digest: digest),

@@ -17,7 +17,8 @@ public struct RegistryOptions: Sendable {
     /// Uploads at or below this size go in one PUT; larger ones in chunks of `chunkSize` (or the
     /// registry's `OCI-Chunk-Min-Length` when larger).
     public var chunkSize = 8 << 20
-    /// A repository of the same registry holding the blobs already (cross-repository mount).
+    /// A repository of the same registry holding the blobs already (cross-repository mount);
+    /// without it, the repository a blob was last pushed to or pulled from, when one is remembered.
     public var mountFrom: String?
     public var environment: [String: String] = ProcessInfo.processInfo.environment
 
@@ -46,8 +47,10 @@ final class RegistryClient: @unchecked Sendable {
     private(set) var requestCount = 0
 
     /// `credential` replaces what Docker's configuration holds for the registry (login checks one).
+    /// `mountSources`: other repositories push may mount from (their pull scope goes in the token).
     init(
-        _ reference: ImageReference, push: Bool, options: RegistryOptions, credential: RegistryCredential? = nil
+        _ reference: ImageReference, push: Bool, options: RegistryOptions, credential: RegistryCredential? = nil,
+        mountSources: [String] = []
     ) throws {
         self.reference = reference
         self.options = options
@@ -55,7 +58,12 @@ final class RegistryClient: @unchecked Sendable {
         self.credential =
             try credential ?? DockerConfig(environment: options.environment).credential(for: reference.registry)
         var scopes = ["repository:\(reference.repository):" + (push ? "pull,push" : "pull")]
-        if push, let from = options.mountFrom { scopes.append("repository:\(from):pull") }
+        if push {
+            for from in Set(mountSources + [options.mountFrom].compactMap { $0 }).sorted()
+            where from != reference.repository {
+                scopes.append("repository:\(from):pull")
+            }
+        }
         self.scopes = scopes
     }
 
