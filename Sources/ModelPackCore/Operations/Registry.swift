@@ -99,6 +99,8 @@ extension Operations {
         let present = try RegistryTransfer.concurrently(Array(Set(digests)), limit: options.registry.concurrency) {
             try client.blobExists($0)
         }
+        let missing = manifest.files.filter { present["sha256:" + $0.sha256] != true }
+        options.registry.progress?(.total(missing.reduce(0) { $0 + $1.size }))
         var blobs: [BlobTransfer] = []
         var metadataBytes: [UInt8] = []
         var abandoned: String?
@@ -145,7 +147,8 @@ extension Operations {
                 guard
                     let bytes = try client.uploadBlob(
                         at: location, minimumChunk: minimum, digest: digest, size: record.size,
-                        spoolDirectory: CacheDirectory.path() + "/spool", read: data.read)
+                        spoolDirectory: CacheDirectory.path() + "/spool",
+                        moved: { options.registry.progress?(.moved(path: record.path, bytes: $0)) }, read: data.read)
                 else {
                     abandoned = record.path
                     return  // the bytes do not match the manifest: the walk refuses the entry
@@ -264,9 +267,13 @@ extension Operations {
         _ digests: [String], _ byDigest: [String: OCIDescriptor], options: PullOptions, client: RegistryClient
     ) throws -> ([String: String], [BlobTransfer]) {
         let cache = options.cache
+        let progress = options.registry.progress
+        if let progress {
+            progress(.total(digests.filter { cache.cached($0) == nil }.reduce(0) { $0 + (byDigest[$1]?.size ?? 0) }))
+        }
         let fetched = try RegistryTransfer.concurrently(digests, limit: options.registry.concurrency) { digest in
             let descriptor = byDigest[digest]!
-            let (path, bytes) = try cache.fetch(descriptor, from: client)
+            let (path, bytes) = try cache.fetch(descriptor, from: client, progress: progress)
             return (
                 path,
                 BlobTransfer(

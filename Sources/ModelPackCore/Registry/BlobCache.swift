@@ -34,7 +34,7 @@ public struct BlobCache: Sendable {
     /// Fetches `descriptor` into the cache unless it is there; returns the file and the bytes
     /// that crossed the network. The blob comes in ranges appended to `<hex>.partial`, so an
     /// interrupted fetch (this attempt's retries, or the next run) continues from the bytes on disk.
-    func fetch(_ descriptor: OCIDescriptor, from client: RegistryClient, progress: ((Int64) -> Void)? = nil) throws -> (
+    func fetch(_ descriptor: OCIDescriptor, from client: RegistryClient, progress: TransferObserver? = nil) throws -> (
         path: String, transferred: Int64
     ) {
         if let path = cached(descriptor.digest) { return (path, 0) }
@@ -68,7 +68,11 @@ public struct BlobCache: Sendable {
         var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
         while have < descriptor.size {
             let end = min(have + Self.segmentSize, descriptor.size) - 1
-            let status = try client.downloadBlob(descriptor.digest, range: have...end, to: segmentPath)
+            let path = descriptor.filepath ?? descriptor.digest
+            var onBytes: (@Sendable (Int64) -> Void)?
+            if let progress { onBytes = { progress(.moved(path: path, bytes: $0)) } }
+            let status = try client.downloadBlob(
+                descriptor.digest, range: have...end, to: segmentPath, onBytes: onBytes)
             if status == 200 && have > 0 {
                 throw ModelPackError.registry(
                     reference: client.reference.text, reason: "the registry does not serve byte ranges; pull again")
@@ -100,7 +104,6 @@ public struct BlobCache: Sendable {
                 throw ModelPackError.io(
                     path: client.reference.text, reason: "the registry sent a short range of blob \(descriptor.digest)")
             }
-            progress?(have)
             if status == 200 { break }
         }
         let hex = stream.finalizeHex()

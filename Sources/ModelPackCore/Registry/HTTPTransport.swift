@@ -52,6 +52,8 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, URLSessionDownloadD
         /// Where a download task's file goes (a 2xx body), and what moving it there threw.
         var destination: String?
         var moveError: (any Error)?
+        /// Told the bytes of a download as they are written.
+        var onBytes: (@Sendable (Int64) -> Void)?
         let done = DispatchSemaphore(value: 0)
 
         init(cap: Int) { self.cap = cap }
@@ -134,19 +136,29 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, URLSessionDownloadD
     /// URLSession writes a download task's body to a file as it arrives, so memory stays flat
     /// whatever the size; a data task's chunks would queue for the delegate without bound when the
     /// consumer is slower than the network.
-    func download(_ request: HTTPRequest, to destination: String) throws -> HTTPResponse {
+    func download(
+        _ request: HTTPRequest, to destination: String, onBytes: (@Sendable (Int64) -> Void)? = nil
+    ) throws -> HTTPResponse {
         var urlRequest = URLRequest(url: request.url)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         let task = session.downloadTask(with: urlRequest)
         let state = Pending(cap: 1 << 16)
         state.destination = destination
+        state.onBytes = onBytes
         lock.withLock { pending[task.taskIdentifier] = state }
         task.resume()
         state.done.wait()
         lock.withLock { pending[task.taskIdentifier] = nil }
         if let moveError = state.moveError { throw moveError }
         return try finish(state, task: task, url: request.url)
+    }
+
+    func urlSession(
+        _ session: URLSession, downloadTask: URLSessionDownloadTask, didWriteData bytesWritten: Int64,
+        totalBytesWritten: Int64, totalBytesExpectedToWrite: Int64
+    ) {
+        state(of: downloadTask)?.onBytes?(bytesWritten)
     }
 
     func urlSession(

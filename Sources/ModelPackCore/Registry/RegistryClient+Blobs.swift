@@ -81,7 +81,7 @@ extension RegistryClient {
     /// reports the entry). Returns the bytes sent.
     func uploadBlob(
         at location: URL, minimumChunk: Int?, digest: String, size: Int64, spoolDirectory: String,
-        read: (UnsafeMutableRawBufferPointer) throws -> Int
+        moved: (Int64) -> Void = { _ in }, read: (UnsafeMutableRawBufferPointer) throws -> Int
     ) throws -> Int64? {
         let chunkSize = max(options.chunkSize, minimumChunk ?? 0)
         var stream = SHA256Stream()
@@ -113,12 +113,13 @@ extension RegistryClient {
                     method: "PUT", url: try finishing(location, digest: digest),
                     headers: ["Content-Type": "application/octet-stream"], body: .data(chunk.prefix(filled))))
             guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+            moved(Int64(filled))
             return Int64(filled)
         }
         if wantsMonolithic {
             return try uploadSpooled(
                 at: location, digest: digest, size: size, first: chunk.prefix(filled), spoolDirectory: spoolDirectory,
-                read: read)
+                moved: moved, read: read)
         }
         var location = location
         var offset: Int64 = 0
@@ -135,6 +136,7 @@ extension RegistryClient {
             }
             location = try url(location: next)
             offset += Int64(filled)
+            moved(Int64(filled))
             filled = try fill()
         }
         guard stream.byteCount == size, stream.finalizeHex() == String(digest.dropFirst(7)) else {
@@ -149,7 +151,7 @@ extension RegistryClient {
 
     private func uploadSpooled(
         at location: URL, digest: String, size: Int64, first: Data, spoolDirectory: String,
-        read: (UnsafeMutableRawBufferPointer) throws -> Int
+        moved: (Int64) -> Void, read: (UnsafeMutableRawBufferPointer) throws -> Int
     ) throws -> Int64? {
         try FileSystem.makeDirectories(spoolDirectory)
         let path = TemporaryOutput.path(nextTo: spoolDirectory + "/upload")
@@ -186,6 +188,7 @@ extension RegistryClient {
                 headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
                 body: .file(path)))
         guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+        moved(size)
         return size
     }
 
@@ -279,11 +282,13 @@ extension RegistryClient {
 
     /// Bytes `range` of blob `digest` into the file `path`. Returns the status: 206 for the range,
     /// 200 when the registry sent the whole blob instead.
-    func downloadBlob(_ digest: String, range: ClosedRange<Int64>, to path: String) throws -> Int {
+    func downloadBlob(
+        _ digest: String, range: ClosedRange<Int64>, to path: String, onBytes: (@Sendable (Int64) -> Void)? = nil
+    ) throws -> Int {
         let request = HTTPRequest(
             method: "GET", url: url("\(repositoryPath)/blobs/\(digest)"),
             headers: ["Range": "bytes=\(range.lowerBound)-\(range.upperBound)"])
-        let response = try send(request, downloadTo: path)
+        let response = try send(request, downloadTo: path, onBytes: onBytes)
         guard response.status == 200 || response.status == 206 else { throw failure(response, "blob \(digest)") }
         return response.status
     }

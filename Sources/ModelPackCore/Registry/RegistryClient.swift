@@ -21,6 +21,8 @@ public struct RegistryOptions: Sendable {
     /// without it, the repository a blob was last pushed to or pulled from, when one is remembered.
     public var mountFrom: String?
     public var environment: [String: String] = ProcessInfo.processInfo.environment
+    /// Told the bytes to move and each piece moved (the CLI's progress line on a terminal).
+    public var progress: TransferObserver?
 
     public init() {}
 }
@@ -89,7 +91,8 @@ final class RegistryClient: @unchecked Sendable {
     /// failures unless `retryable` is false (an upload chunk: the registry would append it twice).
     /// With `downloadTo`, a 2xx body is written to that file instead of memory.
     func send(
-        _ request: HTTPRequest, cap: Int = 1 << 16, retryable: Bool = true, downloadTo: String? = nil
+        _ request: HTTPRequest, cap: Int = 1 << 16, retryable: Bool = true, downloadTo: String? = nil,
+        onBytes: (@Sendable (Int64) -> Void)? = nil
     ) throws -> HTTPResponse {
         let retries = retryable ? options.retries : 0
         var attempt = 0
@@ -106,7 +109,7 @@ final class RegistryClient: @unchecked Sendable {
             do {
                 lock.withLock { requestCount += 1 }
                 if let downloadTo {
-                    response = try transport.download(outgoing, to: downloadTo)
+                    response = try transport.download(outgoing, to: downloadTo, onBytes: onBytes)
                 } else {
                     response = try transport.send(outgoing, cap: cap)
                 }
