@@ -85,16 +85,19 @@ extension RegistryClient {
     ) throws -> Int64? {
         let chunkSize = max(options.chunkSize, minimumChunk ?? 0)
         var stream = SHA256Stream()
-        var chunk = Data(count: chunkSize)
+        // One buffer for every chunk of the blob; each request gets a view of it, not a copy
+        // (the request is over before the buffer is filled again).
+        let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
+        defer { raw.deallocate() }
+        var filled = 0
+        var chunk: Data { Data(bytesNoCopy: raw.baseAddress!, count: filled, deallocator: .none) }
         func fill() throws -> Int {
-            var filled = 0
-            try chunk.withUnsafeMutableBytes { raw in
-                while filled < chunkSize {
-                    let n = try read(UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
-                    if n == 0 { break }
-                    stream.update(UnsafeRawBufferPointer(rebasing: raw[filled..<filled + n]))
-                    filled += n
-                }
+            filled = 0
+            while filled < chunkSize {
+                let n = try read(UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
+                if n == 0 { break }
+                stream.update(UnsafeRawBufferPointer(rebasing: raw[filled..<filled + n]))
+                filled += n
             }
             return filled
         }
@@ -102,7 +105,7 @@ extension RegistryClient {
             _ = try? send(HTTPRequest(method: "DELETE", url: location))
             return nil
         }
-        var filled = try fill()
+        _ = try fill()
         if Int64(filled) == size || filled < chunkSize {
             // One PUT: the whole blob is in the chunk.
             guard stream.byteCount == size, stream.finalizeHex() == String(digest.dropFirst(7)) else {
@@ -111,14 +114,14 @@ extension RegistryClient {
             let response = try send(
                 HTTPRequest(
                     method: "PUT", url: try finishing(location, digest: digest),
-                    headers: ["Content-Type": "application/octet-stream"], body: .data(chunk.prefix(filled))))
+                    headers: ["Content-Type": "application/octet-stream"], body: .data(chunk)))
             guard response.status == 201 else { throw failure(response, "blob \(digest)") }
             moved(Int64(filled))
             return Int64(filled)
         }
         if wantsMonolithic {
             return try uploadSpooled(
-                at: location, digest: digest, size: size, first: chunk.prefix(filled), spoolDirectory: spoolDirectory,
+                at: location, digest: digest, size: size, first: chunk, spoolDirectory: spoolDirectory,
                 moved: moved, read: read)
         }
         var location = location
@@ -130,14 +133,14 @@ extension RegistryClient {
                     headers: [
                         "Content-Type": "application/octet-stream",
                         "Content-Range": "\(offset)-\(offset + Int64(filled) - 1)",
-                    ], body: .data(chunk.prefix(filled))), retryable: false)
+                    ], body: .data(chunk)), retryable: false)
             guard response.status == 202, let next = response.header("location") else {
                 throw failure(response, "a chunk of blob \(digest)")
             }
             location = try url(location: next)
             offset += Int64(filled)
             moved(Int64(filled))
-            filled = try fill()
+            _ = try fill()
         }
         guard stream.byteCount == size, stream.finalizeHex() == String(digest.dropFirst(7)) else {
             return abandon(location)
