@@ -14,6 +14,13 @@ public struct ModelVerdict: Sendable {
     /// A directory's files and their records, for `build`.
     let files: [SourceFile]
     let records: [FileRecord]
+    /// What the file checks read: metadata.yaml's schema fields and text, the requirements (diff).
+    let metadata: MetadataDocument
+    let metadataText: [UInt8]?
+    let requirements: RequirementsFile
+
+    /// The files with their digests: the bundle's manifest, or what `build` would record.
+    var fileRecords: [FileRecord] { summary?.manifest.files ?? records }
 
     public func fails(strict: Bool) -> Bool { report.fails(strict: strict) }
 }
@@ -94,6 +101,7 @@ public enum ModelCheck {
         return ModelVerdict(
             report: report, audits: source.audits, summary: source.summary, name: files.metadata.name?.value,
             version: files.metadata.version?.value, trustedModules: files.metadata.trustedModules,
-            files: source.files, records: source.records)
+            files: source.files, records: source.records, metadata: files.metadata,
+            metadataText: source.texts[ModelDirectory.metadataFile], requirements: files.requirements)
     }
 }

@@ -1,11 +1,11 @@
 /// What the other checks need from a validated metadata.yaml.
-struct MetadataDocument {
-    struct Field<T> {
+struct MetadataDocument: Sendable {
+    struct Field<T: Sendable>: Sendable {
         let value: T
         let mark: SourceMark
     }
 
-    struct IOSpec {
+    struct IOSpec: Sendable {
         let name: String
         let type: String
         let categories: [String]
@@ -20,6 +20,7 @@ struct MetadataDocument {
     var frameworkVersion: Field<String>?
     var python: Field<String>?
     var inputs: [IOSpec] = []
+    var outputs: [IOSpec] = []
     var artifacts: [Field<String>] = []
     /// Modules the publisher reviewed and trusts (`trusted_modules`): pickles may import them.
     var trustedModules: [String] = []
@@ -109,7 +110,7 @@ struct MetadataSchema {
         }
         if let node = root["python"] { checkPython(node) }
         if let node = root["inputs"] { document.inputs = checkIO(node, "inputs") }
-        if let node = root["outputs"] { _ = checkIO(node, "outputs") }
+        if let node = root["outputs"] { document.outputs = checkIO(node, "outputs") }
         if let node = root["example"] { checkExample(node) }
         if let node = root["artifacts"] { checkArtifacts(node) }
         if let node = root["trusted_modules"] { checkTrustedModules(node) }

@@ -23,6 +23,11 @@ extension Operations {
         try BundleReader.inspect(path)
     }
 
+    /// `diff`: two models (bundles or directories), each through the one check pipeline, compared.
+    public static func diff(_ before: String, _ after: String) throws -> ModelDiff {
+        ModelDiff.compare(try ModelCheck.check(before), try ModelCheck.check(after), before: before, after: after)
+    }
+
     /// `validate`: the one check pipeline on a model directory or a bundle.
     public static func validate(_ path: String) throws -> ModelVerdict {
         try ModelCheck.check(path)

@@ -1,5 +1,5 @@
 /// One requirement as found in a requirements file, with where it was written.
-struct RequirementEntry {
+struct RequirementEntry: Sendable {
     let requirement: Requirement?
     /// The text of a bare path or URL line (pip accepts those without a name).
     let directReference: String?
@@ -13,7 +13,7 @@ struct RequirementEntry {
 }
 
 /// Everything a requirements file (and the files it includes) says.
-struct RequirementsFile {
+struct RequirementsFile: Sendable {
     var entries: [RequirementEntry] = []
     /// Every file read: requirements.txt and the files it includes (-r, -c), in reading order.
     var files: [String] = []

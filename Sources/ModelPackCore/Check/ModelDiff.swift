@@ -1,0 +1,299 @@
+/// What changed between two models (bundles or directories), each judged by the one check
+/// pipeline: files by digest, metadata fields, requirements, audit verdicts, and the input and
+/// output schema, with the changes a caller of the model would break on called out.
+public struct ModelDiff: Sendable {
+    public enum FileChangeKind: String, Codable, Sendable { case added, removed, changed }
+
+    public struct FileChange: Encodable, Equatable, Sendable {
+        public let path: String
+        public let change: FileChangeKind
+        public let before: String?
+        public let after: String?
+        public let beforeSize: Int64?
+        public let afterSize: Int64?
+
+        enum CodingKeys: String, CodingKey { case path, change, before, after, beforeSize, afterSize }
+
+        public func encode(to encoder: any Encoder) throws {  // absent values as null, never a missing key
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(path, forKey: .path)
+            try c.encode(change, forKey: .change)
+            try c.encode(before, forKey: .before)
+            try c.encode(after, forKey: .after)
+            try c.encode(beforeSize, forKey: .beforeSize)
+            try c.encode(afterSize, forKey: .afterSize)
+        }
+    }
+
+    /// A metadata.yaml value at a dotted path (`framework.version`, `tags.1`); nil: absent.
+    public struct FieldChange: Encodable, Equatable, Sendable {
+        public let field: String
+        public let before: String?
+        public let after: String?
+
+        enum CodingKeys: String, CodingKey { case field, before, after }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(field, forKey: .field)
+            try c.encode(before, forKey: .before)
+            try c.encode(after, forKey: .after)
+        }
+    }
+
+    public enum RequirementChangeKind: String, Codable, Sendable {
+        case added, removed, upgraded, downgraded, changed
+    }
+
+    /// A requirement by its canonical name; `before` and `after` are its specifiers, extras and
+    /// marker as written (`==1.9.1`).
+    public struct RequirementChange: Encodable, Equatable, Sendable {
+        public let name: String
+        public let change: RequirementChangeKind
+        public let before: String?
+        public let after: String?
+
+        enum CodingKeys: String, CodingKey { case name, change, before, after }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(name, forKey: .name)
+            try c.encode(change, forKey: .change)
+            try c.encode(before, forKey: .before)
+            try c.encode(after, forKey: .after)
+        }
+    }
+
+    public struct VerdictChange: Encodable, Equatable, Sendable {
+        public let path: String
+        public let before: ImportVerdict?
+        public let after: ImportVerdict?
+
+        enum CodingKeys: String, CodingKey { case path, before, after }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(path, forKey: .path)
+            try c.encode(before, forKey: .before)
+            try c.encode(after, forKey: .after)
+        }
+    }
+
+    /// A change to an input or output. `compatible` is false when a caller or consumer of the
+    /// model as it was can break on it: an input added, removed, retyped, reordered or narrowed
+    /// (the server refuses rows with a missing or an unknown input, and list rows are positional);
+    /// an output removed or retyped, or given new categories.
+    public struct SchemaChange: Encodable, Equatable, Sendable {
+        public let side: String
+        public let name: String
+        public let change: String
+        public let before: String?
+        public let after: String?
+        public let compatible: Bool
+
+        enum CodingKeys: String, CodingKey { case side, name, change, before, after, compatible }
+
+        public func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(side, forKey: .side)
+            try c.encode(name, forKey: .name)
+            try c.encode(change, forKey: .change)
+            try c.encode(before, forKey: .before)
+            try c.encode(after, forKey: .after)
+            try c.encode(compatible, forKey: .compatible)
+        }
+    }
+
+    public let before: String
+    public let after: String
+    /// Bundle digests (for a directory, the digest `build` would give it now).
+    public let beforeDigest: String
+    public let afterDigest: String
+    public let files: [FileChange]
+    public let unchangedFiles: Int
+    public let metadata: [FieldChange]
+    public let requirements: [RequirementChange]
+    public let verdicts: [VerdictChange]
+    public let schema: [SchemaChange]
+
+    public var same: Bool {
+        files.isEmpty && metadata.isEmpty && requirements.isEmpty && verdicts.isEmpty && schema.isEmpty
+    }
+
+    public var incompatible: Bool { schema.contains { !$0.compatible } }
+
+    static func compare(_ a: ModelVerdict, _ b: ModelVerdict, before: String, after: String) -> ModelDiff {
+        ModelDiff(
+            before: before, after: after, beforeDigest: digest(a), afterDigest: digest(b),
+            files: files(a.fileRecords, b.fileRecords),
+            unchangedFiles: Set(a.fileRecords.map { $0.path + "\0" + $0.sha256 })
+                .intersection(b.fileRecords.map { $0.path + "\0" + $0.sha256 }).count,
+            metadata: fields(a.metadataText, b.metadataText),
+            requirements: requirements(a.requirements, b.requirements),
+            verdicts: verdicts(a.audits, b.audits), schema: schema(a.metadata, b.metadata))
+    }
+
+    /// The manifest digest: the bundle's, or the one a build of the directory would record.
+    private static func digest(_ verdict: ModelVerdict) -> String {
+        if let summary = verdict.summary { return summary.digest }
+        return Manifest(
+            formatVersion: Manifest.currentFormatVersion, tool: "modelpack " + ModelPackVersion.current,
+            name: verdict.name ?? "", version: verdict.version ?? "", trustedModules: verdict.trustedModules.sorted(),
+            files: verdict.records
+        ).digest
+    }
+
+    private static func files(_ a: [FileRecord], _ b: [FileRecord]) -> [FileChange] {
+        let old = Dictionary(a.map { ($0.path, $0) }, uniquingKeysWith: { x, _ in x })
+        let new = Dictionary(b.map { ($0.path, $0) }, uniquingKeysWith: { x, _ in x })
+        var out: [FileChange] = []
+        for path in Set(old.keys).union(new.keys).sorted() {
+            let x = old[path]
+            let y = new[path]
+            if let x, let y, x.sha256 == y.sha256, x.executable == y.executable { continue }
+            let change: FileChangeKind = x == nil ? .added : y == nil ? .removed : .changed
+            out.append(
+                FileChange(
+                    path: path, change: change, before: x.map { "sha256:" + $0.sha256 },
+                    after: y.map { "sha256:" + $0.sha256 }, beforeSize: x?.size, afterSize: y?.size))
+        }
+        return out
+    }
+
+    /// metadata.yaml flattened to dotted paths; inputs and outputs are compared as a schema.
+    private static func fields(_ a: [UInt8]?, _ b: [UInt8]?) -> [FieldChange] {
+        let old = flatten(a)
+        let new = flatten(b)
+        return Set(old.keys).union(new.keys).sorted().compactMap { key in
+            old[key] == new[key] ? nil : FieldChange(field: key, before: old[key], after: new[key])
+        }
+    }
+
+    private static func flatten(_ bytes: [UInt8]?) -> [String: String] {
+        guard let bytes, let root = try? YAMLReader.parse(bytes) else { return [:] }
+        var out: [String: String] = [:]
+        func walk(_ node: YAMLNode, _ prefix: String) {
+            switch node.value {
+            case .scalar(let text, _): out[prefix] = text
+            case .sequence(let items):
+                if items.isEmpty { out[prefix] = "[]" }
+                for (i, item) in items.enumerated() { walk(item, prefix + "." + String(i)) }
+            case .mapping(let pairs):
+                if pairs.isEmpty { out[prefix] = "{}" }
+                for (key, value) in pairs {
+                    let name = key.scalar ?? "?"
+                    if prefix.isEmpty && (name == "inputs" || name == "outputs") { continue }
+                    walk(value, prefix.isEmpty ? name : prefix + "." + name)
+                }
+            }
+        }
+        walk(root, "")
+        return out
+    }
+
+    private static func requirements(_ a: RequirementsFile, _ b: RequirementsFile) -> [RequirementChange] {
+        func table(_ file: RequirementsFile) -> [String: Requirement] {
+            var out: [String: Requirement] = [:]
+            for entry in file.entries { if let r = entry.requirement { out[r.canonicalName] = r } }
+            return out
+        }
+        func text(_ r: Requirement) -> String {
+            var s = r.extras.isEmpty ? "" : "[" + r.extras.joined(separator: ",") + "]"
+            s += r.specifiers.map(\.description).joined(separator: ",")
+            if let url = r.url { s += " @ " + url }
+            if let marker = r.marker { s += "; " + marker }
+            return s.isEmpty ? "(any version)" : s
+        }
+        func pin(_ r: Requirement) -> PEP440Version? {
+            guard r.specifiers.count == 1, let only = r.specifiers.first, only.op == .equal || only.op == .arbitrary
+            else { return nil }
+            return PEP440Version(only.versionText)
+        }
+        let old = table(a)
+        let new = table(b)
+        var out: [RequirementChange] = []
+        for name in Set(old.keys).union(new.keys).sorted() {
+            switch (old[name], new[name]) {
+            case (nil, let y?): out.append(RequirementChange(name: name, change: .added, before: nil, after: text(y)))
+            case (let x?, nil): out.append(RequirementChange(name: name, change: .removed, before: text(x), after: nil))
+            case (let x?, let y?) where text(x) != text(y):
+                var change = RequirementChangeKind.changed
+                if let p = pin(x), let q = pin(y), x.extras == y.extras, x.marker == y.marker, p != q {
+                    change = p < q ? .upgraded : .downgraded
+                }
+                out.append(RequirementChange(name: name, change: change, before: text(x), after: text(y)))
+            default: break
+            }
+        }
+        return out
+    }
+
+    private static func verdicts(_ a: [ArtifactAudit], _ b: [ArtifactAudit]) -> [VerdictChange] {
+        let old = Dictionary(a.map { ($0.path, $0.verdict) }, uniquingKeysWith: { x, _ in x })
+        let new = Dictionary(b.map { ($0.path, $0.verdict) }, uniquingKeysWith: { x, _ in x })
+        return Set(old.keys).union(new.keys).sorted().compactMap { path in
+            old[path] == new[path] ? nil : VerdictChange(path: path, before: old[path], after: new[path])
+        }
+    }
+
+    private static func schema(_ a: MetadataDocument, _ b: MetadataDocument) -> [SchemaChange] {
+        compareIO(a.inputs, b.inputs, side: "inputs") + compareIO(a.outputs, b.outputs, side: "outputs")
+    }
+
+    private static func describe(_ spec: MetadataDocument.IOSpec) -> String {
+        var s = spec.type
+        if !spec.categories.isEmpty { s += " [" + spec.categories.joined(separator: ", ") + "]" }
+        if let shape = spec.shape {
+            s += " shape [" + shape.map { $0.map(String.init) ?? "null" }.joined(separator: ", ") + "]"
+        }
+        if let dtype = spec.dtype { s += " " + dtype }
+        return s
+    }
+
+    private static func compareIO(
+        _ a: [MetadataDocument.IOSpec], _ b: [MetadataDocument.IOSpec], side: String
+    ) -> [SchemaChange] {
+        let isInput = side == "inputs"
+        let old = Dictionary(a.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+        let new = Dictionary(b.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+        var out: [SchemaChange] = []
+        for name in Set(old.keys).union(new.keys).sorted() {
+            switch (old[name], new[name]) {
+            case (nil, let y?):
+                // A new input is one every caller must now send; a new output, one they may ignore.
+                out.append(
+                    SchemaChange(
+                        side: side, name: name, change: "added", before: nil, after: describe(y), compatible: !isInput))
+            case (let x?, nil):
+                out.append(
+                    SchemaChange(
+                        side: side, name: name, change: "removed", before: describe(x), after: nil, compatible: false))
+            case (let x?, let y?):
+                if x.type != y.type || x.shape != y.shape || x.dtype != y.dtype {
+                    out.append(
+                        SchemaChange(
+                            side: side, name: name, change: "type", before: describe(x), after: describe(y),
+                            compatible: false))
+                } else if Set(x.categories) != Set(y.categories) {
+                    let widened = Set(x.categories).isSubset(of: Set(y.categories))
+                    out.append(
+                        SchemaChange(
+                            side: side, name: name, change: widened ? "categories added" : "categories removed",
+                            before: describe(x), after: describe(y),
+                            // An input that takes more is compatible; an output that gives more is not.
+                            compatible: isInput ? widened : !widened))
+                }
+            default: break
+            }
+        }
+        let common = a.map(\.name).filter { new[$0] != nil }
+        let reordered = b.map(\.name).filter { old[$0] != nil }
+        if isInput && common != reordered {
+            out.append(
+                SchemaChange(
+                    side: side, name: "(order)", change: "reordered", before: common.joined(separator: ", "),
+                    after: reordered.joined(separator: ", "), compatible: false))
+        }
+        return out
+    }
+}

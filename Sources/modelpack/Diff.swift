@@ -1,0 +1,32 @@
+import ArgumentParser
+import ModelPackCore
+
+struct Diff: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "What changed between two models (bundles or directories).",
+        discussion: """
+            Each side goes through the same checks as validate; then files are compared by \
+            digest, metadata.yaml field by field, requirements by distribution (a pin moved up or \
+            down), artifact audit verdicts, and the inputs and outputs, where a change that callers \
+            of the old model can break on is called INCOMPATIBLE. Exit 0 when they are the same, \
+            1 when they differ (or an input is missing or cannot be read).
+            """)
+
+    @Argument(help: "The model as it was: a bundle or a model directory.")
+    var before: String
+
+    @Argument(help: "The model as it is.")
+    var after: String
+
+    @OptionGroup var report: OutputOptions
+
+    func validate() throws {
+        if report.resolved == .sarif { throw ValidationError("diff reports in text or json") }
+    }
+
+    func run() throws {
+        let diff = try Operations.diff(before, after)
+        Output.result(report.resolved == .json ? DiffReport.json(diff) : DiffReport.text(diff))
+        if !diff.same { throw ExitCode(ExitStatus.problems) }
+    }
+}
