@@ -4,7 +4,7 @@ BIN   := .build/debug/modelpack
 DEMO  := .build/demo
 EXAMPLE := Examples/iris-sklearn
 
-.PHONY: deps build demo test bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed registry-deps
+.PHONY: deps build demo test bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed test-deps
 
 deps:
 	@.ci/install-deps
@@ -24,17 +24,18 @@ demo: build
 	@for f in interface.py metadata.yaml model.joblib requirements.txt; do \
 	  cmp $(EXAMPLE)/$$f $(DEMO)/iris/$$f || exit 1; done; echo "the unpacked files are identical to $(EXAMPLE)"
 
-test: deps lint runtime-test registry-deps
+test: deps lint runtime-test test-deps
 	$(SWIFT) build
 	$(SWIFT) test
 
-# What the registry tests run against: Debian's docker-registry (the CNCF distribution registry,
-# started by the tests on 127.0.0.1 and stopped by PID), skopeo, htpasswd, and from PyPI oras-py
-# (a second client) and cryptography (the test token server's JWTs).
-REGISTRY_TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0
-registry-deps:
+# What the tests use as references: Debian's docker-registry (the CNCF distribution registry,
+# started by the tests on 127.0.0.1 and stopped by PID), skopeo and htpasswd; from PyPI oras-py
+# (a second registry client), cryptography (the test token server's JWTs), jsonschema and
+# markdown-it-py (the model card read back by a CommonMark parser).
+TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0
+test-deps:
 	@.ci/install-deps docker-registry skopeo apache2-utils
-	.ci/pip-install $(REGISTRY_TEST_DEPS)
+	.ci/pip-install $(TEST_DEPS)
 
 # The serving runtime's Python (Sources/ModelPackCore/Serving/runtime): pytest with FastAPI's
 # TestClient and a real uvicorn process on loopback, at the versions the images pin.

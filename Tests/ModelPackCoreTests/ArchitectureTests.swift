@@ -16,7 +16,7 @@ import Testing
         ["Audit"],
         ["Check"],
         ["Signing", "Serving"],
-        ["Docker", "Registry"],
+        ["Docker", "Registry", "Card"],
         ["Operations"],
         ["Rendering"],
         ["Fuzzing"],

@@ -18,6 +18,19 @@ def test_health_ready_metadata(server):
         assert client.get("/metadata").json()["name"] == "doubler"
 
 
+def test_the_model_card_is_served(server, tmp_path, monkeypatch):
+    with TestClient(server.app) as client:
+        monkeypatch.setenv("MODELPACK_CARD", str(tmp_path / "absent.md"))
+        missing = client.get("/card")
+        assert missing.status_code == 404 and missing.json()["request_id"]
+        (tmp_path / "card.md").write_text("---\nlicense: mit\n---\n\n# doubler 1.0.0\n")
+        monkeypatch.setenv("MODELPACK_CARD", str(tmp_path / "card.md"))
+        card = client.get("/card")
+        assert card.status_code == 200
+        assert card.headers["content-type"].startswith("text/markdown")
+        assert card.text.startswith("---\nlicense: mit")
+
+
 def test_a_model_that_fails_to_load_is_not_ready(tmp_path):
     server = load_server(write_model(tmp_path, interface="import missing_module\n"))
     with TestClient(server.app) as client:

@@ -22,6 +22,8 @@ public enum BuildContext {
         /// `--cuda X.Y`: the CUDA release for the cuda target (checked against the pins).
         public var cuda: String?
         public var force = false
+        /// The model card (Markdown), written to runtime/card.md: the image serves it at GET /card.
+        public var card: String?
 
         public init(
             bundle: String, output: String, targets: [DockerfileOptions.Target], python: String? = nil,
@@ -96,6 +98,9 @@ public enum BuildContext {
             }
             try FileSystem.writeAtomically(
                 try ServingDescription.json(fromMetadata: metadataBytes), to: staging + "/runtime/serving.json")
+            if let card = options.card {
+                try FileSystem.writeAtomically(Array(card.utf8), to: staging + "/runtime/card.md")
+            }
             try FileSystem.writeAtomically(
                 Array(".git\n**/__pycache__\n**/*.pyc\nDockerfile*\n.dockerignore\n".utf8),
                 to: staging + "/.dockerignore")

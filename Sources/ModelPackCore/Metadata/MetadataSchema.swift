@@ -34,7 +34,12 @@ struct MetadataSchema {
     static let topLevelKeys = [
         "schemaVersion", "name", "version", "description", "authors", "license", "framework", "task", "python",
         "inputs", "outputs", "example", "artifacts", "hyperparameters", "metrics", "resources", "tags",
-        "trusted_modules",
+        "trusted_modules", "card",
+    ]
+    /// The model card's sections (`modelpack card`), each free text.
+    static let cardKeys = [
+        "intended_use", "out_of_scope_use", "factors", "evaluation_data", "training_data", "ethical_considerations",
+        "caveats",
     ]
     static let ioTypes = ["float", "int", "bool", "string", "categorical", "tensor"]
     static let ioKeys = ["name", "type", "shape", "dtype", "categories", "description"]
@@ -120,6 +125,17 @@ struct MetadataSchema {
             }
         }
         if let node = root["resources"] { checkResources(node) }
+        if let node = root["card"] {
+            if let pairs = node.mappingPairs {
+                checkKeys(pairs, allowed: Self.cardKeys, where: "card")
+                for (key, value) in pairs where Self.cardKeys.contains(key.scalar ?? "") {
+                    _ = string(value, "card." + (key.scalar ?? ""))
+                }
+            } else if !node.isNull {
+                report(
+                    .wrongType, "'card' must be a mapping of card sections to text, found \(node.kindName)", at: node)
+            }
+        }
         if let node = root["tags"] {
             if let items = node.sequenceItems {
                 for item in items { _ = string(item, "each tag") }

@@ -10,6 +10,8 @@ extension Operations {
         _ options: BuildContext.Options, policy: ModelCheck.Policy = ModelCheck.Policy(), strict: Bool = false
     ) throws -> DockerfileResult {
         let verdict = try checked(options.bundle, policy: policy, strict: strict)
+        var options = options
+        options.card = ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
         return DockerfileResult(context: try BuildContext.write(options), findings: verdict.report)
     }
 

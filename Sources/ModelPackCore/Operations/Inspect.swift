@@ -33,3 +33,32 @@ extension Operations {
         try ModelCheck.check(path)
     }
 }
+
+extension Operations {
+    /// `card`: the model card of a bundle or a directory, from the one check pipeline's verdict.
+    public static func card(_ path: String) throws -> String {
+        let verdict = try ModelCheck.check(path)
+        return ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
+    }
+
+    /// The key ids BUNDLE.sig names (unchecked), [] when there is none, nil for a directory.
+    static func signers(of verdict: ModelVerdict) throws -> [String]? {
+        guard let summary = verdict.summary else { return nil }
+        let path = BundleSignature.path(for: summary.path)
+        guard FileSystem.exists(path) else { return [] }
+        return BundleSignature.keyIDs(in: try FileSystem.readWholeFile(path, limit: BundleSignature.maxEnvelopeBytes))
+    }
+}
+
+extension Operations {
+    /// Writes a text output through a temporary file renamed into place.
+    public static func writeText(_ text: String, to path: String) throws {
+        guard FileSystem.exists(FileSystem.parentDirectory(of: path)) else {
+            throw ModelPackError.io(path: path, reason: "the output's directory does not exist")
+        }
+        if let info = try FileSystem.lstatInfo(path), info.kind == .directory {
+            throw ModelPackError.usage("output '\(path)' is a directory; give a file name")
+        }
+        try FileSystem.writeAtomically(Array(text.utf8), to: path)
+    }
+}

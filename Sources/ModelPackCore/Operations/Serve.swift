@@ -13,7 +13,9 @@ extension Operations {
     ) throws -> ServeResult {
         try PortCheck.ensureFree(host: host, port: port)
         let verdict = try checked(bundle, policy: policy, strict: strict)
+        let card = ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
         return ServeResult(
-            prepared: try ServeCache.prepare(bundle: bundle, python: python, log: log), findings: verdict.report)
+            prepared: try ServeCache.prepare(bundle: bundle, python: python, card: card, log: log),
+            findings: verdict.report)
     }
 }

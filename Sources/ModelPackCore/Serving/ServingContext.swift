@@ -64,7 +64,9 @@ public enum ServeCache {
     }
 
     /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).
-    public static func prepare(bundle: String, python: String = "python3", log: (String) -> Void) throws -> Prepared {
+    public static func prepare(
+        bundle: String, python: String = "python3", card: String? = nil, log: (String) -> Void
+    ) throws -> Prepared {
         let summary = try BundleReader.inspect(bundle)
         let key = String(summary.digest.dropFirst("sha256:".count).prefix(32))
         let cache = CacheDirectory.path()
@@ -85,6 +87,7 @@ public enum ServeCache {
             model + "/" + ModelDirectory.metadataFile, limit: Limits.current.yaml.maxBytes)
         try FileSystem.writeAtomically(
             try ServingDescription.json(fromMetadata: metadata), to: runtime + "/serving.json")
+        if let card { try FileSystem.writeAtomically(Array(card.utf8), to: runtime + "/card.md") }
         let venv = root + "/venv"
         if !FileSystem.exists(venv + "/.modelpack-ready") {
             FileSystem.removeTree(venv)

@@ -3,6 +3,7 @@
 Environment:
   MODELPACK_MODEL_DIR       the unpacked bundle (default /opt/model)
   MODELPACK_SERVING_JSON    the serving description modelpack wrote (default <runtime>/serving.json)
+  MODELPACK_CARD            the model card GET /card serves (default <runtime>/card.md)
   MODELPACK_HOST, MODELPACK_PORT   where to listen (default 0.0.0.0:8080)
   MODELPACK_API_KEY         when set, POST /predict needs "Authorization: Bearer <key>" or "X-API-Key: <key>"
   MODELPACK_MAX_BODY_BYTES  request body limit (default 1048576)
@@ -288,6 +289,15 @@ def ready(request: Request):
 @app.get("/metadata")
 def metadata():
     return SERVING
+
+
+@app.get("/card")
+def card(request: Request):
+    """The model card modelpack wrote (Markdown with Hugging Face front matter)."""
+    path = Path(os.environ.get("MODELPACK_CARD", HERE / "card.md"))
+    if not path.is_file():
+        return error(404, "no model card in this deployment", request)
+    return PlainTextResponse(path.read_text(encoding="utf-8"), media_type="text/markdown; charset=utf-8")
 
 
 @app.get("/metrics")
