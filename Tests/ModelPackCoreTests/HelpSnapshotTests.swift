@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelpSnapshotTests {
     static let commands = [
         "", "build", "validate", "inspect", "scan", "verify", "unpack", "serve", "dockerfile", "keygen", "sign", "push",
-        "pull", "login", "prune", "diff", "card",
+        "pull", "login", "prune", "diff", "card", "predict",
     ]
 
     @Test(arguments: commands)

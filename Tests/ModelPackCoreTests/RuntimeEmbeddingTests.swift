@@ -10,7 +10,10 @@ import Testing
         .deletingLastPathComponent().appendingPathComponent("Sources/ModelPackCore/Serving/runtime")
 
     @Test func theEmbeddedCopyIsTheRepositorysFiles() throws {
-        #expect(ServingRuntime.files.map(\.name) == ["server.py", "modelpack_inputs.py", "requirements.txt"])
+        #expect(
+            ServingRuntime.files.map(\.name) == [
+                "server.py", "modelpack_inputs.py", "modelpack_predict.py", "requirements.txt",
+            ])
         for file in ServingRuntime.files {
             let onDisk = try String(contentsOf: Self.runtime.appendingPathComponent(file.name), encoding: .utf8)
             #expect(file.text == onDisk, "\(file.name) differs from its embedded copy: run make runtime-embed")

@@ -61,6 +61,8 @@ public enum ServeCache {
         public let python: String
         public let server: String
         public let servingJSON: String
+        /// The batch runner `predict` execs (runtime/modelpack_predict.py).
+        public var predictor: String { FileSystem.parentDirectory(of: server) + "/modelpack_predict.py" }
     }
 
     /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).

@@ -25,7 +25,6 @@ extension ServingRuntime {
             """
             import asyncio
             import hmac
-            import importlib.util
             import json
             import logging
             import os
@@ -47,7 +46,7 @@ extension ServingRuntime {
 
             HERE = Path(__file__).resolve().parent
             sys.path.insert(0, str(HERE))
-            from modelpack_inputs import check  # noqa: E402 (the runtime's own module, beside this file)
+            from modelpack_inputs import jsonable, load_model, validate  # noqa: E402 (the runtime's own module, beside this file)
 
             MODEL_DIR = Path(os.environ.get("MODELPACK_MODEL_DIR", "/opt/model"))
             SERVING = json.loads(Path(os.environ.get("MODELPACK_SERVING_JSON", HERE / "serving.json")).read_text())
@@ -175,53 +174,10 @@ extension ServingRuntime {
 
 
             def load():
-                sys.path.insert(0, str(MODEL_DIR))
-                spec = importlib.util.spec_from_file_location("interface", MODEL_DIR / "interface.py")
-                module = importlib.util.module_from_spec(spec)
-                spec.loader.exec_module(module)
                 started = time.perf_counter()
-                STATE["model"] = module.load_model()
+                STATE["model"] = load_model(MODEL_DIR)
                 log.info("model loaded", extra={"fields": {"model": SERVING["name"], "version": SERVING["version"],
                                                            "seconds": round(time.perf_counter() - started, 3)}})
-
-
-            def validate(instances):
-                inputs = SERVING["inputs"]
-                names = [i["name"] for i in inputs]
-                problems, rows = [], []
-                for index, instance in enumerate(instances):
-                    if isinstance(instance, list):
-                        if len(instance) != len(inputs):
-                            expected = f"expected {len(inputs)} values ({', '.join(names)}), got {len(instance)}"
-                            problems.append({"instance": index, "error": expected})
-                            continue
-                        instance = dict(zip(names, instance))
-                    if not isinstance(instance, dict):
-                        problems.append({"instance": index, "error": "an instance must be an object or a list"})
-                        continue
-                    for name in sorted(set(instance) - set(names)):
-                        problems.append({"instance": index, "input": name, "error": "is not an input of this model"})
-                    for spec in inputs:
-                        if spec["name"] not in instance:
-                            problems.append({"instance": index, "input": spec["name"], "error": "is missing"})
-                        else:
-                            error = check(instance[spec["name"]], spec)
-                            if error:
-                                problems.append({"instance": index, "input": spec["name"], "error": error})
-                    rows.append(instance)
-                return rows, problems
-
-
-            def jsonable(value):
-                if hasattr(value, "tolist"):
-                    return value.tolist()
-                if isinstance(value, dict):
-                    return {k: jsonable(v) for k, v in value.items()}
-                if isinstance(value, (list, tuple)):
-                    return [jsonable(v) for v in value]
-                if hasattr(value, "item"):
-                    return value.item()
-                return value
 
 
             def run_model(rows):
@@ -357,7 +313,7 @@ extension ServingRuntime {
                 instances = payload["instances"] if batch else [payload]
                 if not isinstance(instances, list) or not instances:
                     return error(422, "'instances' must be a non-empty list", request)
-                rows, problems = validate(instances)
+                rows, problems = validate(instances, SERVING["inputs"])
                 if problems:
                     return error(422, problems, request)
                 if STATE["model"] is None:
@@ -400,8 +356,13 @@ extension ServingRuntime {
         (
             "modelpack_inputs.py",
             #"""
-            """modelpack's input rule: whether a value fits a declared input (Docs/METADATA.md#inputs)."""
+            """What every way of running a boxed model shares (the server and `modelpack predict`): the one
+            loader of interface.py, the input rule (whether a value fits a declared input,
+            Docs/METADATA.md#inputs) and the check of a batch of instances, and the conversion of predictions
+            to JSON."""
+            import importlib.util
             import math
+            import sys
 
             # The one input rule, the same as modelpack's InputFit (Sources/ModelPackCore/Metadata/InputFit.swift);
             # both pass the table Tests/ModelPackCoreTests/Fixtures/inputs/cases.json.
@@ -515,6 +476,373 @@ extension ServingRuntime {
                     return tensor(value, [None if d in (None, -1) else d for d in shape] if shape else None,
                                   spec.get("dtype") or "float32", [])
                 return None
+
+
+            def load_model(model_dir):
+                """interface.py's load_model(), with the model directory importable (its own modules)."""
+                sys.path.insert(0, str(model_dir))
+                spec = importlib.util.spec_from_file_location("interface", f"{model_dir}/interface.py")
+                module = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(module)
+                return module.load_model()
+
+
+            def validate(instances, inputs):
+                """The instances as rows, one per instance (a list instance becomes a mapping, positionally;
+                None where it is neither), and every problem with them: {"instance": index, "input": name,
+                "error": why}."""
+                names = [i["name"] for i in inputs]
+                problems, rows = [], []
+                for index, instance in enumerate(instances):
+                    if isinstance(instance, list):
+                        if len(instance) != len(inputs):
+                            expected = f"expected {len(inputs)} values ({', '.join(names)}), got {len(instance)}"
+                            problems.append({"instance": index, "error": expected})
+                            rows.append(None)
+                            continue
+                        instance = dict(zip(names, instance))
+                    if not isinstance(instance, dict):
+                        problems.append({"instance": index, "error": "an instance must be an object or a list"})
+                        rows.append(None)
+                        continue
+                    for name in sorted(set(instance) - set(names)):
+                        problems.append({"instance": index, "input": name, "error": "is not an input of this model"})
+                    for spec in inputs:
+                        if spec["name"] not in instance:
+                            problems.append({"instance": index, "input": spec["name"], "error": "is missing"})
+                        else:
+                            error = check(instance[spec["name"]], spec)
+                            if error:
+                                problems.append({"instance": index, "input": spec["name"], "error": error})
+                    rows.append(instance)
+                return rows, problems
+
+
+            def jsonable(value):
+                """A prediction as JSON values (numpy arrays and scalars become lists and numbers)."""
+                if hasattr(value, "tolist"):
+                    return value.tolist()
+                if isinstance(value, dict):
+                    return {k: jsonable(v) for k, v in value.items()}
+                if isinstance(value, (list, tuple)):
+                    return [jsonable(v) for v in value]
+                if hasattr(value, "item"):
+                    return value.item()
+                return value
+
+            """#
+        ),
+        (
+            "modelpack_predict.py",
+            #"""
+            """modelpack predict: a boxed model over a file of rows, through the server's own loader and input
+            check (modelpack_inputs), in batches, with memory bounded by the batch whatever the input's size.
+
+                modelpack_predict.py --model DIR --serving serving.json --input FILE --output OUT|-
+                                     [--batch-size N] [--skip-invalid] [--id-column NAME] [--progress]
+
+            Input by extension: .csv (a header row; cells converted by the declared input types), .jsonl or
+            .ndjson (one JSON object or list per line), .json (an array, read element by element), .parquet
+            (with pyarrow). Output by extension: .csv, else JSON Lines; each row carries its id (the
+            --id-column value, else its line number, or its row number in Parquet). A row that does not fit the
+            inputs is reported with its line number and fails the run, or with --skip-invalid is left out. The
+            output is written to a temporary file renamed into place. Exit 0, 1 (bad input), 2 (usage).
+            """
+            import argparse
+            import csv
+            import json
+            import os
+            import sys
+            import time
+            from pathlib import Path
+
+            sys.path.insert(0, str(Path(__file__).resolve().parent))
+            from modelpack_inputs import jsonable, load_model, validate  # the runtime's module, beside this file
+
+
+            class BadInput(Exception):
+                """A problem with the input file, already phrased as 'FILE:LINE: why'."""
+
+
+            def convert(cell, spec):
+                """A CSV cell as the value its declared input takes."""
+                kind = spec["type"]
+                if cell is None:
+                    raise ValueError("is missing")
+                if kind in ("string", "categorical"):
+                    return cell
+                if cell == "":
+                    raise ValueError("is empty")
+                if kind == "float":
+                    try:
+                        return float(cell)
+                    except ValueError:
+                        raise ValueError(f"'{cell}' is not a number") from None
+                if kind == "int":
+                    try:
+                        return int(cell)
+                    except ValueError:
+                        raise ValueError(f"'{cell}' is not an integer") from None
+                if kind == "bool":
+                    lowered = cell.strip().lower()
+                    if lowered in ("true", "1", "yes"):
+                        return True
+                    if lowered in ("false", "0", "no"):
+                        return False
+                    raise ValueError(f"'{cell}' is not true or false")
+                if kind == "tensor":
+                    try:
+                        return json.loads(cell)
+                    except json.JSONDecodeError:
+                        raise ValueError(f"'{cell[:40]}' is not a JSON (nested) list") from None
+                return cell
+
+
+            def read_csv(path, inputs, id_column):
+                """(line, id, instance or error) per record; `line` is where the record starts."""
+                by_name = {spec["name"]: spec for spec in inputs}
+                with open(path, newline="", encoding="utf-8") as f:
+                    reader = csv.DictReader(f)
+                    if reader.fieldnames is None:
+                        return
+                    start = reader.line_num + 1
+                    for record in reader:
+                        line = start
+                        start = reader.line_num + 1
+                        row_id = record.pop(id_column, None) if id_column else line
+                        if None in record:
+                            yield line, row_id, "has more cells than the header"
+                            continue
+                        instance, problem = {}, None
+                        for name, cell in record.items():
+                            if name not in by_name:
+                                instance[name] = cell  # reported by the shared check: not an input
+                                continue
+                            try:
+                                instance[name] = convert(cell, by_name[name])
+                            except ValueError as error:
+                                problem = f"input '{name}' {error}"
+                                break
+                        yield line, row_id, problem or instance
+
+
+            def read_jsonl(path, id_column):
+                with open(path, encoding="utf-8") as f:
+                    for line_number, line in enumerate(f, 1):
+                        if not line.strip():
+                            continue
+                        try:
+                            value = json.loads(line)
+                        except json.JSONDecodeError as error:
+                            yield line_number, line_number, f"is not JSON ({error.msg})"
+                            continue
+                        yield (line_number, *take_id(value, id_column, line_number))
+
+
+            def take_id(value, id_column, default):
+                if id_column and isinstance(value, dict) and id_column in value:
+                    value = dict(value)
+                    return value.pop(id_column), value
+                return default, value
+
+
+            def read_json_array(path, id_column, chunk=1 << 20):
+                """The elements of a top-level JSON array, decoded one at a time from a sliding buffer."""
+                decoder = json.JSONDecoder()
+                with open(path, encoding="utf-8") as f:
+                    buffer, line, eof = "", 1, False
+
+                    def more():
+                        nonlocal buffer, eof
+                        data = f.read(chunk)
+                        eof = not data
+                        buffer += data
+
+                    def next_char():
+                        """Skips white space (reading on as needed); the next character, or '' at the end."""
+                        nonlocal buffer, line
+                        while True:
+                            i = 0
+                            while i < len(buffer) and buffer[i] in " \t\r\n":
+                                i += 1
+                            line += buffer.count("\n", 0, i)
+                            buffer = buffer[i:]
+                            if buffer or eof:
+                                return buffer[:1]
+                            more()
+
+                    more()
+                    if next_char() != "[":
+                        raise BadInput(f"{path}:{line}: a .json input must be an array of rows")
+                    buffer = buffer[1:]
+                    if next_char() == "]":
+                        return
+                    while True:
+                        while True:
+                            try:
+                                value, end = decoder.raw_decode(buffer)
+                            except json.JSONDecodeError as error:
+                                if eof:
+                                    raise BadInput(f"{path}:{line}: {error.msg}") from None
+                                more()
+                                continue
+                            if end < len(buffer) or eof:
+                                break
+                            more()  # a number or literal may go on in the next chunk
+                        start = line
+                        line += buffer.count("\n", 0, end)
+                        buffer = buffer[end:]
+                        yield (start, *take_id(value, id_column, start))
+                        following = next_char()
+                        if following == "]":
+                            return
+                        if following != ",":
+                            raise BadInput(f"{path}:{line}: expected ',' or ']' between rows")
+                        buffer = buffer[1:]
+                        next_char()
+
+
+            def read_parquet(path, id_column, batch_size):
+                try:
+                    import pyarrow.parquet as pq
+                except ImportError:
+                    raise BadInput(f"{path}: reading Parquet needs pyarrow among the model's requirements") from None
+                row = 0
+                for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
+                    for value in batch.to_pylist():
+                        row += 1
+                        yield (row, *take_id(value, id_column, row))
+
+
+            class Writer:
+                """JSON Lines or CSV, to a temporary file beside the output renamed into place at the end."""
+
+                def __init__(self, output, outputs):
+                    self.output = output
+                    self.csv = output.endswith(".csv")
+                    self.names = [o["name"] for o in outputs]
+                    if output == "-":
+                        self.file, self.temporary = sys.stdout, None
+                    else:
+                        self.temporary = f"{output}.modelpack-tmp-{os.getpid()}"
+                        self.file = open(self.temporary, "w", newline="", encoding="utf-8")  # noqa: SIM115 (closed by finish)
+                    self.table = None
+
+                def write(self, row_id, prediction):
+                    if not self.csv:
+                        self.file.write(json.dumps({"id": row_id, "prediction": prediction}) + "\n")
+                        return
+                    if self.table is None:
+                        columns = self.names if isinstance(prediction, dict) else ["prediction"]
+                        self.table = csv.writer(self.file)
+                        self.table.writerow(["id", *columns])
+                        self.columns = columns
+                    cells = [prediction.get(name) for name in self.columns] if isinstance(prediction, dict) else [prediction]
+                    self.table.writerow([row_id, *[c if isinstance(c, (str, int, float)) else json.dumps(c) for c in cells]])
+
+                def finish(self):
+                    if self.temporary:
+                        self.file.flush()
+                        os.fsync(self.file.fileno())
+                        self.file.close()
+                        os.replace(self.temporary, self.output)
+
+                def abandon(self):
+                    if self.temporary:
+                        self.file.close()
+                        os.unlink(self.temporary)
+
+
+            def main():
+                parser = argparse.ArgumentParser()
+                parser.add_argument("--model", required=True)
+                parser.add_argument("--serving", required=True)
+                parser.add_argument("--input", required=True)
+                parser.add_argument("--output", required=True)
+                parser.add_argument("--batch-size", type=int, default=1024)
+                parser.add_argument("--skip-invalid", action="store_true")
+                parser.add_argument("--id-column")
+                parser.add_argument("--progress", action="store_true")
+                args = parser.parse_args()
+                serving = json.loads(Path(args.serving).read_text())
+                inputs, path = serving["inputs"], args.input
+                suffix = Path(path).suffix.lower()
+                if suffix == ".csv":
+                    rows = read_csv(path, inputs, args.id_column)
+                elif suffix in (".jsonl", ".ndjson"):
+                    rows = read_jsonl(path, args.id_column)
+                elif suffix == ".json":
+                    rows = read_json_array(path, args.id_column)
+                elif suffix == ".parquet":
+                    rows = read_parquet(path, args.id_column, args.batch_size)
+                else:
+                    print(f"error: {path}: give a .csv, .jsonl, .ndjson, .json or .parquet input", file=sys.stderr)
+                    return 2
+                model = load_model(args.model)
+                writer = Writer(args.output, serving.get("outputs", []))
+                done = skipped = 0
+                started = time.perf_counter()
+
+                def run(batch):
+                    """Checks and predicts one batch of (line, id, instance or the reader's problem)."""
+                    nonlocal done, skipped
+                    bad = {i: entry[2] for i, entry in enumerate(batch) if isinstance(entry[2], str)}
+                    good = [i for i in range(len(batch)) if i not in bad]
+                    checked, problems = validate([batch[i][2] for i in good], inputs)
+                    for problem in problems:
+                        where = f"input '{problem['input']}' " if "input" in problem else ""
+                        bad.setdefault(good[problem["instance"]], f"{where}{problem['error']}")
+                    if bad and not args.skip_invalid:
+                        index = min(bad)
+                        raise BadInput(f"{path}:{batch[index][0]}: {bad[index]}")
+                    for index in sorted(bad):
+                        print(f"warning: {path}:{batch[index][0]}: {bad[index]}; skipped", file=sys.stderr)
+                    skipped += len(bad)
+                    rows = [row for i, row in zip(good, checked) if i not in bad]
+                    keep = [i for i in good if i not in bad]
+                    if not keep:
+                        return
+                    predictions = jsonable(model.predict(rows))
+                    if not isinstance(predictions, list) or len(predictions) != len(rows):
+                        count = len(predictions) if isinstance(predictions, list) else type(predictions).__name__
+                        raise BadInput(f"interface.py: predict() returned {count} for {len(rows)} rows (one item per row)")
+                    for i, prediction in zip(keep, predictions):
+                        writer.write(batch[i][1], prediction)
+                    done += len(keep)
+                    if args.progress:
+                        rate = done / max(time.perf_counter() - started, 1e-9)
+                        print(f"\r\x1b[Kpredict {done} rows ({skipped} skipped), {rate:,.0f} rows/s", end="", file=sys.stderr)
+
+                try:
+                    batch = []
+                    for entry in rows:  # (line, id, instance or the reader's problem with the row)
+                        batch.append(entry)
+                        if len(batch) >= args.batch_size:
+                            run(batch)
+                            batch = []
+                    if batch:
+                        run(batch)
+                except BadInput as error:
+                    writer.abandon()
+                    if args.progress:
+                        print("\r\x1b[K", end="", file=sys.stderr)
+                    print(f"error: {error}", file=sys.stderr)
+                    return 1
+                except BaseException:
+                    writer.abandon()
+                    raise
+                writer.finish()
+                seconds = time.perf_counter() - started
+                if args.progress:
+                    print("\r\x1b[K", end="", file=sys.stderr)
+                where = "" if args.output == "-" else f" -> {args.output}"
+                rate = done / max(seconds, 1e-9)
+                print(f"predicted {done} rows ({skipped} skipped) in {seconds:.2f} s, {rate:,.0f} rows/s{where}", file=sys.stderr)
+                return 0
+
+
+            if __name__ == "__main__":
+                sys.exit(main())
 
             """#
         ),

@@ -4,7 +4,7 @@ test RuntimeEmbeddingTests fails when the embedded copy and these files differ."
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FILES = ["server.py", "modelpack_inputs.py", "requirements.txt"]
+FILES = ["server.py", "modelpack_inputs.py", "modelpack_predict.py", "requirements.txt"]
 
 
 def literal(text: str) -> str:

@@ -1,5 +1,10 @@
-"""modelpack's input rule: whether a value fits a declared input (Docs/METADATA.md#inputs)."""
+"""What every way of running a boxed model shares (the server and `modelpack predict`): the one
+loader of interface.py, the input rule (whether a value fits a declared input,
+Docs/METADATA.md#inputs) and the check of a batch of instances, and the conversion of predictions
+to JSON."""
+import importlib.util
 import math
+import sys
 
 # The one input rule, the same as modelpack's InputFit (Sources/ModelPackCore/Metadata/InputFit.swift);
 # both pass the table Tests/ModelPackCoreTests/Fixtures/inputs/cases.json.
@@ -113,3 +118,56 @@ def check(value, spec):
         return tensor(value, [None if d in (None, -1) else d for d in shape] if shape else None,
                       spec.get("dtype") or "float32", [])
     return None
+
+
+def load_model(model_dir):
+    """interface.py's load_model(), with the model directory importable (its own modules)."""
+    sys.path.insert(0, str(model_dir))
+    spec = importlib.util.spec_from_file_location("interface", f"{model_dir}/interface.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.load_model()
+
+
+def validate(instances, inputs):
+    """The instances as rows, one per instance (a list instance becomes a mapping, positionally;
+    None where it is neither), and every problem with them: {"instance": index, "input": name,
+    "error": why}."""
+    names = [i["name"] for i in inputs]
+    problems, rows = [], []
+    for index, instance in enumerate(instances):
+        if isinstance(instance, list):
+            if len(instance) != len(inputs):
+                expected = f"expected {len(inputs)} values ({', '.join(names)}), got {len(instance)}"
+                problems.append({"instance": index, "error": expected})
+                rows.append(None)
+                continue
+            instance = dict(zip(names, instance))
+        if not isinstance(instance, dict):
+            problems.append({"instance": index, "error": "an instance must be an object or a list"})
+            rows.append(None)
+            continue
+        for name in sorted(set(instance) - set(names)):
+            problems.append({"instance": index, "input": name, "error": "is not an input of this model"})
+        for spec in inputs:
+            if spec["name"] not in instance:
+                problems.append({"instance": index, "input": spec["name"], "error": "is missing"})
+            else:
+                error = check(instance[spec["name"]], spec)
+                if error:
+                    problems.append({"instance": index, "input": spec["name"], "error": error})
+        rows.append(instance)
+    return rows, problems
+
+
+def jsonable(value):
+    """A prediction as JSON values (numpy arrays and scalars become lists and numbers)."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "item"):
+        return value.item()
+    return value

@@ -16,7 +16,6 @@ Logs are JSON lines on stderr. Every error answer is JSON with the request's id.
 """
 import asyncio
 import hmac
-import importlib.util
 import json
 import logging
 import os
@@ -38,7 +37,7 @@ from starlette.requests import ClientDisconnect
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from modelpack_inputs import check  # noqa: E402 (the runtime's own module, beside this file)
+from modelpack_inputs import jsonable, load_model, validate  # noqa: E402 (the runtime's own module, beside this file)
 
 MODEL_DIR = Path(os.environ.get("MODELPACK_MODEL_DIR", "/opt/model"))
 SERVING = json.loads(Path(os.environ.get("MODELPACK_SERVING_JSON", HERE / "serving.json")).read_text())
@@ -166,53 +165,10 @@ STATE = {"model": None, "error": None}
 
 
 def load():
-    sys.path.insert(0, str(MODEL_DIR))
-    spec = importlib.util.spec_from_file_location("interface", MODEL_DIR / "interface.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     started = time.perf_counter()
-    STATE["model"] = module.load_model()
+    STATE["model"] = load_model(MODEL_DIR)
     log.info("model loaded", extra={"fields": {"model": SERVING["name"], "version": SERVING["version"],
                                                "seconds": round(time.perf_counter() - started, 3)}})
-
-
-def validate(instances):
-    inputs = SERVING["inputs"]
-    names = [i["name"] for i in inputs]
-    problems, rows = [], []
-    for index, instance in enumerate(instances):
-        if isinstance(instance, list):
-            if len(instance) != len(inputs):
-                expected = f"expected {len(inputs)} values ({', '.join(names)}), got {len(instance)}"
-                problems.append({"instance": index, "error": expected})
-                continue
-            instance = dict(zip(names, instance))
-        if not isinstance(instance, dict):
-            problems.append({"instance": index, "error": "an instance must be an object or a list"})
-            continue
-        for name in sorted(set(instance) - set(names)):
-            problems.append({"instance": index, "input": name, "error": "is not an input of this model"})
-        for spec in inputs:
-            if spec["name"] not in instance:
-                problems.append({"instance": index, "input": spec["name"], "error": "is missing"})
-            else:
-                error = check(instance[spec["name"]], spec)
-                if error:
-                    problems.append({"instance": index, "input": spec["name"], "error": error})
-        rows.append(instance)
-    return rows, problems
-
-
-def jsonable(value):
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if hasattr(value, "item"):
-        return value.item()
-    return value
 
 
 def run_model(rows):
@@ -348,7 +304,7 @@ async def predict(request: Request):
     instances = payload["instances"] if batch else [payload]
     if not isinstance(instances, list) or not instances:
         return error(422, "'instances' must be a non-empty list", request)
-    rows, problems = validate(instances)
+    rows, problems = validate(instances, SERVING["inputs"])
     if problems:
         return error(422, problems, request)
     if STATE["model"] is None:

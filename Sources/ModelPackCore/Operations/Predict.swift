@@ -1,0 +1,68 @@
+/// What `predict` needs to know.
+public struct PredictOptions: Sendable {
+    public var bundle: String
+    public var input: String
+    /// Where the predictions go (`-` for stdout); `.csv` writes CSV, anything else JSON Lines.
+    public var output: String
+    public var batchSize = 1024
+    public var skipInvalid = false
+    public var idColumn: String?
+    public var python = "python3"
+    public var progress = false
+    public var policy = ModelCheck.Policy()
+    public var strict = false
+
+    public init(bundle: String, input: String, output: String) {
+        self.bundle = bundle
+        self.input = input
+        self.output = output
+    }
+}
+
+/// The batch runner to exec, in serve's cached environment, and what the checks found.
+public struct PredictPlan: Sendable {
+    public let executable: String
+    public let arguments: [String]
+    public let findings: DiagnosticReport
+}
+
+extension Operations {
+    static let predictInputs = [".csv", ".jsonl", ".ndjson", ".json", ".parquet"]
+
+    /// `predict`: the one check pipeline on the bundle, serve's unpacked copy and virtualenv, then
+    /// the runtime's batch runner (the server's loader and input check) over the input file.
+    public static func predict(_ options: PredictOptions, log: (String) -> Void) throws -> PredictPlan {
+        guard try FileSystem.lstatInfo(options.input) != nil else {
+            throw ModelPackError.inputMissing(path: options.input)
+        }
+        let lower = options.input.lowercased()
+        guard predictInputs.contains(where: { lower.hasSuffix($0) }) else {
+            throw ModelPackError.usage(
+                "cannot tell the rows' format from '\(options.input)': use a .csv, .jsonl, .ndjson, .json or .parquet name"
+            )
+        }
+        guard (1...1_000_000).contains(options.batchSize) else {
+            throw ModelPackError.usage("--batch-size must be between 1 and 1000000")
+        }
+        if options.output != "-" {
+            guard FileSystem.exists(FileSystem.parentDirectory(of: options.output)) else {
+                throw ModelPackError.io(path: options.output, reason: "the output's directory does not exist")
+            }
+            if let info = try FileSystem.lstatInfo(options.output), info.kind == .directory {
+                throw ModelPackError.usage("output '\(options.output)' is a directory; give a file name")
+            }
+        }
+        let verdict = try checked(options.bundle, policy: options.policy, strict: options.strict)
+        let card = ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
+        let prepared = try ServeCache.prepare(bundle: options.bundle, python: options.python, card: card, log: log)
+        var arguments = [
+            prepared.predictor, "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,
+            "--input", options.input, "--output", options.output,
+            "--batch-size", String(options.batchSize),
+        ]
+        if options.skipInvalid { arguments.append("--skip-invalid") }
+        if let id = options.idColumn { arguments += ["--id-column", id] }
+        if options.progress { arguments.append("--progress") }
+        return PredictPlan(executable: prepared.python, arguments: arguments, findings: verdict.report)
+    }
+}

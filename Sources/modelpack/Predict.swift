@@ -1,0 +1,67 @@
+import ArgumentParser
+import Foundation
+import ModelPackCore
+
+struct Predict: LimitedCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a bundle's model over a file of rows, without a server.",
+        discussion: """
+            The bundle is checked as serve checks it and runs in serve's cached virtualenv, through \
+            the server's own loader and input check, BATCH rows at a time (memory stays bounded \
+            whatever the input's size). Rows: .csv (header row; cells converted by the declared \
+            input types), .jsonl/.ndjson, .json (an array), .parquet (needs pyarrow among the \
+            model's requirements). Output: .csv, else JSON Lines, each row with its id (--id-column, \
+            else its line number); stdout when -o is absent. A row that does not fit the inputs \
+            fails the run with its line number, or with --skip-invalid is left out with a warning. \
+            The output appears only when the run succeeds.
+            """)
+
+    @Argument(help: "The bundle.")
+    var bundle: String
+
+    @Option(name: .shortAndLong, help: "The rows: .csv, .jsonl, .ndjson, .json or .parquet.")
+    var input: String
+
+    @Option(name: .shortAndLong, help: "Where the predictions go (.csv or JSON Lines); stdout when absent.")
+    var output: String?
+
+    @Option(help: "Rows per call to predict().")
+    var batchSize = 1024
+
+    @Flag(help: "Leave out rows that do not fit the inputs (each reported) instead of failing.")
+    var skipInvalid = false
+
+    @Option(help: "A column (or JSON key) that identifies each row; it is not passed to the model.")
+    var idColumn: String?
+
+    @Option(help: "The Python used to create the virtualenv.")
+    var python: String = "python3"
+
+    @Flag(name: .shortAndLong, help: "No progress line (there is none unless stderr is a terminal).")
+    var quiet = false
+
+    @OptionGroup var policy: PolicyOptions
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
+    var limits: Limits { limitOptions.limits }
+
+    func run() throws {
+        var options = PredictOptions(bundle: bundle, input: input, output: output ?? "-")
+        options.batchSize = batchSize
+        options.skipInvalid = skipInvalid
+        options.idColumn = idColumn
+        options.python = python
+        options.progress = !quiet && isatty(2) != 0
+        options.policy = policy.policy
+        options.strict = policy.strict
+        let plan = try Operations.predict(options) { Output.error($0) }
+        if !plan.findings.diagnostics.isEmpty {
+            Output.error(plan.findings.text(colour: Output.wantsColour(.standardError)))
+        }
+        SignalCleanup.restoreDefaultsForExec()
+        let argv = [plan.executable] + plan.arguments
+        var cArgs = argv.map { strdup($0) } + [nil]
+        execv(plan.executable, &cArgs)
+        throw ModelPackError.io(
+            path: plan.executable, reason: "cannot start the model: \(String(cString: strerror(errno)))")
+    }
+}

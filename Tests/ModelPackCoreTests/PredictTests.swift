@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+/// `modelpack predict` on the iris example, in serve's real cached virtualenv (the same gate as
+/// ServeTests: MODELPACK_REQUIRE_SERVE=1 in CI).
+@Suite(.serialized) struct PredictTests {
+    static func bundle(_ dir: TempDir) throws -> String {
+        let bundle = dir.file("iris.zip")
+        _ = try Operations.build(
+            BuildOptions(
+                source: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, output: bundle,
+                format: .zip))
+        return bundle
+    }
+
+    /// Rows with a fixed generator: (sepal_length, sepal_width, petal_length, petal_width).
+    static func rows(_ n: Int) -> [[Double]] {
+        var state: UInt64 = 12345
+        func next(_ low: Double, _ high: Double) -> Double {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let unit = Double(state >> 11) / Double(1 << 53)
+            return (low + unit * (high - low) * 10).rounded() / 10
+        }
+        return (0..<n).map { _ in [next(4, 8), next(2, 4.5), next(1, 7), next(0.1, 2.5)] }
+    }
+
+    static let names = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
+
+    static func predictions(_ jsonl: String) throws -> [(id: Int, prediction: String)] {
+        try jsonl.split(separator: "\n").map { line in
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return (try #require(object["id"] as? Int), try #require(object["prediction"] as? String))
+        }
+    }
+
+    /// CSV, JSON Lines and a JSON array give, row for row, what the model itself predicts for the
+    /// same rows (its predict called directly with joblib in the same virtualenv).
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
+    func predictionsEqualTheModelsOwn() throws {
+        let dir = TempDir()
+        let bundle = try Self.bundle(dir)
+        let rows = Self.rows(5000)
+        var csv = Self.names.joined(separator: ",") + "\n"
+        var jsonl = ""
+        for r in rows {
+            csv += r.map { String($0) }.joined(separator: ",") + "\n"
+            jsonl += "{" + zip(Self.names, r).map { "\"\($0)\": \($1)" }.joined(separator: ", ") + "}\n"
+        }
+        let array = "[\n" + jsonl.split(separator: "\n").joined(separator: ",\n") + "\n]\n"
+        try Fixture.write(Array(csv.utf8), to: dir.file("rows.csv"))
+        try Fixture.write(Array(jsonl.utf8), to: dir.file("rows.jsonl"))
+        try Fixture.write(Array(array.utf8), to: dir.file("rows.json"))
+        var outputs: [String: [(id: Int, prediction: String)]] = [:]
+        for name in ["rows.csv", "rows.jsonl", "rows.json"] {
+            let result = try CLI.run(
+                ["predict", bundle, "-i", dir.file(name), "-o", dir.file(name + ".out.jsonl"), "--batch-size", "700"])
+            try #require(result.status == 0, "\(name): \(result.stderr)")
+            #expect(result.stderr.contains("predicted 5000 rows (0 skipped)"), "\(result.stderr)")
+            outputs[name] = try Self.predictions(
+                try String(contentsOfFile: dir.file(name + ".out.jsonl"), encoding: .utf8))
+        }
+        // ids: the CSV's line numbers (the header is line 1), the JSON Lines' line numbers, and the
+        // line each array element starts on.
+        #expect(outputs["rows.csv"]!.map(\.id) == Array(2...5001))
+        #expect(outputs["rows.jsonl"]!.map(\.id) == Array(1...5000))
+        #expect(outputs["rows.json"]!.map(\.id) == Array(2...5001))
+        let digest = try BundleReader.inspect(bundle).digest
+        let venv = CacheDirectory.path() + "/serve/" + digest.dropFirst(7).prefix(32) + "/venv/bin/python"
+        let script = dir.file("own.py")
+        try Fixture.write(
+            Array(
+                """
+                import csv, importlib.util, json, sys
+                sys.path.insert(0, sys.argv[1])
+                spec = importlib.util.spec_from_file_location("interface", sys.argv[1] + "/interface.py")
+                interface = importlib.util.module_from_spec(spec)
+                spec.loader.exec_module(interface)
+                model = interface.load_model()
+                rows = [{k: float(v) for k, v in r.items()} for r in csv.DictReader(open(sys.argv[2]))]
+                # A hand-written loop: one row at a time through the model's own predict.
+                print(json.dumps([str(model.predict([row])[0]) for row in rows]))
+                """.utf8), to: script)
+        let own = Process()
+        own.executableURL = URL(fileURLWithPath: venv)
+        let model = CacheDirectory.path() + "/serve/" + digest.dropFirst(7).prefix(32) + "/model"
+        own.arguments = [script, model, dir.file("rows.csv")]
+        let pipe = Pipe()
+        own.standardOutput = pipe
+        try own.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        own.waitUntilExit()
+        let expected = try #require(try JSONSerialization.jsonObject(with: data) as? [String])
+        #expect(expected.count == 5000)
+        for (name, got) in outputs {
+            let differing = zip(got.map(\.prediction), expected).filter { $0 != $1 }.count
+            #expect(
+                got.count == expected.count && differing == 0, "\(name): \(differing) rows differ from the model's own")
+        }
+        // CSV out, with an id column taken from the rows.
+        let ided = "id," + Self.names.joined(separator: ",") + "\nflower-a,5.1,3.5,1.4,0.2\nflower-b,6.7,3.0,5.2,2.3\n"
+        try Fixture.write(Array(ided.utf8), to: dir.file("ided.csv"))
+        let table = try CLI.run([
+            "predict", bundle, "-i", dir.file("ided.csv"), "-o", dir.file("out.csv"), "--id-column", "id",
+        ])
+        #expect(table.status == 0, "\(table.stderr)")
+        #expect(
+            try String(contentsOfFile: dir.file("out.csv"), encoding: .utf8)
+                == "id,prediction\r\nflower-a,setosa\r\nflower-b,virginica\r\n")
+    }
+
+    /// A bad row fails the run with its line number and writes nothing; --skip-invalid leaves it
+    /// out with a warning naming the line.
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
+    func badRowsAreNamedByLine() throws {
+        let dir = TempDir()
+        let bundle = try Self.bundle(dir)
+        try Fixture.write(
+            Array(
+                """
+                {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+
+                {"sepal_length": "wide", "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}
+                {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4}
+                not json
+                {"sepal_length": 6.7, "sepal_width": 3.0, "petal_length": 5.2, "petal_width": 2.3, "colour": "blue"}
+                [6.7, 3.0, 5.2, 2.3]
+
+                """.utf8), to: dir.file("rows.jsonl"))
+        let failed = try CLI.run(["predict", bundle, "-i", dir.file("rows.jsonl"), "-o", dir.file("out.jsonl")])
+        #expect(failed.status == 1)
+        #expect(
+            failed.stderr.contains(
+                "error: \(dir.file("rows.jsonl")):3: input 'sepal_length' must be a number, found a string"),
+            "\(failed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("out.jsonl")))
+        #expect(!dir.contents().contains { $0.contains("modelpack-tmp") })
+        let skipped = try CLI.run([
+            "predict", bundle, "-i", dir.file("rows.jsonl"), "-o", dir.file("out.jsonl"), "--skip-invalid",
+        ])
+        #expect(skipped.status == 0, "\(skipped.stderr)")
+        for line in [3, 4, 5, 6] {
+            #expect(skipped.stderr.contains("rows.jsonl:\(line): "), "line \(line): \(skipped.stderr)")
+        }
+        #expect(
+            skipped.stderr.contains("'petal_width' is missing") && skipped.stderr.contains("'colour' is not an input"))
+        #expect(skipped.stderr.contains("predicted 2 rows (4 skipped)"))
+        let kept = try Self.predictions(try String(contentsOfFile: dir.file("out.jsonl"), encoding: .utf8))
+        #expect(kept.map(\.id) == [1, 7] && kept.map(\.prediction) == ["setosa", "virginica"])
+        // A CSV cell that is not a number is named with its line.
+        try Fixture.write(
+            Array("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\nx,3,1,1\n".utf8),
+            to: dir.file("bad.csv"))
+        let csv = try CLI.run(["predict", bundle, "-i", dir.file("bad.csv")])
+        #expect(csv.status == 1 && csv.stderr.contains("bad.csv:3: input 'sepal_length' 'x' is not a number"))
+    }
+
+    /// Usage and input errors before any environment is made.
+    @Test func inputsAreCheckedFirst() throws {
+        let dir = TempDir()
+        try Fixture.write([], to: dir.file("rows.txt"))
+        let format = try CLI.run(["predict", dir.file("b.zip"), "-i", dir.file("rows.txt")])
+        #expect(format.status == 2 && format.stderr.contains("cannot tell the rows' format"), "\(format.stderr)")
+        let absent = try CLI.run(["predict", dir.file("b.zip"), "-i", dir.file("none.csv")])
+        #expect(absent.status == 1 && absent.stderr.contains("none.csv: no such file or directory"))
+        try Fixture.write([], to: dir.file("rows.csv"))
+        let noDir = try CLI.run(["predict", dir.file("b.zip"), "-i", dir.file("rows.csv"), "-o", dir.file("x/y.csv")])
+        #expect(noDir.status == 3 && noDir.stderr.contains("the output's directory does not exist"))
+    }
+}

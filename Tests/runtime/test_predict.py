@@ -1,0 +1,46 @@
+"""The batch runner's readers (modelpack predict): the streaming JSON array reader with a tiny
+buffer, CSV cells converted by the declared types, and line numbers."""
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+RUNTIME = Path(__file__).resolve().parents[2] / "Sources/ModelPackCore/Serving/runtime"
+sys.path.insert(0, str(RUNTIME))
+spec = importlib.util.spec_from_file_location("modelpack_predict", RUNTIME / "modelpack_predict.py")
+predict = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(predict)
+
+INPUTS = [{"name": "x", "type": "float"}, {"name": "n", "type": "int"}, {"name": "ok", "type": "bool"},
+          {"name": "c", "type": "categorical", "categories": ["a", "b"]}, {"name": "t", "type": "tensor"}]
+
+
+def test_a_json_array_is_read_element_by_element(tmp_path):
+    rows = [{"x": i + 0.5, "s": "a, [b]\n \"c\""} for i in range(50)]
+    path = tmp_path / "rows.json"
+    path.write_text("\n[\n" + ",\n".join(json.dumps(r) for r in rows) + "\n]\n")
+    for chunk in (1, 7, 1 << 20):
+        read = list(predict.read_json_array(str(path), None, chunk=chunk))
+        assert [r[2] for r in read] == rows
+        assert [r[0] for r in read] == list(range(3, 53))  # the line each element starts on
+
+
+def test_a_broken_json_array_names_its_line(tmp_path):
+    path = tmp_path / "rows.json"
+    path.write_text('[{"x": 1},\n{"x": 2}\n{"x": 3}]')
+    with pytest.raises(predict.BadInput, match=r"rows.json:3: expected ',' or '\]'"):
+        list(predict.read_json_array(str(path), None, chunk=4))
+
+
+def test_csv_cells_become_the_declared_types(tmp_path):
+    path = tmp_path / "rows.csv"
+    path.write_text('key,x,n,ok,c,t\nk1,1.5,2,true,a,"[1, 2]"\nk2,abc,2,true,a,[]\nk3,1,2.5,no,b,[]\n'
+                    'k4,1,2,maybe,a,[]\n"k5\nmore",1,2,0,b,[3]\n')
+    read = list(predict.read_csv(str(path), INPUTS, "key"))
+    assert read[0] == (2, "k1", {"x": 1.5, "n": 2, "ok": True, "c": "a", "t": [1, 2]})
+    assert read[1] == (3, "k2", "input 'x' 'abc' is not a number")
+    assert read[2] == (4, "k3", "input 'n' '2.5' is not an integer")
+    assert read[3] == (5, "k4", "input 'ok' 'maybe' is not true or false")
+    assert read[4] == (6, "k5\nmore", {"x": 1.0, "n": 2, "ok": False, "c": "b", "t": [3]})  # a record over 2 lines
