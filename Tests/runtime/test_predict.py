@@ -44,3 +44,13 @@ def test_csv_cells_become_the_declared_types(tmp_path):
     assert read[2] == (4, "k3", "input 'n' '2.5' is not an integer")
     assert read[3] == (5, "k4", "input 'ok' 'maybe' is not true or false")
     assert read[4] == (6, "k5\nmore", {"x": 1.0, "n": 2, "ok": False, "c": "b", "t": [3]})  # a record over 2 lines
+
+
+def test_nan_is_refused_not_written(tmp_path):
+    for name in ("out.jsonl", "out.csv"):
+        writer = predict.Writer(str(tmp_path / name), [{"name": "y", "type": "float"}])
+        writer.write(1, 0.5)
+        with pytest.raises(ValueError):
+            writer.write(2, float("nan"))
+        writer.abandon()
+        assert list(tmp_path.iterdir()) == []

@@ -389,6 +389,8 @@ extension ServingRuntime {
 
 
             def finite(value, dtype):
+                if type(value) is float and value - value == 0.0 and (dtype == "float64" or abs(value) <= FLOAT_LIMITS[dtype]):
+                    return None  # the common case, decided without a call (inf - inf and nan - nan are nan)
                 if not (is_int(value) or isinstance(value, float)):
                     return f"must be a number, found {kind_name(value)}"
                 try:
@@ -456,6 +458,8 @@ extension ServingRuntime {
                 """Why `value` does not fit the input `spec`, or None."""
                 kind = spec["type"]
                 if kind == "float":
+                    if type(value) is float and value - value == 0.0:
+                        return None
                     return finite(value, "float64")
                 if kind == "int":
                     return None if is_int(value) else f"must be an integer, found {kind_name(value)}"
@@ -602,24 +606,39 @@ extension ServingRuntime {
                 """(line, id, instance or error) per record; `line` is where the record starts."""
                 by_name = {spec["name"]: spec for spec in inputs}
                 with open(path, newline="", encoding="utf-8") as f:
-                    reader = csv.DictReader(f)
-                    if reader.fieldnames is None:
+                    reader = csv.reader(f)
+                    header = next(reader, None)
+                    if header is None:
                         return
+                    id_index = header.index(id_column) if id_column and id_column in header else None
+                    # Per column: its name and how a cell becomes the declared input's value (None: not an
+                    # input, passed as text for the shared check to report).
+                    columns = [(i, name, by_name.get(name)) for i, name in enumerate(header) if i != id_index]
+                    fast = [(i, name) for i, name, spec in columns if spec is not None and spec["type"] == "float"]
                     start = reader.line_num + 1
+                    width = len(header)
                     for record in reader:
                         line = start
                         start = reader.line_num + 1
-                        row_id = record.pop(id_column, None) if id_column else line
-                        if None in record:
+                        row_id = record[id_index] if id_index is not None and id_index < len(record) else line
+                        if len(record) > width:
                             yield line, row_id, "has more cells than the header"
                             continue
+                        if len(fast) == len(columns) == width and len(record) == width:
+                            try:  # every column a float input: the common case, in one go
+                                yield line, row_id, {name: float(record[i]) for i, name in fast}
+                                continue
+                            except ValueError:
+                                pass  # the slow path below names the cell
                         instance, problem = {}, None
-                        for name, cell in record.items():
-                            if name not in by_name:
-                                instance[name] = cell  # reported by the shared check: not an input
+                        for i, name, spec in columns:
+                            cell = record[i] if i < len(record) else None
+                            if spec is None:
+                                if cell is not None:
+                                    instance[name] = cell  # reported by the shared check: not an input
                                 continue
                             try:
-                                instance[name] = convert(cell, by_name[name])
+                                instance[name] = convert(cell, spec)
                             except ValueError as error:
                                 problem = f"input '{name}' {error}"
                                 break
@@ -728,9 +747,11 @@ extension ServingRuntime {
                         self.file = open(self.temporary, "w", newline="", encoding="utf-8")  # noqa: SIM115 (closed by finish)
                     self.table = None
 
+                encode = json.JSONEncoder(allow_nan=False).encode
+
                 def write(self, row_id, prediction):
                     if not self.csv:
-                        self.file.write(json.dumps({"id": row_id, "prediction": prediction}) + "\n")
+                        self.file.write(self.encode({"id": row_id, "prediction": prediction}) + "\n")
                         return
                     if self.table is None:
                         columns = self.names if isinstance(prediction, dict) else ["prediction"]
@@ -738,7 +759,11 @@ extension ServingRuntime {
                         self.table.writerow(["id", *columns])
                         self.columns = columns
                     cells = [prediction.get(name) for name in self.columns] if isinstance(prediction, dict) else [prediction]
-                    self.table.writerow([row_id, *[c if isinstance(c, (str, int, float)) else json.dumps(c) for c in cells]])
+                    for cell in cells:
+                        if isinstance(cell, float) and (cell != cell or cell in (float("inf"), float("-inf"))):
+                            raise ValueError("NaN or infinity")
+                    self.table.writerow(
+                        [row_id, *[c if isinstance(c, (str, int, float)) else json.dumps(c, allow_nan=False) for c in cells]])
 
                 def finish(self):
                     if self.temporary:
@@ -807,7 +832,12 @@ extension ServingRuntime {
                         count = len(predictions) if isinstance(predictions, list) else type(predictions).__name__
                         raise BadInput(f"interface.py: predict() returned {count} for {len(rows)} rows (one item per row)")
                     for i, prediction in zip(keep, predictions):
-                        writer.write(batch[i][1], prediction)
+                        try:
+                            writer.write(batch[i][1], prediction)
+                        except ValueError:
+                            raise BadInput(
+                                f"interface.py: predict() returned NaN or infinity for {path}:{batch[i][0]} (JSON has neither)"
+                            ) from None
                     done += len(keep)
                     if args.progress:
                         rate = done / max(time.perf_counter() - started, 1e-9)

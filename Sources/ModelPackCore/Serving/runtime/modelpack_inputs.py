@@ -31,6 +31,8 @@ def is_int(value):
 
 
 def finite(value, dtype):
+    if type(value) is float and value - value == 0.0 and (dtype == "float64" or abs(value) <= FLOAT_LIMITS[dtype]):
+        return None  # the common case, decided without a call (inf - inf and nan - nan are nan)
     if not (is_int(value) or isinstance(value, float)):
         return f"must be a number, found {kind_name(value)}"
     try:
@@ -98,6 +100,8 @@ def check(value, spec):
     """Why `value` does not fit the input `spec`, or None."""
     kind = spec["type"]
     if kind == "float":
+        if type(value) is float and value - value == 0.0:
+            return None
         return finite(value, "float64")
     if kind == "int":
         return None if is_int(value) else f"must be an integer, found {kind_name(value)}"
