@@ -15,15 +15,17 @@ import Testing
 
     @Test func theContextIsCompleteAndSplitForCaching() throws {
         let tmp = TempDir()
-        let result = try BuildContext.write(
-            .init(bundle: try Self.irisBundle(tmp), output: tmp.file("ctx"), targets: [.cpu]))
+        let result = try Operations.dockerfile(
+            .init(bundle: try Self.irisBundle(tmp), output: tmp.file("ctx"), targets: [.cpu])
+        ).context
         #expect(result.dockerfiles == ["Dockerfile"])
         #expect(
             TempDir.files(under: tmp.file("ctx")) == [
                 ".dockerignore", "Dockerfile", "code/interface.py", "model/.modelpack/manifest.json",
                 "model/metadata.yaml",
-                "model/model.joblib", "model/requirements.txt", "requirements/requirements.txt",
-                "runtime/modelpack_inputs.py", "runtime/requirements.txt", "runtime/server.py", "runtime/serving.json",
+                "model/model.joblib", "model/requirements.txt", "requirements/requirements.txt", "runtime/card.md",
+                "runtime/modelpack_inputs.py", "runtime/modelpack_predict.py", "runtime/requirements.txt",
+                "runtime/server.py", "runtime/serving.json",
             ])
         let dockerfile = String(decoding: try Fixture.read(tmp.file("ctx/Dockerfile")), as: UTF8.self)
         // Dependencies before weights before the runtime before the code.

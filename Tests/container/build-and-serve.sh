@@ -67,6 +67,8 @@ predictions=$(curl -fsS -X POST -H 'content-type: application/json' \
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"sepal_length": "x"}' "http://127.0.0.1:$PORT/predict")
 [[ $status == 422 ]] || { echo "FAIL: malformed row gave $status"; exit 1; }
 grep -q '"status": 200' "$WORK/serve.log" || { echo "FAIL: no JSON access log"; exit 1; }
+card=$(curl -fsS "http://127.0.0.1:$PORT/card")
+[[ $card == "---"* && $card == *"# iris-classifier 1.0.0"* ]] || { echo "FAIL: /card is not the model card"; exit 1; }
 kill "$server"; wait "$server" 2>/dev/null || true; server=""
 
 # Edit the code only: the dependency and weight layers must come from the cache.
@@ -78,5 +80,5 @@ for step in "pip install" "COPY model/ /opt/model/" "COPY runtime/ /opt/runtime/
 done
 grep -A1 -F "COPY code/ /opt/model/" "$WORK/bud.log" | grep -q "Using cache" && { echo "FAIL: the edited code layer came from the cache"; exit 1; }
 image_bytes=$($B images --format '{{.Size}}' localhost/modelpack-iris:cpu | head -1)
-echo "container test passed: /health, predictions $predictions, malformed row 422"
+echo "container test passed: /health, predictions $predictions, malformed row 422, /card"
 echo "image size $image_bytes; build ${build_seconds}s; rebuild after editing interface.py ${rebuild_seconds}s (dependency, weight and runtime layers from the cache; vfs storage copies the root filesystem per new layer)"
