@@ -639,28 +639,7 @@ import Testing
         )
         let path = bin + ":" + (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin")
         func run(_ arguments: [String], stdin: String? = nil) throws -> CLI.Result {
-            var environment = client.variables
-            environment["PATH"] = path
-            if let stdin {
-                let process = Process()
-                process.executableURL = URL(fileURLWithPath: CLI.binary)
-                process.arguments = arguments
-                process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-                let input = Pipe(), out = Pipe(), err = Pipe()
-                process.standardInput = input
-                process.standardOutput = out
-                process.standardError = err
-                try process.run()
-                input.fileHandleForWriting.write(Data(stdin.utf8))
-                try input.fileHandleForWriting.close()
-                let o = out.fileHandleForReading.readDataToEndOfFile()
-                let e = err.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return CLI.Result(
-                    status: process.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                    stderr: String(decoding: e, as: UTF8.self))
-            }
-            return try CLI.run(arguments, environment: environment)
+            try client.run(arguments, stdin: stdin, environment: ["PATH": path])
         }
         let login = try run(["login", registry.host, "-u", "bob", "--password-stdin"], stdin: "hunter2")
         #expect(login.status == 0 && login.stdout.contains("docker-credential-mptest"), "\(login.stderr)")

@@ -206,7 +206,9 @@ struct ClientEnvironment {
     var dockerConfig: String { root.file("docker") }
     var variables: [String: String] { ["MODELPACK_CACHE": cache, "DOCKER_CONFIG": dockerConfig] }
 
-    func run(_ arguments: [String], stdin: String? = nil) throws -> CLI.Result {
+    /// Runs the CLI in this environment (plus `environment`), with `stdin` as its input when given.
+    func run(_ arguments: [String], stdin: String? = nil, environment: [String: String] = [:]) throws -> CLI.Result {
+        let variables = self.variables.merging(environment) { $1 }
         if let stdin {
             let process = Process()
             process.executableURL = URL(fileURLWithPath: CLI.binary)
