@@ -3,7 +3,7 @@ import ModelPackCore
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "What changed between two models (bundles or directories).",
+        abstract: "What changed between two models (bundles, directories or registry references).",
         discussion: """
             Each side goes through the same checks as validate; then files are compared by \
             digest, metadata.yaml field by field, requirements by distribution (a pin moved up or \
@@ -12,7 +12,7 @@ struct Diff: ParsableCommand {
             1 when they differ (or an input is missing or cannot be read).
             """)
 
-    @Argument(help: "The model as it was: a bundle or a model directory.")
+    @Argument(help: "The model as it was: a bundle, a model directory or oci://HOST/REPOSITORY:TAG.")
     var before: String
 
     @Argument(help: "The model as it is.")
@@ -20,12 +20,14 @@ struct Diff: ParsableCommand {
 
     @OptionGroup var report: OutputOptions
 
+    @OptionGroup(title: "Registry") var registry: RegistryFlags
+
     func validate() throws {
         if report.resolved == .sarif { throw ValidationError("diff reports in text or json") }
     }
 
     func run() throws {
-        let diff = try Operations.diff(before, after)
+        let diff = try Operations.diff(before, after, registry: registry.options)
         Output.result(report.resolved == .json ? DiffReport.json(diff) : DiffReport.text(diff))
         if !diff.same { throw ExitCode(ExitStatus.problems) }
     }

@@ -231,6 +231,18 @@ import Testing
         // A client that remembers nothing uploads.
         let fresh = try ClientEnvironment().json(["push", v2, "\(registry.host)/fourth/iris:1.0.1"])
         #expect((fresh["blobs"] as? [[String: Any]])?.contains { $0["action"] as? String == "uploaded" } == true)
+        // diff takes references too: the pushed 1.0.1 is the directory it was built from, and
+        // differs from 1.0.0 in interface.py alone.
+        let same = try client.run(["diff", "oci://\(registry.host)/team/iris:1.0.1", changed.file("model")])
+        #expect(same.status == 0 && same.stdout.contains("same: "), "\(same.stdout)\(same.stderr)")
+        let versions = try client.run([
+            "diff", "oci://\(registry.host)/team/iris:1.0.0", "oci://\(registry.host)/team/iris:1.0.1", "--format",
+            "json",
+        ])
+        #expect(versions.status == 1, "\(versions.stderr)")
+        let document = try #require(
+            try JSONSerialization.jsonObject(with: Data(versions.stdout.utf8)) as? [String: Any])
+        #expect((document["files"] as? [[String: Any]])?.compactMap { $0["path"] as? String } == ["interface.py"])
     }
 
     @Test func signedPushAndPullRequiringTheSignature() throws {

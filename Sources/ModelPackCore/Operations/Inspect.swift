@@ -23,9 +23,20 @@ extension Operations {
         try BundleReader.inspect(path)
     }
 
-    /// `diff`: two models (bundles or directories), each through the one check pipeline, compared.
-    public static func diff(_ before: String, _ after: String) throws -> ModelDiff {
-        ModelDiff.compare(try ModelCheck.check(before), try ModelCheck.check(after), before: before, after: after)
+    /// `diff`: two models (bundles, directories or registry references), each through the one
+    /// check pipeline, compared.
+    public static func diff(_ before: String, _ after: String, registry: RegistryOptions = RegistryOptions()) throws
+        -> ModelDiff
+    {
+        func verdict(_ model: String) throws -> ModelVerdict {
+            guard ImageReference.looksLikeReference(model, pathExists: FileSystem.exists(model)) else {
+                return try ModelCheck.check(model)
+            }
+            return try withPulledBundle(try ImageReference(parsing: model), registry: registry) {
+                try ModelCheck.check($0)
+            }
+        }
+        return ModelDiff.compare(try verdict(before), try verdict(after), before: before, after: after)
     }
 
     /// `validate`: the one check pipeline on a model directory or a bundle.

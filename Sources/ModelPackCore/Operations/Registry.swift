@@ -379,7 +379,22 @@ extension Operations {
     public static func inspect(reference: ImageReference, registry: RegistryOptions = RegistryOptions()) throws
         -> BundleAudit
     {
-        let scratch = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/inspect")
+        try withPulledBundle(reference, registry: registry) { path in
+            let audit = try inspect(path)
+            let summary = audit.summary
+            return BundleAudit(
+                summary: BundleSummary(
+                    path: reference.text, container: summary.container, archiveSize: summary.archiveSize,
+                    manifest: summary.manifest, timestamp: summary.timestamp),
+                artifacts: audit.artifacts, report: audit.report.retargeted(reference.text))
+        }
+    }
+
+    /// `body` on a temporary bundle pulled from `reference` (through the blob cache), removed after.
+    static func withPulledBundle<T>(
+        _ reference: ImageReference, registry: RegistryOptions, _ body: (String) throws -> T
+    ) throws -> T {
+        let scratch = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/pulled")
         try FileSystem.makeDirectories(scratch)
         TemporaryOutput.register(scratch)
         defer {
@@ -389,13 +404,7 @@ extension Operations {
         var options = PullOptions(reference: reference, registry: registry)
         options.output = scratch + "/bundle.tar"
         _ = try pull(options)
-        let audit = try inspect(options.output!)
-        let summary = audit.summary
-        return BundleAudit(
-            summary: BundleSummary(
-                path: reference.text, container: summary.container, archiveSize: summary.archiveSize,
-                manifest: summary.manifest, timestamp: summary.timestamp),
-            artifacts: audit.artifacts, report: audit.report.retargeted(reference.text))
+        return try body(scratch + "/bundle.tar")
     }
 
     /// `prune`: the blob cache down to `bytes`, least recently used first.
