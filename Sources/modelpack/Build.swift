@@ -21,6 +21,8 @@ struct Build: LimitedCommand, ReportingCommand {
     var container: String?
 
     @OptionGroup var report: OutputOptions
+
+    @OptionGroup var progress: ProgressOptions
     @OptionGroup var policy: PolicyOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var bundleLimits: BundleLimitOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var yamlLimits: YAMLLimitOptions
@@ -38,7 +40,7 @@ struct Build: LimitedCommand, ReportingCommand {
         let format = try ContainerFormat.resolve(requested: container, output: output)
         var options = BuildOptions(source: directory, output: output, format: format, strict: policy.strict)
         options.allowUnsafe = policy.allowUnsafe
-        let result = try Operations.build(options)
+        let result = try progress.tracking("build", report: report) { try Operations.build(options) }
         report.renderWarnings(result.diagnostics)
         switch report.resolved {
         case .text:

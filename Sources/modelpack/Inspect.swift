@@ -22,6 +22,8 @@ struct Inspect: LimitedCommand {
 
     @OptionGroup var report: OutputOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @Flag(help: "Fail on warnings too (unknown imports, unpinned versions).")
     var strict = false
 
@@ -47,7 +49,10 @@ struct Inspect: LimitedCommand {
                 Output.result(report.resolved == .json ? RegistryReport.json(remote) : RegistryReport.text(remote))
                 return
             }
-            try render(try Operations.inspect(reference: reference, registry: registry.options))
+            try render(
+                try progress.tracking("inspect", report: report) {
+                    try Operations.inspect(reference: reference, registry: registry.options)
+                })
             return
         }
         if manifestOnly {
@@ -55,7 +60,7 @@ struct Inspect: LimitedCommand {
             Output.result(report.resolved == .json ? InspectReport.json(summary) : InspectReport.text(summary))
             return
         }
-        try render(try Operations.inspect(bundle))
+        try render(try progress.tracking("inspect", report: report) { try Operations.inspect(bundle) })
     }
 
     private func render(_ audit: BundleAudit) throws {

@@ -22,58 +22,13 @@ struct RegistryFlags: ParsableArguments {
     }
 
     /// The options with a progress line for `verb`, when stderr is a terminal and the report is text.
-    func options(progress verb: String, quiet: Bool, report: OutputOptions) -> (RegistryOptions, ProgressLine?) {
+    func options(progress verb: String, _ progress: ProgressOptions, report: OutputOptions) -> (
+        RegistryOptions, ProgressLine?
+    ) {
         var options = self.options
-        guard !quiet, report.resolved == .text, isatty(2) != 0 else { return (options, nil) }
-        let line = ProgressLine(verb: verb)
+        guard let line = progress.line(verb, report: report) else { return (options, nil) }
         options.progress = { line.observe($0) }
         return (options, line)
-    }
-}
-
-/// One line on stderr, redrawn at most ten times a second: bytes moved of the total, the rate,
-/// the time left and the file moving now.
-final class ProgressLine: @unchecked Sendable {
-    private let verb: String
-    private let lock = NSLock()
-    private var total: Int64 = 0
-    private var moved: Int64 = 0
-    private var current = ""
-    private let start = Date()
-    private var drawn = Date.distantPast
-    private var shown = false
-
-    init(verb: String) { self.verb = verb }
-
-    func observe(_ event: TransferEvent) {
-        lock.withLock {
-            switch event {
-            case .total(let bytes): total = bytes
-            case .moved(let path, let bytes):
-                moved += bytes
-                current = path
-            }
-            let now = Date()
-            guard now.timeIntervalSince(drawn) >= 0.1 || moved == total else { return }
-            drawn = now
-            let elapsed = max(now.timeIntervalSince(start), 0.001)
-            let rate = Double(moved) / elapsed
-            let left = rate > 0 ? Double(max(total - moved, 0)) / rate : 0
-            let percent = total > 0 ? Int(100 * Double(moved) / Double(total)) : 100
-            let text =
-                "\(verb) \(ByteCount.human(moved)) / \(ByteCount.human(total)) (\(percent)%)  "
-                + "\(ByteCount.human(Int64(rate)))/s  ETA \(Int(left.rounded())) s  \(current)"
-            FileHandle.standardError.write(Data(("\r\u{1B}[K" + text).utf8))
-            shown = true
-        }
-    }
-
-    /// Clears the line (before the result or an error is printed).
-    func finish() {
-        lock.withLock {
-            if shown { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-            shown = false
-        }
     }
 }
 
@@ -102,8 +57,7 @@ struct Push: ReportingCommand, ParsableCommand {
 
     @OptionGroup var registry: RegistryFlags
 
-    @Flag(name: .shortAndLong, help: "No progress line (there is none unless stderr is a terminal).")
-    var quiet = false
+    @OptionGroup var progress: ProgressOptions
 
     @OptionGroup var report: OutputOptions
 
@@ -116,13 +70,13 @@ struct Push: ReportingCommand, ParsableCommand {
     }
 
     func run() throws {
-        var (options, progress) = registry.options(progress: "push", quiet: quiet, report: report)
-        defer { progress?.finish() }
+        var (options, line) = registry.options(progress: "push", progress, report: report)
+        defer { line?.finish() }
         options.mountFrom = from
         options.chunkSize = Int(ByteCount.parse(chunkSize) ?? 8 << 20)
         let result = try Operations.push(
             PushOptions(bundle: bundle, reference: try ImageReference(parsing: reference), registry: options))
-        progress?.finish()
+        line?.finish()
         Output.result(report.resolved == .json ? RegistryReport.json(result) : RegistryReport.text(result))
     }
 }
@@ -158,8 +112,7 @@ struct Pull: ReportingCommand, ParsableCommand {
 
     @OptionGroup var registry: RegistryFlags
 
-    @Flag(name: .shortAndLong, help: "No progress line (there is none unless stderr is a terminal).")
-    var quiet = false
+    @OptionGroup var progress: ProgressOptions
 
     @OptionGroup var report: OutputOptions
 
@@ -172,15 +125,15 @@ struct Pull: ReportingCommand, ParsableCommand {
     }
 
     func run() throws {
-        let (registryOptions, progress) = registry.options(progress: "pull", quiet: quiet, report: report)
-        defer { progress?.finish() }
+        let (registryOptions, line) = registry.options(progress: "pull", progress, report: report)
+        defer { line?.finish() }
         var options = PullOptions(reference: try ImageReference(parsing: reference), registry: registryOptions)
         options.output = output
         options.unpackTo = unpack
         options.force = force
         options.trustedKeys = requireSignature ? trust.keys : nil
         let result = try Operations.pull(options)
-        progress?.finish()
+        line?.finish()
         Output.result(report.resolved == .json ? RegistryReport.json(result) : RegistryReport.text(result))
     }
 }

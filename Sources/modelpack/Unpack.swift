@@ -26,6 +26,8 @@ struct Unpack: LimitedCommand {
 
     @OptionGroup var report: OutputOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
     var limits: Limits { limitOptions.limits }
 
@@ -36,9 +38,11 @@ struct Unpack: LimitedCommand {
     }
 
     func run() throws {
-        let summary = try Operations.unpack(
-            UnpackOptions(bundle: bundle, destination: output, force: force),
-            requiringSignatureFrom: requireSignature ? trust.keys : nil)
+        let summary = try progress.tracking("unpack", report: report) {
+            try Operations.unpack(
+                UnpackOptions(bundle: bundle, destination: output, force: force),
+                requiringSignatureFrom: requireSignature ? trust.keys : nil)
+        }
         switch report.resolved {
         case .text:
             Output.result(

@@ -15,13 +15,17 @@ struct Verify: LimitedCommand {
 
     @OptionGroup var report: OutputOptions
 
+    @OptionGroup var progress: ProgressOptions
+
     @OptionGroup var trust: TrustOptions
 
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let result = try Operations.verify(bundle, trust: trust.keys)
+        let result = try progress.tracking("verify", report: report) {
+            try Operations.verify(bundle, trust: trust.keys)
+        }
         switch report.resolved {
         case .text: Output.result(VerifyText.text(result))
         case .json: Output.result(VerifyText.json(result))

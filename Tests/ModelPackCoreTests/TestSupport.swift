@@ -202,6 +202,28 @@ enum CLI {
     }
 }
 
+extension CLI {
+    /// Runs the CLI on a pseudo-terminal (util-linux `script`), as a user at a terminal would;
+    /// stdout and stderr come back together.
+    static func onTerminal(_ arguments: [String], environment: [String: String] = [:]) throws -> (
+        status: Int32, output: String
+    ) {
+        let script = try #require(FileSystem.executableOnPath("script"), "util-linux script is not installed")
+        let command = ([binary] + arguments).map { "'\($0)'" }.joined(separator: " ")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: script)
+        process.arguments = ["-qec", command, "/dev/null"]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}
+
 extension ContainerFormat {
     var fileExtension: String { rawValue }
 }

@@ -46,6 +46,7 @@ enum BundleWriter {
                 mtime: timestamp, zipMethod: .deflate))
         try manifestBytes.withUnsafeBytes { try writer.write($0) }
         try writer.finishEntry()
+        ProgressReporting.total(manifest.totalSize)
         for (file, record) in zip(files, manifest.files) {
             try copy(file, record: record, into: writer, timestamp: timestamp, buffer: buffer)
         }
@@ -74,6 +75,7 @@ enum BundleWriter {
             if stream.byteCount + Int64(n) > record.size { break }
             stream.update(chunk)
             try writer.write(chunk)
+            ProgressReporting.moved(record.path, n)
             n = try input.read(into: buffer)
         }
         guard n == 0, stream.byteCount == record.size, stream.finalizeHex() == record.sha256 else {

@@ -65,6 +65,7 @@ final class EntryData {
             return 0
         }
         stream.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+        ProgressReporting.moved(record.path, n)
         return n
     }
 

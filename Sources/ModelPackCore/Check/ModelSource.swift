@@ -49,6 +49,7 @@ struct ModelSource {
         var records: [FileRecord] = []
         var audits: [ArtifactAudit] = []
         records.reserveCapacity(files.count)
+        ProgressReporting.total(files.reduce(0) { $0 + $1.size })
         for file in files {
             let role = FileRole.of(file.path)
             let input = try InputFile(path: file.absolutePath)
@@ -56,6 +57,7 @@ struct ModelSource {
             let reader = ByteReader(bufferSize: Int(max(4096, min(file.size + 1, 1 << 20)))) { buffer in
                 let n = try input.read(into: buffer)
                 stream.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
+                ProgressReporting.moved(file.path, n)
                 return n
             }
             if role == .artifact {

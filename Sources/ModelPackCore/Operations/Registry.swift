@@ -99,7 +99,10 @@ extension Operations {
         let present = try RegistryTransfer.concurrently(Array(Set(digests)), limit: options.registry.concurrency) {
             try client.blobExists($0)
         }
-        let missing = manifest.files.filter { present["sha256:" + $0.sha256] != true }
+        var counted: Set<String> = []
+        let missing = manifest.files.filter {
+            present["sha256:" + $0.sha256] != true && counted.insert($0.sha256).inserted
+        }
         options.registry.progress?(.total(missing.reduce(0) { $0 + $1.size }))
         var blobs: [BlobTransfer] = []
         var metadataBytes: [UInt8] = []
@@ -131,6 +134,7 @@ extension Operations {
                 guard SHA256Stream.hex(of: metadataBytes) == record.sha256 else { return }  // the walk reports it
                 let outcome = try client.uploadBlob(
                     Data(metadataBytes), digest: digest, known: false, from: mountSource(digest))
+                options.registry.progress?(.moved(path: record.path, bytes: record.size))
                 blobs.append(
                     BlobTransfer(
                         digest: digest, path: record.path, size: record.size,
@@ -141,6 +145,7 @@ extension Operations {
             }
             switch try client.startUpload(digest: digest, from: mountSource(digest)) {
             case .mounted:
+                options.registry.progress?(.moved(path: record.path, bytes: record.size))  // done, nothing sent
                 blobs.append(
                     BlobTransfer(digest: digest, path: record.path, size: record.size, action: .mounted, bytes: 0))
             case .session(let location, let minimum):
