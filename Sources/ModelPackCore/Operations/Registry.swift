@@ -253,7 +253,7 @@ extension Operations {
         }
         let output: String
         if let target = options.output, let container {
-            try BundleWriter.write(
+            _ = try BundleWriter.write(
                 bundle, files: files, to: target, displayName: target, format: container, timestamp: remote.timestamp)
             output = target
         } else {
