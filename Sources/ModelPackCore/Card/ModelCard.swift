@@ -122,13 +122,7 @@ public enum ModelCard {
 
         out += "## Provenance (modelpack)\n\n"
         let records = verdict.fileRecords
-        let digest =
-            verdict.summary?.digest
-            ?? Manifest(
-                formatVersion: Manifest.currentFormatVersion, tool: "modelpack " + ModelPackVersion.current, name: name,
-                version: version, trustedModules: verdict.trustedModules.sorted(), files: records
-            ).digest
-        out += "- Bundle digest: `\(digest)`"
+        out += "- Bundle digest: `\(verdict.bundleDigest)`"
         out += verdict.summary == nil ? " (of the bundle `modelpack build` makes from this directory)\n" : "\n"
         if let summary = verdict.summary {
             out += "- Container: \(summary.container.rawValue), written by \(summary.manifest.tool)\n"

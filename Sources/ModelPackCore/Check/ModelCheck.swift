@@ -22,6 +22,17 @@ public struct ModelVerdict: Sendable {
     /// The files with their digests: the bundle's manifest, or what `build` would record.
     var fileRecords: [FileRecord] { summary?.manifest.files ?? records }
 
+    /// The manifest `build` records for this directory.
+    func directoryManifest(allowUnsafe: Bool = false) -> Manifest {
+        Manifest(
+            formatVersion: Manifest.currentFormatVersion, tool: ModelPackVersion.tool, name: name ?? "",
+            version: version ?? "", allowedUnsafe: allowUnsafe ? unsafeArtifacts : [],
+            trustedModules: trustedModules.sorted(), files: records)
+    }
+
+    /// The bundle digest: the bundle's, or the one `build` would give this directory now.
+    var bundleDigest: String { summary?.digest ?? directoryManifest().digest }
+
     public func fails(strict: Bool) -> Bool { report.fails(strict: strict) }
 }
 

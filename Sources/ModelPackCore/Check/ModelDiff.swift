@@ -124,23 +124,13 @@ public struct ModelDiff: Sendable {
 
     static func compare(_ a: ModelVerdict, _ b: ModelVerdict, before: String, after: String) -> ModelDiff {
         ModelDiff(
-            before: before, after: after, beforeDigest: digest(a), afterDigest: digest(b),
+            before: before, after: after, beforeDigest: a.bundleDigest, afterDigest: b.bundleDigest,
             files: files(a.fileRecords, b.fileRecords),
             unchangedFiles: Set(a.fileRecords.map { $0.path + "\0" + $0.sha256 })
                 .intersection(b.fileRecords.map { $0.path + "\0" + $0.sha256 }).count,
             metadata: fields(a.metadataText, b.metadataText),
             requirements: requirements(a.requirements, b.requirements),
             verdicts: verdicts(a.audits, b.audits), schema: schema(a.metadata, b.metadata))
-    }
-
-    /// The manifest digest: the bundle's, or the one a build of the directory would record.
-    private static func digest(_ verdict: ModelVerdict) -> String {
-        if let summary = verdict.summary { return summary.digest }
-        return Manifest(
-            formatVersion: Manifest.currentFormatVersion, tool: "modelpack " + ModelPackVersion.current,
-            name: verdict.name ?? "", version: verdict.version ?? "", trustedModules: verdict.trustedModules.sorted(),
-            files: verdict.records
-        ).digest
     }
 
     private static func files(_ a: [FileRecord], _ b: [FileRecord]) -> [FileChange] {

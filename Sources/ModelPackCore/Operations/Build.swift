@@ -40,21 +40,14 @@ public struct BuildResult: Sendable {
 /// One entry point per command: each owns its orchestration and returns a value the CLI
 /// renders (Rendering/). Nothing here parses flags or prints.
 public enum Operations {
-    /// The `tool` every manifest records.
-    public static let toolVersion = "modelpack " + ModelPackVersion.current
-
     /// `build`: the one check pipeline on the directory (its audit read is also the hashing pass),
     /// then the bundle, written only when the checks allow it.
     public static func build(_ options: BuildOptions) throws -> BuildResult {
         let root = try FileSystem.realPath(options.source)
-        let outputDirectory = FileSystem.parentDirectory(of: options.output)
-        guard FileSystem.exists(outputDirectory) else {
-            throw ModelPackError.io(path: options.output, reason: "the output's directory does not exist")
-        }
-        let output = try FileSystem.realPath(outputDirectory) + "/" + FileSystem.lastComponent(of: options.output)
-        if let info = try FileSystem.lstatInfo(output), info.kind == .directory {
-            throw ModelPackError.usage("output '\(options.output)' is a directory; give a bundle file name")
-        }
+        try FileSystem.checkOutputFile(options.output, naming: "a bundle file name")
+        let output =
+            try FileSystem.realPath(FileSystem.parentDirectory(of: options.output)) + "/"
+            + FileSystem.lastComponent(of: options.output)
         // The same checks as `validate`, on the files that would be packed; the audit's read is
         // also the hashing pass for the manifest.
         let verdict: ModelVerdict
@@ -65,16 +58,12 @@ public enum Operations {
             throw error.naming(options.source, insteadOf: root)  // the directory as the user named it
         }
         let report = verdict.report.retargeted(options.source)
-        guard !report.fails(strict: options.strict), let name = verdict.name, let version = verdict.version else {
+        guard !report.fails(strict: options.strict), verdict.name != nil, verdict.version != nil else {
             throw ModelPackError.validationFailed(report)
         }
-        let files = verdict.files
-        let manifest = Manifest(
-            formatVersion: Manifest.currentFormatVersion, tool: toolVersion,
-            name: name, version: version, allowedUnsafe: options.allowUnsafe ? verdict.unsafeArtifacts : [],
-            trustedModules: verdict.trustedModules.sorted(), files: verdict.records)
+        let manifest = verdict.directoryManifest(allowUnsafe: options.allowUnsafe)
         let bytes = try BundleWriter.write(
-            manifest, files: files, to: output, displayName: options.output, format: options.format,
+            manifest, files: verdict.files, to: output, displayName: options.output, format: options.format,
             timestamp: options.timestamp)
         return BuildResult(
             manifest: manifest, diagnostics: report, audits: verdict.audits, output: options.output,

@@ -11,7 +11,7 @@ extension Operations {
     ) throws -> DockerfileResult {
         let verdict = try checked(options.bundle, policy: policy, strict: strict)
         var options = options
-        options.card = ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
+        options.card = try card(of: verdict)
         return DockerfileResult(context: try BuildContext.write(options), findings: verdict.report)
     }
 

@@ -48,8 +48,12 @@ extension Operations {
 extension Operations {
     /// `card`: the model card of a bundle or a directory, from the one check pipeline's verdict.
     public static func card(_ path: String) throws -> String {
-        let verdict = try ModelCheck.check(path)
-        return ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
+        try card(of: try ModelCheck.check(path))
+    }
+
+    /// The card of a checked model (card, and what dockerfile, serve and predict put beside it).
+    static func card(of verdict: ModelVerdict) throws -> String {
+        ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
     }
 
     /// The key ids BUNDLE.sig names (unchecked), [] when there is none, nil for a directory.
@@ -64,12 +68,7 @@ extension Operations {
 extension Operations {
     /// Writes a text output through a temporary file renamed into place.
     public static func writeText(_ text: String, to path: String) throws {
-        guard FileSystem.exists(FileSystem.parentDirectory(of: path)) else {
-            throw ModelPackError.io(path: path, reason: "the output's directory does not exist")
-        }
-        if let info = try FileSystem.lstatInfo(path), info.kind == .directory {
-            throw ModelPackError.usage("output '\(path)' is a directory; give a file name")
-        }
+        try FileSystem.checkOutputFile(path)
         try FileSystem.writeAtomically(Array(text.utf8), to: path)
     }
 }

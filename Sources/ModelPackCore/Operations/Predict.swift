@@ -44,16 +44,9 @@ extension Operations {
         guard (1...1_000_000).contains(options.batchSize) else {
             throw ModelPackError.usage("--batch-size must be between 1 and 1000000")
         }
-        if options.output != "-" {
-            guard FileSystem.exists(FileSystem.parentDirectory(of: options.output)) else {
-                throw ModelPackError.io(path: options.output, reason: "the output's directory does not exist")
-            }
-            if let info = try FileSystem.lstatInfo(options.output), info.kind == .directory {
-                throw ModelPackError.usage("output '\(options.output)' is a directory; give a file name")
-            }
-        }
+        if options.output != "-" { try FileSystem.checkOutputFile(options.output) }
         let verdict = try checked(options.bundle, policy: options.policy, strict: options.strict)
-        let card = ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
+        let card = try card(of: verdict)
         let prepared = try ServeCache.prepare(bundle: options.bundle, python: options.python, card: card, log: log)
         var arguments = [
             prepared.predictor, "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,

@@ -13,7 +13,7 @@ extension Operations {
     ) throws -> ServeResult {
         try PortCheck.ensureFree(host: host, port: port)
         let verdict = try checked(bundle, policy: policy, strict: strict)
-        let card = ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
+        let card = try card(of: verdict)
         return ServeResult(
             prepared: try ServeCache.prepare(bundle: bundle, python: python, card: card, log: log),
             findings: verdict.report)

@@ -45,20 +45,16 @@ public struct BlobCache: Sendable {
         try FileSystem.makeDirectories(directory)
         let final = path(of: descriptor.digest)
         let partial = final + ".partial"
-        let fd = open(partial, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0o644)
-        guard fd >= 0 else {
-            throw ModelPackError.io(path: partial, reason: "cannot open: \(FileSystem.errnoMessage())")
-        }
-        defer { close(fd) }
+        let file = try OutputFile(appendingTo: partial, mode: 0o644)  // every use below keeps it open
         // One fetch of a blob at a time, across processes; the loser then finds it cached.
-        guard flock(fd, LOCK_EX) == 0 else {
+        guard flock(file.fd, LOCK_EX) == 0 else {
             throw ModelPackError.io(path: partial, reason: "cannot lock: \(FileSystem.errnoMessage())")
         }
         if FileSystem.exists(final) { return (final, 0) }
         var stream = SHA256Stream()
         var have = try hashExisting(partial, into: &stream)
         if have > descriptor.size {
-            ftruncate(fd, 0)
+            ftruncate(file.fd, 0)
             stream = SHA256Stream()
             have = 0
         }
@@ -85,7 +81,7 @@ public struct BlobCache: Sendable {
                     let n = try input.read(into: raw)
                     if n == 0 { break }
                     guard have + Int64(n) <= descriptor.size else {
-                        ftruncate(fd, 0)
+                        ftruncate(file.fd, 0)
                         unlink(partial)
                         throw ModelPackError.registry(
                             reference: client.reference.text,
@@ -94,7 +90,7 @@ public struct BlobCache: Sendable {
                         )
                     }
                     let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                    try Self.writeAll(fd, chunk, path: partial)
+                    try file.write(chunk)
                     stream.update(chunk)
                     have += Int64(n)
                     transferred += Int64(n)
@@ -108,7 +104,7 @@ public struct BlobCache: Sendable {
         }
         let hex = stream.finalizeHex()
         guard "sha256:" + hex == descriptor.digest, stream.byteCount == descriptor.size else {
-            ftruncate(fd, 0)
+            ftruncate(file.fd, 0)
             unlink(partial)
             throw ModelPackError.registry(
                 reference: client.reference.text,
@@ -116,21 +112,9 @@ public struct BlobCache: Sendable {
                     "blob \(descriptor.digest) does not match its digest (received sha256:\(hex), \(stream.byteCount) bytes); refused, nothing written"
             )
         }
-        fsync(fd)
+        fsync(file.fd)
         try FileSystem.rename(partial, final)
         return (final, transferred)
-    }
-
-    private static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw ModelPackError.io(path: path, reason: "write failed: \(FileSystem.errnoMessage())")
-            }
-            offset += n
-        }
     }
 
     /// Hashes what an earlier attempt left; returns its length.

@@ -81,9 +81,7 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, URLSessionDownloadD
 
     /// Sends `request` and waits; the body is collected up to `cap` bytes.
     func send(_ request: HTTPRequest, cap: Int = 1 << 16) throws -> HTTPResponse {
-        var urlRequest = URLRequest(url: request.url)
-        urlRequest.httpMethod = request.method
-        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        var urlRequest = Self.urlRequest(request)
         let task: URLSessionTask
         switch request.body {
         case .none:
@@ -95,11 +93,23 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, URLSessionDownloadD
             task = session.uploadTask(with: urlRequest, fromFile: URL(fileURLWithPath: path))
         }
         let state = Pending(cap: cap)
+        wait(for: task, state)
+        return try finish(state, task: task, url: request.url)
+    }
+
+    private static func urlRequest(_ request: HTTPRequest) -> URLRequest {
+        var urlRequest = URLRequest(url: request.url)
+        urlRequest.httpMethod = request.method
+        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+        return urlRequest
+    }
+
+    /// Runs `task` to its end, its delegate calls going to `state`.
+    private func wait(for task: URLSessionTask, _ state: Pending) {
         lock.withLock { pending[task.taskIdentifier] = state }
         task.resume()
         state.done.wait()
         lock.withLock { pending[task.taskIdentifier] = nil }
-        return try finish(state, task: task, url: request.url)
     }
 
     private func finish(_ state: Pending, task: URLSessionTask, url: URL) throws -> HTTPResponse {
@@ -139,17 +149,11 @@ final class HTTPTransport: NSObject, URLSessionDataDelegate, URLSessionDownloadD
     func download(
         _ request: HTTPRequest, to destination: String, onBytes: (@Sendable (Int64) -> Void)? = nil
     ) throws -> HTTPResponse {
-        var urlRequest = URLRequest(url: request.url)
-        urlRequest.httpMethod = request.method
-        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        let task = session.downloadTask(with: urlRequest)
+        let task = session.downloadTask(with: Self.urlRequest(request))
         let state = Pending(cap: 1 << 16)
         state.destination = destination
         state.onBytes = onBytes
-        lock.withLock { pending[task.taskIdentifier] = state }
-        task.resume()
-        state.done.wait()
-        lock.withLock { pending[task.taskIdentifier] = nil }
+        wait(for: task, state)
         if let moveError = state.moveError { throw moveError }
         return try finish(state, task: task, url: request.url)
     }

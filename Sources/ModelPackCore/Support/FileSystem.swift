@@ -169,6 +169,17 @@ enum FileSystem {
         }
     }
 
+    /// Whether an output file can be written at `path`: its directory exists (else an I/O error)
+    /// and `path` is not a directory (else a usage error asking for `naming`).
+    static func checkOutputFile(_ path: String, naming: String = "a file name") throws {
+        guard exists(parentDirectory(of: path)) else {
+            throw ModelPackError.io(path: path, reason: "the output's directory does not exist")
+        }
+        if let info = try lstatInfo(path), info.kind == .directory {
+            throw ModelPackError.usage("output '\(path)' is a directory; give \(naming)")
+        }
+    }
+
     /// The first executable file called `name` in PATH's directories.
     static func executableOnPath(
         _ name: String, environment: [String: String] = ProcessInfo.processInfo.environment
@@ -257,6 +268,13 @@ final class OutputFile {
         self.path = path
         fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot create: \(FileSystem.errnoMessage())") }
+    }
+
+    /// Opens `path` to add to its end, creating it when absent (a resumable download).
+    init(appendingTo path: String, mode: mode_t) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, mode)
+        if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot open: \(FileSystem.errnoMessage())") }
     }
 
     deinit { close(fd) }
