@@ -40,10 +40,11 @@ test: deps lint runtime-test test-deps
 # What the tests use as references: Debian's docker-registry (the CNCF distribution registry,
 # started by the tests on 127.0.0.1 and stopped by PID), skopeo and htpasswd; from PyPI oras-py
 # (a second registry client), cryptography (the test token server's JWTs), jsonschema and
-# markdown-it-py (the model card read back by a CommonMark parser).
+# markdown-it-py (the model card read back by a CommonMark parser). Java 17 runs Spark (the Spark
+# and Ray tests install pyspark and ray themselves, as `predict --engine` does for a user).
 TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0
 test-deps:
-	@.ci/install-deps docker-registry skopeo apache2-utils
+	@.ci/install-deps docker-registry skopeo apache2-utils openjdk-17-jre-headless
 	.ci/pip-install $(TEST_DEPS)
 
 # The serving runtime's Python (Sources/ModelPackCore/Serving/runtime): pytest with FastAPI's
@@ -65,7 +66,7 @@ lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	.ci/pip-install ruff==0.17.6
 	python3 -m ruff check Sources/ModelPackCore/Serving/runtime Tests/runtime Tests/ModelPackCoreTests/Fixtures/inputs \
-	  Tests/ModelPackCoreTests/Fixtures/registry
+	  Tests/ModelPackCoreTests/Fixtures/registry Tests/ModelPackCoreTests/Fixtures/scale
 
 clean:
 	rm -rf .build

@@ -14,6 +14,12 @@ struct Predict: LimitedCommand {
             else its line number); stdout when -o is absent. A row that does not fit the inputs \
             fails the run with its line number, or with --skip-invalid is left out with a warning. \
             The output appears only when the run succeeds.
+
+            With --engine spark or --engine ray the same loader and check run as a Spark job \
+            (local[*], or --master URL) or a Ray Data job (a local cluster, or --address ADDR), \
+            in the model's environment with the engine added: input and output are .csv or \
+            .parquet (a file or a folder), the output a folder of part files, each row with its id \
+            (--id-column, else its row number). Docs/SCALE.md.
             """)
 
     @Argument(help: "The bundle.")
@@ -34,6 +40,15 @@ struct Predict: LimitedCommand {
     @Option(help: "A column (or JSON key) that identifies each row; it is not passed to the model.")
     var idColumn: String?
 
+    @Option(help: "Run on Spark or Ray instead of in one process.")
+    var engine: EngineOption?
+
+    @Option(help: "Spark's master URL (with --engine spark; default local[*]).")
+    var master: String?
+
+    @Option(help: "A Ray cluster's address (with --engine ray; default: a local cluster).")
+    var address: String?
+
     @Option(help: "The Python used to create the virtualenv.")
     var python: String = "python3"
 
@@ -50,6 +65,9 @@ struct Predict: LimitedCommand {
         options.skipInvalid = skipInvalid
         options.idColumn = idColumn
         options.python = python
+        options.engine = engine.flatMap { ServeCache.Engine(rawValue: $0.rawValue) }
+        options.master = master
+        options.address = address
         options.progress = !quiet && isatty(2) != 0
         options.policy = policy.policy
         options.strict = policy.strict
@@ -64,4 +82,8 @@ struct Predict: LimitedCommand {
         throw ModelPackError.io(
             path: plan.executable, reason: "cannot start the model: \(String(cString: strerror(errno)))")
     }
+}
+/// `--engine` (the core's ServeCache.Engine, parsed here).
+enum EngineOption: String, ExpressibleByArgument, CaseIterable {
+    case spark, ray
 }

@@ -12,7 +12,8 @@ import Testing
     @Test func theEmbeddedCopyIsTheRepositorysFiles() throws {
         #expect(
             ServingRuntime.files.map(\.name) == [
-                "server.py", "modelpack_inputs.py", "modelpack_predict.py", "requirements.txt",
+                "server.py", "modelpack_inputs.py", "modelpack_predict.py", "modelpack_bundle.py",
+                "modelpack_batch.py", "requirements.txt", "requirements-spark.txt", "requirements-ray.txt",
             ])
         for file in ServingRuntime.files {
             let onDisk = try String(contentsOf: Self.runtime.appendingPathComponent(file.name), encoding: .utf8)

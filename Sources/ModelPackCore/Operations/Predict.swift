@@ -11,6 +11,12 @@ public struct PredictOptions: Sendable {
     public var progress = false
     public var policy = ModelCheck.Policy()
     public var strict = false
+    /// Spark or Ray instead of one process; then input and output are .csv or .parquet.
+    public var engine: ServeCache.Engine?
+    /// Spark's master (`local[*]` when nil).
+    public var master: String?
+    /// A Ray cluster's address (a local cluster when nil).
+    public var address: String?
 
     public init(bundle: String, input: String, output: String) {
         self.bundle = bundle
@@ -28,6 +34,7 @@ public struct PredictPlan: Sendable {
 
 extension Operations {
     static let predictInputs = [".csv", ".jsonl", ".ndjson", ".json", ".parquet"]
+    static let engineFormats = [".csv", ".parquet"]
 
     /// `predict`: the one check pipeline on the bundle, serve's unpacked copy and virtualenv, then
     /// the runtime's batch runner (the server's loader and input check) over the input file.
@@ -35,7 +42,29 @@ extension Operations {
         guard try FileSystem.lstatInfo(options.input) != nil else {
             throw ModelPackError.inputMissing(path: options.input)
         }
-        let lower = options.input.lowercased()
+        var lower = options.input.lowercased()
+        while lower.hasSuffix("/") { lower.removeLast() }
+        if options.master != nil, options.engine != .spark {
+            throw ModelPackError.usage("--master goes with --engine spark")
+        }
+        if options.address != nil, options.engine != .ray {
+            throw ModelPackError.usage("--address goes with --engine ray")
+        }
+        if let engine = options.engine {
+            guard engineFormats.contains(where: { lower.hasSuffix($0) }) else {
+                throw ModelPackError.usage(
+                    "--engine \(engine.rawValue) reads .csv or .parquet (a file or a folder of them), not '\(options.input)'")
+            }
+            let output = options.output.lowercased()
+            guard options.output != "-", engineFormats.contains(where: { output.hasSuffix($0) }) else {
+                throw ModelPackError.usage(
+                    "--engine \(engine.rawValue) writes a folder of .csv or .parquet part files: give -o OUT.parquet or -o OUT.csv"
+                )
+            }
+            if try FileSystem.lstatInfo(options.output) != nil {
+                throw ModelPackError.io(path: options.output, reason: "already exists (remove it, or give another -o)")
+            }
+        }
         guard predictInputs.contains(where: { lower.hasSuffix($0) }) else {
             throw ModelPackError.usage(
                 "cannot tell the rows' format from '\(options.input)': use a .csv, .jsonl, .ndjson, .json or .parquet name"
@@ -48,6 +77,19 @@ extension Operations {
         let verdict = try checked(options.bundle, policy: options.policy, strict: options.strict)
         let card = try card(of: verdict)
         let prepared = try ServeCache.prepare(bundle: options.bundle, python: options.python, card: card, log: log)
+        if let engine = options.engine {
+            try ServeCache.addEngine(engine, to: prepared, log: log)
+            var arguments = [
+                prepared.batchDriver, "--engine", engine.rawValue, "--bundle", options.bundle,
+                "--serving", prepared.servingJSON, "--input", options.input, "--output", options.output,
+                "--batch-size", String(options.batchSize),
+            ]
+            if options.skipInvalid { arguments.append("--skip-invalid") }
+            if let id = options.idColumn { arguments += ["--id-column", id] }
+            if let master = options.master { arguments += ["--master", master] }
+            if let address = options.address { arguments += ["--address", address] }
+            return PredictPlan(executable: prepared.python, arguments: arguments, findings: verdict.report)
+        }
         var arguments = [
             prepared.predictor, "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,
             "--input", options.input, "--output", options.output,

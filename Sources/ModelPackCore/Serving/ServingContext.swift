@@ -63,6 +63,30 @@ public enum ServeCache {
         public let servingJSON: String
         /// The batch runner `predict` execs (runtime/modelpack_predict.py).
         public var predictor: String { FileSystem.parentDirectory(of: server) + "/modelpack_predict.py" }
+        /// The Spark and Ray driver `predict --engine` execs (runtime/modelpack_batch.py).
+        public var batchDriver: String { FileSystem.parentDirectory(of: server) + "/modelpack_batch.py" }
+    }
+
+    /// The batch engines `predict --engine` runs on; each adds runtime/requirements-ENGINE.txt.
+    public enum Engine: String, Sendable, CaseIterable {
+        case spark, ray
+    }
+
+    /// Adds an engine's packages to a prepared environment (once: a marker file records it), pip
+    /// resolving them together with the model's requirements so none of the model's pins moves.
+    public static func addEngine(_ engine: Engine, to prepared: Prepared, log: (String) -> Void) throws {
+        let venv = FileSystem.parentDirectory(of: FileSystem.parentDirectory(of: prepared.python))
+        let marker = venv + "/.modelpack-engine-" + engine.rawValue
+        let runtime = FileSystem.parentDirectory(of: prepared.server)
+        let wanted = try FileSystem.readWholeFile(runtime + "/requirements-\(engine.rawValue).txt", limit: 1 << 16)
+        if let done = try? FileSystem.readWholeFile(marker, limit: 1 << 16), done == wanted { return }
+        log("adding \(engine.rawValue) to the model's virtualenv \(venv) (once per bundle digest)")
+        try run([
+            prepared.python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+            "-r", prepared.modelDirectory + "/" + ModelDirectory.requirementsFile,
+            "-r", runtime + "/requirements.txt", "-r", runtime + "/requirements-\(engine.rawValue).txt",
+        ])
+        try FileSystem.writeAtomically(wanted, to: marker)
     }
 
     /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).

@@ -4,7 +4,8 @@ test RuntimeEmbeddingTests fails when the embedded copy and these files differ."
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FILES = ["server.py", "modelpack_inputs.py", "modelpack_predict.py", "requirements.txt"]
+FILES = ["server.py", "modelpack_inputs.py", "modelpack_predict.py", "modelpack_bundle.py", "modelpack_batch.py",
+         "requirements.txt", "requirements-spark.txt", "requirements-ray.txt"]
 
 
 def literal(text: str) -> str:

@@ -1,0 +1,511 @@
+"""A boxed model as batch inference on Apache Spark and Ray Data, with the server's loader and input
+check (modelpack_inputs) and the bundle verified where it runs (modelpack_bundle). Docs/SCALE.md.
+
+In a Spark job (the bundle a path the driver can read; Spark ships it to the executors):
+
+    from modelpack_batch import spark_udf
+    predict = spark_udf(spark, "iris.zip")            # typed from metadata.yaml's outputs
+    scored = df.withColumn("species", predict())      # the columns named by the inputs, or
+    scored = df.withColumn("species", predict("a", "b", "c", "d"))   # positionally
+
+On Ray (the bundle a path every node can read):
+
+    from modelpack_batch import ray_predictor
+    Predictor = ray_predictor("iris.zip")
+    scored = ds.map_batches(Predictor, batch_size=Predictor.batch_size, concurrency=2)
+
+Each executor process or actor unpacks and verifies the bundle once into its cache (keyed by the
+bundle digest) and loads the model once. A row that does not fit the inputs fails the job with its
+position, or with skip_invalid is given a null prediction (Spark) or left out (Ray).
+
+`modelpack predict BUNDLE --engine spark|ray` runs `main` here in the model's environment:
+
+    modelpack_batch.py --engine spark|ray --bundle B --serving serving.json --input IN --output OUT
+                       [--master URL] [--address ADDR] [--batch-size N] [--skip-invalid]
+                       [--id-column NAME]
+"""
+import argparse
+import json
+import os
+import re
+import shutil
+import sys
+import time
+import typing
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from modelpack_bundle import BundleError, cached  # the runtime's modules, beside this file
+from modelpack_inputs import category_text, jsonable, load_model, validate
+from modelpack_predict import convert
+
+RUNTIME = Path(__file__).resolve().parent
+MODULES = ["modelpack_bundle.py", "modelpack_inputs.py", "modelpack_predict.py", "modelpack_batch.py"]
+DEFAULT_BATCH = 1024
+BAD_ROW = "modelpack-bad-row: "
+
+
+class BadRow(ValueError):
+    """A row that does not fit the inputs; its text starts with BAD_ROW so the driver can find it
+    in an engine's wrapped error."""
+
+
+def describe(model_dir):
+    """What the runtime needs from metadata.yaml (name, version, inputs, outputs), read with PyYAML
+    by YAML 1.2's core schema as modelpack reads it (`yes` and `on` stay text), categories as text."""
+    try:
+        import yaml
+    except ImportError:
+        raise RuntimeError("reading metadata.yaml needs PyYAML on the driver (pip install pyyaml)") from None
+
+    class Core(yaml.SafeLoader):
+        pass
+
+    Core.yaml_implicit_resolvers = {k: [r for r in v if r[0] != "tag:yaml.org,2002:bool"]
+                                    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+    Core.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                               list("tTfF"))
+    metadata = yaml.load((Path(model_dir) / "metadata.yaml").read_text(encoding="utf-8"), Loader=Core) or {}
+    inputs = []
+    for spec in metadata.get("inputs") or []:
+        spec = dict(spec)
+        if "categories" in spec:
+            spec["categories"] = [category_text(c) or "" for c in spec["categories"]]
+        inputs.append(spec)
+    return {"name": str(metadata.get("name", "model")), "version": str(metadata.get("version", "0")),
+            "inputs": inputs, "outputs": metadata.get("outputs") or [], "resources": metadata.get("resources") or {}}
+
+
+# Output types: metadata.yaml's output types as Spark SQL types (Arrow carries them to pandas).
+SQL_TYPES = {"float": "double", "int": "bigint", "bool": "boolean", "string": "string", "categorical": "string"}
+TENSOR_TYPES = {"bool": "boolean", "string": "string"}
+
+
+def sql_type(output, flat=False):
+    kind = output.get("type")
+    if kind == "tensor":
+        if flat:
+            return "string"  # JSON text in a CSV cell
+        dtype = output.get("dtype") or "float32"
+        element = TENSOR_TYPES.get(dtype, "bigint" if dtype.startswith(("int", "uint")) else "double")
+        for _ in output.get("shape") or [None]:
+            element = f"array<{element}>"
+        return element
+    return SQL_TYPES.get(kind, "string")
+
+
+def result_columns(outputs, flat=False):
+    """(column, SQL type) per prediction column: one output gives one column named `prediction`,
+    several one column each (the model's predict() returns mappings with those names), none a
+    `prediction` column of JSON text."""
+    if len(outputs) > 1:
+        return [(o["name"], sql_type(o, flat)) for o in outputs]
+    return [("prediction", sql_type(outputs[0], flat) if outputs else "string")]
+
+
+def quoted(name):
+    return "`" + name.replace("`", "``") + "`"
+
+
+class Scorer:
+    """The model of one bundle, loaded once in this process, scoring pandas frames."""
+
+    _loaded: typing.ClassVar[dict] = {}  # by bundle digest: one model per process
+
+    @classmethod
+    def of(cls, bundle, description, digest=None):
+        scorer = cls._loaded.get(digest or bundle)
+        if scorer is None:
+            scorer = cls._loaded[digest or bundle] = cls(bundle, description, digest)
+        return scorer
+
+    def __init__(self, bundle, description, digest=None):
+        folder, found = cached(bundle)
+        if digest and found != digest:
+            raise BundleError(f"{bundle}: its digest is {found}, the job was started with {digest}")
+        self.inputs, self.outputs = description["inputs"], description.get("outputs") or []
+        self.names = [spec["name"] for spec in self.inputs]
+        self.columns = result_columns(self.outputs)
+        self.model = load_model(folder)
+
+    def score(self, frame, text=False):
+        """(predictions, problems) for a pandas frame of input columns: one prediction per row (None
+        for a row with a problem) and {row index: why} for the rows that do not fit the inputs."""
+        rows = frame.to_dict("records")
+        bad = {}
+        if text:  # CSV cells as the values their inputs take
+            specs = {spec["name"]: spec for spec in self.inputs}
+            for index, row in enumerate(rows):
+                for name, cell in row.items():
+                    spec = specs.get(name)
+                    if spec is None or not (cell is None or isinstance(cell, str)):
+                        continue
+                    try:
+                        row[name] = convert(cell, spec)
+                    except ValueError as error:
+                        bad[index] = f"input '{name}' {error}"
+                        break
+        good = [i for i in range(len(rows)) if i not in bad]
+        checked, problems = validate([rows[i] for i in good], self.inputs)
+        for problem in problems:
+            where = f"input '{problem['input']}' " if "input" in problem else ""
+            bad.setdefault(good[problem["instance"]], f"{where}{problem['error']}")
+        keep = [i for i in good if i not in bad]
+        predictions = [None] * len(rows)
+        if keep:
+            position = {i: n for n, i in enumerate(good)}
+            result = jsonable(self.model.predict([checked[position[i]] for i in keep]))
+            if not isinstance(result, list) or len(result) != len(keep):
+                count = len(result) if isinstance(result, list) else type(result).__name__
+                raise RuntimeError(f"interface.py: predict() returned {count} for {len(keep)} rows (one item per row)")
+            for i, prediction in zip(keep, result):
+                predictions[i] = prediction
+        return predictions, bad
+
+    def frame(self, predictions, flat=False):
+        """The predictions as a pandas frame of the result columns (object columns, so that a
+        missing prediction is a null, not NaN). `flat`: tensors as JSON text, for CSV."""
+        import pandas as pd
+
+        columns = result_columns(self.outputs, flat)
+        if len(columns) > 1:
+            data = {n: [p.get(n) if isinstance(p, dict) else None for p in predictions] for n, _ in columns}
+        else:
+            one = self.outputs[0]["name"] if self.outputs else None
+            data = {"prediction": [p[one] if isinstance(p, dict) and len(p) == 1 and one in p else p
+                                   for p in predictions]}
+        for name, sql in columns:
+            if sql == "string":
+                data[name] = [v if v is None or isinstance(v, str) else json.dumps(v) for v in data[name]]
+        return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
+
+
+def spark_udf(spark, bundle, result_type=None, skip_invalid=False, batch_size=None):
+    """A pandas UDF over the model's inputs. Call it with no columns (the input names), or with one
+    column per input in metadata.yaml's order. Its type is the metadata outputs' (one output: that
+    type; several: a struct) unless `result_type` says otherwise. `batch_size` sets the session's
+    Arrow batch (spark.sql.execution.arrow.maxRecordsPerBatch)."""
+    from pyspark import SparkFiles, TaskContext
+    from pyspark.sql import functions as F
+    from pyspark.sql.functions import pandas_udf
+
+    bundle = os.path.abspath(bundle)
+    folder, digest = cached(bundle)
+    description = describe(folder)
+    spark.sparkContext.addFile(bundle)
+    for module in MODULES:
+        spark.sparkContext.addPyFile(str(RUNTIME / module))
+    if batch_size:
+        spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_size))
+    name = os.path.basename(bundle)
+    columns = result_columns(description["outputs"])
+    struct = len(columns) > 1
+    if result_type is None:
+        result_type = ("struct<" + ",".join(f"{quoted(n)}:{t}" for n, t in columns) + ">") if struct else columns[0][1]
+
+    def predict(batches):
+        scorer = Scorer.of(SparkFiles.get(name), description, digest)
+        partition, offset = TaskContext.get().partitionId(), 0
+        for frame in batches:
+            predictions, bad = scorer.score(frame)
+            if bad and not skip_invalid:
+                first = min(bad)
+                raise BadRow(f"{BAD_ROW}{name}: row {offset + first + 1} of partition {partition}: {bad[first]}")
+            result = scorer.frame(predictions)
+            yield result if struct else result["prediction"]
+            offset += len(frame)
+
+    import pandas as pd
+
+    predict.__annotations__ = {"batches": typing.Iterator[pd.DataFrame],
+                               "return": typing.Iterator[pd.DataFrame if struct else pd.Series]}
+    udf = pandas_udf(predict, result_type)
+    names = [spec["name"] for spec in description["inputs"]]
+
+    def call(*given):
+        given = given or names
+        if len(given) != len(names):
+            raise ValueError(f"{name}: the model takes {len(names)} inputs ({', '.join(names)}), given {len(given)}")
+        return udf(F.struct(*[(F.col(c) if isinstance(c, str) else c).alias(n) for c, n in zip(given, names)]))
+
+    return call
+
+
+def ray_predictor(bundle, skip_invalid=False, batch_size=None, id_column=None, text=False):
+    """A callable class for ray.data.Dataset.map_batches (batch_format "pandas"): each actor loads
+    the model once; a batch comes back with the result columns added (the input columns dropped),
+    rows that do not fit the inputs failing the job or, with skip_invalid, left out. The class's
+    `batch_size` is the argument, or the default; `num_cpus` is metadata.yaml's resources.cpu."""
+    bundle = os.path.abspath(bundle)
+    folder, digest = cached(bundle)
+    description = describe(folder)
+    return _predictor(bundle, description, digest, skip_invalid, batch_size, id_column, text)
+
+
+def _predictor(bundle, description, digest, skip_invalid, batch_size, id_column, text, numbered=None):
+    """`numbered`: the ids are row numbers of this input (named so in messages)."""
+    name = os.path.basename(bundle)
+
+    def where(ids, index):
+        if numbered:
+            return f"{numbered}: row {ids.iloc[index]}"
+        return f"{name}: id {ids.iloc[index]}" if id_column else f"{name}: row {index + 1} of a batch"
+
+    cpu = description.get("resources", {}).get("cpu", 1)
+    if isinstance(cpu, str) and cpu.endswith("m"):
+        cpu = int(cpu[:-1]) / 1000
+
+    class Predictor:
+        def __init__(self):
+            self.scorer = Scorer.of(bundle, description, digest)
+
+        def __call__(self, frame):
+            ids = frame[id_column] if id_column else None
+            inputs = frame.drop(columns=[id_column]) if id_column else frame
+            predictions, bad = self.scorer.score(inputs, text=text)
+            if bad and not skip_invalid:
+                first = min(bad)
+                raise BadRow(f"{BAD_ROW}{where(ids, first)}: {bad[first]}")
+            for index in sorted(bad):
+                print(f"warning: {where(ids, index)}: {bad[index]}; skipped", file=sys.stderr)
+            keep = [i for i in range(len(frame)) if i not in bad]
+            result = self.scorer.frame([predictions[i] for i in keep], flat=text)
+            if id_column:
+                result.insert(0, "id", ids.iloc[keep].tolist())
+            return result
+
+    Predictor.batch_size = batch_size or DEFAULT_BATCH
+    Predictor.num_cpus = float(cpu)
+    Predictor.__qualname__ = Predictor.__name__ = f"Predictor[{description['name']}]"
+    return Predictor
+
+
+# The command line (`modelpack predict --engine`).
+
+def run_spark(args, description, digest):
+    from pyspark.sql import SparkSession
+    from pyspark.sql import functions as F
+
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    if args.master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
+        raise BundleError("Spark needs Java 17 or newer: no java on PATH and no JAVA_HOME")
+    builder = SparkSession.builder.appName(f"modelpack predict {description['name']}").master(args.master)
+    settings = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
+                "spark.sql.execution.arrow.pyspark.enabled": "true",
+                "spark.sql.execution.arrow.maxRecordsPerBatch": str(args.batch_size)}
+    for key, value in settings.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    # Splits small enough that every core gets a share of a small input (Spark's default packs
+    # anything under 4 MiB per core into one task), in the input's order.
+    cores = spark.sparkContext.defaultParallelism
+    split = max(1 << 20, min(128 << 20, -(-input_bytes(args.input) // cores)))
+    spark.conf.set("spark.sql.files.maxPartitionBytes", str(split))
+    spark.conf.set("spark.sql.files.openCostInBytes", str(64 << 10))
+    spark.sparkContext.setLogLevel("FATAL")  # the failures that matter are reported below
+    try:
+        sc = spark.sparkContext
+        sc.addFile(args.bundle)
+        for module in MODULES:
+            sc.addPyFile(str(RUNTIME / module))
+        text = args.input_format == "csv"
+        reader = spark.read.option("header", "true").option("mode", "FAILFAST") if text else spark.read
+        frame = reader.csv(args.input) if text else reader.parquet(args.input)
+        check_columns(args, description, frame.columns)
+        inputs = [spec["name"] for spec in description["inputs"]]
+        counts = dict(frame.groupBy(F.spark_partition_id().alias("p")).count().collect())
+        bases, total = {}, 0
+        for partition in sorted(counts):
+            bases[partition], total = total, total + counts[partition]
+        name, skip, id_column = os.path.basename(args.bundle), args.skip_invalid, args.id_column
+        scorer_columns = result_columns(description["outputs"], flat=args.output_format == "csv")
+        id_type = dict(frame.dtypes)[id_column] if id_column else "bigint"
+        schema = ", ".join([f"id {id_type}"] + [f"{quoted(n)} {t}" for n, t in scorer_columns])
+        position = f"{args.shown}: row"
+
+        def predict(batches):
+            from pyspark import SparkFiles, TaskContext
+
+            scorer = Scorer.of(SparkFiles.get(name), description, digest)
+            offset = bases.get(TaskContext.get().partitionId(), 0)
+            for batch in batches:
+                ids = batch[id_column].tolist() if id_column else list(range(offset + 1, offset + len(batch) + 1))
+                predictions, bad = scorer.score(batch[inputs], text=text)
+                if bad and not skip:
+                    first = min(bad)
+                    where = f"{position} {offset + first + 1}" + (f" (id {ids[first]})" if id_column else "")
+                    raise BadRow(f"{BAD_ROW}{where}: {bad[first]}")
+                for index in sorted(bad):
+                    print(f"warning: {position} {offset + index + 1}: {bad[index]}; skipped", file=sys.stderr)
+                keep = [i for i in range(len(batch)) if i not in bad]
+                out = scorer.frame([predictions[i] for i in keep], flat=args.output_format == "csv")
+                out.insert(0, "id", [ids[i] for i in keep])
+                offset += len(batch)
+                yield out
+
+        scored = frame.mapInPandas(predict, schema)
+        writer = scored.write.mode("errorifexists")
+        (writer.option("header", "true").csv if args.output_format == "csv" else writer.parquet)(args.temporary)
+        written = spark.read.parquet(args.temporary).count() if args.output_format == "parquet" else \
+            spark.read.option("header", "true").csv(args.temporary).count()
+        return written, total - written
+    finally:
+        spark.stop()
+
+
+def run_ray(args, description, digest):
+    import logging
+
+    import pyarrow as pa
+    import pyarrow.csv
+    import ray
+    import ray.data
+
+
+    ray.init(address=args.address, include_dashboard=False, log_to_driver=True,
+             runtime_env={"working_dir": str(RUNTIME)},
+             logging_level="ERROR", configure_logging=True)
+    for logger in ("ray", "ray.data"):
+        logging.getLogger(logger).setLevel(logging.ERROR)  # the failures that matter are reported below
+    try:
+        context = ray.data.DataContext.get_current()
+        context.execution_options.preserve_order = True
+        context.enable_progress_bars = False
+        text = args.input_format == "csv"
+        if text:
+            strings = {spec["name"]: pa.string() for spec in description["inputs"]}
+            if args.id_column:
+                strings.pop(args.id_column, None)
+            options = pyarrow.csv.ConvertOptions(column_types=strings, strings_can_be_null=True)
+            dataset = ray.data.read_csv(args.input, convert_options=options)
+        else:
+            dataset = ray.data.read_parquet(args.input)
+        check_columns(args, description, dataset.columns())
+        id_column, numbered = args.id_column, None
+        if not id_column:  # number the rows: materialise the blocks, count them, add the numbers
+            refs = dataset.to_arrow_refs()
+            sizes = ray.get([_rows.remote(ref) for ref in refs])
+            starts = [sum(sizes[:i]) for i in range(len(sizes))]
+            id_column, numbered = "id", args.shown
+            dataset = ray.data.from_arrow_refs([_number.remote(ref, start) for ref, start in zip(refs, starts)])
+        total = dataset.count()
+        predictor = _predictor(args.bundle, description, digest, args.skip_invalid, args.batch_size, id_column, text,
+                               numbered)
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1) // max(predictor.num_cpus, 1e-3)))
+        scored = dataset.map_batches(predictor, batch_size=predictor.batch_size, batch_format="pandas",
+                                     compute=ray.data.ActorPoolStrategy(min_size=1, max_size=cpus),
+                                     num_cpus=predictor.num_cpus, udf_modifying_row_count=True)
+        if args.output_format == "csv":
+            scored.write_csv(args.temporary)
+        else:
+            scored.write_parquet(args.temporary)
+        written = ray.data.read_parquet(args.temporary).count() if args.output_format == "parquet" else \
+            ray.data.read_csv(args.temporary).count()
+        return written, total - written
+    finally:
+        ray.shutdown()
+
+
+def _remote(function):
+    import ray
+
+    return ray.remote(function)
+
+
+class _Lazy:
+    """A Ray remote function made on first use (importing ray only when the engine is Ray)."""
+
+    def __init__(self, function):
+        self.function, self.made = function, None
+
+    def remote(self, *args):
+        if self.made is None:
+            self.made = _remote(self.function)
+        return self.made.remote(*args)
+
+
+def _count(table):
+    return table.num_rows
+
+
+def _add_numbers(table, start):
+    import pyarrow as pa
+
+    return table.add_column(0, "id", pa.array(range(start + 1, start + table.num_rows + 1), pa.int64()))
+
+
+_rows, _number = _Lazy(_count), _Lazy(_add_numbers)
+
+
+def input_bytes(path):
+    if os.path.isdir(path):
+        return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
+    return os.path.getsize(path)
+
+
+def check_columns(args, description, columns):
+    names = [spec["name"] for spec in description["inputs"]]
+    if args.id_column and args.id_column not in columns:
+        raise BadRow(f"{BAD_ROW}{args.shown}: no column '{args.id_column}' (--id-column); it has {', '.join(columns)}")
+    missing = [n for n in names if n not in columns]
+    if missing:
+        raise BadRow(f"{BAD_ROW}{args.shown}: no column for input '{missing[0]}'; it has {', '.join(columns)}")
+    extra = [c for c in columns if c not in names and c != args.id_column]
+    if extra:
+        raise BadRow(f"{BAD_ROW}{args.shown}: column '{extra[0]}' is not an input of this model"
+                     " (give it as --id-column, or leave it out)")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--engine", choices=["spark", "ray"], required=True)
+    parser.add_argument("--bundle", required=True)
+    parser.add_argument("--serving", required=True)
+    parser.add_argument("--input", required=True)
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--master", default="local[*]")
+    parser.add_argument("--address")
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
+    parser.add_argument("--skip-invalid", action="store_true")
+    parser.add_argument("--id-column")
+    args = parser.parse_args()
+    args.shown = args.input  # as given, for messages
+    for name in ("bundle", "input", "output"):
+        setattr(args, name, os.path.abspath(getattr(args, name)))
+    args.input_format = "csv" if args.input.lower().rstrip("/").endswith(".csv") else "parquet"
+    args.output_format = "csv" if args.output.lower().endswith(".csv") else "parquet"
+    args.temporary = f"{args.output}.modelpack-tmp-{os.getpid()}"
+    description = json.loads(Path(args.serving).read_text(encoding="utf-8"))
+    started = time.perf_counter()
+    try:
+        _, digest = cached(args.bundle)
+        run = run_spark if args.engine == "spark" else run_ray
+        written, skipped = run(args, description, digest)
+        if os.path.exists(args.output):
+            raise BundleError(f"{args.output}: already exists (written by someone else during the run)")
+        os.rename(args.temporary, args.output)
+    except BaseException as error:
+        shutil.rmtree(args.temporary, ignore_errors=True)
+        found = re.search(re.escape(BAD_ROW) + r"([^\n]*)", str(error))
+        if found or isinstance(error, BundleError):
+            print(f"error: {found.group(1) if found else error}", file=sys.stderr)
+            return 1
+        if isinstance(error, Exception):
+            lines = [line for line in str(error).strip().splitlines() if line.strip()]
+            reason = lines[-1] if lines else type(error).__name__
+            print(f"error: the {args.engine} job failed: {reason}", file=sys.stderr)
+            return 1
+        raise
+    seconds = time.perf_counter() - started
+    rate = written / max(seconds, 1e-9)
+    print(f"predicted {written} rows ({skipped} skipped) on {args.engine} in {seconds:.2f} s, {rate:,.0f} rows/s"
+          f" -> {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    import modelpack_batch  # the functions the engines ship must be the module's, not __main__'s
+
+    sys.exit(modelpack_batch.main())

@@ -1,0 +1,376 @@
+"""A modelpack bundle read, verified and unpacked in Python alone, for the places the modelpack
+binary is not: Spark executors and Ray workers (modelpack_batch). It applies the reading rules of
+Docs/FORMAT.md: the manifest first and in canonical form, then only regular files it lists, each
+read no further than its declared size and checked against its SHA-256, written with O_EXCL and
+O_NOFOLLOW into a fresh folder renamed into place once every check passed.
+
+    python3 modelpack_bundle.py digest BUNDLE         prints the bundle digest (reads the manifest)
+    python3 modelpack_bundle.py unpack BUNDLE DIR     verifies and unpacks into DIR (must not exist)
+    python3 modelpack_bundle.py cached BUNDLE         verifies into the cache, prints the folder
+
+Containers: zip, tar, tar.gz, and tar.zst when the `zstandard` package is installed. Exit 0, or 1
+with one line naming the bundle and the problem.
+"""
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import stat
+import sys
+import tarfile
+import unicodedata
+import uuid
+import zipfile
+import zlib
+from pathlib import Path
+
+MANIFEST = ".modelpack/manifest.json"
+FORMAT_VERSION = 1
+MAX_MANIFEST = 64 << 20
+REQUIRED = {"metadata.yaml": "metadata", "requirements.txt": "requirements", "interface.py": "interface"}
+CHUNK = 1 << 20
+
+
+class BundleError(Exception):
+    """'BUNDLE: why', one line."""
+
+
+def quote(text):
+    out = ['"']
+    for ch in text:
+        code = ord(ch)
+        if ch == '"':
+            out.append('\\"')
+        elif ch == "\\":
+            out.append("\\\\")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif ch == "\t":
+            out.append("\\t")
+        elif code < 0x20 or code == 0x7F:
+            out.append(f"\\u{code:04x}")
+        else:
+            out.append(ch)
+    return "".join(out) + '"'
+
+
+def canonical(manifest):
+    """The canonical bytes of a parsed manifest (Sources/ModelPackCore/Bundle/Manifest+Canonical.swift)."""
+    out = ["{\n", f'  "formatVersion": {manifest["formatVersion"]},\n', f'  "tool": {quote(manifest["tool"])},\n',
+           f'  "name": {quote(manifest["name"])},\n', f'  "version": {quote(manifest["version"])},\n']
+    for key in ("allowedUnsafe", "trustedModules"):
+        if manifest.get(key):
+            out.append(f'  "{key}": [' + ", ".join(quote(v) for v in manifest[key]) + "],\n")
+    out.append('  "files": [')
+    for index, f in enumerate(manifest["files"]):
+        out.append("\n" if index == 0 else ",\n")
+        out.append(f'    {{"path": {quote(f["path"])}, "role": "{f["role"]}", "size": {f["size"]}, '
+                   f'"sha256": "{f["sha256"]}", "executable": {"true" if f["executable"] else "false"}}}')
+    out.append("\n  ]\n" if manifest["files"] else "]\n")
+    out.append("}\n")
+    return "".join(out).encode("utf-8")
+
+
+def path_problem(path):
+    """Why `path` breaks the bundle path rule (Docs/FORMAT.md#paths), or None."""
+    data = path.encode("utf-8", "surrogateescape")
+    if not path:
+        return "empty path"
+    if len(data) > 1024:
+        return "path longer than 1024 bytes"
+    if path.startswith("/"):
+        return "absolute path"
+    if "\\" in path:
+        return "backslash in path"
+    if any(b < 0x20 or b == 0x7F for b in data):
+        return "control character in path"
+    if len(path) >= 2 and path[1] == ":" and path[0].lower() in "abcdefghijklmnopqrstuvwxyz":
+        return "drive-letter path"
+    for component in path.split("/"):
+        if component == "":
+            return "empty path component"
+        if component in (".", ".."):
+            return f"'{component}' path component"
+        if len(component.encode("utf-8", "surrogateescape")) > 255:
+            return "path component longer than 255 bytes"
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return "path is not UTF-8"
+    return None
+
+
+def role_of(path):
+    return REQUIRED.get(path, "artifact")
+
+
+def check_manifest(data, bundle):
+    """The manifest parsed from `data`, refused unless it is a well-formed canonical manifest."""
+    def refuse(why):
+        return BundleError(f"{bundle}: manifest {MANIFEST}: {why}")
+
+    try:
+        manifest = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise refuse("not a modelpack manifest (invalid JSON)") from None
+    if not isinstance(manifest, dict) or "formatVersion" not in manifest:
+        raise refuse("not a modelpack manifest (no formatVersion)")
+    if manifest["formatVersion"] != FORMAT_VERSION:
+        raise refuse(f"format version {manifest['formatVersion']} is not supported (this reader reads 1)")
+    keys = {"formatVersion", "tool", "name", "version", "allowedUnsafe", "trustedModules", "files"}
+    files = manifest.get("files")
+    if set(manifest) - keys or not isinstance(files, list) or not all(
+            isinstance(manifest.get(k), str) for k in ("tool", "name", "version")):
+        raise refuse("malformed (unknown or missing keys)")
+    file_keys = {"path": str, "role": str, "size": int, "sha256": str, "executable": bool}
+    for f in files:
+        if not isinstance(f, dict) or set(f) != set(file_keys) or not all(
+                type(f[k]) is t for k, t in file_keys.items()):
+            raise refuse("malformed file record")
+    try:
+        canonical_bytes = canonical(manifest)
+    except (TypeError, KeyError, AttributeError):
+        raise refuse("malformed") from None
+    if canonical_bytes != data:
+        raise refuse("not in canonical form (edited by hand, or unknown keys)")
+    previous, folded, paths = None, {}, {f["path"] for f in files}
+    for f in files:
+        path = f["path"]
+        problem = path_problem(path)
+        if problem:
+            raise refuse(f"'{path}': {problem}")
+        if path.startswith(".modelpack/"):
+            raise refuse(f"'{path}' is inside the reserved .modelpack/ folder")
+        if previous is not None and not previous.encode() < path.encode():
+            raise refuse(f"duplicate path '{path}'" if previous == path else f"paths are not sorted at '{path}'")
+        key = unicodedata.normalize("NFC", path).lower()
+        if key in folded:
+            raise refuse(f"'{path}' and '{folded[key]}' collide on case-insensitive file systems")
+        folded[key] = path
+        if f["size"] < 0:
+            raise refuse(f"'{path}' has a negative size")
+        if len(f["sha256"]) != 64 or any(c not in "0123456789abcdef" for c in f["sha256"]):
+            raise refuse(f"'{path}' has a malformed sha256")
+        if f["role"] != role_of(path):
+            raise refuse(f"'{path}' has role {f['role']}, expected {role_of(path)}")
+        parts = path.split("/")
+        for i in range(1, len(parts)):
+            if "/".join(parts[:i]) in paths:
+                raise refuse(f"'{'/'.join(parts[:i])}' is both a file and the folder of '{path}'")
+        previous = path
+    for required in REQUIRED:
+        if required not in paths:
+            raise refuse(f"required file {required} is not listed")
+    return manifest
+
+
+class Entry:
+    """One archive entry: its name, whether it is a regular file, its declared size, its bytes."""
+
+    def __init__(self, name, regular, size, opener):
+        self.name, self.regular, self.size, self.open = name, regular, size, opener
+
+
+def entries(bundle):
+    """The bundle's entries in archive order, whatever the container (told by its first bytes)."""
+    with open(bundle, "rb") as f:
+        head = f.read(4)
+    if head.startswith(b"PK"):
+        yield from zip_entries(bundle)
+        return
+    if head.startswith(b"\x28\xb5\x2f\xfd"):
+        try:
+            import zstandard
+        except ImportError:
+            raise BundleError(f"{bundle}: a tar.zst bundle needs the zstandard package here "
+                              "(pip install zstandard), or build the bundle as zip, tar or tar.gz") from None
+        with open(bundle, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as stream:
+            yield from tar_entries(bundle, stream)
+        return
+    with open(bundle, "rb") as raw:
+        yield from tar_entries(bundle, raw)
+
+
+def zip_entries(bundle):
+    try:
+        archive = zipfile.ZipFile(bundle)
+    except (zipfile.BadZipFile, OSError) as error:
+        raise BundleError(f"{bundle}: not a readable zip ({error})") from None
+    with archive:
+        for info in archive.infolist():
+            kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no type
+            regular = not info.is_dir() and kind in (0, stat.S_IFREG)
+            yield Entry(info.filename, regular, info.file_size, lambda info=info: archive.open(info))
+
+
+def tar_entries(bundle, stream):
+    try:
+        archive = tarfile.open(fileobj=stream, mode="r|*")  # noqa: SIM115 (closed by the with below)
+    except (tarfile.TarError, OSError) as error:
+        raise BundleError(f"{bundle}: not a readable archive ({error})") from None
+    with archive:
+        for member in archive:
+            yield Entry(member.name, member.type in (tarfile.REGTYPE, tarfile.AREGTYPE), member.size,
+                        lambda member=member: archive.extractfile(member))
+
+
+def read_exactly(entry, limit, bundle):
+    with entry.open() as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise BundleError(f"{bundle}: {entry.name} is larger than {limit} bytes")
+    return data
+
+
+def first_manifest(bundle, iterator):
+    try:
+        entry = next(iterator, None)
+    except FileNotFoundError:
+        raise BundleError(f"{bundle}: no such file") from None
+    except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as error:
+        raise BundleError(f"{bundle}: not a readable archive ({error})") from None
+    if entry is None or entry.name != MANIFEST or not entry.regular:
+        raise BundleError(f"{bundle}: not a modelpack bundle (the first entry is not {MANIFEST})")
+    data = read_exactly(entry, MAX_MANIFEST, bundle)
+    return data, check_manifest(data, bundle)
+
+
+def digest(bundle):
+    """The bundle digest (sha256: and the SHA-256 of the manifest's bytes), from the first entry."""
+    data, _ = first_manifest(bundle, entries(bundle))
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def unpack(bundle, destination):
+    """Verifies every entry and unpacks the bundle into `destination` (which must not exist),
+    through a temporary folder beside it. Returns the bundle digest."""
+    destination = Path(destination)
+    if destination.exists():
+        raise BundleError(f"{destination}: already exists")
+    temporary = destination.parent / f".modelpack-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    temporary.mkdir(parents=True)
+    try:
+        result = _write(bundle, temporary)
+        os.rename(temporary, destination)
+        return result
+    except BaseException:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+
+
+def _write(bundle, into):
+    try:
+        iterator = entries(bundle)
+        data, manifest = first_manifest(bundle, iterator)
+        listed = {f["path"]: f for f in manifest["files"]}
+        seen = set()
+        for entry in iterator:
+            name = entry.name
+            if not entry.regular:
+                raise BundleError(f"{bundle}: {name}: not a regular file (links, folders and devices are refused)")
+            if name in seen or name == MANIFEST:
+                raise BundleError(f"{bundle}: {name}: a second entry with this path")
+            if name not in listed:
+                problem = path_problem(name)
+                raise BundleError(f"{bundle}: {name}: {problem or 'not listed in the manifest'}")
+            record = listed[name]
+            if entry.size != record["size"]:
+                raise BundleError(f"{bundle}: {name}: {entry.size} bytes, the manifest says {record['size']}")
+            seen.add(name)
+            _extract(bundle, entry, record, into)
+    except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error) as error:
+        raise BundleError(f"{bundle}: the archive is damaged or truncated ({error})") from None
+    missing = sorted(set(listed) - seen)
+    if missing:
+        raise BundleError(f"{bundle}: {missing[0]}: listed in the manifest but not in the archive"
+                          + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+    (into / ".modelpack").mkdir()
+    _create(into / MANIFEST, 0o644, [data])
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def _extract(bundle, entry, record, into):
+    target = into.joinpath(*record["path"].split("/"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    hasher, size = hashlib.sha256(), record["size"]
+
+    def chunks():
+        nonlocal size
+        with entry.open() as f:
+            while True:
+                block = f.read(min(CHUNK, size + 1))
+                if not block:
+                    break
+                size -= len(block)
+                if size < 0:
+                    raise BundleError(f"{bundle}: {record['path']}: larger than the manifest's {record['size']} bytes")
+                hasher.update(block)
+                yield block
+
+    _create(target, 0o755 if record["executable"] else 0o644, chunks())
+    if size > 0:
+        raise BundleError(f"{bundle}: {record['path']}: truncated ({record['size'] - size} of {record['size']} bytes)")
+    if hasher.hexdigest() != record["sha256"]:
+        raise BundleError(f"{bundle}: {record['path']}: modified (its SHA-256 differs from the manifest's)")
+
+
+def _create(path, mode, blocks):
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+    with os.fdopen(fd, "wb") as out:
+        for block in blocks:
+            out.write(block)
+    os.chmod(path, mode)
+
+
+def cache_directory():
+    """The cache folder modelpack uses (Sources/ModelPackCore/Support/CacheDirectory.swift)."""
+    if os.environ.get("MODELPACK_CACHE"):
+        return Path(os.environ["MODELPACK_CACHE"])
+    if os.environ.get("XDG_CACHE_HOME"):
+        return Path(os.environ["XDG_CACHE_HOME"]) / "modelpack"
+    return Path(os.environ.get("HOME", "/tmp")) / ".cache" / "modelpack"
+
+
+def cached(bundle, cache=None):
+    """The bundle verified and unpacked once into `<cache>/bundles/<digest hex>` (a folder is there
+    only after every check passed; processes on one machine take turns through a lock). Returns
+    (folder, digest)."""
+    name = digest(bundle)
+    root = Path(cache) if cache else cache_directory() / "bundles"
+    folder = root / name.split(":", 1)[1]
+    if (folder / MANIFEST).is_file():
+        return folder, name
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / MANIFEST).is_file():
+            unpack(bundle, folder)
+    return folder, name
+
+
+def main(argv):
+    usage = "usage: modelpack_bundle.py digest BUNDLE | unpack BUNDLE DIR | cached BUNDLE"
+    try:
+        if len(argv) == 2 and argv[0] == "digest":
+            print(digest(argv[1]))
+        elif len(argv) == 3 and argv[0] == "unpack":
+            print(unpack(argv[1], argv[2]))
+        elif len(argv) == 2 and argv[0] == "cached":
+            print(cached(argv[1])[0])
+        else:
+            print(usage, file=sys.stderr)
+            return 2
+    except BundleError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except OSError as error:
+        print(f"error: {error.filename or argv[1]}: {error.strerror}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,234 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+/// Batch inference on Spark and Ray (`predict --engine`, runtime/modelpack_batch.py): real pyspark
+/// (local mode, Java 17) and real Ray (a local cluster) from PyPI, installed by modelpack into the
+/// model's cached virtualenv. In CI MODELPACK_REQUIRE_SCALE=1 makes these run, not skip.
+@Suite(.serialized) struct ScaleTests {
+    static var required: Bool { ProcessInfo.processInfo.environment["MODELPACK_REQUIRE_SCALE"] == "1" }
+    static var enabled: Bool {
+        required || (ServeTests.enabled && FileSystem.executableOnPath("java") != nil)
+    }
+    static let rowsScript = Golden.fixtures.appendingPathComponent("scale/rows.py").path
+    static let runtime = RuntimeEmbeddingTests.runtime.path
+
+    static func exec(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:]
+    ) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        let out = Pipe()
+        let errPath = NSTemporaryDirectory() + "scale-stderr-" + UUID().uuidString
+        FileManager.default.createFile(atPath: errPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: errPath) }
+        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        try err.close()
+        let errData = try Data(contentsOf: URL(fileURLWithPath: errPath))
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
+    }
+
+    /// A bundle of `source` and its cached environment with `engine` added.
+    static func prepared(_ source: String, _ dir: TempDir, engine: ServeCache.Engine) throws -> (
+        bundle: String, env: ServeCache.Prepared
+    ) {
+        let bundle = dir.file(URL(fileURLWithPath: source).lastPathComponent + ".zip")
+        _ = try Operations.build(BuildOptions(source: source, output: bundle, format: .zip))
+        let env = try ServeCache.prepare(bundle: bundle, log: { _ in })
+        try ServeCache.addEngine(engine, to: env, log: { _ in })
+        return (bundle, env)
+    }
+
+    static func example(_ name: String) -> String { ValidationTests.examples.appendingPathComponent(name).path }
+
+    /// The last line of an engine run's stderr that says something of modelpack's.
+    static func summary(_ stderr: String) -> String {
+        stderr.split(separator: "\n").last { $0.hasPrefix("predicted ") || $0.hasPrefix("error: ") }.map(String.init)
+            ?? String(stderr.suffix(2000))
+    }
+
+    /// Python's reader (what executors and actors unpack with) gives the digest and the files
+    /// modelpack's own unpack gives, for every container modelpack writes.
+    @Test(.enabled(if: ServeTests.enabled)) func thePythonReaderAgreesWithUnpack() throws {
+        let dir = TempDir()
+        let python = try #require(PythonCompiler.find())
+        let hasZstd = PythonOracle.available(["zstandard"])
+        for format in ContainerFormat.allCases {
+            let bundle = dir.file("iris." + format.fileExtension)
+            let built = try Operations.build(
+                BuildOptions(source: Self.example("iris-sklearn"), output: bundle, format: format))
+            let result = try Self.exec(
+                python, [Self.runtime + "/modelpack_bundle.py", "unpack", bundle, dir.file("py-" + format.rawValue)])
+            if format == .tarZst && !hasZstd {
+                #expect(result.status == 1 && result.stderr.contains("needs the zstandard package"), "\(result.stderr)")
+                continue
+            }
+            try #require(result.status == 0, "\(format): \(result.stderr)")
+            #expect(result.stdout == built.digest + "\n")
+            _ = try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: dir.file("swift-" + format.rawValue)))
+            let files = TempDir.files(under: dir.file("swift-" + format.rawValue))
+            #expect(files == TempDir.files(under: dir.file("py-" + format.rawValue)))
+            for file in files {
+                #expect(
+                    try Fixture.read(dir.file("py-\(format.rawValue)/\(file)"))
+                        == (try Fixture.read(dir.file("swift-\(format.rawValue)/\(file)"))), "\(format): \(file)")
+            }
+        }
+    }
+
+    /// Over 100,000 generated rows, Spark and Ray predict what the model itself predicts, row for
+    /// row, each row once, numbered 1...n in the input's order: iris from CSV, churn (categorical,
+    /// int and float inputs; two outputs) from Parquet.
+    @Test(
+        .enabled(if: Self.enabled), .timeLimit(.minutes(20)),
+        arguments: [ServeCache.Engine.spark, .ray])
+    func predictionsEqualTheModelsOwn(engine: ServeCache.Engine) throws {
+        let dir = TempDir()
+        for (example, input) in [("iris-sklearn", "rows.csv"), ("churn-sklearn", "rows.parquet")] {
+            let (bundle, env) = try Self.prepared(Self.example(example), dir, engine: engine)
+            let rows = dir.file(example + "-" + input)
+            let kind = String(example.prefix { $0 != "-" })
+            let made = try Self.exec(env.python, [Self.rowsScript, "make", kind, "100000", rows])
+            try #require(made.status == 0, "\(made.stderr)")
+            let output = dir.file("\(example)-\(engine.rawValue).parquet")
+            let run = try CLI.run(["predict", bundle, "--engine", engine.rawValue, "-i", rows, "-o", output])
+            try #require(run.status == 0, "\(example) on \(engine): \(Self.summary(run.stderr))")
+            #expect(Self.summary(run.stderr).hasPrefix("predicted 100000 rows (0 skipped) on \(engine.rawValue)"))
+            let compared = try Self.exec(env.python, [Self.rowsScript, "compare", env.modelDirectory, rows, output])
+            try #require(compared.status == 0, "\(compared.stderr)")
+            let report = try #require(
+                try JSONSerialization.jsonObject(with: Data(compared.stdout.utf8)) as? [String: Any])
+            #expect(report["rows"] as? Int == 100_000, "\(example) on \(engine): \(compared.stdout)")
+            #expect(report["ids"] as? String == "1..n", "\(example) on \(engine): \(compared.stdout)")
+            #expect(report["differing"] as? Int == 0, "\(example) on \(engine): \(compared.stdout)")
+            let columns = example == "iris-sklearn" ? ["prediction"] : ["churn", "probability"]
+            #expect(report["columns"] as? [String] == columns)
+        }
+    }
+
+    /// A row that does not fit the inputs fails the job with its row number and writes nothing;
+    /// with --skip-invalid it is left out and counted.
+    @Test(
+        .enabled(if: Self.enabled), .timeLimit(.minutes(10)),
+        arguments: [ServeCache.Engine.spark, .ray])
+    func aBadRowIsReportedWithItsPosition(engine: ServeCache.Engine) throws {
+        let dir = TempDir()
+        let (bundle, env) = try Self.prepared(Self.example("iris-sklearn"), dir, engine: engine)
+        let rows = dir.file("bad.csv")
+        let made = try Self.exec(env.python, [Self.rowsScript, "make", "iris", "100000", rows, "--bad", "51234"])
+        try #require(made.status == 0, "\(made.stderr)")
+        let output = dir.file("out.parquet")
+        let failed = try CLI.run(["predict", bundle, "--engine", engine.rawValue, "-i", rows, "-o", output])
+        #expect(failed.status == 1)
+        #expect(
+            Self.summary(failed.stderr) == "error: \(rows): row 51234: input 'sepal_length' 'abc' is not a number",
+            "\(Self.summary(failed.stderr))")
+        #expect(TempDir.listing(dir.path).filter { $0.hasPrefix("out.parquet") }.isEmpty, "nothing may be left")
+        let skipped = try CLI.run([
+            "predict", bundle, "--engine", engine.rawValue, "-i", rows, "-o", output, "--skip-invalid",
+        ])
+        #expect(skipped.status == 0, "\(Self.summary(skipped.stderr))")
+        #expect(Self.summary(skipped.stderr).hasPrefix("predicted 99999 rows (1 skipped)"))
+        #expect(skipped.stderr.contains("warning: \(rows): row 51234: input 'sepal_length'"))
+    }
+
+    /// The Python API in a user's own job (Fixtures/scale/api.py): spark_udf called with the
+    /// columns by input name and positionally, ray_predictor in map_batches; a bad row fails with
+    /// where it is, or is a null (Spark) or left out (Ray) with skip_invalid.
+    @Test(
+        .enabled(if: Self.enabled), .timeLimit(.minutes(10)),
+        arguments: [ServeCache.Engine.spark, .ray])
+    func thePythonAPIRunsInAUsersOwnJob(engine: ServeCache.Engine) throws {
+        let dir = TempDir()
+        let (bundle, env) = try Self.prepared(Self.example("iris-sklearn"), dir, engine: engine)
+        let script = Golden.fixtures.appendingPathComponent("scale/api.py").path
+        let run = try Self.exec(env.python, [script, engine.rawValue, Self.runtime, bundle, env.modelDirectory])
+        try #require(run.status == 0, "\(run.stderr.suffix(3000))")
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data((run.stdout.split(separator: "\n").last ?? "").utf8))
+                as? [String: Any], "\(run.stdout)")
+        #expect(report["rows"] as? Int == 20000 && report["differing"] as? Int == 0, "\(report)")
+        let bad = report["bad"] as? String ?? ""
+        if engine == .spark {
+            #expect(bad.hasPrefix("iris-sklearn.zip: row ") && bad.contains(" of partition "), "\(bad)")
+            #expect(bad.hasSuffix(": input 'sepal_length' must be a finite number"), "\(bad)")
+            #expect(report["nulls"] as? [Int] == [777], "\(report)")
+        } else {
+            #expect(
+                bad == "iris-sklearn.zip: row 778 of a batch: input 'sepal_length' must be a number, found a string")
+            #expect(report["nulls"] as? Int == 1, "\(report)")
+        }
+    }
+
+    /// A Python worker that dies mid-task (once) fails the job when Spark may not retry, and with
+    /// retries (local[2,3]) the job completes with every row exactly once.
+    @Test(.enabled(if: Self.enabled), .timeLimit(.minutes(10)))
+    func aKilledSparkTaskIsRetriedWithoutDuplicates() throws {
+        let dir = TempDir()
+        let source = Golden.fixtures.appendingPathComponent("scale/flaky").path
+        let (bundle, env) = try Self.prepared(source, dir, engine: .spark)
+        try Fixture.write(Array(("x\n" + (1...20_000).map { "\($0).0\n" }.joined()).utf8), to: dir.file("x.csv"))
+        let marker = ["MODELPACK_TEST_FLAKY_MARKER": dir.file("died")]
+        let output = dir.file("out.parquet")
+        let once = try CLI.run(
+            ["predict", bundle, "--engine", "spark", "--master", "local[2]", "-i", dir.file("x.csv"), "-o", output],
+            environment: marker)
+        #expect(once.status == 1 && Self.summary(once.stderr).hasPrefix("error: the spark job failed"))
+        #expect(FileSystem.exists(dir.file("died")) && !FileSystem.exists(output))
+        try FileManager.default.removeItem(atPath: dir.file("died"))
+        let retried = try CLI.run(
+            ["predict", bundle, "--engine", "spark", "--master", "local[2,3]", "-i", dir.file("x.csv"), "-o", output],
+            environment: marker)
+        #expect(retried.status == 0, "\(Self.summary(retried.stderr))")
+        #expect(FileSystem.exists(dir.file("died")), "the worker did die once")
+        let check = try Self.exec(
+            env.python,
+            [
+                "-c",
+                """
+                import pandas as pd, sys
+                d = pd.read_parquet(sys.argv[1])
+                print(len(d), d["id"].is_unique, sorted(d["id"]) == list(range(1, 20001)), bool((d["prediction"] == d["id"] * 2.0).all()))
+                """, output,
+            ])
+        #expect(check.stdout == "20000 True True True\n", "\(check.stdout)\(check.stderr)")
+    }
+
+    /// What --engine takes is checked before anything runs.
+    @Test func engineArgumentsAreCheckedFirst() throws {
+        let dir = TempDir()
+        try Fixture.write(Array("x\n1\n".utf8), to: dir.file("rows.csv"))
+        try Fixture.write(Array("{}\n".utf8), to: dir.file("rows.jsonl"))
+        try FileManager.default.createDirectory(atPath: dir.file("taken.parquet"), withIntermediateDirectories: true)
+        let cases: [([String], String)] = [
+            (
+                ["--engine", "spark", "-i", dir.file("rows.jsonl"), "-o", dir.file("o.parquet")],
+                "reads .csv or .parquet"
+            ),
+            (["--engine", "ray", "-i", dir.file("rows.csv")], "give -o OUT.parquet or -o OUT.csv"),
+            (["--engine", "ray", "-i", dir.file("rows.csv"), "-o", dir.file("o.jsonl")], "give -o OUT.parquet"),
+            (["--engine", "spark", "-i", dir.file("rows.csv"), "-o", dir.file("taken.parquet")], "already exists"),
+            (["--master", "local[2]", "-i", dir.file("rows.csv")], "--master goes with --engine spark"),
+            (
+                ["--engine", "spark", "--address", "auto", "-i", dir.file("rows.csv")],
+                "--address goes with --engine ray"
+            ),
+        ]
+        for (arguments, message) in cases {
+            let result = try CLI.run(["predict", dir.file("absent.zip")] + arguments)
+            #expect(result.status != 0 && result.stderr.contains(message), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+    }
+}
