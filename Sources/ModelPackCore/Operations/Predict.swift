@@ -53,7 +53,8 @@ extension Operations {
         if let engine = options.engine {
             guard engineFormats.contains(where: { lower.hasSuffix($0) }) else {
                 throw ModelPackError.usage(
-                    "--engine \(engine.rawValue) reads .csv or .parquet (a file or a folder of them), not '\(options.input)'")
+                    "--engine \(engine.rawValue) reads .csv or .parquet (a file or a folder of them), not '\(options.input)'"
+                )
             }
             let output = options.output.lowercased()
             guard options.output != "-", engineFormats.contains(where: { output.hasSuffix($0) }) else {
