@@ -46,6 +46,12 @@ struct Predict: LimitedCommand {
     @Option(help: "Spark's master URL (with --engine spark; default local[*]).")
     var master: String?
 
+    @Option(
+        name: .customLong("conf"),
+        help: ArgumentHelp(
+            "A Spark setting, KEY=VALUE (repeatable), e.g. spark.executor.memory=4g.", valueName: "key=value"))
+    var sparkConf: [String] = []
+
     @Option(help: "A Ray cluster's address (with --engine ray; default: a local cluster).")
     var address: String?
 
@@ -68,6 +74,7 @@ struct Predict: LimitedCommand {
         options.engine = engine.flatMap { ServeCache.Engine(rawValue: $0.rawValue) }
         options.master = master
         options.address = address
+        options.sparkConf = sparkConf
         options.progress = !quiet && isatty(2) != 0
         options.policy = policy.policy
         options.strict = policy.strict

@@ -205,6 +205,136 @@ import Testing
         #expect(check.stdout == "20000 True True True\n", "\(check.stdout)\(check.stderr)")
     }
 
+    /// A service of the test's own (a Spark master or worker, a Ray head). Foundation starts a
+    /// child as the leader of a process group of its own, so stopping the group by PID stops what
+    /// it started too (Ray's raylet and GCS server).
+    final class Service {
+        let process = Process()
+
+        init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+            process.executableURL = URL(fileURLWithPath: arguments[0])
+            process.arguments = Array(arguments.dropFirst())
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+            FileManager.default.createFile(atPath: log, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+            process.standardOutput = handle
+            process.standardError = handle
+            try process.run()
+            #expect(getpgid(process.processIdentifier) == process.processIdentifier, "a group of its own")
+        }
+
+        /// SIGTERM to the group, SIGKILL after 5 s.
+        func stop() {
+            let group = -process.processIdentifier
+            kill(group, SIGTERM)
+            for _ in 0..<100 where kill(group, 0) == 0 { usleep(50_000) }
+            kill(group, SIGKILL)
+            while process.isRunning { usleep(10_000) }
+        }
+    }
+
+    /// On a Spark standalone cluster (a master and a worker started here on 127.0.0.1 from the
+    /// model environment's pyspark), the executors get the model's environment as a venv-pack
+    /// archive through spark.archives; with --conf spark.pyspark.python naming a bare Python
+    /// instead, the same job fails (the negative control: the archive is what carries the model).
+    @Test(.enabled(if: Self.enabled), .timeLimit(.minutes(10)))
+    func aSparkClusterGetsTheModelsEnvironment() throws {
+        let dir = TempDir()
+        let (bundle, env) = try Self.prepared(Self.example("iris-sklearn"), dir, engine: .spark)
+        let rows = dir.file("rows.csv")
+        let made = try Self.exec(env.python, [Self.rowsScript, "make", "iris", "20000", rows])
+        try #require(made.status == 0, "\(made.stderr)")
+        let sparkHome = try Self.exec(
+            env.python, ["-c", "import pyspark, os; print(os.path.dirname(pyspark.__file__))"]
+        )
+        .stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let (port, ui, workerUI) = (
+            try TestRegistry.freePort(), try TestRegistry.freePort(), try TestRegistry.freePort()
+        )
+        let local = ["SPARK_HOME": sparkHome, "SPARK_LOCAL_IP": "127.0.0.1"]
+        let master = try Service(
+            [
+                sparkHome + "/bin/spark-class", "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1",
+                "--port", "\(port)", "--webui-port", "\(ui)",
+            ], log: dir.file("master.log"), environment: local)
+        defer { master.stop() }
+        try TestRegistry.waitForPort(port, seconds: 60)
+        let worker = try Service(
+            [
+                sparkHome + "/bin/spark-class", "org.apache.spark.deploy.worker.Worker", "spark://127.0.0.1:\(port)",
+                "--host", "127.0.0.1", "--cores", "2", "--memory", "2G", "--webui-port", "\(workerUI)",
+                "--work-dir", dir.file("work"),
+            ], log: dir.file("worker.log"), environment: local)
+        defer { worker.stop() }
+        let output = dir.file("out.parquet")
+        let run = try CLI.run([
+            "predict", bundle, "--engine", "spark", "--master", "spark://127.0.0.1:\(port)", "-i", rows, "-o", output,
+        ])
+        try #require(run.status == 0, "\(Self.summary(run.stderr))")
+        let compared = try Self.exec(env.python, [Self.rowsScript, "compare", env.modelDirectory, rows, output])
+        #expect(compared.stdout.contains("\"rows\": 20000, \"ids\": \"1..n\", \"differing\": 0"), "\(compared.stdout)")
+        let apps = TempDir.listing(dir.file("work"))
+        #expect(
+            apps.count == 1 && FileSystem.exists(dir.file("work/\(apps.first ?? "")/0/modelpack-env/bin/python")),
+            "the executor unpacked the archive: \(apps)")
+        let bare = dir.file("bare")
+        try #require(try Self.exec(try #require(PythonCompiler.find()), ["-m", "venv", bare]).status == 0)
+        let without = try CLI.run([
+            "predict", bundle, "--engine", "spark", "--master", "spark://127.0.0.1:\(port)", "-i", rows,
+            "-o", dir.file("bare.parquet"), "--conf", "spark.pyspark.python=\(bare)/bin/python",
+        ])
+        #expect(without.status == 1 && Self.summary(without.stderr).hasPrefix("error: the spark job failed"))
+        #expect(without.stderr.contains("No module named"), "\(Self.summary(without.stderr))")
+    }
+
+    /// On a Ray cluster (a head started here on 127.0.0.1 from a Python with only ray, no
+    /// scikit-learn), the workers get the model's requirements through runtime_env's pip.
+    @Test(.enabled(if: Self.enabled), .timeLimit(.minutes(10)))
+    func aRayClusterGetsTheModelsRequirements() throws {
+        let dir = TempDir()
+        let (bundle, env) = try Self.prepared(Self.example("iris-sklearn"), dir, engine: .ray)
+        let rows = dir.file("rows.csv")
+        let made = try Self.exec(env.python, [Self.rowsScript, "make", "iris", "20000", rows])
+        try #require(made.status == 0, "\(made.stderr)")
+        let cluster = dir.file("cluster")
+        let python = try #require(PythonCompiler.find())
+        try #require(try Self.exec(python, ["-m", "venv", cluster]).status == 0)
+        let ray = try Self.exec(
+            cluster + "/bin/python",
+            ["-m", "pip", "install", "-q", "--disable-pip-version-check", "ray[data]==2.60.0", "virtualenv"])
+        try #require(ray.status == 0, "\(ray.stderr)")
+        #expect(try Self.exec(cluster + "/bin/python", ["-c", "import sklearn"]).status != 0, "the cluster lacks it")
+        let port = try TestRegistry.freePort()
+        // Token authentication (Ray's default), with a token of the test's own for head and driver.
+        let token = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
+        let auth = ["RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token]
+        let temp = "/tmp/mp-ray-\(UInt32.random(in: 0...UInt32.max))"  // Ray's sockets: 107 bytes at most
+        let head = try Service(
+            [
+                cluster + "/bin/ray", "start", "--head", "--block", "--port", "\(port)", "--node-ip-address",
+                "127.0.0.1",
+                "--num-cpus", "2", "--include-dashboard", "false", "--disable-usage-stats",
+                "--temp-dir", temp,
+            ], log: dir.file("head.log"), environment: auth)
+        defer {
+            head.stop()
+            try? FileManager.default.removeItem(atPath: temp)
+        }
+        try TestRegistry.waitForPort(port, seconds: 60)
+        let output = dir.file("out.parquet")
+        var run = try CLI.run(["--version"])
+        for _ in 0..<3 {  // the head answers on its port a moment before it takes jobs
+            run = try CLI.run(
+                ["predict", bundle, "--engine", "ray", "--address", "127.0.0.1:\(port)", "-i", rows, "-o", output],
+                environment: auth)
+            if run.status == 0 || !run.stderr.contains("Failed to connect") { break }
+            sleep(3)
+        }
+        try #require(run.status == 0, "\(Self.summary(run.stderr))")
+        let compared = try Self.exec(env.python, [Self.rowsScript, "compare", env.modelDirectory, rows, output])
+        #expect(compared.stdout.contains("\"rows\": 20000, \"ids\": \"1..n\", \"differing\": 0"), "\(compared.stdout)")
+    }
+
     /// What --engine takes is checked before anything runs.
     @Test func engineArgumentsAreCheckedFirst() throws {
         let dir = TempDir()

@@ -179,8 +179,8 @@ final class TestRegistry {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func waitForPort(_ port: Int) throws {
-        for _ in 0..<200 {
+    static func waitForPort(_ port: Int, seconds: Int = 5) throws {
+        for _ in 0..<(seconds * 40) {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
             address.sin_family = sa_family_t(AF_INET)
@@ -195,7 +195,7 @@ final class TestRegistry {
             if connected { return }
             usleep(25_000)
         }
-        Issue.record("nothing listens on 127.0.0.1:\(port) after 5 s")
+        Issue.record("nothing listens on 127.0.0.1:\(port) after \(seconds) s")
     }
 }
 

@@ -17,6 +17,8 @@ public struct PredictOptions: Sendable {
     public var master: String?
     /// A Ray cluster's address (a local cluster when nil).
     public var address: String?
+    /// Spark settings, KEY=VALUE.
+    public var sparkConf: [String] = []
 
     public init(bundle: String, input: String, output: String) {
         self.bundle = bundle
@@ -46,6 +48,12 @@ extension Operations {
         while lower.hasSuffix("/") { lower.removeLast() }
         if options.master != nil, options.engine != .spark {
             throw ModelPackError.usage("--master goes with --engine spark")
+        }
+        if !options.sparkConf.isEmpty, options.engine != .spark {
+            throw ModelPackError.usage("--conf goes with --engine spark")
+        }
+        if let bad = options.sparkConf.first(where: { !$0.contains("=") || $0.hasPrefix("=") }) {
+            throw ModelPackError.usage("--conf '\(bad)': give KEY=VALUE")
         }
         if options.address != nil, options.engine != .ray {
             throw ModelPackError.usage("--address goes with --engine ray")
@@ -89,6 +97,7 @@ extension Operations {
             if let id = options.idColumn { arguments += ["--id-column", id] }
             if let master = options.master { arguments += ["--master", master] }
             if let address = options.address { arguments += ["--address", address] }
+            for setting in options.sparkConf { arguments += ["--conf", setting] }
             return PredictPlan(executable: prepared.python, arguments: arguments, findings: verdict.report)
         }
         var arguments = [

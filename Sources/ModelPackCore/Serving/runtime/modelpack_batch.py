@@ -286,7 +286,6 @@ def run_spark(args, description, digest):
     from pyspark.sql import SparkSession
     from pyspark.sql import functions as F
 
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     if args.master.startswith("local"):
         os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     if not shutil.which("java") and not os.environ.get("JAVA_HOME"):
@@ -295,6 +294,16 @@ def run_spark(args, description, digest):
     settings = {"spark.ui.enabled": "false", "spark.ui.showConsoleProgress": "false",
                 "spark.sql.execution.arrow.pyspark.enabled": "true",
                 "spark.sql.execution.arrow.maxRecordsPerBatch": str(args.batch_size)}
+    given = dict(item.split("=", 1) for item in args.conf)
+    # The executors' Python: --conf spark.pyspark.python (one they already have, an image's), else
+    # on a cluster this environment as an archive Spark unpacks beside each executor, else (local)
+    # this very Python. PySpark takes it from PYSPARK_PYTHON when the driver is not spark-submit.
+    python = given.get("spark.pyspark.python")
+    if python is None and not args.master.startswith("local"):
+        settings["spark.archives"] = f"{packed_environment()}#modelpack-env"
+        python = "./modelpack-env/bin/python"
+    os.environ["PYSPARK_PYTHON"] = python or os.environ.get("PYSPARK_PYTHON") or sys.executable
+    settings.update(given)
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -364,8 +373,16 @@ def run_ray(args, description, digest):
     import ray.data
 
 
-    ray.init(address=args.address, include_dashboard=False, log_to_driver=True,
-             runtime_env={"working_dir": str(RUNTIME)},
+    runtime_env = {"working_dir": str(RUNTIME)}  # the runtime's modules, for every worker
+    if args.address:
+        # A cluster's workers get the model's requirements in a virtualenv Ray makes (and caches)
+        # on each node on top of the cluster's Python, which must be the model's Python version.
+        folder, _ = cached(args.bundle)
+        requirements = [line.strip() for line in (folder / "requirements.txt").read_text().splitlines()
+                        if line.strip() and not line.strip().startswith("#")]
+        if requirements:
+            runtime_env["pip"] = requirements
+    ray.init(address=args.address, include_dashboard=False, log_to_driver=True, runtime_env=runtime_env,
              logging_level="ERROR", configure_logging=True)
     for logger in ("ray", "ray.data"):
         logging.getLogger(logger).setLevel(logging.ERROR)  # the failures that matter are reported below
@@ -439,6 +456,25 @@ def _add_numbers(table, start):
 _rows, _number = _Lazy(_count), _Lazy(_add_numbers)
 
 
+def packed_environment():
+    """This virtualenv packed with venv-pack (once per change of the environment, beside it), for
+    spark.archives: everything but pyspark and ray, which the cluster's workers bring."""
+    import venv_pack
+
+    prefix = Path(sys.prefix)
+    archive = prefix.parent / "spark-env.tar.gz"
+    markers = list(prefix.glob(".modelpack-*"))
+    newest = max((m.stat().st_mtime for m in markers), default=0)
+    if not archive.exists() or archive.stat().st_mtime < newest:
+        print(f"packing the model's environment {prefix} for the executors (once) -> {archive}", file=sys.stderr)
+        temporary = archive.with_name(f".modelpack-tmp-{os.getpid()}-{archive.name}")
+        filters = [("exclude", "lib/python*/site-packages/pyspark/*"), ("exclude", "lib/python*/site-packages/ray/*")]
+        venv_pack.pack(prefix=str(prefix), output=str(temporary), format="tar.gz", compress_level=1, filters=filters,
+                       force=True)
+        os.replace(temporary, archive)
+    return archive
+
+
 def input_bytes(path):
     if os.path.isdir(path):
         return sum(f.stat().st_size for f in Path(path).rglob("*") if f.is_file())
@@ -470,7 +506,12 @@ def main():
     parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
     parser.add_argument("--skip-invalid", action="store_true")
     parser.add_argument("--id-column")
+    parser.add_argument("--conf", action="append", default=[], help="KEY=VALUE for Spark (repeatable)")
     args = parser.parse_args()
+    bad_conf = [item for item in args.conf if "=" not in item]
+    if bad_conf:
+        print(f"error: --conf '{bad_conf[0]}': give KEY=VALUE", file=sys.stderr)
+        return 2
     args.shown = args.input  # as given, for messages
     for name in ("bundle", "input", "output"):
         setattr(args, name, os.path.abspath(getattr(args, name)))
