@@ -24,8 +24,9 @@ import Testing
                 ".dockerignore", "Dockerfile", "code/interface.py", "model/.modelpack/manifest.json",
                 "model/metadata.yaml",
                 "model/model.joblib", "model/requirements.txt", "requirements/requirements.txt", "runtime/card.md",
-                "runtime/modelpack_inputs.py", "runtime/modelpack_predict.py", "runtime/requirements.txt",
-                "runtime/server.py", "runtime/serving.json",
+                "runtime/modelpack_batch.py", "runtime/modelpack_bundle.py", "runtime/modelpack_inputs.py",
+                "runtime/modelpack_predict.py", "runtime/requirements-ray.txt", "runtime/requirements-spark.txt",
+                "runtime/requirements.txt", "runtime/server.py", "runtime/serving.json",
             ])
         let dockerfile = String(decoding: try Fixture.read(tmp.file("ctx/Dockerfile")), as: UTF8.self)
         // Dependencies before weights before the runtime before the code.

@@ -50,6 +50,17 @@ import Testing
         return try ModelCheck.check(tmp.file("m")).report
     }
 
+    /// resources.batch_size (the rows per predict() call of batch runs) is a whole number of rows.
+    @Test func batchSizeIsAWholeNumberOfRows() throws {
+        for (value, ok) in [("512", true), ("1000000", true), ("0", false), ("1000001", false), ("'64'", false)] {
+            let report = try validate([
+                "metadata.yaml": Fixture.metadata + "resources: {cpu: 1, batch_size: \(value)}\n"
+            ])
+            let refused = report.diagnostics.contains { $0.message.contains("resources.batch_size must be") }
+            #expect(refused == !ok, "\(value): \(report.text(colour: false))")
+        }
+    }
+
     @Test func continuationLinesReportPhysicalPositions() throws {
         let report = try validate([
             "requirements.txt": "scikit-learn==1.9.1 \\\n    --hash=sha256:" + String(repeating: "0", count: 64)

@@ -54,3 +54,27 @@ def test_nan_is_refused_not_written(tmp_path):
             writer.write(2, float("nan"))
         writer.abandon()
         assert list(tmp_path.iterdir()) == []
+
+
+def test_the_batch_size_comes_from_the_metadata_unless_asked(tmp_path, monkeypatch):
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "interface.py").write_text(
+        "import os\n\n\nclass M:\n    def predict(self, rows):\n"
+        "        with open(os.environ['BATCH_LOG'], 'a') as f:\n            f.write(f'{len(rows)}\\n')\n"
+        "        return [r['x'] for r in rows]\n\n\ndef load_model():\n    return M()\n")
+    rows = tmp_path / "rows.jsonl"
+    rows.write_text("".join(json.dumps({"x": float(i)}) + "\n" for i in range(20)))
+    for resources, asked, sizes in [({"batch_size": 7}, None, [7, 7, 6]), ({}, None, [20]),
+                                    ({"batch_size": 7}, "9", [9, 9, 2])]:
+        serving = tmp_path / "serving.json"
+        serving.write_text(json.dumps({"inputs": [{"name": "x", "type": "float"}], "resources": resources}))
+        log = tmp_path / "batches.log"
+        log.write_text("")
+        monkeypatch.setenv("BATCH_LOG", str(log))
+        argv = ["modelpack_predict.py", "--model", str(model), "--serving", str(serving), "--input", str(rows),
+                "--output", str(tmp_path / "out.jsonl")] + (["--batch-size", asked] if asked else [])
+        monkeypatch.setattr(sys, "argv", argv)
+        sys.modules.pop("interface", None)
+        assert predict.main() == 0
+        assert [int(n) for n in log.read_text().split()] == sizes

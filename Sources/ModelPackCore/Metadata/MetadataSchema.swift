@@ -424,10 +424,12 @@ struct MetadataSchema {
 
     private mutating func checkResources(_ node: YAMLNode) {
         guard let pairs = node.mappingPairs else {
-            report(.wrongType, "'resources' must be a mapping (cpu, memory, gpu), found \(node.kindName)", at: node)
+            report(
+                .wrongType, "'resources' must be a mapping (cpu, memory, gpu, batch_size), found \(node.kindName)",
+                at: node)
             return
         }
-        checkKeys(pairs, allowed: ["cpu", "memory", "gpu"], where: "resources")
+        checkKeys(pairs, allowed: ["cpu", "memory", "gpu", "batch_size"], where: "resources")
         if let cpu = node["cpu"] {
             switch cpu.scalarKind {
             case .int(let n)? where n > 0: break
@@ -456,6 +458,12 @@ struct MetadataSchema {
             if case .int(let n)? = gpu.scalarKind, n >= 0 {
             } else {
                 report(.invalidValue, "resources.gpu must be a whole number of GPUs (0 or more)", at: gpu)
+            }
+        }
+        if let batch = node["batch_size"] {
+            if case .int(let n)? = batch.scalarKind, (1...1_000_000).contains(n) {
+            } else {
+                report(.invalidValue, "resources.batch_size must be a whole number of rows, 1 to 1000000", at: batch)
             }
         }
     }

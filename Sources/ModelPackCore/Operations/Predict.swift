@@ -4,7 +4,8 @@ public struct PredictOptions: Sendable {
     public var input: String
     /// Where the predictions go (`-` for stdout); `.csv` writes CSV, anything else JSON Lines.
     public var output: String
-    public var batchSize = 1024
+    /// Rows per call to predict(); nil: metadata.yaml's resources.batch_size, else 1024.
+    public var batchSize: Int?
     public var skipInvalid = false
     public var idColumn: String?
     public var python = "python3"
@@ -79,7 +80,7 @@ extension Operations {
                 "cannot tell the rows' format from '\(options.input)': use a .csv, .jsonl, .ndjson, .json or .parquet name"
             )
         }
-        guard (1...1_000_000).contains(options.batchSize) else {
+        if let size = options.batchSize, !(1...1_000_000).contains(size) {
             throw ModelPackError.usage("--batch-size must be between 1 and 1000000")
         }
         if options.output != "-" { try FileSystem.checkOutputFile(options.output) }
@@ -91,8 +92,8 @@ extension Operations {
             var arguments = [
                 prepared.batchDriver, "--engine", engine.rawValue, "--bundle", options.bundle,
                 "--serving", prepared.servingJSON, "--input", options.input, "--output", options.output,
-                "--batch-size", String(options.batchSize),
             ]
+            if let size = options.batchSize { arguments += ["--batch-size", String(size)] }
             if options.skipInvalid { arguments.append("--skip-invalid") }
             if let id = options.idColumn { arguments += ["--id-column", id] }
             if let master = options.master { arguments += ["--master", master] }
@@ -103,8 +104,8 @@ extension Operations {
         var arguments = [
             prepared.predictor, "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,
             "--input", options.input, "--output", options.output,
-            "--batch-size", String(options.batchSize),
         ]
+        if let size = options.batchSize { arguments += ["--batch-size", String(size)] }
         if options.skipInvalid { arguments.append("--skip-invalid") }
         if let id = options.idColumn { arguments += ["--id-column", id] }
         if options.progress { arguments.append("--progress") }

@@ -522,6 +522,12 @@ extension ServingRuntime {
                 return rows, problems
 
 
+            def batch_size(serving, given=None):
+                """Rows per call to predict() in a batch run: the one asked for, else metadata.yaml's
+                resources.batch_size, else 1024."""
+                return given or (serving.get("resources") or {}).get("batch_size") or 1024
+
+
             def jsonable(value):
                 """A prediction as JSON values (numpy arrays and scalars become lists and numbers)."""
                 if hasattr(value, "tolist"):
@@ -545,6 +551,8 @@ extension ServingRuntime {
                 modelpack_predict.py --model DIR --serving serving.json --input FILE --output OUT|-
                                      [--batch-size N] [--skip-invalid] [--id-column NAME] [--progress]
 
+            --batch-size: rows per call to predict(); metadata.yaml's resources.batch_size, else 1024.
+
             Input by extension: .csv (a header row; cells converted by the declared input types), .jsonl or
             .ndjson (one JSON object or list per line), .json (an array, read element by element), .parquet
             (with pyarrow). Output by extension: .csv, else JSON Lines; each row carries its id (the
@@ -561,7 +569,7 @@ extension ServingRuntime {
             from pathlib import Path
 
             sys.path.insert(0, str(Path(__file__).resolve().parent))
-            from modelpack_inputs import jsonable, load_model, validate  # the runtime's module, beside this file
+            from modelpack_inputs import batch_size, jsonable, load_model, validate  # the runtime's module, beside this file
 
 
             class BadInput(Exception):
@@ -784,12 +792,13 @@ extension ServingRuntime {
                 parser.add_argument("--serving", required=True)
                 parser.add_argument("--input", required=True)
                 parser.add_argument("--output", required=True)
-                parser.add_argument("--batch-size", type=int, default=1024)
+                parser.add_argument("--batch-size", type=int)
                 parser.add_argument("--skip-invalid", action="store_true")
                 parser.add_argument("--id-column")
                 parser.add_argument("--progress", action="store_true")
                 args = parser.parse_args()
                 serving = json.loads(Path(args.serving).read_text())
+                args.batch_size = batch_size(serving, args.batch_size)
                 inputs, path = serving["inputs"], args.input
                 suffix = Path(path).suffix.lower()
                 if suffix == ".csv":
@@ -1275,7 +1284,8 @@ extension ServingRuntime {
 
                 from modelpack_batch import ray_predictor
                 Predictor = ray_predictor("iris.zip")
-                scored = ds.map_batches(Predictor, batch_size=Predictor.batch_size, concurrency=2)
+                scored = ds.map_batches(Predictor, batch_size=Predictor.batch_size, batch_format="pandas",
+                                        compute=ray.data.ActorPoolStrategy(min_size=1, max_size=2))
 
             Each executor process or actor unpacks and verifies the bundle once into its cache (keyed by the
             bundle digest) and loads the model once. A row that does not fit the inputs fails the job with its
@@ -1299,12 +1309,12 @@ extension ServingRuntime {
 
             sys.path.insert(0, str(Path(__file__).resolve().parent))
             from modelpack_bundle import BundleError, cached  # the runtime's modules, beside this file
+            from modelpack_inputs import batch_size as default_batch
             from modelpack_inputs import category_text, jsonable, load_model, validate
             from modelpack_predict import convert
 
             RUNTIME = Path(__file__).resolve().parent
             MODULES = ["modelpack_bundle.py", "modelpack_inputs.py", "modelpack_predict.py", "modelpack_batch.py"]
-            DEFAULT_BATCH = 1024
             BAD_ROW = "modelpack-bad-row: "
 
 
@@ -1387,8 +1397,6 @@ extension ServingRuntime {
                     if digest and found != digest:
                         raise BundleError(f"{bundle}: its digest is {found}, the job was started with {digest}")
                     self.inputs, self.outputs = description["inputs"], description.get("outputs") or []
-                    self.names = [spec["name"] for spec in self.inputs]
-                    self.columns = result_columns(self.outputs)
                     self.model = load_model(folder)
 
                 def score(self, frame, text=False):
@@ -1447,7 +1455,8 @@ extension ServingRuntime {
                 """A pandas UDF over the model's inputs. Call it with no columns (the input names), or with one
                 column per input in metadata.yaml's order. Its type is the metadata outputs' (one output: that
                 type; several: a struct) unless `result_type` says otherwise. `batch_size` sets the session's
-                Arrow batch (spark.sql.execution.arrow.maxRecordsPerBatch)."""
+                Arrow batch (spark.sql.execution.arrow.maxRecordsPerBatch), by default metadata.yaml's
+                resources.batch_size when it gives one."""
                 from pyspark import SparkFiles, TaskContext
                 from pyspark.sql import functions as F
                 from pyspark.sql.functions import pandas_udf
@@ -1458,6 +1467,7 @@ extension ServingRuntime {
                 spark.sparkContext.addFile(bundle)
                 for module in MODULES:
                     spark.sparkContext.addPyFile(str(RUNTIME / module))
+                batch_size = batch_size or (description.get("resources") or {}).get("batch_size")
                 if batch_size:
                     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_size))
                 name = os.path.basename(bundle)
@@ -1498,7 +1508,8 @@ extension ServingRuntime {
                 """A callable class for ray.data.Dataset.map_batches (batch_format "pandas"): each actor loads
                 the model once; a batch comes back with the result columns added (the input columns dropped),
                 rows that do not fit the inputs failing the job or, with skip_invalid, left out. The class's
-                `batch_size` is the argument, or the default; `num_cpus` is metadata.yaml's resources.cpu."""
+                `batch_size` is the argument, else metadata.yaml's resources.batch_size, else 1024; its
+                `num_cpus` is resources.cpu (default 1)."""
                 bundle = os.path.abspath(bundle)
                 folder, digest = cached(bundle)
                 description = describe(folder)
@@ -1537,7 +1548,7 @@ extension ServingRuntime {
                             result.insert(0, "id", ids.iloc[keep].tolist())
                         return result
 
-                Predictor.batch_size = batch_size or DEFAULT_BATCH
+                Predictor.batch_size = default_batch(description, batch_size)
                 Predictor.num_cpus = float(cpu)
                 Predictor.__qualname__ = Predictor.__name__ = f"Predictor[{description['name']}]"
                 return Predictor
@@ -1766,7 +1777,7 @@ extension ServingRuntime {
                 parser.add_argument("--output", required=True)
                 parser.add_argument("--master", default="local[*]")
                 parser.add_argument("--address")
-                parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
+                parser.add_argument("--batch-size", type=int)
                 parser.add_argument("--skip-invalid", action="store_true")
                 parser.add_argument("--id-column")
                 parser.add_argument("--conf", action="append", default=[], help="KEY=VALUE for Spark (repeatable)")
@@ -1782,6 +1793,7 @@ extension ServingRuntime {
                 args.output_format = "csv" if args.output.lower().endswith(".csv") else "parquet"
                 args.temporary = f"{args.output}.modelpack-tmp-{os.getpid()}"
                 description = json.loads(Path(args.serving).read_text(encoding="utf-8"))
+                args.batch_size = default_batch(description, args.batch_size)
                 started = time.perf_counter()
                 try:
                     _, digest = cached(args.bundle)

@@ -12,7 +12,8 @@ On Ray (the bundle a path every node can read):
 
     from modelpack_batch import ray_predictor
     Predictor = ray_predictor("iris.zip")
-    scored = ds.map_batches(Predictor, batch_size=Predictor.batch_size, concurrency=2)
+    scored = ds.map_batches(Predictor, batch_size=Predictor.batch_size, batch_format="pandas",
+                            compute=ray.data.ActorPoolStrategy(min_size=1, max_size=2))
 
 Each executor process or actor unpacks and verifies the bundle once into its cache (keyed by the
 bundle digest) and loads the model once. A row that does not fit the inputs fails the job with its
@@ -36,12 +37,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from modelpack_bundle import BundleError, cached  # the runtime's modules, beside this file
+from modelpack_inputs import batch_size as default_batch
 from modelpack_inputs import category_text, jsonable, load_model, validate
 from modelpack_predict import convert
 
 RUNTIME = Path(__file__).resolve().parent
 MODULES = ["modelpack_bundle.py", "modelpack_inputs.py", "modelpack_predict.py", "modelpack_batch.py"]
-DEFAULT_BATCH = 1024
 BAD_ROW = "modelpack-bad-row: "
 
 
@@ -124,8 +125,6 @@ class Scorer:
         if digest and found != digest:
             raise BundleError(f"{bundle}: its digest is {found}, the job was started with {digest}")
         self.inputs, self.outputs = description["inputs"], description.get("outputs") or []
-        self.names = [spec["name"] for spec in self.inputs]
-        self.columns = result_columns(self.outputs)
         self.model = load_model(folder)
 
     def score(self, frame, text=False):
@@ -184,7 +183,8 @@ def spark_udf(spark, bundle, result_type=None, skip_invalid=False, batch_size=No
     """A pandas UDF over the model's inputs. Call it with no columns (the input names), or with one
     column per input in metadata.yaml's order. Its type is the metadata outputs' (one output: that
     type; several: a struct) unless `result_type` says otherwise. `batch_size` sets the session's
-    Arrow batch (spark.sql.execution.arrow.maxRecordsPerBatch)."""
+    Arrow batch (spark.sql.execution.arrow.maxRecordsPerBatch), by default metadata.yaml's
+    resources.batch_size when it gives one."""
     from pyspark import SparkFiles, TaskContext
     from pyspark.sql import functions as F
     from pyspark.sql.functions import pandas_udf
@@ -195,6 +195,7 @@ def spark_udf(spark, bundle, result_type=None, skip_invalid=False, batch_size=No
     spark.sparkContext.addFile(bundle)
     for module in MODULES:
         spark.sparkContext.addPyFile(str(RUNTIME / module))
+    batch_size = batch_size or (description.get("resources") or {}).get("batch_size")
     if batch_size:
         spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(batch_size))
     name = os.path.basename(bundle)
@@ -235,7 +236,8 @@ def ray_predictor(bundle, skip_invalid=False, batch_size=None, id_column=None, t
     """A callable class for ray.data.Dataset.map_batches (batch_format "pandas"): each actor loads
     the model once; a batch comes back with the result columns added (the input columns dropped),
     rows that do not fit the inputs failing the job or, with skip_invalid, left out. The class's
-    `batch_size` is the argument, or the default; `num_cpus` is metadata.yaml's resources.cpu."""
+    `batch_size` is the argument, else metadata.yaml's resources.batch_size, else 1024; its
+    `num_cpus` is resources.cpu (default 1)."""
     bundle = os.path.abspath(bundle)
     folder, digest = cached(bundle)
     description = describe(folder)
@@ -274,7 +276,7 @@ def _predictor(bundle, description, digest, skip_invalid, batch_size, id_column,
                 result.insert(0, "id", ids.iloc[keep].tolist())
             return result
 
-    Predictor.batch_size = batch_size or DEFAULT_BATCH
+    Predictor.batch_size = default_batch(description, batch_size)
     Predictor.num_cpus = float(cpu)
     Predictor.__qualname__ = Predictor.__name__ = f"Predictor[{description['name']}]"
     return Predictor
@@ -503,7 +505,7 @@ def main():
     parser.add_argument("--output", required=True)
     parser.add_argument("--master", default="local[*]")
     parser.add_argument("--address")
-    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
+    parser.add_argument("--batch-size", type=int)
     parser.add_argument("--skip-invalid", action="store_true")
     parser.add_argument("--id-column")
     parser.add_argument("--conf", action="append", default=[], help="KEY=VALUE for Spark (repeatable)")
@@ -519,6 +521,7 @@ def main():
     args.output_format = "csv" if args.output.lower().endswith(".csv") else "parquet"
     args.temporary = f"{args.output}.modelpack-tmp-{os.getpid()}"
     description = json.loads(Path(args.serving).read_text(encoding="utf-8"))
+    args.batch_size = default_batch(description, args.batch_size)
     started = time.perf_counter()
     try:
         _, digest = cached(args.bundle)

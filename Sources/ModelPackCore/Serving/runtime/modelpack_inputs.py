@@ -164,6 +164,12 @@ def validate(instances, inputs):
     return rows, problems
 
 
+def batch_size(serving, given=None):
+    """Rows per call to predict() in a batch run: the one asked for, else metadata.yaml's
+    resources.batch_size, else 1024."""
+    return given or (serving.get("resources") or {}).get("batch_size") or 1024
+
+
 def jsonable(value):
     """A prediction as JSON values (numpy arrays and scalars become lists and numbers)."""
     if hasattr(value, "tolist"):

@@ -4,6 +4,8 @@ check (modelpack_inputs), in batches, with memory bounded by the batch whatever 
     modelpack_predict.py --model DIR --serving serving.json --input FILE --output OUT|-
                          [--batch-size N] [--skip-invalid] [--id-column NAME] [--progress]
 
+--batch-size: rows per call to predict(); metadata.yaml's resources.batch_size, else 1024.
+
 Input by extension: .csv (a header row; cells converted by the declared input types), .jsonl or
 .ndjson (one JSON object or list per line), .json (an array, read element by element), .parquet
 (with pyarrow). Output by extension: .csv, else JSON Lines; each row carries its id (the
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from modelpack_inputs import jsonable, load_model, validate  # the runtime's module, beside this file
+from modelpack_inputs import batch_size, jsonable, load_model, validate  # the runtime's module, beside this file
 
 
 class BadInput(Exception):
@@ -243,12 +245,13 @@ def main():
     parser.add_argument("--serving", required=True)
     parser.add_argument("--input", required=True)
     parser.add_argument("--output", required=True)
-    parser.add_argument("--batch-size", type=int, default=1024)
+    parser.add_argument("--batch-size", type=int)
     parser.add_argument("--skip-invalid", action="store_true")
     parser.add_argument("--id-column")
     parser.add_argument("--progress", action="store_true")
     args = parser.parse_args()
     serving = json.loads(Path(args.serving).read_text())
+    args.batch_size = batch_size(serving, args.batch_size)
     inputs, path = serving["inputs"], args.input
     suffix = Path(path).suffix.lower()
     if suffix == ".csv":
