@@ -49,15 +49,19 @@ class Wrapped(mlflow.pyfunc.PythonModel):
     def predict(self, context, model_input, params=None):
         return self.model.predict(model_input.to_dict("records"))
 
-if not os.path.exists(saved):
-    mlflow.pyfunc.save_model(saved, python_model=Wrapped(), artifacts={"model": model_dir})
+if not os.path.exists(saved):  # with a signature, so spark_udf passes the columns by name
+    import pandas as pd
+    from mlflow.models import infer_signature
+    sample = pd.read_parquet(rows).head(5)
+    signature = infer_signature(sample, pd.Series(["setosa"] * 5))
+    mlflow.pyfunc.save_model(saved, python_model=Wrapped(), artifacts={"model": model_dir}, signature=signature)
 os.environ["PYSPARK_PYTHON"] = sys.executable
 spark = (SparkSession.builder.master("local[2]").config("spark.ui.enabled", "false")
          .config("spark.ui.showConsoleProgress", "false").getOrCreate())
 spark.sparkContext.setLogLevel("FATAL")
 udf = mlflow.pyfunc.spark_udf(spark, saved, result_type="string", env_manager="local")
 df = spark.read.parquet(rows)
-df.withColumn("prediction", udf(*df.columns)).write.parquet(out)
+df.withColumn("prediction", udf()).write.parquet(out)
 spark.stop()
 PY
 export SPARK_LOCAL_IP=127.0.0.1
@@ -73,7 +77,7 @@ print(f"check: {same} of {len(ours)} predictions equal MLflow's (row order as re
 PY
 run() {  # name, command...: seconds on stdout
   local name=$1; shift
-  rm -rf "$W/out"
+  rm -rf "$W/out.parquet"
   local start end
   start=$(date +%s.%N)
   "$@" >/dev/null 2>"$W/$name.err" || { echo "$name failed:" >&2; tail -5 "$W/$name.err" >&2; exit 1; }
@@ -82,9 +86,9 @@ run() {  # name, command...: seconds on stdout
 }
 declare -A times
 for i in $(seq "$RUNS"); do
-  times[spark]+="$(run spark "$B" predict "$W/iris.zip" --engine spark --master 'local[2]' -i "$W/rows.parquet" -o "$W/out") "
-  times[mlflow]+="$(run mlflow "$W/mlflow/bin/python" "$W/mlflow_job.py" "$W/model" "$W/rows.parquet" "$W/out" "$W/saved") "
-  times[ray]+="$(run ray "$B" predict "$W/iris.zip" --engine ray -i "$W/rows.parquet" -o "$W/out") "
+  times[spark]+="$(run spark "$B" predict "$W/iris.zip" --engine spark --master 'local[2]' -i "$W/rows.parquet" -o "$W/out.parquet") "
+  times[mlflow]+="$(run mlflow "$W/mlflow/bin/python" "$W/mlflow_job.py" "$W/model" "$W/rows.parquet" "$W/out.parquet" "$W/saved") "
+  times[ray]+="$(run ray "$B" predict "$W/iris.zip" --engine ray -i "$W/rows.parquet" -o "$W/out.parquet") "
 done
 median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 base=$(echo "${times[mlflow]}" | median)

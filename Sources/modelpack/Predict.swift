@@ -31,7 +31,10 @@ struct Predict: LimitedCommand {
     @Option(name: .shortAndLong, help: "Where the predictions go (.csv or JSON Lines); stdout when absent.")
     var output: String?
 
-    @Option(help: "Rows per call to predict() (default: metadata.yaml's resources.batch_size, else 1024).")
+    @Option(
+        help:
+            "Rows per call to predict() (default: metadata.yaml's resources.batch_size, else 1024; 10000 with --engine)."
+    )
     var batchSize: Int?
 
     @Flag(help: "Leave out rows that do not fit the inputs (each reported) instead of failing.")

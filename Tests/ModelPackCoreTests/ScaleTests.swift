@@ -114,6 +114,15 @@ import Testing
             #expect(report["differing"] as? Int == 0, "\(example) on \(engine): \(compared.stdout)")
             let columns = example == "iris-sklearn" ? ["prediction"] : ["churn", "probability"]
             #expect(report["columns"] as? [String] == columns)
+            guard engine == .spark, input.hasSuffix(".parquet") else { continue }
+            // One-process predict reads Parquet too, once pyarrow is in the environment.
+            let jsonl = dir.file("\(example)-one.jsonl")
+            let one = try CLI.run(["predict", bundle, "-i", rows, "-o", jsonl])
+            try #require(one.status == 0, "\(Self.summary(one.stderr))")
+            let same = try Self.exec(env.python, [Self.rowsScript, "compare", env.modelDirectory, rows, jsonl])
+            #expect(
+                same.stdout.contains("\"rows\": 100000, \"ids\": \"1..n\", \"differing\": 0"),
+                "\(same.stdout)\(same.stderr)")
         }
     }
 

@@ -87,28 +87,21 @@ extension Operations {
         let verdict = try checked(options.bundle, policy: options.policy, strict: options.strict)
         let card = try card(of: verdict)
         let prepared = try ServeCache.prepare(bundle: options.bundle, python: options.python, card: card, log: log)
+        var arguments: [String]
         if let engine = options.engine {
             try ServeCache.addEngine(engine, to: prepared, log: log)
-            var arguments = [
-                prepared.batchDriver, "--engine", engine.rawValue, "--bundle", options.bundle,
-                "--serving", prepared.servingJSON, "--input", options.input, "--output", options.output,
-            ]
-            if let size = options.batchSize { arguments += ["--batch-size", String(size)] }
-            if options.skipInvalid { arguments.append("--skip-invalid") }
-            if let id = options.idColumn { arguments += ["--id-column", id] }
+            arguments = [prepared.batchDriver, "--engine", engine.rawValue, "--bundle", options.bundle]
             if let master = options.master { arguments += ["--master", master] }
             if let address = options.address { arguments += ["--address", address] }
             for setting in options.sparkConf { arguments += ["--conf", setting] }
-            return PredictPlan(executable: prepared.python, arguments: arguments, findings: verdict.report)
+        } else {
+            arguments = [prepared.predictor, "--model", prepared.modelDirectory]
+            if options.progress { arguments.append("--progress") }
         }
-        var arguments = [
-            prepared.predictor, "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,
-            "--input", options.input, "--output", options.output,
-        ]
+        arguments += ["--serving", prepared.servingJSON, "--input", options.input, "--output", options.output]
         if let size = options.batchSize { arguments += ["--batch-size", String(size)] }
         if options.skipInvalid { arguments.append("--skip-invalid") }
         if let id = options.idColumn { arguments += ["--id-column", id] }
-        if options.progress { arguments.append("--progress") }
         return PredictPlan(executable: prepared.python, arguments: arguments, findings: verdict.report)
     }
 }

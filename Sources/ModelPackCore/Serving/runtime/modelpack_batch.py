@@ -44,6 +44,9 @@ from modelpack_predict import convert
 RUNTIME = Path(__file__).resolve().parent
 MODULES = ["modelpack_bundle.py", "modelpack_inputs.py", "modelpack_predict.py", "modelpack_batch.py"]
 BAD_ROW = "modelpack-bad-row: "
+# Rows per predict() call on the engines unless asked or given by resources.batch_size: Spark's own
+# Arrow batch (spark.sql.execution.arrow.maxRecordsPerBatch), which MLflow's spark_udf also uses.
+ENGINE_BATCH = 10000
 
 
 class BadRow(ValueError):
@@ -131,6 +134,10 @@ class Scorer:
         """(predictions, problems) for a pandas frame of input columns: one prediction per row (None
         for a row with a problem) and {row index: why} for the rows that do not fit the inputs."""
         rows = frame.to_dict("records")
+        if not text and self.fits(frame):  # every value fits, told by the columns' types
+            result = jsonable(self.model.predict(rows))
+            self.check_count(result, len(rows))
+            return result, {}
         bad = {}
         if text:  # CSV cells as the values their inputs take
             specs = {spec["name"]: spec for spec in self.inputs}
@@ -154,12 +161,38 @@ class Scorer:
         if keep:
             position = {i: n for n, i in enumerate(good)}
             result = jsonable(self.model.predict([checked[position[i]] for i in keep]))
-            if not isinstance(result, list) or len(result) != len(keep):
-                count = len(result) if isinstance(result, list) else type(result).__name__
-                raise RuntimeError(f"interface.py: predict() returned {count} for {len(keep)} rows (one item per row)")
+            self.check_count(result, len(keep))
             for i, prediction in zip(keep, result):
                 predictions[i] = prediction
         return predictions, bad
+
+    @staticmethod
+    def check_count(result, rows):
+        if not isinstance(result, list) or len(result) != rows:
+            count = len(result) if isinstance(result, list) else type(result).__name__
+            raise RuntimeError(f"interface.py: predict() returned {count} for {rows} rows (one item per row)")
+
+    def fits(self, frame):
+        """Whether every value of the frame fits its input by the column's type alone, the shared
+        check's answer for whole columns at once: exactly the inputs' columns; float inputs in
+        integer or float columns with every value finite; int inputs in integer columns; bool
+        inputs in boolean columns. Anything else (text, categories, tensors, objects, nulls) goes
+        through the check value by value."""
+        import numpy as np
+
+        if sorted(frame.columns) != sorted(spec["name"] for spec in self.inputs):
+            return False
+        for spec in self.inputs:
+            column = frame[spec["name"]]
+            kind = column.dtype.kind
+            if column.hasnans:  # also pandas' nullable integers and booleans with missing values
+                return False
+            if spec["type"] == "float":
+                if kind not in "iuf" or (kind == "f" and not np.isfinite(column.to_numpy()).all()):
+                    return False
+            elif not ((spec["type"] == "int" and kind in "iu") or (spec["type"] == "bool" and kind == "b")):
+                return False
+        return True
 
     def frame(self, predictions, flat=False):
         """The predictions as a pandas frame of the result columns (object columns, so that a
@@ -236,7 +269,7 @@ def ray_predictor(bundle, skip_invalid=False, batch_size=None, id_column=None, t
     """A callable class for ray.data.Dataset.map_batches (batch_format "pandas"): each actor loads
     the model once; a batch comes back with the result columns added (the input columns dropped),
     rows that do not fit the inputs failing the job or, with skip_invalid, left out. The class's
-    `batch_size` is the argument, else metadata.yaml's resources.batch_size, else 1024; its
+    `batch_size` is the argument, else metadata.yaml's resources.batch_size, else 10,000; its
     `num_cpus` is resources.cpu (default 1)."""
     bundle = os.path.abspath(bundle)
     folder, digest = cached(bundle)
@@ -276,7 +309,7 @@ def _predictor(bundle, description, digest, skip_invalid, batch_size, id_column,
                 result.insert(0, "id", ids.iloc[keep].tolist())
             return result
 
-    Predictor.batch_size = default_batch(description, batch_size)
+    Predictor.batch_size = default_batch(description, batch_size, ENGINE_BATCH)
     Predictor.num_cpus = float(cpu)
     Predictor.__qualname__ = Predictor.__name__ = f"Predictor[{description['name']}]"
     return Predictor
@@ -521,7 +554,7 @@ def main():
     args.output_format = "csv" if args.output.lower().endswith(".csv") else "parquet"
     args.temporary = f"{args.output}.modelpack-tmp-{os.getpid()}"
     description = json.loads(Path(args.serving).read_text(encoding="utf-8"))
-    args.batch_size = default_batch(description, args.batch_size)
+    args.batch_size = default_batch(description, args.batch_size, ENGINE_BATCH)
     started = time.perf_counter()
     try:
         _, digest = cached(args.bundle)

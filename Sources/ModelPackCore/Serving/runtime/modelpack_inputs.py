@@ -164,10 +164,10 @@ def validate(instances, inputs):
     return rows, problems
 
 
-def batch_size(serving, given=None):
+def batch_size(serving, given=None, default=1024):
     """Rows per call to predict() in a batch run: the one asked for, else metadata.yaml's
-    resources.batch_size, else 1024."""
-    return given or (serving.get("resources") or {}).get("batch_size") or 1024
+    resources.batch_size, else the runner's default (1024 for predict, 10,000 for Spark and Ray)."""
+    return given or (serving.get("resources") or {}).get("batch_size") or default
 
 
 def jsonable(value):

@@ -2,7 +2,7 @@
 model's own predictions. Runs in the model's environment (pandas and pyarrow come with the engine).
 
     rows.py make iris|churn N OUT.csv|OUT.parquet [--bad K]     N rows, row K (1-based) broken
-    rows.py compare MODEL_DIR INPUT OUTPUT_DIR                  prints {"rows", "ids", "differing"}
+    rows.py compare MODEL_DIR INPUT OUTPUT_DIR|OUT.jsonl        prints {"rows", "ids", "differing"}
 """
 import importlib.util
 import json
@@ -48,8 +48,18 @@ def compare(model_dir, source, output):
     own = []
     for start in range(0, len(rows), 10000):
         own += model.predict(rows[start:start + 10000])
-    files = sorted(p for p in Path(output).iterdir() if p.suffix in (".csv", ".parquet"))
-    got = pd.concat([pd.read_csv(p) if p.suffix == ".csv" else pd.read_parquet(p) for p in files])
+    if output.endswith(".jsonl"):  # one-process predict: {"id", "prediction"} per line
+        lines = [json.loads(line) for line in Path(output).read_text().splitlines()]
+        predictions = [line["prediction"] for line in lines]
+        got = pd.DataFrame({"id": [line["id"] for line in lines]})
+        if predictions and isinstance(predictions[0], dict):
+            for name in predictions[0]:
+                got[name] = [p[name] for p in predictions]
+        else:
+            got["prediction"] = predictions
+    else:
+        files = sorted(p for p in Path(output).iterdir() if p.suffix in (".csv", ".parquet"))
+        got = pd.concat([pd.read_csv(p) if p.suffix == ".csv" else pd.read_parquet(p) for p in files])
     ids = got["id"].tolist()
     got = got.sort_values("id")
     columns = [c for c in got.columns if c != "id"]
