@@ -1298,6 +1298,7 @@ extension ServingRuntime {
                                    [--id-column NAME]
             """
             import argparse
+            import itertools
             import json
             import os
             import re
@@ -1679,7 +1680,6 @@ extension ServingRuntime {
                 import ray
                 import ray.data
 
-
                 runtime_env = {"working_dir": str(RUNTIME)}  # the runtime's modules, for every worker
                 if args.address:
                     # A cluster's workers get the model's requirements in a virtualenv Ray makes (and caches)
@@ -1711,7 +1711,7 @@ extension ServingRuntime {
                     if not id_column:  # number the rows: materialise the blocks, count them, add the numbers
                         refs = dataset.to_arrow_refs()
                         sizes = ray.get([_rows.remote(ref) for ref in refs])
-                        starts = [sum(sizes[:i]) for i in range(len(sizes))]
+                        starts = list(itertools.accumulate(sizes, initial=0))[:-1]
                         id_column, numbered = "id", args.shown
                         dataset = ray.data.from_arrow_refs([_number.remote(ref, start) for ref, start in zip(refs, starts)])
                     total = dataset.count()

@@ -26,6 +26,7 @@ position, or with skip_invalid is given a null prediction (Spark) or left out (R
                        [--id-column NAME]
 """
 import argparse
+import itertools
 import json
 import os
 import re
@@ -407,7 +408,6 @@ def run_ray(args, description, digest):
     import ray
     import ray.data
 
-
     runtime_env = {"working_dir": str(RUNTIME)}  # the runtime's modules, for every worker
     if args.address:
         # A cluster's workers get the model's requirements in a virtualenv Ray makes (and caches)
@@ -439,7 +439,7 @@ def run_ray(args, description, digest):
         if not id_column:  # number the rows: materialise the blocks, count them, add the numbers
             refs = dataset.to_arrow_refs()
             sizes = ray.get([_rows.remote(ref) for ref in refs])
-            starts = [sum(sizes[:i]) for i in range(len(sizes))]
+            starts = list(itertools.accumulate(sizes, initial=0))[:-1]
             id_column, numbered = "id", args.shown
             dataset = ray.data.from_arrow_refs([_number.remote(ref, start) for ref, start in zip(refs, starts)])
         total = dataset.count()
