@@ -14,29 +14,31 @@ import Testing
     static let rowsScript = Golden.fixtures.appendingPathComponent("scale/rows.py").path
     static let runtime = RuntimeEmbeddingTests.runtime.path
 
+    /// `executable` with `arguments` (a Python of the test's, usually).
     static func exec(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:]
-    ) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        let out = Pipe()
-        let errPath = NSTemporaryDirectory() + "scale-stderr-" + UUID().uuidString
-        FileManager.default.createFile(atPath: errPath, contents: nil)
-        defer { try? FileManager.default.removeItem(atPath: errPath) }
-        let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        try err.close()
-        let errData = try Data(contentsOf: URL(fileURLWithPath: errPath))
-        return (
-            process.terminationStatus, String(decoding: outData, as: UTF8.self),
-            String(decoding: errData, as: UTF8.self)
-        )
+    ) throws -> CLI.Result {
+        try CLI.run(arguments, environment: environment, executable: executable)
+    }
+
+    /// `rows.py make`: `n` generated rows of the iris or churn example into `path`, row `bad` broken.
+    static func makeRows(
+        _ env: ServeCache.Prepared, _ kind: String, _ n: Int, _ path: String, bad: Int? = nil
+    ) throws {
+        let made = try exec(
+            env.python, [rowsScript, "make", kind, String(n), path] + (bad.map { ["--bad", "\($0)"] } ?? []))
+        try #require(made.status == 0, "\(made.stderr)")
+    }
+
+    /// `rows.py compare`: whether `output` holds the model's own predictions for every row of
+    /// `rows`, each once, numbered 1...n.
+    static func expectOwnPredictions(
+        _ env: ServeCache.Prepared, _ rows: String, _ output: String, count: Int
+    ) throws {
+        let compared = try exec(env.python, [rowsScript, "compare", env.modelDirectory, rows, output])
+        #expect(
+            compared.stdout.contains("\"rows\": \(count), \"ids\": \"1..n\", \"differing\": 0"),
+            "\(output): \(compared.stdout)\(compared.stderr)")
     }
 
     /// A bundle of `source` and its cached environment with `engine` added.
@@ -99,8 +101,7 @@ import Testing
             let (bundle, env) = try Self.prepared(Self.example(example), dir, engine: engine)
             let rows = dir.file(example + "-" + input)
             let kind = String(example.prefix { $0 != "-" })
-            let made = try Self.exec(env.python, [Self.rowsScript, "make", kind, "100000", rows])
-            try #require(made.status == 0, "\(made.stderr)")
+            try Self.makeRows(env, kind, 100_000, rows)
             let output = dir.file("\(example)-\(engine.rawValue).parquet")
             let run = try CLI.run(["predict", bundle, "--engine", engine.rawValue, "-i", rows, "-o", output])
             try #require(run.status == 0, "\(example) on \(engine): \(Self.summary(run.stderr))")
@@ -119,10 +120,7 @@ import Testing
             let jsonl = dir.file("\(example)-one.jsonl")
             let one = try CLI.run(["predict", bundle, "-i", rows, "-o", jsonl])
             try #require(one.status == 0, "\(Self.summary(one.stderr))")
-            let same = try Self.exec(env.python, [Self.rowsScript, "compare", env.modelDirectory, rows, jsonl])
-            #expect(
-                same.stdout.contains("\"rows\": 100000, \"ids\": \"1..n\", \"differing\": 0"),
-                "\(same.stdout)\(same.stderr)")
+            try Self.expectOwnPredictions(env, rows, jsonl, count: 100_000)
         }
     }
 
@@ -135,8 +133,7 @@ import Testing
         let dir = TempDir()
         let (bundle, env) = try Self.prepared(Self.example("iris-sklearn"), dir, engine: engine)
         let rows = dir.file("bad.csv")
-        let made = try Self.exec(env.python, [Self.rowsScript, "make", "iris", "100000", rows, "--bad", "51234"])
-        try #require(made.status == 0, "\(made.stderr)")
+        try Self.makeRows(env, "iris", 100_000, rows, bad: 51234)
         let output = dir.file("out.parquet")
         let failed = try CLI.run(["predict", bundle, "--engine", engine.rawValue, "-i", rows, "-o", output])
         #expect(failed.status == 1)
@@ -251,8 +248,7 @@ import Testing
         let dir = TempDir()
         let (bundle, env) = try Self.prepared(Self.example("iris-sklearn"), dir, engine: .spark)
         let rows = dir.file("rows.csv")
-        let made = try Self.exec(env.python, [Self.rowsScript, "make", "iris", "20000", rows])
-        try #require(made.status == 0, "\(made.stderr)")
+        try Self.makeRows(env, "iris", 20000, rows)
         let sparkHome = try Self.exec(
             env.python, ["-c", "import pyspark, os; print(os.path.dirname(pyspark.__file__))"]
         )
@@ -280,8 +276,7 @@ import Testing
             "predict", bundle, "--engine", "spark", "--master", "spark://127.0.0.1:\(port)", "-i", rows, "-o", output,
         ])
         try #require(run.status == 0, "\(Self.summary(run.stderr))")
-        let compared = try Self.exec(env.python, [Self.rowsScript, "compare", env.modelDirectory, rows, output])
-        #expect(compared.stdout.contains("\"rows\": 20000, \"ids\": \"1..n\", \"differing\": 0"), "\(compared.stdout)")
+        try Self.expectOwnPredictions(env, rows, output, count: 20000)
         let apps = TempDir.listing(dir.file("work"))
         #expect(
             apps.count == 1 && FileSystem.exists(dir.file("work/\(apps.first ?? "")/0/modelpack-env/bin/python")),
@@ -303,8 +298,7 @@ import Testing
         let dir = TempDir()
         let (bundle, env) = try Self.prepared(Self.example("iris-sklearn"), dir, engine: .ray)
         let rows = dir.file("rows.csv")
-        let made = try Self.exec(env.python, [Self.rowsScript, "make", "iris", "20000", rows])
-        try #require(made.status == 0, "\(made.stderr)")
+        try Self.makeRows(env, "iris", 20000, rows)
         let cluster = dir.file("cluster")
         let python = try #require(PythonCompiler.find())
         try #require(try Self.exec(python, ["-m", "venv", cluster]).status == 0)
@@ -340,8 +334,7 @@ import Testing
             sleep(3)
         }
         try #require(run.status == 0, "\(Self.summary(run.stderr))")
-        let compared = try Self.exec(env.python, [Self.rowsScript, "compare", env.modelDirectory, rows, output])
-        #expect(compared.stdout.contains("\"rows\": 20000, \"ids\": \"1..n\", \"differing\": 0"), "\(compared.stdout)")
+        try Self.expectOwnPredictions(env, rows, output, count: 20000)
     }
 
     /// What --engine takes is checked before anything runs.

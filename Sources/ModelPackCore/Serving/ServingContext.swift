@@ -75,7 +75,7 @@ public enum ServeCache {
     /// Adds an engine's packages to a prepared environment (once: a marker file records it), pip
     /// resolving them together with the model's requirements so none of the model's pins moves.
     public static func addEngine(_ engine: Engine, to prepared: Prepared, log: (String) -> Void) throws {
-        let venv = FileSystem.parentDirectory(of: FileSystem.parentDirectory(of: prepared.python))
+        let venv = prepared.root + "/venv"
         let marker = venv + "/.modelpack-engine-" + engine.rawValue
         let runtime = FileSystem.parentDirectory(of: prepared.server)
         let wanted = try FileSystem.readWholeFile(runtime + "/requirements-\(engine.rawValue).txt", limit: 1 << 16)

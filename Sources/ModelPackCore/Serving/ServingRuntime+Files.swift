@@ -1439,6 +1439,22 @@ extension ServingRuntime {
                             predictions[i] = prediction
                     return predictions, bad
 
+                def scored(self, frame, ids, where, skip_invalid=False, text=False, flat=False):
+                    """One batch's result frame: an `id` column (`ids`, one per row; none when None) and the
+                    result columns. A row that does not fit the inputs fails the batch with BadRow
+                    (`where(index)` names the row) or, with skip_invalid, is left out with a warning."""
+                    predictions, bad = self.score(frame, text=text)
+                    if bad and not skip_invalid:
+                        first = min(bad)
+                        raise BadRow(f"{BAD_ROW}{where(first)}: {bad[first]}")
+                    for index in sorted(bad):
+                        print(f"warning: {where(index)}: {bad[index]}; skipped", file=sys.stderr)
+                    keep = [i for i in range(len(frame)) if i not in bad]
+                    out = self.frame([predictions[i] for i in keep], flat=flat)
+                    if ids is not None:
+                        out.insert(0, "id", [ids[i] for i in keep])
+                    return out
+
                 @staticmethod
                 def check_count(result, rows):
                     if not isinstance(result, list) or len(result) != rows:
@@ -1550,15 +1566,9 @@ extension ServingRuntime {
                 return _predictor(bundle, description, digest, skip_invalid, batch_size, id_column, text)
 
 
-            def _predictor(bundle, description, digest, skip_invalid, batch_size, id_column, text, numbered=None):
-                """`numbered`: the ids are row numbers of this input (named so in messages)."""
+            def _predictor(bundle, description, digest, skip_invalid, batch_size, id_column, text, numbered=None, flat=False):
+                """`numbered`: the ids are row numbers of this input (named so in messages); `flat`: for CSV."""
                 name = os.path.basename(bundle)
-
-                def where(ids, index):
-                    if numbered:
-                        return f"{numbered}: row {ids.iloc[index]}"
-                    return f"{name}: id {ids.iloc[index]}" if id_column else f"{name}: row {index + 1} of a batch"
-
                 cpu = description.get("resources", {}).get("cpu", 1)
                 if isinstance(cpu, str) and cpu.endswith("m"):
                     cpu = int(cpu[:-1]) / 1000
@@ -1568,19 +1578,15 @@ extension ServingRuntime {
                         self.scorer = Scorer.of(bundle, description, digest)
 
                     def __call__(self, frame):
-                        ids = frame[id_column] if id_column else None
+                        ids = frame[id_column].tolist() if id_column else None
                         inputs = frame.drop(columns=[id_column]) if id_column else frame
-                        predictions, bad = self.scorer.score(inputs, text=text)
-                        if bad and not skip_invalid:
-                            first = min(bad)
-                            raise BadRow(f"{BAD_ROW}{where(ids, first)}: {bad[first]}")
-                        for index in sorted(bad):
-                            print(f"warning: {where(ids, index)}: {bad[index]}; skipped", file=sys.stderr)
-                        keep = [i for i in range(len(frame)) if i not in bad]
-                        result = self.scorer.frame([predictions[i] for i in keep], flat=text)
-                        if id_column:
-                            result.insert(0, "id", ids.iloc[keep].tolist())
-                        return result
+
+                        def where(index):
+                            if numbered:
+                                return f"{numbered}: row {ids[index]}"
+                            return f"{name}: id {ids[index]}" if id_column else f"{name}: row {index + 1} of a batch"
+
+                        return self.scorer.scored(inputs, ids, where, skip_invalid, text, flat)
 
                 Predictor.batch_size = default_batch(description, batch_size, ENGINE_BATCH)
                 Predictor.num_cpus = float(cpu)
@@ -1637,7 +1643,8 @@ extension ServingRuntime {
                     for partition in sorted(counts):
                         bases[partition], total = total, total + counts[partition]
                     name, skip, id_column = os.path.basename(args.bundle), args.skip_invalid, args.id_column
-                    scorer_columns = result_columns(description["outputs"], flat=args.output_format == "csv")
+                    flat = args.output_format == "csv"
+                    scorer_columns = result_columns(description["outputs"], flat=flat)
                     id_type = dict(frame.dtypes)[id_column] if id_column else "bigint"
                     schema = ", ".join([f"id {id_type}"] + [f"{quoted(n)} {t}" for n, t in scorer_columns])
                     position = f"{args.shown}: row"
@@ -1649,18 +1656,12 @@ extension ServingRuntime {
                         offset = bases.get(TaskContext.get().partitionId(), 0)
                         for batch in batches:
                             ids = batch[id_column].tolist() if id_column else list(range(offset + 1, offset + len(batch) + 1))
-                            predictions, bad = scorer.score(batch[inputs], text=text)
-                            if bad and not skip:
-                                first = min(bad)
-                                where = f"{position} {offset + first + 1}" + (f" (id {ids[first]})" if id_column else "")
-                                raise BadRow(f"{BAD_ROW}{where}: {bad[first]}")
-                            for index in sorted(bad):
-                                print(f"warning: {position} {offset + index + 1}: {bad[index]}; skipped", file=sys.stderr)
-                            keep = [i for i in range(len(batch)) if i not in bad]
-                            out = scorer.frame([predictions[i] for i in keep], flat=args.output_format == "csv")
-                            out.insert(0, "id", [ids[i] for i in keep])
+
+                            def where(index, offset=offset, ids=ids):
+                                return f"{position} {offset + index + 1}" + (f" (id {ids[index]})" if id_column else "")
+
+                            yield scorer.scored(batch[inputs], ids, where, skip, text, flat)
                             offset += len(batch)
-                            yield out
 
                     scored = frame.mapInPandas(predict, schema)
                     writer = scored.write.mode("errorifexists")
@@ -1710,13 +1711,14 @@ extension ServingRuntime {
                     id_column, numbered = args.id_column, None
                     if not id_column:  # number the rows: materialise the blocks, count them, add the numbers
                         refs = dataset.to_arrow_refs()
-                        sizes = ray.get([_rows.remote(ref) for ref in refs])
+                        count, number = ray.remote(_count), ray.remote(_add_numbers)
+                        sizes = ray.get([count.remote(ref) for ref in refs])
                         starts = list(itertools.accumulate(sizes, initial=0))[:-1]
                         id_column, numbered = "id", args.shown
-                        dataset = ray.data.from_arrow_refs([_number.remote(ref, start) for ref, start in zip(refs, starts)])
+                        dataset = ray.data.from_arrow_refs([number.remote(ref, start) for ref, start in zip(refs, starts)])
                     total = dataset.count()
                     predictor = _predictor(args.bundle, description, digest, args.skip_invalid, args.batch_size, id_column, text,
-                                           numbered)
+                                           numbered, flat=args.output_format == "csv")
                     cpus = max(1, int(ray.cluster_resources().get("CPU", 1) // max(predictor.num_cpus, 1e-3)))
                     scored = dataset.map_batches(predictor, batch_size=predictor.batch_size, batch_format="pandas",
                                                  compute=ray.data.ActorPoolStrategy(min_size=1, max_size=cpus),
@@ -1732,24 +1734,6 @@ extension ServingRuntime {
                     ray.shutdown()
 
 
-            def _remote(function):
-                import ray
-
-                return ray.remote(function)
-
-
-            class _Lazy:
-                """A Ray remote function made on first use (importing ray only when the engine is Ray)."""
-
-                def __init__(self, function):
-                    self.function, self.made = function, None
-
-                def remote(self, *args):
-                    if self.made is None:
-                        self.made = _remote(self.function)
-                    return self.made.remote(*args)
-
-
             def _count(table):
                 return table.num_rows
 
@@ -1759,8 +1743,6 @@ extension ServingRuntime {
 
                 return table.add_column(0, "id", pa.array(range(start + 1, start + table.num_rows + 1), pa.int64()))
 
-
-            _rows, _number = _Lazy(_count), _Lazy(_add_numbers)
 
 
             def packed_environment():
