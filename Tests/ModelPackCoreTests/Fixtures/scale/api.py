@@ -60,8 +60,9 @@ else:
 
     ray.init(num_cpus=2, include_dashboard=False, logging_level="ERROR", runtime_env={"working_dir": runtime})
     Predictor = modelpack_batch.ray_predictor(bundle)
-    ds = ray.data.from_pandas([frame.iloc[i:i + 5000] for i in range(0, 20000, 5000)])
+    # Before the dataset is made: a dataset keeps the context it was made with.
     ray.data.DataContext.get_current().execution_options.preserve_order = True
+    ds = ray.data.from_pandas([frame.iloc[i:i + 5000] for i in range(0, 20000, 5000)])
     out = ds.map_batches(Predictor, batch_size=Predictor.batch_size, batch_format="pandas",
                          compute=ray.data.ActorPoolStrategy(min_size=1, max_size=2)).to_pandas()
     report["rows"] = len(out)
