@@ -4,6 +4,20 @@ import Testing
 @testable import ModelPackCore
 
 @Suite struct AuditTests {
+    /// Text formats, told apart from the first bytes: JSON by its first non-blank character, CSV by
+    /// a comma in the first non-empty line and a second non-empty line (CRLF lines too), else text;
+    /// NUL or invalid UTF-8 is binary.
+    @Test(arguments: [
+        ("a,b\n1,2\n", ArtifactFormat.csv), ("\n\na,b\n\n1,2", .csv), ("a,b\r\n1,2\r\n", .csv),
+        ("a,b\n", .text), ("a,b\n\n\n", .text), ("ab\n1,2\n", .text), ("plain words\n", .text),
+        (" \n\t{\"a\": 1}", .json), ("[1, 2]", .json), ("a,b\u{0}\n1,2\n", .binary),
+    ])
+    func textFormatsAreToldApart(text: String, format: ArtifactFormat) {
+        let bytes = Array(text.utf8)
+        #expect(ArtifactFormat.detect(head: bytes, size: Int64(bytes.count), name: "x") == format)
+        #expect(ArtifactFormat.detect(head: [0xFF, 0xFE, 0x41], size: 3, name: "x") == .binary)
+    }
+
     static let corpus = PickleCorpusTests.dir
 
     /// A model whose artifact is the given file.

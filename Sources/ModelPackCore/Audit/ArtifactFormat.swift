@@ -30,21 +30,36 @@ public enum ArtifactFormat: String, Codable, Sendable {
         if isSafetensors(head, size: size) { return .safetensors }
         if FileSystem.lastComponent(of: name) == "saved_model.pb" { return .savedModel }
         if isONNX(head) { return .onnx }
-        if let text = String(validating: head.prefix(4096).dropLast(head.count == 4096 ? 4 : 0), as: UTF8.self),
-            !text.contains("\0")
-        {
-            let trimmed = text.drop(while: { $0 == " " || $0 == "\n" || $0 == "\t" || $0 == "\r" })
-            if trimmed.hasPrefix("{") || trimmed.hasPrefix("[") { return .json }
-            if let firstLine = text.split(separator: "\n").first, firstLine.contains(","),
-                text.split(separator: "\n").count > 1
-            {
-                return .csv
-            }
+        // Text: the first 4 KiB (less a possibly cut last character) valid UTF-8 without NUL. Judged
+        // on bytes: Foundation's string search here cost 5,000 small files a quarter of a build.
+        let sample = head.prefix(4096).dropLast(head.count == 4096 ? 4 : 0)
+        if !sample.contains(0), String(validating: sample, as: UTF8.self) != nil {
+            let first = sample.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }
+            if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") { return .json }
+            if looksLikeCSV(sample) { return .csv }
             if isProtocol0Pickle(head) { return .pickle }
             return .text
         }
         if isProtocol0Pickle(head) { return .pickle }
         return .binary
+    }
+
+    /// The first non-empty line holds a comma and another non-empty line follows.
+    static func looksLikeCSV(_ text: ArraySlice<UInt8>) -> Bool {
+        var lines = 0
+        var inLine = false
+        var commaInFirst = false
+        for byte in text {
+            if byte == 0x0A {
+                if inLine { lines += 1 }
+                inLine = false
+            } else {
+                if lines == 1 { return commaInFirst }  // a second non-empty line begins
+                inLine = true
+                if byte == UInt8(ascii: ",") { commaInFirst = true }
+            }
+        }
+        return false
     }
 
     /// u64 header length, then a JSON object: the safetensors layout.
