@@ -32,6 +32,58 @@ import Testing
         #expect(try Fixture.read(a) == Fixture.read(b))
     }
 
+    /// `build`'s one read of each file (the manifest reserved, then filled in place, with the zip's
+    /// CRC-32s) gives exactly the bytes of writing the finished manifest first and reading every
+    /// file again: offsets, CRCs and sizes all come out right. Files of every shape: empty, one
+    /// byte, exactly one buffer, a buffer and one byte, stored and deflated, executable.
+    @Test(arguments: [ContainerFormat.zip, .tar])
+    func oneReadGivesTheBytesOfTwo(format: ContainerFormat) throws {
+        let tmp = TempDir()
+        let buffer = StreamBuffer.size
+        try Fixture.model(
+            at: tmp.file("m"),
+            extra: [
+                "empty.bin": [], "one.bin": [7], "buffer.bin": Fixture.noise(buffer),
+                "buffer-and-one.bin": Fixture.noise(buffer + 1, seed: 3),
+                "text.txt": Array(String(repeating: "compressible\n", count: 200_000).utf8),
+                "weights/w.bin": Fixture.noise(3 * buffer + 12_345, seed: 9), "run.sh": Array("#!/bin/sh\n".utf8),
+            ])
+        chmod(tmp.file("m/run.sh"), 0o755)
+        let once = tmp.file("once.\(format.fileExtension)")
+        let result = try Operations.build(BuildOptions(source: tmp.file("m"), output: once, format: format))
+        #expect(result.manifest.formatVersion == 2)
+        let twice = tmp.file("twice.\(format.fileExtension)")
+        let files = try ModelDirectory.scan(root: tmp.file("m"))
+        _ = try BundleWriter.write(
+            result.manifest, files: files, to: twice, displayName: twice, format: format, timestamp: result.timestamp)
+        #expect(try Fixture.read(once) == Fixture.read(twice))
+        #expect(try Verifier.verify(once).isValid)
+        if format == .zip {
+            #expect(try ZipCentralDirectory.methods(of: once)[Manifest.entryPath] == 0)  // stored: filled in place
+        }
+    }
+
+    /// A format 1 bundle written again (a pull) keeps format 1's zip layout: a deflated manifest,
+    /// and a small incompressible artifact stored after its trial.
+    @Test func aFormat1ManifestKeepsItsLayout() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["small.bin": Fixture.noise(1000)])
+        let built = try Operations.build(
+            BuildOptions(source: tmp.file("m"), output: tmp.file("m.zip"), format: .zip))
+        let m = built.manifest
+        let old = Manifest(
+            formatVersion: 1, tool: m.tool, name: m.name, version: m.version, allowedUnsafe: m.allowedUnsafe,
+            trustedModules: m.trustedModules, files: m.files)
+        _ = try BundleWriter.write(
+            old, files: try ModelDirectory.scan(root: tmp.file("m")), to: tmp.file("old.zip"),
+            displayName: "old.zip", format: .zip, timestamp: built.timestamp)
+        let methods = try ZipCentralDirectory.methods(of: tmp.file("old.zip"))
+        #expect(methods[Manifest.entryPath] == 8 && methods["small.bin"] == 0)
+        #expect(try ZipCentralDirectory.methods(of: tmp.file("m.zip"))["small.bin"] == 8)
+        #expect(try BundleReader.inspect(tmp.file("old.zip")).digest == old.digest)
+        #expect(try Verifier.verify(tmp.file("old.zip")).isValid)
+    }
+
     @Test func sourceDateEpochSetsEveryTimestamp() throws {
         #expect(SourceDate.timestamp(environment: [:]) == SourceDate.fixedEpoch)
         #expect(SourceDate.timestamp(environment: ["SOURCE_DATE_EPOCH": "1700000000"]) == 1_700_000_000)

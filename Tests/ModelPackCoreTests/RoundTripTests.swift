@@ -50,7 +50,24 @@ import Testing
         #expect(methods["weights/model.bin"] == 0)  // stored
         #expect(methods["weights/table.csv"] == 8)  // deflated
         #expect(methods["metadata.yaml"] == 8)
-        #expect(methods[Manifest.entryPath] == 8)
+        #expect(methods[Manifest.entryPath] == 0)  // stored from format 2: filled in after the files
+    }
+
+    /// An incompressible artifact under 64 KiB is deflated without a trial (format 2), and deflate
+    /// keeps it within a few bytes of its size; from 64 KiB the trial stores it.
+    @Test func smallArtifactsAreDeflatedWithoutATrial() throws {
+        let tmp = TempDir()
+        let small = Int(Compressibility.trialThreshold) - 1
+        try Fixture.model(
+            at: tmp.file("model"),
+            extra: ["small.bin": Fixture.noise(small), "large.bin": Fixture.noise(small + 1, seed: 5)])
+        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip))
+        let entries = Dictionary(
+            uniqueKeysWithValues: try ZipCentralDirectory.entries(of: tmp.file("m.zip")).map { ($0.name, $0) })
+        #expect(entries["small.bin"]?.method == 8)
+        #expect((entries["small.bin"]?.compressedSize ?? 0) < small + 64)
+        #expect(entries["large.bin"]?.method == 0)
+        #expect(try Verifier.verify(tmp.file("m.zip")).isValid)
     }
 
     @Test func inspectReadsTheManifestOnly() throws {

@@ -28,10 +28,10 @@ FILES = {
 }
 
 
-def manifest_for(files):
+def manifest_for(files, version=2):
     records = [{"path": p, "role": mb.role_of(p), "size": len(b), "sha256": hashlib.sha256(b).hexdigest(),
                 "executable": False} for p, b in sorted(files.items(), key=lambda kv: kv[0].encode())]
-    return mb.canonical({"formatVersion": 1, "tool": "test", "name": "m", "version": "1", "files": records})
+    return mb.canonical({"formatVersion": version, "tool": "test", "name": "m", "version": "1", "files": records})
 
 
 def write(path, entries, container="zip"):
@@ -74,6 +74,13 @@ def test_a_good_bundle_unpacks_with_its_digest(tmp_path, container):
     assert (tmp_path / "out" / mb.MANIFEST).read_bytes() == manifest_for(FILES)
 
 
+def test_a_format_1_bundle_unpacks_too(tmp_path):
+    entries = good_entries()
+    entries[0] = (mb.MANIFEST, manifest_for(FILES, version=1), "file")
+    digest = mb.unpack(write(tmp_path / "b.zip", entries), tmp_path / "out")
+    assert digest == "sha256:" + hashlib.sha256(manifest_for(FILES, version=1)).hexdigest()
+
+
 def test_the_cache_unpacks_once(tmp_path):
     bundle = write(tmp_path / "b.zip", good_entries())
     folder, digest = mb.cached(bundle, tmp_path / "cache")
@@ -109,7 +116,7 @@ def tampered(name):
     elif name == "not-canonical":
         entries[0] = (mb.MANIFEST, entries[0][1].replace(b'  "formatVersion"', b'   "formatVersion"'), "file")
     elif name == "unknown-version":
-        entries[0] = (mb.MANIFEST, entries[0][1].replace(b'"formatVersion": 1', b'"formatVersion": 2'), "file")
+        entries[0] = (mb.MANIFEST, entries[0][1].replace(b'"formatVersion": 2', b'"formatVersion": 3'), "file")
     elif name == "longer":
         entries[-1] = (entries[-1][0], FILES["weights/w.bin"] + b"more", "file")
     return entries
@@ -123,7 +130,7 @@ CASES = {
     "missing": "weights/w.bin: listed in the manifest but not in the archive",
     "duplicate": "weights/w.bin: a second entry", "second-manifest": "manifest.json: a second entry",
     "manifest-not-first": "the first entry is not .modelpack/manifest.json",
-    "not-canonical": "not in canonical form", "unknown-version": "format version 2 is not supported",
+    "not-canonical": "not in canonical form", "unknown-version": "format version 3 is not supported",
     "longer": "weights/w.bin: 3004 bytes, the manifest says 3000",
 }
 

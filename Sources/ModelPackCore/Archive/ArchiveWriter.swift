@@ -25,9 +25,13 @@ struct ArchiveEntryHeader {
 /// the gzip filter's header timestamp turned off.
 final class ArchiveWriter {
     private let handle: OpaquePointer
-    private let path: String
+    let path: String
     let format: ContainerFormat
-    private var isClosed = false
+    /// The file the archive goes to (the writer never closes it).
+    let fd: Int32
+    private(set) var isClosed = false
+    /// Where the archive's stream stood when `close` began (a zip's central directory starts there).
+    private(set) var endOfEntries: Int64?
 
     init(fd: Int32, path: String, format: ContainerFormat) throws {
         guard let handle = archive_write_new() else {
@@ -36,6 +40,7 @@ final class ArchiveWriter {
         self.handle = handle
         self.path = path
         self.format = format
+        self.fd = fd
         switch format {
         case .zip:
             try call(archive_write_set_format_zip(handle), "set zip format")
@@ -81,6 +86,10 @@ final class ArchiveWriter {
     private func call(_ code: Int32, _ what: String) throws {
         try ArchiveCall.check(code, handle, path: path, what, reading: false)
     }
+
+    /// Bytes of the archive stream so far, before any compression filter: libarchive's count of
+    /// what the format handed to the first filter (an offset in the file for zip and plain tar).
+    var position: Int64 { Int64(archive_filter_bytes(handle, 0)) }
 
     func begin(_ header: ArchiveEntryHeader) throws {
         try UTF8Locale.with { try beginEntry(header) }
@@ -143,6 +152,7 @@ final class ArchiveWriter {
     func close() throws {
         guard !isClosed else { return }
         isClosed = true
+        endOfEntries = position
         try call(archive_write_close(handle), "close archive")
     }
 }

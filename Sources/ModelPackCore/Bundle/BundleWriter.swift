@@ -2,86 +2,161 @@
     import Glibc
 #endif
 
-/// Writes a bundle: the manifest as the first entry, then every file, through one fixed buffer, to
-/// a temporary file next to the output that is renamed into place. Each file is hashed again as
-/// it is copied and must match its record: a file that changes during the build fails it instead
-/// of producing a bundle that does not verify. Memory does not grow with file size. It knows
-/// nothing of the checks (Operations.build runs them first).
-enum BundleWriter {
-    /// Writes `manifest` with `files` (in the manifest's order) to `output`; returns the bytes written.
-    static func write(
-        _ manifest: Manifest, files: [SourceFile], to output: String, displayName: String, format: ContainerFormat,
+/// Writes a bundle to a temporary file next to the output, renamed into place by `complete` once
+/// it is whole and on disk: the manifest as the first entry, then every file in the manifest's
+/// order, through fixed buffers (memory does not grow with file size). It knows nothing of the
+/// checks (Operations.build runs them).
+///
+/// Two ways, one writer:
+/// - **One read of each file** (zip, tar): the manifest entry is reserved first (its length is
+///   known before any digest, every digest being 64 hex digits), build's one pass over the
+///   directory (audit and hashing) hands each file's bytes to `begin`/`write`/`end` as it reads
+///   them, and `complete` writes the manifest into its place. The bytes are the second way's.
+/// - **Two reads** (tar.gz and tar.zst, whose compressed stream cannot be changed afterwards, and
+///   a manifest whose length the reservation missed): `copy` reads each file again after the
+///   checks, hashed beside the writer and held to its record, so a file that changed since fails
+///   the build instead of producing a bundle that does not verify.
+final class BundleWriter {
+    let output: String
+    let format: ContainerFormat
+    private let timestamp: Int64
+    private let temporary: String
+    private let file: OutputFile
+    private let writer: ArchiveWriter
+    private var reserved: ReservedEntry?
+    private let compressibility: Compressibility
+    private var finished = false
+
+    /// Opens the temporary file and writes the manifest entry: `manifest`'s bytes, or with
+    /// `reserving: true` zeros of their length, to be replaced by `complete`.
+    init(
+        manifest: Manifest, reserving: Bool, to output: String, displayName: String, format: ContainerFormat,
         timestamp: Int64
-    ) throws -> Int64 {
-        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
+    ) throws {
+        precondition(
+            !reserving || (ArchiveWriter.canReserve(format) && manifest.formatVersion >= 2),
+            "the manifest is reserved in zip and tar, from format 2")
+        self.output = output
+        self.format = format
+        self.timestamp = timestamp
+        compressibility = Compressibility(formatVersion: manifest.formatVersion)
         TemporaryOutput.removeStale(nextTo: output)
-        let temporary = TemporaryOutput.path(nextTo: output)
+        temporary = TemporaryOutput.path(nextTo: output)
         TemporaryOutput.register(temporary)
-        defer { TemporaryOutput.unregister(temporary) }
         do {
-            let bytes = try buffer.withUnsafeMutableBytes { raw in
-                try write(
-                    manifest, files: files, to: temporary, displayName: displayName, format: format,
-                    timestamp: timestamp, buffer: raw)
+            file = try OutputFile(creating: temporary, mode: 0o644, readable: true)
+            writer = try ArchiveWriter(fd: file.fd, path: displayName, format: format)
+            let header = ArchiveEntryHeader(
+                path: Manifest.entryPath, size: 0, mtime: timestamp, zipMethod: Self.manifestMethod(manifest))
+            let bytes = manifest.canonicalBytes()
+            if reserving {
+                reserved = try writer.reserve(header, length: bytes.count)
+            } else {
+                var complete = header
+                complete.size = Int64(bytes.count)
+                try writer.begin(complete)
+                try bytes.withUnsafeBytes { try writer.write($0) }
+                try writer.finishEntry()
             }
-            try FileSystem.rename(temporary, output)
-            FileSystem.fsyncDirectory(FileSystem.parentDirectory(of: output))
-            return bytes
         } catch {
             FileSystem.removeTree(temporary)
+            TemporaryOutput.unregister(temporary)
             throw error
         }
     }
 
-    private static func write(
-        _ manifest: Manifest, files: [SourceFile], to temporary: String, displayName: String,
-        format: ContainerFormat, timestamp: Int64, buffer: UnsafeMutableRawBufferPointer
-    ) throws -> Int64 {
-        let out = try OutputFile(creating: temporary, mode: 0o644)
-        let writer = try ArchiveWriter(fd: out.fd, path: displayName, format: format)
-        let manifestBytes = manifest.canonicalBytes()
-        try writer.begin(
-            ArchiveEntryHeader(
-                path: Manifest.entryPath, size: Int64(manifestBytes.count),
-                mtime: timestamp, zipMethod: .deflate))
-        try manifestBytes.withUnsafeBytes { try writer.write($0) }
-        try writer.finishEntry()
-        ProgressReporting.total(manifest.totalSize)
-        for (file, record) in zip(files, manifest.files) {
-            try copy(file, record: record, into: writer, timestamp: timestamp, buffer: buffer)
-        }
-        try writer.close()
-        try out.sync()
-        return try FileSystem.lstatInfo(temporary)?.size ?? 0
+    /// From format 2 the manifest entry of a zip is stored, so that it can be filled in place;
+    /// format 1 deflated it (a format 1 bundle pulled from a registry keeps that layout, as it keeps
+    /// format 1's compressibility trial for every artifact).
+    static func manifestMethod(_ manifest: Manifest) -> ZipMethod {
+        manifest.formatVersion >= 2 ? .store : .deflate
     }
 
-    private static func copy(
-        _ file: SourceFile, record: FileRecord, into writer: ArchiveWriter, timestamp: Int64,
-        buffer: UnsafeMutableRawBufferPointer
-    ) throws {
-        let input = try InputFile(path: file.absolutePath)
-        var stream = SHA256Stream()
-        var n = try input.read(into: buffer)
-        // The first chunk doubles as the compressibility sample.
-        let sample = UnsafeRawBufferPointer(rebasing: buffer[0..<min(n, Compressibility.sampleSize)])
-        let method = Compressibility.method(for: record.role, size: record.size, sample: sample)
+    /// Writes a whole bundle from files whose records are known (the second read; a pull).
+    static func write(
+        _ manifest: Manifest, files: [SourceFile], to output: String, displayName: String, format: ContainerFormat,
+        timestamp: Int64
+    ) throws -> Int64 {
+        let writer = try BundleWriter(
+            manifest: manifest, reserving: false, to: output, displayName: displayName, format: format,
+            timestamp: timestamp)
+        try writer.copy(files, records: manifest.files)
+        return try writer.complete(manifest) ?? 0
+    }
+
+    deinit {
+        if !finished { discard() }
+    }
+
+    /// Begins the entry for `record` (its digest is not used: it may not be known yet); `sample`
+    /// is the file's first chunk, which chooses a zip entry's method (`Compressibility`).
+    func begin(_ record: FileRecord, sample: UnsafeRawBufferPointer) throws {
+        let method = compressibility.method(for: record.role, size: record.size, sample: sample)
         try writer.begin(
             ArchiveEntryHeader(
-                path: record.path, size: record.size,
-                mode: record.executable ? 0o755 : 0o644,
-                mtime: timestamp, zipMethod: method))
-        while n > 0 {
-            let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
-            if stream.byteCount + Int64(n) > record.size { break }
-            stream.update(chunk)
-            try writer.write(chunk)
-            ProgressReporting.moved(record.path, n)
-            n = try input.read(into: buffer)
+                path: record.path, size: record.size, mode: record.executable ? 0o755 : 0o644, mtime: timestamp,
+                zipMethod: method))
+    }
+
+    func write(_ chunk: UnsafeRawBufferPointer) throws { try writer.write(chunk) }
+
+    func end() throws { try writer.finishEntry() }
+
+    /// The second read: copies `files` (in `records`' order), each hashed again and held to its
+    /// record.
+    func copy(_ files: [SourceFile], records: [FileRecord]) throws {
+        ProgressReporting.total(records.reduce(0) { $0 + $1.size })  // a second phase
+        let hasher = ParallelSHA256()
+        for (source, record) in zip(files, records) {
+            let stream = try InputFile(path: source.absolutePath).hashedStream(
+                label: record.path, size: record.size, hasher: hasher)
+            var first = true
+            while let chunk = try stream.nextChunk() {
+                if first { try begin(record, sample: chunk) }
+                first = false
+                try write(chunk)
+            }
+            if first { try begin(record, sample: UnsafeRawBufferPointer(start: nil, count: 0)) }
+            let digest = try stream.finish()
+            guard !stream.overflow, stream.byteCount == record.size, digest == record.sha256 else {
+                throw ModelPackError.invalidModel(
+                    path: source.absolutePath, reason: "changed while the bundle was being built; build again")
+            }
+            try end()
         }
-        guard n == 0, stream.byteCount == record.size, stream.finalizeHex() == record.sha256 else {
-            throw ModelPackError.invalidModel(
-                path: file.absolutePath, reason: "changed while the bundle was being built; build again")
+    }
+
+    /// Closes the archive, writes the manifest into its reserved place, syncs the file and renames
+    /// it into place; the bytes written. Returns nil, leaving everything as it was, when the
+    /// reserved length was not the manifest's (`build --allow-unsafe` listing artifacts).
+    func complete(_ manifest: Manifest) throws -> Int64? {
+        let bytes = manifest.canonicalBytes()
+        if let reserved, reserved.length != bytes.count {
+            discard()
+            return nil
         }
-        try writer.finishEntry()
+        do {
+            try writer.close()
+            if let reserved { try writer.fill(reserved, with: bytes) }
+            try file.sync()
+            let size = try FileSystem.lstatInfo(temporary)?.size ?? 0
+            try FileSystem.rename(temporary, output)
+            finished = true
+            TemporaryOutput.unregister(temporary)
+            FileSystem.fsyncDirectory(FileSystem.parentDirectory(of: output))
+            return size
+        } catch {
+            discard()
+            throw error
+        }
+    }
+
+    /// Removes the temporary file (a failed check, an error).
+    func discard() {
+        guard !finished else { return }
+        finished = true
+        try? writer.close()  // while the file is still open: libarchive flushes into it
+        FileSystem.removeTree(temporary)
+        TemporaryOutput.unregister(temporary)
     }
 }

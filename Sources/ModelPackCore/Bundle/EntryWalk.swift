@@ -36,43 +36,25 @@ public struct FileCheck: Encodable, Equatable, Sendable {
     }
 }
 
-/// The bytes of one entry as the walk hands them out: never more than the manifest gives it,
-/// hashed as they are read. A read error of the archive is kept, so the walk reports it even when
-/// a consumer (a format parser) swallowed it.
+/// The bytes of one entry as the walk hands them out (`HashedStream`): never more than the
+/// manifest gives it, hashed as they are read.
 final class EntryData {
-    private let reader: ArchiveReader
     let record: FileRecord
-    private(set) var stream = SHA256Stream()
-    private(set) var overflow = false
-    private(set) var failure: (any Error)?
+    let stream: HashedStream
 
-    init(reader: ArchiveReader, record: FileRecord) {
-        self.reader = reader
+    init(reader: ArchiveReader, record: FileRecord, hasher: ParallelSHA256) {
         self.record = record
+        stream = HashedStream(label: record.path, limit: record.size, hasher: hasher, source: reader.read)
     }
 
-    /// Reads up to `buffer.count` bytes; 0 at the end of the entry or at its manifest size.
-    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        if overflow { return 0 }
-        if let failure { throw failure }
-        let n: Int
-        do { n = try reader.read(into: buffer) } catch {
-            failure = error
-            throw error
-        }
-        if stream.byteCount + Int64(n) > record.size {
-            overflow = true
-            return 0
-        }
-        stream.update(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-        ProgressReporting.moved(record.path, n)
-        return n
-    }
+    /// The entry's next chunk, readable until the next call (see `HashedStream.nextChunk`).
+    func nextChunk() throws -> UnsafeRawBufferPointer? { try stream.nextChunk() }
+
+    /// Copies up to `buffer.count` bytes out; 0 at the end of the entry or at its manifest size.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int { try stream.read(into: buffer) }
 
     /// A parser's view of the entry, buffered to its size.
-    func byteReader() -> ByteReader {
-        ByteReader(bufferSize: Int(max(4096, min(record.size + 1, 1 << 20))), source: read)
-    }
+    func byteReader() -> ByteReader { stream.byteReader() }
 }
 
 /// The one reader of a bundle's entries against its manifest, under every command that reads a
@@ -84,6 +66,7 @@ struct EntryWalk {
     let reader: ArchiveReader
     let manifest: Manifest
     private var remaining: [String: FileRecord]
+    private let hasher = ParallelSHA256()
     private var seen: Set<String> = []
     /// The entry being read when the archive failed, if it did.
     private(set) var current: String?
@@ -102,9 +85,7 @@ struct EntryWalk {
     /// The next entry's verdict, or nil at the end. `consume` reads what it wants of an acceptable
     /// entry; the rest is read and hashed after it returns. Throws only when the archive cannot be
     /// read (then `current` names the entry it broke in).
-    mutating func next(
-        buffer: UnsafeMutableRawBufferPointer, consume: (EntryData) throws -> Void
-    ) throws -> FileCheck? {
+    mutating func next(consume: (EntryData) throws -> Void) throws -> FileCheck? {
         current = nil
         guard let entry = try reader.next() else { return nil }
         guard let path = entry.path else {
@@ -136,21 +117,25 @@ struct EntryWalk {
                 detail: "archive declares \(declared) bytes, manifest says \(record.size)")
         }
         current = path
-        let data = EntryData(reader: reader, record: record)
-        try consume(data)
-        if let failure = data.failure { throw failure }
-        while try data.read(into: buffer) > 0 {}
+        let data = EntryData(reader: reader, record: record, hasher: hasher)
+        let stream = data.stream
+        do {
+            try consume(data)
+            if let failure = stream.failure { throw failure }
+        } catch {
+            stream.abandon()
+            throw error
+        }
+        let digest = try stream.finish()
         current = nil
-        if data.overflow {
+        if stream.overflow {
             return FileCheck(
                 path: path, status: .sizeMismatch, detail: "more than the \(record.size) bytes the manifest gives")
         }
-        let stream = data.stream
         if stream.byteCount != record.size {
             return FileCheck(
                 path: path, status: .sizeMismatch, detail: "\(stream.byteCount) bytes, manifest says \(record.size)")
         }
-        let digest = stream.finalizeHex()
         if digest != record.sha256 {
             return FileCheck(
                 path: path, status: .modified,
@@ -161,17 +146,12 @@ struct EntryWalk {
 
     /// Walks every entry, refusing the bundle at the first entry that is not `ok` and at a listed
     /// file never met: what unpack and the checks need (verify, which reports everything, calls
-    /// `next` itself). `consume` gets each entry's data and a scratch buffer.
-    mutating func requireEveryEntry(
-        of bundle: String, consume: (EntryData, UnsafeMutableRawBufferPointer) throws -> Void
-    ) throws {
-        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
-        try buffer.withUnsafeMutableBytes { raw in
-            while let check = try next(buffer: raw, consume: { try consume($0, raw) }) {
-                guard check.status == .ok else {
-                    throw ModelPackError.invalidBundle(
-                        path: bundle, reason: "refused entry '\(check.path)': \(check.detail ?? check.status.rawValue)")
-                }
+    /// `next` itself). `consume` gets each entry's data.
+    mutating func requireEveryEntry(of bundle: String, consume: (EntryData) throws -> Void) throws {
+        while let check = try next(consume: consume) {
+            guard check.status == .ok else {
+                throw ModelPackError.invalidBundle(
+                    path: bundle, reason: "refused entry '\(check.path)': \(check.detail ?? check.status.rawValue)")
             }
         }
         if let missing = unseen.first {

@@ -60,9 +60,9 @@ extension Manifest {
         guard let probe = try? JSONDecoder().decode(VersionProbe.self, from: data) else {
             throw refuse("not a modelpack manifest (invalid JSON or no formatVersion)")
         }
-        guard probe.formatVersion == currentFormatVersion else {
+        guard readableFormatVersions.contains(probe.formatVersion) else {
             throw refuse(
-                "format version \(probe.formatVersion) is not supported (this modelpack reads \(currentFormatVersion))")
+                "format version \(probe.formatVersion) is not supported (this modelpack reads 1 and 2)")
         }
         let manifest: Manifest
         do {

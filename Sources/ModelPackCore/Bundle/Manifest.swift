@@ -28,7 +28,11 @@ public struct FileRecord: Codable, Equatable, Sendable {
 /// what the bundle digest is computed over.
 public struct Manifest: Codable, Equatable, Sendable {
     public static let entryPath = ".modelpack/manifest.json"
-    public static let currentFormatVersion = 1
+    /// The version `build` writes (Docs/FORMAT.md, Versioning).
+    public static let currentFormatVersion = 2
+    /// The versions a reader takes: format 1 differs only in its zip container (a deflated
+    /// manifest entry), which reads the same.
+    public static let readableFormatVersions: Set<Int> = [1, 2]
     /// The largest manifest modelpack reads (a million files fit well inside).
     public static let maxBytes = 64 << 20
 

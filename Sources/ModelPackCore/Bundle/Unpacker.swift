@@ -120,15 +120,11 @@ public enum Unpacker {
         try summary.manifest.canonicalBytes().withUnsafeBytes { try manifestFile.write($0) }
         var walk = EntryWalk(reader: reader, manifest: summary.manifest)
         var created: Set<String> = [".modelpack"]
-        try walk.requireEveryEntry(of: bundle) { data, buffer in
+        try walk.requireEveryEntry(of: bundle) { data in
             let record = data.record
             try makeParents(of: record.path, under: root, created: &created)
             let file = try OutputFile(creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
-            while true {
-                let n = try data.read(into: buffer)
-                if n == 0 { break }
-                try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
-            }
+            while let chunk = try data.nextChunk() { try file.write(chunk) }
         }
     }
 

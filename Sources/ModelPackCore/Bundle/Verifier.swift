@@ -21,12 +21,9 @@ public enum Verifier {
         var walk = EntryWalk(reader: reader, manifest: summary.manifest)
         var checks: [FileCheck] = []
         var readError: String?
-        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
         do {
-            try buffer.withUnsafeMutableBytes { raw in
-                while let check = try walk.next(buffer: raw, consume: { _ in }) {  // only hashed
-                    checks.append(check)
-                }
+            while let check = try walk.next(consume: { _ in }) {  // only hashed
+                checks.append(check)
             }
         } catch let error as ModelPackError {
             guard case .invalidArchive(_, let reason) = error else { throw error }

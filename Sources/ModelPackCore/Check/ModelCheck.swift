@@ -62,8 +62,42 @@ public enum ModelCheck {
         return info.kind == .directory ? try directory(path, policy: policy) : try bundle(path, policy: policy)
     }
 
-    /// A model directory, as `build` would pack it (leaving out `excluding`).
-    static func directory(_ root: String, excluding: Set<String> = [], policy: Policy) throws -> ModelVerdict {
+    /// What the file checks found before any artifact is read: what `build` needs to start the
+    /// bundle in the same read as the audit (`directory(packing:)`).
+    struct FirstLook {
+        let name: String?
+        let version: String?
+        let trustedModules: [String]
+        let files: [SourceFile]
+        let diagnostics: [Diagnostic]
+
+        func fails(strict: Bool) -> Bool {
+            diagnostics.contains { $0.severity == .error || (strict && $0.severity == .warning) }
+        }
+
+        /// The manifest with every digest still unknown (zeros): the same length as the real one
+        /// unless the audit adds `allowedUnsafe` paths.
+        var draftManifest: Manifest? {
+            guard let name, let version else { return nil }
+            let zeros = String(repeating: "0", count: 64)
+            return Manifest(
+                formatVersion: Manifest.currentFormatVersion, tool: ModelPackVersion.tool, name: name,
+                version: version, allowedUnsafe: [], trustedModules: trustedModules.sorted(),
+                files: files.map {
+                    FileRecord(
+                        path: $0.path, role: FileRole.of($0.path), size: $0.size, sha256: zeros,
+                        executable: $0.executable)
+                })
+        }
+    }
+
+    /// A model directory, as `build` would pack it (leaving out `excluding`). `packing` is shown
+    /// the file checks' findings before the artifacts are read; the writer it returns, if any, gets
+    /// every file's bytes from the same read as the audit and the hashing.
+    static func directory(
+        _ root: String, excluding: Set<String> = [], policy: Policy,
+        packing: ((FirstLook) throws -> BundleWriter?)? = nil
+    ) throws -> ModelVerdict {
         var source = try ModelSource.directory(root, excluding: excluding)
         // Not a model at all (the wrong folder): one line, rather than a finding per file inside.
         if ModelDirectory.requiredFiles.allSatisfy({ source.sizes[$0] == nil }) {
@@ -73,8 +107,14 @@ public enum ModelCheck {
                     + ModelDirectory.requiredFiles.joined(separator: ", "))
         }
         var files = FileChecks.run(source)
+        let writer = try packing?(
+            FirstLook(
+                name: files.metadata.name?.value, version: files.metadata.version?.value,
+                trustedModules: files.metadata.trustedModules, files: source.files,
+                diagnostics: files.collector.diagnostics))
         try source.auditFiles(
-            context: AuditContext(paths: source.paths, trustedModules: files.metadata.trustedModules))
+            context: AuditContext(paths: source.paths, trustedModules: files.metadata.trustedModules),
+            packing: writer)
         return finish(source, target: root, files: &files, policy: policy)
     }
 

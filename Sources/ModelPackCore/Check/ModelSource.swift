@@ -6,6 +6,7 @@ struct ModelSource {
         self.sizes = sizes
         self.texts = texts
         self.isBundle = isBundle
+        paths = sizes.keys.sorted { BundlePath.byteOrder($0, $1) }
     }
 
     /// Every file with its size.
@@ -21,7 +22,8 @@ struct ModelSource {
     /// A bundle's manifest and container.
     private(set) var summary: BundleSummary?
 
-    var paths: [String] { sizes.keys.sorted { BundlePath.byteOrder($0, $1) } }
+    /// Every path, in bundle order.
+    let paths: [String]
 
     static func isText(_ path: String) -> Bool {
         ModelDirectory.requiredFiles.contains(path) || path.hasSuffix(".txt")
@@ -44,33 +46,51 @@ struct ModelSource {
         return source
     }
 
-    /// Hashes every file of a directory in one read, auditing each artifact in the same read.
-    mutating func auditFiles(context: AuditContext) throws {
+    /// Hashes every file of a directory in one read, auditing each artifact in the same read and,
+    /// for `build`, writing it into the bundle from the same bytes (`packing`).
+    mutating func auditFiles(context: AuditContext, packing writer: BundleWriter? = nil) throws {
         var records: [FileRecord] = []
         var audits: [ArtifactAudit] = []
         records.reserveCapacity(files.count)
         ProgressReporting.total(files.reduce(0) { $0 + $1.size })
+        let hasher = ParallelSHA256()
         for file in files {
             let role = FileRole.of(file.path)
-            let input = try InputFile(path: file.absolutePath)
-            var stream = SHA256Stream()
-            let reader = ByteReader(bufferSize: Int(max(4096, min(file.size + 1, 1 << 20)))) { buffer in
-                let n = try input.read(into: buffer)
-                stream.update(UnsafeRawBufferPointer(rebasing: buffer[..<n]))
-                ProgressReporting.moved(file.path, n)
-                return n
+            let record = FileRecord(
+                path: file.path, role: role, size: file.size, sha256: "", executable: file.executable)
+            let stream = try InputFile(path: file.absolutePath).hashedStream(
+                label: file.path, size: file.size, hasher: hasher)
+            var begun = false
+            if let writer {
+                stream.onChunk = { [record] chunk in
+                    if !begun { try writer.begin(record, sample: chunk) }
+                    begun = true
+                    try writer.write(chunk)
+                }
             }
-            if role == .artifact {
-                audits.append(
-                    try ArtifactAuditor.audit(
-                        path: file.path, size: file.size, reader: reader, filePath: file.absolutePath,
-                        context: context))
+            let digest: String
+            do {
+                if role == .artifact {
+                    audits.append(
+                        try ArtifactAuditor.audit(
+                            path: file.path, size: file.size, reader: stream.byteReader(), filePath: file.absolutePath,
+                            context: context))
+                }
+                digest = try stream.finish()
+            } catch {
+                stream.abandon()
+                throw error
             }
-            while try !reader.chunk(1 << 20).isEmpty {}
+            guard !stream.overflow, stream.byteCount == file.size else {
+                throw ModelPackError.invalidModel(
+                    path: file.absolutePath, reason: "changed while it was being read; try again")
+            }
+            if let writer {
+                if !begun { try writer.begin(record, sample: UnsafeRawBufferPointer(start: nil, count: 0)) }
+                try writer.end()
+            }
             records.append(
-                FileRecord(
-                    path: file.path, role: role, size: stream.byteCount, sha256: stream.finalizeHex(),
-                    executable: file.executable))
+                FileRecord(path: file.path, role: role, size: file.size, sha256: digest, executable: file.executable))
         }
         self.records = records
         self.audits = audits
@@ -86,7 +106,7 @@ struct ModelSource {
         var walk = EntryWalk(reader: reader, manifest: manifest)
         var texts: [String: [UInt8]] = [:]
         var audits: [ArtifactAudit] = []
-        try walk.requireEveryEntry(of: path) { data, _ in
+        try walk.requireEveryEntry(of: path) { data in
             let record = data.record
             var reader = data.byteReader()
             if isText(record.path) && record.size <= Int64(Limits.maxTextBytes) {

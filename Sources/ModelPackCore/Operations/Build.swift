@@ -40,31 +40,46 @@ public struct BuildResult: Sendable {
 /// One entry point per command: each owns its orchestration and returns a value the CLI
 /// renders (Rendering/). Nothing here parses flags or prints.
 public enum Operations {
-    /// `build`: the one check pipeline on the directory (its audit read is also the hashing pass),
-    /// then the bundle, written only when the checks allow it.
+    /// `build`: the one check pipeline on the directory, whose one read of each file also hashes
+    /// it and, in zip and tar, writes it into the bundle (`BundleWriter`); the bundle is renamed
+    /// into place only when the checks allow it.
     public static func build(_ options: BuildOptions) throws -> BuildResult {
         let root = try FileSystem.realPath(options.source)
         try FileSystem.checkOutputFile(options.output, naming: "a bundle file name")
         let output =
             try FileSystem.realPath(FileSystem.parentDirectory(of: options.output)) + "/"
             + FileSystem.lastComponent(of: options.output)
-        // The same checks as `validate`, on the files that would be packed; the audit's read is
-        // also the hashing pass for the manifest.
+        // The same checks as `validate`, on the files that would be packed. The bundle is begun
+        // in the same read unless the file checks already refuse the model.
+        var packing: BundleWriter?
         let verdict: ModelVerdict
         do {
             verdict = try ModelCheck.directory(
-                root, excluding: [output], policy: ModelCheck.Policy(allowUnsafe: options.allowUnsafe))
+                root, excluding: [output], policy: ModelCheck.Policy(allowUnsafe: options.allowUnsafe)
+            ) { look in
+                guard ArchiveWriter.canReserve(options.format), !look.fails(strict: options.strict),
+                    let draft = look.draftManifest
+                else { return nil }
+                packing = try BundleWriter(
+                    manifest: draft, reserving: true, to: output, displayName: options.output,
+                    format: options.format, timestamp: options.timestamp)
+                return packing
+            }
         } catch let error as ModelPackError {
             throw error.naming(options.source, insteadOf: root)  // the directory as the user named it
         }
         let report = verdict.report.retargeted(options.source)
         guard !report.fails(strict: options.strict), verdict.name != nil, verdict.version != nil else {
+            packing?.discard()
             throw ModelPackError.validationFailed(report)
         }
         let manifest = verdict.directoryManifest(allowUnsafe: options.allowUnsafe)
-        let bytes = try BundleWriter.write(
-            manifest, files: verdict.files, to: output, displayName: options.output, format: options.format,
-            timestamp: options.timestamp)
+        // tar.gz, tar.zst, or a manifest longer than reserved (allowedUnsafe paths): a second read.
+        let bytes =
+            try packing?.complete(manifest)
+            ?? BundleWriter.write(
+                manifest, files: verdict.files, to: output, displayName: options.output, format: options.format,
+                timestamp: options.timestamp)
         return BuildResult(
             manifest: manifest, diagnostics: report, audits: verdict.audits, output: options.output,
             bytesWritten: bytes, container: options.format, timestamp: options.timestamp)

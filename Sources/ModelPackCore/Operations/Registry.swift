@@ -109,15 +109,13 @@ extension Operations {
         var abandoned: String?
         var walk = EntryWalk(reader: reader, manifest: manifest)
         var sent: Set<String> = []
-        try walk.requireEveryEntry(of: options.bundle) { data, buffer in
+        try walk.requireEveryEntry(of: options.bundle) { data in
             let record = data.record
             let digest = "sha256:" + record.sha256
             if record.role == .metadata {
                 // Read here for the config; uploaded from memory (it is small).
-                while true {
-                    let n = try data.read(into: buffer)
-                    if n == 0 { break }
-                    metadataBytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<n]))
+                while let chunk = try data.nextChunk() {
+                    metadataBytes.append(contentsOf: chunk)
                     if metadataBytes.count > Limits.current.yaml.maxBytes {
                         throw ModelPackError.limitExceeded(
                             path: options.bundle,

@@ -916,7 +916,7 @@ extension ServingRuntime {
             from pathlib import Path
 
             MANIFEST = ".modelpack/manifest.json"
-            FORMAT_VERSION = 1
+            FORMAT_VERSIONS = (1, 2)  # 2 is what modelpack writes; 1 reads the same (Docs/FORMAT.md, Versioning)
             MAX_MANIFEST = 64 << 20
             REQUIRED = {"metadata.yaml": "metadata", "requirements.txt": "requirements", "interface.py": "interface"}
             CHUNK = 1 << 20
@@ -1008,8 +1008,8 @@ extension ServingRuntime {
                     raise refuse("not a modelpack manifest (invalid JSON)") from None
                 if not isinstance(manifest, dict) or "formatVersion" not in manifest:
                     raise refuse("not a modelpack manifest (no formatVersion)")
-                if manifest["formatVersion"] != FORMAT_VERSION:
-                    raise refuse(f"format version {manifest['formatVersion']} is not supported (this reader reads 1)")
+                if manifest["formatVersion"] not in FORMAT_VERSIONS:
+                    raise refuse(f"format version {manifest['formatVersion']} is not supported (this reader reads 1 and 2)")
                 keys = {"formatVersion", "tool", "name", "version", "allowedUnsafe", "trustedModules", "files"}
                 files = manifest.get("files")
                 if set(manifest) - keys or not isinstance(files, list) or not all(

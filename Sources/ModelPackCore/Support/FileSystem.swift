@@ -264,9 +264,10 @@ final class OutputFile {
     let path: String
     let fd: Int32
 
-    init(creating path: String, mode: mode_t) throws {
+    /// `readable`: opened for reading too (a writer that checks what it wrote, `ArchiveWriter.fill`).
+    init(creating path: String, mode: mode_t, readable: Bool = false) throws {
         self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
+        fd = open(path, (readable ? O_RDWR : O_WRONLY) | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot create: \(FileSystem.errnoMessage())") }
     }
 

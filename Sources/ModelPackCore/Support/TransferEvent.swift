@@ -10,7 +10,7 @@ public typealias TransferObserver = @Sendable (TransferEvent) -> Void
 
 /// Progress of the local commands that read or write a lot (build, unpack, verify, inspect): the
 /// CLI sets an observer for the run when stderr is a terminal; the core's read and write loops
-/// report to it. `.total` starts a phase (build reads its files, then writes the bundle).
+/// report to it. `.total` starts a phase (a build that reads its files twice has two).
 public enum ProgressReporting {
     @TaskLocal public static var observer: TransferObserver?
 
