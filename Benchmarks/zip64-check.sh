@@ -19,10 +19,13 @@ echo "build: ${SECONDS}s, $(stat -c %s "$WORK/big.zip") bytes"
 "$MP" inspect "$WORK/big.zip" | grep -E 'files|big.bin'
 python3 - "$WORK/big.zip" "$(stat -c %s "$WORK/model/big.bin")" <<'PY'
 import sys, zipfile
-info = zipfile.ZipFile(sys.argv[1]).getinfo("big.bin")
+z = zipfile.ZipFile(sys.argv[1])
+info = z.getinfo("big.bin")
 want = int(sys.argv[2])
 assert info.file_size == want and info.compress_type == zipfile.ZIP_STORED, (info.file_size, want)
 print(f"python zipfile: big.bin is {info.file_size} bytes, stored (zip64)")
+manifest = z.read(".modelpack/manifest.json")  # checks the CRC-32 written after the files
+print(f"python zipfile: the manifest, filled in after the files, reads with its CRC-32 ({len(manifest)} bytes)")
 PY
 SECONDS=0
 "$MP" verify "$WORK/big.zip" | tail -1
