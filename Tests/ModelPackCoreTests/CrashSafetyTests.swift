@@ -100,6 +100,40 @@ import Testing
         #expect(try Verifier.verify(bundle).isValid)
     }
 
+    /// A file that changes between the directory scan and its one read (here: grown, from the
+    /// hook that starts the bundle) fails the build with one line naming it, and leaves no bundle
+    /// and no temporary file; in the two-read path, a file whose bytes no longer match the record
+    /// from the first read fails the same way.
+    @Test func aFileThatChangesDuringTheBuildFailsIt() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(3 * StreamBuffer.size)])
+        let output = tmp.file("m.tar")
+        #expect {
+            _ = try ModelCheck.directory(tmp.file("m"), policy: ModelCheck.Policy()) { look in
+                let draft = try #require(look.draftManifest)
+                let writer = try BundleWriter(
+                    manifest: draft, reserving: true, to: output, displayName: output, format: .tar, timestamp: 0)
+                let grown = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp.file("m/w.bin")))
+                grown.seekToEndOfFile()
+                grown.write(Data([1, 2, 3]))
+                try grown.close()
+                return writer
+            }
+        } throws: { error in
+            "\(error)".contains("w.bin") && "\(error)".contains("changed while it was being read")
+        }
+        #expect(TempDir.listing(tmp.path) == ["m"])  // no bundle, no temporary file
+
+        let built = try Operations.build(BuildOptions(source: tmp.file("m"), output: tmp.file("a.tar"), format: .tar))
+        try Fixture.write(Fixture.noise(3 * StreamBuffer.size + 3, seed: 8), to: tmp.file("m/w.bin"))  // same size
+        #expect {
+            _ = try BundleWriter.write(
+                built.manifest, files: try ModelDirectory.scan(root: tmp.file("m")), to: tmp.file("b.tar.gz"),
+                displayName: "b.tar.gz", format: .tarGz, timestamp: 0)
+        } throws: { "\($0)".contains("changed while the bundle was being built") }
+        #expect(TempDir.listing(tmp.path) == ["a.tar", "m"])
+    }
+
     @Test func killedUnpackLeavesNothingOrACompleteTree() throws {
         let tmp = TempDir()
         try Self.bigModel(at: tmp.file("model"))
