@@ -99,8 +99,6 @@ extension ArchiveWriter {
         }
     }
 
-    private func le16(_ b: [UInt8], _ at: Int) -> UInt16 { UInt16(b[at]) | UInt16(b[at + 1]) << 8 }
-    private func le32(_ b: [UInt8], _ at: Int) -> UInt32 {
-        (0..<4).reduce(0) { $0 | UInt32(b[at + $1]) << (8 * UInt32($1)) }
-    }
+    private func le16(_ b: [UInt8], _ at: Int) -> UInt16 { UInt16(ZipView.le(b, at, 2)) }
+    private func le32(_ b: [UInt8], _ at: Int) -> UInt32 { UInt32(ZipView.le(b, at, 4)) }
 }

@@ -42,7 +42,8 @@ final class ZipView {
         return out
     }
 
-    private static func le(_ b: [UInt8], _ at: Int, _ width: Int) -> UInt64 {
+    /// The little-endian integer of `width` bytes at `at` (zip's byte order).
+    static func le(_ b: [UInt8], _ at: Int, _ width: Int) -> UInt64 {
         var v: UInt64 = 0
         for i in 0..<width { v |= UInt64(b[at + i]) << (8 * UInt64(i)) }
         return v

@@ -10,7 +10,7 @@
 /// Two ways, one writer:
 /// - **One read of each file** (zip, tar): the manifest entry is reserved first (its length is
 ///   known before any digest, every digest being 64 hex digits), build's one pass over the
-///   directory (audit and hashing) hands each file's bytes to `begin`/`write`/`end` as it reads
+///   directory (audit and hashing) hands each file's bytes to `start`/`write`/`end` as it reads
 ///   them, and `complete` writes the manifest into its place. The bytes are the second way's.
 /// - **Two reads** (tar.gz and tar.zst, whose compressed stream cannot be changed afterwards, and
 ///   a manifest whose length the reservation missed): `copy` reads each file again after the
@@ -24,6 +24,8 @@ final class BundleWriter {
     private let file: OutputFile
     private let writer: ArchiveWriter
     private var reserved: ReservedEntry?
+    /// The file started last, until its first chunk begins its entry.
+    private var pending: FileRecord?
     private let compressibility: Compressibility
     private var finished = false
 
@@ -88,19 +90,30 @@ final class BundleWriter {
         if !finished { discard() }
     }
 
-    /// Begins the entry for `record` (its digest is not used: it may not be known yet); `sample`
-    /// is the file's first chunk, which chooses a zip entry's method (`Compressibility`).
-    func begin(_ record: FileRecord, sample: UnsafeRawBufferPointer) throws {
+    /// Starts the file `record` (its digest is not used: it may not be known yet). Its entry is
+    /// begun by its first chunk, whose start chooses a zip entry's method (`Compressibility`).
+    func start(_ record: FileRecord) { pending = record }
+
+    /// Adds the next chunk of the file started last.
+    func write(_ chunk: UnsafeRawBufferPointer) throws {
+        if let record = pending { try begin(record, sample: chunk) }
+        try writer.write(chunk)
+    }
+
+    /// Ends the file started last (an empty one is begun here).
+    func end() throws {
+        if let record = pending { try begin(record, sample: UnsafeRawBufferPointer(start: nil, count: 0)) }
+        try writer.finishEntry()
+    }
+
+    private func begin(_ record: FileRecord, sample: UnsafeRawBufferPointer) throws {
+        pending = nil
         let method = compressibility.method(for: record.role, size: record.size, sample: sample)
         try writer.begin(
             ArchiveEntryHeader(
                 path: record.path, size: record.size, mode: record.executable ? 0o755 : 0o644, mtime: timestamp,
                 zipMethod: method))
     }
-
-    func write(_ chunk: UnsafeRawBufferPointer) throws { try writer.write(chunk) }
-
-    func end() throws { try writer.finishEntry() }
 
     /// The second read: copies `files` (in `records`' order), each hashed again and held to its
     /// record.
@@ -110,13 +123,8 @@ final class BundleWriter {
         for (source, record) in zip(files, records) {
             let stream = try InputFile(path: source.absolutePath).hashedStream(
                 label: record.path, size: record.size, hasher: hasher)
-            var first = true
-            while let chunk = try stream.nextChunk() {
-                if first { try begin(record, sample: chunk) }
-                first = false
-                try write(chunk)
-            }
-            if first { try begin(record, sample: UnsafeRawBufferPointer(start: nil, count: 0)) }
+            start(record)
+            stream.onChunk = write
             let digest = try stream.finish()
             guard !stream.overflow, stream.byteCount == record.size, digest == record.sha256 else {
                 throw ModelPackError.invalidModel(

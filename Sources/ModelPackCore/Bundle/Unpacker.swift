@@ -53,25 +53,18 @@ public enum Unpacker {
                 try manifest.canonicalBytes().withUnsafeBytes { try manifestFile.write($0) }
                 created.insert(".modelpack")
             }
-            var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
-            try buffer.withUnsafeMutableBytes { raw in
-                for (file, record) in zip(files, manifest.files) {
-                    try makeParents(of: record.path, under: root, created: &created)
-                    let output = try OutputFile(
-                        creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
-                    let input = try InputFile(path: file.absolutePath)
-                    var stream = SHA256Stream()
-                    while true {
-                        let n = try input.read(into: raw)
-                        if n == 0 { break }
-                        let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                        stream.update(chunk)
-                        try output.write(chunk)
-                    }
-                    guard stream.byteCount == record.size, stream.finalizeHex() == record.sha256 else {
-                        throw ModelPackError.invalidBundle(
-                            path: file.absolutePath, reason: "does not match '\(record.path)' in the manifest")
-                    }
+            let hasher = ParallelSHA256()
+            for (file, record) in zip(files, manifest.files) {
+                try makeParents(of: record.path, under: root, created: &created)
+                let output = try OutputFile(
+                    creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
+                let stream = try InputFile(path: file.absolutePath).hashedStream(
+                    label: record.path, size: record.size, hasher: hasher)
+                stream.onChunk = output.write
+                let digest = try stream.finish()
+                guard !stream.overflow, stream.byteCount == record.size, digest == record.sha256 else {
+                    throw ModelPackError.invalidBundle(
+                        path: file.absolutePath, reason: "does not match '\(record.path)' in the manifest")
                 }
             }
         }

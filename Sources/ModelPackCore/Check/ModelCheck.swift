@@ -71,8 +71,9 @@ public enum ModelCheck {
         let files: [SourceFile]
         let diagnostics: [Diagnostic]
 
+        /// The finished report's rule, on the findings so far.
         func fails(strict: Bool) -> Bool {
-            diagnostics.contains { $0.severity == .error || (strict && $0.severity == .warning) }
+            DiagnosticReport(target: "", isBundle: false, diagnostics: diagnostics, sources: [:]).fails(strict: strict)
         }
 
         /// The manifest with every digest still unknown (zeros): the same length as the real one

@@ -60,13 +60,9 @@ struct ModelSource {
                 path: file.path, role: role, size: file.size, sha256: "", executable: file.executable)
             let stream = try InputFile(path: file.absolutePath).hashedStream(
                 label: file.path, size: file.size, hasher: hasher)
-            var begun = false
             if let writer {
-                stream.onChunk = { [record] chunk in
-                    if !begun { try writer.begin(record, sample: chunk) }
-                    begun = true
-                    try writer.write(chunk)
-                }
+                writer.start(record)
+                stream.onChunk = writer.write
             }
             let digest: String
             do {
@@ -85,10 +81,7 @@ struct ModelSource {
                 throw ModelPackError.invalidModel(
                     path: file.absolutePath, reason: "changed while it was being read; try again")
             }
-            if let writer {
-                if !begun { try writer.begin(record, sample: UnsafeRawBufferPointer(start: nil, count: 0)) }
-                try writer.end()
-            }
+            try writer?.end()
             records.append(
                 FileRecord(path: file.path, role: role, size: file.size, sha256: digest, executable: file.executable))
         }
