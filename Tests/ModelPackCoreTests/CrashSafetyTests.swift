@@ -134,6 +134,42 @@ import Testing
         #expect(TempDir.listing(tmp.path) == ["a.tar", "m"])
     }
 
+    /// The serve cache's entry lock: held by another process (a Python that takes it), FileLock says
+    /// it is waiting and blocks; when that process is killed the kernel frees the lock and the
+    /// wait ends, so a crashed serve never leaves its entry locked.
+    @Test(.enabled(if: PythonCompiler.find() != nil))
+    func aLockHeldByAKilledProcessIsFreed() throws {
+        let tmp = TempDir()
+        let path = tmp.file("entry.lock")
+        let holder = Process()
+        holder.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        holder.arguments = [
+            "python3", "-c",
+            "import fcntl, sys, time; f = open(sys.argv[1], 'w'); fcntl.flock(f, fcntl.LOCK_EX); time.sleep(60)",
+            path,
+        ]
+        try holder.run()
+        defer { if holder.isRunning { holder.terminate() } }
+        // Until the holder has it: a probe that gets the lock lets go at once.
+        var held = false
+        for _ in 0..<500 where !held {
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            if fd >= 0 {
+                held = flock(fd, LOCK_EX | LOCK_NB) != 0
+                close(fd)
+            }
+            if !held { usleep(10_000) }
+        }
+        try #require(held, "python never took \(path)")
+        let waited = Locked(false)
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { kill(holder.processIdentifier, SIGKILL) }
+        let lock = try FileLock(path) { waited.withLock { $0 = true } }
+        #expect(waited.withLock { $0 })
+        holder.waitUntilExit()
+        #expect(holder.terminationReason == .uncaughtSignal)
+        withExtendedLifetime(lock) {}
+    }
+
     @Test func killedUnpackLeavesNothingOrACompleteTree() throws {
         let tmp = TempDir()
         try Self.bigModel(at: tmp.file("model"))

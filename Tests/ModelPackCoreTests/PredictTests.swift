@@ -156,6 +156,39 @@ import Testing
         #expect(csv.status == 1 && csv.stderr.contains("bad.csv:3: input 'sepal_length' 'x' is not a number"))
     }
 
+    /// Two predicts of one bundle started together on an empty cache: one unpacks it and makes the
+    /// virtualenv while the other waits on the entry's lock, and both then predict in that one
+    /// environment (unlocked, the two pip installs raced in one directory and one failed in CI).
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
+    func twoPredictsAtOnceShareOneEnvironment() throws {
+        let dir = TempDir()
+        let bundle = try Self.bundle(dir)
+        try Fixture.write(
+            Array("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\n".utf8),
+            to: dir.file("rows.csv"))
+        let environment = ["MODELPACK_CACHE": dir.file("cache")]
+        let results = Locked<[Int: CLI.Result]>([:])
+        let rows = dir.file("rows.csv")
+        let outputs = [dir.file("out0.jsonl"), dir.file("out1.jsonl")]
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            let result = try? CLI.run(
+                ["predict", bundle, "-i", rows, "-o", outputs[i]], environment: environment)
+            results.withLock { $0[i] = result }
+        }
+        let both = results.withLock { $0 }
+        for i in 0..<2 {
+            let result = try #require(both[i])
+            #expect(result.status == 0, "\(i): \(result.stderr)")
+            #expect(
+                try Self.predictions(String(contentsOfFile: outputs[i], encoding: .utf8)).map(\.prediction) == [
+                    "setosa"
+                ])
+        }
+        let stderr = both.values.map(\.stderr)
+        #expect(stderr.filter { $0.contains("creating a virtualenv") }.count == 1, "\(stderr)")
+        #expect(stderr.filter { $0.contains("waiting for another modelpack preparing") }.count == 1, "\(stderr)")
+    }
+
     /// Usage and input errors before any environment is made.
     @Test func inputsAreCheckedFirst() throws {
         let dir = TempDir()

@@ -80,6 +80,9 @@ public enum ServeCache {
         let runtime = FileSystem.parentDirectory(of: prepared.server)
         let wanted = try FileSystem.readWholeFile(runtime + "/requirements-\(engine.rawValue).txt", limit: 1 << 16)
         if let done = try? FileSystem.readWholeFile(marker, limit: 1 << 16), done == wanted { return }
+        let lock = try lockEntry(prepared.root, log: log)
+        defer { withExtendedLifetime(lock) {} }
+        if let done = try? FileSystem.readWholeFile(marker, limit: 1 << 16), done == wanted { return }
         log("adding \(engine.rawValue) to the model's virtualenv \(venv) (once per bundle digest)")
         try run([
             prepared.python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
@@ -98,9 +101,13 @@ public enum ServeCache {
         let cache = CacheDirectory.path()
         try FileSystem.makeDirectories(cache + "/serve")
         let root = cache + "/serve/" + key
+        try FileSystem.makeDirectories(root)
+        // Two serves or predicts of one bundle at once share the entry: the second waits for the
+        // first's unpack and pip install, then finds them done.
+        let lock = try lockEntry(root, log: log)
+        defer { withExtendedLifetime(lock) {} }
         let model = root + "/model"
         if !FileSystem.exists(model + "/" + Manifest.entryPath) {
-            try FileSystem.makeDirectories(root)
             log("unpacking \(summary.manifest.name) \(summary.manifest.version) (\(summary.digest)) into \(model)")
             try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: model, force: true))
         }
@@ -128,6 +135,11 @@ public enum ServeCache {
         return Prepared(
             root: root, modelDirectory: model, python: venv + "/bin/python", server: runtime + "/server.py",
             servingJSON: runtime + "/serving.json")
+    }
+
+    /// The cache entry's lock (`ROOT.lock`, beside it), held while the entry is prepared.
+    static func lockEntry(_ root: String, log: (String) -> Void) throws -> FileLock {
+        try FileLock(root + ".lock") { log("waiting for another modelpack preparing \(root)") }
     }
 
     static func run(_ arguments: [String]) throws {

@@ -298,3 +298,25 @@ final class OutputFile {
         }
     }
 }
+
+/// An exclusive flock(2) on `path` (created when absent), held until released; the kernel drops
+/// it when the process dies, so a killed holder never leaves a stale lock behind.
+final class FileLock {
+    private let fd: Int32
+
+    /// Waits for the lock; `waiting` is called once, before blocking, when another process holds it.
+    init(_ path: String, waiting: () -> Void = {}) throws {
+        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot open: \(FileSystem.errnoMessage())") }
+        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
+        waiting()
+        while flock(fd, LOCK_EX) != 0 {
+            if errno == EINTR { continue }
+            let reason = FileSystem.errnoMessage()
+            close(fd)
+            throw ModelPackError.io(path: path, reason: "cannot lock: \(reason)")
+        }
+    }
+
+    deinit { close(fd) }
+}
