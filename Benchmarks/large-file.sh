@@ -6,7 +6,9 @@
 #   SIZE_MIB=256 RUNS=3 Benchmarks/large-file.sh
 #   LARGE_GIB=10 Benchmarks/large-file.sh    # adds 10 GiB rows, on disk (needs about 30 GiB free)
 # modelpack fsyncs a bundle before renaming it into place; bsdtar does not, so each bsdtar build
-# row is also shown followed by `sync FILE` (the same durability).
+# row is also shown followed by `sync FILE` (the same durability). unpack runs one syncfs(2) on
+# its finished tree before renaming it into place, so unpack rows are also shown against
+# `bsdtar -x` followed by `sync -f DIR` (syncfs).
 # Every run starts after `sync` (no dirty pages left by the one before). Writes are still bound
 # by the page cache and write-back: compare ratios within one run, never absolute times across
 # runs (see ../shared/reference/measured-here.md).
@@ -80,6 +82,8 @@ big_pairs() {  # big_pairs DIR ARTIFACT TAG
   pair "inspect tar (full audit)$t" "test -f m.tar || $MP build $d -o m.tar" "$MP inspect m.tar" "openssl sha256$t" "openssl dgst -sha256 $art"
   pair "unpack tar (verifying)$t" "rm -rf out b-out; mkdir b-out; test -f b.tar || bsdtar -cf b.tar -C $d ." \
     "$MP unpack m.tar -o out" "bsdtar -xf tar$t" "bsdtar -xf b.tar -C b-out"
+  pair "unpack tar (verifying)$t" "rm -rf out b-out; mkdir b-out; test -f b.tar || bsdtar -cf b.tar -C $d ." \
+    "$MP unpack m.tar -o out" "bsdtar -xf + sync -f tar$t" "bsdtar -xf b.tar -C b-out && sync -f b-out"
   pair "unpack zip (verifying)$t" "rm -rf out b-out; mkdir b-out; test -f b.zip || bsdtar --format zip --options zip:compression=store -cf b.zip -C $d ." \
     "$MP unpack m.zip -o out" "bsdtar -xf zip$t" "bsdtar -xf b.zip -C b-out"
   pair "clean$t" "rm -rf out b-out m.tar b.tar m.zip b.zip" "true" "-" "true"
@@ -88,6 +92,7 @@ big_pairs big big/weights.bin ""
 pair "build zip, $SMALL_FILES small files" "rm -f s.zip bs.zip" "$MP build small -o s.zip" "bsdtar zip (deflate)" "bsdtar --format zip -cf bs.zip -C small ."
 pair "build tar, $SMALL_FILES small files" "rm -f s.tar bs.tar" "$MP build small -o s.tar" "bsdtar -cf" "bsdtar -cf bs.tar -C small ."
 pair "unpack zip, $SMALL_FILES small files" "rm -rf s-out bs-out; mkdir bs-out; test -f s.zip || $MP build small -o s.zip; test -f bs.zip || bsdtar --format zip -cf bs.zip -C small ." "$MP unpack s.zip -o s-out" "bsdtar -xf zip" "bsdtar -xf bs.zip -C bs-out"
+pair "unpack zip, $SMALL_FILES small files" "rm -rf s-out bs-out; mkdir bs-out; test -f s.zip || $MP build small -o s.zip; test -f bs.zip || bsdtar --format zip -cf bs.zip -C small ." "$MP unpack s.zip -o s-out" "bsdtar -xf zip + sync -f" "bsdtar -xf bs.zip -C bs-out && sync -f bs-out"
 pair "verify zip, $SMALL_FILES small files" "test -f s.zip || $MP build small -o s.zip; test -f bs.zip || bsdtar --format zip -cf bs.zip -C small ." "$MP verify s.zip" "bsdtar -tf zip (lists)" "bsdtar -tf bs.zip"
 if [[ $LARGE_GIB != 0 ]]; then
   # The large artifact is the 1 GiB one repeated: incompressible all the same. Time must grow

@@ -30,4 +30,16 @@ static inline int mp_rename_exchange(const char *a, const char *b) {
     return -1;
 #endif
 }
+
+/* syncfs(2): writes out the file system holding fd (data, inodes and directories), reporting a
+   writeback error as EIO (Linux 5.8+); sync(2), which reports nothing, where it is missing. */
+static inline int mp_syncfs(int fd) {
+#if defined(__linux__) && defined(SYS_syncfs)
+    return (int)syscall(SYS_syncfs, fd);
+#else
+    (void)fd;
+    sync();
+    return 0;
+#endif
+}
 #endif

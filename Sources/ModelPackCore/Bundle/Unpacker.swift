@@ -21,8 +21,9 @@ public struct UnpackOptions: Sendable {
 /// Extracts a bundle safely. Everything is written into a fresh temporary directory next to the
 /// destination, only regular files at paths that pass `BundlePath`, each cut off at its manifest
 /// size and hashed as it is written; the directory is renamed into place only once every file has
-/// matched and none is missing. Any problem removes the temporary directory and leaves the
-/// destination as it was.
+/// matched and none is missing, and only once the file system has written it all out (a power
+/// loss then leaves the old destination or the whole new tree). Any problem removes the temporary
+/// directory and leaves the destination as it was.
 public enum Unpacker {
     @discardableResult
     public static func unpack(_ options: UnpackOptions) throws -> BundleSummary {
@@ -90,6 +91,7 @@ public enum Unpacker {
         do {
             try FileSystem.makeDirectory(temporary, mode: 0o755)
             try fill(temporary)
+            try FileSystem.syncFileSystem(of: temporary)  // on disk before the rename makes it visible
             if force && FileSystem.exists(destination) {
                 try FileSystem.replaceDirectory(temporary, destination)
             } else {

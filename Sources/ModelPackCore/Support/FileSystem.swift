@@ -191,6 +191,19 @@ enum FileSystem {
         return nil
     }
 
+    /// Writes out the file system holding `path` (every file and directory written under it), so
+    /// that a tree renamed into place afterwards survives a power loss whole: one syncfs(2)
+    /// instead of an fsync per file (5,000 journal commits for 5,000 small files). It also waits
+    /// for other processes' writes to that file system, the price of the single call.
+    static func syncFileSystem(of path: String) throws {
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot open: \(errnoMessage())") }
+        defer { close(fd) }
+        if mp_syncfs(fd) != 0 {
+            throw ModelPackError.io(path: path, reason: "cannot write to the disk: \(errnoMessage())")
+        }
+    }
+
     static func fsyncDirectory(_ path: String) {
         let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if fd >= 0 {
