@@ -16,7 +16,8 @@ struct ModelPack: ParsableCommand {
         version: ModelPackVersion.current,
         subcommands: [
             Build.self, Validate.self, Inspect.self, Scan.self, Verify.self, Unpack.self, Serve.self, Dockerfile.self,
-            Keygen.self, Sign.self, Push.self, Pull.self, Login.self, Prune.self, Diff.self, Card.self, Predict.self,
+            Keygen.self, Sign.self, Push.self, Pull.self, Login.self, Prune.self, Cache.self, Diff.self, Card.self,
+            Predict.self,
         ]
     )
 

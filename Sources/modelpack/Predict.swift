@@ -88,7 +88,8 @@ struct Predict: LimitedCommand {
         SignalCleanup.restoreDefaultsForExec()
         let argv = [plan.executable] + plan.arguments
         var cArgs = argv.map { strdup($0) } + [nil]
-        execv(plan.executable, &cArgs)
+        // The plan holds the cache entries' use locks, which the runner inherits: alive until exec.
+        withExtendedLifetime(plan) { _ = execv(plan.executable, &cArgs) }
         throw ModelPackError.io(
             path: plan.executable, reason: "cannot start the model: \(String(cString: strerror(errno)))")
     }

@@ -179,7 +179,10 @@ struct Login: ParsableCommand {
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Shrink the blob cache that pull fills, least recently used first.",
-        discussion: "The cache is under MODELPACK_CACHE (else $XDG_CACHE_HOME/modelpack or ~/.cache/modelpack).")
+        discussion: """
+            The same as 'modelpack cache prune --only blobs' with --keep 0 by default. The cache is under \
+            MODELPACK_CACHE (else $XDG_CACHE_HOME/modelpack or ~/.cache/modelpack).
+            """)
 
     @Option(help: "Keep at most this much (e.g. 10GiB; 0 empties the cache).")
     var keep: String = "0"
@@ -188,9 +191,10 @@ struct Prune: ParsableCommand {
         guard let bytes = ByteCount.parse(keep) else {
             throw ModelPackError.usage("--keep '\(keep)' is not a size (e.g. 500MiB, 10GiB)")
         }
-        let result = try Operations.prune(keeping: bytes)
+        let cache = BlobCache()
+        let result = try Operations.prune(keeping: bytes, cache: cache)
         Output.result(
-            "removed \(result.removed) blob(s), \(ByteCount.human(result.freedBytes)); "
-                + "\(ByteCount.human(result.keptBytes)) kept in \(result.root)\n")
+            "removed \(result.removed.count) blob(s), \(ByteCount.human(result.freedBytes)); "
+                + "\(ByteCount.human(result.keptBytes)) kept in \(cache.root)\n")
     }
 }

@@ -9,8 +9,9 @@ struct Serve: LimitedCommand {
             The bundle goes through the same checks as validate first: errors (or warnings with \
             --strict) stop it. It is then unpacked and verified into a cache keyed by its digest \
             (MODELPACK_CACHE, else ~/.cache/modelpack), a virtualenv is created there with the model's \
-            requirements and the runtime's (FastAPI, uvicorn; once per digest), and the same server as \
-            the Docker images runs: POST /predict, GET /health, /ready, /metadata, /metrics. \
+            requirements and the runtime's (FastAPI, uvicorn; once per Python and requirements, so a \
+            change of code only starts without pip; see modelpack cache), and the same server as the \
+            Docker images runs: POST /predict, GET /health, /ready, /metadata, /metrics. \
             MODELPACK_API_KEY protects /predict; MODELPACK_MAX_BODY_BYTES limits request bodies.
             """)
 
@@ -50,7 +51,8 @@ struct Serve: LimitedCommand {
         SignalCleanup.restoreDefaultsForExec()
         let argv = [prepared.python, prepared.server]
         var cArgs = argv.map { strdup($0) } + [nil]
-        execv(prepared.python, &cArgs)
+        // prepared holds the cache entries' use locks, which the server inherits: alive until exec.
+        withExtendedLifetime(prepared) { _ = execv(prepared.python, &cArgs) }
         throw ModelPackError.io(
             path: prepared.python, reason: "cannot start the server: \(String(cString: strerror(errno)))")
     }

@@ -8,15 +8,16 @@ import Testing
 @Suite struct HelpSnapshotTests {
     static let commands = [
         "", "build", "validate", "inspect", "scan", "verify", "unpack", "serve", "dockerfile", "keygen", "sign", "push",
-        "pull", "login", "prune", "diff", "card", "predict",
+        "pull", "login", "prune", "cache", "cache list", "cache prune", "diff", "card", "predict",
     ]
 
     @Test(arguments: commands)
     func helpMatchesItsSnapshot(_ command: String) throws {
-        let result = try CLI.run((command.isEmpty ? [] : [command]) + ["--help"], environment: ["COLUMNS": "100"])
+        let words = command.split(separator: " ").map(String.init)
+        let result = try CLI.run(words + ["--help"], environment: ["COLUMNS": "100"])
         #expect(result.status == 0)
         #expect(!result.stdout.contains("--max-"), "limit flags belong to --help-hidden")
-        try Golden.assert(result.stdout, "help/\(command.isEmpty ? "modelpack" : command).txt")
+        try Golden.assert(result.stdout, "help/\(command.isEmpty ? "modelpack" : words.joined(separator: "-")).txt")
     }
 
     /// The limit flags are there, and each command shows only those it enforces.

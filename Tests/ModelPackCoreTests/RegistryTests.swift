@@ -678,11 +678,11 @@ import Testing
             utimes(path, &times)
         }
         let result = try Operations.prune(keeping: 2500, cache: cache)
-        #expect(result.removed == 1 && result.keptBytes == 2000)
+        #expect(result.removed.count == 1 && result.keptBytes == 2000)
         #expect(!FileManager.default.fileExists(atPath: cache.directory + "/" + String(repeating: "0", count: 64)))
         #expect(try Operations.prune(keeping: 0, cache: cache).keptBytes == 0)
-        #expect(BlobCache.cap(environment: ["MODELPACK_CACHE_MAX": "1MiB"]) == 1 << 20)
-        #expect(BlobCache.cap(environment: [:]) == 20 << 30)
+        #expect(CacheStore.cap(environment: ["MODELPACK_CACHE_MAX": "1MiB"]) == 1 << 20)
+        #expect(CacheStore.cap(environment: [:]) == 20 << 30)
     }
 
     /// After a pull the cache is held to MODELPACK_CACHE_MAX.

@@ -4,7 +4,7 @@ import Testing
 @testable import ModelPackCore
 
 /// `modelpack serve` on the iris example: a real server process with a real virtualenv (created
-/// once per bundle digest from PyPI; MODELPACK_REQUIRE_SERVE=1 in CI makes this test mandatory).
+/// once per Python and requirements from PyPI; MODELPACK_REQUIRE_SERVE=1 in CI makes this test mandatory).
 @Suite(.serialized) struct ServeTests {
     static var enabled: Bool {
         ProcessInfo.processInfo.environment["MODELPACK_REQUIRE_SERVE"] == "1"
@@ -94,6 +94,19 @@ import Testing
         #expect(metrics.contains(#"modelpack_requests_total{path="/predict",status="200"} 2"#))
         // Every /predict request is timed, refused ones too.
         #expect(metrics.contains(#"modelpack_predict_latency_seconds_count 5"#))
+        // While it serves, the server holds its bundle's and its environment's cache entries in use
+        // (across serve's exec): a prune passes both by.
+        let prune = try CLI.run(["cache", "prune", "--keep", "0", "--dry-run", "--json"])
+        let kept = try #require(
+            (try JSONSerialization.jsonObject(with: Data(prune.stdout.utf8)) as? [String: Any])?["kept"]
+                as? [[String: Any]], "\(prune.stdout) \(prune.stderr)")
+        let busy = kept.filter { $0["inUse"] as? Bool == true }
+        #expect(
+            busy.contains {
+                $0["area"] as? String == "serve" && ($0["about"] as? String ?? "").contains("iris-classifier")
+            },
+            "\(busy)")
+        #expect(busy.contains { $0["area"] as? String == "envs" }, "\(busy)")
         // SIGTERM reaches the server (modelpack's own signal handling must not leak into it).
         server.terminate()
         for _ in 0..<100 where server.isRunning { Thread.sleep(forTimeInterval: 0.1) }

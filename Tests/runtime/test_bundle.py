@@ -2,6 +2,7 @@
 accepts well-formed bundles in zip, tar and tar.gz and refuses every hostile or damaged one with one
 line naming the bundle, leaving nothing behind. (The Swift test ScaleTests checks it accepts what
 `modelpack build` writes, with the same digest and the same files as `modelpack unpack`.)"""
+import fcntl
 import hashlib
 import importlib.util
 import io
@@ -88,6 +89,22 @@ def test_the_cache_unpacks_once(tmp_path):
     (folder / "interface.py").write_text("# marker: not unpacked again\n")
     again, _ = mb.cached(bundle, tmp_path / "cache")
     assert again == folder and (again / "interface.py").read_text().startswith("# marker")
+
+
+def test_the_cache_marks_its_folder_in_use_and_survives_a_pruned_lock_file(tmp_path):
+    """The folder's .use lock is held shared while this process lives (so `modelpack cache prune`
+    cannot take it), and a lock file removed by a prune is made again, not waited on forever."""
+    bundle = write(tmp_path / "b.zip", good_entries())
+    folder, _ = mb.cached(bundle, tmp_path / "cache")
+    probe = os.open(f"{folder}.use", os.O_RDWR)
+    try:
+        with pytest.raises(BlockingIOError):
+            fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    finally:
+        os.close(probe)
+    os.unlink(f"{folder}.lock")
+    again, _ = mb.cached(bundle, tmp_path / "cache")
+    assert again == folder and os.path.exists(f"{folder}.lock")
 
 
 def tampered(name):

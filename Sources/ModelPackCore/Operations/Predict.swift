@@ -33,6 +33,8 @@ public struct PredictPlan: Sendable {
     public let executable: String
     public let arguments: [String]
     public let findings: DiagnosticReport
+    /// The cache entries it runs in, marked in use while this lives and, across exec, while the runner runs.
+    public let prepared: ServeCache.Prepared
 }
 
 extension Operations {
@@ -102,6 +104,7 @@ extension Operations {
         if let size = options.batchSize { arguments += ["--batch-size", String(size)] }
         if options.skipInvalid { arguments.append("--skip-invalid") }
         if let id = options.idColumn { arguments += ["--id-column", id] }
-        return PredictPlan(executable: prepared.python, arguments: arguments, findings: verdict.report)
+        return PredictPlan(
+            executable: prepared.python, arguments: arguments, findings: verdict.report, prepared: prepared)
     }
 }

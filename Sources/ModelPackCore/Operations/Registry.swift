@@ -258,8 +258,10 @@ extension Operations {
             output = options.unpackTo!
             try Unpacker.materialize(bundle, files: files, to: output, force: options.force)
         }
-        // The output is written: the cache may now shed its least recently used blobs.
-        _ = try? options.cache.prune(keeping: BlobCache.cap(environment: options.registry.environment))
+        // The output is written: the cache may now shed its least recently used entries.
+        CacheStore.trim(
+            root: FileSystem.parentDirectory(of: options.cache.root),
+            keeping: CacheStore.cap(environment: options.registry.environment), log: { _ in })
         return PullResult(
             remote: remote, output: output, container: container, blobs: blobs.sorted { $0.path < $1.path },
             requests: client.requestCount, missing: [])
@@ -410,9 +412,9 @@ extension Operations {
         return try body(scratch + "/bundle.tar")
     }
 
-    /// `prune`: the blob cache down to `bytes`, least recently used first.
-    public static func prune(keeping bytes: Int64, cache: BlobCache = BlobCache()) throws -> BlobCache.PruneResult {
-        try cache.prune(keeping: bytes)
+    /// `prune`: the blob cache down to `bytes`, least recently used first (`cache prune` for all of the cache).
+    public static func prune(keeping bytes: Int64, cache: BlobCache = BlobCache()) throws -> CacheStore.PruneResult {
+        try CacheStore.prune(keeping: bytes, in: FileSystem.parentDirectory(of: cache.root), areas: [.blobs])
     }
 
     /// `login`: checks the credential against the registry, then stores it where docker would.

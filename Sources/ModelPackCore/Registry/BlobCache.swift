@@ -7,7 +7,7 @@ import Foundation
 /// Pulled blobs, by digest, under the cache directory serve uses (`blobs/sha256/<hex>`). A blob
 /// enters only once its bytes match its digest; until then it is `<hex>.partial`, which the next
 /// attempt (in this run or the next) continues with a Range request instead of starting over.
-/// `prune` keeps the newest-used blobs under a size cap.
+/// `CacheStore.prune` keeps the newest-used blobs under a size cap.
 public struct BlobCache: Sendable {
     public let root: String
 
@@ -130,41 +130,5 @@ public struct BlobCache: Sendable {
             }
         }
         return stream.byteCount
-    }
-
-    /// The size the cache is held to after every pull: `MODELPACK_CACHE_MAX` (e.g. `50GiB`), else 20 GiB.
-    static func cap(environment: [String: String]) -> Int64 {
-        environment["MODELPACK_CACHE_MAX"].flatMap { ByteCount.parse($0) } ?? 20 << 30
-    }
-
-    public struct PruneResult: Sendable {
-        public let removed: Int
-        public let freedBytes: Int64
-        public let keptBytes: Int64
-        public let root: String
-    }
-
-    /// Removes the least recently used blobs (and stale partial files) until at most `maxBytes` remain.
-    public func prune(keeping maxBytes: Int64) throws -> PruneResult {
-        guard FileSystem.exists(directory) else {
-            return PruneResult(removed: 0, freedBytes: 0, keptBytes: 0, root: root)
-        }
-        var entries: [(path: String, size: Int64, used: Int)] = []
-        for name in try FileSystem.listDirectory(directory) {
-            let path = directory + "/" + name
-            var st = stat()
-            guard lstat(path, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { continue }
-            entries.append((path, Int64(st.st_size), st.st_mtim.tv_sec))
-        }
-        var total = entries.reduce(0) { $0 + $1.size }
-        var removed = 0
-        var freed: Int64 = 0
-        for entry in entries.sorted(by: { $0.used < $1.used }) where total > maxBytes {
-            guard unlink(entry.path) == 0 else { continue }
-            total -= entry.size
-            freed += entry.size
-            removed += 1
-        }
-        return PruneResult(removed: removed, freedBytes: freed, keptBytes: total, root: root)
     }
 }

@@ -312,24 +312,82 @@ final class OutputFile {
     }
 }
 
-/// An exclusive flock(2) on `path` (created when absent), held until released; the kernel drops
-/// it when the process dies, so a killed holder never leaves a stale lock behind.
-final class FileLock {
-    private let fd: Int32
+/// A flock(2) on `path` (created when absent), held until released; the kernel drops it when the
+/// process dies, so a killed holder never leaves a stale lock behind. A lock file may be removed
+/// by the process holding it exclusively (the cache's prune does): a lock taken on a file that
+/// was meanwhile removed or replaced is let go and taken again on the file now at `path`.
+final class FileLock: Sendable {
+    enum Mode { case exclusive, shared }
 
-    /// Waits for the lock; `waiting` is called once, before blocking, when another process holds it.
-    init(_ path: String, waiting: () -> Void = {}) throws {
-        fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0o644)
-        if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot open: \(FileSystem.errnoMessage())") }
-        if flock(fd, LOCK_EX | LOCK_NB) == 0 { return }
-        waiting()
-        while flock(fd, LOCK_EX) != 0 {
-            if errno == EINTR { continue }
-            let reason = FileSystem.errnoMessage()
+    private let fd: Int32
+    let path: String
+
+    /// Waits for the lock; `waiting` is called once, before blocking, when another process holds
+    /// it. An `inheritable` lock stays open across exec, so the program exec'd holds it until it exits.
+    init(_ path: String, _ mode: Mode = .exclusive, inheritable: Bool = false, waiting: () -> Void = {}) throws {
+        self.path = path
+        var told = false
+        while true {
+            let fd = try Self.open(path, inheritable: inheritable)
+            let operation = mode == .exclusive ? LOCK_EX : LOCK_SH
+            if flock(fd, operation | LOCK_NB) != 0 {
+                if !told {
+                    waiting()
+                    told = true
+                }
+                while flock(fd, operation) != 0 {
+                    if errno == EINTR { continue }
+                    let reason = FileSystem.errnoMessage()
+                    close(fd)
+                    throw ModelPackError.io(path: path, reason: "cannot lock: \(reason)")
+                }
+            }
+            if Self.isStill(fd, at: path) {
+                self.fd = fd
+                return
+            }
             close(fd)
-            throw ModelPackError.io(path: path, reason: "cannot lock: \(reason)")
         }
     }
 
+    private init(fd: Int32, path: String) {
+        self.fd = fd
+        self.path = path
+    }
+
+    /// The exclusive lock if nobody holds the file (nil when another process does), without waiting.
+    static func attempt(_ path: String) throws -> FileLock? {
+        while true {
+            let fd = try open(path, inheritable: false)
+            if flock(fd, LOCK_EX | LOCK_NB) != 0 {
+                close(fd)
+                return nil
+            }
+            if isStill(fd, at: path) { return FileLock(fd: fd, path: path) }
+            close(fd)
+        }
+    }
+
+    /// Records a use: the lock file's modification time is now.
+    func touch() { futimens(fd, nil) }
+
+    /// Removes the lock file while this process holds it exclusively (waiters take the lock anew).
+    func removeFile() { unlink(path) }
+
     deinit { close(fd) }
+
+    private static func open(_ path: String, inheritable: Bool) throws -> Int32 {
+        let flags = O_RDWR | O_CREAT | O_NOFOLLOW | (inheritable ? 0 : O_CLOEXEC)
+        let fd = Glibc.open(path, flags, 0o644)
+        if fd < 0 { throw ModelPackError.io(path: path, reason: "cannot open: \(FileSystem.errnoMessage())") }
+        return fd
+    }
+
+    /// Whether the locked descriptor is still the file at `path` (not one removed meanwhile).
+    private static func isStill(_ fd: Int32, at path: String) -> Bool {
+        var held = stat()
+        var named = stat()
+        guard fstat(fd, &held) == 0, lstat(path, &named) == 0 else { return false }
+        return held.st_dev == named.st_dev && held.st_ino == named.st_ino
+    }
 }

@@ -334,20 +334,43 @@ def cache_directory():
     return Path(os.environ.get("HOME", "/tmp")) / ".cache" / "modelpack"
 
 
+IN_USE = {}
+
+
+def lock_file(path, operation):
+    """flock(2) on `path` (created when absent); taken again when the file was removed meanwhile
+    (`modelpack cache prune` removes the lock files of an entry it removes, holding them)."""
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fcntl.flock(fd, operation)
+        try:
+            if os.path.samestat(os.fstat(fd), os.lstat(path)):
+                return fd
+        except FileNotFoundError:
+            pass
+        os.close(fd)
+
+
 def cached(bundle, cache=None):
     """The bundle verified and unpacked once into `<cache>/bundles/<digest hex>` (a folder is there
-    only after every check passed; processes on one machine take turns through a lock). Returns
+    only after every check passed). Processes on one machine take turns through `<hex>.lock`, and
+    each holds `<hex>.use` shared until it exits, so `modelpack cache prune` leaves the folder alone
+    while it is used (the protocol of Sources/ModelPackCore/Support/CacheStore.swift). Returns
     (folder, digest)."""
     name = digest(bundle)
     root = Path(cache) if cache else cache_directory() / "bundles"
     folder = root / name.split(":", 1)[1]
-    if (folder / MANIFEST).is_file():
-        return folder, name
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / ".lock", "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    change = lock_file(f"{folder}.lock", fcntl.LOCK_EX)
+    try:
         if not (folder / MANIFEST).is_file():
             unpack(bundle, folder)
+        if str(folder) not in IN_USE:
+            use = lock_file(f"{folder}.use", fcntl.LOCK_SH)
+            os.utime(use)
+            IN_USE[str(folder)] = use
+    finally:
+        os.close(change)
     return folder, name
 
 

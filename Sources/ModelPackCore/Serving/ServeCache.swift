@@ -1,0 +1,195 @@
+import Foundation
+
+/// `modelpack serve` and `predict`: the bundle unpacked (and verified) into the cache under its
+/// digest (`serve/<digest>`, with the runtime's files), and a virtualenv keyed by what it holds
+/// (`envs/<key>`: the Python, the model's requirements, the runtime's), so bundles that differ only
+/// in code or artifacts share one environment. Each entry is a `CacheSlot`: made under its lock,
+/// and marked in use until the process (or the server it execs) exits, so `cache prune` passes it by.
+public enum ServeCache {
+    public struct Prepared: Sendable {
+        /// `serve/<digest>`: the unpacked model and the runtime's files.
+        public let root: String
+        /// `envs/<key>`: the virtualenv (`venv/`) and what is packed from it for Spark.
+        public let environment: String
+        public let modelDirectory: String
+        public let python: String
+        public let server: String
+        public let servingJSON: String
+        /// The two entries' use locks, open across exec.
+        let inUse: [FileLock]
+        /// The batch runner `predict` execs (runtime/modelpack_predict.py).
+        public var predictor: String { FileSystem.parentDirectory(of: server) + "/modelpack_predict.py" }
+        /// The Spark and Ray driver `predict --engine` execs (runtime/modelpack_batch.py).
+        public var batchDriver: String { FileSystem.parentDirectory(of: server) + "/modelpack_batch.py" }
+    }
+
+    /// The batch engines `predict --engine` runs on; each adds runtime/requirements-ENGINE.txt.
+    public enum Engine: String, Sendable, CaseIterable {
+        case spark, ray
+    }
+
+    /// Adds an engine's packages to a prepared environment (once: a marker file records it), pip
+    /// resolving them together with the model's requirements so none of the model's pins moves.
+    public static func addEngine(_ engine: Engine, to prepared: Prepared, log: (String) -> Void) throws {
+        let venv = prepared.environment + "/venv"
+        let marker = venv + "/.modelpack-engine-" + engine.rawValue
+        let runtime = FileSystem.parentDirectory(of: prepared.server)
+        let wanted = try FileSystem.readWholeFile(runtime + "/requirements-\(engine.rawValue).txt", limit: 1 << 16)
+        let change = try CacheSlot(path: prepared.environment).lockForChange(log: log)
+        defer { withExtendedLifetime(change) {} }
+        if let done = try? FileSystem.readWholeFile(marker, limit: 1 << 16), done == wanted { return }
+        log("adding \(engine.rawValue) to the model's virtualenv \(venv) (once per environment)")
+        try run([
+            prepared.python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+            "-r", prepared.modelDirectory + "/" + ModelDirectory.requirementsFile,
+            "-r", runtime + "/requirements.txt", "-r", runtime + "/requirements-\(engine.rawValue).txt",
+        ])
+        try FileSystem.writeAtomically(wanted, to: marker)
+        try CacheStore.recordSize(of: venv)
+    }
+
+    /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).
+    /// When this added to the cache, the cache is then held to `CacheStore.cap()`.
+    public static func prepare(
+        bundle: String, python: String = "python3", card: String? = nil, log: (String) -> Void
+    ) throws -> Prepared {
+        let summary = try BundleReader.inspect(bundle)
+        let cache = CacheDirectory.path()
+        let entry = CacheSlot(path: cache + "/serve/" + summary.digest.dropFirst("sha256:".count).prefix(32))
+        var added = false
+        let model = entry.path + "/model"
+        let runtime = entry.path + "/runtime"
+        let bundleInUse: FileLock
+        do {
+            // Two serves or predicts of one bundle at once: the second waits for the first's
+            // unpack (and below, its pip install), then finds them done.
+            try FileSystem.makeDirectories(entry.path)
+            let change = try entry.lockForChange(log: log)
+            defer { withExtendedLifetime(change) {} }
+            try FileSystem.makeDirectories(entry.path)
+            if !FileSystem.exists(model + "/" + Manifest.entryPath) {
+                log("unpacking \(summary.manifest.name) \(summary.manifest.version) (\(summary.digest)) into \(model)")
+                try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: model, force: true))
+                added = true
+            }
+            try FileSystem.writeAtomically(
+                Array("\(summary.manifest.name) \(summary.manifest.version) \(summary.digest)\n".utf8),
+                to: entry.path + "/about.txt")
+            try FileSystem.makeDirectories(runtime)
+            for file in ServingRuntime.files {
+                try FileSystem.writeAtomically(Array(file.text.utf8), to: runtime + "/" + file.name)
+            }
+            let metadata = try FileSystem.readWholeFile(
+                model + "/" + ModelDirectory.metadataFile, limit: Limits.current.yaml.maxBytes)
+            try FileSystem.writeAtomically(
+                try ServingDescription.json(fromMetadata: metadata), to: runtime + "/serving.json")
+            if let card { try FileSystem.writeAtomically(Array(card.utf8), to: runtime + "/card.md") }
+            bundleInUse = try entry.markInUse()
+        }
+        let key = try EnvironmentKey.of(
+            python: python, model: model, runtimeRequirements: runtime + "/requirements.txt", bundle: summary.digest)
+        let environment = CacheSlot(path: cache + "/envs/" + key)
+        let venv = environment.path + "/venv"
+        let environmentInUse: FileLock
+        do {
+            try FileSystem.makeDirectories(environment.path)
+            let change = try environment.lockForChange(log: log)
+            defer { withExtendedLifetime(change) {} }
+            try FileSystem.makeDirectories(environment.path)
+            if !FileSystem.exists(venv + "/.modelpack-ready") {
+                FileSystem.removeTree(venv)
+                log(
+                    "creating a virtualenv with the model's requirements in \(venv) "
+                        + "(once per Python, requirements and runtime)")
+                try run([python, "-m", "venv", venv])
+                try run([
+                    venv + "/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+                    "-r", model + "/" + ModelDirectory.requirementsFile, "-r", runtime + "/requirements.txt",
+                ])
+                try FileSystem.writeAtomically(
+                    Array(EnvironmentKey.about(venv: venv, madeFor: summary.manifest).utf8),
+                    to: environment.path + "/about.txt")
+                try CacheStore.recordSize(of: venv)
+                try FileSystem.writeAtomically([], to: venv + "/.modelpack-ready")
+                added = true
+            }
+            environmentInUse = try environment.markInUse()
+        }
+        if added { CacheStore.trim(root: cache, log: log) }
+        return Prepared(
+            root: entry.path, environment: environment.path, modelDirectory: model, python: venv + "/bin/python",
+            server: runtime + "/server.py", servingJSON: runtime + "/serving.json",
+            inUse: [bundleInUse, environmentInUse])
+    }
+
+    static func run(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.standardError
+        do { try process.run() } catch {
+            throw ModelPackError.io(path: arguments[0], reason: "cannot run: \(error)")
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw ModelPackError.io(
+                path: arguments[0],
+                reason: "\(arguments.prefix(4).joined(separator: " ")) failed (exit \(process.terminationStatus))")
+        }
+    }
+}
+
+/// What a virtualenv holds, as the name of its cache entry: the interpreter (its resolved path,
+/// size and modification time, so an upgraded Python gets a new one), every requirements file of
+/// the model (requirements.txt and what it includes, by path and bytes) and the runtime's
+/// requirements. A requirement installed from the bundle itself (a path, `-e`, `--find-links`)
+/// makes the environment the bundle's own: the bundle's digest joins the key.
+enum EnvironmentKey {
+    static let version = "modelpack-env 1"
+
+    static func of(python: String, model: String, runtimeRequirements: String, bundle digest: String) throws -> String {
+        let interpreter = python.contains("/") ? python : FileSystem.executableOnPath(python)
+        guard let interpreter, let identity = PythonCompiler.interpreterIdentity(interpreter) else {
+            throw ModelPackError.io(path: python, reason: "no such Python (give --python a path or a name on PATH)")
+        }
+        var text = version + "\npython " + identity + "\n"
+        let requirements = BuildContext.requirements(in: model)
+        var local = requirements.entries.contains {
+            if let reference = $0.directReference { return !reference.contains("://") }
+            return $0.requirement?.url?.hasPrefix("file:") ?? false
+        }
+        for file in requirements.files {
+            guard let bytes = try? FileSystem.readWholeFile(model + "/" + file, limit: Limits.maxTextBytes) else {
+                continue
+            }
+            text += "file \(file) \(SHA256Stream.hex(of: bytes))\n"
+            local = local || installsFromTheModel(bytes)
+        }
+        let runtime = try FileSystem.readWholeFile(runtimeRequirements, limit: 1 << 16)
+        text += "runtime \(SHA256Stream.hex(of: runtime))\n"
+        if local { text += "bundle \(digest)\n" }
+        return String(SHA256Stream.hex(of: Array(text.utf8)).prefix(32))
+    }
+
+    /// Whether a requirements file has an option that installs from a folder of the model.
+    static func installsFromTheModel(_ bytes: [UInt8]) -> Bool {
+        String(decoding: bytes, as: UTF8.self).split(whereSeparator: \.isNewline).contains { line in
+            let token = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first.map(String.init) ?? ""
+            let option = token.split(separator: "=", maxSplits: 1).first.map(String.init) ?? ""
+            return ["-e", "--editable", "-f", "--find-links"].contains(option)
+                || (!token.hasPrefix("--") && (token.hasPrefix("-e") || token.hasPrefix("-f")))
+        }
+    }
+
+    /// The line `cache list` shows: the Python (from the virtualenv's pyvenv.cfg) and the model it was made for.
+    static func about(venv: String, madeFor manifest: Manifest) -> String {
+        var version = "?"
+        if let cfg = try? FileSystem.readWholeFile(venv + "/pyvenv.cfg", limit: 1 << 16) {
+            for line in String(decoding: cfg, as: UTF8.self).split(separator: "\n") {
+                let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2, parts[0] == "version" || parts[0] == "version_info" { version = parts[1] }
+            }
+        }
+        return "Python \(version), made for \(manifest.name) \(manifest.version)\n"
+    }
+}
