@@ -47,6 +47,7 @@ struct Serve: LimitedCommand {
         setenv("MODELPACK_SERVING_JSON", prepared.servingJSON, 1)
         setenv("MODELPACK_HOST", host, 1)
         setenv("MODELPACK_PORT", String(port), 1)
+        unsetenv("AIP_HTTP_PORT")  // the server would listen there instead (Vertex AI's image convention)
         Output.error("starting the server on http://\(host):\(port)")
         SignalCleanup.restoreDefaultsForExec()
         let argv = [prepared.python, prepared.server]

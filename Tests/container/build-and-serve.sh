@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Container test: builds the iris example's CPU image from `modelpack dockerfile` with buildah (no
 # Docker engine here), runs the image's own command as its own user, and checks /health, known
-# predictions and a 422. Then edits interface.py, rebuilds, and reports the image size, the build
+# predictions, SageMaker's /ping and /invocations, the image's HEALTHCHECK and a 422. Then edits interface.py, rebuilds, and reports the image size, the build
 # time and the rebuild time.
 #
 # No registry can be reached, so python:3.11-slim is stood in for by a Debian 12 root filesystem with
@@ -64,6 +64,19 @@ curl -fsS "http://127.0.0.1:$PORT/health" >/dev/null || { echo "FAIL: no /health
 predictions=$(curl -fsS -X POST -H 'content-type: application/json' \
   -d '{"instances": [[5.1, 3.5, 1.4, 0.2], [7.0, 3.2, 4.7, 1.4], [6.3, 3.3, 6.0, 2.5]]}' "http://127.0.0.1:$PORT/predict")
 [[ $predictions == '{"predictions":["setosa","versicolor","virginica"]}' ]] || { echo "FAIL: predictions $predictions"; exit 1; }
+# SageMaker's routes (the image's ENTRYPOINT + CMD is `server.py serve`, as SageMaker starts it).
+[[ $(curl -fsS "http://127.0.0.1:$PORT/ping") == '{"ready":true}' ]] || { echo "FAIL: /ping"; exit 1; }
+invoked=$(curl -fsS -X POST -H 'content-type: application/json' -d '{"instances": [[5.1, 3.5, 1.4, 0.2]]}' \
+  "http://127.0.0.1:$PORT/invocations")
+[[ $invoked == '{"predictions":["setosa"]}' ]] || { echo "FAIL: /invocations $invoked"; exit 1; }
+# The image's HEALTHCHECK, run in the image against the server on the port it was given.
+healthcheck=$($B inspect --type image localhost/modelpack-iris:cpu | python3 -c '
+import json, shlex, sys
+test = json.load(sys.stdin)["Docker"]["config"]["Healthcheck"]["Test"]
+assert test[0] == "CMD", test
+print(shlex.join(test[1:]))')
+$B run --isolation chroot --user "$user" --env "MODELPACK_PORT=$PORT" "$container" -- sh -c "exec $healthcheck" \
+  || { echo "FAIL: the HEALTHCHECK failed against a ready server"; exit 1; }
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST -d '{"sepal_length": "x"}' "http://127.0.0.1:$PORT/predict")
 [[ $status == 422 ]] || { echo "FAIL: malformed row gave $status"; exit 1; }
 grep -q '"status": 200' "$WORK/serve.log" || { echo "FAIL: no JSON access log"; exit 1; }
@@ -80,5 +93,5 @@ for step in "pip install" "COPY model/ /opt/model/" "COPY runtime/ /opt/runtime/
 done
 grep -A1 -F "COPY code/ /opt/model/" "$WORK/bud.log" | grep -q "Using cache" && { echo "FAIL: the edited code layer came from the cache"; exit 1; }
 image_bytes=$($B images --format '{{.Size}}' localhost/modelpack-iris:cpu | head -1)
-echo "container test passed: /health, predictions $predictions, malformed row 422, /card"
+echo "container test passed: /health, predictions $predictions, /ping, /invocations, the HEALTHCHECK, malformed row 422, /card"
 echo "image size $image_bytes; build ${build_seconds}s; rebuild after editing interface.py ${rebuild_seconds}s (dependency, weight and runtime layers from the cache; vfs storage copies the root filesystem per new layer)"

@@ -1,13 +1,16 @@
 """The serving runtime, tested with FastAPI's TestClient and, for what needs a real server
 (concurrency, slow bodies, SIGTERM), as a process on loopback."""
 import json
+import os
 import signal
 import socket
+import subprocess
+import sys
 import threading
 import time
 
 import httpx
-from conftest import load_server, write_model
+from conftest import RUNTIME, free_port, load_server, write_model
 from fastapi.testclient import TestClient
 
 
@@ -159,3 +162,57 @@ def test_workers_end_with_their_supervisor(start):
             return  # nothing listens any more: the workers are gone
         time.sleep(0.2)
     raise AssertionError("a worker outlived its supervisor and still holds the port")
+
+
+def test_sagemaker_routes_are_ready_and_predict(server, tmp_path):
+    """SageMaker's GET /ping is /ready and POST /invocations is /predict (same checks, same metrics)."""
+    with TestClient(server.app) as client:
+        assert client.get("/ping").json() == {"ready": True}
+        answer = client.post("/invocations", json={"instances": [{"x": 1, "t": [[1, 2]]}]})
+        assert answer.status_code == 200 and answer.json() == {"predictions": [2]}
+        assert client.post("/invocations", json={"x": "one", "t": [[1, 2]]}).status_code == 422
+        metrics = client.get("/metrics").text
+        assert 'modelpack_requests_total{path="/invocations",status="200"} 1' in metrics
+        assert "modelpack_predict_latency_seconds_count 2" in metrics
+    (tmp_path / "broken").mkdir()
+    broken = load_server(write_model(tmp_path / "broken", interface="import missing_module\n"))
+    with TestClient(broken.app) as client:
+        assert client.get("/ping").status_code == 503
+
+
+def test_vertex_ai_routes_come_from_its_variables(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIP_HEALTH_ROUTE", "/v1/endpoints/7/deployedModels/8")
+    monkeypatch.setenv("AIP_PREDICT_ROUTE", "/v1/endpoints/7/deployedModels/8:predict")
+    vertex = load_server(write_model(tmp_path))
+    with TestClient(vertex.app) as client:
+        assert client.get("/v1/endpoints/7/deployedModels/8").json() == {"ready": True}
+        # Vertex AI's request: instances, and parameters the model does not take.
+        answer = client.post("/v1/endpoints/7/deployedModels/8:predict",
+                             json={"instances": [{"x": 2, "t": [[1, 2]]}], "parameters": {}})
+        assert answer.status_code == 200 and answer.json() == {"predictions": [4]}
+        assert client.get("/ready").status_code == 200  # the usual routes stay
+
+
+def test_the_image_command_listens_on_aip_http_port(tmp_path):
+    """As Vertex AI and SageMaker start the image: `server.py serve`, on AIP_HTTP_PORT when it is set."""
+    (tmp_path / "m").mkdir()
+    port = free_port()
+    env = dict(os.environ, **write_model(tmp_path / "m"), MODELPACK_HOST="127.0.0.1", MODELPACK_PORT=str(free_port()),
+               AIP_HTTP_PORT=str(port), MODELPACK_WORKERS="1")
+    process = subprocess.Popen([sys.executable, str(RUNTIME / "server.py"), "serve"], env=env,
+                               stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/ping", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        answer = httpx.post(f"http://127.0.0.1:{port}/invocations", json={"x": 3, "t": [[1, 2]]})
+        assert answer.json() == {"prediction": 6}
+    finally:
+        process.terminate()
+        assert process.wait(timeout=15) == 0
+    wrong = subprocess.run([sys.executable, str(RUNTIME / "server.py"), "train"], env=env, capture_output=True,
+                           text=True)
+    assert wrong.returncode == 2 and "usage: server.py [serve]" in wrong.stderr

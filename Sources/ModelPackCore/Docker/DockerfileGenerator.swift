@@ -106,12 +106,17 @@ enum DockerfileGenerator {
         add("USER \(uid):\(uid)")
         add("EXPOSE \(port)")
         // Readiness, not liveness: a model that failed to load makes the container unhealthy
-        // (urlopen raises on the 503), while /health stays for liveness probes.
+        // (urlopen raises on the 503), while /health stays for liveness probes. On the port the
+        // server listens on: Vertex AI's AIP_HTTP_PORT, else MODELPACK_PORT.
         add("HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \\")
         add(
-            "    CMD [\"python\", \"-c\", \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:\(port)/ready', timeout=4)\"]"
-        )
-        add("CMD [\"python\", \"/opt/runtime/server.py\"]")
+            "    CMD [\"python\", \"-c\", \"import os, urllib.request; "
+                + "port = os.environ.get('AIP_HTTP_PORT') or os.environ.get('MODELPACK_PORT', '\(port)'); "
+                + "urllib.request.urlopen('http://127.0.0.1:' + port + '/ready', timeout=4)\"]")
+        // SageMaker starts the image as `docker run IMAGE serve`, which replaces CMD: the server
+        // is the ENTRYPOINT, and takes `serve` as its one (optional) argument.
+        add("ENTRYPOINT [\"python\", \"/opt/runtime/server.py\"]")
+        add("CMD [\"serve\"]")
         return lines.joined(separator: "\n") + "\n"
     }
 

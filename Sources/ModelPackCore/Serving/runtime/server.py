@@ -94,7 +94,7 @@ class Metrics:
             self.requests[key] = self.requests.get(key, 0) + 1
             if status >= 500:
                 self.errors[key] = self.errors.get(key, 0) + 1
-            if path == "/predict":
+            if path in PREDICT_ROUTES:
                 self.count += 1
                 self.total += seconds
                 for i, bound in enumerate(BUCKETS):
@@ -313,6 +313,25 @@ async def predict(request: Request):
     return {"predictions": predictions} if batch else {"prediction": predictions[0]}
 
 
+# Cloud conventions, beside /predict and /ready: SageMaker's GET /ping and POST /invocations (on
+# 8080, the port it uses), and Vertex AI's AIP_HEALTH_ROUTE and AIP_PREDICT_ROUTE (AIP_HTTP_PORT is
+# the port, below). Each is the same endpoint as /ready or /predict, with the same checks and metrics.
+HEALTH_ROUTES = ["/ping"] + [r for r in [os.environ.get("AIP_HEALTH_ROUTE", "")] if r.startswith("/")]
+PREDICT_ROUTES = ["/predict", "/invocations"] + [r for r in [os.environ.get("AIP_PREDICT_ROUTE", "")]
+                                                 if r.startswith("/")]
+for route in HEALTH_ROUTES:
+    if route not in {r.path for r in app.routes}:
+        app.add_api_route(route, ready, methods=["GET"])
+for route in PREDICT_ROUTES:
+    if route not in {r.path for r in app.routes}:
+        app.add_api_route(route, predict, methods=["POST"])
+
+
+def port():
+    """Vertex AI's AIP_HTTP_PORT, else MODELPACK_PORT, else 8080."""
+    return int(os.environ.get("AIP_HTTP_PORT") or os.environ.get("MODELPACK_PORT") or "8080")
+
+
 def workers():
     """MODELPACK_WORKERS, else "auto": the CPUs this process may use (the cgroup v2 quota, the CPU
     affinity). Each worker process loads the model once."""
@@ -330,6 +349,9 @@ def workers():
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] not in ([], ["serve"]):  # `docker run IMAGE serve` is how SageMaker starts it
+        print("usage: server.py [serve]", file=sys.stderr)
+        sys.exit(2)
     # uvicorn finishes in-flight requests on SIGTERM, then raises the signal again for the handler
     # it found; this one lets the process end with status 0 (a clean stop for the orchestrator).
     signal.signal(signal.SIGTERM, lambda *_: None)
@@ -339,5 +361,5 @@ if __name__ == "__main__":
         if not os.environ.get("MODELPACK_METRICS_DIR"):
             os.environ["MODELPACK_METRICS_DIR"] = tempfile.mkdtemp(prefix="modelpack-metrics-")
     uvicorn.run("server:app", app_dir=str(HERE), host=os.environ.get("MODELPACK_HOST", "0.0.0.0"),
-                port=int(os.environ.get("MODELPACK_PORT", "8080")), workers=count, log_config=None,
+                port=port(), workers=count, log_config=None,
                 access_log=False, timeout_graceful_shutdown=float(os.environ.get("MODELPACK_GRACE_SECONDS", "30")))
