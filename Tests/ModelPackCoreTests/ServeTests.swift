@@ -89,6 +89,15 @@ import Testing
         let big =
             "{\"instances\": [" + Array(repeating: "[5.1, 3.5, 1.4, 0.2]", count: 400).joined(separator: ",") + "]}"
         #expect(try Self.curl(key + ["-d", big, base + "/predict"]).status == 413)
+        // The typed contract: the iris inputs, from metadata.yaml.
+        let contract = try #require(
+            try JSONSerialization.jsonObject(with: Data(try Self.curl([base + "/openapi.json"]).body.utf8))
+                as? [String: Any])
+        let instance = ((contract["components"] as? [String: Any])?["schemas"] as? [String: Any])?["Instance"]
+        let mapping = ((instance as? [String: Any])?["anyOf"] as? [[String: Any]])?.first
+        #expect(
+            mapping?["required"] as? [String] == ["sepal_length", "sepal_width", "petal_length", "petal_width"],
+            "\(String(describing: instance))")
         let metrics = try Self.curl([base + "/metrics"]).body
         #expect(server.isRunning)
         #expect(metrics.contains(#"modelpack_requests_total{path="/predict",status="200"} 2"#))

@@ -80,15 +80,18 @@ def start(tmp_path):
     """Starts the runtime as the image runs it (python server.py, uvicorn) on a free loopback port."""
     processes = []
 
-    def launch(workers=1, **extra):
+    def launch(workers=1, interface=INTERFACE, **extra):
         home = tmp_path / f"server{len(processes)}"
         home.mkdir()
-        env = dict(os.environ, **write_model(home), MODELPACK_HOST="127.0.0.1", MODELPACK_PORT=str(free_port()),
-                   MODELPACK_WORKERS=str(workers), MODELPACK_BODY_TIMEOUT="1", MODELPACK_GRACE_SECONDS="5")
+        env = dict(os.environ, **write_model(home, interface), MODELPACK_HOST="127.0.0.1",
+                   MODELPACK_PORT=str(free_port()), MODELPACK_WORKERS=str(workers), MODELPACK_BODY_TIMEOUT="1",
+                   MODELPACK_GRACE_SECONDS="5")
         env.pop("MODELPACK_METRICS_DIR", None)
         env.update(extra)
-        process = subprocess.Popen([sys.executable, str(RUNTIME / "server.py")], env=env, stderr=subprocess.PIPE,
-                                   text=True)
+        # The log goes to a file: a pipe nobody reads fills after a few hundred request lines and
+        # then blocks the server.
+        with open(home / "server.log", "w") as log:
+            process = subprocess.Popen([sys.executable, str(RUNTIME / "server.py")], env=env, stderr=log)
         processes.append(process)
         base = f"http://127.0.0.1:{env['MODELPACK_PORT']}"
         import httpx

@@ -216,3 +216,116 @@ def test_the_image_command_listens_on_aip_http_port(tmp_path):
     wrong = subprocess.run([sys.executable, str(RUNTIME / "server.py"), "train"], env=env, capture_output=True,
                            text=True)
     assert wrong.returncode == 2 and "usage: server.py [serve]" in wrong.stderr
+
+
+FUZZ_INTERFACE = '''
+class Model:
+    """Uses every input as its declared type says, so an instance the check let through that the
+    type does not allow fails here (a 500, which schemathesis reports)."""
+
+    def predict(self, rows):
+        out = []
+        for row in rows:
+            flat = [v for line in row["t"] for v in line]
+            assert all(isinstance(v, int) and -128 <= v <= 127 for v in flat)
+            total = row["x"] / 2 + row["n"] + (1 if row["b"] else 0) + len(row["s"]) + sum(flat)
+            category = {True: "true", False: "false"}.get(row["c"], str(row["c"])) if isinstance(row["c"], bool) \
+                else str(row["c"])
+            out.append({"a": "low", "1": "high", "true": "high"}[category] if total < 1e300 else "high")
+        return out
+
+
+def load_model():
+    return Model()
+'''
+
+FUZZ_SERVING = {
+    "name": "fuzz", "version": "1.0.0",
+    "inputs": [{"name": "x", "type": "float"}, {"name": "n", "type": "int"}, {"name": "b", "type": "bool"},
+               {"name": "s", "type": "string"}, {"name": "c", "type": "categorical", "categories": ["a", "1", "true"]},
+               {"name": "t", "type": "tensor", "shape": [-1, 2], "dtype": "int8"}],
+    "outputs": [{"name": "label", "type": "categorical", "categories": ["low", "high"]}],
+}
+
+
+def contract_of(tmp_path, monkeypatch, serving=None, key=None):
+    env = write_model(tmp_path)
+    if serving:
+        (tmp_path / "serving.json").write_text(json.dumps(serving))
+    monkeypatch.delenv("MODELPACK_API_KEY", raising=False)
+    if key:
+        monkeypatch.setenv("MODELPACK_API_KEY", key)
+    server = load_server(env)
+    with TestClient(server.app) as client:
+        return client.get("/openapi.json").json()
+
+
+def test_openapi_is_a_valid_document_typed_from_the_metadata(tmp_path, monkeypatch):
+    from openapi_spec_validator import validate as validate_spec
+
+    document = contract_of(tmp_path, monkeypatch)
+    validate_spec(document)
+    assert document["info"]["title"] == "doubler"
+    schemas = document["components"]["schemas"]
+    mapping = schemas["Instance"]["anyOf"][0]
+    assert mapping["required"] == ["x", "t"] and mapping["additionalProperties"] is False
+    assert mapping["properties"]["t"] == {"type": "array", "items": {
+        "type": "array", "items": {"type": "number", "minimum": -3.4028234663852886e38,
+                                   "maximum": 3.4028234663852886e38}, "minItems": 2, "maxItems": 2}}
+    for route in ["/predict", "/invocations"]:
+        operation = document["paths"][route]["post"]
+        assert operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].endswith("PredictRequest")
+        assert {"200", "400", "408", "413", "422", "500", "503"} <= set(operation["responses"])
+        assert "401" not in operation["responses"] and "security" not in operation
+    (tmp_path / "keyed").mkdir()
+    keyed = contract_of(tmp_path / "keyed", monkeypatch, key="s3cret")
+    validate_spec(keyed)
+    assert keyed["paths"]["/predict"]["post"]["security"] == [{"bearer": []}, {"apiKey": []}]
+    assert "401" in keyed["paths"]["/predict"]["post"]["responses"]
+
+
+def test_the_schema_never_refuses_what_the_check_accepts():
+    """Over the one input rule's table: every value the check accepts, the JSON Schema accepts (so
+    a generated client never refuses a good instance); where the schema cannot say it (ragged
+    tensors, 3.0 as an integer), the server's check still refuses with a 422."""
+    import math
+
+    from jsonschema import Draft202012Validator
+    from modelpack_inputs import check, json_schema
+
+    table = json.loads((RUNTIME.parents[3] / "Tests/ModelPackCoreTests/Fixtures/inputs/cases.json").read_text())
+    looser, stricter = [], []
+    for case in table["cases"]:
+        value = case["value"]
+        if isinstance(value, dict) and "$float" in value:
+            value = float(value["$float"])
+            if not math.isfinite(value):
+                continue  # JSON cannot carry it; json.loads turns NaN/Infinity literals into these
+        accepted = Draft202012Validator(json_schema(case["spec"])).is_valid(value)
+        fits = check(value, case["spec"]) is None
+        assert fits == case["fits"], case
+        if fits and not accepted:
+            stricter.append(case)
+        if accepted and not fits:
+            looser.append(case)
+    assert not stricter, stricter
+    # What a schema cannot say, and only that: 3.0 is a JSON Schema integer; rows of unequal length.
+    assert [(c["spec"]["type"], c["value"]) for c in looser] == [("int", {"$float": "3.0"}), ("tensor", [[1, 2], [3]])]
+
+
+def test_schemathesis_finds_no_server_error_and_no_broken_contract(start, tmp_path):
+    """schemathesis fuzzes a running server from its /openapi.json: no 5xx, every status and
+    content type documented, every answer matching its schema."""
+    import shutil
+
+    serving = tmp_path / "fuzz-serving.json"
+    serving.write_text(json.dumps(FUZZ_SERVING))
+    base, _, _ = start(1, interface=FUZZ_INTERFACE, MODELPACK_SERVING_JSON=str(serving))
+    schemathesis = shutil.which("schemathesis")
+    assert schemathesis, "schemathesis is not installed (make runtime-test installs it)"
+    run = subprocess.run(
+        [schemathesis, "run", base + "/openapi.json", "--checks",
+         "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
+         "--max-examples", "100", "--generation-deterministic", "--no-color"],
+        capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

@@ -40,13 +40,14 @@ extension ServingRuntime {
 
             import uvicorn
             from fastapi import FastAPI, Request
+            from fastapi.openapi.utils import get_openapi
             from fastapi.responses import JSONResponse, PlainTextResponse
             from starlette.concurrency import run_in_threadpool
             from starlette.requests import ClientDisconnect
 
             HERE = Path(__file__).resolve().parent
             sys.path.insert(0, str(HERE))
-            from modelpack_inputs import jsonable, load_model, validate  # noqa: E402 (the runtime's own module, beside this file)
+            from modelpack_inputs import instance_schema, jsonable, load_model, output_schema, validate  # noqa: E402 (the runtime's own module, beside this file)
 
             MODEL_DIR = Path(os.environ.get("MODELPACK_MODEL_DIR", "/opt/model"))
             SERVING = json.loads(Path(os.environ.get("MODELPACK_SERVING_JSON", HERE / "serving.json")).read_text())
@@ -237,13 +238,16 @@ extension ServingRuntime {
                 return response
 
 
-            @app.get("/health")
+            @app.get("/health", responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
             def health():
                 """Liveness: the process answers (predictions run on other threads)."""
                 return {"status": "ok"}
 
 
-            @app.get("/ready")
+            ERROR_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+
+
+            @app.get("/ready", responses={503: {"description": "the model is loading or failed to load", "content": ERROR_CONTENT}})
             def ready(request: Request):
                 """Readiness: the model is loaded (the image's HEALTHCHECK polls this)."""
                 if STATE["model"] is None:
@@ -256,7 +260,9 @@ extension ServingRuntime {
                 return SERVING
 
 
-            @app.get("/card")
+            @app.get("/card", response_class=PlainTextResponse,
+                     responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}},
+                                404: {"description": "no model card in this deployment", "content": ERROR_CONTENT}})
             def card(request: Request):
                 """The model card modelpack wrote (Markdown with Hugging Face front matter)."""
                 path = Path(os.environ.get("MODELPACK_CARD", HERE / "card.md"))
@@ -265,7 +271,7 @@ extension ServingRuntime {
                 return PlainTextResponse(path.read_text(encoding="utf-8"), media_type="text/markdown; charset=utf-8")
 
 
-            @app.get("/metrics")
+            @app.get("/metrics", response_class=PlainTextResponse)
             def metrics():
                 return PlainTextResponse(METRICS.render(), media_type="text/plain; version=0.0.4")
 
@@ -334,6 +340,69 @@ extension ServingRuntime {
             for route in PREDICT_ROUTES:
                 if route not in {r.path for r in app.routes}:
                     app.add_api_route(route, predict, methods=["POST"])
+
+
+            ERRORS = {
+                "400": "the body is not JSON, or nested too deeply, or the client disconnected",
+                "401": "missing or wrong API key (when MODELPACK_API_KEY is set)",
+                "408": "the body did not arrive within MODELPACK_BODY_TIMEOUT seconds",
+                "413": "the body is over MODELPACK_MAX_BODY_BYTES",
+                "422": "an instance does not fit the model's inputs: every problem, by instance and input",
+                "500": "the model failed on a valid instance (the traceback is in the server log)",
+                "503": "the model is loading or failed to load",
+            }
+
+
+            def contract():
+                """/openapi.json: FastAPI's document, with each predict route's request and answers typed from
+                metadata.yaml's inputs and outputs (clients generate SDKs from it; the tests validate it with
+                openapi-spec-validator and fuzz the server with schemathesis)."""
+                if app.openapi_schema:
+                    return app.openapi_schema
+                document = get_openapi(title=SERVING["name"], version=SERVING["version"],
+                                       description=SERVING.get("description") or "", routes=app.routes)
+                instance = instance_schema(SERVING["inputs"])
+                prediction = output_schema(SERVING.get("outputs") or [])
+                schemas = document.setdefault("components", {}).setdefault("schemas", {})
+                schemas.update({
+                    "Instance": instance,
+                    "Batch": {"type": "object", "required": ["instances"],
+                              "properties": {"instances": {"type": "array", "minItems": 1,
+                                                           "items": {"$ref": "#/components/schemas/Instance"}},
+                                             "parameters": {"description": "accepted (Vertex AI sends it) and ignored"}}},
+                    "PredictRequest": {"anyOf": [{"$ref": "#/components/schemas/Instance"},
+                                                 {"$ref": "#/components/schemas/Batch"}]},
+                    "Prediction": prediction,
+                    "PredictResponse": {"anyOf": [
+                        {"type": "object", "required": ["prediction"],
+                         "properties": {"prediction": {"$ref": "#/components/schemas/Prediction"}}},
+                        {"type": "object", "required": ["predictions"],
+                         "properties": {"predictions": {"type": "array", "items": {"$ref": "#/components/schemas/Prediction"}}}},
+                    ]},
+                    "Error": {"type": "object", "required": ["detail", "request_id"],
+                              "properties": {"detail": {}, "request_id": {"type": "string"}}},
+                })
+                for route in PREDICT_ROUTES:
+                    operation = document["paths"][route]["post"]
+                    operation["requestBody"] = {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/PredictRequest"}}}}
+                    operation["responses"] = {
+                        "200": {"description": "one prediction for one instance, a list for a batch",
+                                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
+                        **{status: {"description": why, "content": ERROR_CONTENT} for status, why in ERRORS.items()
+                           if status != "401" or API_KEY is not None},
+                    }
+                    if API_KEY is not None:
+                        operation["security"] = [{"bearer": []}, {"apiKey": []}]
+                if API_KEY is not None:
+                    document["components"]["securitySchemes"] = {
+                        "bearer": {"type": "http", "scheme": "bearer"},
+                        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
+                app.openapi_schema = document
+                return document
+
+
+            app.openapi = contract
 
 
             def port():
@@ -502,6 +571,93 @@ extension ServingRuntime {
                     return tensor(value, [None if d in (None, -1) else d for d in shape] if shape else None,
                                   spec.get("dtype") or "float32", [])
                 return None
+
+
+            def category_values(categories):
+                """The JSON values a category's text stands for (category_text's inverse): "1" is 1 or "1"."""
+                values = []
+                for text in categories:
+                    values.append(text)
+                    if text in ("true", "false"):
+                        values.append(text == "true")
+                        continue
+                    try:
+                        values.append(int(text))
+                    except ValueError:
+                        try:
+                            number = float(text)
+                            if math.isfinite(number) and repr(number) == text:
+                                values.append(number)
+                        except ValueError:
+                            pass
+                return values
+
+
+            def element_schema(dtype):
+                if dtype == "bool":
+                    return {"type": "boolean"}
+                if dtype == "string":
+                    return {"type": "string"}
+                if dtype.startswith(("int", "uint")):
+                    bits = int(dtype.lstrip("uint") or 64)
+                    low, high = (0, 2 ** bits) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1))
+                    return {"type": "integer", "minimum": low, "maximum": high - 1}
+                limit = FLOAT_LIMITS.get(dtype, FLOAT_LIMITS["float64"])
+                return {"type": "number", "minimum": -limit, "maximum": limit}
+
+
+            def json_schema(spec):
+                """The JSON Schema of an input, as the check above reads it (a schema cannot say that a tensor
+                is not ragged, nor that 3.0 is not an integer: there the check is stricter)."""
+                kind = spec["type"]
+                described = {"description": spec["description"]} if spec.get("description") else {}
+                if kind == "float":
+                    return {**element_schema("float64"), **described}
+                if kind == "int":
+                    return {"type": "integer", **described}
+                if kind == "bool":
+                    return {"type": "boolean", **described}
+                if kind == "string":
+                    return {"type": "string", **described}
+                if kind == "categorical":
+                    categories = spec.get("categories") or []
+                    if categories:
+                        return {"enum": category_values(categories), **described}
+                    return {"type": ["string", "integer", "number", "boolean"], **described}
+                if kind == "tensor":
+                    shape = spec.get("shape")
+                    dtype = spec.get("dtype") or "float32"
+                    if not shape:
+                        return {"type": "array", **described}
+                    schema = element_schema(dtype)
+                    for extent in reversed(shape):
+                        schema = {"type": "array", "items": schema}
+                        if extent not in (None, -1):
+                            schema.update(minItems=extent, maxItems=extent)
+                    return {**schema, **described}
+                return dict(described)
+
+
+            def instance_schema(inputs):
+                """One instance: a mapping of every input, or a list of them in order."""
+                properties = {spec["name"]: json_schema(spec) for spec in inputs}
+                mapping = {"type": "object", "properties": properties, "required": list(properties),
+                           "additionalProperties": False}
+                ordered = {"type": "array", "prefixItems": [json_schema(spec) for spec in inputs], "items": False,
+                           "minItems": len(inputs), "maxItems": len(inputs)}
+                return {"anyOf": [mapping, ordered]}
+
+
+            def output_schema(outputs):
+                """One prediction: the one output's schema (a categorical one is one of its categories); with
+                several outputs, whatever the model returns for a row."""
+                if len(outputs) != 1:
+                    return {"description": "the model's prediction for one instance"}
+                spec = outputs[0]
+                if spec.get("type") == "categorical" and spec.get("categories"):
+                    described = {"description": spec["description"]} if spec.get("description") else {}
+                    return {"enum": category_values([str(c) for c in spec["categories"]]), **described}
+                return json_schema(spec)
 
 
             def load_model(model_dir):

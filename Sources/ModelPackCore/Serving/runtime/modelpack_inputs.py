@@ -124,6 +124,93 @@ def check(value, spec):
     return None
 
 
+def category_values(categories):
+    """The JSON values a category's text stands for (category_text's inverse): "1" is 1 or "1"."""
+    values = []
+    for text in categories:
+        values.append(text)
+        if text in ("true", "false"):
+            values.append(text == "true")
+            continue
+        try:
+            values.append(int(text))
+        except ValueError:
+            try:
+                number = float(text)
+                if math.isfinite(number) and repr(number) == text:
+                    values.append(number)
+            except ValueError:
+                pass
+    return values
+
+
+def element_schema(dtype):
+    if dtype == "bool":
+        return {"type": "boolean"}
+    if dtype == "string":
+        return {"type": "string"}
+    if dtype.startswith(("int", "uint")):
+        bits = int(dtype.lstrip("uint") or 64)
+        low, high = (0, 2 ** bits) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1))
+        return {"type": "integer", "minimum": low, "maximum": high - 1}
+    limit = FLOAT_LIMITS.get(dtype, FLOAT_LIMITS["float64"])
+    return {"type": "number", "minimum": -limit, "maximum": limit}
+
+
+def json_schema(spec):
+    """The JSON Schema of an input, as the check above reads it (a schema cannot say that a tensor
+    is not ragged, nor that 3.0 is not an integer: there the check is stricter)."""
+    kind = spec["type"]
+    described = {"description": spec["description"]} if spec.get("description") else {}
+    if kind == "float":
+        return {**element_schema("float64"), **described}
+    if kind == "int":
+        return {"type": "integer", **described}
+    if kind == "bool":
+        return {"type": "boolean", **described}
+    if kind == "string":
+        return {"type": "string", **described}
+    if kind == "categorical":
+        categories = spec.get("categories") or []
+        if categories:
+            return {"enum": category_values(categories), **described}
+        return {"type": ["string", "integer", "number", "boolean"], **described}
+    if kind == "tensor":
+        shape = spec.get("shape")
+        dtype = spec.get("dtype") or "float32"
+        if not shape:
+            return {"type": "array", **described}
+        schema = element_schema(dtype)
+        for extent in reversed(shape):
+            schema = {"type": "array", "items": schema}
+            if extent not in (None, -1):
+                schema.update(minItems=extent, maxItems=extent)
+        return {**schema, **described}
+    return dict(described)
+
+
+def instance_schema(inputs):
+    """One instance: a mapping of every input, or a list of them in order."""
+    properties = {spec["name"]: json_schema(spec) for spec in inputs}
+    mapping = {"type": "object", "properties": properties, "required": list(properties),
+               "additionalProperties": False}
+    ordered = {"type": "array", "prefixItems": [json_schema(spec) for spec in inputs], "items": False,
+               "minItems": len(inputs), "maxItems": len(inputs)}
+    return {"anyOf": [mapping, ordered]}
+
+
+def output_schema(outputs):
+    """One prediction: the one output's schema (a categorical one is one of its categories); with
+    several outputs, whatever the model returns for a row."""
+    if len(outputs) != 1:
+        return {"description": "the model's prediction for one instance"}
+    spec = outputs[0]
+    if spec.get("type") == "categorical" and spec.get("categories"):
+        described = {"description": spec["description"]} if spec.get("description") else {}
+        return {"enum": category_values([str(c) for c in spec["categories"]]), **described}
+    return json_schema(spec)
+
+
 def load_model(model_dir):
     """interface.py's load_model(), with the model directory importable (its own modules)."""
     sys.path.insert(0, str(model_dir))
