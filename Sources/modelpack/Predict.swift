@@ -81,17 +81,23 @@ struct Predict: LimitedCommand {
         options.progress = !quiet && isatty(2) != 0
         options.policy = policy.policy
         options.strict = policy.strict
-        let plan = try Operations.predict(options) { Output.error($0) }
-        if !plan.findings.diagnostics.isEmpty {
-            Output.error(plan.findings.text(colour: Output.wantsColour(.standardError)))
+        try Operations.predict(options) { Output.error($0) }.exec()
+    }
+}
+
+extension RunPlan {
+    /// The checks' findings on stderr, then the plan's program in place of this process (signals
+    /// reach it directly, and its exit status is the command's).
+    func exec() throws -> Never {
+        if !findings.diagnostics.isEmpty {
+            Output.error(findings.text(colour: Output.wantsColour(.standardError)))
         }
         SignalCleanup.restoreDefaultsForExec()
-        let argv = [plan.executable] + plan.arguments
+        let argv = [executable] + arguments
         var cArgs = argv.map { strdup($0) } + [nil]
-        // The plan holds the cache entries' use locks, which the runner inherits: alive until exec.
-        withExtendedLifetime(plan) { _ = execv(plan.executable, &cArgs) }
-        throw ModelPackError.io(
-            path: plan.executable, reason: "cannot start the model: \(String(cString: strerror(errno)))")
+        // The plan holds the cache entries' use locks, which the program inherits: alive until exec.
+        withExtendedLifetime(self) { _ = execv(executable, &cArgs) }
+        throw ModelPackError.io(path: executable, reason: "cannot start the model: \(String(cString: strerror(errno)))")
     }
 }
 /// `--engine` (the core's ServeCache.Engine, parsed here).

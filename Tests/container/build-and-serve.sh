@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Container test: builds the iris example's CPU image from `modelpack dockerfile` with buildah (no
-# Docker engine here), runs the image's own command as its own user, and checks /health, known
-# predictions, SageMaker's /ping and /invocations, the image's HEALTHCHECK and a 422. Then edits interface.py, rebuilds, and reports the image size, the build
+# Docker engine here; the build runs the model's smoke test as a step), runs the image's own command
+# as its own user, and checks /health, known predictions, SageMaker's /ping and /invocations, the
+# image's HEALTHCHECK and a 422; a model that does not load must fail the build. Then edits interface.py, rebuilds, and reports the image size, the build
 # time and the rebuild time.
 #
 # No registry can be reached, so python:3.11-slim is stood in for by a Debian 12 root filesystem with
@@ -38,13 +39,16 @@ fi
 
 "$MP" build Examples/iris-sklearn -o "$WORK/iris.zip" >/dev/null
 "$MP" dockerfile "$WORK/iris.zip" -o "$WORK/ctx"
-bud() {
+build() {  # build TAG LOG
   $B bud --isolation chroot --pull=never --layers=true --format docker \
     -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
-    -v /etc/resolv.conf:/etc/resolv.conf:ro -t localhost/modelpack-iris:cpu "$WORK/ctx" >"$WORK/bud.log" 2>&1 \
-    || { tail -30 "$WORK/bud.log"; exit 1; }
+    -v /etc/resolv.conf:/etc/resolv.conf:ro -t "$1" "$WORK/ctx" >"$2" 2>&1
 }
+bud() { build localhost/modelpack-iris:cpu "$WORK/bud.log" || { tail -30 "$WORK/bud.log"; exit 1; }; }
 SECONDS=0; bud; build_seconds=$SECONDS
+# The build ran modelpack test on the model (load_model() and the examples) as a step.
+grep -q "load_model(): " "$WORK/bud.log" && grep -qx "passed" "$WORK/bud.log" \
+  || { echo "FAIL: the build did not run the model's smoke test"; tail -30 "$WORK/bud.log"; exit 1; }
 
 container=$($B from --name "modelpack-iris-$$" localhost/modelpack-iris:cpu)
 server=""
@@ -84,6 +88,16 @@ card=$(curl -fsS "http://127.0.0.1:$PORT/card")
 [[ $card == "---"* && $card == *"# iris-classifier 1.0.0"* ]] || { echo "FAIL: /card is not the model card"; exit 1; }
 kill "$server"; wait "$server" 2>/dev/null || true; server=""
 
+# A model that does not load does not build: the smoke test step fails, saying why.
+cp "$WORK/ctx/code/interface.py" "$WORK/interface.py.good"
+printf '\nraise RuntimeError("broken by the container test")\n' >> "$WORK/ctx/code/interface.py"
+if build localhost/modelpack-iris:broken "$WORK/bud-broken.log"; then
+  echo "FAIL: an image whose model does not load was built"; exit 1
+fi
+grep -q "FAILED: load_model() failed: RuntimeError: broken by the container test" "$WORK/bud-broken.log" \
+  || { echo "FAIL: the failed build did not say why"; tail -30 "$WORK/bud-broken.log"; exit 1; }
+cp "$WORK/interface.py.good" "$WORK/ctx/code/interface.py"
+
 # Edit the code only: the dependency and weight layers must come from the cache.
 printf '\n# edited by the container test, run %s\n' "$(date +%s%N)-$$" >> "$WORK/ctx/code/interface.py"  # unique: never in the layer cache
 SECONDS=0; bud; rebuild_seconds=$SECONDS
@@ -93,5 +107,5 @@ for step in "pip install" "COPY model/ /opt/model/" "COPY runtime/ /opt/runtime/
 done
 grep -A1 -F "COPY code/ /opt/model/" "$WORK/bud.log" | grep -q "Using cache" && { echo "FAIL: the edited code layer came from the cache"; exit 1; }
 image_bytes=$($B images --format '{{.Size}}' localhost/modelpack-iris:cpu | head -1)
-echo "container test passed: /health, predictions $predictions, /ping, /invocations, the HEALTHCHECK, malformed row 422, /card"
+echo "container test passed: the smoke test step, /health, predictions $predictions, /ping, /invocations, the HEALTHCHECK, malformed row 422, /card, a broken model does not build"
 echo "image size $image_bytes; build ${build_seconds}s; rebuild after editing interface.py ${rebuild_seconds}s (dependency, weight and runtime layers from the cache; vfs storage copies the root filesystem per new layer)"

@@ -78,3 +78,54 @@ def test_the_batch_size_comes_from_the_metadata_unless_asked(tmp_path, monkeypat
         sys.modules.pop("interface", None)
         assert predict.main() == 0
         assert [int(n) for n in log.read_text().split()] == sizes
+
+
+def smoke(tmp_path, interface, serving):
+    """modelpack_smoke.py over a model of the test's own: (exit status, the JSON report)."""
+    import subprocess
+
+    model = tmp_path / "model"
+    model.mkdir(exist_ok=True)
+    (model / "interface.py").write_text(interface)
+    (tmp_path / "serving.json").write_text(json.dumps(serving))
+    run = subprocess.run([sys.executable, str(RUNTIME / "modelpack_smoke.py"), "--model", str(model), "--serving",
+                          str(tmp_path / "serving.json"), "--repeat", "2", "--json"], capture_output=True, text=True)
+    return run.returncode, json.loads(run.stdout)
+
+
+SMOKE_SERVING = {"name": "doubler", "version": "1.0.0", "inputs": [{"name": "x", "type": "float"}],
+                 "outputs": [{"name": "y", "type": "float"}], "example": [{"x": 1.5}, {"x": 2}],
+                 "example_outputs": [3.0, 4.0]}
+DOUBLER = "class M:\n    def predict(self, rows):\n        return [r['x'] * 2 for r in rows]\n\n\n" \
+          "def load_model():\n    return M()\n"
+
+
+def test_the_smoke_test_passes_a_good_model_with_its_figures(tmp_path):
+    status, report = smoke(tmp_path, DOUBLER, SMOKE_SERVING)
+    assert status == 0 and report["failures"] == [], report
+    assert report["predictions"] == [3.0, 4] and report["examples"] == 2
+    assert report["load_seconds"] >= 0 and report["row_latency_ms"]["runs"] == 4 and report["peak_rss_mib"] > 0
+
+
+def test_the_smoke_test_fails_on_each_kind_of_broken_model(tmp_path):
+    cases = [
+        ("import missing_module\n", SMOKE_SERVING, "load_model() failed: ModuleNotFoundError"),
+        (DOUBLER.replace("* 2", "* 3"), SMOKE_SERVING, "example 0: predicted 4.5, example_outputs says 3.0"),
+        (DOUBLER.replace("r['x'] * 2", "'two'"), dict(SMOKE_SERVING, example_outputs=None),
+         "example 0: the prediction \"two\" does not fit output 'y': must be a number, found a string"),
+        (DOUBLER.replace("for r in rows]", "for r in rows][:1]"), SMOKE_SERVING, "answered 1 predictions"),
+        (DOUBLER.replace("r['x'] * 2", "float('nan')"), SMOKE_SERVING, "answered something that is not JSON"),
+        (DOUBLER.replace("r['x'] * 2", "object()"), SMOKE_SERVING, "answered something that is not JSON"),
+        (DOUBLER.replace("r['x'] * 2", "1 / 0"), SMOKE_SERVING, "predict() on the examples failed: ZeroDivisionError"),
+        (DOUBLER, dict(SMOKE_SERVING, example=[{"x": "one"}]), "example 0: input 'x' must be a number, found a string"),
+    ]
+    for index, (interface, serving, failure) in enumerate(cases):
+        (tmp_path / str(index)).mkdir()
+        status, report = smoke(tmp_path / str(index), interface, serving)
+        assert status == 1, (failure, report)
+        assert any(failure in line for line in report["failures"]), (failure, report["failures"])
+
+
+def test_without_examples_only_loading_is_checked(tmp_path):
+    status, report = smoke(tmp_path, DOUBLER, dict(SMOKE_SERVING, example=None, example_outputs=None))
+    assert status == 0 and "only load_model() was checked" in report["note"]

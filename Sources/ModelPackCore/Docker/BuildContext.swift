@@ -70,7 +70,7 @@ public enum BuildContext {
                 staging + "/model/" + ModelDirectory.metadataFile,
                 limit: Limits.current.yaml.maxBytes)
             let root = try YAMLReader.parse(metadataBytes)
-            for file in requirements(in: staging + "/model").files {
+            for file in RequirementsFile.read(in: staging + "/model").files {
                 let target = staging + "/requirements/" + file
                 try FileSystem.makeDirectories(FileSystem.parentDirectory(of: target))
                 try FileSystem.writeAtomically(
@@ -117,7 +117,8 @@ public enum BuildContext {
                 var cuda: CUDAStack?
                 if target == .cuda {
                     let (stack, notes) = try CUDACompatibility.resolve(
-                        requirements(in: staging + "/model").entries.compactMap(\.requirement), override: options.cuda)
+                        RequirementsFile.read(in: staging + "/model").entries.compactMap(\.requirement),
+                        override: options.cuda)
                     warnings += notes
                     if !stack.extras.isEmpty {
                         try FileSystem.writeAtomically(
@@ -145,16 +146,6 @@ public enum BuildContext {
             FileSystem.removeTree(staging)
             throw error
         }
-    }
-
-    /// The requirements of the unpacked model: its requirements.txt and the files it includes
-    /// (-r, -c), resolved inside it.
-    static func requirements(in model: String) -> RequirementsFile {
-        var reader = RequirementsReader(
-            readFile: { try? FileSystem.readWholeFile(model + "/" + $0, limit: Limits.maxTextBytes) },
-            collector: DiagnosticCollector())
-        reader.read(ModelDirectory.requirementsFile)
-        return reader.result
     }
 
     private static func move(_ path: String, from: String, to: String) throws {

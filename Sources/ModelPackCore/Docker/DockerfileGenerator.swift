@@ -104,6 +104,14 @@ enum DockerfileGenerator {
         add("COPY runtime/ /opt/runtime/")
         add("COPY code/ /opt/model/")
         add("USER \(uid):\(uid)")
+        // modelpack test as a build step: an image whose model does not load, or whose examples do
+        // not predict (or differ from example_outputs), does not build. Not in the CUDA image:
+        // `docker build` has no GPU, and a model that loads onto one would fail there.
+        if cuda == nil {
+            add(
+                "RUN [\"python\", \"/opt/runtime/modelpack_smoke.py\", \"--model\", \"/opt/model\", \"--serving\", \"/opt/runtime/serving.json\", \"--repeat\", \"3\"]"
+            )
+        }
         add("EXPOSE \(port)")
         // Readiness, not liveness: a model that failed to load makes the container unhealthy
         // (urlopen raises on the 503), while /health stays for liveness probes. On the port the

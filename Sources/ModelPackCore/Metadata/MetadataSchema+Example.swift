@@ -37,6 +37,32 @@ extension MetadataSchema {
         }
     }
 
+    /// `example_outputs`: what `predict()` answers for each example row, in order (`modelpack test`
+    /// compares); with one declared output, each must fit it by the same rule as an input.
+    mutating func checkExampleOutputs(_ node: YAMLNode, rows: [YAMLNode]?) {
+        guard let outputs = node.sequenceItems else {
+            report(
+                .wrongType, "'example_outputs' must be a list (one prediction per example row), found \(node.kindName)",
+                at: node)
+            return
+        }
+        guard let rows else {
+            report(.exampleMismatch, "'example_outputs' without 'example': there is nothing to compare", at: node)
+            return
+        }
+        if outputs.count != rows.count {
+            report(
+                .exampleMismatch,
+                "'example_outputs' has \(outputs.count) predictions for \(rows.count) example rows", at: node)
+        }
+        guard document.outputs.count == 1, let spec = document.outputs.first else { return }
+        for value in outputs {
+            if let problem = Self.problem(value, for: spec) {
+                report(.exampleMismatch, "example output for '\(spec.name)' \(problem)", at: value)
+            }
+        }
+    }
+
     /// The one input rule (`InputFit`), on a YAML value.
     static func problem(_ value: YAMLNode, for spec: MetadataDocument.IOSpec) -> String? {
         InputFit.problem(

@@ -33,7 +33,8 @@ struct MetadataSchema {
     static let version = 1
     static let topLevelKeys = [
         "schemaVersion", "name", "version", "description", "authors", "license", "framework", "task", "python",
-        "inputs", "outputs", "example", "artifacts", "hyperparameters", "metrics", "resources", "tags",
+        "inputs", "outputs", "example", "example_outputs", "artifacts", "hyperparameters", "metrics", "resources",
+        "tags",
         "trusted_modules", "card",
     ]
     /// The model card's sections (`modelpack card`), each free text.
@@ -117,6 +118,7 @@ struct MetadataSchema {
         if let node = root["inputs"] { document.inputs = checkIO(node, "inputs") }
         if let node = root["outputs"] { document.outputs = checkIO(node, "outputs") }
         if let node = root["example"] { checkExample(node) }
+        if let node = root["example_outputs"] { checkExampleOutputs(node, rows: root["example"]?.sequenceItems) }
         if let node = root["artifacts"] { checkArtifacts(node) }
         if let node = root["trusted_modules"] { checkTrustedModules(node) }
         for key in ["hyperparameters", "metrics"] {

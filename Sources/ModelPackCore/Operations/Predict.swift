@@ -28,8 +28,9 @@ public struct PredictOptions: Sendable {
     }
 }
 
-/// The batch runner to exec, in serve's cached environment, and what the checks found.
-public struct PredictPlan: Sendable {
+/// A runtime program to exec in serve's cached environment (predict's runner, test's smoke
+/// test), and what the checks found.
+public struct RunPlan: Sendable {
     public let executable: String
     public let arguments: [String]
     public let findings: DiagnosticReport
@@ -43,7 +44,7 @@ extension Operations {
 
     /// `predict`: the one check pipeline on the bundle, serve's unpacked copy and virtualenv, then
     /// the runtime's batch runner (the server's loader and input check) over the input file.
-    public static func predict(_ options: PredictOptions, log: (String) -> Void) throws -> PredictPlan {
+    public static func predict(_ options: PredictOptions, log: (String) -> Void) throws -> RunPlan {
         guard try FileSystem.lstatInfo(options.input) != nil else {
             throw ModelPackError.inputMissing(path: options.input)
         }
@@ -104,7 +105,7 @@ extension Operations {
         if let size = options.batchSize { arguments += ["--batch-size", String(size)] }
         if options.skipInvalid { arguments.append("--skip-invalid") }
         if let id = options.idColumn { arguments += ["--id-column", id] }
-        return PredictPlan(
+        return RunPlan(
             executable: prepared.python, arguments: arguments, findings: verdict.report, prepared: prepared)
     }
 }

@@ -20,6 +20,18 @@ struct RequirementsFile: Sendable {
     var requireHashes = false
 }
 
+extension RequirementsFile {
+    /// The requirements of an unpacked model: its requirements.txt and the files it includes
+    /// (-r, -c), resolved inside it (the build context and serve's environment key read them).
+    static func read(in model: String) -> RequirementsFile {
+        var reader = RequirementsReader(
+            readFile: { try? FileSystem.readWholeFile(model + "/" + $0, limit: Limits.maxTextBytes) },
+            collector: DiagnosticCollector())
+        reader.read(ModelDirectory.requirementsFile)
+        return reader.result
+    }
+}
+
 /// A pip requirements file reader: line continuations, `#` comments, pip options (each kept,
 /// warned about or refused, see Docs/DIAGNOSTICS.md), per-requirement `--hash`, and `-r`/`-c`
 /// includes that must stay inside the model directory. Requirement lines go through the PEP 508

@@ -19,6 +19,8 @@ public enum ServeCache {
         let inUse: [FileLock]
         /// The batch runner `predict` execs (runtime/modelpack_predict.py).
         public var predictor: String { FileSystem.parentDirectory(of: server) + "/modelpack_predict.py" }
+        /// The smoke test `modelpack test` execs (runtime/modelpack_smoke.py).
+        public var smokeTest: String { FileSystem.parentDirectory(of: server) + "/modelpack_smoke.py" }
         /// The Spark and Ray driver `predict --engine` execs (runtime/modelpack_batch.py).
         public var batchDriver: String { FileSystem.parentDirectory(of: server) + "/modelpack_batch.py" }
     }
@@ -153,7 +155,7 @@ enum EnvironmentKey {
             throw ModelPackError.io(path: python, reason: "no such Python (give --python a path or a name on PATH)")
         }
         var text = version + "\npython " + identity + "\n"
-        let requirements = BuildContext.requirements(in: model)
+        let requirements = RequirementsFile.read(in: model)
         var local = requirements.entries.contains {
             if let reference = $0.directReference { return !reference.contains("://") }
             return $0.requirement?.url?.hasPrefix("file:") ?? false

@@ -8,7 +8,10 @@ enum ServingDescription {
             throw ModelPackError.invalidModel(path: ModelDirectory.metadataFile, reason: "empty")
         }
         var out: [String: Any] = [:]
-        for key in ["name", "version", "description", "inputs", "outputs", "example", "framework", "resources"] {
+        for key in [
+            "name", "version", "description", "inputs", "outputs", "example", "example_outputs", "framework",
+            "resources",
+        ] {
             if let node = root[key] { out[key] = node.jsonValue }
         }
         // Categories as text, the way InputFit and the runtime's check compare them.

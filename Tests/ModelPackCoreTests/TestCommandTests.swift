@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+/// `modelpack test` on the iris example and on broken copies of it, in serve's real cached
+/// virtualenv (the copies keep iris's requirements, so they share its environment).
+@Suite(.serialized) struct TestCommandTests {
+    /// A copy of the iris example with `edit` applied to one of its files.
+    static func iris(_ dir: TempDir, _ name: String, file: String? = nil, edit: (String) -> String = { $0 }) throws
+        -> String
+    {
+        let copy = dir.file(name)
+        try FileManager.default.copyItem(
+            atPath: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, toPath: copy)
+        if let file {
+            let path = copy + "/" + file
+            try Fixture.write(Array(edit(try String(contentsOfFile: path, encoding: .utf8)).utf8), to: path)
+        }
+        return copy
+    }
+
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
+    func aGoodModelPassesWithItsFiguresAndABrokenOneFails() throws {
+        let dir = TempDir()
+        let good = try Self.iris(dir, "good", file: "metadata.yaml") {
+            $0 + "example_outputs: [setosa, virginica]\n"
+        }
+        let passed = try CLI.run(["test", good])
+        #expect(passed.status == 0, "\(passed.stdout) \(passed.stderr)")
+        for line in [
+            "iris-classifier 1.0.0", "load_model():", "2 examples predicted: [\"setosa\", \"virginica\"]",
+            "per-row latency: median", "peak memory:", "passed",
+        ] {
+            #expect(passed.stdout.contains(line), "\(line): \(passed.stdout)")
+        }
+        // A bundle, as JSON.
+        let bundle = dir.file("good.zip")
+        _ = try Operations.build(BuildOptions(source: good, output: bundle, format: .zip))
+        let json = try CLI.run(["test", bundle, "--json", "--repeat", "2"])
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        #expect(json.status == 0 && (report["failures"] as? [String])?.isEmpty == true, "\(json.stdout)")
+        #expect((report["row_latency_ms"] as? [String: Any])?["runs"] as? Int == 4)
+
+        let wrong = try Self.iris(dir, "wrong", file: "metadata.yaml") {
+            $0 + "example_outputs: [setosa, setosa]\n"
+        }
+        let mismatch = try CLI.run(["test", wrong])
+        #expect(mismatch.status == 1, "\(mismatch.stdout)")
+        #expect(mismatch.stdout.contains(#"FAILED: example 1: predicted "virginica", example_outputs says "setosa""#))
+
+        // A model that cannot load: its import fails only when Python runs it, which no check sees.
+        let broken = try Self.iris(dir, "broken", file: "interface.py") {
+            $0.replacingOccurrences(of: "import joblib", with: "import joblib\nfrom sklearn import no_such_thing")
+        }
+        let validate = try CLI.run(["validate", broken])
+        #expect(validate.status == 0, "validate sees no problem: \(validate.stdout) \(validate.stderr)")
+        let failed = try CLI.run(["test", broken])
+        #expect(failed.status == 1, "\(failed.stdout)")
+        #expect(failed.stdout.contains("FAILED: load_model() failed: ImportError"), "\(failed.stdout)")
+        #expect(failed.stderr.contains("Traceback"), "the traceback goes to stderr")
+    }
+
+    /// Checked before anything runs: a missing model, a bad --repeat, a model the checks refuse.
+    @Test func badArgumentsAndRefusedModelsStopFirst() throws {
+        let dir = TempDir()
+        let missing = try CLI.run(["test", dir.file("none")])
+        #expect(missing.status == 1 && missing.stderr.contains("none: no such file or directory"))
+        let repeats = try CLI.run(["test", dir.file("none"), "--repeat", "0"])
+        #expect(repeats.status == 2 && repeats.stderr.contains("--repeat must be between 1 and 10000"))
+        let refused = try Self.iris(dir, "refused", file: "metadata.yaml") { $0 + "example_outputs: [setosa]\n" }
+        let result = try CLI.run(["test", refused])
+        #expect(result.status == 1 && result.stderr.contains("MP111"), "\(result.stderr)")
+        #expect(result.stderr.contains("'example_outputs' has 1 predictions for 2 example rows"), "\(result.stderr)")
+        let typed = try Self.iris(dir, "typed", file: "metadata.yaml") { $0 + "example_outputs: [setosa, tulip]\n" }
+        let refusedType = try CLI.run(["validate", typed])
+        #expect(
+            refusedType.status == 1
+                && refusedType.stdout.contains("example output for 'species' 'tulip' is not one of"),
+            "\(refusedType.stdout)")
+    }
+}
