@@ -4,7 +4,7 @@ import ModelPackCore
 
 struct Serve: LimitedCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Check a bundle and serve it locally over HTTP, without Docker.",
+        abstract: "Check a bundle (or a model directory) and serve it locally over HTTP, without Docker.",
         discussion: """
             The bundle goes through the same checks as validate first: errors (or warnings with \
             --strict) stop it. It is then unpacked and verified into a cache keyed by its digest \
@@ -13,10 +13,18 @@ struct Serve: LimitedCommand {
             change of code only starts without pip; see modelpack cache), and the same server as the \
             Docker images runs: POST /predict, GET /health, /ready, /metadata, /metrics. \
             MODELPACK_API_KEY protects /predict; MODELPACK_MAX_BODY_BYTES limits request bodies.
+
+            A model directory is built first, as build would pack it. With --reload (a directory \
+            only), serve stays in front of the server and rebuilds and restarts it when a file of \
+            the model changes; a change the checks refuse is logged and the previous model keeps \
+            serving.
             """)
 
-    @Argument(help: "The bundle.")
+    @Argument(help: "The bundle, or a model directory.")
     var bundle: String
+
+    @Flag(help: "Rebuild and restart the server when a file of the model directory changes.")
+    var reload = false
 
     @Option(help: "The port to listen on.")
     var port: Int = 8080
@@ -36,8 +44,14 @@ struct Serve: LimitedCommand {
     }
 
     func run() throws {
+        if reload {
+            try Operations.serveReloading(
+                directory: bundle, python: python, host: host, port: port, policy: policy.policy,
+                strict: policy.strict
+            ) { Output.error($0) }
+        }
         let served = try Operations.serve(
-            bundle: bundle, python: python, host: host, port: port, policy: policy.policy, strict: policy.strict
+            model: bundle, python: python, host: host, port: port, policy: policy.policy, strict: policy.strict
         ) { Output.error($0) }
         if !served.findings.diagnostics.isEmpty {
             Output.error(served.findings.text(colour: Output.wantsColour(.standardError)))

@@ -123,6 +123,82 @@ import Testing
     }
 }
 
+/// `serve DIR --reload`: a model directory served, rebuilt and restarted on an edit, kept when the
+/// checks refuse an edit, and the server gone with modelpack even when modelpack is SIGKILLed.
+@Suite(.serialized) struct ServeReloadTests {
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
+    func anEditedDirectoryIsServedAgainAndTheServerEndsWithModelpack() throws {
+        let tmp = TempDir()
+        let model = tmp.file("iris")
+        try FileManager.default.copyItem(
+            atPath: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, toPath: model)
+        let port = Int.random(in: 20_000...40_000)
+        let base = "http://127.0.0.1:\(port)"
+        let supervisor = Process()
+        supervisor.executableURL = URL(fileURLWithPath: CLI.binary)
+        supervisor.arguments = ["serve", model, "--reload", "--port", String(port)]
+        let log = tmp.file("serve.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        supervisor.standardOutput = handle
+        supervisor.standardError = handle
+        try supervisor.run()
+        defer {
+            if supervisor.isRunning { kill(supervisor.processIdentifier, SIGKILL) }
+            supervisor.waitUntilExit()
+        }
+        let row = [
+            "-H", "content-type: application/json", "-X", "POST", "-d", "[5.1, 3.5, 1.4, 0.2]", base + "/predict",
+        ]
+        func logged() -> String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        func answers(_ body: String, within seconds: Int) -> Bool {
+            for _ in 0..<seconds {
+                if (try? ServeTests.curl(row))?.body == body { return true }
+                Thread.sleep(forTimeInterval: 1)
+            }
+            return false
+        }
+        try #require(
+            answers(#"{"prediction":"setosa"}"#, within: 300), "\(logged())")
+
+        let interface = model + "/interface.py"
+        let edit =
+            "\n\nclass Edited:\n    def predict(self, rows):\n        return ['edited' for _ in rows]\n\n\n"
+            + "def load_model():  # noqa: F811\n    return Edited()\n"
+        try Fixture.write(try Fixture.read(interface) + Array(edit.utf8), to: interface)
+        #expect(
+            answers(#"{"prediction":"edited"}"#, within: 120), "\(logged())")
+
+        // An edit the checks refuse: logged, and the previous model keeps serving.
+        let metadata = model + "/metadata.yaml"
+        try Fixture.write(try Fixture.read(metadata) + Array("version: [not a version\n".utf8), to: metadata)
+        var refused = false
+        for _ in 0..<60 where !refused {
+            refused = logged().contains("the checks refuse the change")
+            if !refused { Thread.sleep(forTimeInterval: 1) }
+        }
+        #expect(refused, "\(logged())")
+        #expect(try ServeTests.curl(row).body == #"{"prediction":"edited"}"#)
+
+        // modelpack killed outright: its server follows it (PR_SET_PDEATHSIG) and frees the port.
+        kill(supervisor.processIdentifier, SIGKILL)
+        supervisor.waitUntilExit()
+        var freed = false
+        for _ in 0..<50 where !freed {
+            freed = (try? PortCheck.ensureFree(host: "127.0.0.1", port: port)) != nil
+            if !freed { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        #expect(freed, "the server outlived modelpack and still holds port \(port)")
+    }
+
+    @Test func reloadTakesADirectoryOnly() throws {
+        let tmp = TempDir()
+        try Fixture.write([1, 2, 3], to: tmp.file("b.zip"))
+        let result = try CLI.run(["serve", tmp.file("b.zip"), "--reload", "--port", "18093"])
+        #expect(result.status == 2 && result.stderr.contains("--reload watches a model directory"), "\(result.stderr)")
+    }
+}
+
 @Suite struct ServePortTests {
     /// A port in use is one error line before anything is unpacked or printed (exit 3).
     @Test func aBusyPortIsRefusedFirst() throws {

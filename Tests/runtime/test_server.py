@@ -327,5 +327,5 @@ def test_schemathesis_finds_no_server_error_and_no_broken_contract(start, tmp_pa
         [schemathesis, "run", base + "/openapi.json", "--checks",
          "not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance",
          "--max-examples", "100", "--generation-deterministic", "--no-color"],
-        capture_output=True, text=True, timeout=600)
+        capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache goes there, not into the repository
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]

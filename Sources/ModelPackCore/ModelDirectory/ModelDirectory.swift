@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A regular file found in a model directory.
 struct SourceFile {
     /// Relative, `/`-separated path: the path inside the bundle.
@@ -21,6 +25,16 @@ public enum ModelDirectory {
 
     /// Lists the files to pack, sorted by path bytes. `excluding` holds absolute paths to leave out
     /// (the bundle being written, when it is inside the directory).
+    /// What `build` would pack, one line per file (path, size, modification time): `serve
+    /// --reload` rebuilds when it changes.
+    static func fingerprint(_ root: String) throws -> [String] {
+        try scan(root: root, requireFiles: false).map { file in
+            var st = stat()
+            _ = lstat(file.absolutePath, &st)
+            return "\(file.path) \(file.size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
+        }
+    }
+
     static func scan(root: String, excluding: Set<String> = [], requireFiles: Bool = true) throws -> [SourceFile] {
         guard let rootInfo = try FileSystem.lstatInfo(root) else {
             throw ModelPackError.invalidModel(path: root, reason: "no such directory")

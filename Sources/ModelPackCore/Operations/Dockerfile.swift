@@ -16,8 +16,8 @@ extension Operations {
     }
 
     /// The bundle's verdict, or `validationFailed` when it refuses the bundle.
-    static func checked(_ bundle: String, policy: ModelCheck.Policy, strict: Bool) throws -> ModelVerdict {
-        let verdict = try ModelCheck.bundle(bundle, policy: policy)
+    static func checked(_ model: String, policy: ModelCheck.Policy, strict: Bool) throws -> ModelVerdict {
+        let verdict = try ModelCheck.check(model, policy: policy)
         if verdict.fails(strict: strict) { throw ModelPackError.validationFailed(verdict.report) }
         return verdict
     }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// What `serve` runs, and what the checks found.
 public struct ServeResult: Sendable {
     public let prepared: ServeCache.Prepared
@@ -5,17 +7,112 @@ public struct ServeResult: Sendable {
 }
 
 extension Operations {
-    /// `serve`: the one check pipeline on the bundle, then its unpacked copy and virtualenv in the
-    /// cache (the CLI execs the server).
+    /// `serve`: the one check pipeline on the model (a bundle, or a directory built into a
+    /// temporary bundle), then its unpacked copy and virtualenv in the cache (the CLI execs the
+    /// server).
     public static func serve(
-        bundle: String, python: String, host: String, port: Int, policy: ModelCheck.Policy = ModelCheck.Policy(),
-        strict: Bool = false, log: (String) -> Void
+        model: String, python: String, host: String, port: Int, policy: ModelCheck.Policy = ModelCheck.Policy(),
+        strict: Bool = false, checkPort: Bool = true, log: (String) -> Void
     ) throws -> ServeResult {
-        try PortCheck.ensureFree(host: host, port: port)
-        let verdict = try checked(bundle, policy: policy, strict: strict)
+        if checkPort { try PortCheck.ensureFree(host: host, port: port) }
+        let verdict = try checked(model, policy: policy, strict: strict)
         let card = try card(of: verdict)
-        return ServeResult(
-            prepared: try ServeCache.prepare(bundle: bundle, python: python, card: card, log: log),
-            findings: verdict.report)
+        let prepared = try asBundle(model, policy: policy, strict: strict) { bundle in
+            try ServeCache.prepare(bundle: bundle, python: python, card: card, log: log)
+        }
+        return ServeResult(prepared: prepared, findings: verdict.report)
+    }
+
+    /// `body` on a bundle of `model`: the bundle itself, or a directory built as `build` would
+    /// pack it into a temporary bundle under the cache, removed afterwards (so `test` and `serve`
+    /// run exactly what would ship).
+    static func asBundle<T>(
+        _ model: String, policy: ModelCheck.Policy, strict: Bool, _ body: (String) throws -> T
+    ) throws -> T {
+        guard try FileSystem.lstatInfo(model)?.kind == .directory else { return try body(model) }
+        let folder = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/built")
+        try FileSystem.makeDirectories(CacheDirectory.path())
+        TemporaryOutput.register(folder)
+        defer {
+            FileSystem.removeTree(folder)
+            TemporaryOutput.unregister(folder)
+        }
+        try FileSystem.makeDirectory(folder)
+        var build = BuildOptions(source: model, output: folder + "/bundle.tar", format: .tar, strict: strict)
+        build.allowUnsafe = policy.allowUnsafe
+        _ = try Operations.build(build)
+        return try body(folder + "/bundle.tar")
+    }
+
+    /// `serve DIR --reload`: serves the directory, and while it runs, rebuilds and restarts the
+    /// server whenever a file of the model changes (what `build` would pack: ignored paths do not
+    /// count). A change the checks refuse, or that cannot be prepared, is logged and the running
+    /// server stays. The server ends with this process, even when it is killed (the runtime
+    /// follows MODELPACK_SUPERVISOR_PID with PR_SET_PDEATHSIG). Returns only on an error at start.
+    public static func serveReloading(
+        directory: String, python: String, host: String, port: Int, policy: ModelCheck.Policy = ModelCheck.Policy(),
+        strict: Bool = false, interval: Double = 1, log: @escaping (String) -> Void
+    ) throws -> Never {
+        guard try FileSystem.lstatInfo(directory)?.kind == .directory else {
+            throw ModelPackError.usage("--reload watches a model directory; '\(directory)' is not one")
+        }
+        var seen = try ModelDirectory.fingerprint(directory)
+        let first = try serve(
+            model: directory, python: python, host: host, port: port, policy: policy, strict: strict, log: log)
+        if !first.findings.diagnostics.isEmpty { log(first.findings.text(colour: false)) }
+        var server = try startServer(first.prepared, host: host, port: port, log: log)
+        while true {
+            Thread.sleep(forTimeInterval: interval)
+            guard let now = try? ModelDirectory.fingerprint(directory), now != seen else { continue }
+            seen = now
+            log("\(directory) changed: checking and rebuilding it")
+            let next: ServeResult
+            do {
+                next = try serve(
+                    model: directory, python: python, host: host, port: port, policy: policy, strict: strict,
+                    checkPort: false, log: log)
+            } catch ModelPackError.validationFailed(let findings) {
+                log(findings.text(colour: false))
+                log("the checks refuse the change: the server keeps the previous model")
+                continue
+            } catch {
+                log("\(error): the server keeps the previous model")
+                continue
+            }
+            if !next.findings.diagnostics.isEmpty { log(next.findings.text(colour: false)) }
+            stop(server)
+            server = try startServer(next.prepared, host: host, port: port, log: log)
+        }
+    }
+
+    private static func startServer(_ prepared: ServeCache.Prepared, host: String, port: Int, log: (String) -> Void)
+        throws -> Process
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: prepared.python)
+        process.arguments = [prepared.server]
+        var environment = ProcessInfo.processInfo.environment
+        environment["MODELPACK_MODEL_DIR"] = prepared.modelDirectory
+        environment["MODELPACK_SERVING_JSON"] = prepared.servingJSON
+        environment["MODELPACK_HOST"] = host
+        environment["MODELPACK_PORT"] = String(port)
+        environment["MODELPACK_SUPERVISOR_PID"] = String(getpid())
+        environment["AIP_HTTP_PORT"] = nil
+        process.environment = environment
+        log("starting the server on http://\(host):\(port) (reloading on changes)")
+        do { try process.run() } catch {
+            throw ModelPackError.io(path: prepared.python, reason: "cannot start the server: \(error)")
+        }
+        return process
+    }
+
+    /// SIGTERM (the server finishes in-flight requests), then SIGKILL after its grace period.
+    private static func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(35)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
     }
 }

@@ -22,33 +22,11 @@ extension Operations {
         guard (1...10_000).contains(options.repeats) else {
             throw ModelPackError.usage("--repeat must be between 1 and 10000")
         }
-        guard let info = try FileSystem.lstatInfo(options.source) else {
-            throw ModelPackError.inputMissing(path: options.source)
-        }
-        let verdict = try ModelCheck.check(options.source, policy: options.policy)
-        if verdict.fails(strict: options.strict) { throw ModelPackError.validationFailed(verdict.report) }
+        let verdict = try checked(options.source, policy: options.policy, strict: options.strict)
         let card = try card(of: verdict)
-        var bundle = options.source
-        var scratch: String?
-        if info.kind == .directory {
-            // The directory as build would pack it, so the test runs exactly what would ship.
-            let folder = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/tested")
-            try FileSystem.makeDirectories(CacheDirectory.path())
-            TemporaryOutput.register(folder)
-            try FileSystem.makeDirectory(folder)
-            scratch = folder
-            bundle = folder + "/bundle.tar"
-            var build = BuildOptions(source: options.source, output: bundle, format: .tar, strict: options.strict)
-            build.allowUnsafe = options.policy.allowUnsafe
-            _ = try Operations.build(build)
+        let prepared = try asBundle(options.source, policy: options.policy, strict: options.strict) { bundle in
+            try ServeCache.prepare(bundle: bundle, python: options.python, card: card, log: log)
         }
-        defer {
-            if let scratch {
-                FileSystem.removeTree(scratch)
-                TemporaryOutput.unregister(scratch)
-            }
-        }
-        let prepared = try ServeCache.prepare(bundle: bundle, python: options.python, card: card, log: log)
         var arguments = [
             prepared.smokeTest, "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,
             "--repeat", String(options.repeats),

@@ -177,7 +177,6 @@ def run_model(rows):
     return jsonable(STATE["model"].predict(rows))
 
 
-@asynccontextmanager
 def follow_supervisor():
     """A worker ends with its supervisor: when the supervisor dies, even by SIGKILL, Linux sends
     the worker SIGTERM (PR_SET_PDEATHSIG), so no orphan keeps the port and the model in memory."""
@@ -191,6 +190,7 @@ def follow_supervisor():
         os.kill(os.getpid(), signal.SIGTERM)
 
 
+@asynccontextmanager
 async def lifespan(_app):
     follow_supervisor()
     try:
@@ -424,6 +424,7 @@ if __name__ == "__main__":
     # uvicorn finishes in-flight requests on SIGTERM, then raises the signal again for the handler
     # it found; this one lets the process end with status 0 (a clean stop for the orchestrator).
     signal.signal(signal.SIGTERM, lambda *_: None)
+    follow_supervisor()  # `modelpack serve DIR --reload` supervises this process: end with it
     count = workers()
     if count > 1:
         os.environ["MODELPACK_SUPERVISOR_PID"] = str(os.getpid())
