@@ -12,7 +12,8 @@ struct Serve: LimitedCommand {
             requirements and the runtime's (FastAPI, uvicorn; once per Python and requirements, so a \
             change of code only starts without pip; see modelpack cache), and the same server as the \
             Docker images runs: POST /predict, GET /health, /ready, /metadata, /metrics. \
-            MODELPACK_API_KEY protects /predict; MODELPACK_MAX_BODY_BYTES limits request bodies.
+            MODELPACK_API_KEY protects /predict (or MODELPACK_API_KEYS_FILE: named keys, hashed, with \
+            rate limits); MODELPACK_MAX_BODY_BYTES limits request bodies.
 
             A model directory is built first, as build would pack it. With --reload (a directory \
             only), serve stays in front of the server and rebuilds and restarts it when a file of \

@@ -25,6 +25,7 @@ import Testing
                 "model/metadata.yaml",
                 "model/model.joblib", "model/requirements.txt", "requirements/requirements.txt", "runtime/card.md",
                 "runtime/modelpack_batch.py", "runtime/modelpack_bundle.py", "runtime/modelpack_inputs.py",
+                "runtime/modelpack_keys.py",
                 "runtime/modelpack_predict.py", "runtime/modelpack_smoke.py", "runtime/requirements-ray.txt",
                 "runtime/requirements-spark.txt",
                 "runtime/requirements.txt", "runtime/server.py", "runtime/serving.json",

@@ -13,7 +13,8 @@ import Testing
         #expect(
             ServingRuntime.files.map(\.name) == [
                 "server.py", "modelpack_inputs.py", "modelpack_predict.py", "modelpack_bundle.py",
-                "modelpack_batch.py", "modelpack_smoke.py", "requirements.txt", "requirements-spark.txt",
+                "modelpack_batch.py", "modelpack_smoke.py", "modelpack_keys.py", "requirements.txt",
+                "requirements-spark.txt",
                 "requirements-ray.txt",
             ])
         for file in ServingRuntime.files {

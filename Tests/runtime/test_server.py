@@ -329,3 +329,73 @@ def test_schemathesis_finds_no_server_error_and_no_broken_contract(start, tmp_pa
          "--max-examples", "100", "--generation-deterministic", "--no-color"],
         capture_output=True, text=True, timeout=600, cwd=tmp_path)  # its cache goes there, not into the repository
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
+
+
+def keys_file(tmp_path, text):
+    path = tmp_path / "keys.txt"
+    path.write_text(text)
+    return str(path)
+
+
+def sha(key):
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+
+
+def test_named_keys_are_counted_by_name_and_rate_limited(capfd, tmp_path, monkeypatch):
+    env = write_model(tmp_path)
+    monkeypatch.delenv("MODELPACK_API_KEY", raising=False)
+    monkeypatch.setenv("MODELPACK_API_KEYS_FILE", keys_file(tmp_path, f"""# who may call the model
+alice {sha("alice-secret-1")}
+batch-job {sha("job-secret-2")} 2/min   # a nightly job
+"""))
+    server = load_server(env)
+    row = {"x": 1, "t": [[1, 2]]}
+    with TestClient(server.app) as client:
+        assert client.post("/predict", json=row).status_code == 401
+        assert client.post("/predict", json=row, headers={"X-API-Key": "alice-secret-"}).status_code == 401
+        for _ in range(3):
+            ok = client.post("/predict", json={"instances": [row, row]},
+                             headers={"Authorization": "Bearer alice-secret-1"})
+            assert ok.status_code == 200
+        job = {"X-API-Key": "job-secret-2"}
+        assert [client.post("/predict", json=row, headers=job).status_code for _ in range(2)] == [200, 200]
+        limited = client.post("/predict", json=row, headers=job)
+        assert limited.status_code == 429 and limited.json()["request_id"]
+        assert 1 <= int(limited.headers["Retry-After"]) <= 30  # a token every 30 s
+        assert "batch-job" in limited.json()["detail"] and "2/min" in limited.json()["detail"]
+        metrics = client.get("/metrics").text
+        contract = client.get("/openapi.json").json()
+    assert 'modelpack_key_requests_total{key="alice",status="200"} 3' in metrics
+    assert 'modelpack_key_rows_total{key="alice"} 6' in metrics
+    assert 'modelpack_key_requests_total{key="batch-job",status="429"} 1' in metrics
+    assert 'modelpack_key_latency_seconds_count{key="alice"} 3' in metrics
+    assert "429" in contract["paths"]["/predict"]["post"]["responses"]
+    logged = capfd.readouterr().err
+    assert '"key": "alice"' in logged and '"key": "batch-job"' in logged
+    assert "alice-secret-1" not in logged + metrics and "job-secret-2" not in logged + metrics
+
+
+def test_a_bad_keys_file_stops_the_server_with_one_line(tmp_path):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, **write_model(tmp_path))
+    env.pop("MODELPACK_API_KEY", None)
+    for text, message in [
+        ("alice sha256:abc\n", "keys.txt:1: 'sha256:abc' is not sha256: and 64 lowercase hex digits"),
+        (f"alice {sha('a')}\nalice {sha('b')}\n", "keys.txt:2: key name 'alice' is given twice"),
+        (f"alice {sha('a')} 5/day\n", "keys.txt:1: rate '5/day' is not N/s, N/min or N/h"),
+        ("# nobody\n", "keys.txt: no keys"),
+    ]:
+        env["MODELPACK_API_KEYS_FILE"] = keys_file(tmp_path, text)
+        run = subprocess.run([sys.executable, str(RUNTIME / "server.py")], env=env, capture_output=True, text=True,
+                             timeout=60)
+        assert run.returncode == 2, (text, run.stderr)
+        assert run.stderr.strip().startswith("error: ") and message in run.stderr, run.stderr
+        assert len(run.stderr.strip().splitlines()) == 1, run.stderr
+    env["MODELPACK_API_KEYS_FILE"] = str(tmp_path / "absent.txt")
+    run = subprocess.run([sys.executable, str(RUNTIME / "server.py")], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert run.returncode == 2 and "absent.txt: No such file or directory" in run.stderr

@@ -15,6 +15,8 @@ extension ServingRuntime {
               MODELPACK_CARD            the model card GET /card serves (default <runtime>/card.md)
               MODELPACK_HOST, MODELPACK_PORT   where to listen (default 0.0.0.0:8080)
               MODELPACK_API_KEY         when set, POST /predict needs "Authorization: Bearer <key>" or "X-API-Key: <key>"
+              MODELPACK_API_KEYS_FILE   instead, named keys (hashed) with optional rate limits (modelpack_keys.py)
+              AIP_HTTP_PORT, AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE   Vertex AI's port and routes, when it sets them
               MODELPACK_MAX_BODY_BYTES  request body limit (default 1048576)
               MODELPACK_BODY_TIMEOUT    seconds a request body may take to arrive (default 30): then 408
               MODELPACK_WORKERS         worker processes, each loading the model once (default "auto": the CPUs
@@ -24,7 +26,6 @@ extension ServingRuntime {
             Logs are JSON lines on stderr. Every error answer is JSON with the request's id.
             """
             import asyncio
-            import hmac
             import json
             import logging
             import os
@@ -48,12 +49,17 @@ extension ServingRuntime {
             HERE = Path(__file__).resolve().parent
             sys.path.insert(0, str(HERE))
             from modelpack_inputs import instance_schema, jsonable, load_model, output_schema, validate  # noqa: E402 (the runtime's own module, beside this file)
+            from modelpack_keys import KeysError, load_keys  # noqa: E402
 
             MODEL_DIR = Path(os.environ.get("MODELPACK_MODEL_DIR", "/opt/model"))
             SERVING = json.loads(Path(os.environ.get("MODELPACK_SERVING_JSON", HERE / "serving.json")).read_text())
             MAX_BODY = int(os.environ.get("MODELPACK_MAX_BODY_BYTES", str(1 << 20)))
             BODY_TIMEOUT = float(os.environ.get("MODELPACK_BODY_TIMEOUT", "30"))
-            API_KEY = os.environ.get("MODELPACK_API_KEY") or None
+            try:
+                KEYS = load_keys(os.environ, int(os.environ.get("MODELPACK_WORKER_COUNT", "1")))
+            except KeysError as problem:  # a misconfigured lock must not leave the door open: refuse to start
+                print(f"error: {problem}", file=sys.stderr)
+                sys.exit(2)
             BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -97,13 +103,19 @@ extension ServingRuntime {
                     self.buckets = [0] * len(BUCKETS)
                     self.count = 0
                     self.total = 0.0
+                    self.callers = {}  # (key name, status): [requests, rows, seconds]
 
-                def observe(self, path, status, seconds):
+                def observe(self, path, status, seconds, caller=None, rows=0):
                     with self.lock:
                         key = (path, status)
                         self.requests[key] = self.requests.get(key, 0) + 1
                         if status >= 500:
                             self.errors[key] = self.errors.get(key, 0) + 1
+                        if caller is not None:
+                            usage = self.callers.setdefault((caller, status), [0, 0, 0.0])
+                            usage[0] += 1
+                            usage[1] += rows
+                            usage[2] += seconds
                         if path in PREDICT_ROUTES:
                             self.count += 1
                             self.total += seconds
@@ -116,7 +128,8 @@ extension ServingRuntime {
                 def state(self):
                     return {"requests": [[p, s, n] for (p, s), n in self.requests.items()],
                             "errors": [[p, s, n] for (p, s), n in self.errors.items()],
-                            "buckets": self.buckets, "count": self.count, "total": self.total}
+                            "buckets": self.buckets, "count": self.count, "total": self.total,
+                            "callers": [[k, s, *usage] for (k, s), usage in self.callers.items()]}
 
                 def flush(self):
                     target = self.shared_dir / f"{os.getpid()}.json"
@@ -136,8 +149,13 @@ extension ServingRuntime {
                                 continue  # a worker replacing its file: its previous counts are a moment old
                         if not any(True for _ in self.shared_dir.glob(f"{os.getpid()}.json")):
                             states.append(self.state())
-                    requests, errors, buckets, count, total = {}, {}, [0] * len(BUCKETS), 0, 0.0
+                    requests, errors, buckets, count, total, callers = {}, {}, [0] * len(BUCKETS), 0, 0.0, {}
                     for state in states:
+                        for caller, status, n, rows, seconds in state.get("callers", []):
+                            usage = callers.setdefault((caller, status), [0, 0, 0.0])
+                            usage[0] += n
+                            usage[1] += rows
+                            usage[2] += seconds
                         for path, status, n in state["requests"]:
                             requests[(path, status)] = requests.get((path, status), 0) + n
                         for path, status, n in state["errors"]:
@@ -145,11 +163,11 @@ extension ServingRuntime {
                         buckets = [a + b for a, b in zip(buckets, state["buckets"])]
                         count += state["count"]
                         total += state["total"]
-                    return requests, errors, buckets, count, total
+                    return requests, errors, buckets, count, total, callers
 
                 def render(self):
                     with self.lock:
-                        requests, errors, buckets, count, total = self.totals()
+                        requests, errors, buckets, count, total, callers = self.totals()
                     lines = ["# HELP modelpack_requests_total HTTP requests by path and status.",
                              "# TYPE modelpack_requests_total counter"]
                     for (path, status), n in sorted(requests.items()):
@@ -167,6 +185,23 @@ extension ServingRuntime {
                     lines += [f'modelpack_predict_latency_seconds_bucket{{le="+Inf"}} {count}',
                               f"modelpack_predict_latency_seconds_sum {total}",
                               f"modelpack_predict_latency_seconds_count {count}"]
+                    if callers:
+                        lines += ["# HELP modelpack_key_requests_total Predict requests by API key name and status.",
+                                  "# TYPE modelpack_key_requests_total counter"]
+                        lines += [f'modelpack_key_requests_total{{key="{k}",status="{s}"}} {u[0]}'
+                                  for (k, s), u in sorted(callers.items())]
+                        by_key = {}
+                        for (k, _), u in callers.items():
+                            total_rows, total_seconds, n = by_key.get(k, (0, 0.0, 0))
+                            by_key[k] = (total_rows + u[1], total_seconds + u[2], n + u[0])
+                        lines += ["# HELP modelpack_key_rows_total Instances predicted, by API key name.",
+                                  "# TYPE modelpack_key_rows_total counter"]
+                        lines += [f'modelpack_key_rows_total{{key="{k}"}} {v[0]}' for k, v in sorted(by_key.items())]
+                        lines += ["# HELP modelpack_key_latency_seconds Latency of predict requests, by API key name.",
+                                  "# TYPE modelpack_key_latency_seconds summary"]
+                        for k, v in sorted(by_key.items()):
+                            lines += [f'modelpack_key_latency_seconds_sum{{key="{k}"}} {v[1]}',
+                                      f'modelpack_key_latency_seconds_count{{key="{k}"}} {v[2]}']
                     return "\n".join(lines) + "\n"
 
 
@@ -232,8 +267,11 @@ extension ServingRuntime {
                     fields.update({"error": type(failure).__name__, "traceback": traceback.format_exc()})
                 seconds = time.perf_counter() - started
                 response.headers["X-Request-ID"] = request.state.request_id
-                METRICS.observe(request.url.path, response.status_code, seconds)
+                caller = getattr(request.state, "key", None)
+                METRICS.observe(request.url.path, response.status_code, seconds, caller, getattr(request.state, "rows", 0))
                 fields.update({"status": response.status_code, "latency_ms": round(seconds * 1000, 3)})
+                if caller is not None:
+                    fields["key"] = caller  # the key's name, never the key
                 (log.error if response.status_code >= 500 else log.info)("request", extra={"fields": fields})
                 return response
 
@@ -298,10 +336,17 @@ extension ServingRuntime {
 
             @app.post("/predict")
             async def predict(request: Request):
-                if API_KEY is not None:
+                if KEYS is not None:
                     given = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
-                    if not hmac.compare_digest(given.encode(), API_KEY.encode()):
+                    key = KEYS.identify(given)
+                    if key is None:
                         return error(401, "missing or wrong API key", request)
+                    request.state.key = key.name
+                    wait = KEYS.admit(key)
+                    if wait is not None:
+                        refusal = error(429, f"key '{key.name}' is over its rate limit ({key.rate_text})", request)
+                        refusal.headers["Retry-After"] = str(wait)
+                        return refusal
                 try:
                     body, refusal = await read_body(request)
                 except ClientDisconnect:
@@ -324,6 +369,7 @@ extension ServingRuntime {
                     return error(422, problems, request)
                 if STATE["model"] is None:
                     return error(503, "model not loaded: " + (STATE["error"] or "loading"), request)
+                request.state.rows = len(rows)
                 predictions = await run_in_threadpool(run_model, rows)
                 return {"predictions": predictions} if batch else {"prediction": predictions[0]}
 
@@ -344,10 +390,11 @@ extension ServingRuntime {
 
             ERRORS = {
                 "400": "the body is not JSON, or nested too deeply, or the client disconnected",
-                "401": "missing or wrong API key (when MODELPACK_API_KEY is set)",
+                "401": "missing or wrong API key (when keys are configured)",
                 "408": "the body did not arrive within MODELPACK_BODY_TIMEOUT seconds",
                 "413": "the body is over MODELPACK_MAX_BODY_BYTES",
                 "422": "an instance does not fit the model's inputs: every problem, by instance and input",
+                "429": "the key is over its rate limit: Retry-After says when to try again",
                 "500": "the model failed on a valid instance (the traceback is in the server log)",
                 "503": "the model is loading or failed to load",
             }
@@ -390,11 +437,11 @@ extension ServingRuntime {
                         "200": {"description": "one prediction for one instance, a list for a batch",
                                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
                         **{status: {"description": why, "content": ERROR_CONTENT} for status, why in ERRORS.items()
-                           if status != "401" or API_KEY is not None},
+                           if status not in ("401", "429") or KEYS is not None},
                     }
-                    if API_KEY is not None:
+                    if KEYS is not None:
                         operation["security"] = [{"bearer": []}, {"apiKey": []}]
-                if API_KEY is not None:
+                if KEYS is not None:
                     document["components"]["securitySchemes"] = {
                         "bearer": {"type": "http", "scheme": "bearer"},
                         "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
@@ -435,6 +482,7 @@ extension ServingRuntime {
                 signal.signal(signal.SIGTERM, lambda *_: None)
                 follow_supervisor()  # `modelpack serve DIR --reload` supervises this process: end with it
                 count = workers()
+                os.environ["MODELPACK_WORKER_COUNT"] = str(count)  # each worker keeps its share of a rate limit
                 if count > 1:
                     os.environ["MODELPACK_SUPERVISOR_PID"] = str(os.getpid())
                     if not os.environ.get("MODELPACK_METRICS_DIR"):
@@ -2191,6 +2239,135 @@ extension ServingRuntime {
 
             if __name__ == "__main__":
                 sys.exit(main())
+
+            """#
+        ),
+        (
+            "modelpack_keys.py",
+            #"""
+            """Who may call the model, and how much: named API keys, kept hashed, with optional rate limits.
+
+            MODELPACK_API_KEYS_FILE names a file of lines `NAME sha256:HEX [RATE]` (`#` comments): HEX is the
+            SHA-256 of the key (`printf %s "$KEY" | sha256sum`), RATE is `N/s`, `N/min` or `N/h`. Or
+            MODELPACK_API_KEY gives one key, named `default`. The key's name, never the key, goes into logs and
+            metrics. A limit is kept per worker process at RATE divided by the workers, so the whole server
+            allows about RATE (a client whose connections all reach one worker gets that worker's share).
+            """
+            import hashlib
+            import hmac
+            import math
+            import re
+            import threading
+            import time
+
+            NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+            DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+            RATE = re.compile(r"^([1-9][0-9]{0,8})/(s|min|h)$")
+            PERIODS = {"s": 1.0, "min": 60.0, "h": 3600.0}
+
+
+            class KeysError(Exception):
+                """A keys file that cannot be used, phrased as 'FILE:LINE: why'."""
+
+
+            class Key:
+                def __init__(self, name, digest, rate=None):
+                    self.name = name
+                    self.digest = digest
+                    self.rate = rate  # (count, period text) or None
+
+                @property
+                def rate_text(self):
+                    return f"{self.rate[0]}/{self.rate[1]}" if self.rate else "unlimited"
+
+
+            def parse(text, source):
+                keys, names, digests = [], set(), set()
+                for number, raw in enumerate(text.splitlines(), 1):
+                    line = raw.split("#", 1)[0].strip()
+                    if not line:
+                        continue
+                    where = f"{source}:{number}"
+                    parts = line.split()
+                    if len(parts) not in (2, 3):
+                        raise KeysError(f"{where}: expected 'NAME sha256:HEX [N/s|N/min|N/h]', found {len(parts)} fields")
+                    name, digest = parts[0], parts[1]
+                    if not NAME.match(name):
+                        raise KeysError(f"{where}: key name '{name}' must be letters, digits, '.', '_' or '-' (at most 64)")
+                    if not DIGEST.match(digest):
+                        raise KeysError(f"{where}: '{digest[:20]}' is not sha256: and 64 lowercase hex digits "
+                                        "(the key's SHA-256: printf %s \"$KEY\" | sha256sum)")
+                    rate = None
+                    if len(parts) == 3:
+                        matched = RATE.match(parts[2])
+                        if not matched:
+                            raise KeysError(f"{where}: rate '{parts[2]}' is not N/s, N/min or N/h")
+                        rate = (int(matched.group(1)), matched.group(2))
+                    if name in names:
+                        raise KeysError(f"{where}: key name '{name}' is given twice")
+                    if digest in digests:
+                        raise KeysError(f"{where}: the key of '{name}' is another name's key too")
+                    names.add(name)
+                    digests.add(digest)
+                    keys.append(Key(name, digest, rate))
+                if not keys:
+                    raise KeysError(f"{source}: no keys (every request would be refused)")
+                return keys
+
+
+            class Keys:
+                def __init__(self, keys, workers=1):
+                    self.keys = keys
+                    self.lock = threading.Lock()
+                    self.buckets = {}
+                    for key in keys:
+                        if key.rate:
+                            count, period = key.rate
+                            per_worker = count / max(1, workers)
+                            # (tokens now, capacity, tokens per second, last refill)
+                            self.buckets[key.name] = [max(1.0, per_worker), max(1.0, per_worker),
+                                                      per_worker / PERIODS[period], time.monotonic()]
+
+                def identify(self, given):
+                    """The key whose hash is the given key's, or None (every key compared, in constant time each)."""
+                    digest = "sha256:" + hashlib.sha256(given.encode("utf-8", "surrogatepass")).hexdigest()
+                    found = None
+                    for key in self.keys:
+                        if hmac.compare_digest(digest, key.digest):
+                            found = key
+                    return found
+
+                def admit(self, key):
+                    """None when the request may go ahead, else the seconds until it may (Retry-After)."""
+                    bucket = self.buckets.get(key.name)
+                    if bucket is None:
+                        return None
+                    with self.lock:
+                        now = time.monotonic()
+                        bucket[0] = min(bucket[1], bucket[0] + (now - bucket[3]) * bucket[2])
+                        bucket[3] = now
+                        if bucket[0] >= 1.0:
+                            bucket[0] -= 1.0
+                            return None
+                        return max(1, math.ceil((1.0 - bucket[0]) / bucket[2]))
+
+
+            def load_keys(environ, workers=1):
+                """The keys the environment configures, or None when /predict is open to anyone."""
+                path = environ.get("MODELPACK_API_KEYS_FILE") or None
+                single = environ.get("MODELPACK_API_KEY") or None
+                if path and single:
+                    raise KeysError("MODELPACK_API_KEY and MODELPACK_API_KEYS_FILE are both set: give one")
+                if path:
+                    try:
+                        with open(path, encoding="utf-8") as file:
+                            text = file.read()
+                    except (OSError, UnicodeDecodeError) as error:
+                        raise KeysError(f"{path}: {getattr(error, 'strerror', None) or error}") from None
+                    return Keys(parse(text, path), workers)
+                if single:
+                    return Keys([Key("default", "sha256:" + hashlib.sha256(single.encode()).hexdigest())], workers)
+                return None
 
             """#
         ),

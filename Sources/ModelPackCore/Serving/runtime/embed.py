@@ -5,7 +5,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 FILES = ["server.py", "modelpack_inputs.py", "modelpack_predict.py", "modelpack_bundle.py", "modelpack_batch.py",
-         "modelpack_smoke.py", "requirements.txt", "requirements-spark.txt", "requirements-ray.txt"]
+         "modelpack_smoke.py", "modelpack_keys.py", "requirements.txt", "requirements-spark.txt",
+         "requirements-ray.txt"]
 
 
 def literal(text: str) -> str:

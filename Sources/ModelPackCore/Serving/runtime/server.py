@@ -6,6 +6,8 @@ Environment:
   MODELPACK_CARD            the model card GET /card serves (default <runtime>/card.md)
   MODELPACK_HOST, MODELPACK_PORT   where to listen (default 0.0.0.0:8080)
   MODELPACK_API_KEY         when set, POST /predict needs "Authorization: Bearer <key>" or "X-API-Key: <key>"
+  MODELPACK_API_KEYS_FILE   instead, named keys (hashed) with optional rate limits (modelpack_keys.py)
+  AIP_HTTP_PORT, AIP_HEALTH_ROUTE, AIP_PREDICT_ROUTE   Vertex AI's port and routes, when it sets them
   MODELPACK_MAX_BODY_BYTES  request body limit (default 1048576)
   MODELPACK_BODY_TIMEOUT    seconds a request body may take to arrive (default 30): then 408
   MODELPACK_WORKERS         worker processes, each loading the model once (default "auto": the CPUs
@@ -15,7 +17,6 @@ Environment:
 Logs are JSON lines on stderr. Every error answer is JSON with the request's id.
 """
 import asyncio
-import hmac
 import json
 import logging
 import os
@@ -39,12 +40,17 @@ from starlette.requests import ClientDisconnect
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 from modelpack_inputs import instance_schema, jsonable, load_model, output_schema, validate  # noqa: E402 (the runtime's own module, beside this file)
+from modelpack_keys import KeysError, load_keys  # noqa: E402
 
 MODEL_DIR = Path(os.environ.get("MODELPACK_MODEL_DIR", "/opt/model"))
 SERVING = json.loads(Path(os.environ.get("MODELPACK_SERVING_JSON", HERE / "serving.json")).read_text())
 MAX_BODY = int(os.environ.get("MODELPACK_MAX_BODY_BYTES", str(1 << 20)))
 BODY_TIMEOUT = float(os.environ.get("MODELPACK_BODY_TIMEOUT", "30"))
-API_KEY = os.environ.get("MODELPACK_API_KEY") or None
+try:
+    KEYS = load_keys(os.environ, int(os.environ.get("MODELPACK_WORKER_COUNT", "1")))
+except KeysError as problem:  # a misconfigured lock must not leave the door open: refuse to start
+    print(f"error: {problem}", file=sys.stderr)
+    sys.exit(2)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 
 
@@ -88,13 +94,19 @@ class Metrics:
         self.buckets = [0] * len(BUCKETS)
         self.count = 0
         self.total = 0.0
+        self.callers = {}  # (key name, status): [requests, rows, seconds]
 
-    def observe(self, path, status, seconds):
+    def observe(self, path, status, seconds, caller=None, rows=0):
         with self.lock:
             key = (path, status)
             self.requests[key] = self.requests.get(key, 0) + 1
             if status >= 500:
                 self.errors[key] = self.errors.get(key, 0) + 1
+            if caller is not None:
+                usage = self.callers.setdefault((caller, status), [0, 0, 0.0])
+                usage[0] += 1
+                usage[1] += rows
+                usage[2] += seconds
             if path in PREDICT_ROUTES:
                 self.count += 1
                 self.total += seconds
@@ -107,7 +119,8 @@ class Metrics:
     def state(self):
         return {"requests": [[p, s, n] for (p, s), n in self.requests.items()],
                 "errors": [[p, s, n] for (p, s), n in self.errors.items()],
-                "buckets": self.buckets, "count": self.count, "total": self.total}
+                "buckets": self.buckets, "count": self.count, "total": self.total,
+                "callers": [[k, s, *usage] for (k, s), usage in self.callers.items()]}
 
     def flush(self):
         target = self.shared_dir / f"{os.getpid()}.json"
@@ -127,8 +140,13 @@ class Metrics:
                     continue  # a worker replacing its file: its previous counts are a moment old
             if not any(True for _ in self.shared_dir.glob(f"{os.getpid()}.json")):
                 states.append(self.state())
-        requests, errors, buckets, count, total = {}, {}, [0] * len(BUCKETS), 0, 0.0
+        requests, errors, buckets, count, total, callers = {}, {}, [0] * len(BUCKETS), 0, 0.0, {}
         for state in states:
+            for caller, status, n, rows, seconds in state.get("callers", []):
+                usage = callers.setdefault((caller, status), [0, 0, 0.0])
+                usage[0] += n
+                usage[1] += rows
+                usage[2] += seconds
             for path, status, n in state["requests"]:
                 requests[(path, status)] = requests.get((path, status), 0) + n
             for path, status, n in state["errors"]:
@@ -136,11 +154,11 @@ class Metrics:
             buckets = [a + b for a, b in zip(buckets, state["buckets"])]
             count += state["count"]
             total += state["total"]
-        return requests, errors, buckets, count, total
+        return requests, errors, buckets, count, total, callers
 
     def render(self):
         with self.lock:
-            requests, errors, buckets, count, total = self.totals()
+            requests, errors, buckets, count, total, callers = self.totals()
         lines = ["# HELP modelpack_requests_total HTTP requests by path and status.",
                  "# TYPE modelpack_requests_total counter"]
         for (path, status), n in sorted(requests.items()):
@@ -158,6 +176,23 @@ class Metrics:
         lines += [f'modelpack_predict_latency_seconds_bucket{{le="+Inf"}} {count}',
                   f"modelpack_predict_latency_seconds_sum {total}",
                   f"modelpack_predict_latency_seconds_count {count}"]
+        if callers:
+            lines += ["# HELP modelpack_key_requests_total Predict requests by API key name and status.",
+                      "# TYPE modelpack_key_requests_total counter"]
+            lines += [f'modelpack_key_requests_total{{key="{k}",status="{s}"}} {u[0]}'
+                      for (k, s), u in sorted(callers.items())]
+            by_key = {}
+            for (k, _), u in callers.items():
+                total_rows, total_seconds, n = by_key.get(k, (0, 0.0, 0))
+                by_key[k] = (total_rows + u[1], total_seconds + u[2], n + u[0])
+            lines += ["# HELP modelpack_key_rows_total Instances predicted, by API key name.",
+                      "# TYPE modelpack_key_rows_total counter"]
+            lines += [f'modelpack_key_rows_total{{key="{k}"}} {v[0]}' for k, v in sorted(by_key.items())]
+            lines += ["# HELP modelpack_key_latency_seconds Latency of predict requests, by API key name.",
+                      "# TYPE modelpack_key_latency_seconds summary"]
+            for k, v in sorted(by_key.items()):
+                lines += [f'modelpack_key_latency_seconds_sum{{key="{k}"}} {v[1]}',
+                          f'modelpack_key_latency_seconds_count{{key="{k}"}} {v[2]}']
         return "\n".join(lines) + "\n"
 
 
@@ -223,8 +258,11 @@ async def observe(request: Request, call_next):
         fields.update({"error": type(failure).__name__, "traceback": traceback.format_exc()})
     seconds = time.perf_counter() - started
     response.headers["X-Request-ID"] = request.state.request_id
-    METRICS.observe(request.url.path, response.status_code, seconds)
+    caller = getattr(request.state, "key", None)
+    METRICS.observe(request.url.path, response.status_code, seconds, caller, getattr(request.state, "rows", 0))
     fields.update({"status": response.status_code, "latency_ms": round(seconds * 1000, 3)})
+    if caller is not None:
+        fields["key"] = caller  # the key's name, never the key
     (log.error if response.status_code >= 500 else log.info)("request", extra={"fields": fields})
     return response
 
@@ -289,10 +327,17 @@ async def read_body(request):
 
 @app.post("/predict")
 async def predict(request: Request):
-    if API_KEY is not None:
+    if KEYS is not None:
         given = request.headers.get("x-api-key") or request.headers.get("authorization", "").removeprefix("Bearer ")
-        if not hmac.compare_digest(given.encode(), API_KEY.encode()):
+        key = KEYS.identify(given)
+        if key is None:
             return error(401, "missing or wrong API key", request)
+        request.state.key = key.name
+        wait = KEYS.admit(key)
+        if wait is not None:
+            refusal = error(429, f"key '{key.name}' is over its rate limit ({key.rate_text})", request)
+            refusal.headers["Retry-After"] = str(wait)
+            return refusal
     try:
         body, refusal = await read_body(request)
     except ClientDisconnect:
@@ -315,6 +360,7 @@ async def predict(request: Request):
         return error(422, problems, request)
     if STATE["model"] is None:
         return error(503, "model not loaded: " + (STATE["error"] or "loading"), request)
+    request.state.rows = len(rows)
     predictions = await run_in_threadpool(run_model, rows)
     return {"predictions": predictions} if batch else {"prediction": predictions[0]}
 
@@ -335,10 +381,11 @@ for route in PREDICT_ROUTES:
 
 ERRORS = {
     "400": "the body is not JSON, or nested too deeply, or the client disconnected",
-    "401": "missing or wrong API key (when MODELPACK_API_KEY is set)",
+    "401": "missing or wrong API key (when keys are configured)",
     "408": "the body did not arrive within MODELPACK_BODY_TIMEOUT seconds",
     "413": "the body is over MODELPACK_MAX_BODY_BYTES",
     "422": "an instance does not fit the model's inputs: every problem, by instance and input",
+    "429": "the key is over its rate limit: Retry-After says when to try again",
     "500": "the model failed on a valid instance (the traceback is in the server log)",
     "503": "the model is loading or failed to load",
 }
@@ -381,11 +428,11 @@ def contract():
             "200": {"description": "one prediction for one instance, a list for a batch",
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PredictResponse"}}}},
             **{status: {"description": why, "content": ERROR_CONTENT} for status, why in ERRORS.items()
-               if status != "401" or API_KEY is not None},
+               if status not in ("401", "429") or KEYS is not None},
         }
-        if API_KEY is not None:
+        if KEYS is not None:
             operation["security"] = [{"bearer": []}, {"apiKey": []}]
-    if API_KEY is not None:
+    if KEYS is not None:
         document["components"]["securitySchemes"] = {
             "bearer": {"type": "http", "scheme": "bearer"},
             "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"}}
@@ -426,6 +473,7 @@ if __name__ == "__main__":
     signal.signal(signal.SIGTERM, lambda *_: None)
     follow_supervisor()  # `modelpack serve DIR --reload` supervises this process: end with it
     count = workers()
+    os.environ["MODELPACK_WORKER_COUNT"] = str(count)  # each worker keeps its share of a rate limit
     if count > 1:
         os.environ["MODELPACK_SUPERVISOR_PID"] = str(os.getpid())
         if not os.environ.get("MODELPACK_METRICS_DIR"):
