@@ -410,7 +410,10 @@ import Testing
         let client = ClientEnvironment()
         let dir = TempDir()
         let bundle = dir.file("big.tar")
-        try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(64 << 20, seed: 5)]), bundle)
+        // 256 MiB in 64 KiB chunks: long enough that the kill lands mid-upload even when the test's
+        // polling thread is starved by the rest of the suite (at 64 MiB, a loaded CI run once saw
+        // the whole push finish first).
+        try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(256 << 20, seed: 5)]), bundle)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
         process.arguments = ["push", bundle, "\(registry.host)/team/big:1", "--chunk-size", "64KiB"]

@@ -168,6 +168,16 @@ import Testing
         try Fixture.write(try Fixture.read(interface) + Array(edit.utf8), to: interface)
         #expect(
             answers(#"{"prediction":"edited"}"#, within: 120), "\(logged())")
+        // What is served now stays in use (a prune passes it by) while the server runs.
+        _ = try Operations.build(BuildOptions(source: model, output: tmp.file("edited.tar"), format: .tar))
+        let served = String(try BundleReader.inspect(tmp.file("edited.tar")).digest.dropFirst(7).prefix(32))
+        let prune = try CLI.run(["cache", "prune", "--keep", "0", "--dry-run", "--json"])
+        let kept = (try JSONSerialization.jsonObject(with: Data(prune.stdout.utf8)) as? [String: Any])?["kept"]
+        #expect(
+            (kept as? [[String: Any]] ?? []).contains {
+                $0["name"] as? String == served && $0["inUse"] as? Bool == true
+            },
+            "\(prune.stdout)")
 
         // An edit the checks refuse: logged, and the previous model keeps serving.
         let metadata = model + "/metadata.yaml"

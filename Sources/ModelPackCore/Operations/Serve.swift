@@ -57,12 +57,19 @@ extension Operations {
             throw ModelPackError.usage("--reload watches a model directory; '\(directory)' is not one")
         }
         var seen = try ModelDirectory.fingerprint(directory)
-        let first = try serve(
+        // What is served: held for as long as its server runs, so its cache entries stay in use
+        // (the child does not inherit the use locks: this process holds them).
+        var current = try serve(
             model: directory, python: python, host: host, port: port, policy: policy, strict: strict, log: log)
-        if !first.findings.diagnostics.isEmpty { log(first.findings.text(colour: false)) }
-        var server = try startServer(first.prepared, host: host, port: port, log: log)
+        if !current.findings.diagnostics.isEmpty { log(current.findings.text(colour: false)) }
+        var server = try startServer(current.prepared, host: host, port: port, log: log)
+        var toldExit = false
         while true {
             Thread.sleep(forTimeInterval: interval)
+            if !server.isRunning && !toldExit {
+                log("the server exited (status \(server.terminationStatus)); waiting for a change to start it again")
+                toldExit = true
+            }
             guard let now = try? ModelDirectory.fingerprint(directory), now != seen else { continue }
             seen = now
             log("\(directory) changed: checking and rebuilding it")
@@ -82,6 +89,8 @@ extension Operations {
             if !next.findings.diagnostics.isEmpty { log(next.findings.text(colour: false)) }
             stop(server)
             server = try startServer(next.prepared, host: host, port: port, log: log)
+            current = next
+            toldExit = false
         }
     }
 

@@ -64,8 +64,9 @@ public enum ServeCache {
         let bundleInUse: FileLock
         do {
             // Two serves or predicts of one bundle at once: the second waits for the first's
-            // unpack (and below, its pip install), then finds them done.
-            try FileSystem.makeDirectories(entry.path)
+            // unpack (and below, its pip install), then finds them done. The folder is made under
+            // the lock: a prune may have removed it while this waited.
+            try FileSystem.makeDirectories(cache + "/serve")
             let change = try entry.lockForChange(log: log)
             defer { withExtendedLifetime(change) {} }
             try FileSystem.makeDirectories(entry.path)
@@ -94,7 +95,7 @@ public enum ServeCache {
         let venv = environment.path + "/venv"
         let environmentInUse: FileLock
         do {
-            try FileSystem.makeDirectories(environment.path)
+            try FileSystem.makeDirectories(cache + "/envs")
             let change = try environment.lockForChange(log: log)
             defer { withExtendedLifetime(change) {} }
             try FileSystem.makeDirectories(environment.path)
