@@ -58,11 +58,9 @@ struct Serve: LimitedCommand {
             Output.error(served.findings.text(colour: Output.wantsColour(.standardError)))
         }
         let prepared = served.prepared
-        setenv("MODELPACK_MODEL_DIR", prepared.modelDirectory, 1)
-        setenv("MODELPACK_SERVING_JSON", prepared.servingJSON, 1)
-        setenv("MODELPACK_HOST", host, 1)
-        setenv("MODELPACK_PORT", String(port), 1)
-        unsetenv("AIP_HTTP_PORT")  // the server would listen there instead (Vertex AI's image convention)
+        for (name, value) in prepared.serverEnvironment(host: host, port: port) {
+            if let value { setenv(name, value, 1) } else { unsetenv(name) }
+        }
         Output.error("starting the server on http://\(host):\(port)")
         SignalCleanup.restoreDefaultsForExec()
         let argv = [prepared.python, prepared.server]

@@ -15,6 +15,14 @@ extension Operations {
         strict: Bool = false, checkPort: Bool = true, log: (String) -> Void
     ) throws -> ServeResult {
         if checkPort { try PortCheck.ensureFree(host: host, port: port) }
+        return try prepared(model, python: python, policy: policy, strict: strict, log: log)
+    }
+
+    /// What serve and test run on: the one verdict on the model (refusing on errors, or warnings
+    /// with `strict`), then its unpacked copy and virtualenv in the cache, with its model card.
+    static func prepared(
+        _ model: String, python: String, policy: ModelCheck.Policy, strict: Bool, log: (String) -> Void
+    ) throws -> ServeResult {
         let verdict = try checked(model, policy: policy, strict: strict)
         let card = try card(of: verdict)
         let prepared = try asBundle(model, policy: policy, strict: strict) { bundle in
@@ -101,12 +109,8 @@ extension Operations {
         process.executableURL = URL(fileURLWithPath: prepared.python)
         process.arguments = [prepared.server]
         var environment = ProcessInfo.processInfo.environment
-        environment["MODELPACK_MODEL_DIR"] = prepared.modelDirectory
-        environment["MODELPACK_SERVING_JSON"] = prepared.servingJSON
-        environment["MODELPACK_HOST"] = host
-        environment["MODELPACK_PORT"] = String(port)
+        for (name, value) in prepared.serverEnvironment(host: host, port: port) { environment[name] = value }
         environment["MODELPACK_SUPERVISOR_PID"] = String(getpid())
-        environment["AIP_HTTP_PORT"] = nil
         process.environment = environment
         log("starting the server on http://\(host):\(port) (reloading on changes)")
         do { try process.run() } catch {

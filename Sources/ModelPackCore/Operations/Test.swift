@@ -22,16 +22,14 @@ extension Operations {
         guard (1...10_000).contains(options.repeats) else {
             throw ModelPackError.usage("--repeat must be between 1 and 10000")
         }
-        let verdict = try checked(options.source, policy: options.policy, strict: options.strict)
-        let card = try card(of: verdict)
-        let prepared = try asBundle(options.source, policy: options.policy, strict: options.strict) { bundle in
-            try ServeCache.prepare(bundle: bundle, python: options.python, card: card, log: log)
-        }
+        let served = try prepared(
+            options.source, python: options.python, policy: options.policy, strict: options.strict, log: log)
+        let prepared = served.prepared
         var arguments = [
             prepared.smokeTest, "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,
             "--repeat", String(options.repeats),
         ]
         if options.json { arguments.append("--json") }
-        return RunPlan(executable: prepared.python, arguments: arguments, findings: verdict.report, prepared: prepared)
+        return RunPlan(executable: prepared.python, arguments: arguments, findings: served.findings, prepared: prepared)
     }
 }

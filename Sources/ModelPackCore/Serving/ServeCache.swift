@@ -21,6 +21,14 @@ public enum ServeCache {
         public var predictor: String { FileSystem.parentDirectory(of: server) + "/modelpack_predict.py" }
         /// The smoke test `modelpack test` execs (runtime/modelpack_smoke.py).
         public var smokeTest: String { FileSystem.parentDirectory(of: server) + "/modelpack_smoke.py" }
+        /// What the server reads from its environment to serve this on HOST:PORT (nil: unset; an
+        /// AIP_HTTP_PORT would win over the port, Vertex AI's image convention).
+        public func serverEnvironment(host: String, port: Int) -> [(String, String?)] {
+            [
+                ("MODELPACK_MODEL_DIR", modelDirectory), ("MODELPACK_SERVING_JSON", servingJSON),
+                ("MODELPACK_HOST", host), ("MODELPACK_PORT", String(port)), ("AIP_HTTP_PORT", nil),
+            ]
+        }
         /// The Spark and Ray driver `predict --engine` execs (runtime/modelpack_batch.py).
         public var batchDriver: String { FileSystem.parentDirectory(of: server) + "/modelpack_batch.py" }
     }
