@@ -352,6 +352,31 @@ import Testing
         #expect(refused.stderr.split(separator: "\n").count == 1)
     }
 
+    /// A token that has lapsed by the time it is used (a slow or loaded machine) is fetched once
+    /// more; the push and pull go through. Docker does the same.
+    @Test func aTokenLapsedBeforeItsFirstUseIsFetchedOnceMore() throws {
+        guard TestRegistry.check(), PythonOracle.available(["cryptography"]) else {
+            if PythonOracle.required { Issue.record("python cryptography is not installed") }
+            return
+        }
+        let registry = try TestRegistry(auth: .token(user: "alice", password: "s3cret", firstLifetime: -120))
+        let client = ClientEnvironment()
+        try FileManager.default.createDirectory(atPath: client.dockerConfig, withIntermediateDirectories: true)
+        let auth = Data("alice:s3cret".utf8).base64EncodedString()
+        try Fixture.write(
+            Array(#"{"auths":{"\#(registry.host)":{"auth":"\#(auth)"}}}"#.utf8),
+            to: client.dockerConfig + "/config.json")
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        try Self.build(try Self.model(dir), bundle)
+        let push = try client.run(["push", bundle, "\(registry.host)/team/iris:1"])
+        #expect(push.status == 0, "\(push.stderr)")
+        #expect(registry.tokenRequests().count == 2, "\(registry.tokenRequests())")
+        let pull = try client.run(["pull", "\(registry.host)/team/iris:1", "-o", dir.file("pulled.tar")])
+        #expect(pull.status == 0, "\(pull.stderr)")
+        #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
+    }
+
     @Test func registryErrorsAreOneLineNamingTheReference() throws {
         guard TestRegistry.check() else { return }
         let registry = try TestRegistry()

@@ -86,8 +86,8 @@ final class RegistryClient: @unchecked Sendable {
         return url
     }
 
-    /// Sends `request` with authentication, following the registry's 401 challenge once per
-    /// request, redirects (credentials only to the registry's own host), and retrying transient
+    /// Sends `request` with authentication, following the registry's 401 challenge (at most twice
+    /// per request), redirects (credentials only to the registry's own host), and retrying transient
     /// failures unless `retryable` is false (an upload chunk: the registry would append it twice).
     /// With `downloadTo`, a 2xx body is written to that file instead of memory.
     func send(
@@ -97,7 +97,7 @@ final class RegistryClient: @unchecked Sendable {
         let retries = retryable ? options.retries : 0
         var attempt = 0
         var request = request
-        var challenged = false
+        var challenges = 0
         var redirects = 0
         while true {
             var outgoing = request
@@ -121,8 +121,14 @@ final class RegistryClient: @unchecked Sendable {
                 }
                 throw ModelPackError.io(path: reference.text, reason: failure.message + retrySuffix(attempt))
             }
-            if response.status == 401, sameHost, !challenged {
-                challenged = true
+            // A 401 is answered by following the challenge once; a second time only when what was
+            // refused is a Bearer token this request had just fetched: a short-lived token can
+            // lapse before a slow machine uses it (docker asks once more too). Basic credentials
+            // refused twice are wrong, and the 401 is returned.
+            if response.status == 401, sameHost,
+                challenges == 0 || (challenges == 1 && used?.hasPrefix("Bearer ") == true)
+            {
+                challenges += 1
                 try authenticating.withLock {
                     // Another thread may have renewed the authorization since this request left.
                     guard lock.withLock({ authorization }) == used else { return }
