@@ -226,7 +226,8 @@ for name in ("modelpack", "mlflow", "mlflow-2w", "bentoml"):
             rss = max(p[7] for p in samples)
             ratios = []
             for peer in ("mlflow", "bentoml"):
-                ratios.append(f"{rows_per_s(key) / rows_per_s((peer, n, c)):.2f}x" if name == "modelpack" and (peer, n, c) in points else "")
+                peer_rows = rows_per_s((peer, n, c)) if (peer, n, c) in points else 0
+                ratios.append(f"{rows_per_s(key) / peer_rows:.2f}x" if name == "modelpack" and peer_rows else "")
             print(f"{label[name]:24} {n:6} {c:5} {rps:9.1f} {rps * n:10.0f} {errors:6} {last[2]:>8} {health:>22} {rss:8} "
                   f"{ratios[0]:>9} {ratios[1]:>9}")
 print("ready after start (s): " + ", ".join(f"{label[k]} {med(v):.1f}" for k, v in startup.items()))
