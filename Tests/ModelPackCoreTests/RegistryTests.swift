@@ -318,18 +318,25 @@ import Testing
     }
 
     /// A token that lapses during a long chunked upload is fetched again and the push completes.
-    @Test func bearerTokensAreRenewedDuringALongUpload() throws {
-        guard TestRegistry.check(), PythonOracle.available(["cryptography"]) else {
-            if PythonOracle.required { Issue.record("python cryptography is not installed") }
-            return
-        }
-        let registry = try TestRegistry(auth: .token(user: "alice", password: "s3cret", firstLifetime: -59))
+    /// A registry behind the Bearer token server, and a client whose Docker configuration holds
+    /// alice's credentials for it.
+    static func tokenRegistry(firstLifetime: Int) throws -> (TestRegistry, ClientEnvironment) {
+        let registry = try TestRegistry(auth: .token(user: "alice", password: "s3cret", firstLifetime: firstLifetime))
         let client = ClientEnvironment()
         try FileManager.default.createDirectory(atPath: client.dockerConfig, withIntermediateDirectories: true)
         let auth = Data("alice:s3cret".utf8).base64EncodedString()
         try Fixture.write(
             Array(#"{"auths":{"\#(registry.host)":{"auth":"\#(auth)"}}}"#.utf8),
             to: client.dockerConfig + "/config.json")
+        return (registry, client)
+    }
+
+    @Test func bearerTokensAreRenewedDuringALongUpload() throws {
+        guard TestRegistry.check(), PythonOracle.available(["cryptography"]) else {
+            if PythonOracle.required { Issue.record("python cryptography is not installed") }
+            return
+        }
+        let (registry, client) = try Self.tokenRegistry(firstLifetime: -59)
         let dir = TempDir()
         let bundle = dir.file("big.tar")
         try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(48 << 20, seed: 3)]), bundle)
@@ -359,13 +366,7 @@ import Testing
             if PythonOracle.required { Issue.record("python cryptography is not installed") }
             return
         }
-        let registry = try TestRegistry(auth: .token(user: "alice", password: "s3cret", firstLifetime: -120))
-        let client = ClientEnvironment()
-        try FileManager.default.createDirectory(atPath: client.dockerConfig, withIntermediateDirectories: true)
-        let auth = Data("alice:s3cret".utf8).base64EncodedString()
-        try Fixture.write(
-            Array(#"{"auths":{"\#(registry.host)":{"auth":"\#(auth)"}}}"#.utf8),
-            to: client.dockerConfig + "/config.json")
+        let (registry, client) = try Self.tokenRegistry(firstLifetime: -120)
         let dir = TempDir()
         let bundle = dir.file("iris.tar")
         try Self.build(try Self.model(dir), bundle)
