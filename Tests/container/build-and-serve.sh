@@ -37,10 +37,15 @@ if ! $B images --format '{{.Name}}:{{.Tag}}' 2>/dev/null | grep -q 'docker.io/li
   $B tag localhost/modelpack-standin docker.io/library/python:3.11-slim
 fi
 
+# No layer from an earlier run (this machine's or the one it was copied from): the first build
+# must run every step, the smoke test among them, for the checks below to mean anything.
+$B rmi -f localhost/modelpack-iris:cpu localhost/modelpack-iris:broken >/dev/null 2>&1 || true
+$B rmi --prune >/dev/null 2>&1 || true
+
 "$MP" build Examples/iris-sklearn -o "$WORK/iris.zip" >/dev/null
 "$MP" dockerfile "$WORK/iris.zip" -o "$WORK/ctx"
 build() {  # build TAG LOG
-  $B bud --isolation chroot --pull=never --layers=true --format docker \
+  $B bud --isolation chroot --pull=never --layers=true --force-rm --format docker \
     -v /etc/ssl/certs/ca-certificates.crt:/etc/ssl/certs/ca-certificates.crt:ro \
     -v /etc/resolv.conf:/etc/resolv.conf:ro -t "$1" "$WORK/ctx" >"$2" 2>&1
 }
