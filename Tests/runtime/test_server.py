@@ -21,6 +21,17 @@ def test_health_ready_metadata(server):
         assert client.get("/metadata").json()["name"] == "doubler"
 
 
+def test_refusals_of_an_unknown_path_or_method_are_json_with_the_request_id(server):
+    with TestClient(server.app) as client:
+        unknown = client.get("/nowhere", headers={"X-Request-ID": "req-7"})
+        assert unknown.status_code == 404
+        assert unknown.json() == {"detail": "Not Found", "request_id": "req-7"}
+        assert unknown.headers["x-request-id"] == "req-7"
+        wrong = client.get("/predict")
+        assert wrong.status_code == 405 and wrong.headers["allow"] == "POST"
+        assert wrong.json()["request_id"] == wrong.headers["x-request-id"]
+
+
 def test_the_model_card_is_served(server, tmp_path, monkeypatch):
     with TestClient(server.app) as client:
         monkeypatch.setenv("MODELPACK_CARD", str(tmp_path / "absent.md"))
@@ -119,6 +130,23 @@ def test_a_trickling_body_is_timed_out(running):
     assert time.perf_counter() - started < 5
 
 
+def test_a_client_that_leaves_mid_body_is_one_log_line(running, tmp_path):
+    base, _, port = running
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                  b"X-Request-ID: gone-1\r\nContent-Length: 100\r\n\r\n{")
+        time.sleep(0.2)
+    log = tmp_path / "server0" / "server.log"
+    deadline = time.monotonic() + 5
+    while "gone-1" not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert httpx.get(base + "/health").status_code == 200
+    text = log.read_text()
+    assert "Traceback" not in text, text
+    lines = [json.loads(line) for line in text.splitlines() if "gone-1" in line]
+    assert len(lines) == 1 and lines[0]["message"] == "client disconnected", text
+
+
 def test_sigterm_finishes_in_flight_requests(running):
     base, process, _ = running
     results = []
@@ -142,6 +170,7 @@ def test_metrics_count_every_worker(start, tmp_path):
             assert client.post(base + "/predict", json={"x": 1, "t": [[1, 2]]}).status_code == 200
         sent += 1
     assert len(list(shared.glob("*.json"))) == 2  # two processes answered
+    time.sleep(0.5)  # each worker writes its counts at most every 0.25 s
     for _ in range(3):  # whichever worker answers the scrape
         metrics = httpx.get(base + "/metrics").text
         assert f'modelpack_requests_total{{path="/predict",status="200"}} {sent}' in metrics, metrics

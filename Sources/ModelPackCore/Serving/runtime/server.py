@@ -38,6 +38,7 @@ import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
@@ -87,12 +88,19 @@ log.propagate = False
 
 class Metrics:
     """Counters and the latency histogram. With several workers, each writes its own counts to
-    MODELPACK_METRICS_DIR (one file per process, replaced atomically) and a scrape sums them all,
-    so /metrics counts the whole server whichever worker answers it."""
+    MODELPACK_METRICS_DIR (one file per process, replaced atomically, at most every FLUSH_SECONDS
+    from a thread of its own: a write per request cost more than the request) and a scrape sums
+    them with its own live counts, so /metrics counts the whole server whichever worker answers
+    it, the other workers' counts at most FLUSH_SECONDS old."""
+
+    FLUSH_SECONDS = 0.25
 
     def __init__(self, shared_dir=None):
         self.lock = threading.Lock()
         self.shared_dir = Path(shared_dir) if shared_dir else None
+        self.dirty = False
+        self.stopped = threading.Event()
+        self.flusher = None
         self.requests = {}
         self.errors = {}
         self.buckets = [0] * len(BUCKETS)
@@ -117,8 +125,7 @@ class Metrics:
                 for i, bound in enumerate(BUCKETS):
                     if seconds <= bound:
                         self.buckets[i] += 1
-            if self.shared_dir is not None:
-                self.flush()
+            self.dirty = True
 
     def state(self):
         return {"requests": [[p, s, n] for (p, s), n in self.requests.items()],
@@ -126,24 +133,49 @@ class Metrics:
                 "buckets": self.buckets, "count": self.count, "total": self.total,
                 "callers": [[k, s, *usage] for (k, s), usage in self.callers.items()]}
 
+    def start(self):
+        """With a shared directory, a thread writes this worker's counts when they changed."""
+        if self.shared_dir is None or self.flusher is not None:
+            return
+
+        def run():
+            while not self.stopped.wait(self.FLUSH_SECONDS):
+                self.flush()
+
+        self.stopped.clear()
+        self.flusher = threading.Thread(target=run, name="metrics", daemon=True)
+        self.flusher.start()
+
+    def stop(self):
+        """Stops the thread and writes the last counts."""
+        if self.flusher is not None:
+            self.stopped.set()
+            self.flusher.join()
+            self.flusher = None
+            self.flush()
+
     def flush(self):
+        with self.lock:
+            if not self.dirty:
+                return
+            text = json.dumps(self.state())
+            self.dirty = False
         target = self.shared_dir / f"{os.getpid()}.json"
         temporary = self.shared_dir / f".{os.getpid()}.tmp"
-        temporary.write_text(json.dumps(self.state()))
+        temporary.write_text(text)
         os.replace(temporary, target)
 
     def totals(self):
-        """This process's counts, or every worker's summed."""
+        """This process's live counts, and every other worker's from its file."""
         states = [self.state()]
         if self.shared_dir is not None:
-            states = []
             for file in self.shared_dir.glob("*.json"):
+                if file.name == f"{os.getpid()}.json":
+                    continue
                 try:
                     states.append(json.loads(file.read_text()))
                 except (OSError, ValueError):
                     continue  # a worker replacing its file: its previous counts are a moment old
-            if not any(True for _ in self.shared_dir.glob(f"{os.getpid()}.json")):
-                states.append(self.state())
         requests, errors, buckets, count, total, callers = {}, {}, [0] * len(BUCKETS), 0, 0.0, {}
         for state in states:
             for caller, status, n, rows, seconds in state.get("callers", []):
@@ -240,38 +272,82 @@ async def lifespan(_app):
     except Exception as error:  # the server stays up, /ready says why (and the HEALTHCHECK fails)
         STATE["error"] = f"{type(error).__name__}: {error}"
         log.error("model failed to load", extra={"fields": {"error": STATE["error"]}})
-    yield
+    METRICS.start()
+    try:
+        yield
+    finally:
+        METRICS.stop()
 
 
 app = FastAPI(title=SERVING["name"], version=SERVING["version"], docs_url=None, redoc_url=None, lifespan=lifespan)
 
 
 def error(status, detail, request):
-    """Every error answer: JSON, with the request's id."""
-    return JSONResponse({"detail": detail, "request_id": request.state.request_id}, status_code=status,
-                        headers={"X-Request-ID": request.state.request_id})
+    """Every error answer: JSON, with the request's id (Observe adds the X-Request-ID header)."""
+    return JSONResponse({"detail": detail, "request_id": request.state.request_id}, status_code=status)
 
 
-@app.middleware("http")
-async def observe(request: Request, call_next):
-    given = request.headers.get("x-request-id", "")
-    request.state.request_id = given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
-    started = time.perf_counter()
-    fields = {"method": request.method, "path": request.url.path, "request_id": request.state.request_id}
-    try:
-        response = await call_next(request)
-    except Exception as failure:  # the traceback goes to the log, never into the answer
-        response = error(500, "internal error: the model or the runtime failed; see the server log", request)
-        fields.update({"error": type(failure).__name__, "traceback": traceback.format_exc()})
-    seconds = time.perf_counter() - started
-    response.headers["X-Request-ID"] = request.state.request_id
-    caller = getattr(request.state, "key", None)
-    METRICS.observe(request.url.path, response.status_code, seconds, caller, getattr(request.state, "rows", 0))
-    fields.update({"status": response.status_code, "latency_ms": round(seconds * 1000, 3)})
-    if caller is not None:
-        fields["key"] = caller  # the key's name, never the key
-    (log.error if response.status_code >= 500 else log.info)("request", extra={"fields": fields})
-    return response
+@app.exception_handler(StarletteHTTPException)
+async def refused(request: Request, failure: StarletteHTTPException):
+    """Starlette's own refusals (an unknown path, a wrong method) as JSON with the request's id."""
+    answer = error(failure.status_code, failure.detail, request)
+    answer.headers.update(failure.headers or {})
+    return answer
+
+
+class Observe:
+    """Around every HTTP request, as plain ASGI (Starlette's BaseHTTPMiddleware costs a task and a
+    stream per request): its id (X-Request-ID, the caller's when printable and at most 128
+    characters, else a new one), one JSON log line, its count and latency in /metrics, and when the
+    app raises, a JSON 500 with the id (the exception's type and traceback in the log only)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        given = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), "")
+        request_id = given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        tag = (b"x-request-id", request_id.encode("latin-1"))
+        answered = []  # the status, once the answer has started
+
+        async def sending(message):
+            if message["type"] == "http.response.start":
+                answered.append(message["status"])
+                headers = [h for h in message.get("headers", []) if h[0].lower() != b"x-request-id"]
+                message = {**message, "headers": [*headers, tag]}
+            await send(message)
+
+        started = time.perf_counter()
+        path = scope["path"]
+        fields = {"method": scope["method"], "path": path, "request_id": request_id}
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as failure:  # the traceback goes to the log, never into the answer
+            fields.update({"error": type(failure).__name__, "traceback": traceback.format_exc()})
+            if not answered:
+                body = json.dumps({"detail": "internal error: the model or the runtime failed; see the server log",
+                                   "request_id": request_id}).encode()
+                await sending({"type": "http.response.start", "status": 500, "headers": [
+                    (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+                await send({"type": "http.response.body", "body": body})
+            else:  # the answer had begun: the server closes the connection
+                answered.append(500)
+        status = answered[-1] if answered else 500
+        seconds = time.perf_counter() - started
+        caller = state.get("key")
+        METRICS.observe(path, status, seconds, caller, state.get("rows", 0))
+        fields.update({"status": status, "latency_ms": round(seconds * 1000, 3)})
+        if caller is not None:
+            fields["key"] = caller  # the key's name, never the key
+        message = "client disconnected" if state.get("disconnected") else "request"
+        (log.error if status >= 500 else log.info)(message, extra={"fields": fields})
+
+
+app.add_middleware(Observe)
 
 
 @app.get("/health", responses={200: {"content": {"application/json": {"example": {"status": "ok"}}}}})
@@ -313,23 +389,35 @@ def metrics():
 
 
 async def read_body(request):
-    """The body, within MAX_BODY bytes and BODY_TIMEOUT seconds; an error response otherwise."""
+    """The body, within MAX_BODY bytes and BODY_TIMEOUT seconds; an error response otherwise. One
+    timer per request cancels the read when it expires (as asyncio.timeout does, which Python 3.10
+    lacks; asyncio.wait_for per chunk cost a task each)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > MAX_BODY:
         return None, error(413, f"request body over {MAX_BODY} bytes", request)
+    task = asyncio.current_task()
+    expired = []
+
+    def expire():
+        expired.append(True)
+        task.cancel()
+
+    timer = asyncio.get_running_loop().call_later(BODY_TIMEOUT, expire)
     body = bytearray()
-    deadline = time.monotonic() + BODY_TIMEOUT
-    chunks = request.stream().__aiter__()
-    while True:
-        try:
-            chunk = await asyncio.wait_for(chunks.__anext__(), max(0.0, deadline - time.monotonic()))
-        except StopAsyncIteration:
-            return bytes(body), None
-        except asyncio.TimeoutError:
-            return None, error(408, f"the request body did not arrive within {BODY_TIMEOUT:g} s", request)
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None, error(413, f"request body over {MAX_BODY} bytes", request)
+    try:
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_BODY:
+                return None, error(413, f"request body over {MAX_BODY} bytes", request)
+    except asyncio.CancelledError:
+        if not expired:
+            raise  # the server is stopping
+        if hasattr(task, "uncancel"):
+            task.uncancel()
+        return None, error(408, f"the request body did not arrive within {BODY_TIMEOUT:g} s", request)
+    finally:
+        timer.cancel()
+    return bytes(body), None
 
 
 @app.post("/predict")
@@ -347,8 +435,8 @@ async def predict(request: Request):
             return refusal
     try:
         body, refusal = await read_body(request)
-    except ClientDisconnect:
-        log.info("client disconnected", extra={"fields": {"request_id": request.state.request_id}})
+    except ClientDisconnect:  # the request's one log line says so (Observe)
+        request.state.disconnected = True
         return error(400, "the client disconnected", request)
     if refusal is not None:
         return refusal
