@@ -110,4 +110,33 @@ import Testing
         #expect(found.message.contains("ragged"), "\(found.message)")
         #expect(found.line == 12)
     }
+    /// A scalar float or int may declare its dtype (the one the model casts to): the example is
+    /// then held to that dtype's range, and a dtype of the wrong kind, or on a string, is refused.
+    @Test func scalarInputsMayDeclareTheirDtype() throws {
+        func diagnostics(_ input: String, example: String? = nil) throws -> [Diagnostic] {
+            let tmp = TempDir()
+            try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1, 2, 3]])
+            let metadata = Fixture.metadata.replacingOccurrences(
+                of: "  - {name: x, type: float}\n", with: "  - \(input)\n")
+            try Fixture.write(
+                Array((metadata + (example.map { "example:\n  - {x: \($0)}\n" } ?? "")).utf8),
+                to: tmp.file("m/metadata.yaml"))
+            return try ModelCheck.check(tmp.file("m")).report.diagnostics.filter { $0.severity == .error }
+        }
+        #expect(try diagnostics("{name: x, type: float, dtype: float32}", example: "3.4e38").isEmpty)
+        #expect(try diagnostics("{name: x, type: int, dtype: uint8}", example: "255").isEmpty)
+        let overflow = try diagnostics("{name: x, type: float, dtype: float32}", example: "1.0e39")
+        #expect(overflow.map(\.code) == [.exampleMismatch])
+        #expect(overflow.first?.message.contains("outside the range of float32") == true, "\(overflow)")
+        let wide = try diagnostics("{name: x, type: int, dtype: int8}", example: "128")
+        #expect(wide.first?.message.contains("holds 128, outside the range of int8") == true, "\(wide)")
+        let kind = try diagnostics("{name: x, type: int, dtype: float32}")
+        #expect(kind.map(\.code) == [.invalidValue])
+        #expect(kind.first?.message == "dtype 'float32' is not for int input 'x'", "\(kind)")
+        let near = try diagnostics("{name: x, type: float, dtype: flaot32}")
+        #expect(near.first?.message == "unknown dtype 'flaot32' for 'x'; did you mean 'float32'?", "\(near)")
+        let string = try diagnostics("{name: x, type: string, dtype: string}")
+        #expect(string.map(\.code) == [.invalidSignature])
+        #expect(string.first?.message.contains("only for types float, int and tensor") == true, "\(string)")
+    }
 }

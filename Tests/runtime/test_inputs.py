@@ -11,7 +11,9 @@ sys.path.insert(0, str(RUNTIME))
 import modelpack_inputs  # noqa: E402
 
 INPUTS = [{"name": "x", "type": "float"}, {"name": "n", "type": "int"}, {"name": "ok", "type": "bool"},
-          {"name": "s", "type": "string"}, {"name": "c", "type": "categorical", "categories": ["a", "1"]}]
+          {"name": "s", "type": "string"}, {"name": "c", "type": "categorical", "categories": ["a", "1"]},
+          {"name": "f32", "type": "float", "dtype": "float32"}, {"name": "i8", "type": "int", "dtype": "int8"},
+          {"name": "u8", "type": "int", "dtype": "uint8"}]
 
 
 def pool():
@@ -22,7 +24,8 @@ def pool():
         value = case["value"]
         values.append(float(value["$float"]) if isinstance(value, dict) and "$float" in value else value)
     return [*values, 10 ** 400, -(10 ** 400), 1e308, -1e308, 1.7e308, -0.0, 0, True, False, "a", "1", "b", "",
-            None, [1.0], {"x": 1}, math.inf, -math.inf, math.nan, 2 ** 63, "x" * 100]
+            None, [1.0], {"x": 1}, math.inf, -math.inf, math.nan, 2 ** 63, "x" * 100, 3.4e38, -3.4e38, 3.5e38,
+            1e39, 127, -128, 128, -129, 255, 256, -1]
 
 
 def slow(instances, monkeypatch):
@@ -36,7 +39,7 @@ def slow(instances, monkeypatch):
 def test_the_fast_path_judges_every_batch_as_check_does(monkeypatch):
     values = pool()
     good = {"x": [1.5, 2, -0.0, 1e308], "n": [0, 7, -3, 2 ** 70], "ok": [True, False], "s": ["", "a"],
-            "c": ["a", "1"]}
+            "c": ["a", "1"], "f32": [0.5, -3, 3.4e38], "i8": [-128, 0, 127], "u8": [0, 255]}
     generator = random.Random(7)
     accepted = 0
     for trial in range(3000):

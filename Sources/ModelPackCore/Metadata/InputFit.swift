@@ -26,7 +26,9 @@ enum InputValue: Equatable {
 /// and for requests (the server's `check`, which passes the same table of cases:
 /// Fixtures/inputs/cases.json):
 ///
-/// - `float`: a finite number; `int`: an integer (not 1.0); `bool`: true or false; `string`: a string;
+/// - `float`: a finite number (within the range of its dtype when it declares one: float16,
+///   bfloat16, float32; float64 by default); `int`: an integer (not 1.0; within the range of its
+///   dtype when it declares one: int8 to int64, uint8 to uint64); `bool`: true or false; `string`: a string;
 ///   `categorical`: one of the categories (compared as text, as YAML writes them);
 /// - `tensor`: a nested list of exactly the declared number of dimensions, each of the declared
 ///   extent (`null` or -1: any), rectangular at every depth (no ragged rows, however deep), whose
@@ -34,20 +36,31 @@ enum InputValue: Equatable {
 ///   (float16, bfloat16, float32, float64; float32 when no dtype is given), integers within range
 ///   for int8 to int64 and uint8 to uint64, booleans for bool, strings for string.
 enum InputFit {
-    static let dtypes = [
-        "float16", "bfloat16", "float32", "float64", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
-        "uint64", "bool", "string",
-    ]
+    static let floatDtypes = ["float16", "bfloat16", "float32", "float64"]
+    static let intDtypes = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
+    static let dtypes = floatDtypes + intDtypes + ["bool", "string"]
+
+    /// The dtypes an input of `type` may declare (none for bool, string and categorical).
+    static func dtypes(for type: String) -> [String] {
+        switch type {
+        case "float": return floatDtypes
+        case "int": return intDtypes
+        case "tensor": return dtypes
+        default: return []
+        }
+    }
 
     /// Why `value` does not fit, or nil.
     static func problem(_ value: InputValue, type: String, categories: [String], shape: [Int?]?, dtype: String?)
         -> String?
     {
         switch type {
-        case "float": return finite(value, dtype: "float64")
+        case "float": return finite(value, dtype: dtype ?? "float64")
         case "int":
-            if case .int = value { return nil }
-            return "must be an integer, found \(value.kindName)"
+            guard case .int = value else {
+                return "must be an integer\(dtype.map { " (dtype \($0))" } ?? ""), found \(value.kindName)"
+            }
+            return dtype.flatMap { element(value, dtype: $0) }
         case "bool":
             if case .bool = value { return nil }
             return "must be true or false, found \(value.kindName)"
@@ -121,7 +134,7 @@ enum InputFit {
             number = Double(i)
             let low = unsigned ? 0 : -Double(sign: .plus, exponent: bits - 1, significand: 1)
             let high = Double(sign: .plus, exponent: unsigned ? bits : bits - 1, significand: 1)
-            return number >= low && number < high ? nil : "holds \(number), outside the range of \(d)"
+            return number >= low && number < high ? nil : "holds \(i), outside the range of \(d)"
         default:
             return finite(value, dtype: dtype)
         }

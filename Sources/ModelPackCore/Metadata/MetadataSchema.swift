@@ -367,17 +367,23 @@ struct MetadataSchema {
             }
             var dtype: String?
             if let dtypeNode = item["dtype"] {
-                if type != "tensor" {
-                    report(.invalidSignature, "'dtype' is only for type tensor ('\(name)' is \(type))", at: dtypeNode)
+                let allowed = InputFit.dtypes(for: type)
+                if allowed.isEmpty {
+                    report(
+                        .invalidSignature,
+                        "'dtype' is only for types float, int and tensor ('\(name)' is \(type))", at: dtypeNode)
                 } else if let d = string(dtypeNode, "dtype") {
-                    if InputFit.dtypes.contains(d) {
+                    if allowed.contains(d) {
                         dtype = d
                     } else {
-                        let near = NearMiss.suggestion(for: d, among: InputFit.dtypes)
+                        let near = NearMiss.suggestion(for: d, among: allowed)
+                        let what =
+                            InputFit.dtypes.contains(d)
+                            ? "dtype '\(d)' is not for \(type) input '\(name)'"
+                            : "unknown dtype '\(d)' for '\(name)'"
                         report(
-                            .invalidValue,
-                            "unknown dtype '\(d)' for '\(name)'" + (near.map { "; did you mean '\($0)'?" } ?? ""),
-                            at: dtypeNode, hint: "one of " + InputFit.dtypes.joined(separator: ", "))
+                            .invalidValue, what + (near.map { "; did you mean '\($0)'?" } ?? ""),
+                            at: dtypeNode, hint: "one of " + allowed.joined(separator: ", "))
                     }
                 }
             }

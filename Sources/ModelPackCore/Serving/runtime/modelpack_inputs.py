@@ -30,6 +30,12 @@ def is_int(value):
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def int_range(dtype):
+    """The integers an int or uint dtype holds, as [low, high)."""
+    bits = int(dtype.lstrip("uint") or 64)
+    return (0, 2 ** bits) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1))
+
+
 def finite(value, dtype):
     if type(value) is float and value - value == 0.0 and (dtype == "float64" or abs(value) <= FLOAT_LIMITS[dtype]):
         return None  # the common case, decided without a call (inf - inf and nan - nan are nan)
@@ -53,9 +59,10 @@ def element(value, dtype):
     if dtype.startswith(("int", "uint")):
         if not is_int(value):
             return f"must hold integers (dtype {dtype}), found {kind_name(value)}"
-        bits = int(dtype.lstrip("uint") or 64)
-        low, high = (0, 2 ** bits) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1))
-        return None if low <= value < high else f"holds {float(value)}, outside the range of {dtype}"
+        low, high = int_range(dtype)
+        if low <= value < high:
+            return None
+        return f"holds {value if abs(value) < 10 ** 20 else 'an integer'}, outside the range of {dtype}"
     return finite(value, dtype)
 
 
@@ -100,11 +107,15 @@ def check(value, spec):
     """Why `value` does not fit the input `spec`, or None."""
     kind = spec["type"]
     if kind == "float":
-        if type(value) is float and value - value == 0.0:
+        dtype = spec.get("dtype") or "float64"
+        if type(value) is float and value - value == 0.0 and dtype == "float64":
             return None
-        return finite(value, "float64")
+        return finite(value, dtype)
     if kind == "int":
-        return None if is_int(value) else f"must be an integer, found {kind_name(value)}"
+        dtype = spec.get("dtype")
+        if not is_int(value):
+            return f"must be an integer{f' (dtype {dtype})' if dtype else ''}, found {kind_name(value)}"
+        return element(value, dtype) if dtype else None
     if kind == "bool":
         return None if isinstance(value, bool) else f"must be true or false, found {kind_name(value)}"
     if kind == "string":
@@ -150,8 +161,7 @@ def element_schema(dtype):
     if dtype == "string":
         return {"type": "string"}
     if dtype.startswith(("int", "uint")):
-        bits = int(dtype.lstrip("uint") or 64)
-        low, high = (0, 2 ** bits) if dtype.startswith("u") else (-(2 ** (bits - 1)), 2 ** (bits - 1))
+        low, high = int_range(dtype)
         return {"type": "integer", "minimum": low, "maximum": high - 1}
     limit = FLOAT_LIMITS.get(dtype, FLOAT_LIMITS["float64"])
     return {"type": "number", "minimum": -limit, "maximum": limit}
@@ -163,9 +173,9 @@ def json_schema(spec):
     kind = spec["type"]
     described = {"description": spec["description"]} if spec.get("description") else {}
     if kind == "float":
-        return {**element_schema("float64"), **described}
+        return {**element_schema(spec.get("dtype") or "float64"), **described}
     if kind == "int":
-        return {"type": "integer", **described}
+        return {**(element_schema(spec["dtype"]) if spec.get("dtype") else {"type": "integer"}), **described}
     if kind == "bool":
         return {"type": "boolean", **described}
     if kind == "string":
@@ -226,13 +236,21 @@ def column_fits(values, spec):
     value, so a batch this passes is exactly one check() would pass."""
     kind = spec["type"]
     types = set(map(type, values))
+    dtype = spec.get("dtype")
     if kind == "float":
         if not types <= {float, int}:
             return False
         try:
-            return math.isfinite(math.fsum(values))  # an inf or a nan anywhere makes the sum one
+            if not math.isfinite(math.fsum(values)):  # an inf or a nan anywhere makes the sum one
+                return False
         except OverflowError:  # an int beyond float64
             return False
+        return dtype in (None, "float64") or max(map(abs, values)) <= FLOAT_LIMITS[dtype]
+    if kind == "int" and dtype:
+        if types != {int}:
+            return False
+        low, high = int_range(dtype)
+        return low <= min(values) and max(values) < high
     if kind in ("int", "bool", "string"):
         return types == {{"int": int, "bool": bool, "string": str}[kind]}
     if kind == "categorical" and spec.get("categories"):
