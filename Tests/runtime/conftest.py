@@ -36,7 +36,7 @@ def load_model():
 
 SERVING = {
     "name": "doubler", "version": "1.0.0",
-    "inputs": [{"name": "x", "type": "float"}, {"name": "t", "type": "tensor", "shape": [-1, 2]}],
+    "inputs": [{"name": "x", "type": "float", "dtype": "float32"}, {"name": "t", "type": "tensor", "shape": [-1, 2]}],
     "outputs": [{"name": "y", "type": "float"}],
 }
 

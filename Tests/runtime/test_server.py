@@ -65,6 +65,7 @@ def test_predictions_and_every_element_is_checked(server):
             ({"x": 1, "t": [[1, 2], [3]]}, "ragged"),
             ({"x": 1, "t": [[1e308, 2]]}, "outside the range of float32"),
             ({"x": 1, "t": [[None, 2]]}, "found null"),
+            ({"x": 1e308, "t": [[1, 2]]}, "holds 1e+308, outside the range of float32"),  # a float32 scalar
         ]:
             answer = client.post("/predict", json=bad)
             assert answer.status_code == 422, bad
@@ -339,7 +340,8 @@ def test_the_schema_never_refuses_what_the_check_accepts():
             looser.append(case)
     assert not stricter, stricter
     # What a schema cannot say, and only that: 3.0 is a JSON Schema integer; rows of unequal length.
-    assert [(c["spec"]["type"], c["value"]) for c in looser] == [("int", {"$float": "3.0"}), ("tensor", [[1, 2], [3]])]
+    assert [(c["spec"]["type"], c["value"]) for c in looser] == [
+        ("int", {"$float": "3.0"}), ("int", {"$float": "3.0"}), ("tensor", [[1, 2], [3]])]  # int, int32
 
 
 def test_schemathesis_finds_no_server_error_and_no_broken_contract(start, tmp_path):
