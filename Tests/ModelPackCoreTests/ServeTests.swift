@@ -98,6 +98,9 @@ import Testing
         #expect(
             mapping?["required"] as? [String] == ["sepal_length", "sepal_width", "petal_length", "petal_width"],
             "\(String(describing: instance))")
+        // Two workers answer; each writes its counts for the other at most every 0.25 s, so a
+        // scrape right after a request may not count it yet: wait out one flush.
+        Thread.sleep(forTimeInterval: 0.6)
         let metrics = try Self.curl([base + "/metrics"]).body
         #expect(server.isRunning)
         #expect(metrics.contains(#"modelpack_requests_total{path="/predict",status="200"} 2"#))
