@@ -23,11 +23,11 @@ python3 -c 'print("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.
 for engine in spark ray; do
   "$B" predict "$W/iris.zip" --engine "$engine" -i "$W/warm.csv" -o "$W/warm-$engine.parquet" >/dev/null 2>&1
 done
-VENV=$("$B" inspect "$W/iris.zip" --format json | python3 -c '
+# The environment the predict runs just used (environments are keyed by what they contain).
+VENV=$("$B" cache list --json | python3 -c '
 import json, os, sys
-digest = json.load(sys.stdin)["digest"].split(":")[1][:32]
-cache = os.environ.get("MODELPACK_CACHE") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "modelpack")
-print(os.path.join(cache, "serve", digest, "venv"))')
+envs = [e for e in json.load(sys.stdin)["entries"] if e["area"] == "envs"]
+print(os.path.join(max(envs, key=lambda e: e["lastUsed"])["path"], "venv"))')
 "$VENV/bin/python" Tests/ModelPackCoreTests/Fixtures/scale/rows.py make iris "$ROWS" "$W/rows.parquet"
 python3 -m venv "$W/mlflow"
 "$W/mlflow/bin/pip" install -q --disable-pip-version-check -r "$W/model/requirements.txt" pyspark==4.0.1 \

@@ -16,7 +16,7 @@ struct Predict: LimitedCommand {
             The output appears only when the run succeeds.
 
             With --engine spark or --engine ray the same loader and check run as a Spark job \
-            (local[*], or --master URL) or a Ray Data job (a local cluster, or --address ADDR), \
+            (local[*], or --master URL) or on Ray actors (a local cluster, or --address ADDR), \
             in the model's environment with the engine added: input and output are .csv or \
             .parquet (a file or a folder), the output a folder of part files, each row with its id \
             (--id-column, else its row number). Docs/SCALE.md.
@@ -58,6 +58,12 @@ struct Predict: LimitedCommand {
     @Option(help: "A Ray cluster's address (with --engine ray; default: a local cluster).")
     var address: String?
 
+    @Option(
+        help: ArgumentHelp(
+            "The engine's version (pyspark or ray), to match the cluster's (default: the runtime's pin, 4.0.1 or 2.60.0).",
+            valueName: "version"))
+    var engineVersion: String?
+
     @Option(help: "The Python used to create the virtualenv.")
     var python: String = "python3"
 
@@ -78,6 +84,7 @@ struct Predict: LimitedCommand {
         options.master = master
         options.address = address
         options.sparkConf = sparkConf
+        options.engineVersion = engineVersion
         options.progress = !quiet && isatty(2) != 0
         options.policy = policy.policy
         options.strict = policy.strict

@@ -170,6 +170,8 @@ import Testing
             #expect(bad.hasPrefix("iris-sklearn.zip: row ") && bad.contains(" of partition "), "\(bad)")
             #expect(bad.hasSuffix(": input 'sepal_length' must be a finite number"), "\(bad)")
             #expect(report["nulls"] as? [Int] == [777], "\(report)")
+            // The bundle given as a URL (file://, through Spark's addFile as hdfs:// would be).
+            #expect(report["url_rows"] as? Int == 20000 && report["url_differing"] as? Int == 0, "\(report)")
         } else {
             #expect(
                 bad == "iris-sklearn.zip: row 778 of a batch: input 'sepal_length' must be a number, found a string")
@@ -337,6 +339,33 @@ import Testing
         try Self.expectOwnPredictions(env, rows, output, count: 20000)
     }
 
+    /// --engine-version puts the cluster's version in place of the runtime's pin, through pip: a
+    /// version the package index lacks is one error naming it, and the environment keeps the
+    /// engine it had (the next run installs nothing).
+    @Test(.enabled(if: Self.enabled), .timeLimit(.minutes(10)))
+    func anEngineVersionIsInstalledByPipOrNamedInTheError() throws {
+        let dir = TempDir()
+        let (bundle, env) = try Self.prepared(Self.example("iris-sklearn"), dir, engine: .ray)
+        let rows = dir.file("rows.csv")
+        try Self.makeRows(env, "iris", 1000, rows)
+        let output = dir.file("out.parquet")
+        let missing = try CLI.run([
+            "predict", bundle, "--engine", "ray", "--engine-version", "99.0.0", "-i", rows, "-o", output,
+        ])
+        #expect(missing.status == 3, "a pip failure, as for the model's own requirements")
+        #expect(
+            Self.summary(missing.stderr).contains("could not install ray[data]==99.0.0 (pip's message above)"),
+            "\(missing.stderr.suffix(2000))")
+        #expect(!FileManager.default.fileExists(atPath: output))
+        // The runtime's own version, named: the marker says it is there, so pip does not run.
+        let pinned = try CLI.run([
+            "predict", bundle, "--engine", "ray", "--engine-version", "2.60.0", "-i", rows, "-o", output,
+        ])
+        #expect(pinned.status == 0, "\(Self.summary(pinned.stderr))")
+        #expect(!pinned.stderr.contains("adding ray"), "\(pinned.stderr.suffix(2000))")
+        try Self.expectOwnPredictions(env, rows, output, count: 1000)
+    }
+
     /// What --engine takes is checked before anything runs.
     @Test func engineArgumentsAreCheckedFirst() throws {
         let dir = TempDir()
@@ -355,6 +384,15 @@ import Testing
             (
                 ["--engine", "spark", "--address", "auto", "-i", dir.file("rows.csv")],
                 "--address goes with --engine ray"
+            ),
+            (["--engine-version", "3.5.3", "-i", dir.file("rows.csv")], "--engine-version goes with --engine"),
+            (
+                ["--engine", "spark", "--engine-version", "3.5; rm -rf /", "-i", dir.file("rows.csv")],
+                "--engine-version '3.5; rm -rf /' is not a version of pyspark"
+            ),
+            (
+                ["--engine", "ray", "--engine-version", ">=2.0", "-i", dir.file("rows.csv")],
+                "is not a version of ray[data]"
             ),
         ]
         for (arguments, message) in cases {

@@ -20,6 +20,8 @@ public struct PredictOptions: Sendable {
     public var address: String?
     /// Spark settings, KEY=VALUE.
     public var sparkConf: [String] = []
+    /// The engine's version (pyspark's or ray's) in place of the runtime's pin: the cluster's.
+    public var engineVersion: String?
 
     public init(bundle: String, input: String, output: String) {
         self.bundle = bundle
@@ -62,6 +64,15 @@ extension Operations {
         if options.address != nil, options.engine != .ray {
             throw ModelPackError.usage("--address goes with --engine ray")
         }
+        if let version = options.engineVersion {
+            guard let engine = options.engine else {
+                throw ModelPackError.usage("--engine-version goes with --engine spark or --engine ray")
+            }
+            guard ServeCache.Engine.isVersion(version) else {
+                throw ModelPackError.usage(
+                    "--engine-version '\(version)' is not a version of \(engine.package) (e.g. 3.5.3)")
+            }
+        }
         if let engine = options.engine {
             guard engineFormats.contains(where: { lower.hasSuffix($0) }) else {
                 throw ModelPackError.usage(
@@ -92,7 +103,7 @@ extension Operations {
         let prepared = try ServeCache.prepare(bundle: options.bundle, python: options.python, card: card, log: log)
         var arguments: [String]
         if let engine = options.engine {
-            try ServeCache.addEngine(engine, to: prepared, log: log)
+            try ServeCache.addEngine(engine, version: options.engineVersion, to: prepared, log: log)
             arguments = [prepared.batchDriver, "--engine", engine.rawValue, "--bundle", options.bundle]
             if let master = options.master { arguments += ["--master", master] }
             if let address = options.address { arguments += ["--address", address] }

@@ -36,24 +36,56 @@ public enum ServeCache {
     /// The batch engines `predict --engine` runs on; each adds runtime/requirements-ENGINE.txt.
     public enum Engine: String, Sendable, CaseIterable {
         case spark, ray
+
+        /// The engine's requirement in its requirements file, whose pin `--engine-version` replaces.
+        var package: String { self == .spark ? "pyspark" : "ray[data]" }
+
+        /// A version `--engine-version` takes: a PEP 440 release, optionally a pre-, post- or dev
+        /// release (`3.5.3`, `2.49.0rc1`), nothing pip would read as more than one version.
+        public static func isVersion(_ text: String) -> Bool {
+            text.wholeMatch(of: /[0-9]+(\.[0-9]+){0,3}((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?/) != nil
+        }
     }
 
-    /// Adds an engine's packages to a prepared environment (once: a marker file records it), pip
-    /// resolving them together with the model's requirements so none of the model's pins moves.
-    public static func addEngine(_ engine: Engine, to prepared: Prepared, log: (String) -> Void) throws {
+    /// The requirements an engine adds: the runtime's file, with the engine's own pin replaced by
+    /// `version` when one is given (the cluster's Spark or Ray).
+    static func engineRequirements(_ engine: Engine, version: String?, runtime: String) throws -> [UInt8] {
+        let file = try FileSystem.readWholeFile(runtime + "/requirements-\(engine.rawValue).txt", limit: 1 << 16)
+        guard let version else { return file }
+        let lines = String(decoding: file, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let pinned = lines.map { line in
+            line.hasPrefix(engine.package + "==") ? "\(engine.package)==\(version)" : String(line)
+        }
+        return Array(pinned.joined(separator: "\n").utf8)
+    }
+
+    /// Adds an engine's packages to a prepared environment (once per engine version: a marker file
+    /// records what was installed), pip resolving them together with the model's requirements so
+    /// none of the model's pins moves. Another `version` than the installed one reinstalls it.
+    public static func addEngine(
+        _ engine: Engine, version: String? = nil, to prepared: Prepared, log: (String) -> Void
+    ) throws {
         let venv = prepared.environment + "/venv"
         let marker = venv + "/.modelpack-engine-" + engine.rawValue
         let runtime = FileSystem.parentDirectory(of: prepared.server)
-        let wanted = try FileSystem.readWholeFile(runtime + "/requirements-\(engine.rawValue).txt", limit: 1 << 16)
+        let wanted = try engineRequirements(engine, version: version, runtime: runtime)
         let change = try CacheSlot(path: prepared.environment).lockForChange(log: log)
         defer { withExtendedLifetime(change) {} }
         if let done = try? FileSystem.readWholeFile(marker, limit: 1 << 16), done == wanted { return }
-        log("adding \(engine.rawValue) to the model's virtualenv \(venv) (once per environment)")
-        try run([
-            prepared.python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-            "-r", prepared.modelDirectory + "/" + ModelDirectory.requirementsFile,
-            "-r", runtime + "/requirements.txt", "-r", runtime + "/requirements-\(engine.rawValue).txt",
-        ])
+        let requirements = prepared.environment + "/requirements-\(engine.rawValue).txt"
+        try FileSystem.writeAtomically(wanted, to: requirements)
+        let shown = "\(engine.package)==\(version ?? "the runtime's pin")"
+        log("adding \(engine.rawValue) (\(shown)) to the model's virtualenv \(venv) (once per environment and version)")
+        do {
+            try run([
+                prepared.python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
+                "-r", prepared.modelDirectory + "/" + ModelDirectory.requirementsFile,
+                "-r", runtime + "/requirements.txt", "-r", requirements,
+            ])
+        } catch ModelPackError.io(_, let reason) where version != nil {
+            throw ModelPackError.io(
+                path: venv, reason: "could not install \(shown) (pip's message above): \(reason)")
+        }
         try FileSystem.writeAtomically(wanted, to: marker)
         try CacheStore.recordSize(of: venv)
     }

@@ -51,6 +51,16 @@ if engine == "spark":
     except Exception as error:
         found = [line for line in str(error).splitlines() if modelpack_batch.BAD_ROW in line]
         report["bad"] = found[0].split(modelpack_batch.BAD_ROW, 1)[1] if found else str(error)[-300:]
+    # The bundle at a URL (Spark's addFile fetches it, for the driver too), under another name.
+    import shutil
+    import tempfile
+
+    elsewhere = os.path.join(tempfile.mkdtemp(), "fetched-iris.zip")
+    shutil.copyfile(bundle, elsewhere)
+    fetched = modelpack_batch.spark_udf(spark, "file://" + elsewhere)
+    by_url = df.withColumn("species", fetched()).orderBy("n").select("species").toPandas()["species"].tolist()
+    report["url_rows"] = len(by_url)
+    report["url_differing"] = sum(a != b for a, b in zip(by_url, own))
     skipping = modelpack_batch.spark_udf(spark, bundle, skip_invalid=True)
     scored = bad.withColumn("species", skipping()).orderBy("n").toPandas()
     report["nulls"] = scored.index[scored["species"].isna()].tolist()
