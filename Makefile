@@ -50,7 +50,7 @@ test-deps:
 # The serving runtime's Python (Sources/ModelPackCore/Serving/runtime): pytest with FastAPI's
 # TestClient and a real uvicorn process on loopback, at the versions the images pin.
 RUNTIME_TEST_DEPS := fastapi==0.165.0 uvicorn==0.54.0 httptools==0.9.0 uvloop==0.23.0 httpx==0.28.1 pytest==9.0.3 ruff==0.17.6 \
-	schemathesis==4.32.5 openapi-spec-validator==0.9.0 jsonschema==4.26.0
+	schemathesis==4.32.5 openapi-spec-validator==0.9.0 jsonschema==4.26.0 pandas==3.1.1 numpy==2.4.6
 runtime-test:
 	.ci/pip-install $(RUNTIME_TEST_DEPS)
 	python3 -m pytest -q -p no:cacheprovider Tests/runtime

@@ -28,7 +28,8 @@ enum InputValue: Equatable {
 ///
 /// - `float`: a finite number (within the range of its dtype when it declares one: float16,
 ///   bfloat16, float32; float64 by default); `int`: an integer (not 1.0; within the range of its
-///   dtype when it declares one: int8 to int64, uint8 to uint64); `bool`: true or false; `string`: a string;
+///   dtype, int8 to int64 or uint8 to uint64, int64's when it declares none); `bool`: true or
+///   false; `string`: a string;
 ///   `categorical`: one of the categories (compared as text, as YAML writes them);
 /// - `tensor`: a nested list of exactly the declared number of dimensions, each of the declared
 ///   extent (`null` or -1: any), rectangular at every depth (no ragged rows, however deep), whose
@@ -60,7 +61,7 @@ enum InputFit {
             guard case .int = value else {
                 return "must be an integer\(dtype.map { " (dtype \($0))" } ?? ""), found \(value.kindName)"
             }
-            return dtype.flatMap { element(value, dtype: $0) }
+            return element(value, dtype: dtype ?? "int64")  // always in range: values are Int64
         case "bool":
             if case .bool = value { return nil }
             return "must be true or false, found \(value.kindName)"
@@ -127,14 +128,17 @@ enum InputFit {
         case let d where d.hasPrefix("int") || d.hasPrefix("uint"):
             let bits = Int(d.drop(while: { !$0.isNumber })) ?? 64
             let unsigned = d.hasPrefix("u")
-            let number: Double
             guard case .int(let i) = value else {
                 return "must hold integers (dtype \(d)), found \(value.kindName)"
             }
-            number = Double(i)
-            let low = unsigned ? 0 : -Double(sign: .plus, exponent: bits - 1, significand: 1)
-            let high = Double(sign: .plus, exponent: unsigned ? bits : bits - 1, significand: 1)
-            return number >= low && number < high ? nil : "holds \(i), outside the range of \(d)"
+            // In integers (a Double rounds Int64.max up to 2^63); every Int64 fits int64.
+            let fits: Bool
+            if unsigned {
+                fits = i >= 0 && (bits >= 63 || i < Int64(1) << bits)
+            } else {
+                fits = bits >= 64 || (i >= -(Int64(1) << (bits - 1)) && i < Int64(1) << (bits - 1))
+            }
+            return fits ? nil : "holds \(i), outside the range of \(d)"
         default:
             return finite(value, dtype: dtype)
         }

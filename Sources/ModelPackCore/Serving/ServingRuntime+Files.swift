@@ -750,7 +750,7 @@ extension ServingRuntime {
                     dtype = spec.get("dtype")
                     if not is_int(value):
                         return f"must be an integer{f' (dtype {dtype})' if dtype else ''}, found {kind_name(value)}"
-                    return element(value, dtype) if dtype else None
+                    return element(value, dtype or "int64")  # what a model's integer arrays hold by default
                 if kind == "bool":
                     return None if isinstance(value, bool) else f"must be true or false, found {kind_name(value)}"
                 if kind == "string":
@@ -810,7 +810,7 @@ extension ServingRuntime {
                 if kind == "float":
                     return {**element_schema(spec.get("dtype") or "float64"), **described}
                 if kind == "int":
-                    return {**(element_schema(spec["dtype"]) if spec.get("dtype") else {"type": "integer"}), **described}
+                    return {**element_schema(spec.get("dtype") or "int64"), **described}
                 if kind == "bool":
                     return {"type": "boolean", **described}
                 if kind == "string":
@@ -881,13 +881,13 @@ extension ServingRuntime {
                     except OverflowError:  # an int beyond float64
                         return False
                     return dtype in (None, "float64") or max(map(abs, values)) <= FLOAT_LIMITS[dtype]
-                if kind == "int" and dtype:
+                if kind == "int":
                     if types != {int}:
                         return False
-                    low, high = int_range(dtype)
+                    low, high = int_range(dtype or "int64")
                     return low <= min(values) and max(values) < high
-                if kind in ("int", "bool", "string"):
-                    return types == {{"int": int, "bool": bool, "string": str}[kind]}
+                if kind in ("bool", "string"):
+                    return types == {{"bool": bool, "string": str}[kind]}
                 if kind == "categorical" and spec.get("categories"):
                     return types == {str} and set(values) <= set(spec["categories"])
                 return False
@@ -1762,8 +1762,8 @@ extension ServingRuntime {
 
             sys.path.insert(0, str(Path(__file__).resolve().parent))
             from modelpack_bundle import BundleError, cached  # the runtime's modules, beside this file
+            from modelpack_inputs import FLOAT_LIMITS, category_text, int_range, jsonable, load_model, validate
             from modelpack_inputs import batch_size as default_batch
-            from modelpack_inputs import category_text, jsonable, load_model, validate
             from modelpack_predict import convert
 
             RUNTIME = Path(__file__).resolve().parent
@@ -1915,11 +1915,13 @@ extension ServingRuntime {
                         raise RuntimeError(f"interface.py: predict() returned {count} for {rows} rows (one item per row)")
 
                 def fits(self, frame):
-                    """Whether every value of the frame fits its input by the column's type alone, the shared
-                    check's answer for whole columns at once: exactly the inputs' columns; float inputs in
-                    integer or float columns with every value finite; int inputs in integer columns; bool
-                    inputs in boolean columns. Anything else (text, categories, tensors, objects, nulls) goes
-                    through the check value by value."""
+                    """Whether every value of the frame fits its input by the column's type and range alone,
+                    the shared check's answer for whole columns at once: exactly the inputs' columns; float
+                    inputs in integer or float columns with every value finite and within the dtype's range;
+                    int inputs in integer columns within the dtype's range (int64 by default); bool inputs in
+                    boolean columns. False also means "not decided here": anything else (text, categories,
+                    tensors, objects, nulls, a value out of range) goes through the check value by value, which
+                    names the row and the problem."""
                     import numpy as np
 
                     if sorted(frame.columns) != sorted(spec["name"] for spec in self.inputs):
@@ -1929,10 +1931,21 @@ extension ServingRuntime {
                         kind = column.dtype.kind
                         if column.hasnans:  # also pandas' nullable integers and booleans with missing values
                             return False
+                        values = column.to_numpy()
                         if spec["type"] == "float":
-                            if kind not in "iuf" or (kind == "f" and not np.isfinite(column.to_numpy()).all()):
+                            if kind not in "iuf" or (kind == "f" and not np.isfinite(values).all()):
                                 return False
-                        elif not ((spec["type"] == "int" and kind in "iu") or (spec["type"] == "bool" and kind == "b")):
+                            dtype = spec.get("dtype") or "float64"
+                            if dtype != "float64" and len(values) and \
+                                    max(-float(values.min()), float(values.max())) > FLOAT_LIMITS[dtype]:
+                                return False
+                        elif spec["type"] == "int":
+                            if kind not in "iu":
+                                return False
+                            low, high = int_range(spec.get("dtype") or "int64")
+                            if len(values) and (int(values.min()) < low or int(values.max()) >= high):
+                                return False
+                        elif not (spec["type"] == "bool" and kind == "b"):
                             return False
                     return True
 

@@ -37,8 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from modelpack_bundle import BundleError, cached  # the runtime's modules, beside this file
+from modelpack_inputs import FLOAT_LIMITS, category_text, int_range, jsonable, load_model, validate
 from modelpack_inputs import batch_size as default_batch
-from modelpack_inputs import category_text, jsonable, load_model, validate
 from modelpack_predict import convert
 
 RUNTIME = Path(__file__).resolve().parent
@@ -190,11 +190,13 @@ class Scorer:
             raise RuntimeError(f"interface.py: predict() returned {count} for {rows} rows (one item per row)")
 
     def fits(self, frame):
-        """Whether every value of the frame fits its input by the column's type alone, the shared
-        check's answer for whole columns at once: exactly the inputs' columns; float inputs in
-        integer or float columns with every value finite; int inputs in integer columns; bool
-        inputs in boolean columns. Anything else (text, categories, tensors, objects, nulls) goes
-        through the check value by value."""
+        """Whether every value of the frame fits its input by the column's type and range alone,
+        the shared check's answer for whole columns at once: exactly the inputs' columns; float
+        inputs in integer or float columns with every value finite and within the dtype's range;
+        int inputs in integer columns within the dtype's range (int64 by default); bool inputs in
+        boolean columns. False also means "not decided here": anything else (text, categories,
+        tensors, objects, nulls, a value out of range) goes through the check value by value, which
+        names the row and the problem."""
         import numpy as np
 
         if sorted(frame.columns) != sorted(spec["name"] for spec in self.inputs):
@@ -204,10 +206,21 @@ class Scorer:
             kind = column.dtype.kind
             if column.hasnans:  # also pandas' nullable integers and booleans with missing values
                 return False
+            values = column.to_numpy()
             if spec["type"] == "float":
-                if kind not in "iuf" or (kind == "f" and not np.isfinite(column.to_numpy()).all()):
+                if kind not in "iuf" or (kind == "f" and not np.isfinite(values).all()):
                     return False
-            elif not ((spec["type"] == "int" and kind in "iu") or (spec["type"] == "bool" and kind == "b")):
+                dtype = spec.get("dtype") or "float64"
+                if dtype != "float64" and len(values) and \
+                        max(-float(values.min()), float(values.max())) > FLOAT_LIMITS[dtype]:
+                    return False
+            elif spec["type"] == "int":
+                if kind not in "iu":
+                    return False
+                low, high = int_range(spec.get("dtype") or "int64")
+                if len(values) and (int(values.min()) < low or int(values.max()) >= high):
+                    return False
+            elif not (spec["type"] == "bool" and kind == "b"):
                 return False
         return True
 

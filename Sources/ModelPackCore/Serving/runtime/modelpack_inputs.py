@@ -115,7 +115,7 @@ def check(value, spec):
         dtype = spec.get("dtype")
         if not is_int(value):
             return f"must be an integer{f' (dtype {dtype})' if dtype else ''}, found {kind_name(value)}"
-        return element(value, dtype) if dtype else None
+        return element(value, dtype or "int64")  # what a model's integer arrays hold by default
     if kind == "bool":
         return None if isinstance(value, bool) else f"must be true or false, found {kind_name(value)}"
     if kind == "string":
@@ -175,7 +175,7 @@ def json_schema(spec):
     if kind == "float":
         return {**element_schema(spec.get("dtype") or "float64"), **described}
     if kind == "int":
-        return {**(element_schema(spec["dtype"]) if spec.get("dtype") else {"type": "integer"}), **described}
+        return {**element_schema(spec.get("dtype") or "int64"), **described}
     if kind == "bool":
         return {"type": "boolean", **described}
     if kind == "string":
@@ -246,13 +246,13 @@ def column_fits(values, spec):
         except OverflowError:  # an int beyond float64
             return False
         return dtype in (None, "float64") or max(map(abs, values)) <= FLOAT_LIMITS[dtype]
-    if kind == "int" and dtype:
+    if kind == "int":
         if types != {int}:
             return False
-        low, high = int_range(dtype)
+        low, high = int_range(dtype or "int64")
         return low <= min(values) and max(values) < high
-    if kind in ("int", "bool", "string"):
-        return types == {{"int": int, "bool": bool, "string": str}[kind]}
+    if kind in ("bool", "string"):
+        return types == {{"bool": bool, "string": str}[kind]}
     if kind == "categorical" and spec.get("categories"):
         return types == {str} and set(values) <= set(spec["categories"])
     return False
