@@ -74,7 +74,9 @@ public enum ServeCache {
         if let done = try? FileSystem.readWholeFile(marker, limit: 1 << 16), done == wanted { return }
         let requirements = prepared.environment + "/requirements-\(engine.rawValue).txt"
         try FileSystem.writeAtomically(wanted, to: requirements)
-        let shown = "\(engine.package)==\(version ?? "the runtime's pin")"
+        let shown =
+            String(decoding: wanted, as: UTF8.self).split(separator: "\n")
+            .first { $0.hasPrefix(engine.package + "==") }.map(String.init) ?? engine.package
         log("adding \(engine.rawValue) (\(shown)) to the model's virtualenv \(venv) (once per environment and version)")
         do {
             try run([
