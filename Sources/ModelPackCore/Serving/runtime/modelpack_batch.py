@@ -38,8 +38,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from modelpack_bundle import BundleError, cached  # the runtime's modules, beside this file
-from modelpack_inputs import FLOAT_LIMITS, category_text, int_range, jsonable, load_model, validate
 from modelpack_inputs import batch_size as default_batch
+from modelpack_inputs import category_text, column_fits, jsonable, load_model, validate
 from modelpack_predict import convert
 
 RUNTIME = Path(__file__).resolve().parent
@@ -197,37 +197,18 @@ class Scorer:
             raise RuntimeError(f"interface.py: predict() returned {count} for {rows} rows (one item per row)")
 
     def fits(self, frame):
-        """Whether every value of the frame fits its input by the column's type and range alone,
-        the shared check's answer for whole columns at once: exactly the inputs' columns; float
-        inputs in integer or float columns with every value finite and within the dtype's range;
-        int inputs in integer columns within the dtype's range (int64 by default); bool inputs in
-        boolean columns. False also means "not decided here": anything else (text, categories,
-        tensors, objects, nulls, a value out of range) goes through the check value by value, which
-        names the row and the problem."""
-        import numpy as np
-
+        """Whether every value of the frame fits its input, decided for whole columns at once: the
+        inputs' columns exactly, numeric or boolean, without nulls, each passing the server's
+        column_fits (the shared check's answer for a column: type and dtype range). False also
+        means "not decided here": the check then judges value by value and names the row."""
         if sorted(frame.columns) != sorted(spec["name"] for spec in self.inputs):
             return False
         for spec in self.inputs:
             column = frame[spec["name"]]
-            kind = column.dtype.kind
-            if column.hasnans:  # also pandas' nullable integers and booleans with missing values
+            # hasnans: also pandas' nullable integers and booleans with missing values.
+            if column.hasnans or column.dtype.kind not in "iufb":
                 return False
-            values = column.to_numpy()
-            if spec["type"] == "float":
-                if kind not in "iuf" or (kind == "f" and not np.isfinite(values).all()):
-                    return False
-                dtype = spec.get("dtype") or "float64"
-                if dtype != "float64" and len(values) and \
-                        max(-float(values.min()), float(values.max())) > FLOAT_LIMITS[dtype]:
-                    return False
-            elif spec["type"] == "int":
-                if kind not in "iu":
-                    return False
-                low, high = int_range(spec.get("dtype") or "int64")
-                if len(values) and (int(values.min()) < low or int(values.max()) >= high):
-                    return False
-            elif not (spec["type"] == "bool" and kind == "b"):
+            if not column_fits(column.to_numpy().tolist(), spec):
                 return False
         return True
 
@@ -526,7 +507,7 @@ def arrow_type(sql):
 
 
 def write_results(args, schema, batches):
-    """The scored batches, cast to the result types (as Spark's schema types them), into
+    """The scored batches (Arrow tables), cast to the result types (as Spark's schema types them), into
     args.temporary/part-00000.parquet or .csv (with a header); the rows written."""
     import pyarrow as pa
     import pyarrow.csv
@@ -537,8 +518,7 @@ def write_results(args, schema, batches):
     writer = pq.ParquetWriter(path, schema) if args.output_format == "parquet" else pyarrow.csv.CSVWriter(path, schema)
     written = 0
     try:
-        for batch in batches:
-            table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+        for table in batches:
             try:
                 table = table.select(schema.names).cast(schema)
             except (pa.ArrowInvalid, pa.ArrowNotImplementedError, KeyError) as error:
