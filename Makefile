@@ -24,8 +24,8 @@ demo: build
 # The demo's commands with $(BIN) (deb-test runs them with the installed binary).
 demo-run:
 	@rm -rf $(DEMO) && mkdir -p $(DEMO)
-	$(BIN) validate $(EXAMPLE)
-	$(BIN) validate Examples/churn-sklearn
+	@for e in iris-sklearn churn-sklearn wine-onnx diabetes-lightgbm digits-safetensors; do \
+	  echo "$(BIN) validate Examples/$$e"; $(BIN) validate Examples/$$e || exit 1; done
 	@for f in zip tar tar.gz tar.zst; do $(BIN) build $(EXAMPLE) -o $(DEMO)/iris.$$f || exit 1; done
 	@echo; $(BIN) inspect $(DEMO)/iris.zip
 	@echo; $(BIN) verify $(DEMO)/iris.tar.zst
@@ -40,9 +40,10 @@ test: deps lint runtime-test test-deps
 # What the tests use as references: Debian's docker-registry (the CNCF distribution registry,
 # started by the tests on 127.0.0.1 and stopped by PID), skopeo and htpasswd; from PyPI oras-py
 # (a second registry client), cryptography (the test token server's JWTs), jsonschema and
-# markdown-it-py (the model card read back by a CommonMark parser). Java 17 runs Spark (the Spark
-# and Ray tests install pyspark and ray themselves, as `predict --engine` does for a user).
-TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0
+# markdown-it-py (the model card read back by a CommonMark parser), PyYAML (the examples' rows read
+# by a reference YAML reader). Java 17 runs Spark (the Spark and Ray tests install pyspark and ray
+# themselves, as `predict --engine` does for a user).
+TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0 pyyaml==6.0.3
 test-deps:
 	@.ci/install-deps docker-registry skopeo apache2-utils openjdk-17-jre-headless
 	.ci/pip-install $(TEST_DEPS)

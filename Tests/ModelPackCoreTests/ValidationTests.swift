@@ -7,7 +7,7 @@ import Testing
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Examples")
 
-    @Test(arguments: ["iris-sklearn", "churn-sklearn"])
+    @Test(arguments: ["iris-sklearn", "churn-sklearn", "wine-onnx", "diabetes-lightgbm", "digits-safetensors"])
     func theExamplesAreClean(_ name: String) throws {
         let report = try ModelCheck.check(Self.examples.appendingPathComponent(name).path).report
         #expect(report.diagnostics.isEmpty, "\(report.text(colour: false))")

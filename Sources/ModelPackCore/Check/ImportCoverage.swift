@@ -20,7 +20,7 @@ enum ImportCoverage {
     static let alternatives: [String: [String]] = [
         "onnxruntime": ["onnxruntime-gpu"], "tensorflow": ["tensorflow-cpu", "tensorflow-gpu"],
         "opencv-python-headless": ["opencv-python", "opencv-contrib-python", "opencv-contrib-python-headless"],
-        "torch": ["torch-cpu"],
+        "torch": ["torch-cpu"], "xgboost": ["xgboost-cpu"],
     ]
 
     /// Namespace packages many distributions install into (`google.cloud.storage` comes from

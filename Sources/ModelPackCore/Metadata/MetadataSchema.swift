@@ -55,8 +55,9 @@ struct MetadataSchema {
     static let frameworks: [String: [String]] = [
         "scikit-learn": ["scikit-learn"], "sklearn": ["scikit-learn"], "pytorch": ["torch"], "torch": ["torch"],
         "tensorflow": ["tensorflow", "tensorflow-cpu", "tensorflow-gpu"], "keras": ["keras", "tensorflow"],
-        "xgboost": ["xgboost"], "lightgbm": ["lightgbm"], "catboost": ["catboost"],
-        "onnx": ["onnxruntime", "onnxruntime-gpu"], "onnxruntime": ["onnxruntime", "onnxruntime-gpu"],
+        "xgboost": ["xgboost", "xgboost-cpu"], "lightgbm": ["lightgbm"], "catboost": ["catboost"],
+        "safetensors": ["safetensors"], "numpy": ["numpy"], "onnx": ["onnxruntime", "onnxruntime-gpu"],
+        "onnxruntime": ["onnxruntime", "onnxruntime-gpu"],
         "transformers": ["transformers"], "jax": ["jax"], "statsmodels": ["statsmodels"], "prophet": ["prophet"],
         "spacy": ["spacy"], "gguf": ["llama-cpp-python"], "llama.cpp": ["llama-cpp-python"],
     ]
