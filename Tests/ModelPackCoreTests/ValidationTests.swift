@@ -116,6 +116,22 @@ import Testing
         let ok = try validate(["requirements.txt": "Scikit_Learn == 1.9.1\n"])
         #expect(!ok.diagnostics.contains { $0.code == .frameworkMissing || $0.code == .frameworkVersion })
     }
+
+    /// xgboost-cpu (xgboost's CPU-only wheel, without the CUDA libraries) provides xgboost; numpy
+    /// and safetensors name the framework of a model whose forward pass is interface.py's own.
+    @Test(arguments: [
+        ("xgboost", "3.2.0", "xgboost-cpu==3.2.0\n"), ("numpy", "2.4.6", "numpy==2.4.6\n"),
+        ("safetensors", "0.8.0", "safetensors==0.8.0\nnumpy==2.4.6\n"),
+    ])
+    func frameworksProvidedUnderAnotherName(_ framework: String, _ version: String, _ requirements: String) throws {
+        let metadata = Fixture.metadata.replacingOccurrences(
+            of: "framework: {name: scikit-learn, version: 1.9.1}",
+            with: "framework: {name: \(framework), version: \(version)}")
+        let ok = try validate(["metadata.yaml": metadata, "requirements.txt": requirements])
+        #expect(ok.diagnostics.isEmpty, "\(ok.text(colour: false))")
+        let wrong = try validate(["metadata.yaml": metadata, "requirements.txt": "scikit-learn==1.9.1\n"])
+        #expect(wrong.diagnostics.contains { $0.code == .frameworkMissing }, "\(wrong.text(colour: false))")
+    }
 }
 
 @Suite struct InterfaceCheckTests {
