@@ -57,11 +57,18 @@ import Testing
         #expect(tested.status == 0 && tested.stdout.contains("passed"), "\(tested.stdout) \(tested.stderr)")
 
         let (rows, expected) = try Self.examples(dir)
+        try Self.serving(bundle) { base in
+            try Self.answersItsExamples(base, rows: rows, expected: expected)
+        }
+    }
+
+    /// Runs `modelpack serve PATH` on a free port until `body` returns; `body` gets the base URL.
+    static func serving(_ path: String, _ body: (String) throws -> Void) throws {
         let port = Int.random(in: 20_000...40_000)
         let base = "http://127.0.0.1:\(port)"
         let server = Process()
         server.executableURL = URL(fileURLWithPath: CLI.binary)
-        server.arguments = ["serve", bundle, "--port", String(port)]
+        server.arguments = ["serve", path, "--port", String(port)]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
         try server.run()
@@ -76,14 +83,19 @@ import Testing
             up = (try? ServeTests.curl([base + "/health"]))?.status == 200
             if !up { Thread.sleep(forTimeInterval: 1) }
         }
-        try #require(up, "the \(name) server did not answer /health within 300 s")
+        try #require(up, "the server of \(path) did not answer /health within 300 s")
+        try body(base)
+    }
+
+    /// POSTs the rows; the answer must be `expected`, and a row of wrong values a 422.
+    static func answersItsExamples(_ base: String, rows: [Any], expected: [Any]) throws {
         let body = String(decoding: try JSONSerialization.data(withJSONObject: ["instances": rows]), as: UTF8.self)
         let answer = try ServeTests.curl(
             ["-H", "content-type: application/json", "-X", "POST", "-d", body, base + "/predict"])
         try #require(answer.status == 200, "\(answer.status) \(answer.body)")
         let predictions = try #require(
             (try JSONSerialization.jsonObject(with: Data(answer.body.utf8)) as? [String: Any])?["predictions"])
-        #expect(Self.same(predictions, expected), "\(answer.body) vs \(expected)")
+        #expect(same(predictions, expected), "\(answer.body) vs \(expected)")
         // A row the inputs refuse is a 422 naming the input, before the model sees it.
         let first = try #require(rows.first as? [String: Any])
         let broken = first.mapValues { _ in "not a value" as Any }

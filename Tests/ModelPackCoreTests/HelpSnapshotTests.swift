@@ -8,7 +8,7 @@ import Testing
 @Suite struct HelpSnapshotTests {
     static let commands = [
         "", "build", "validate", "inspect", "scan", "verify", "unpack", "serve", "dockerfile", "keygen", "sign", "push",
-        "pull", "login", "prune", "cache", "cache list", "cache prune", "diff", "card", "predict", "test",
+        "pull", "login", "prune", "cache", "cache list", "cache prune", "diff", "card", "predict", "test", "init",
     ]
 
     @Test(arguments: commands)

@@ -15,6 +15,8 @@ public struct ArtifactAudit: Sendable {
     public internal(set) var diagnostics: [Diagnostic] = []
     /// Everything the pickles of this artifact (all members, all concatenated pickles) do.
     public internal(set) var pickle: PickleScanResult?
+    /// An ONNX model's graph inputs and outputs.
+    public internal(set) var graph: ONNXGraph?
     /// The modules the model ships or trusts, against which unknown imports are judged.
     let context: AuditContext
 

@@ -67,7 +67,7 @@ enum ONNXReader {
     static func audit(_ reader: ByteReader, into audit: inout ArtifactAudit) throws {
         let p = Proto(reader)
         var opsets: [String] = []
-        var inputs: [String] = [], outputs: [String] = []
+        var inputs: [ONNXValue] = [], outputs: [ONNXValue] = []
         var nodes = 0, initializers = 0
         var locations: [String] = []
         do {
@@ -122,8 +122,9 @@ enum ONNXReader {
             audit.issue(.invalidHeader, "the ONNX protobuf is truncated or malformed")
         }
         if !opsets.isEmpty { audit.detail("opsets", opsets.joined(separator: ", ")) }
-        audit.detail("inputs", inputs.joined(separator: "; "))
-        audit.detail("outputs", outputs.joined(separator: "; "))
+        audit.detail("inputs", inputs.map(\.description).joined(separator: "; "))
+        audit.detail("outputs", outputs.map(\.description).joined(separator: "; "))
+        audit.graph = ONNXGraph(inputs: inputs, outputs: outputs)
         audit.detail("nodes", String(nodes))
         audit.detail("initializers", String(initializers))
         for location in Set(locations).sorted() {
@@ -138,8 +139,8 @@ enum ONNXReader {
         }
     }
 
-    /// `name: elem_type[dims]` of a ValueInfoProto.
-    static func valueInfo(_ p: Proto) throws -> String {
+    /// The name, element type and dimensions of a ValueInfoProto.
+    static func valueInfo(_ p: Proto) throws -> ONNXValue {
         let end = try p.end()
         var name = "?", type = "", dims: [String] = []
         try p.fields(until: end) { f in
@@ -174,8 +175,25 @@ enum ONNXReader {
             }
             return true
         }
-        return "\(name): \(type)[\(dims.joined(separator: ","))]"
+        return ONNXValue(name: name, type: type, dims: dims)
     }
+}
+
+/// A graph input or output: `type` is an element type ("float32", "?" when unknown, "" when the
+/// value is not a tensor: a sequence or a map), `dims` each a size or a symbolic name ("?" when
+/// unnamed).
+public struct ONNXValue: Sendable, Equatable {
+    public let name: String
+    public let type: String
+    public let dims: [String]
+    /// `name: elem_type[dims]`, as inspect shows it.
+    public var description: String { "\(name): \(type)[\(dims.joined(separator: ","))]" }
+}
+
+/// What an ONNX graph takes and gives.
+public struct ONNXGraph: Sendable, Equatable {
+    public let inputs: [ONNXValue]
+    public let outputs: [ONNXValue]
 }
 
 /// A Keras 3 `.keras` config: the layer classes, and code that runs at load time.

@@ -1,0 +1,32 @@
+import ArgumentParser
+import ModelPackCore
+
+struct Init: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Write requirements.txt, metadata.yaml and interface.py for the model artifact in a directory.",
+        discussion: """
+            Reads the artifact without loading it (so far an ONNX model: its graph inputs and \
+            outputs with their types and shapes) and writes the three files next to it: \
+            requirements pinned to the versions installed in --python, metadata with the inputs, \
+            outputs and a row of zeros as the example, and an interface.py that feeds rows to \
+            onnxruntime. What it cannot know (description, licence, real example rows) is marked \
+            for you. It never replaces a file without --force.
+            """)
+
+    @Argument(help: "The directory holding the artifact.")
+    var directory: String = "."
+
+    @Option(help: "The Python whose installed distributions pin requirements.txt.")
+    var python: String = "python3"
+
+    @Flag(help: "Replace requirements.txt, metadata.yaml and interface.py when they exist.")
+    var force = false
+
+    func run() throws {
+        let result = try Operations.initialize(InitOptions(directory: directory, python: python, force: force))
+        for name in result.written { Output.result("wrote \(directory)/\(name)\n") }
+        for note in result.notes { Output.result("note: \(note)\n") }
+        Output.result("next: fill in what metadata.yaml marks, then modelpack validate \(directory)\n")
+    }
+}
