@@ -38,7 +38,7 @@ extension Operations {
                 throw ModelPackError.destinationExists(path: dir + "/" + name)
             }
         }
-        let names = try FileManager.default.contentsOfDirectory(atPath: dir).filter {
+        let names = try FileSystem.listDirectory(dir).filter {
             !$0.hasPrefix(".") && !initFiles.contains($0)
         }.sorted()
         var files: [String] = []
@@ -172,7 +172,7 @@ struct ONNXInit {
             } else {
                 pins.append(distribution)
                 notes.append(
-                    "\(distribution) is not installed in \(installed.python == "" ? "the Python" : "Python \(installed.python)"); "
+                    "\(distribution) is not installed in Python \(installed.python); "
                         + "requirements.txt names it unpinned: pin the version you tested with")
             }
         }
@@ -187,9 +187,9 @@ struct ONNXInit {
                     path: artifact, reason: "graph input '\(value.name)' is not a tensor (\(value.description))")
             }
             inputLines.append(Self.yamlField(value.name, f))
-            exampleParts.append("\(YAMLText.quoted(value.name)): \(Self.exampleValue(f))")
+            exampleParts.append("\(Self.quoted(value.name)): \(Self.exampleValue(f))")
             feeds.append(
-                "(\(Self.pythonString(value.name)), \"\(f.dtype)\", (\(f.shape.map { Int($0) ?? -1 }.map(String.init).joined(separator: ", "))\(f.shape.count == 1 ? "," : "")))"
+                "(\(Self.quoted(value.name)), \"\(f.dtype)\", (\(f.shape.joined(separator: ", "))\(f.shape.count == 1 ? "," : "")))"
             )
         }
         var outputLines: [String] = [], outputNames: [String] = []
@@ -201,7 +201,7 @@ struct ONNXInit {
                 continue
             }
             outputLines.append(Self.yamlField(value.name, f))
-            outputNames.append(Self.pythonString(value.name))
+            outputNames.append(Self.quoted(value.name))
         }
         guard !outputNames.isEmpty else {
             throw ModelPackError.invalidModel(path: artifact, reason: "the graph has no tensor output to serve")
@@ -212,7 +212,7 @@ struct ONNXInit {
             # description: what the model predicts, from what (validate warns until it is given)
             # license: an SPDX identifier, e.g. Apache-2.0
             # authors: [{name: ..., email: ...}]
-            name: \(YAMLText.quoted(Self.slug(name)))
+            name: \(Self.quoted(Self.slug(name)))
             version: 0.1.0
             framework:
               name: onnxruntime
@@ -225,7 +225,7 @@ struct ONNXInit {
             example:
               - {\(exampleParts.joined(separator: ", "))}
             artifacts:
-              - \(YAMLText.quoted(artifact))
+              - \(Self.quoted(artifact))
 
             """
         interface = """
@@ -264,7 +264,7 @@ struct ONNXInit {
                 options = onnxruntime.SessionOptions()
                 options.intra_op_num_threads = 1  # one server worker, one thread: scale with workers
                 session = onnxruntime.InferenceSession(
-                    str(HERE / \(Self.pythonString(artifact))), options, providers=["CPUExecutionProvider"]
+                    str(HERE / \(Self.quoted(artifact))), options, providers=["CPUExecutionProvider"]
                 )
                 return Model(session)
 
@@ -272,7 +272,7 @@ struct ONNXInit {
     }
 
     static func yamlField(_ name: String, _ f: (type: String, dtype: String, shape: [String])) -> String {
-        var parts = ["name: \(YAMLText.quoted(name))", "type: \(f.type)"]
+        var parts = ["name: \(Self.quoted(name))", "type: \(f.type)"]
         if f.type == "tensor" { parts.append("shape: [\(f.shape.joined(separator: ", "))]") }
         if f.type == "tensor" || f.type == "float" || f.type == "int" { parts.append("dtype: \(f.dtype)") }
         return "  - {\(parts.joined(separator: ", "))}"
@@ -292,15 +292,11 @@ struct ONNXInit {
         return trimmed.isEmpty ? "model" : String(trimmed.prefix(64))
     }
 
-    /// A Python string literal (JSON's escaping is valid Python).
-    static func pythonString(_ s: String) -> String {
+    /// A string as JSON writes it: a valid Python string literal and a valid YAML 1.2 double-quoted
+    /// scalar, so names from the artifact cannot break either file.
+    static func quoted(_ s: String) -> String {
         let data = try? JSONSerialization.data(
             withJSONObject: s, options: [.fragmentsAllowed, .withoutEscapingSlashes])
         return data.map { String(decoding: $0, as: UTF8.self) } ?? "\"\""
     }
-}
-
-/// YAML scalars written by modelpack: double-quoted, JSON-escaped (valid YAML 1.2).
-enum YAMLText {
-    static func quoted(_ s: String) -> String { ONNXInit.pythonString(s) }
 }
