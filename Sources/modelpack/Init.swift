@@ -6,12 +6,14 @@ struct Init: ParsableCommand {
         commandName: "init",
         abstract: "Write requirements.txt, metadata.yaml and interface.py for the model artifact in a directory.",
         discussion: """
-            Reads the artifact without loading it (so far an ONNX model: its graph inputs and \
-            outputs with their types and shapes) and writes the three files next to it: \
-            requirements pinned to the versions installed in --python, metadata with the inputs, \
-            outputs and a row of zeros as the example, and an interface.py that feeds rows to \
-            onnxruntime. What it cannot know (description, licence, real example rows) is marked \
-            for you. It never replaces a file without --force.
+            Reads the artifact without loading it (an ONNX model's graph inputs and outputs, \
+            or a pickled or joblib scikit-learn or LightGBM estimator's columns, encoder \
+            categories and classes) and writes the three files next to it: requirements pinned \
+            to the versions the artifact records, else to those installed in --python, metadata \
+            with the inputs, outputs and a row of zeros as the example, and an interface.py whose \
+            predict() takes rows as the server passes them. What it cannot know (description, \
+            licence, real example rows) is marked for you. It never replaces a file without \
+            --force.
             """)
 
     @Argument(help: "The directory holding the artifact.")

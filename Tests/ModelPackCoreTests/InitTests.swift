@@ -4,16 +4,118 @@ import Testing
 @testable import ModelPackCore
 
 /// `modelpack init` on a directory holding only an artifact: the three files it writes validate
-/// with 0 errors, and the model serves its example in a real server (ONNX so far).
+/// with 0 errors, and the model serves its example in a real server: an ONNX model, a scikit-learn
+/// Pipeline fitted on a DataFrame (joblib, pickle protocols 5 and 2) and a LightGBM regressor.
 @Suite(.serialized) struct InitTests {
     /// A directory holding only the wine example's model.onnx.
     static func onnxOnly(_ tmp: TempDir) throws -> String {
-        let dir = tmp.file("wine")
+        try only(ValidationTests.examples.appendingPathComponent("wine-onnx/model.onnx").path, tmp, "wine")
+    }
+
+    /// A directory `name` holding only a copy of `artifact`, under its own file name.
+    static func only(_ artifact: String, _ tmp: TempDir, _ name: String, as file: String? = nil) throws -> String {
+        let dir = tmp.file(name)
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(
-            atPath: ValidationTests.examples.appendingPathComponent("wine-onnx/model.onnx").path,
-            toPath: dir + "/model.onnx")
+            atPath: artifact, toPath: dir + "/" + (file ?? URL(fileURLWithPath: artifact).lastPathComponent))
         return dir
+    }
+
+    static let fixtures = PickleScannerTests.root.appendingPathComponent("Tests/ModelPackCoreTests/Fixtures/init")
+
+    /// A real interpreter (a virtualenv without pip) in which exactly `installed` is installed, as
+    /// importlib.metadata sees it (each distribution's METADATA), so that what init pins does not
+    /// depend on this machine's Python.
+    static func interpreter(_ tmp: TempDir, _ installed: [String: String]) throws -> String {
+        let python = try #require(PythonCompiler.find(), "python3 is needed")
+        let venv = try CLI.run(["-m", "venv", "--without-pip", tmp.file("venv")], executable: python)
+        try #require(venv.status == 0, "\(venv.stderr)")
+        let lib = tmp.file("venv/lib")
+        let site = try #require(try FileManager.default.contentsOfDirectory(atPath: lib).first) + "/site-packages"
+        for (name, version) in installed {
+            let info = lib + "/" + site + "/\(name.replacingOccurrences(of: "-", with: "_"))-\(version).dist-info"
+            try FileManager.default.createDirectory(atPath: info, withIntermediateDirectories: true)
+            try Fixture.write(
+                Array("Metadata-Version: 2.1\nName: \(name)\nVersion: \(version)\n".utf8), to: info + "/METADATA")
+        }
+        return tmp.file("venv/bin/python")
+    }
+
+    /// The versions serve's environment installs for the estimator tests (the examples' pins).
+    static let installed = [
+        "scikit-learn": "1.9.1", "lightgbm": "4.7.0", "joblib": "1.6.0", "pandas": "3.1.1", "numpy": "2.4.6",
+    ]
+
+    /// `init` then `validate`: 0 errors, and only what the author must supply left to warn about.
+    static func initialised(_ dir: String, python: String) throws -> (notes: String, metadata: String) {
+        let run = try CLI.run(["init", dir, "--python", python])
+        try #require(run.status == 0, "\(run.stdout) \(run.stderr)")
+        let report = try ModelCheck.check(dir).report
+        #expect(report.errorCount == 0, "\(report.text(colour: false))")
+        #expect(Set(report.diagnostics.map(\.code)) == [.recommendedField], "\(report.text(colour: false))")
+        return (run.stdout, try String(contentsOfFile: dir + "/metadata.yaml", encoding: .utf8))
+    }
+
+    /// The same Pipeline (a ColumnTransformer with a OneHotEncoder and a StandardScaler, then a
+    /// LogisticRegression with string classes) saved by joblib and by pickle.
+    @Test(arguments: [
+        ("fruit_pipeline.joblib", "joblib==1.6.0\npandas==3.1.1\n"), ("fruit_pipeline_p5.pkl", "pandas==3.1.1\n"),
+        ("fruit_pipeline_p2.pkl", "pandas==3.1.1\n"),
+    ])
+    func aScikitLearnPipelineOnADataFrame(_ name: String, _ tail: String) throws {
+        let tmp = TempDir()
+        let dir = try Self.only(Self.fixtures.appendingPathComponent(name).path, tmp, "fruit")
+        // scikit-learn 1.8.0 installed, 1.9.1 recorded in the pickle: the pickle's version wins, said.
+        var versions = Self.installed
+        versions["scikit-learn"] = "1.8.0"
+        let (notes, metadata) = try Self.initialised(dir, python: try Self.interpreter(tmp, versions))
+        #expect(notes.contains("was saved with scikit-learn 1.9.1 and Python 3."), "\(notes)")
+        let requirements = try String(contentsOfFile: dir + "/requirements.txt", encoding: .utf8)
+        #expect(requirements.hasSuffix("\nscikit-learn==1.9.1\nnumpy==2.4.6\n" + tail), "\(requirements)")
+        for line in [
+            "framework:\n  name: scikit-learn\n  version: 1.9.1\ntask: classification\n",
+            #"  - {name: "colour", type: categorical, categories: ["green", "yellow", "red"]}"#,
+            #"  - {name: "length_cm", type: float}"#,
+            #"  - {name: "label", type: categorical, categories: ["apple", "banana", "pear"]}"#,
+            #"  - {"colour": "green", "length_cm": 0.0, "weight_g": 0.0}"#,
+        ] {
+            #expect(metadata.contains(line), "\(line)\n\(metadata)")
+        }
+        let interface = try String(contentsOfFile: dir + "/interface.py", encoding: .utf8)
+        #expect(interface.contains(#"COLUMNS = ["colour", "length_cm", "weight_g"]"#))
+        #expect(interface.contains(name.hasSuffix(".joblib") ? "joblib.load(" : "pickle.load("))
+    }
+
+    @Test func aLightGBMRegressorOnADataFrame() throws {
+        let tmp = TempDir()
+        let dir = try Self.only(
+            ValidationTests.examples.appendingPathComponent("diabetes-lightgbm/model.joblib").path, tmp, "diabetes")
+        let (_, metadata) = try Self.initialised(dir, python: try Self.interpreter(tmp, Self.installed))
+        #expect(metadata.contains("framework:\n  name: lightgbm\n  version: 4.7.0\ntask: regression\n"), "\(metadata)")
+        #expect(
+            metadata.contains(#"  - {name: "s6", type: float}"#)
+                && metadata.contains(#"{name: "prediction", type: float}"#))
+        let requirements = try String(contentsOfFile: dir + "/requirements.txt", encoding: .utf8)
+        #expect(
+            requirements.hasSuffix("\nlightgbm==4.7.0\nscikit-learn==1.9.1\npandas==3.1.1\nnumpy==2.4.6\n"),
+            "\(requirements)")
+    }
+
+    /// Fitted on a matrix, a model has a width and no names: one tensor, or one input per column
+    /// when an encoder learned categories for some.
+    @Test func estimatorsFittedOnAMatrix() throws {
+        let tmp = TempDir()
+        let python = try Self.interpreter(tmp, Self.installed)
+        let benign = PickleCorpusTests.dir.appendingPathComponent("benign")
+        let forest = try Self.only(benign.appendingPathComponent("random_forest.joblib").path, tmp, "forest")
+        let (_, tensor) = try Self.initialised(forest, python: python)
+        #expect(tensor.contains(#"  - {name: "features", type: tensor, shape: [4], dtype: float64}"#), "\(tensor)")
+        #expect(tensor.contains(#"  - {name: "label", type: int}"#), "\(tensor)")
+        let mixed = try Self.only(
+            benign.appendingPathComponent("pipeline_onehot_scaler_logreg.joblib").path, tmp, "mixed")
+        let (_, columns) = try Self.initialised(mixed, python: python)
+        #expect(columns.contains(#"  - {name: "x0", type: categorical, categories: ["a", "b", "c"]}"#), "\(columns)")
+        #expect(columns.contains(#"  - {name: "x2", type: float}"#), "\(columns)")
     }
 
     /// Every file of a directory with its bytes.
@@ -59,18 +161,8 @@ import Testing
     @Test func versionsComeFromTheNamedPython() throws {
         let tmp = TempDir()
         let dir = try Self.onnxOnly(tmp)
-        // A real interpreter (a virtualenv) where onnxruntime 1.31.0 is installed (its metadata, which
-        // is what importlib.metadata reads) and numpy is not.
-        let python = try #require(PythonCompiler.find(), "python3 is needed")
-        let venv = try CLI.run(["-m", "venv", "--without-pip", tmp.file("venv")], executable: python)
-        try #require(venv.status == 0, "\(venv.stderr)")
-        let lib = tmp.file("venv/lib")
-        let site = try #require(try FileManager.default.contentsOfDirectory(atPath: lib).first) + "/site-packages"
-        let info = lib + "/" + site + "/onnxruntime-1.31.0.dist-info"
-        try FileManager.default.createDirectory(atPath: info, withIntermediateDirectories: true)
-        try Fixture.write(
-            Array("Metadata-Version: 2.1\nName: onnxruntime\nVersion: 1.31.0\n".utf8), to: info + "/METADATA")
-        let run = try CLI.run(["init", dir, "--python", tmp.file("venv/bin/python")])
+        // onnxruntime 1.31.0 is installed there and numpy is not.
+        let run = try CLI.run(["init", dir, "--python", try Self.interpreter(tmp, ["onnxruntime": "1.31.0"])])
         try #require(run.status == 0, "\(run.stdout) \(run.stderr)")
         let requirements = try String(contentsOfFile: dir + "/requirements.txt", encoding: .utf8)
         #expect(requirements.hasSuffix("onnxruntime==1.31.0\nnumpy\n"), "\(requirements)")
@@ -85,11 +177,26 @@ import Testing
         let run = try CLI.run(["init", tmp.file("m")])
         #expect(run.status != 0)
         #expect(run.stderr.hasPrefix("error: \(tmp.file("m")): "), "\(run.stderr)")
-        #expect(run.stderr.contains("init reads ONNX models so far"), "\(run.stderr)")
+        #expect(run.stderr.contains("init reads ONNX models and scikit-learn or LightGBM estimators"), "\(run.stderr)")
         #expect(run.stderr.contains("model.pkl (pickle)"), "\(run.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.file("m")) == ["model.pkl"])
         let missing = try CLI.run(["init", tmp.file("nowhere")])
         #expect(missing.status != 0 && missing.stderr.contains("nowhere: no such file or directory"))
+        // XGBoost keeps its columns in its binary booster: not read yet, and said so.
+        let benign = PickleCorpusTests.dir.appendingPathComponent("benign")
+        let xgboost = try Self.only(benign.appendingPathComponent("xgboost_classifier.joblib").path, tmp, "xgb")
+        let refused = try CLI.run(["init", xgboost])
+        #expect(refused.status != 0 && refused.stderr.contains("XGBoost"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: xgboost) == ["xgboost_classifier.joblib"])
+        // Two models: init does not choose.
+        let two = try Self.onnxOnly(tmp)
+        try FileManager.default.copyItem(
+            atPath: benign.appendingPathComponent("random_forest.joblib").path, toPath: two + "/forest.joblib")
+        let both = try CLI.run(["init", two])
+        #expect(both.status != 0, "\(both.stdout)")
+        #expect(
+            both.stderr.contains("init writes the files for one model, found 2: forest.joblib, model.onnx"),
+            "\(both.stderr)")
     }
 
     @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
@@ -112,6 +219,37 @@ import Testing
             #expect(prediction["label"] as? Int == 0, "\(answer.body)")
             let p = try #require(prediction["probabilities"] as? [Double], "\(answer.body)")
             #expect(p.count == 3 && abs(p[0] - 0.9995) < 1e-4, "\(answer.body)")
+        }
+    }
+
+    /// The Pipeline fitted on a DataFrame and the LightGBM regressor, initialised, then tested and
+    /// served: the server answers as the model itself does (make_init.py's expected.json; the
+    /// LightGBM example's example_outputs).
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(15)))
+    func theInitialisedEstimatorsServeWhatTheModelsPredict() throws {
+        let tmp = TempDir()
+        let python = try Self.interpreter(tmp, Self.installed)
+        let fruit = try Self.only(Self.fixtures.appendingPathComponent("fruit_pipeline.joblib").path, tmp, "fruit")
+        _ = try Self.initialised(fruit, python: python)
+        let tested = try CLI.run(["test", fruit])
+        #expect(tested.status == 0 && tested.stdout.contains("passed"), "\(tested.stdout) \(tested.stderr)")
+        let expected = try #require(
+            try JSONSerialization.jsonObject(
+                with: Data(contentsOf: Self.fixtures.appendingPathComponent("expected.json")))
+                as? [String: Any])
+        try ExampleServeTests.serving(fruit) { base in
+            try ExampleServeTests.answersItsExamples(
+                base, rows: try #require(expected["rows"] as? [Any]),
+                expected: try #require(expected["predictions"] as? [Any]))
+        }
+
+        let diabetes = try Self.only(
+            ValidationTests.examples.appendingPathComponent("diabetes-lightgbm/model.joblib").path, tmp, "diabetes")
+        _ = try Self.initialised(diabetes, python: python)
+        let (rows, outputs) = try ExampleServeTests.examples(
+            ValidationTests.examples.appendingPathComponent("diabetes-lightgbm").path)
+        try ExampleServeTests.serving(diabetes) { base in
+            try ExampleServeTests.answersItsExamples(base, rows: rows, expected: outputs)
         }
     }
 }

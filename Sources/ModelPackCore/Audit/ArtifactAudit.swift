@@ -84,6 +84,7 @@ public struct ArtifactAudit: Sendable {
         merged.calls += scan.calls.filter { !merged.calls.contains($0) }
         merged.findings += scan.findings
         merged.arrayBytes += scan.arrayBytes
+        merged.estimator = merged.estimator ?? scan.estimator
         for (library, versions) in scan.recordedVersions {
             merged.recordedVersions[library] = Array(Set(merged.recordedVersions[library, default: []] + versions))
                 .sorted()

@@ -47,6 +47,8 @@ public struct PickleScanResult: Codable, Equatable, Sendable {
     public var recordedVersions: [String: [String]] = [:]
     /// Bytes of inline array data skipped (joblib).
     public var arrayBytes: Int64 = 0
+    /// How the estimator the first pickle loads is called, as far as its state says.
+    public var estimator: EstimatorFacts?
 
     public var verdict: ImportVerdict {
         (imports.map(\.verdict) + findings.map(\.verdict)).max() ?? .safe

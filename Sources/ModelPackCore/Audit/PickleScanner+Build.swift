@@ -22,10 +22,56 @@ extension PickleScanner {
         if callee.qualifiedName == "joblib.numpy_pickle.NumpyArrayWrapper" {
             // joblib commits the frame before writing the array: the data is outside any frame.
             frameEnd = nil
-            try readJoblibArray(state, at: offset)
-            return .unknown
+            return try readJoblibArray(state, at: offset)
+        }
+        if Self.reconstructors.contains(callee.qualifiedName ?? ""), let fields = state.items, fields.count >= 5,
+            let dtype = fields[2].dtype, let shape = fields[1].items?.compactMap(\.int)
+        {
+            // ndarray.__reduce__: `_reconstruct(ndarray, (0,), b'b')` then BUILD (version, shape, dtype,
+            // is_fortran, data), the data a list for object arrays and bytes otherwise.
+            let data = fields[4].bytesPayload.flatMap { Self.elements($0, dtype: dtype, count: shape.reduce(1, *)) }
+            return .array(dtype: dtype, shape: shape, items: data ?? (dtype.contains("O") ? fields[4].items : nil))
         }
         return .object(callee: callee, args: args, state: state)
+    }
+
+    static let reconstructors: Set<String> = [
+        "numpy.core.multiarray._reconstruct", "numpy._core.multiarray._reconstruct",
+    ]
+
+    /// Decodes the elements of a small integer, bool or string array (little-endian or native byte
+    /// order, as numpy writes them on the machines models are trained on); nil for any other type.
+    static func elements(_ bytes: [UInt8], dtype: String, count: Int64) -> [PickleValue]? {
+        let code = dtype.drop { "<>|=".contains($0) }
+        guard !dtype.hasPrefix(">"), let kind = code.first, "iubU".contains(kind), let width = Int(code.dropFirst()),
+            width > 0, width <= (kind == "U" ? 1 << 16 : 8), count >= 0, count <= PickleValue.keep
+        else { return nil }
+        let size = kind == "U" ? width * 4 : width
+        guard bytes.count == size * Int(count) else { return nil }
+        var items: [PickleValue] = []
+        for i in 0..<Int(count) {
+            let item = bytes[(i * size)..<((i + 1) * size)]
+            switch kind {
+            case "U":
+                var scalars = String.UnicodeScalarView()
+                for j in stride(from: item.startIndex, to: item.endIndex, by: 4) {
+                    let u = (0..<4).reduce(UInt32(0)) { $0 | UInt32(item[j + $1]) << (8 * UInt32($1)) }
+                    if u == 0 { break }
+                    guard let scalar = Unicode.Scalar(u) else { return nil }
+                    scalars.append(scalar)
+                }
+                items.append(.string(String(scalars)))
+            case "b":
+                items.append(.bool(item.contains { $0 != 0 }))
+            default:
+                var v = item.reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                let bits = UInt64(width * 8)
+                if kind == "i", bits < 64, v & (1 << (bits - 1)) != 0 { v |= ~UInt64(0) << bits }
+                if kind == "u", bits == 64, v > UInt64(Int64.max) { return nil }
+                items.append(.int(Int64(bitPattern: v)))
+            }
+        }
+        return items
     }
 
     mutating func record(_ library: String, _ version: String) {
@@ -61,8 +107,11 @@ extension PickleScanner {
         return parts.count == 3 ? parts.map(String.init).joined(separator: ".") : nil
     }
 
-    private mutating func readJoblibArray(_ state: PickleValue, at offset: Int64) throws {
-        guard let dtype = state["dtype"], let layout = Self.dtypeLayout(dtype),
+    /// Reads (or skips) the data joblib writes after a NumpyArrayWrapper and returns the array: the
+    /// elements of an object array (a nested pickle, scanned as the loader reads it) or of a small
+    /// numeric one, else its type and shape alone.
+    private mutating func readJoblibArray(_ state: PickleValue, at offset: Int64) throws -> PickleValue {
+        guard let dtype = state["dtype"], let layout = Self.dtypeLayout(dtype), let typestr = dtype.dtype,
             let shape = state["shape"]?.items?.map(\.int)
         else {
             throw Stop(
@@ -73,9 +122,9 @@ extension PickleScanner {
             // Object arrays are written as a nested pickle (protocol 5): scan it as the loader reads it.
             var nested = PickleScanner(reader: reader, limits: limits)
             nested.result = result
-            try nested.scanNested()
+            let root = try nested.scanNested()
             result = nested.result
-            return
+            return .array(dtype: typestr, shape: shape.compactMap { $0 }, items: root?.items)
         }
         var count: Int64 = 1
         for dim in shape {
@@ -96,15 +145,23 @@ extension PickleScanner {
             let padding = Int64(try reader.byte())
             try reader.skip(padding)
         }
-        try reader.skip(bytes)
         result.arrayBytes += bytes
+        if bytes <= PickleValue.wholeBytes {
+            let data = try reader.bytes(bytes)
+            return .array(
+                dtype: typestr, shape: shape.compactMap { $0 }, items: Self.elements(data, dtype: typestr, count: count)
+            )
+        }
+        try reader.skip(bytes)
+        return .array(dtype: typestr, shape: shape.compactMap { $0 }, items: nil)
     }
 
     /// One pickle, in line with the enclosing one (joblib's object arrays).
-    mutating func scanNested() throws {
+    mutating func scanNested() throws -> PickleValue? {
         let saved = result.pickles
-        try scanOneForNesting()
+        let root = try scanOneForNesting()
         result.pickles = saved
+        return root
     }
 
     /// The size of one element, and whether elements are Python objects, from a pickled numpy dtype:

@@ -47,7 +47,8 @@ struct PickleScanner {
                 break
             }
             do {
-                try scanOne()
+                let root = try scanOne()
+                if result.pickles == 0, let root { result.estimator = EstimatorFacts(root) }
                 result.pickles += 1
             } catch let stop as Stop {
                 result.pickles += 1
@@ -77,11 +78,17 @@ struct PickleScanner {
 
     // MARK: the machine
 
-    mutating func scanOneForNesting() throws { try scanOne() }
+    mutating func scanOneForNesting() throws -> PickleValue? { try scanOne() }
 
-    private mutating func scanOne() throws {
+    /// One pickle, to its STOP; returns the value it loads (as far as the scan can tell).
+    private mutating func scanOne() throws -> PickleValue? {
         var stack: [PickleValue] = []
         var memo: [Int64: PickleValue] = [:]
+        // Where each stack value is memoized (key and the PUT that stored it), so that filling a
+        // list or dict, or BUILDing an object, later updates the memo too: the loader's memo holds
+        // the object itself, and a later GET sees it complete.
+        var slots: [(key: Int64, put: Int)?] = []
+        var puts: [Int64: Int] = [:]
         var frameEnd: Int64?
         var sawProto = false
 
@@ -89,7 +96,22 @@ struct PickleScanner {
             guard let v = stack.popLast() else {
                 throw Stop(message: "stack underflow (malformed pickle)", verdict: .unknown, offset: reader.offset)
             }
+            slots.removeLast()
             return v
+        }
+        /// Pops a container to fill (or an object to BUILD), with where it is memoized.
+        func popTarget() throws -> (PickleValue, (key: Int64, put: Int)?) {
+            let slot = slots.last ?? nil
+            return (try pop(), slot)
+        }
+        /// Pushes the filled container back, updating the memo entry that holds it (if no later PUT
+        /// reused the key).
+        func pushUpdated(_ v: PickleValue, _ slot: (key: Int64, put: Int)?) throws {
+            try push(v)
+            if let slot, puts[slot.key] == slot.put {
+                memo[slot.key] = v
+                slots[slots.count - 1] = slot
+            }
         }
         func popMark() throws -> [PickleValue] {
             guard
@@ -101,6 +123,7 @@ struct PickleScanner {
             }
             let items = Array(stack[(i + 1)...])
             stack.removeSubrange(i...)
+            slots.removeSubrange(i...)
             return items
         }
         func push(_ v: PickleValue) throws {
@@ -112,6 +135,7 @@ struct PickleScanner {
                     offset: reader.offset)
             }
             stack.append(v)
+            slots.append(nil)
         }
         func remember(_ key: Int64, _ v: PickleValue) throws {
             if memo.count >= limits.maxMemo {
@@ -122,6 +146,8 @@ struct PickleScanner {
                     offset: reader.offset)
             }
             memo[key] = v
+            puts[key] = Int(result.opcodes)
+            if !slots.isEmpty { slots[slots.count - 1] = (key, Int(result.opcodes)) }
         }
         func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
         func lineInt() throws -> Int64 {
@@ -160,15 +186,16 @@ struct PickleScanner {
             switch op {
             case UInt8(ascii: "("): try push(.mark)
             case UInt8(ascii: "."):
-                _ = stack.popLast()
-                return
+                return try? pop()
             case UInt8(ascii: "0"): _ = try pop()
             case UInt8(ascii: "1"): _ = try popMark()
             case UInt8(ascii: "2"):
                 guard let top = stack.last else {
                     throw Stop(message: "DUP on an empty stack", verdict: .unknown, offset: offset)
                 }
+                let slot = slots.last ?? nil
                 try push(top)
+                slots[slots.count - 1] = slot
             case UInt8(ascii: "F"): _ = try reader.line(); try push(.float)
             case UInt8(ascii: "G"): try reader.skip(8); try push(.float)
             case UInt8(ascii: "I"):
@@ -209,7 +236,7 @@ struct PickleScanner {
             case UInt8(ascii: "B"), UInt8(ascii: "C"), 0x8e, 0x96:
                 let width = op == UInt8(ascii: "C") ? 1 : op == UInt8(ascii: "B") ? 4 : 8
                 let n = try length(try reader.uint(width), at: offset)
-                let kept = min(n, Int64(PickleValue.tailBytes))
+                let kept = n <= PickleValue.wholeBytes ? n : Int64(PickleValue.tailBytes)
                 try reader.skip(n - kept)
                 try push(.bytes(n, tail: try reader.bytes(kept)))
             case 0x97, 0x98:  // NEXT_BUFFER, READONLY_BUFFER (out-of-band buffers)
@@ -233,20 +260,22 @@ struct PickleScanner {
             case 0x91: _ = try popMark(); try push(.set)
             case 0x90: _ = try popMark()  // ADDITEMS: the set stays on the stack
             case UInt8(ascii: "a"):
-                let v = try pop(), list = try pop()
-                try push(list.appending([v]))
+                let v = try pop(), (list, slot) = try popTarget()
+                try pushUpdated(list.appending([v]), slot)
             case UInt8(ascii: "e"):
-                let items = try popMark(), list = try pop()
-                try push(list.appending(items))
+                let items = try popMark(), (list, slot) = try popTarget()
+                try pushUpdated(list.appending(items), slot)
             case UInt8(ascii: "s"):
-                let v = try pop(), k = try pop(), d = try pop()
-                try push(d.setting([(k, v)]))
+                let v = try pop(), k = try pop(), (d, slot) = try popTarget()
+                try pushUpdated(d.setting([(k, v)]), slot)
             case UInt8(ascii: "u"):
-                let items = try popMark(), d = try pop()
-                try push(d.setting(Self.pairs(items)))
-            case UInt8(ascii: "g"): try push(try recall(lineInt(), memo, offset))
-            case UInt8(ascii: "h"): try push(try recall(Int64(reader.uint(1)), memo, offset))
-            case UInt8(ascii: "j"): try push(try recall(Int64(reader.uint(4)), memo, offset))
+                let items = try popMark(), (d, slot) = try popTarget()
+                try pushUpdated(d.setting(Self.pairs(items)), slot)
+            case UInt8(ascii: "g"), UInt8(ascii: "h"), UInt8(ascii: "j"):
+                let key =
+                    op == UInt8(ascii: "g") ? try lineInt() : Int64(try reader.uint(op == UInt8(ascii: "h") ? 1 : 4))
+                try push(try recall(key, memo, offset))
+                slots[slots.count - 1] = puts[key].map { (key, $0) }
             case UInt8(ascii: "p"): try remember(try lineInt(), try top(stack, offset))
             case UInt8(ascii: "q"): try remember(Int64(try reader.uint(1)), try top(stack, offset))
             case UInt8(ascii: "r"): try remember(Int64(try reader.uint(4)), try top(stack, offset))
@@ -294,8 +323,8 @@ struct PickleScanner {
                 recordCall(cls, offset)
                 try push(.object(callee: cls, args: args, state: nil))
             case UInt8(ascii: "b"):
-                let state = try pop(), target = try pop()
-                try push(try build(target, state, at: offset, frameEnd: &frameEnd))
+                let state = try pop(), (target, slot) = try popTarget()
+                try pushUpdated(try build(target, state, at: offset, frameEnd: &frameEnd), slot)
             case UInt8(ascii: "P"): _ = try reader.line(); try push(.persistent)
             case UInt8(ascii: "Q"): _ = try pop(); try push(.persistent)
             case 0x82, 0x83, 0x84:

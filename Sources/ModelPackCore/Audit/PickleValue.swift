@@ -8,8 +8,8 @@ indirect enum PickleValue {
     case int(Int64)
     case float
     case string(String)
-    /// A bytes or bytearray payload: its length and its last `tailBytes` bytes (where XGBoost's
-    /// raw model keeps its version).
+    /// A bytes or bytearray payload: its length and its bytes, all of them up to `wholeBytes` (a
+    /// small array's data), else the last `tailBytes` (where XGBoost's raw model keeps its version).
     case bytes(Int64, tail: [UInt8])
     case tuple([PickleValue])
     case list([PickleValue])
@@ -19,11 +19,15 @@ indirect enum PickleValue {
     case global(module: String, name: String)
     /// The result of calling something (REDUCE, NEWOBJ, OBJ, INST), with its BUILD state once set.
     case object(callee: PickleValue, args: PickleValue, state: PickleValue?)
+    /// A numpy array: its element type (`i8`, `<U6`, `O8`...), its shape, and its elements when
+    /// the scan could read them (object arrays, and integer, bool or string data of at most `wholeBytes`).
+    case array(dtype: String, shape: [Int64], items: [PickleValue]?)
     case persistent
     case unknown
 
     static let keep = 256
     static let tailBytes = 64
+    static let wholeBytes: Int64 = 4096
 
     /// The tail of a bytes value, or of `bytearray(bytes)` (how protocols below 5 write a bytearray).
     var bytesTail: [UInt8]? {
@@ -33,6 +37,32 @@ indirect enum PickleValue {
             return args.items?.first?.bytesTail
         default: return nil
         }
+    }
+
+    /// The whole payload of a bytes value the scan kept entirely (at most `wholeBytes`), including
+    /// `_codecs.encode(text, 'latin1')`, how protocols 0 to 2 write bytes.
+    var bytesPayload: [UInt8]? {
+        switch self {
+        case .bytes(let n, let tail) where n == Int64(tail.count): return tail
+        case .object(let callee, let args, _) where callee.qualifiedName == "_codecs.encode":
+            guard let items = args.items, items.count == 2, items[1].string == "latin1",
+                let text = items[0].string, text.unicodeScalars.allSatisfy({ $0.value < 256 })
+            else { return nil }
+            return text.unicodeScalars.map { UInt8($0.value) }
+        default: return nil
+        }
+    }
+
+    /// The type string of a pickled `numpy.dtype` (`dtype('i8', False, True)` with its byte order
+    /// from the BUILD state when it was set), e.g. `<i8`, `|O8`, `<U6`.
+    var dtype: String? {
+        guard case .object(let callee, let args, let state) = self, callee.qualifiedName == "numpy.dtype",
+            let code = args.items?.first?.string
+        else { return nil }
+        guard let order = state?.items?.dropFirst().first?.string, !"<>|=".contains(code.first ?? " ") else {
+            return code
+        }
+        return order + code
     }
 
     var string: String? {
@@ -51,8 +81,35 @@ indirect enum PickleValue {
     var items: [PickleValue]? {
         switch self {
         case .tuple(let items), .list(let items): return items
+        case .array(_, _, let items): return items
+        case .object(let callee, let args, _) where callee.qualifiedName?.hasSuffix("numeric._frombuffer") == true:
+            // How protocol 5 writes a numeric array: `_frombuffer(data, dtype, shape, order)`.
+            guard let a = args.items, a.count >= 3, let data = a[0].bytesPayload, let dtype = a[1].dtype,
+                let shape = a[2].items?.compactMap(\.int)
+            else { return nil }
+            return PickleScanner.elements(data, dtype: dtype, count: shape.reduce(1, *))
         default: return nil
         }
+    }
+
+    /// The strings of a list, tuple or array of strings; nil when any item is something else.
+    var strings: [String]? {
+        guard let items, items.allSatisfy({ $0.string != nil }) else { return nil }
+        return items.compactMap(\.string)
+    }
+
+    /// An object's state (what BUILD set), for an instance however it was pickled.
+    var state: PickleValue? {
+        if case .object(_, _, let state) = self { return state }
+        return nil
+    }
+
+    /// The class of an instance: NEWOBJ's class, or the class `copyreg._reconstructor` is given
+    /// (protocols 0 and 1).
+    var className: String? {
+        guard case .object(let callee, let args, _) = self else { return nil }
+        if callee.qualifiedName == "copyreg._reconstructor" { return args.items?.first?.qualifiedName }
+        return callee.qualifiedName
     }
 
     subscript(key: String) -> PickleValue? {

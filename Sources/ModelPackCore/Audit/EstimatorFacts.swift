@@ -1,0 +1,113 @@
+/// How a pickled model is called, read from its state as the scan rebuilt it (nothing is loaded):
+/// the columns it was fitted on (scikit-learn's `feature_names_in_`, LightGBM's booster), the
+/// categories its encoders learned per column, and the classes it predicts. A Pipeline is read
+/// through its steps: inputs from the first, classes from the last.
+public struct EstimatorFacts: Codable, Equatable, Sendable {
+    /// The class the pickle loads, e.g. `sklearn.pipeline.Pipeline`.
+    public var model: String
+    /// The estimator that predicts (a Pipeline's last step, else the model itself).
+    public var estimator: String
+    /// The columns, in order, when it was fitted on a DataFrame.
+    public var featureNames: [String]?
+    /// How many values a row has (`n_features_in_`), when the state says.
+    public var featureCount: Int?
+    /// The categories a one-hot or ordinal encoder learned, by column name.
+    public var categories: [String: [String]] = [:]
+    /// The labels a classifier predicts, as text, and their kind: string, int or bool.
+    public var classes: [String]?
+    public var classKind: String?
+
+    init?(_ root: PickleValue) {
+        guard let model = root.className, root.state?["_sklearn_version"] != nil || Self.isLightGBM(root) else {
+            return nil
+        }
+        self.model = model
+        let steps = Self.steps(root)
+        guard let first = steps.first, let last = steps.last else { return nil }
+        estimator = last.className ?? model
+        featureNames = Self.featureNames(first)
+        featureCount =
+            (first.state?["n_features_in_"]?.int ?? first.state?["_n_features_in"]?.int).map(Int.init)
+            ?? featureNames?.count
+        if let columns = featureNames ?? featureCount.map({ (0..<$0).map(String.init) }) {
+            Self.encoders(first, columns: columns, into: &categories)
+        }
+        if let labels = last.state?["classes_"]?.items ?? last.state?["_classes"]?.items {
+            let strings = labels.compactMap(\.string)
+            if strings.count == labels.count {
+                (classes, classKind) = (strings, "string")
+            } else if labels.allSatisfy({
+                if case .bool = $0 { return true }; return false
+            }) {
+                (classes, classKind) = (labels.compactMap(\.int).map { $0 != 0 ? "true" : "false" }, "bool")
+            } else if labels.allSatisfy({ $0.int != nil }) {
+                (classes, classKind) = (labels.compactMap(\.int).map(String.init), "int")
+            }
+        }
+    }
+
+    /// Whether the model is a classifier (it keeps the classes it was fitted on).
+    public var isClassifier: Bool { classes != nil }
+
+    static func isLightGBM(_ value: PickleValue) -> Bool { value.className?.hasPrefix("lightgbm.") == true }
+
+    /// A Pipeline's fitted steps (not "passthrough" ones), else the value itself.
+    static func steps(_ value: PickleValue) -> [PickleValue] {
+        guard value.className == "sklearn.pipeline.Pipeline", let steps = value.state?["steps"]?.items else {
+            return [value]
+        }
+        let estimators = steps.compactMap { step -> PickleValue? in
+            guard let pair = step.items, pair.count == 2, pair[1].className != nil else { return nil }
+            return pair[1]
+        }
+        return estimators.flatMap(Self.steps)
+    }
+
+    /// The column names an estimator was fitted with: `feature_names_in_`, or the names LightGBM's
+    /// booster keeps in its model text (`feature_names=...`) when it was fitted on a DataFrame.
+    static func featureNames(_ value: PickleValue) -> [String]? {
+        if let names = value.state?["feature_names_in_"]?.strings { return names }
+        guard isLightGBM(value), value.state?["_fitted_with_feature_names"]?.int == 1,
+            let text = value.state?["_Booster"]?.state?["_handle"]?.string
+        else { return nil }
+        for line in text.split(separator: "\n", maxSplits: 64) where line.hasPrefix("feature_names=") {
+            return line.dropFirst("feature_names=".count).split(separator: " ").map(String.init)
+        }
+        return nil
+    }
+
+    /// The categories of the encoders applied to `columns`: through a ColumnTransformer's fitted
+    /// transformers (columns by name or by position), a Pipeline's steps, and a OneHotEncoder or
+    /// OrdinalEncoder's `categories_` (one array per column).
+    static func encoders(_ value: PickleValue, columns: [String], into found: inout [String: [String]]) {
+        let name = value.className ?? ""
+        if name == "sklearn.compose._column_transformer.ColumnTransformer",
+            let transformers = value.state?["transformers_"]?.items
+        {
+            for entry in transformers {
+                guard let parts = entry.items, parts.count == 3 else { continue }
+                let selected: [String]
+                if let names = parts[2].strings {
+                    selected = names
+                } else if let positions = parts[2].items?.compactMap(\.int), positions.count == parts[2].items?.count,
+                    positions.allSatisfy({ $0 >= 0 && $0 < columns.count })
+                {
+                    selected = positions.map { columns[Int($0)] }
+                } else {
+                    continue
+                }
+                encoders(parts[1], columns: selected, into: &found)
+            }
+        } else if name == "sklearn.pipeline.Pipeline" {
+            steps(value).forEach { encoders($0, columns: columns, into: &found) }
+        } else if name.hasSuffix(".OneHotEncoder") || name.hasSuffix(".OrdinalEncoder"),
+            let learned = value.state?["categories_"]?.items, learned.count == columns.count
+        {
+            for (column, categories) in zip(columns, learned) {
+                guard let items = categories.items else { continue }
+                let text = items.compactMap { $0.string ?? $0.int.map(String.init) }
+                if text.count == items.count, !text.isEmpty { found[column] = text }
+            }
+        }
+    }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+/// What `init` reads from a pickled model without loading it: the columns, the categories its
+/// encoders learned, the classes. The references are the libraries' own attributes, recorded by the
+/// fixture scripts (Fixtures/init/make_init.py, Fixtures/pickles/make_benign.py).
+@Suite struct EstimatorFactsTests {
+    static let initDir = PickleScannerTests.root.appendingPathComponent("Tests/ModelPackCoreTests/Fixtures/init")
+
+    static func facts(_ path: String) throws -> EstimatorFacts? {
+        try PickleScannerTests.scan(path).estimator
+    }
+
+    /// The same Pipeline saved three ways (joblib's inline arrays, pickle protocol 5's bytes,
+    /// protocol 2's latin-1 strings) reads the same.
+    @Test(arguments: ["fruit_pipeline.joblib", "fruit_pipeline_p5.pkl", "fruit_pipeline_p2.pkl"])
+    func aPipelineFittedOnADataFrame(_ name: String) throws {
+        let facts = try #require(try Self.facts(Self.initDir.appendingPathComponent(name).path))
+        #expect(facts.model == "sklearn.pipeline.Pipeline")
+        #expect(facts.estimator == "sklearn.linear_model._logistic.LogisticRegression")
+        #expect(facts.featureNames == ["colour", "length_cm", "weight_g"])
+        #expect(facts.featureCount == 3)
+        #expect(facts.categories == ["colour": ["green", "yellow", "red"]])
+        #expect(facts.classes == ["apple", "banana", "pear"] && facts.classKind == "string")
+    }
+
+    @Test func otherEstimators() throws {
+        let benign = PickleCorpusTests.dir.appendingPathComponent("benign")
+        // Fitted on a numpy matrix: a count, no names; integer classes from a small joblib array.
+        let forest = try #require(try Self.facts(benign.appendingPathComponent("random_forest.joblib").path))
+        #expect(forest.featureNames == nil && forest.featureCount == 4)
+        #expect(forest.classes == ["0", "1", "2"] && forest.classKind == "int")
+        let p2 = try #require(try Self.facts(benign.appendingPathComponent("random_forest_p2.pkl").path))
+        #expect(p2 == forest)
+        // Positional columns in a ColumnTransformer map to column numbers.
+        let positional = try #require(
+            try Self.facts(benign.appendingPathComponent("pipeline_onehot_scaler_logreg.joblib").path))
+        #expect(positional.featureNames == nil && positional.featureCount == 3)
+        #expect(positional.categories == ["0": ["a", "b", "c"]])
+        // A regressor keeps no classes.
+        let linear = try #require(try Self.facts(benign.appendingPathComponent("linear_regression_p0.pkl").path))
+        #expect(linear.classes == nil && linear.featureCount == 4)
+        // LightGBM's scikit-learn wrapper: names from the booster's model text.
+        let lgbm = try #require(
+            try Self.facts(
+                PickleScannerTests.root.appendingPathComponent("Examples/diabetes-lightgbm/model.joblib").path))
+        #expect(lgbm.estimator == "lightgbm.sklearn.LGBMRegressor")
+        #expect(lgbm.featureNames == ["age", "sex", "bmi", "bp", "s1", "s2", "s3", "s4", "s5", "s6"])
+        #expect(lgbm.classes == nil)
+        let lgbmClassifier = try #require(
+            try Self.facts(benign.appendingPathComponent("lightgbm_classifier.joblib").path))
+        #expect(lgbmClassifier.featureCount == 4 && lgbmClassifier.classes == ["0", "1", "2"])
+        // Not an estimator: nothing.
+        #expect(try Self.facts(benign.appendingPathComponent("dict_of_arrays_p4.pkl").path) == nil)
+    }
+
+    @Test func smallArraysDecode() {
+        #expect(
+            PickleScanner.elements([1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff], dtype: "<i4", count: 2)?.map(\.int) == [1, -1])
+        let text = PickleScanner.elements(
+            [0x61, 0, 0, 0, 0xe9, 0, 0, 0, 0x62, 0, 0, 0, 0, 0, 0, 0], dtype: "<U2", count: 2)
+        #expect(text?.map(\.string) == ["a\u{e9}", "b"])
+        #expect(PickleScanner.elements([0, 1], dtype: ">i2", count: 1) == nil, "big-endian is not read")
+        #expect(PickleScanner.elements([0, 0, 0, 0], dtype: "<f4", count: 1) == nil, "floats are not read")
+        #expect(PickleScanner.elements([1, 0], dtype: "<i4", count: 1) == nil, "the size must match")
+    }
+}
+
+extension EstimatorFactsTests {
+    /// The loader's memo holds the object itself: a list memoized empty and filled afterwards, or
+    /// an object BUILT after MEMOIZE, is complete when a later GET fetches it (how scikit-learn's
+    /// ColumnTransformer shares its column lists between `transformers` and `transformers_`).
+    @Test func theMemoSeesContainersFilledAfterTheyWereStored() throws {
+        let string = { (s: String) -> [UInt8] in [0x8c, UInt8(s.utf8.count)] + Array(s.utf8) }
+        // [[], GET 0] where the first list gets 'a', 'b' after MEMOIZE; the root is the outer list.
+        let pickle: [UInt8] =
+            [0x80, 4, 0x5d, 0x94]  // EMPTY_LIST (outer), MEMOIZE 0
+            + [0x5d, 0x94, 0x28] + string("a") + string("b") + [0x65]  // EMPTY_LIST, MEMOIZE 1, MARK, APPENDS
+            + [0x61, 0x68, 1, 0x61, 0x2e]  // APPEND it, BINGET 1, APPEND, STOP
+        var scanner = PickleScanner(reader: ByteReader(bytes: pickle))
+        let root = try #require(try scanner.scanOneForNesting())
+        let inner = try #require(root.items)
+        #expect(inner.count == 2)
+        #expect(inner.map { $0.strings ?? [] } == [["a", "b"], ["a", "b"]])
+        // A key PUT again for something else is not overwritten by the first value's update.
+        let reused: [UInt8] =
+            [0x80, 4, 0x5d, 0x71, 0]  // EMPTY_LIST, BINPUT 0
+            + [0x5d, 0x71, 0]  // another EMPTY_LIST, BINPUT 0 again (it now holds the second list)
+            + [0x30] + string("x") + [0x61]  // POP it; APPEND 'x' to the first list
+            + [0x30, 0x68, 0, 0x2e]  // POP, BINGET 0, STOP: the second (empty) list
+        var second = PickleScanner(reader: ByteReader(bytes: reused))
+        #expect(try second.scanOneForNesting()?.items?.count == 0)
+    }
+}

@@ -1,0 +1,52 @@
+"""Builds the artifacts `modelpack init` is tested on: a scikit-learn Pipeline fitted on a pandas
+DataFrame (a categorical and two numeric columns, string classes), saved by joblib and by pickle
+(protocols 5 and 2, which write numpy arrays differently). InitTests reads their columns,
+categories and classes statically and serves them; `expected.json` holds the model's own answer on
+the example row init writes, as the reference.
+
+    python3 make_init.py     # needs scikit-learn, pandas, numpy and joblib
+"""
+import json
+import pickle
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+HERE = Path(__file__).resolve().parent
+COLOURS = ["green", "yellow", "red"]
+
+
+def main() -> None:
+    rng = np.random.default_rng(20261204)
+    n = 300
+    colour = rng.choice(COLOURS, n)
+    length = np.round(rng.normal(12, 4, n), 1)
+    weight = np.round(rng.normal(150, 40, n), 0)
+    fruit = np.where(length > 15, "banana", np.where(colour == "red", "apple", "pear"))
+    frame = pd.DataFrame({"colour": colour, "length_cm": length, "weight_g": weight})
+    pipeline = Pipeline([
+        ("prep", ColumnTransformer([
+            ("cat", OneHotEncoder(categories=[COLOURS], handle_unknown="ignore"), ["colour"]),
+            ("num", StandardScaler(), ["length_cm", "weight_g"]),
+        ])),
+        ("clf", LogisticRegression(max_iter=1000)),
+    ]).fit(frame, fruit)
+    joblib.dump(pipeline, HERE / "fruit_pipeline.joblib")
+    for protocol in (5, 2):
+        with open(HERE / f"fruit_pipeline_p{protocol}.pkl", "wb") as f:
+            pickle.dump(pipeline, f, protocol=protocol)
+    # The rows InitTests sends: init's example (the first category, zeros) and a long yellow one.
+    rows = pd.DataFrame({"colour": ["green", "yellow"], "length_cm": [0.0, 20.0], "weight_g": [0.0, 120.0]})
+    expected = {"rows": rows.to_dict("records"), "predictions": pipeline.predict(rows).tolist()}
+    (HERE / "expected.json").write_text(json.dumps(expected) + "\n")
+    print(f"wrote {HERE}: classes {pipeline.classes_.tolist()}, predictions {expected['predictions']}")
+
+
+if __name__ == "__main__":
+    main()
