@@ -300,11 +300,13 @@ import Testing
     }
 
     /// XGBoost's raw model records its version; a real XGBClassifier (make_benign.py, xgboost 3.2.0)
-    /// against the pins.
+    /// against the pins, under its name or one that provides it.
     @Test(
         arguments: [
             ("xgboost==3.2.0\n", nil), ("xgboost==3.1.0\n", DiagnosticCode.pickledVersionMismatch),
             ("xgboost>=3\n", .pickledVersionUnpinned), ("scikit-learn==1.9.1\n", .pickledVersionUnpinned),
+            // xgboost-cpu provides xgboost (as the import and framework checks accept).
+            ("xgboost-cpu==3.2.0\n", nil), ("xgboost_cpu==3.1.0\n", .pickledVersionMismatch),
         ] as [(String, DiagnosticCode?)])
     func xgboostRecordsItsVersion(_ requirements: String, _ expected: DiagnosticCode?) throws {
         for name in ["xgboost_classifier.joblib", "xgboost_booster_p4.pkl"] {

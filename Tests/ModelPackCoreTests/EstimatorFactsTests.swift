@@ -52,6 +52,14 @@ import Testing
         let lgbmClassifier = try #require(
             try Self.facts(benign.appendingPathComponent("lightgbm_classifier.joblib").path))
         #expect(lgbmClassifier.featureCount == 4 && lgbmClassifier.classes == ["0", "1", "2"])
+        // XGBoost's wrapper: names (when fitted on a DataFrame) and width from the serialised booster,
+        // classes from n_classes_.
+        let iris = try #require(try Self.facts(Self.initDir.appendingPathComponent("iris_xgboost.joblib").path))
+        #expect(iris.estimator == "xgboost.sklearn.XGBClassifier")
+        #expect(iris.featureNames?.first == "sepal length (cm)" && iris.featureCount == 4)
+        #expect(iris.classes == ["0", "1", "2"] && iris.classKind == "int")
+        let xgb = try #require(try Self.facts(benign.appendingPathComponent("xgboost_classifier.joblib").path))
+        #expect(xgb.featureNames == nil && xgb.featureCount == 4 && xgb.classes?.count == 3)
         // Not an estimator: nothing.
         #expect(try Self.facts(benign.appendingPathComponent("dict_of_arrays_p4.pkl").path) == nil)
     }
@@ -92,5 +100,31 @@ extension EstimatorFactsTests {
             + [0x30, 0x68, 0, 0x2e]  // POP, BINGET 0, STOP: the second (empty) list
         var second = PickleScanner(reader: ByteReader(bytes: reused))
         #expect(try second.scanOneForNesting()?.items?.count == 0)
+    }
+}
+
+extension EstimatorFactsTests {
+    /// XGBoost's serialised model read from its head: whole, it gives the columns, width, classes
+    /// and objective; cut anywhere (a hostile or truncated payload), it gives less, never a crash.
+    @Test func xgboostsHeadIsReadWithinItsBounds() throws {
+        let file = try Fixture.read(Self.initDir.appendingPathComponent("iris_xgboost.joblib").path)
+        let start = try #require(
+            (0..<(file.count - XGBoostModel.signature.count)).first {
+                file[$0..<($0 + XGBoostModel.signature.count)].elementsEqual(XGBoostModel.signature)
+            })
+        let head = Array(file[start..<min(file.count, start + 4096)])
+        let model = try #require(XGBoostModel(head))
+        #expect(model.featureNames.count == 4 && model.featureNames.last == "petal width (cm)")
+        #expect(model.featureCount == 4 && model.classCount == 3 && model.objective == "multi:softprob")
+        for cut in 0..<head.count {
+            if let partial = XGBoostModel(Array(head.prefix(cut))) {
+                #expect(partial.featureNames.isEmpty || partial.featureNames == model.featureNames)
+            }
+        }
+        var hostile = head
+        if let at = XGBoostModel.key("feature_names", in: hostile, from: 0) {
+            hostile.replaceSubrange((at + 3)..<(at + 11), with: [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+        }
+        #expect(XGBoostModel(hostile)?.featureNames == [], "an impossible count reads as no names")
     }
 }

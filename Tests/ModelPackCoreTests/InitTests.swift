@@ -41,9 +41,11 @@ import Testing
         return tmp.file("venv/bin/python")
     }
 
-    /// The versions serve's environment installs for the estimator tests (the examples' pins).
+    /// The versions serve's environment installs for the estimator tests (the examples' pins;
+    /// xgboost-cpu, the build without the CUDA libraries, provides xgboost).
     static let installed = [
         "scikit-learn": "1.9.1", "lightgbm": "4.7.0", "joblib": "1.6.0", "pandas": "3.1.1", "numpy": "2.4.6",
+        "xgboost-cpu": "3.2.0",
     ]
 
     /// `init` then `validate`: 0 errors, and only what the author must supply left to warn about.
@@ -101,6 +103,22 @@ import Testing
             "\(requirements)")
     }
 
+    /// XGBClassifier on the iris DataFrame: the columns from its serialised booster, the classes
+    /// its label codes, xgboost pinned to the version the booster records under the name installed.
+    @Test func anXGBoostClassifierOnADataFrame() throws {
+        let tmp = TempDir()
+        let dir = try Self.only(Self.fixtures.appendingPathComponent("iris_xgboost.joblib").path, tmp, "iris")
+        let (_, metadata) = try Self.initialised(dir, python: try Self.interpreter(tmp, Self.installed))
+        for line in [
+            "framework:\n  name: xgboost\n  version: 3.2.0\ntask: classification\n",
+            #"  - {name: "sepal length (cm)", type: float}"#, #"  - {name: "label", type: int}"#,
+        ] {
+            #expect(metadata.contains(line), "\(line)\n\(metadata)")
+        }
+        let requirements = try String(contentsOfFile: dir + "/requirements.txt", encoding: .utf8)
+        #expect(requirements.contains("\nxgboost-cpu==3.2.0\nscikit-learn==1.9.1\n"), "\(requirements)")
+    }
+
     /// Fitted on a matrix, a model has a width and no names: one tensor, or one input per column
     /// when an encoder learned categories for some.
     @Test func estimatorsFittedOnAMatrix() throws {
@@ -111,6 +129,9 @@ import Testing
         let (_, tensor) = try Self.initialised(forest, python: python)
         #expect(tensor.contains(#"  - {name: "features", type: tensor, shape: [4], dtype: float64}"#), "\(tensor)")
         #expect(tensor.contains(#"  - {name: "label", type: int}"#), "\(tensor)")
+        let xgboost = try Self.only(benign.appendingPathComponent("xgboost_classifier.joblib").path, tmp, "xgb")
+        let (_, width) = try Self.initialised(xgboost, python: python)
+        #expect(width.contains(#"  - {name: "features", type: tensor, shape: [4], dtype: float64}"#), "\(width)")
         let mixed = try Self.only(
             benign.appendingPathComponent("pipeline_onehot_scaler_logreg.joblib").path, tmp, "mixed")
         let (_, columns) = try Self.initialised(mixed, python: python)
@@ -177,17 +198,19 @@ import Testing
         let run = try CLI.run(["init", tmp.file("m")])
         #expect(run.status != 0)
         #expect(run.stderr.hasPrefix("error: \(tmp.file("m")): "), "\(run.stderr)")
-        #expect(run.stderr.contains("init reads ONNX models and scikit-learn or LightGBM estimators"), "\(run.stderr)")
+        #expect(
+            run.stderr.contains("init reads ONNX models and scikit-learn, XGBoost or LightGBM estimators"),
+            "\(run.stderr)")
         #expect(run.stderr.contains("model.pkl (pickle)"), "\(run.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.file("m")) == ["model.pkl"])
         let missing = try CLI.run(["init", tmp.file("nowhere")])
         #expect(missing.status != 0 && missing.stderr.contains("nowhere: no such file or directory"))
-        // XGBoost keeps its columns in its binary booster: not read yet, and said so.
+        // A bare XGBoost Booster (not its scikit-learn wrapper) is called through a DMatrix: refused.
         let benign = PickleCorpusTests.dir.appendingPathComponent("benign")
-        let xgboost = try Self.only(benign.appendingPathComponent("xgboost_classifier.joblib").path, tmp, "xgb")
-        let refused = try CLI.run(["init", xgboost])
-        #expect(refused.status != 0 && refused.stderr.contains("XGBoost"), "\(refused.stderr)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: xgboost) == ["xgboost_classifier.joblib"])
+        let booster = try Self.only(benign.appendingPathComponent("xgboost_booster_p4.pkl").path, tmp, "booster")
+        let refused = try CLI.run(["init", booster])
+        #expect(refused.status != 0 && refused.stderr.contains("xgboost_booster_p4.pkl (pickle)"), "\(refused.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: booster) == ["xgboost_booster_p4.pkl"])
         // Two models: init does not choose.
         let two = try Self.onnxOnly(tmp)
         try FileManager.default.copyItem(
@@ -222,9 +245,9 @@ import Testing
         }
     }
 
-    /// The Pipeline fitted on a DataFrame and the LightGBM regressor, initialised, then tested and
-    /// served: the server answers as the model itself does (make_init.py's expected.json; the
-    /// LightGBM example's example_outputs).
+    /// The Pipeline fitted on a DataFrame, the XGBoost classifier and the LightGBM regressor,
+    /// initialised, then tested and served: the server answers as the model itself does
+    /// (make_init.py's expected.json; the LightGBM example's example_outputs).
     @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(15)))
     func theInitialisedEstimatorsServeWhatTheModelsPredict() throws {
         let tmp = TempDir()
@@ -236,11 +259,15 @@ import Testing
         let expected = try #require(
             try JSONSerialization.jsonObject(
                 with: Data(contentsOf: Self.fixtures.appendingPathComponent("expected.json")))
-                as? [String: Any])
-        try ExampleServeTests.serving(fruit) { base in
-            try ExampleServeTests.answersItsExamples(
-                base, rows: try #require(expected["rows"] as? [Any]),
-                expected: try #require(expected["predictions"] as? [Any]))
+                as? [String: [String: [Any]]])
+        let iris = try Self.only(Self.fixtures.appendingPathComponent("iris_xgboost.joblib").path, tmp, "iris")
+        _ = try Self.initialised(iris, python: python)
+        for (name, dir) in [("fruit", fruit), ("iris", iris)] {
+            try ExampleServeTests.serving(dir) { base in
+                try ExampleServeTests.answersItsExamples(
+                    base, rows: try #require(expected[name]?["rows"]),
+                    expected: try #require(expected[name]?["predictions"]))
+            }
         }
 
         let diabetes = try Self.only(

@@ -1,5 +1,6 @@
 /// How a pickled model is called, read from its state as the scan rebuilt it (nothing is loaded):
-/// the columns it was fitted on (scikit-learn's `feature_names_in_`, LightGBM's booster), the
+/// the columns it was fitted on (scikit-learn's `feature_names_in_`, LightGBM's booster text,
+/// XGBoost's serialised model), the
 /// categories its encoders learned per column, and the classes it predicts. A Pipeline is read
 /// through its steps: inputs from the first, classes from the last.
 public struct EstimatorFacts: Codable, Equatable, Sendable {
@@ -18,7 +19,9 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
     public var classKind: String?
 
     init?(_ root: PickleValue) {
-        guard let model = root.className, root.state?["_sklearn_version"] != nil || Self.isLightGBM(root) else {
+        guard let model = root.className,
+            root.state?["_sklearn_version"] != nil || Self.isLightGBM(root) || Self.xgboost(root) != nil
+        else {
             return nil
         }
         self.model = model
@@ -28,11 +31,16 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
         featureNames = Self.featureNames(first)
         featureCount =
             (first.state?["n_features_in_"]?.int ?? first.state?["_n_features_in"]?.int).map(Int.init)
-            ?? featureNames?.count
+            ?? featureNames?.count ?? Self.xgboost(first)?.featureCount
         if let columns = featureNames ?? featureCount.map({ (0..<$0).map(String.init) }) {
             Self.encoders(first, columns: columns, into: &categories)
         }
-        if let labels = last.state?["classes_"]?.items ?? last.state?["_classes"]?.items {
+        if let booster = Self.xgboost(last), let n = last.state?["n_classes_"]?.int, n > 0,
+            booster.objective?.hasPrefix("reg:") != true
+        {
+            // XGBClassifier predicts the label codes it was fitted with, 0 to n_classes_ - 1.
+            (classes, classKind) = ((0..<n).map(String.init), "int")
+        } else if let labels = last.state?["classes_"]?.items ?? last.state?["_classes"]?.items {
             let strings = labels.compactMap(\.string)
             if strings.count == labels.count {
                 (classes, classKind) = (strings, "string")
@@ -51,6 +59,14 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
 
     static func isLightGBM(_ value: PickleValue) -> Bool { value.className?.hasPrefix("lightgbm.") == true }
 
+    /// The serialised model of XGBoost's scikit-learn wrapper (`_Booster`'s `handle`).
+    static func xgboost(_ value: PickleValue) -> XGBoostModel? {
+        guard value.className?.hasPrefix("xgboost.") == true,
+            let head = value.state?["_Booster"]?.state?["handle"]?.bytesHead
+        else { return nil }
+        return XGBoostModel(head)
+    }
+
     /// A Pipeline's fitted steps (not "passthrough" ones), else the value itself.
     static func steps(_ value: PickleValue) -> [PickleValue] {
         guard value.className == "sklearn.pipeline.Pipeline", let steps = value.state?["steps"]?.items else {
@@ -67,6 +83,7 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
     /// booster keeps in its model text (`feature_names=...`) when it was fitted on a DataFrame.
     static func featureNames(_ value: PickleValue) -> [String]? {
         if let names = value.state?["feature_names_in_"]?.strings { return names }
+        if let booster = xgboost(value) { return booster.featureNames.isEmpty ? nil : booster.featureNames }
         guard isLightGBM(value), value.state?["_fitted_with_feature_names"]?.int == 1,
             let text = value.state?["_Booster"]?.state?["_handle"]?.string
         else { return nil }

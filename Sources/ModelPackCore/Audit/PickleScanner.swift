@@ -236,11 +236,18 @@ struct PickleScanner {
             case UInt8(ascii: "B"), UInt8(ascii: "C"), 0x8e, 0x96:
                 let width = op == UInt8(ascii: "C") ? 1 : op == UInt8(ascii: "B") ? 4 : 8
                 let n = try length(try reader.uint(width), at: offset)
-                let kept = n <= PickleValue.wholeBytes ? n : Int64(PickleValue.tailBytes)
-                try reader.skip(n - kept)
-                try push(.bytes(n, tail: try reader.bytes(kept)))
+                if n <= PickleValue.wholeBytes {
+                    try push(.bytes(n, head: [], tail: try reader.bytes(n)))
+                } else {
+                    let tail = Int64(PickleValue.tailBytes)
+                    let head =
+                        try XGBoostModel.starts(reader.peek(XGBoostModel.signature.count))
+                        ? try reader.bytes(min(n - tail, XGBoostModel.headBytes)) : []
+                    try reader.skip(n - tail - Int64(head.count))
+                    try push(.bytes(n, head: head, tail: try reader.bytes(tail)))
+                }
             case 0x97, 0x98:  // NEXT_BUFFER, READONLY_BUFFER (out-of-band buffers)
-                if op == 0x97 { try push(.bytes(0, tail: [])) }
+                if op == 0x97 { try push(.bytes(0, head: [], tail: [])) }
             case UInt8(ascii: ")"): try push(.tuple([]))
             case 0x85: try push(.tuple([try pop()]))
             case 0x86:

@@ -9,8 +9,10 @@ indirect enum PickleValue {
     case float
     case string(String)
     /// A bytes or bytearray payload: its length and its bytes, all of them up to `wholeBytes` (a
-    /// small array's data), else the last `tailBytes` (where XGBoost's raw model keeps its version).
-    case bytes(Int64, tail: [UInt8])
+    /// small array's data), else the last `tailBytes` (where XGBoost's raw model keeps its version)
+    /// and, for an XGBoost model only, the first `XGBoostModel.headBytes` (its configuration and
+    /// feature names).
+    case bytes(Int64, head: [UInt8], tail: [UInt8])
     case tuple([PickleValue])
     case list([PickleValue])
     case dict([(PickleValue, PickleValue)])
@@ -32,10 +34,20 @@ indirect enum PickleValue {
     /// The tail of a bytes value, or of `bytearray(bytes)` (how protocols below 5 write a bytearray).
     var bytesTail: [UInt8]? {
         switch self {
-        case .bytes(_, let tail): return tail
+        case .bytes(_, _, let tail): return tail
         case .object(let callee, let args, _) where callee.qualifiedName == "builtins.bytearray":
             return args.items?.first?.bytesTail
         default: return nil
+        }
+    }
+
+    /// The head kept of a bytes value (or of `bytearray(bytes)`), or the whole of one kept entirely.
+    var bytesHead: [UInt8]? {
+        switch self {
+        case .bytes(_, let head, _) where !head.isEmpty: return head
+        case .object(let callee, let args, _) where callee.qualifiedName == "builtins.bytearray":
+            return args.items?.first?.bytesHead
+        default: return bytesPayload
         }
     }
 
@@ -43,7 +55,7 @@ indirect enum PickleValue {
     /// `_codecs.encode(text, 'latin1')`, how protocols 0 to 2 write bytes.
     var bytesPayload: [UInt8]? {
         switch self {
-        case .bytes(let n, let tail) where n == Int64(tail.count): return tail
+        case .bytes(let n, _, let tail) where n == Int64(tail.count): return tail
         case .object(let callee, let args, _) where callee.qualifiedName == "_codecs.encode":
             guard let items = args.items, items.count == 2, items[1].string == "latin1",
                 let text = items[0].string, text.unicodeScalars.allSatisfy({ $0.value < 256 })

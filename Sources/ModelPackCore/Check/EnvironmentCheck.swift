@@ -33,7 +33,13 @@ enum EnvironmentCheck {
         into collector: inout DiagnosticCollector
     ) {
         guard let recorded = PEP440Version(version) else { return }
-        guard let entry = byName[library], let requirement = entry.requirement else {
+        // The requirement that provides the library: its own name, or one that provides it under
+        // another (xgboost-cpu for xgboost), as the import and framework checks accept.
+        let provider = ([library] + (ImportCoverage.alternatives[library] ?? [])).first {
+            byName[Requirement.canonicalize($0)] != nil
+        }
+        guard let provider, let entry = byName[Requirement.canonicalize(provider)], let requirement = entry.requirement
+        else {
             collector.add(
                 Diagnostic(
                     .pickledVersionUnpinned, "pickled with \(library) \(version), which requirements.txt does not list",

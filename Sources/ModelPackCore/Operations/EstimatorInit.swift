@@ -1,6 +1,6 @@
 import Foundation
 
-/// The three files for a pickled scikit-learn or LightGBM estimator (a Pipeline or a bare model,
+/// The three files for a pickled scikit-learn, XGBoost or LightGBM estimator (a Pipeline or a bare model,
 /// saved by joblib or pickle), from what its state declares (`EstimatorFacts`):
 /// - fitted on a DataFrame: one input per column, categorical where an encoder learned the
 ///   categories, else float, and predict() builds a DataFrame with the columns in order;
@@ -10,9 +10,8 @@ import Foundation
 /// A classifier answers its class (categorical when the classes are strings), a regressor a float.
 enum EstimatorInit {
     /// Whether init can say how the estimator is called: it knows its columns or their number.
-    /// XGBoost keeps its columns inside the booster's binary model, which the scan does not read.
     static func supports(_ facts: EstimatorFacts) -> Bool {
-        framework(facts) != "xgboost" && (facts.featureNames != nil || facts.featureCount != nil)
+        facts.featureNames != nil || facts.featureCount != nil
     }
 
     /// The framework metadata names: that of the estimator that predicts.

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The three files `init` writes for one artifact, from the template of its framework: an ONNX
-/// graph run by onnxruntime, or a pickled scikit-learn or LightGBM estimator. What each reads
+/// graph run by onnxruntime, or a pickled scikit-learn, XGBoost or LightGBM estimator. What each reads
 /// comes from the audit (the artifact is never loaded).
 struct InitPlan {
     let requirements: String

@@ -1,10 +1,11 @@
 """Builds the artifacts `modelpack init` is tested on: a scikit-learn Pipeline fitted on a pandas
 DataFrame (a categorical and two numeric columns, string classes), saved by joblib and by pickle
-(protocols 5 and 2, which write numpy arrays differently). InitTests reads their columns,
-categories and classes statically and serves them; `expected.json` holds the model's own answer on
-the example row init writes, as the reference.
+(protocols 5 and 2, which write numpy arrays differently), and an XGBClassifier fitted on the iris
+DataFrame (its column names live in its serialised booster). InitTests reads their columns,
+categories and classes statically and serves them; `expected.json` holds each model's own answers
+on the rows the tests send, as the reference.
 
-    python3 make_init.py     # needs scikit-learn, pandas, numpy and joblib
+    python3 make_init.py     # needs scikit-learn, pandas, numpy, joblib and xgboost (or xgboost-cpu)
 """
 import json
 import pickle
@@ -13,7 +14,9 @@ from pathlib import Path
 import joblib
 import numpy as np
 import pandas as pd
+import xgboost
 from sklearn.compose import ColumnTransformer
+from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
@@ -43,9 +46,14 @@ def main() -> None:
             pickle.dump(pipeline, f, protocol=protocol)
     # The rows InitTests sends: init's example (the first category, zeros) and a long yellow one.
     rows = pd.DataFrame({"colour": ["green", "yellow"], "length_cm": [0.0, 20.0], "weight_g": [0.0, 120.0]})
-    expected = {"rows": rows.to_dict("records"), "predictions": pipeline.predict(rows).tolist()}
-    (HERE / "expected.json").write_text(json.dumps(expected) + "\n")
-    print(f"wrote {HERE}: classes {pipeline.classes_.tolist()}, predictions {expected['predictions']}")
+    expected = {"fruit": {"rows": rows.to_dict("records"), "predictions": pipeline.predict(rows).tolist()}}
+    iris = load_iris(as_frame=True)
+    booster = xgboost.XGBClassifier(n_estimators=5, max_depth=2, random_state=0, n_jobs=1).fit(iris.data, iris.target)
+    joblib.dump(booster, HERE / "iris_xgboost.joblib")
+    sample = iris.data.iloc[[0, 75, 149]]
+    expected["iris"] = {"rows": sample.to_dict("records"), "predictions": booster.predict(sample).tolist()}
+    (HERE / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
+    print(f"wrote {HERE}: fruit {expected['fruit']['predictions']}, iris {expected['iris']['predictions']}")
 
 
 if __name__ == "__main__":
