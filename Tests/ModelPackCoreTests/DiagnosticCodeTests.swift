@@ -168,6 +168,13 @@ import Testing
             ],
             file: "interface.py", line: 6, column: 5),
         Case(
+            code: .interfaceUnfinished,
+            files: [
+                "interface.py": Fixture.interface.replacingOccurrences(
+                    of: "return [0.0 for _ in rows]", with: "raise NotImplementedError(\"the forward pass\")")
+            ],
+            file: "interface.py", line: 3, column: 9),
+        Case(
             code: .artifactMissing, files: ["metadata.yaml": validMetadata + "artifacts: [model.binn]\n"],
             file: "metadata.yaml",
             line: 11, column: 13),

@@ -42,7 +42,7 @@ import Testing
     @Test func hugeLengthIsAFinding() throws {
         let bytes = try [UInt8](
             Data(contentsOf: Self.dir.appendingPathComponent("safetensors/header-length-over-int64-max.bin")))
-        let (_, issues) = try TensorFormats.readSafetensors(ByteReader(bytes: bytes), size: Int64(bytes.count))
+        let (_, issues, _) = try TensorFormats.readSafetensors(ByteReader(bytes: bytes), size: Int64(bytes.count))
         #expect(
             issues.map(\.message) == [
                 "header length 17654110539292344328 is over the 100 MB limit or past the end of the file"

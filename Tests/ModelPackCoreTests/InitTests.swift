@@ -199,7 +199,7 @@ import Testing
         #expect(run.status != 0)
         #expect(run.stderr.hasPrefix("error: \(tmp.file("m")): "), "\(run.stderr)")
         #expect(
-            run.stderr.contains("init reads ONNX models and scikit-learn, XGBoost or LightGBM estimators"),
+            run.stderr.contains("init reads ONNX models, scikit-learn, XGBoost or LightGBM estimators"),
             "\(run.stderr)")
         #expect(run.stderr.contains("model.pkl (pickle)"), "\(run.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: tmp.file("m")) == ["model.pkl"])
@@ -276,6 +276,58 @@ import Testing
         let (rows, outputs) = try ExampleServeTests.examples(
             ValidationTests.examples.appendingPathComponent("diabetes-lightgbm").path)
         try ExampleServeTests.serving(diabetes) { base in
+            try ExampleServeTests.answersItsExamples(base, rows: rows, expected: outputs)
+        }
+    }
+
+    /// A weights-only file: init lists its tensors and marks what the author writes; validate warns
+    /// (MP306) until predict() is written. Then, the author's forward pass and inputs written in
+    /// (those of Examples/digits-safetensors), the warning is gone and the model serves its example.
+    @Test(.timeLimit(.minutes(10)))
+    func safetensorsWeightsLeaveTheForwardPassToTheAuthor() throws {
+        let tmp = TempDir()
+        let example = ValidationTests.examples.appendingPathComponent("digits-safetensors")
+        let dir = try Self.only(example.appendingPathComponent("model.safetensors").path, tmp, "digits")
+        let python = try Self.interpreter(tmp, ["safetensors": "0.8.0", "numpy": "2.4.6"])
+        let run = try CLI.run(["init", dir, "--python", python])
+        try #require(run.status == 0, "\(run.stdout) \(run.stderr)")
+        let report = try ModelCheck.check(dir).report
+        #expect(report.errorCount == 0, "\(report.text(colour: false))")
+        #expect(Set(report.diagnostics.map(\.code)) == [.recommendedField, .interfaceUnfinished])
+        let unfinished = try #require(report.diagnostics.first { $0.code == .interfaceUnfinished })
+        #expect(unfinished.file == "interface.py" && unfinished.line == 27, "\(unfinished)")
+        var interface = try String(contentsOfFile: dir + "/interface.py", encoding: .utf8)
+        #expect(interface.contains("#   bias    F32 [10]\n#   weight  F32 [64, 10]\n"), "\(interface)")
+        #expect(
+            try String(contentsOfFile: dir + "/requirements.txt", encoding: .utf8).hasSuffix(
+                "\nsafetensors==0.8.0\nnumpy==2.4.6\n"))
+
+        // The author's part: the forward pass, and the inputs, outputs and example it answers.
+        let raise = try #require(interface.range(of: #"        raise NotImplementedError("#))
+        let end = try #require(interface[raise.upperBound...].firstIndex(of: "\n"))
+        interface.replaceSubrange(
+            raise.lowerBound..<end,
+            with: """
+                        pixels = np.asarray([row["pixels"] for row in rows], dtype=np.float64).reshape(len(rows), 64) / 16.0
+                        logits = pixels @ self._tensors["weight"].astype(np.float64) + self._tensors["bias"]
+                        p = np.exp(logits - logits.max(axis=1, keepdims=True))
+                        p /= p.sum(axis=1, keepdims=True)
+                        return [{"digit": int(r.argmax()), "probability": round(float(r.max()), 4)} for r in p]
+                """)
+        try Fixture.write(Array(interface.utf8), to: dir + "/interface.py")
+        let written = try String(contentsOfFile: example.appendingPathComponent("metadata.yaml").path, encoding: .utf8)
+        let section = try #require(written.range(of: "inputs:")?.lowerBound)
+        let artifacts = try #require(written.range(of: "artifacts:")?.lowerBound)
+        var metadata = try String(contentsOfFile: dir + "/metadata.yaml", encoding: .utf8)
+        let placeholder = try #require(metadata.range(of: "inputs:")?.lowerBound)
+        let after = try #require(metadata.range(of: "artifacts:")?.lowerBound)
+        metadata.replaceSubrange(placeholder..<after, with: written[section..<artifacts])
+        try Fixture.write(Array(metadata.utf8), to: dir + "/metadata.yaml")
+        let finished = try ModelCheck.check(dir).report
+        #expect(Set(finished.diagnostics.map(\.code)) == [.recommendedField], "\(finished.text(colour: false))")
+        guard ServeTests.enabled else { return }
+        let (rows, outputs) = try ExampleServeTests.examples(dir)
+        try ExampleServeTests.serving(dir) { base in
             try ExampleServeTests.answersItsExamples(base, rows: rows, expected: outputs)
         }
     }

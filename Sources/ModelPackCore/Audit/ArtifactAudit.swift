@@ -17,6 +17,8 @@ public struct ArtifactAudit: Sendable {
     public internal(set) var pickle: PickleScanResult?
     /// An ONNX model's graph inputs and outputs.
     public internal(set) var graph: ONNXGraph?
+    /// A weights file's tensors (safetensors), in the order of their data.
+    public internal(set) var tensors: [TensorInfo]?
     /// The modules the model ships or trusts, against which unknown imports are judged.
     let context: AuditContext
 
@@ -134,7 +136,8 @@ public enum ArtifactAuditor {
         case .npy:
             try auditNPY(reader, into: &audit, member: nil)
         case .safetensors:
-            let (details, issues) = try TensorFormats.readSafetensors(reader, size: size)
+            let (details, issues, tensors) = try TensorFormats.readSafetensors(reader, size: size)
+            audit.tensors = tensors
             details.forEach { audit.detail($0.0, $0.1) }
             issues.forEach { audit.issue($0.code, $0.message) }
         case .gguf:

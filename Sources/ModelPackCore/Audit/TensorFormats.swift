@@ -8,6 +8,13 @@ struct AuditIssue: Error {
 
 /// Readers for the tensor container formats: what a user wants to see, and the checks the
 /// reference implementations make. All stream their input and bound what they keep.
+/// One tensor of a weights file: its name, element type (as the format spells it) and shape.
+public struct TensorInfo: Codable, Equatable, Sendable {
+    public let name: String
+    public let dtype: String
+    public let shape: [Int64]
+}
+
 enum TensorFormats {
     // MARK: numpy .npy
 
@@ -69,7 +76,7 @@ enum TensorFormats {
     /// The checks of the safetensors crate: header size, JSON, dtypes, shape × dtype = byte span,
     /// spans sorted and contiguous from 0 with no gap or overlap, and the file ending exactly there.
     static func readSafetensors(_ reader: ByteReader, size: Int64) throws -> (
-        details: [(String, String)], issues: [AuditIssue]
+        details: [(String, String)], issues: [AuditIssue], tensors: [TensorInfo]
     ) {
         let declared = try reader.uint(8)
         guard let n = Int64(exactly: declared), n <= 100_000_000, n + 8 <= size else {
@@ -79,15 +86,17 @@ enum TensorFormats {
                     AuditIssue(
                         code: .invalidHeader,
                         message: "header length \(declared) is over the 100 MB limit or past the end of the file")
-                ]
+                ],
+                []
             )
         }
         let headerBytes = try reader.bytes(n, keepingAtMost: Int(n))
         guard let json = try? JSONSerialization.jsonObject(with: Data(headerBytes)) as? [String: Any] else {
-            return ([], [AuditIssue(code: .invalidHeader, message: "the header is not a JSON object")])
+            return ([], [AuditIssue(code: .invalidHeader, message: "the header is not a JSON object")], [])
         }
         var issues: [AuditIssue] = []
         var spans: [(name: String, begin: Int64, end: Int64)] = []
+        var tensors: [(begin: Int64, tensor: TensorInfo)] = []
         var dtypes: [String: Int] = [:]
         var parameters: Int64 = 0
         var metadata: [String: Any] = [:]
@@ -144,6 +153,9 @@ enum TensorFormats {
                     ))
             }
             spans.append((name, begin, end))
+            tensors.append(
+                (begin, TensorInfo(name: name, dtype: dtype, shape: shape.compactMap { ($0 as? NSNumber)?.int64Value }))
+            )
             dtypes[dtype, default: 0] += 1
             let (sum, o3) = parameters.addingReportingOverflow(count)
             if o3 {
@@ -193,7 +205,9 @@ enum TensorFormats {
                         separator: ", ")
                 ))
         }
-        return (details, issues)
+        // In the order of their data in the file (the order they were saved in).
+        let ordered = tensors.sorted { ($0.begin, $0.tensor.name) < ($1.begin, $1.tensor.name) }.map(\.tensor)
+        return (details, issues, ordered)
     }
 
     // MARK: GGUF

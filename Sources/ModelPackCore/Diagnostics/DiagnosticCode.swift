@@ -37,6 +37,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     case predictSignature = "MP303"
     case pythonSyntax = "MP304"
     case loadModelSignature = "MP305"
+    case interfaceUnfinished = "MP306"
     // MP4xx: artifacts
     case artifactMissing = "MP401"
     case artifactEmpty = "MP402"
@@ -64,8 +65,8 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     public var severity: Severity {
         switch self {
         case .unknownKey, .unknownFramework, .recommendedField, .unpinned, .looselyPinned, .duplicateRequirement,
-            .directReference, .loadModelSignature, .noArtifacts, .unknownImport, .pickleBroken, .pickledVersionUnpinned,
-            .objectArray:
+            .directReference, .loadModelSignature, .interfaceUnfinished, .noArtifacts, .unknownImport, .pickleBroken,
+            .pickledVersionUnpinned, .objectArray:
             return .warning
         case .chatTemplate:
             return .note
@@ -109,6 +110,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .predictSignature: return "predict-signature"
         case .pythonSyntax: return "python-syntax"
         case .loadModelSignature: return "load-model-signature"
+        case .interfaceUnfinished: return "interface-unfinished"
         case .artifactMissing: return "artifact-missing"
         case .artifactEmpty: return "artifact-empty"
         case .artifactOutside: return "artifact-outside"
@@ -167,6 +169,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .predictSignature: return "predict does not take an input argument."
         case .pythonSyntax: return "interface.py does not compile."
         case .loadModelSignature: return "load_model requires arguments that the runtime cannot pass."
+        case .interfaceUnfinished: return "interface.py raises NotImplementedError: part of it is still to write."
         case .artifactMissing: return "An artifact declared in metadata does not exist."
         case .artifactEmpty: return "An artifact is an empty file."
         case .artifactOutside: return "An artifact path points outside the model directory."

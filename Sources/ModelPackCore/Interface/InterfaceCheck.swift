@@ -38,6 +38,28 @@ struct InterfaceCheck {
         }
         checkLoadModel(lines, into: &collector)
         checkPredict(lines, into: &collector)
+        checkUnfinished(lines, into: &collector)
+    }
+
+    /// `raise NotImplementedError`: what a template (init's, for a weights-only file) leaves for
+    /// the author to write. A warning per place, until it is written.
+    static func checkUnfinished(_ lines: [PythonTokenizer.LogicalLine], into collector: inout DiagnosticCollector) {
+        let defs = definitions(lines)
+        for line in lines {
+            let tokens = line.tokens
+            guard let raise = tokens.firstIndex(where: { $0.text == "raise" }), raise + 1 < tokens.count,
+                tokens[raise + 1].text == "NotImplementedError"
+            else { continue }
+            let inside = defs.last { $0.line < tokens[raise].line && $0.indent < line.indent }?.name
+            collector.add(
+                Diagnostic(
+                    .interfaceUnfinished,
+                    "\(inside.map { "\($0)() " } ?? "")raises NotImplementedError: it is still to write",
+                    file: file, line: tokens[raise].line, column: tokens[raise].column,
+                    hint:
+                        "write it (a weights-only file cannot say its forward pass), then list its inputs and outputs in metadata.yaml"
+                ))
+        }
     }
 
     static func definitions(_ lines: [PythonTokenizer.LogicalLine]) -> [Definition] {

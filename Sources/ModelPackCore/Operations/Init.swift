@@ -55,8 +55,8 @@ extension Operations {
                     ? "init writes the files for one model, found \(readable.count): "
                         + readable.map { FileSystem.lastComponent(of: $0.path) }.joined(separator: ", ")
                         + " (move the others out, or write the files by hand)"
-                    : "init reads ONNX models and scikit-learn, XGBoost or LightGBM estimators saved by pickle "
-                        + "or joblib (weights-only formats are to come); found "
+                    : "init reads ONNX models, scikit-learn, XGBoost or LightGBM estimators saved by pickle "
+                        + "or joblib, and safetensors weights (PyTorch state dicts are to come); found "
                         + (found.isEmpty ? "no file" : found.joined(separator: ", ")))
         }
         if artifact.verdict != .safe || artifact.diagnostics.contains(where: { $0.severity == .error }) {

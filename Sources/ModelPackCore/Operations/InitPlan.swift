@@ -1,7 +1,8 @@
 import Foundation
 
 /// The three files `init` writes for one artifact, from the template of its framework: an ONNX
-/// graph run by onnxruntime, or a pickled scikit-learn, XGBoost or LightGBM estimator. What each reads
+/// graph run by onnxruntime, a pickled scikit-learn, XGBoost or LightGBM estimator, or the weights
+/// of a safetensors file (whose forward pass the author writes). What each reads
 /// comes from the audit (the artifact is never loaded).
 struct InitPlan {
     let requirements: String
@@ -12,6 +13,7 @@ struct InitPlan {
     static func reads(_ audit: ArtifactAudit) -> Bool {
         switch audit.format {
         case .onnx: return audit.graph != nil
+        case .safetensors: return audit.tensors?.isEmpty == false
         case .pickle, .joblib: return audit.pickle?.estimator.map(EstimatorInit.supports) ?? false
         default: return false
         }
@@ -21,6 +23,7 @@ struct InitPlan {
     static func needs(_ audit: ArtifactAudit) -> [String] {
         switch audit.format {
         case .onnx: return ["onnxruntime", "numpy"]
+        case .safetensors: return ["safetensors", "numpy"]
         default: return EstimatorInit.distributions(audit)
         }
     }
@@ -43,6 +46,8 @@ struct InitPlan {
         if let graph = audit.graph {
             template = try ONNXInit.files(
                 graph, artifact: artifact, name: name, python: installed.python, pins: pins, notes: &notes)
+        } else if let tensors = audit.tensors {
+            template = WeightsInit.files(tensors, artifact: artifact, name: name, python: installed.python, pins: pins)
         } else if let facts = audit.pickle?.estimator {
             template = EstimatorInit.files(
                 facts, artifact: artifact, joblib: audit.format == .joblib, name: name, python: installed.python,
