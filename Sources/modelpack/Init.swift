@@ -8,8 +8,9 @@ struct Init: ParsableCommand {
         discussion: """
             Reads the artifact without loading it (an ONNX model's graph inputs and outputs, \
             a pickled or joblib scikit-learn, XGBoost or LightGBM estimator's columns, encoder \
-            categories and classes, or a safetensors file's tensors, whose forward pass you \
-            write in predict()) and writes the three files next to it: requirements pinned \
+            categories and classes, or the tensors of a safetensors file or a PyTorch state \
+            dict, whose forward pass you write in predict()) and writes the three files next to \
+            it: requirements pinned \
             to the versions the artifact records, else to those installed in --python, metadata \
             with the inputs, outputs and a row of zeros as the example, and an interface.py whose \
             predict() takes rows as the server passes them. What it cannot know (description, \

@@ -128,3 +128,20 @@ extension EstimatorFactsTests {
         #expect(XGBoostModel(hostile)?.featureNames == [], "an impossible count reads as no names")
     }
 }
+
+extension EstimatorFactsTests {
+    /// torch.save's state dict (an OrderedDict of _rebuild_tensor_v2 calls on persistent storages)
+    /// read statically: names in order, shapes, dtypes from the storage types; a checkpoint's
+    /// state dict under its key.
+    @Test(arguments: [("torch_state_dict.pt", nil), ("torch_checkpoint.pt", "state_dict")] as [(String, String?)])
+    func aPyTorchStateDict(_ name: String, _ key: String?) throws {
+        let path = Self.initDir.appendingPathComponent(name).path
+        let (audits, _) = try Operations.scan([path])
+        let weights = try #require(audits.first?.weights, "\(audits.first?.format as Any)")
+        #expect(weights.within == key)
+        #expect(weights.tensors.map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias"])
+        #expect(weights.tensors.map(\.shape) == [[8, 4], [8], [3, 8], [3]])
+        #expect(weights.tensors.allSatisfy { $0.dtype == "float32" })
+        #expect(audits.first?.verdict == .safe)
+    }
+}

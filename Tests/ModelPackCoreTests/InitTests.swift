@@ -295,8 +295,12 @@ import Testing
         #expect(report.errorCount == 0, "\(report.text(colour: false))")
         #expect(Set(report.diagnostics.map(\.code)) == [.recommendedField, .interfaceUnfinished])
         let unfinished = try #require(report.diagnostics.first { $0.code == .interfaceUnfinished })
-        #expect(unfinished.file == "interface.py" && unfinished.line == 27, "\(unfinished)")
         var interface = try String(contentsOfFile: dir + "/interface.py", encoding: .utf8)
+        let line = try #require(
+            interface.split(separator: "\n", omittingEmptySubsequences: false).firstIndex {
+                $0.contains("raise NotImplementedError(")
+            })
+        #expect(unfinished.file == "interface.py" && unfinished.line == line + 1, "\(unfinished)")
         #expect(interface.contains("#   bias    F32 [10]\n#   weight  F32 [64, 10]\n"), "\(interface)")
         #expect(
             try String(contentsOfFile: dir + "/requirements.txt", encoding: .utf8).hasSuffix(
@@ -330,5 +334,32 @@ import Testing
         try ExampleServeTests.serving(dir) { base in
             try ExampleServeTests.answersItsExamples(base, rows: rows, expected: outputs)
         }
+    }
+
+    /// A PyTorch state dict (torch 2.15's torch.save, make_torch.py), bare or in a checkpoint: init
+    /// lists its tensors, loads it with torch.load(weights_only=True) (from the checkpoint's key)
+    /// and leaves the forward pass to write; validate warns (MP306) until it is written.
+    @Test(arguments: [("torch_state_dict.pt", nil), ("torch_checkpoint.pt", "state_dict")] as [(String, String?)])
+    func aPyTorchStateDictLeavesTheForwardPassToTheAuthor(_ name: String, _ key: String?) throws {
+        let tmp = TempDir()
+        let dir = try Self.only(Self.fixtures.appendingPathComponent(name).path, tmp, "net", as: "model.pt")
+        let python = try Self.interpreter(tmp, ["torch": "2.15.0", "numpy": "2.4.6"])
+        let run = try CLI.run(["init", dir, "--python", python])
+        try #require(run.status == 0, "\(run.stdout) \(run.stderr)")
+        let report = try ModelCheck.check(dir).report
+        #expect(report.errorCount == 0, "\(report.text(colour: false))")
+        #expect(Set(report.diagnostics.map(\.code)) == [.recommendedField, .interfaceUnfinished])
+        let interface = try String(contentsOfFile: dir + "/interface.py", encoding: .utf8)
+        let listing = "#   0.weight  float32 [8, 4]\n#   0.bias    float32 [8]\n#   2.weight  float32 [3, 8]\n"
+        #expect(interface.contains(listing), "\(interface)")
+        #expect(
+            interface.contains(
+                #"torch.load(HERE / "model.pt", map_location="cpu", weights_only=True)"#
+                    + (key.map { #"["\#($0)"]"# } ?? "") + ")\n"), "\(interface)")
+        let metadata = try String(contentsOfFile: dir + "/metadata.yaml", encoding: .utf8)
+        #expect(metadata.contains("framework:\n  name: pytorch\n  version: 2.15.0\n"), "\(metadata)")
+        #expect(
+            try String(contentsOfFile: dir + "/requirements.txt", encoding: .utf8).hasSuffix(
+                "\ntorch==2.15.0\nnumpy==2.4.6\n"))
     }
 }

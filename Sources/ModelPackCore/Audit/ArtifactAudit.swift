@@ -17,8 +17,9 @@ public struct ArtifactAudit: Sendable {
     public internal(set) var pickle: PickleScanResult?
     /// An ONNX model's graph inputs and outputs.
     public internal(set) var graph: ONNXGraph?
-    /// A weights file's tensors (safetensors), in the order of their data.
-    public internal(set) var tensors: [TensorInfo]?
+    /// A weights file's tensors (safetensors, in the order of their data; a PyTorch state dict, in
+    /// its order).
+    public internal(set) var weights: Weights?
     /// The modules the model ships or trusts, against which unknown imports are judged.
     let context: AuditContext
 
@@ -87,6 +88,7 @@ public struct ArtifactAudit: Sendable {
         merged.findings += scan.findings
         merged.arrayBytes += scan.arrayBytes
         merged.estimator = merged.estimator ?? scan.estimator
+        merged.stateDict = merged.stateDict ?? scan.stateDict
         for (library, versions) in scan.recordedVersions {
             merged.recordedVersions[library] = Array(Set(merged.recordedVersions[library, default: []] + versions))
                 .sorted()
@@ -137,7 +139,7 @@ public enum ArtifactAuditor {
             try auditNPY(reader, into: &audit, member: nil)
         case .safetensors:
             let (details, issues, tensors) = try TensorFormats.readSafetensors(reader, size: size)
-            audit.tensors = tensors
+            audit.weights = Weights(tensors: tensors)
             details.forEach { audit.detail($0.0, $0.1) }
             issues.forEach { audit.issue($0.code, $0.message) }
         case .gguf:
@@ -273,6 +275,7 @@ public enum ArtifactAuditor {
                     try reader.bytes(Int64(min(member.size, 64 << 20)), keepingAtMost: 64 << 20), into: &audit)
             }
         }
+        if audit.format == .pytorchZip, let weights = audit.pickle?.stateDict { audit.weights = weights }
     }
 }
 

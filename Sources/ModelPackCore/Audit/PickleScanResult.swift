@@ -49,6 +49,8 @@ public struct PickleScanResult: Codable, Equatable, Sendable {
     public var arrayBytes: Int64 = 0
     /// How the estimator the first pickle loads is called, as far as its state says.
     public var estimator: EstimatorFacts?
+    /// The tensors of the PyTorch state dict the first pickle loads (names, dtypes, shapes).
+    public var stateDict: Weights?
 
     public var verdict: ImportVerdict {
         (imports.map(\.verdict) + findings.map(\.verdict)).max() ?? .safe

@@ -48,7 +48,10 @@ struct PickleScanner {
             }
             do {
                 let root = try scanOne()
-                if result.pickles == 0, let root { result.estimator = EstimatorFacts(root) }
+                if result.pickles == 0, let root {
+                    result.estimator = EstimatorFacts(root)
+                    result.stateDict = StateDict.weights(root)
+                }
                 result.pickles += 1
             } catch let stop as Stop {
                 result.pickles += 1
@@ -319,7 +322,11 @@ struct PickleScanner {
             case UInt8(ascii: "R"):
                 let args = try pop(), callee = try pop()
                 recordCall(callee, offset)
-                try push(.object(callee: callee, args: args, state: nil))
+                if callee.qualifiedName == "collections.OrderedDict", args.items?.isEmpty == true {
+                    try push(.dict([]))  // filled by SETITEMS like a dict (a PyTorch state dict)
+                } else {
+                    try push(.object(callee: callee, args: args, state: nil))
+                }
             case 0x81:
                 let args = try pop(), cls = try pop()
                 recordCall(cls, offset)
@@ -332,8 +339,8 @@ struct PickleScanner {
             case UInt8(ascii: "b"):
                 let state = try pop(), (target, slot) = try popTarget()
                 try pushUpdated(try build(target, state, at: offset, frameEnd: &frameEnd), slot)
-            case UInt8(ascii: "P"): _ = try reader.line(); try push(.persistent)
-            case UInt8(ascii: "Q"): _ = try pop(); try push(.persistent)
+            case UInt8(ascii: "P"): try push(.persistent(.string(text(try reader.line()))))
+            case UInt8(ascii: "Q"): try push(.persistent(try pop()))
             case 0x82, 0x83, 0x84:
                 let code = try reader.uint(op == 0x82 ? 1 : op == 0x83 ? 2 : 4)
                 result.findings.append(

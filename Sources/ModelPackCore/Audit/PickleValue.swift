@@ -24,7 +24,9 @@ indirect enum PickleValue {
     /// A numpy array: its element type (`i8`, `<U6`, `O8`...), its shape, and its elements when
     /// the scan could read them (object arrays, and integer, bool or string data of at most `wholeBytes`).
     case array(dtype: String, shape: [Int64], items: [PickleValue]?)
-    case persistent
+    /// A persistent reference (PERSID, BINPERSID) with its id: PyTorch's `('storage', storage
+    /// type, key, location, size)`.
+    case persistent(PickleValue)
     case unknown
 
     static let keep = 256

@@ -15,6 +15,13 @@ public struct TensorInfo: Codable, Equatable, Sendable {
     public let shape: [Int64]
 }
 
+/// The tensors a weights file holds, and the key of the checkpoint entry that holds them when the
+/// file wraps them (`{"epoch": 3, "state_dict": {...}}`).
+public struct Weights: Codable, Equatable, Sendable {
+    public let tensors: [TensorInfo]
+    public var within: String? = nil
+}
+
 enum TensorFormats {
     // MARK: numpy .npy
 

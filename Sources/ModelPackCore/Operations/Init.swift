@@ -56,7 +56,7 @@ extension Operations {
                         + readable.map { FileSystem.lastComponent(of: $0.path) }.joined(separator: ", ")
                         + " (move the others out, or write the files by hand)"
                     : "init reads ONNX models, scikit-learn, XGBoost or LightGBM estimators saved by pickle "
-                        + "or joblib, and safetensors weights (PyTorch state dicts are to come); found "
+                        + "or joblib, and weights (safetensors, a PyTorch state dict saved by torch.save); found "
                         + (found.isEmpty ? "no file" : found.joined(separator: ", ")))
         }
         if artifact.verdict != .safe || artifact.diagnostics.contains(where: { $0.severity == .error }) {

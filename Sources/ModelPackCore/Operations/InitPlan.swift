@@ -2,7 +2,7 @@ import Foundation
 
 /// The three files `init` writes for one artifact, from the template of its framework: an ONNX
 /// graph run by onnxruntime, a pickled scikit-learn, XGBoost or LightGBM estimator, or the weights
-/// of a safetensors file (whose forward pass the author writes). What each reads
+/// of a safetensors file or a PyTorch state dict (whose forward pass the author writes). What each reads
 /// comes from the audit (the artifact is never loaded).
 struct InitPlan {
     let requirements: String
@@ -13,7 +13,7 @@ struct InitPlan {
     static func reads(_ audit: ArtifactAudit) -> Bool {
         switch audit.format {
         case .onnx: return audit.graph != nil
-        case .safetensors: return audit.tensors?.isEmpty == false
+        case .safetensors, .pytorchZip: return audit.weights?.tensors.isEmpty == false
         case .pickle, .joblib: return audit.pickle?.estimator.map(EstimatorInit.supports) ?? false
         default: return false
         }
@@ -23,7 +23,7 @@ struct InitPlan {
     static func needs(_ audit: ArtifactAudit) -> [String] {
         switch audit.format {
         case .onnx: return ["onnxruntime", "numpy"]
-        case .safetensors: return ["safetensors", "numpy"]
+        case .safetensors, .pytorchZip: return WeightsInit.loader(audit.format).distributions
         default: return EstimatorInit.distributions(audit)
         }
     }
@@ -46,8 +46,10 @@ struct InitPlan {
         if let graph = audit.graph {
             template = try ONNXInit.files(
                 graph, artifact: artifact, name: name, python: installed.python, pins: pins, notes: &notes)
-        } else if let tensors = audit.tensors {
-            template = WeightsInit.files(tensors, artifact: artifact, name: name, python: installed.python, pins: pins)
+        } else if let weights = audit.weights {
+            template = WeightsInit.files(
+                weights, loader: WeightsInit.loader(audit.format), artifact: artifact, name: name,
+                python: installed.python, pins: pins)
         } else if let facts = audit.pickle?.estimator {
             template = EstimatorInit.files(
                 facts, artifact: artifact, joblib: audit.format == .joblib, name: name, python: installed.python,
