@@ -145,3 +145,34 @@ extension EstimatorFactsTests {
         #expect(audits.first?.verdict == .safe)
     }
 }
+
+extension EstimatorFactsTests {
+    /// What a hostile state claims is bounded before anything is built from it: a width of 2^40
+    /// columns, 2^40 label codes, a shape whose element count overflows, an ONNX input of 10^12
+    /// values (init then writes no example row, and says so).
+    @Test func hostileSizesAreRefusedNotAllocated() throws {
+        let state = { (pairs: [(String, PickleValue)]) -> PickleValue in
+            .dict([(.string("_sklearn_version"), .string("1.9.1"))] + pairs.map { (.string($0.0), $0.1) })
+        }
+        let linear = PickleValue.object(
+            callee: .global(module: "sklearn.linear_model._base", name: "LinearRegression"), args: .tuple([]),
+            state: state([("n_features_in_", .int(1 << 40))]))
+        #expect(EstimatorFacts(linear)?.featureCount == nil)
+        let overflowing = PickleValue.object(
+            callee: .global(module: "numpy._core.numeric", name: "_frombuffer"),
+            args: .tuple([
+                .bytes(8, head: [], tail: [1, 0, 0, 0, 0, 0, 0, 0]),
+                .object(callee: .global(module: "numpy", name: "dtype"), args: .tuple([.string("i8")]), state: nil),
+                .tuple([.int(Int64.max), .int(4)]), .string("C"),
+            ]), state: nil)
+        #expect(overflowing.items == nil)
+        var notes: [String] = []
+        let graph = ONNXGraph(
+            inputs: [ONNXValue(name: "x", type: "float32", dims: ["N", "1000000", "1000000"])],
+            outputs: [ONNXValue(name: "y", type: "float32", dims: ["N", "1"])])
+        let (metadata, _) = try ONNXInit.files(
+            graph, artifact: "model.onnx", name: "big", python: "3.11", pins: [], notes: &notes)
+        #expect(!metadata.contains("example:"), "\(metadata)")
+        #expect(notes.contains { $0.contains("has no example row") }, "\(notes)")
+    }
+}

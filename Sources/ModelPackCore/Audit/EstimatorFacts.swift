@@ -32,10 +32,13 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
         featureCount =
             (first.state?["n_features_in_"]?.int ?? first.state?["_n_features_in"]?.int).map(Int.init)
             ?? featureNames?.count ?? Self.xgboost(first)?.featureCount
+        // A width no model is fitted on is a corrupt (or hostile) state: nothing to build inputs from.
+        if let count = featureCount, !(1...Self.maxColumns).contains(count) { featureCount = nil }
         if let columns = featureNames ?? featureCount.map({ (0..<$0).map(String.init) }) {
             Self.encoders(first, columns: columns, into: &categories)
         }
-        if let booster = Self.xgboost(last), let n = last.state?["n_classes_"]?.int, n > 0,
+        if let booster = Self.xgboost(last), let n = last.state?["n_classes_"]?.int,
+            (1...Int64(Self.maxColumns)).contains(n),
             booster.objective?.hasPrefix("reg:") != true
         {
             // XGBClassifier predicts the label codes it was fitted with, 0 to n_classes_ - 1.
@@ -53,6 +56,9 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
             }
         }
     }
+
+    /// The most columns (and label codes) init builds inputs for.
+    static let maxColumns = 100_000
 
     /// Whether the model is a classifier (it keeps the classes it was fitted on).
     public var isClassifier: Bool { classes != nil }

@@ -29,7 +29,9 @@ extension PickleScanner {
         {
             // ndarray.__reduce__: `_reconstruct(ndarray, (0,), b'b')` then BUILD (version, shape, dtype,
             // is_fortran, data), the data a list for object arrays and bytes otherwise.
-            let data = fields[4].bytesPayload.flatMap { Self.elements($0, dtype: dtype, count: shape.reduce(1, *)) }
+            let data = fields[4].bytesPayload.flatMap { bytes in
+                PickleValue.count(shape).flatMap { Self.elements(bytes, dtype: dtype, count: $0) }
+            }
             return .array(dtype: dtype, shape: shape, items: data ?? (dtype.contains("O") ? fields[4].items : nil))
         }
         return .object(callee: callee, args: args, state: state)

@@ -30,6 +30,18 @@ indirect enum PickleValue {
     case unknown
 
     static let keep = 256
+
+    /// The number of elements of a shape; nil for a negative dimension or one too large to exist.
+    static func count(_ shape: [Int64]) -> Int64? {
+        var n: Int64 = 1
+        for d in shape {
+            guard d >= 0 else { return nil }
+            let (product, overflow) = n.multipliedReportingOverflow(by: d)
+            if overflow { return nil }
+            n = product
+        }
+        return n
+    }
     static let tailBytes = 64
     static let wholeBytes: Int64 = 4096
 
@@ -101,7 +113,7 @@ indirect enum PickleValue {
             guard let a = args.items, a.count >= 3, let data = a[0].bytesPayload, let dtype = a[1].dtype,
                 let shape = a[2].items?.compactMap(\.int)
             else { return nil }
-            return PickleScanner.elements(data, dtype: dtype, count: shape.reduce(1, *))
+            return PickleValue.count(shape).flatMap { PickleScanner.elements(data, dtype: dtype, count: $0) }
         default: return nil
         }
     }

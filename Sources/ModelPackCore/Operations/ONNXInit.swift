@@ -23,14 +23,20 @@ enum ONNXInit {
     }
 
     /// A value of the field's type for the example row: zeros, false or "".
-    static func exampleValue(_ f: (type: String, dtype: String, shape: [String])) -> String {
+    /// nil when the tensor has more than `maxExampleValues` values (init then writes no example).
+    static func exampleValue(_ f: (type: String, dtype: String, shape: [String])) -> String? {
         let element =
             f.dtype == "bool" ? "false" : f.dtype == "string" ? "\"\"" : f.dtype.hasPrefix("float") ? "0.0" : "0"
         guard f.type == "tensor" else { return element }
+        guard let count = PickleValue.count(f.shape.map { max(1, Int64($0) ?? 1) }), count <= maxExampleValues else {
+            return nil
+        }
         return f.shape.reversed().reduce(element) { inner, dim in
             "[" + Array(repeating: inner, count: max(1, Int(dim) ?? 1)).joined(separator: ", ") + "]"
         }
     }
+
+    static let maxExampleValues: Int64 = 100_000
 
     static func files(
         _ graph: ONNXGraph, artifact: String, name: String, python: String, pins: [InitPlan.Pin],
@@ -43,7 +49,7 @@ enum ONNXInit {
                     path: artifact, reason: "graph input '\(value.name)' is not a tensor (\(value.description))")
             }
             inputLines.append(Self.yamlField(value.name, f))
-            exampleParts.append("\(InitPlan.quoted(value.name)): \(Self.exampleValue(f))")
+            exampleParts.append(Self.exampleValue(f).map { "\(InitPlan.quoted(value.name)): \($0)" } ?? "")
             feeds.append(
                 "(\(InitPlan.quoted(value.name)), \"\(f.dtype)\", (\(f.shape.joined(separator: ", "))\(f.shape.count == 1 ? "," : "")))"
             )
@@ -62,6 +68,14 @@ enum ONNXInit {
         guard !outputNames.isEmpty else {
             throw ModelPackError.invalidModel(path: artifact, reason: "the graph has no tensor output to serve")
         }
+        var example =
+            "# One row of zeros, to check that the model answers: replace it with a real row.\nexample:\n"
+            + "  - {\(exampleParts.joined(separator: ", "))}\n"
+        if exampleParts.contains("") {
+            example = ""
+            notes.append(
+                "an input has more than \(maxExampleValues) values: metadata.yaml has no example row; add a real one")
+        }
         let metadata = """
             \(InitPlan.header(artifact, "ONNX"))
             name: \(InitPlan.quoted(InitPlan.slug(name)))
@@ -71,10 +85,7 @@ enum ONNXInit {
             \(inputLines.joined(separator: "\n"))
             outputs:
             \(outputLines.joined(separator: "\n"))
-            # One row of zeros, to check that the model answers: replace it with a real row.
-            example:
-              - {\(exampleParts.joined(separator: ", "))}
-            artifacts:
+            \(example)artifacts:
               - \(InitPlan.quoted(artifact))
 
             """
