@@ -29,9 +29,11 @@ extension PickleScanner {
         {
             // ndarray.__reduce__: `_reconstruct(ndarray, (0,), b'b')` then BUILD (version, shape, dtype,
             // is_fortran, data), the data a list for object arrays and bytes otherwise.
-            let data = fields[4].bytesPayload.flatMap { bytes in
-                PickleValue.count(shape).flatMap { Self.elements(bytes, dtype: dtype, count: $0) }
-            }
+            // Only a small array's data is decoded (and only then is protocol 2's latin-1 text turned to bytes).
+            let count = PickleValue.count(shape) ?? Int64.max
+            let data =
+                count <= PickleValue.keep
+                ? fields[4].bytesPayload.flatMap { Self.elements($0, dtype: dtype, count: count) } : nil
             return .array(dtype: dtype, shape: shape, items: data ?? (dtype.contains("O") ? fields[4].items : nil))
         }
         return .object(callee: callee, args: args, state: state)

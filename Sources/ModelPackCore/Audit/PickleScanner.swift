@@ -86,12 +86,13 @@ struct PickleScanner {
     /// One pickle, to its STOP; returns the value it loads (as far as the scan can tell).
     private mutating func scanOne() throws -> PickleValue? {
         var stack: [PickleValue] = []
-        var memo: [Int64: PickleValue] = [:]
+        var memo: [Int64: MemoEntry] = [:]
         // Where each stack value is memoized (key and the PUT that stored it), so that filling a
         // list or dict, or BUILDing an object, later updates the memo too: the loader's memo holds
-        // the object itself, and a later GET sees it complete.
+        // the object itself, and a later GET sees it complete. Up to `memoUpdates` of them: a pickle
+        // of many small containers (a dataset, not a model) would otherwise keep every one, filled.
         var slots: [(key: Int64, put: Int)?] = []
-        var puts: [Int64: Int] = [:]
+        var updates = 0
         var frameEnd: Int64?
         var sawProto = false
 
@@ -111,8 +112,9 @@ struct PickleScanner {
         /// reused the key).
         func pushUpdated(_ v: PickleValue, _ slot: (key: Int64, put: Int)?) throws {
             try push(v)
-            if let slot, puts[slot.key] == slot.put {
-                memo[slot.key] = v
+            if let slot, updates < Self.memoUpdates, memo[slot.key]?.put == slot.put {
+                updates += 1
+                memo[slot.key]?.value = v
                 slots[slots.count - 1] = slot
             }
         }
@@ -148,9 +150,8 @@ struct PickleScanner {
                     verdict: .unknown, kind: .limit,
                     offset: reader.offset)
             }
-            memo[key] = v
-            puts[key] = Int(result.opcodes)
-            if !slots.isEmpty { slots[slots.count - 1] = (key, Int(result.opcodes)) }
+            memo[key] = MemoEntry(value: v, put: result.opcodes)
+            if !slots.isEmpty { slots[slots.count - 1] = (key, result.opcodes) }
         }
         func text(_ bytes: [UInt8]) -> String { String(decoding: bytes, as: UTF8.self) }
         func lineInt() throws -> Int64 {
@@ -284,8 +285,9 @@ struct PickleScanner {
             case UInt8(ascii: "g"), UInt8(ascii: "h"), UInt8(ascii: "j"):
                 let key =
                     op == UInt8(ascii: "g") ? try lineInt() : Int64(try reader.uint(op == UInt8(ascii: "h") ? 1 : 4))
-                try push(try recall(key, memo, offset))
-                slots[slots.count - 1] = puts[key].map { (key, $0) }
+                let entry = try recall(key, memo, offset)
+                try push(entry.value)
+                slots[slots.count - 1] = (key, entry.put)
             case UInt8(ascii: "p"): try remember(try lineInt(), try top(stack, offset))
             case UInt8(ascii: "q"): try remember(Int64(try reader.uint(1)), try top(stack, offset))
             case UInt8(ascii: "r"): try remember(Int64(try reader.uint(4)), try top(stack, offset))
@@ -388,7 +390,16 @@ struct PickleScanner {
         return v
     }
 
-    func recall(_ key: Int64, _ memo: [Int64: PickleValue], _ offset: Int64) throws -> PickleValue {
+    /// How many memoized containers and objects a pickle's memo follows as they are filled.
+    static let memoUpdates = 100_000
+
+    /// A memoized value and the PUT that stored it (its opcode number).
+    struct MemoEntry {
+        var value: PickleValue
+        let put: Int
+    }
+
+    func recall(_ key: Int64, _ memo: [Int64: MemoEntry], _ offset: Int64) throws -> MemoEntry {
         guard let v = memo[key] else {
             throw Stop(
                 message:

@@ -72,7 +72,8 @@ indirect enum PickleValue {
         case .bytes(let n, _, let tail) where n == Int64(tail.count): return tail
         case .object(let callee, let args, _) where callee.qualifiedName == "_codecs.encode":
             guard let items = args.items, items.count == 2, items[1].string == "latin1",
-                let text = items[0].string, text.unicodeScalars.allSatisfy({ $0.value < 256 })
+                let text = items[0].string, Int64(text.utf8.count) <= 2 * Self.wholeBytes,
+                text.unicodeScalars.allSatisfy({ $0.value < 256 })
             else { return nil }
             return text.unicodeScalars.map { UInt8($0.value) }
         default: return nil
