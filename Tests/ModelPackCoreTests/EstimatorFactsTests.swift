@@ -102,7 +102,8 @@ extension EstimatorFactsTests {
         #expect(try second.scanOneForNesting()?.items?.count == 0)
         // The memo follows the first `memoUpdates` fillings only (a dataset of many small
         // containers would otherwise be kept whole): past them, a GET sees the list as stored.
-        let filled: [UInt8] = [0x5d, 0x94, 0x28] + string("a") + [0x65, 0x30]  // EMPTY_LIST, MEMOIZE, MARK, 'a', APPENDS, POP
+        // EMPTY_LIST, MEMOIZE, MARK, 'a', APPENDS, POP
+        let filled: [UInt8] = [0x5d, 0x94, 0x28] + string("a") + [0x65, 0x30]
         let many: [UInt8] =
             [0x80, 4] + Array([[UInt8]](repeating: filled, count: PickleScanner.memoUpdates + 1).joined())
             + [0x6a] + withUnsafeBytes(of: UInt32(PickleScanner.memoUpdates).littleEndian, Array.init) + [0x2e]
