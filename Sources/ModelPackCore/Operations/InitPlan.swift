@@ -2,8 +2,8 @@ import Foundation
 
 /// The three files `init` writes for one artifact, from the template of its framework: an ONNX
 /// graph run by onnxruntime, a pickled scikit-learn, XGBoost or LightGBM estimator, or the weights
-/// of a safetensors file or a PyTorch state dict (whose forward pass the author writes). What each reads
-/// comes from the audit (the artifact is never loaded).
+/// of a safetensors file or a PyTorch state dict (whose forward pass the author writes). What each
+/// reads comes from the audit (the artifact is never loaded).
 struct InitPlan {
     let requirements: String
     let metadata: String
