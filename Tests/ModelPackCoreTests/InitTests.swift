@@ -211,6 +211,15 @@ import Testing
         let refused = try CLI.run(["init", booster])
         #expect(refused.status != 0 && refused.stderr.contains("xgboost_booster_p4.pkl (pickle)"), "\(refused.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: booster) == ["xgboost_booster_p4.pkl"])
+        // 300 named columns, more than the scan keeps names of: refused, not cut short.
+        let wide = try Self.only(Self.fixtures.appendingPathComponent("wide_linear.joblib").path, tmp, "wide")
+        let cut = try CLI.run(["init", wide])
+        #expect(cut.status != 0, "\(cut.stdout)")
+        #expect(
+            cut.stderr.contains(
+                "wide_linear.joblib: it was fitted on 300 named columns and init reads the names of the first 256"),
+            "\(cut.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: wide) == ["wide_linear.joblib"])
         // Two models: init does not choose.
         let two = try Self.onnxOnly(tmp)
         try FileManager.default.copyItem(

@@ -1,8 +1,7 @@
 /// How a pickled model is called, read from its state as the scan rebuilt it (nothing is loaded):
 /// the columns it was fitted on (scikit-learn's `feature_names_in_`, LightGBM's booster text,
-/// XGBoost's serialised model), the
-/// categories its encoders learned per column, and the classes it predicts. A Pipeline is read
-/// through its steps: inputs from the first, classes from the last.
+/// XGBoost's serialised model), the categories its encoders learned per column, and the classes it
+/// predicts. A Pipeline is read through its steps: inputs from the first, classes from the last.
 public struct EstimatorFacts: Codable, Equatable, Sendable {
     /// The class the pickle loads, e.g. `sklearn.pipeline.Pipeline`.
     public var model: String
@@ -17,6 +16,8 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
     /// The labels a classifier predicts, as text, and their kind: string, int or bool.
     public var classes: [String]?
     public var classKind: String?
+    /// The model names more columns than the scan kept (`featureCount` of them).
+    public var namesIncomplete = false
 
     init?(_ root: PickleValue) {
         guard let model = root.className,
@@ -34,6 +35,11 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
             ?? featureNames?.count ?? Self.xgboost(first)?.featureCount
         // A width no model is fitted on is a corrupt (or hostile) state: nothing to build inputs from.
         if let count = featureCount, !(1...Self.maxColumns).contains(count) { featureCount = nil }
+        // Names the scan kept fewer of than the model has (containers keep PickleValue.keep items).
+        if let names = featureNames, let count = featureCount, names.count != count {
+            namesIncomplete = true
+            featureNames = nil
+        }
         if let columns = featureNames ?? featureCount.map({ (0..<$0).map(String.init) }) {
             Self.encoders(first, columns: columns, into: &categories)
         }

@@ -51,6 +51,14 @@ struct InitPlan {
                 weights, loader: WeightsInit.loader(audit.format), artifact: artifact, name: name,
                 python: installed.python, pins: pins)
         } else if let facts = audit.pickle?.estimator {
+            if facts.namesIncomplete {
+                throw ModelPackError.invalidModel(
+                    path: audit.path,
+                    reason:
+                        "it was fitted on \(facts.featureCount ?? 0) named columns and init reads the names of the "
+                        + "first \(PickleValue.keep): write the files by hand (its feature_names_in_ lists the columns)"
+                )
+            }
             template = EstimatorInit.files(
                 facts, artifact: artifact, joblib: audit.format == .joblib, name: name, python: installed.python,
                 pins: pins)

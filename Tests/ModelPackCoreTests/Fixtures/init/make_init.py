@@ -17,7 +17,7 @@ import pandas as pd
 import xgboost
 from sklearn.compose import ColumnTransformer
 from sklearn.datasets import load_iris
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LinearRegression, LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
@@ -53,6 +53,9 @@ def main() -> None:
     sample = iris.data.iloc[[0, 75, 149]]
     expected["iris"] = {"rows": sample.to_dict("records"), "predictions": booster.predict(sample).tolist()}
     (HERE / "expected.json").write_text(json.dumps(expected, indent=1) + "\n")
+    # Wider than the 256 names the scan keeps of an array: init must refuse, not cut the inputs.
+    wide = pd.DataFrame(rng.normal(size=(50, 300)), columns=[f"c{i}" for i in range(300)])
+    joblib.dump(LinearRegression().fit(wide, wide["c0"]), HERE / "wide_linear.joblib")
     print(f"wrote {HERE}: fruit {expected['fruit']['predictions']}, iris {expected['iris']['predictions']}")
 
 
