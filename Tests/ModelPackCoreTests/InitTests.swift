@@ -220,6 +220,14 @@ import Testing
                 "wide_linear.joblib: it was fitted on 300 named columns and init reads the names of the first 256"),
             "\(cut.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: wide) == ["wide_linear.joblib"])
+        // Category-typed columns (LightGBM's pandas_categorical, XGBoost's enable_categorical).
+        for name in ["lightgbm_category.joblib", "xgboost_category.joblib"] {
+            let dir = try Self.only(Self.fixtures.appendingPathComponent(name).path, tmp, name + ".d")
+            let refused = try CLI.run(["init", dir])
+            #expect(refused.status != 0, "\(refused.stdout)")
+            #expect(refused.stderr.contains("\(name): "), "\(refused.stderr)")
+            #expect(refused.stderr.contains("init does not write category-typed inputs yet"), "\(refused.stderr)")
+        }
         // Two models: init does not choose.
         let two = try Self.onnxOnly(tmp)
         try FileManager.default.copyItem(

@@ -18,6 +18,9 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
     public var classKind: String?
     /// The model names more columns than the scan kept (`featureCount` of them).
     public var namesIncomplete = false
+    /// Why init cannot write the inputs, when it cannot: columns of pandas' category dtype, which
+    /// LightGBM and XGBoost take as such (a row's plain values would not match them).
+    public var unsupported: String?
 
     init?(_ root: PickleValue) {
         guard let model = root.className,
@@ -35,6 +38,14 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
             ?? featureNames?.count ?? Self.xgboost(first)?.featureCount
         // A width no model is fitted on is a corrupt (or hostile) state: nothing to build inputs from.
         if let count = featureCount, !(1...Self.maxColumns).contains(count) { featureCount = nil }
+        if let booster = Self.xgboost(first), booster.featureTypes.contains("c") {
+            unsupported = "XGBoost fitted with categorical columns (enable_categorical)"
+        } else if Self.isLightGBM(first),
+            let categorical = first.state?["_Booster"]?.state?["pandas_categorical"]?.items,
+            !categorical.isEmpty
+        {
+            unsupported = "LightGBM fitted on pandas category columns (its pandas_categorical)"
+        }
         // Names the scan kept fewer of than the model has (containers keep PickleValue.keep items).
         if let names = featureNames, let count = featureCount, names.count != count {
             namesIncomplete = true

@@ -16,6 +16,8 @@ struct XGBoostModel: Equatable {
     let classCount: Int?
     /// The objective's name, e.g. `multi:softprob`, `binary:logistic`, `reg:squarederror`.
     let objective: String?
+    /// Each column's type: `float`, `int`, `c` for a categorical one (`enable_categorical`).
+    let featureTypes: [String]
 
     init?(_ head: [UInt8]) {
         guard Self.starts(head) else { return nil }
@@ -27,6 +29,7 @@ struct XGBoostModel: Equatable {
             Self.stringValue(in: head, at: $0)?.0 ?? Self.string(after: "name", in: head, from: $0)
         }
         featureNames = Self.key("feature_names", in: head, from: 0).flatMap { Self.strings(in: head, at: $0) } ?? []
+        featureTypes = Self.key("feature_types", in: head, from: 0).flatMap { Self.strings(in: head, at: $0) } ?? []
     }
 
     /// The offset just past the first `key` at or after `from`.

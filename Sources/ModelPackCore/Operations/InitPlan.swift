@@ -51,6 +51,11 @@ struct InitPlan {
                 weights, loader: WeightsInit.loader(audit.format), artifact: artifact, name: name,
                 python: installed.python, pins: pins)
         } else if let facts = audit.pickle?.estimator {
+            if let why = facts.unsupported {
+                throw ModelPackError.invalidModel(
+                    path: audit.path,
+                    reason: "\(why): init does not write category-typed inputs yet; write the files by hand")
+            }
             if facts.namesIncomplete {
                 throw ModelPackError.invalidModel(
                     path: audit.path,

@@ -5,13 +5,14 @@ DataFrame (its column names live in its serialised booster). InitTests reads the
 categories and classes statically and serves them; `expected.json` holds each model's own answers
 on the rows the tests send, as the reference.
 
-    python3 make_init.py     # needs scikit-learn, pandas, numpy, joblib and xgboost (or xgboost-cpu)
+    python3 make_init.py     # needs scikit-learn, pandas, numpy, joblib, lightgbm and xgboost (or xgboost-cpu)
 """
 import json
 import pickle
 from pathlib import Path
 
 import joblib
+import lightgbm
 import numpy as np
 import pandas as pd
 import xgboost
@@ -56,6 +57,12 @@ def main() -> None:
     # Wider than the 256 names the scan keeps of an array: init must refuse, not cut the inputs.
     wide = pd.DataFrame(rng.normal(size=(50, 300)), columns=[f"c{i}" for i in range(300)])
     joblib.dump(LinearRegression().fit(wide, wide["c0"]), HERE / "wide_linear.joblib")
+    # Columns of pandas' category dtype, which LightGBM and XGBoost take as such: init must refuse.
+    frame = pd.DataFrame({"c": pd.Categorical(rng.choice(["a", "b", "c"], 200)), "x": rng.normal(size=200)})
+    label = (frame["x"] > 0).astype(int)
+    joblib.dump(lightgbm.LGBMClassifier(n_estimators=3, verbose=-1).fit(frame, label), HERE / "lightgbm_category.joblib")
+    categorical = xgboost.XGBClassifier(n_estimators=3, enable_categorical=True, tree_method="hist", n_jobs=1)
+    joblib.dump(categorical.fit(frame, label), HERE / "xgboost_category.joblib")
     print(f"wrote {HERE}: fruit {expected['fruit']['predictions']}, iris {expected['iris']['predictions']}")
 
 
