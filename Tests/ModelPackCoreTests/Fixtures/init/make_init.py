@@ -60,7 +60,8 @@ def main() -> None:
     # Columns of pandas' category dtype, which LightGBM and XGBoost take as such: init must refuse.
     frame = pd.DataFrame({"c": pd.Categorical(rng.choice(["a", "b", "c"], 200)), "x": rng.normal(size=200)})
     label = (frame["x"] > 0).astype(int)
-    joblib.dump(lightgbm.LGBMClassifier(n_estimators=3, verbose=-1).fit(frame, label), HERE / "lightgbm_category.joblib")
+    lgbm = lightgbm.LGBMClassifier(n_estimators=3, verbose=-1)
+    joblib.dump(lgbm.fit(frame, label), HERE / "lightgbm_category.joblib")
     categorical = xgboost.XGBClassifier(n_estimators=3, enable_categorical=True, tree_method="hist", n_jobs=1)
     joblib.dump(categorical.fit(frame, label), HERE / "xgboost_category.joblib")
     print(f"wrote {HERE}: fruit {expected['fruit']['predictions']}, iris {expected['iris']['predictions']}")
