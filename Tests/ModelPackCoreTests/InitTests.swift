@@ -228,6 +228,19 @@ import Testing
             #expect(refused.stderr.contains("\(name): "), "\(refused.stderr)")
             #expect(refused.stderr.contains("init does not write category-typed inputs yet"), "\(refused.stderr)")
         }
+        // A --python that does not exist, by path or by name: one line naming it, nothing written.
+        for python in [tmp.file("no/python3"), "python-modelpack-none"] {
+            let onnx = try Self.only(
+                ValidationTests.examples.appendingPathComponent("wine-onnx/model.onnx").path, tmp,
+                "no-python-" + String(python.count))
+            let missingPython = try CLI.run(["init", onnx, "--python", python])
+            #expect(missingPython.status != 0)
+            #expect(
+                missingPython.stderr
+                    == "error: \(python): no such Python (give --python a path or a name on PATH)\n",
+                "\(missingPython.stderr)")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: onnx) == ["model.onnx"])
+        }
         // Two models: init does not choose.
         let two = try Self.onnxOnly(tmp)
         try FileManager.default.copyItem(

@@ -98,9 +98,7 @@ struct InstalledDistributions {
         """
 
     static func query(_ python: String, _ names: [String]) throws -> InstalledDistributions {
-        guard let interpreter = python.contains("/") ? python : FileSystem.executableOnPath(python) else {
-            throw ModelPackError.io(path: python, reason: "no such Python (give --python a path or a name on PATH)")
-        }
+        let interpreter = try FileSystem.interpreter(python)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: interpreter)
         process.arguments = ["-I", "-c", script] + names

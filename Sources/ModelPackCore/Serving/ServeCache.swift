@@ -193,8 +193,8 @@ enum EnvironmentKey {
     static let version = "modelpack-env 1"
 
     static func of(python: String, model: String, runtimeRequirements: String, bundle digest: String) throws -> String {
-        let interpreter = python.contains("/") ? python : FileSystem.executableOnPath(python)
-        guard let interpreter, let identity = PythonCompiler.interpreterIdentity(interpreter) else {
+        let interpreter = try FileSystem.interpreter(python)
+        guard let identity = PythonCompiler.interpreterIdentity(interpreter) else {
             throw ModelPackError.io(path: python, reason: "no such Python (give --python a path or a name on PATH)")
         }
         var text = version + "\npython " + identity + "\n"

@@ -180,15 +180,30 @@ enum FileSystem {
         }
     }
 
+    /// The interpreter a `--python` names: a path as given, a bare name looked up on PATH; a
+    /// one-line error naming it when there is none.
+    static func interpreter(_ python: String) throws -> String {
+        guard let found = python.contains("/") ? (isExecutable(python) ? python : nil) : executableOnPath(python)
+        else {
+            throw ModelPackError.io(path: python, reason: "no such Python (give --python a path or a name on PATH)")
+        }
+        return found
+    }
+
     /// The first executable file called `name` in PATH's directories.
     static func executableOnPath(
         _ name: String, environment: [String: String] = ProcessInfo.processInfo.environment
     ) -> String? {
         for directory in (environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":") {
             let candidate = String(directory) + "/" + name
-            if access(candidate, X_OK) == 0, (try? lstatInfo(candidate))??.kind != .directory { return candidate }
+            if isExecutable(candidate) { return candidate }
         }
         return nil
+    }
+
+    /// Whether `path` is something this user may execute that is not a directory.
+    static func isExecutable(_ path: String) -> Bool {
+        access(path, X_OK) == 0 && (try? lstatInfo(path))??.kind != .directory
     }
 
     /// Writes out the file system holding `path` (every file and directory written under it), so
