@@ -133,3 +133,78 @@ import Testing
         }
     }
 }
+
+/// Unpack, verify and the audit read a zip bundle's stored members straight from the file
+/// (`ArchiveReader.readStoredMembersDirectly`), not through libarchive: those reads must judge a
+/// bundle exactly as libarchive's would, CRC-32 included, and must not be taken where the local
+/// header does not confirm the central directory.
+@Suite struct DirectZipReadTests {
+    /// Which entries after the manifest were read directly.
+    func directEntries(_ bundle: String) throws -> [String: Bool] {
+        let (reader, _) = try BundleReader.open(bundle)
+        var seen: [String: Bool] = [:]
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        while let entry = try reader.next() {
+            seen[entry.path ?? "?"] = reader.readsCurrentEntryDirectly
+            while try buffer.withUnsafeMutableBytes({ try reader.read(into: $0) }) > 0 {}
+        }
+        return seen
+    }
+
+    func makeBundle(_ tmp: TempDir) throws -> (bundle: String, weights: ZipCentralDirectory.Entry) {
+        let tmpModel = tmp.file("model")
+        try Fixture.model(at: tmpModel, extra: TamperTests.files)
+        let bundle = tmp.file("m.zip")
+        _ = try Operations.build(BuildOptions(source: tmpModel, output: bundle, format: .zip))
+        let weights = try #require(try ZipCentralDirectory.entries(of: bundle).first { $0.name == "weights.bin" })
+        #expect(weights.method == 0)
+        return (bundle, weights)
+    }
+
+    @Test func storedMembersAreReadDirectlyAndDeflatedOnesThroughLibarchive() throws {
+        let tmp = TempDir()
+        let (bundle, _) = try makeBundle(tmp)
+        let methods = try ZipCentralDirectory.methods(of: bundle)
+        let direct = try directEntries(bundle)
+        #expect(direct["weights.bin"] == true)
+        #expect(direct["notes.txt"] == false && methods["notes.txt"] == 8)
+        #expect(try Verifier.verify(bundle).isValid)
+        try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")))
+        #expect(try Fixture.read(tmp.file("out/weights.bin")) == TamperTests.files["weights.bin"])
+    }
+
+    /// The bytes are intact and match the manifest, but the central directory's CRC-32 is wrong:
+    /// libarchive and Python's zipfile (the serving runtime's reader) refuse such a member, so the
+    /// direct read refuses it too, in libarchive's words.
+    @Test func aWrongCRCIsRefusedAsLibarchiveWould() throws {
+        let tmp = TempDir()
+        let (bundle, weights) = try makeBundle(tmp)
+        var bytes = try Fixture.read(bundle)
+        bytes[weights.centralOffset + 16] ^= 0x01
+        try Fixture.write(bytes, to: bundle)
+        let result = try Verifier.verify(bundle)
+        #expect(!result.isValid)
+        let check = try #require(result.files.first { $0.path == "weights.bin" })
+        #expect(check.status == .truncated)
+        #expect(check.detail?.contains("while reading 'weights.bin': ZIP bad CRC") == true, "\(check.detail ?? "")")
+        #expect(throws: ModelPackError.self) {
+            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")))
+        }
+        #expect(!FileSystem.exists(tmp.file("out")))
+    }
+
+    /// A local header that names the member differently, or says it is deflated, is not read
+    /// directly: libarchive reads (and judges) it, as before.
+    @Test(arguments: ["name", "method"])
+    func aLocalHeaderThatDisagreesIsLeftToLibarchive(_ field: String) throws {
+        let tmp = TempDir()
+        let (bundle, weights) = try makeBundle(tmp)
+        var bytes = try Fixture.read(bundle)
+        if field == "name" { bytes[weights.localOffset + 30] ^= 0x20 } else { bytes[weights.localOffset + 8] = 8 }
+        try Fixture.write(bytes, to: bundle)
+        let direct = try? directEntries(bundle)
+        #expect(direct?["weights.bin"] != true)
+        let valid = (try? Verifier.verify(bundle).isValid) ?? false
+        #expect(!valid)
+    }
+}

@@ -344,6 +344,9 @@ enum ZipCentralDirectory {
         let method: UInt16
         let dataOffset: Int
         let compressedSize: Int
+        /// Where its central directory record and its local header begin.
+        let centralOffset: Int
+        let localOffset: Int
     }
 
     static func entries(of path: String) throws -> [Entry] {
@@ -362,7 +365,7 @@ enum ZipCentralDirectory {
             result.append(
                 Entry(
                     name: name, method: UInt16(u16(offset + 10)), dataOffset: dataOffset,
-                    compressedSize: u32(offset + 20)))
+                    compressedSize: u32(offset + 20), centralOffset: offset, localOffset: local))
             offset += 46 + nameLength + extra + comment
         }
         return result

@@ -1,4 +1,5 @@
 internal import CArchive
+internal import CZlib
 
 #if canImport(Glibc)
     import Glibc
@@ -25,6 +26,24 @@ final class ArchiveReader {
     private let handle: OpaquePointer
     let path: String
     private var entry: OpaquePointer?
+    /// The archive's file, read by libarchive (through its descriptor) and by the direct reads.
+    private let input: InputFile
+    /// Stored zip members whose data is read straight from the file (`readStoredMembersDirectly`).
+    private var storedMembers: [String: ZipView.Member] = [:]
+    /// The current entry's data as a range of the file, when it is read directly, how far it
+    /// has been read and the CRC-32 so far.
+    private var direct: DirectRead?
+
+    /// Whether the current entry's data is read straight from the file.
+    var readsCurrentEntryDirectly: Bool { direct != nil }
+
+    private struct DirectRead {
+        let name: String
+        var position: Int64
+        let end: Int64
+        let expectedCRC: UInt32
+        var crc: UInt
+    }
 
     /// `sevenZip` also enables 7z, for the audit of 7z artifacts (never for bundles).
     init(path: String, sevenZip: Bool = false) throws {
@@ -40,6 +59,7 @@ final class ArchiveReader {
         guard info.kind == .regular else {
             throw ModelPackError.invalidArchive(path: path, reason: "not a regular file")
         }
+        input = try InputFile(path: path)
         try call(archive_read_support_format_zip_seekable(handle), "enable zip")
         try call(archive_read_support_format_tar(handle), "enable tar")
         if sevenZip { try call(archive_read_support_format_7zip(handle), "enable 7z") }
@@ -47,13 +67,13 @@ final class ArchiveReader {
         try call(archive_read_support_filter_zstd(handle), "enable zstd")
         do {
             try UTF8Locale.with {
-                try call(archive_read_open_filename(handle, path, 64 * 1024), "open")
+                try call(archive_read_open_fd(handle, input.descriptor, 64 * 1024), "open")
             }
         } catch ModelPackError.invalidArchive(let path, let reason) {
             // A zip is read through its central directory, at the end of the file: a zip cut short
             // has none, and libarchive then sees no format at all.
             var head = [UInt8](repeating: 0, count: 4)
-            let n = (try? head.withUnsafeMutableBytes { try InputFile(path: path).read(into: $0) }) ?? 0
+            let n = (try? head.withUnsafeMutableBytes { try input.read(at: 0, into: $0) }) ?? 0
             if n == 4, head == [0x50, 0x4B, 0x03, 0x04] {
                 throw ModelPackError.invalidArchive(
                     path: path,
@@ -110,6 +130,7 @@ final class ArchiveReader {
     }
 
     private func nextEntry() throws -> ArchiveEntryInfo? {
+        direct = nil
         var next: OpaquePointer?
         let code = archive_read_next_header(handle, &next)
         if code == ARCHIVE_EOF { return nil }
@@ -139,6 +160,9 @@ final class ArchiveReader {
             }
         }
         let size: Int64? = archive_entry_size_is_set(next) != 0 ? Int64(archive_entry_size(next)) : nil
+        if kind == .regular, let decoded, let member = storedMembers[decoded] {
+            direct = try directRead(of: member, named: raw, declaredSize: size)
+        }
         return ArchiveEntryInfo(
             path: decoded, rawPath: raw, kind: kind, declaredSize: size,
             mode: mode_t(archive_entry_perm(next)),
@@ -147,11 +171,76 @@ final class ArchiveReader {
 
     /// Reads the current entry's data; 0 at its end.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if var read = direct { return try readDirectly(&read, into: buffer) }
         let n = UTF8Locale.with { archive_read_data(handle, buffer.baseAddress, buffer.count) }
         if n < 0 {
             let name = entry.flatMap { archive_entry_pathname_utf8($0) }.map { String(cString: $0) }
             throw broken(name.map { "'\($0)'" } ?? "entry data")
         }
         return Int(n)
+    }
+
+    /// From here on, reads the data of a zip's stored members straight from the file with pread
+    /// into the caller's buffer (the parallel hasher's), as bsdtar's zero-copy reads do, instead
+    /// of through libarchive, which copies each block once more and computes its CRC-32. Only for
+    /// a bundle: every byte handed out is then checked against the manifest's SHA-256 (the
+    /// stronger check), and the manifest itself, read before this is called, went through
+    /// libarchive. A member is read directly only when its central directory entry is its name's
+    /// only one, it is stored and unencrypted in both its central and local headers, the local
+    /// header names it with the same bytes, the sizes agree with libarchive's, and its data lies
+    /// inside the file; any other entry is read through libarchive as before.
+    func readStoredMembersDirectly() {
+        guard container == .zip, let zip = try? ZipView(file: input, size: fileSize) else { return }
+        var counts: [String: Int] = [:]
+        for member in zip.members { counts[member.name, default: 0] += 1 }
+        for member in zip.members
+        where counts[member.name] == 1 && member.method == 0 && member.flags & 1 == 0
+            && member.compressedSize == member.size
+        {
+            storedMembers[member.name] = member
+        }
+    }
+
+    /// Where a stored member's data lies in the file, or nil when its local header does not
+    /// confirm what the central directory says (then libarchive reads it).
+    private func directRead(of member: ZipView.Member, named raw: [UInt8], declaredSize: Int64?) throws
+        -> DirectRead?
+    {
+        guard declaredSize == nil || declaredSize == member.size, member.localHeaderOffset >= 0 else { return nil }
+        var header = [UInt8](repeating: 0, count: 30 + raw.count)
+        let n = try header.withUnsafeMutableBytes { try input.read(at: member.localHeaderOffset, into: $0) }
+        guard n == header.count, ZipView.le(header, 0, 4) == 0x0403_4b50, ZipView.le(header, 8, 2) == 0,
+            ZipView.le(header, 6, 2) & 1 == 0, Int(ZipView.le(header, 26, 2)) == raw.count,
+            Array(header[30...]) == raw
+        else { return nil }
+        let start = member.localHeaderOffset + 30 + Int64(raw.count) + Int64(ZipView.le(header, 28, 2))
+        guard start + member.size <= fileSize else { return nil }
+        return DirectRead(
+            name: member.name, position: start, end: start + member.size, expectedCRC: member.crc32, crc: 0)
+    }
+
+    /// One pread of a directly read member, and its CRC-32 checked at its end as libarchive
+    /// (and Python's zipfile, the runtime's reader) would check it, with libarchive's words.
+    private func readDirectly(_ read: inout DirectRead, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let want = Int(min(Int64(buffer.count), read.end - read.position))
+        guard want > 0 else { return 0 }
+        let n = try input.read(at: read.position, into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<want]))
+        guard n > 0 else {
+            throw ModelPackError.invalidArchive(
+                path: path,
+                reason: "truncated: the archive ends at byte \(read.position) while reading '\(read.name)'")
+        }
+        read.crc = crc32_z(read.crc, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), n)
+        read.position += Int64(n)
+        direct = read
+        if read.position == read.end, UInt32(truncatingIfNeeded: read.crc) != read.expectedCRC {
+            let found = String(read.crc, radix: 16), expected = String(read.expectedCRC, radix: 16)
+            throw ModelPackError.invalidArchive(
+                path: path,
+                reason:
+                    "damaged at byte \(read.end) of \(fileSize) while reading '\(read.name)': ZIP bad CRC: 0x\(found) should be 0x\(expected)"
+            )
+        }
+        return n
     }
 }

@@ -12,6 +12,8 @@ final class ZipView {
         let compressedSize: Int64
         let size: Int64
         let localHeaderOffset: Int64
+        /// The CRC-32 the central directory gives.
+        let crc32: UInt32
     }
 
     struct Malformed: Error { let reason: String }
@@ -20,8 +22,12 @@ final class ZipView {
     let size: Int64
     private(set) var members: [Member] = []
 
-    init(path: String, size: Int64) throws {
-        file = try InputFile(path: path)
+    convenience init(path: String, size: Int64) throws {
+        try self.init(file: InputFile(path: path), size: size)
+    }
+
+    init(file: InputFile, size: Int64) throws {
+        self.file = file
         self.size = size
         try readCentralDirectory()
     }
@@ -107,7 +113,8 @@ final class ZipView {
             members.append(
                 Member(
                     name: name, method: UInt16(Self.le(cd, p + 10, 2)), flags: UInt16(Self.le(cd, p + 8, 2)),
-                    compressedSize: compressed, size: uncompressed, localHeaderOffset: local))
+                    compressedSize: compressed, size: uncompressed, localHeaderOffset: local,
+                    crc32: UInt32(Self.le(cd, p + 16, 4))))
             p += 46 + nameLength + extraLength + commentLength
         }
     }

@@ -266,6 +266,9 @@ final class InputFile {
 
     deinit { close(fd) }
 
+    /// The open descriptor, for a library that reads the same file (libarchive).
+    var descriptor: Int32 { fd }
+
     /// Reads up to `buffer.count` bytes at `offset`, without moving the file position.
     func read(at offset: Int64, into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         while true {
