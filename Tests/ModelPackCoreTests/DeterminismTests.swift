@@ -32,6 +32,29 @@ import Testing
         #expect(try Fixture.read(a) == Fixture.read(b))
     }
 
+    /// The bytes of a zip and a tar bundle of one fixed model, recorded: Docs/FORMAT.md promises a
+    /// new `formatVersion` for any change to a bundle's bytes, so a change in how they are written
+    /// (blocking, direct reads, a libarchive option) must leave these digests as they are.
+    /// `RECORD=1` re-records them. The compressed containers are left out: their bytes also
+    /// depend on the zlib and zstd versions installed.
+    @Test func theBytesOfAFixedModelAreRecorded() throws {
+        let tmp = TempDir()
+        try Fixture.model(
+            at: tmp.file("model"),
+            extra: [
+                "weights.bin": Fixture.noise(2_500_000, seed: 3),
+                "a/notes.txt": Array(String(repeating: "note\n", count: 900).utf8),
+                "a/small.bin": Fixture.noise(1_000, seed: 4),
+            ])
+        var lines: [String] = []
+        for format in [ContainerFormat.zip, .tar] {
+            let bundle = tmp.file("m.\(format.fileExtension)")
+            _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
+            lines.append("\(format.fileExtension) \(SHA256Stream.hex(of: try Fixture.read(bundle)))")
+        }
+        try Golden.assert(lines.joined(separator: "\n") + "\n", "bundle-bytes.txt")
+    }
+
     /// `build`'s one read of each file (the manifest reserved, then filled in place, with the zip's
     /// CRC-32s) gives exactly the bytes of writing the finished manifest first and reading every
     /// file again: offsets, CRCs and sizes all come out right. Files of every shape: empty, one

@@ -56,6 +56,10 @@ final class ArchiveWriter {
         case .zip, .tar:
             break
         }
+        // No blocking: each chunk goes to write(2) as it comes (a 1 MiB chunk is one system call,
+        // not a hundred of libarchive's 10 KiB records). The bytes are the same: writing to a
+        // regular file, libarchive pads no last block either way.
+        try call(archive_write_set_bytes_per_block(handle, 0), "turn off blocking")
         try call(archive_write_open_fd(handle, fd), "open output")
     }
 
