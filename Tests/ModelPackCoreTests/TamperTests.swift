@@ -134,11 +134,12 @@ import Testing
     }
 }
 
-/// Unpack, verify and the audit read a zip bundle's stored members straight from the file
-/// (`ArchiveReader.readStoredMembersDirectly`), not through libarchive: those reads must judge a
-/// bundle exactly as libarchive's would, CRC-32 included, and must not be taken where the local
-/// header does not confirm the central directory.
-@Suite struct DirectZipReadTests {
+/// Unpack, verify and the audit read a plain tar's entries and a zip's stored members straight
+/// from the file (`ArchiveReader.readDataDirectly`), not through libarchive: those reads must
+/// judge a bundle exactly as libarchive's would, CRC-32 included, and must not be taken where the
+/// local header does not confirm the central directory. (TamperTests' flips and cuts go through
+/// the same reads.)
+@Suite struct DirectReadTests {
     /// Which entries after the manifest were read directly.
     func directEntries(_ bundle: String) throws -> [String: Bool] {
         let (reader, _) = try BundleReader.open(bundle)
@@ -151,14 +152,32 @@ import Testing
         return seen
     }
 
+    func build(_ tmp: TempDir, _ format: ContainerFormat) throws -> String {
+        if !FileSystem.exists(tmp.file("model")) { try Fixture.model(at: tmp.file("model"), extra: TamperTests.files) }
+        let bundle = tmp.file("m.\(format.fileExtension)")
+        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
+        return bundle
+    }
+
     func makeBundle(_ tmp: TempDir) throws -> (bundle: String, weights: ZipCentralDirectory.Entry) {
-        let tmpModel = tmp.file("model")
-        try Fixture.model(at: tmpModel, extra: TamperTests.files)
-        let bundle = tmp.file("m.zip")
-        _ = try Operations.build(BuildOptions(source: tmpModel, output: bundle, format: .zip))
+        let bundle = try build(tmp, .zip)
         let weights = try #require(try ZipCentralDirectory.entries(of: bundle).first { $0.name == "weights.bin" })
         #expect(weights.method == 0)
         return (bundle, weights)
+    }
+
+    @Test func aPlainTarIsReadDirectlyAndACompressedOneThroughLibarchive() throws {
+        let tmp = TempDir()
+        for format in [ContainerFormat.tar, .tarGz, .tarZst] {
+            let bundle = try build(tmp, format)
+            let direct = try directEntries(bundle)
+            #expect(direct.count == 5 && direct.values.allSatisfy { $0 == (format == .tar) }, "\(format): \(direct)")
+            #expect(try Verifier.verify(bundle).isValid)
+            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out-\(format.fileExtension)")))
+            for (name, bytes) in TamperTests.files {
+                #expect(try Fixture.read(tmp.file("out-\(format.fileExtension)/\(name)")) == bytes)
+            }
+        }
     }
 
     @Test func storedMembersAreReadDirectlyAndDeflatedOnesThroughLibarchive() throws {

@@ -28,7 +28,9 @@ final class ArchiveReader {
     private var entry: OpaquePointer?
     /// The archive's file, read by libarchive (through its descriptor) and by the direct reads.
     private let input: InputFile
-    /// Stored zip members whose data is read straight from the file (`readStoredMembersDirectly`).
+    /// Set by `readDataDirectly`: a plain tar's entries, and the zip's stored members listed in
+    /// `storedMembers`, are then read straight from the file.
+    private var readsDirectly = false
     private var storedMembers: [String: ZipView.Member] = [:]
     /// The current entry's data as a range of the file, when it is read directly, how far it
     /// has been read and the CRC-32 so far.
@@ -41,7 +43,8 @@ final class ArchiveReader {
         let name: String
         var position: Int64
         let end: Int64
-        let expectedCRC: UInt32
+        /// A zip member's CRC-32 from the central directory (a tar has none).
+        let expectedCRC: UInt32?
         var crc: UInt
     }
 
@@ -160,8 +163,16 @@ final class ArchiveReader {
             }
         }
         let size: Int64? = archive_entry_size_is_set(next) != 0 ? Int64(archive_entry_size(next)) : nil
-        if kind == .regular, let decoded, let member = storedMembers[decoded] {
-            direct = try directRead(of: member, named: raw, declaredSize: size)
+        if readsDirectly, kind == .regular, let decoded {
+            if let member = storedMembers[decoded] {
+                direct = try directRead(of: member, named: raw, declaredSize: size)
+            } else if container == .tar, let size, archive_entry_sparse_count(next) == 0 {
+                // A plain tar's data follows its header: where libarchive's reading now stands.
+                let start = Int64(archive_filter_bytes(handle, 0))
+                if start >= 0, start + size <= fileSize {
+                    direct = DirectRead(name: decoded, position: start, end: start + size, expectedCRC: nil, crc: 0)
+                }
+            }
         }
         return ArchiveEntryInfo(
             path: decoded, rawPath: raw, kind: kind, declaredSize: size,
@@ -180,24 +191,37 @@ final class ArchiveReader {
         return Int(n)
     }
 
-    /// From here on, reads the data of a zip's stored members straight from the file with pread
-    /// into the caller's buffer (the parallel hasher's), as bsdtar's zero-copy reads do, instead
-    /// of through libarchive, which copies each block once more and computes its CRC-32. Only for
-    /// a bundle: every byte handed out is then checked against the manifest's SHA-256 (the
-    /// stronger check), and the manifest itself, read before this is called, went through
-    /// libarchive. A member is read directly only when its central directory entry is its name's
-    /// only one, it is stored and unencrypted in both its central and local headers, the local
-    /// header names it with the same bytes, the sizes agree with libarchive's, and its data lies
-    /// inside the file; any other entry is read through libarchive as before.
-    func readStoredMembersDirectly() {
-        guard container == .zip, let zip = try? ZipView(file: input, size: fileSize) else { return }
-        var counts: [String: Int] = [:]
-        for member in zip.members { counts[member.name, default: 0] += 1 }
-        for member in zip.members
-        where counts[member.name] == 1 && member.method == 0 && member.flags & 1 == 0
-            && member.compressedSize == member.size
-        {
-            storedMembers[member.name] = member
+    /// From here on, reads entry data straight from the file with pread into the caller's buffer
+    /// (the parallel hasher's), as bsdtar's zero-copy reads do, instead of through libarchive,
+    /// which copies each block once more (and, in a zip, computes the CRC-32 on the same core).
+    /// Only for a bundle: every byte handed out is then checked against the manifest's size and
+    /// SHA-256, and the manifest itself, read before this is called, went through libarchive.
+    /// libarchive still reads every header and judges names, types and sizes.
+    /// - plain tar: each regular, non-sparse entry's data, from where libarchive stands after its
+    ///   header, when it lies inside the file;
+    /// - zip: a member whose central directory entry is its name's only one, stored and
+    ///   unencrypted in both its central and local headers, its local header naming it with the
+    ///   same bytes, its sizes agreeing with libarchive's and its data inside the file; its CRC-32
+    ///   is checked as libarchive checks it;
+    /// - anything else (a compressed tar, a deflated member, headers that disagree) is read
+    ///   through libarchive as before.
+    func readDataDirectly() {
+        switch container {
+        case .tar:
+            readsDirectly = archive_filter_count(handle) == 1
+        case .zip:
+            guard let zip = try? ZipView(file: input, size: fileSize) else { return }
+            var counts: [String: Int] = [:]
+            for member in zip.members { counts[member.name, default: 0] += 1 }
+            for member in zip.members
+            where counts[member.name] == 1 && member.method == 0 && member.flags & 1 == 0
+                && member.compressedSize == member.size
+            {
+                storedMembers[member.name] = member
+            }
+            readsDirectly = true
+        default:
+            return
         }
     }
 
@@ -230,11 +254,15 @@ final class ArchiveReader {
                 path: path,
                 reason: "truncated: the archive ends at byte \(read.position) while reading '\(read.name)'")
         }
-        read.crc = crc32_z(read.crc, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), n)
         read.position += Int64(n)
+        guard let expectedCRC = read.expectedCRC else {
+            direct = read
+            return n
+        }
+        read.crc = crc32_z(read.crc, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), n)
         direct = read
-        if read.position == read.end, UInt32(truncatingIfNeeded: read.crc) != read.expectedCRC {
-            let found = String(read.crc, radix: 16), expected = String(read.expectedCRC, radix: 16)
+        if read.position == read.end, UInt32(truncatingIfNeeded: read.crc) != expectedCRC {
+            let found = String(read.crc, radix: 16), expected = String(expectedCRC, radix: 16)
             throw ModelPackError.invalidArchive(
                 path: path,
                 reason:

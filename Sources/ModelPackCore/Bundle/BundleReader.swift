@@ -53,7 +53,7 @@ public enum BundleReader {
         let manifest = try Manifest.decode(bytes, bundle: path)
         let size = try FileSystem.lstatInfo(path)?.size ?? 0
         try limits.check(manifest, archiveSize: size, bundle: path)
-        reader.readStoredMembersDirectly()
+        reader.readDataDirectly()
         ProgressReporting.total(manifest.totalSize)
         return (
             reader,
