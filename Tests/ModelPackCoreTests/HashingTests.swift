@@ -24,6 +24,18 @@ import Testing
         }
     }
 
+    /// A stream abandoned with a buffer taken and not submitted (an error mid-file) releases the
+    /// hasher cleanly: libdispatch traps on a semaphore freed below its start, which killed a pull
+    /// whose blob was gone from the registry instead of reporting it.
+    @Test func aStreamAbandonedMidBufferReleasesTheHasher() {
+        for size in [Int64(10), Int64(4 * Self.buffer)] {
+            let hasher = ParallelSHA256()
+            hasher.begin(expectedSize: size)
+            hasher.submit(hasher.buffer().count)
+            _ = hasher.buffer()
+        }
+    }
+
     /// A parser reading a few bytes at a time (copies out of the chunks) and the rest drained by
     /// `finish` give the same digest.
     @Test func aParserAndTheDrainHashTheSameBytes() throws {

@@ -28,6 +28,9 @@ final class ParallelSHA256: @unchecked Sendable {
 
     deinit {
         queue.sync {}  // nothing may still read the storage
+        // A buffer taken and never submitted (a stream abandoned by an error) goes back first:
+        // libdispatch traps on a semaphore released below its initial value.
+        if held != nil { free.signal() }
         storage.deallocate()
     }
 
@@ -58,7 +61,9 @@ final class ParallelSHA256: @unchecked Sendable {
         guard let i = held else { return }
         held = nil
         guard threaded else { return hash(slot: i, count) }
-        queue.async { [self] in hash(slot: i, count) }
+        // Not a strong reference: the last release would then run deinit on `queue` itself, whose
+        // `queue.sync` would wait for itself. deinit waits for every block before freeing anything.
+        queue.async { [unowned(unsafe) self] in hash(slot: i, count) }
     }
 
     private func hash(slot i: Int, _ count: Int) {
