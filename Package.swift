@@ -33,6 +33,12 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
+        // HTTP for the registry commands: the libcurl FoundationNetworking is built on, used directly.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
+        ),
         .systemLibrary(name: "CPlatform"),
         .target(
             name: "ModelPackCore",
@@ -40,6 +46,7 @@ let package = Package(
                 "CArchive",
                 "CYAML",
                 "CZlib",
+                "CCurl",
                 "CPlatform",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],

@@ -7,16 +7,27 @@ struct RegistryFlags: ParsableArguments {
     @Flag(help: "Speak plain HTTP to a registry that is not on loopback (loopback always may).")
     var plainHTTP = false
 
+    @Option(
+        help:
+            "Trust the PEM certificates in this file for the registry's TLS besides the system's store (a loopback registry is then spoken to over TLS).",
+        completion: .file())
+    var caFile: String?
+
     @Option(help: "Blob transfers at once.")
     var concurrency = 4
 
     func validate() throws {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
+        if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
+            throw ValidationError("--ca-file '\(caFile)' is not a readable file")
+        }
+        if caFile != nil && plainHTTP { throw ValidationError("--ca-file is for TLS; it cannot go with --plain-http") }
     }
 
     var options: RegistryOptions {
         var options = RegistryOptions()
         options.plainHTTP = plainHTTP
+        options.caFile = caFile
         options.concurrency = concurrency
         return options
     }

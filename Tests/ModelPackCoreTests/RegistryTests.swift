@@ -401,6 +401,40 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("x.tar")))
     }
 
+    /// A registry whose certificate comes from a private CA: a CA file that did not sign it is a
+    /// one-line TLS error that says how to trust it, as is a file that holds no certificate; with
+    /// its CA in `--ca-file`, push, inspect and pull go over TLS (the registry speaks nothing else).
+    @Test func aPrivateCAIsTrustedThroughCAFile() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry(tls: true)
+        let other = try TestRegistry(tls: true)  // its CA did not sign the first one's certificate
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        try Self.build(try Self.model(dir), bundle)
+        let reference = "\(registry.host)/team/iris:1"
+        let untrusted = try client.run(["push", bundle, reference, "--ca-file", other.caFile])
+        #expect(untrusted.status == 3, "\(untrusted.stderr)")
+        #expect(untrusted.stderr.contains(reference) && untrusted.stderr.contains("TLS with \(registry.host) failed"))
+        #expect(untrusted.stderr.contains("--ca-file"), "\(untrusted.stderr)")
+        try Fixture.write(Array("not a certificate\n".utf8), to: dir.file("junk.pem"))
+        let junk = try client.run(["push", bundle, reference, "--ca-file", dir.file("junk.pem")])
+        #expect(junk.status != 0 && junk.stderr.contains("CA file"), "\(junk.stderr)")
+        let missing = try client.run(["push", bundle, reference, "--ca-file", dir.file("none.pem")])
+        #expect(missing.status == 2 && missing.stderr.contains("--ca-file"), "\(missing.stderr)")
+        for result in [untrusted, junk, missing] {
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+        let push = try client.json(["push", bundle, reference, "--ca-file", registry.caFile])
+        #expect(push["bundleDigest"] as? String == (try BundleReader.inspect(bundle).digest))
+        let inspect = try client.json([
+            "inspect", "oci://" + reference, "--manifest-only", "--ca-file", registry.caFile,
+        ])
+        #expect(inspect["manifestDigest"] as? String == push["manifestDigest"] as? String)
+        _ = try client.json(["pull", reference, "-o", dir.file("pulled.tar"), "--ca-file", registry.caFile])
+        #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
+    }
+
     /// A blob altered on the registry's disk is refused with its digest named; nothing is written
     /// and nothing enters the cache. A blob gone from the registry is named too.
     @Test func aCorruptOrMissingBlobIsRefused() throws {
@@ -506,6 +540,33 @@ import Testing
         let resumed = try #require(blobs.first { $0["path"] as? String == "weights.bin" })
         #expect(resumed["bytes"] as? Int == size - Int(kept), "the pull started over instead of resuming")
         #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
+    }
+
+    /// The connection lost in the middle of a blob: the same pull asks for the rest with a Range
+    /// request and completes, each byte received once. When the registry then answers with the
+    /// whole blob instead of the range, the blob is started over, and the bundle is still the
+    /// pushed one.
+    @Test(arguments: [false, true]) func aConnectionLostMidBlobIsResumedInTheSameRun(ignoreRange: Bool) throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("big.tar")
+        let size = 8 << 20
+        let cut = 3 << 20
+        try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(size, seed: 11)]), bundle)
+        _ = try client.json(["push", bundle, "\(registry.host)/team/big:1"])
+        let proxy = try CuttingProxy(upstream: registry.host, cut: cut, ignoreRange: ignoreRange)
+        let pull = try client.json(["pull", "\(proxy.host)/team/big:1", "-o", dir.file("pulled.tar")])
+        #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
+        let blobs = try #require(pull["blobs"] as? [[String: Any]])
+        let weights = try #require(blobs.first { $0["path"] as? String == "weights.bin" })
+        #expect(weights["bytes"] as? Int == (ignoreRange ? cut + size : size))
+        let gets = proxy.requests().filter { ($0["sent"] as? Int ?? 0) >= cut }
+        #expect(gets.count == 2, "\(proxy.requests())")
+        #expect(gets.first?["cut"] as? Bool == true && gets.first?["range"] is NSNull)
+        #expect(gets.last?["range"] as? String == "bytes=\(cut)-")
+        #expect(gets.last?["status"] as? Int == (ignoreRange ? 200 : 206))
     }
 
     /// `inspect --manifest-only` makes the same number of requests for any model size.

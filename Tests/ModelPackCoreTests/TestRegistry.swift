@@ -42,9 +42,36 @@ final class TestRegistry {
     var logPath: String { root.file("registry.log") }
     var tokenLogPath: String { root.file("tokens.log") }
 
-    init(auth: Auth = .none) throws {
+    /// The CA that signed the registry's certificate, when it speaks TLS.
+    var caFile: String { root.file("ca.pem") }
+
+    /// `tls`: the registry speaks HTTPS only, with a certificate for 127.0.0.1 signed by a CA of
+    /// the test's own (`caFile`), which no trust store holds.
+    init(auth: Auth = .none, tls: Bool = false) throws {
         self.auth = auth
         port = try Self.freePort()
+        var tlsSection = ""
+        if tls {
+            try Self.openssl([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=modelpack test CA",
+                "-keyout", root.file("ca.key"), "-out", caFile,
+            ])
+            try Self.openssl([
+                "req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1", "-keyout", root.file("tls.key"),
+                "-out", root.file("tls.csr"),
+            ])
+            try Fixture.write(Array("subjectAltName=IP:127.0.0.1\n".utf8), to: root.file("san.cnf"))
+            try Self.openssl([
+                "x509", "-req", "-in", root.file("tls.csr"), "-CA", caFile, "-CAkey", root.file("ca.key"),
+                "-CAcreateserial", "-days", "2", "-extfile", root.file("san.cnf"), "-out", root.file("tls.pem"),
+            ])
+            tlsSection = """
+                  tls:
+                    certificate: \(root.file("tls.pem"))
+                    key: \(root.file("tls.key"))
+
+                """
+        }
         var authSection = ""
         switch auth {
         case .none: break
@@ -99,7 +126,7 @@ final class TestRegistry {
                 enabled: true
             http:
               addr: 127.0.0.1:\(port)
-            \(authSection)
+            \(tlsSection)\(authSection)
             """
         try Fixture.write(Array(config.utf8), to: root.file("config.yml"))
         try start()
@@ -162,6 +189,17 @@ final class TestRegistry {
         return data + "/docker/registry/v2/blobs/sha256/\(hex.prefix(2))/\(hex)/data"
     }
 
+    static func openssl(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(FileSystem.executableOnPath("openssl")))
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try #require(process.terminationStatus == 0, "openssl \(arguments.joined(separator: " "))")
+    }
+
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
@@ -196,6 +234,42 @@ final class TestRegistry {
             usleep(25_000)
         }
         Issue.record("nothing listens on 127.0.0.1:\(port) after \(seconds) s")
+    }
+}
+
+/// Fixtures/registry/cutting_proxy.py in front of a registry: loses the connection after `cut`
+/// bytes of the first large blob it serves (and, with `ignoreRange`, then drops Range headers).
+final class CuttingProxy {
+    let root = TempDir()
+    let port: Int
+    private let process = Process()
+    var host: String { "127.0.0.1:\(port)" }
+
+    init(upstream: String, cut: Int, ignoreRange: Bool = false) throws {
+        port = try TestRegistry.freePort()
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/registry/cutting_proxy.py").path
+        process.executableURL = URL(fileURLWithPath: try #require(PythonCompiler.find()))
+        process.arguments =
+            [script, String(port), upstream, String(cut), root.file("proxy.log")]
+            + (ignoreRange ? ["--ignore-range"] : [])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        try TestRegistry.waitForPort(port)
+    }
+
+    deinit {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// The requests it forwarded, one object each (method, path, range, status, sent, cut).
+    func requests() -> [[String: Any]] {
+        let text = (try? String(contentsOfFile: root.file("proxy.log"), encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
     }
 }
 

@@ -27,13 +27,10 @@ public struct BlobCache: Sendable {
         return path
     }
 
-    /// Ranges a blob is fetched in: a transfer that fails loses at most one, and memory stays
-    /// flat (URLSession writes each to a file as it arrives).
-    static let segmentSize: Int64 = 64 << 20
-
     /// Fetches `descriptor` into the cache unless it is there; returns the file and the bytes
-    /// that crossed the network. The blob comes in ranges appended to `<hex>.partial`, so an
-    /// interrupted fetch (this attempt's retries, or the next run) continues from the bytes on disk.
+    /// that crossed the network. The body is appended to `<hex>.partial` as it arrives and hashed
+    /// beside it, so an interrupted fetch (this run's retries, or the next run) continues with a
+    /// Range request from the bytes on disk, and memory stays flat whatever the blob's size.
     func fetch(_ descriptor: OCIDescriptor, from client: RegistryClient, progress: TransferObserver? = nil) throws -> (
         path: String, transferred: Int64
     ) {
@@ -51,84 +48,130 @@ public struct BlobCache: Sendable {
             throw ModelPackError.io(path: partial, reason: "cannot lock: \(FileSystem.errnoMessage())")
         }
         if FileSystem.exists(final) { return (final, 0) }
-        var stream = SHA256Stream()
-        var have = try hashExisting(partial, into: &stream)
-        if have > descriptor.size {
-            ftruncate(file.fd, 0)
-            stream = SHA256Stream()
-            have = 0
-        }
-        var transferred: Int64 = 0
-        let segmentPath = partial + ".segment"
-        defer { unlink(segmentPath) }
-        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
-        while have < descriptor.size {
-            let end = min(have + Self.segmentSize, descriptor.size) - 1
-            let path = descriptor.filepath ?? descriptor.digest
-            var onBytes: (@Sendable (Int64) -> Void)?
-            if let progress { onBytes = { progress(.moved(path: path, bytes: $0)) } }
-            let status = try client.downloadBlob(
-                descriptor.digest, range: have...end, to: segmentPath, onBytes: onBytes)
-            if status == 200 && have > 0 {
-                throw ModelPackError.registry(
-                    reference: client.reference.text, reason: "the registry does not serve byte ranges; pull again")
-            }
-            // Appended to the partial file and hashed in one pass; a whole blob (200) may be
-            // longer than the segment asked for, never longer than the layer says.
-            let input = try InputFile(path: segmentPath)
-            try buffer.withUnsafeMutableBytes { raw in
-                while true {
-                    let n = try input.read(into: raw)
-                    if n == 0 { break }
-                    guard have + Int64(n) <= descriptor.size else {
-                        ftruncate(file.fd, 0)
-                        unlink(partial)
-                        throw ModelPackError.registry(
-                            reference: client.reference.text,
-                            reason:
-                                "blob \(descriptor.digest) is longer than the \(descriptor.size) bytes its layer gives; refused"
-                        )
-                    }
-                    let chunk = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                    try file.write(chunk)
-                    stream.update(chunk)
-                    have += Int64(n)
-                    transferred += Int64(n)
-                }
-            }
-            guard status == 200 || have == end + 1 else {
-                throw ModelPackError.io(
-                    path: client.reference.text, reason: "the registry sent a short range of blob \(descriptor.digest)")
-            }
-            if status == 200 { break }
-        }
-        let hex = stream.finalizeHex()
-        guard "sha256:" + hex == descriptor.digest, stream.byteCount == descriptor.size else {
+        let sink = try BlobSink(file: file, size: descriptor.size)
+        func refuse(_ reason: String) -> ModelPackError {
             ftruncate(file.fd, 0)
             unlink(partial)
-            throw ModelPackError.registry(
-                reference: client.reference.text,
-                reason:
-                    "blob \(descriptor.digest) does not match its digest (received sha256:\(hex), \(stream.byteCount) bytes); refused, nothing written"
+            return ModelPackError.registry(reference: client.reference.text, reason: reason)
+        }
+        let path = descriptor.filepath ?? descriptor.digest
+        var resumes = 0
+        while sink.have < descriptor.size {
+            let start = sink.have
+            sink.expect(from: start)
+            do {
+                try client.downloadBlob(descriptor.digest, from: start) { status, bytes in
+                    try sink.take(status, bytes)
+                    progress?(.moved(path: path, bytes: Int64(bytes.count)))
+                }
+                try sink.flush()
+            } catch let interrupted as InterruptedTransfer {
+                // The connection went after some bytes: ask for the rest (a bounded number of times).
+                try sink.flush()
+                guard resumes < client.options.retries else { throw interrupted.error }
+                resumes += 1
+                continue
+            } catch is BlobSink.Overlong {
+                throw refuse(
+                    "blob \(descriptor.digest) is longer than the \(descriptor.size) bytes its layer gives; refused")
+            } catch {
+                try? sink.flush()  // what arrived stays for the next attempt
+                throw error
+            }
+            guard sink.have == descriptor.size else {
+                throw refuse(
+                    "blob \(descriptor.digest) is \(sink.have) bytes, shorter than the \(descriptor.size) its layer gives; refused"
+                )
+            }
+        }
+        let (count, hex) = sink.finish()
+        guard "sha256:" + hex == descriptor.digest, count == descriptor.size else {
+            throw refuse(
+                "blob \(descriptor.digest) does not match its digest (received sha256:\(hex), \(count) bytes); refused, nothing written"
             )
         }
         fsync(file.fd)
         try FileSystem.rename(partial, final)
-        return (final, transferred)
+        return (final, sink.received)
+    }
+}
+
+/// Where a blob's body goes as it arrives: copied into the hasher's fixed buffers, each written to
+/// the partial file when full and hashed on the hasher's thread beside the transfer.
+private final class BlobSink {
+    struct Overlong: Error {}
+
+    private let file: OutputFile
+    private let size: Int64
+    private let hasher = ParallelSHA256()
+    /// Bytes in the partial file, all of them hashed (or handed to the hasher).
+    private(set) var have: Int64 = 0
+    /// Bytes that came over the network in this run.
+    private(set) var received: Int64 = 0
+    /// Bytes in the hasher's current buffer, not yet written.
+    private var filled = 0
+    /// Where the current request's body starts, until its first bytes.
+    private var requestedFrom: Int64?
+
+    /// Hashes what an earlier attempt left in `file` (truncated when it is longer than the blob).
+    init(file: OutputFile, size: Int64) throws {
+        self.file = file
+        self.size = size
+        hasher.begin(expectedSize: size)
+        let input = try InputFile(path: file.path)
+        while true {
+            let buffer = hasher.buffer()
+            let n = try input.read(into: buffer)
+            if n == 0 { break }
+            hasher.submit(n)
+            have += Int64(n)
+        }
+        if have > size { try restart() }
     }
 
-    /// Hashes what an earlier attempt left; returns its length.
-    private func hashExisting(_ path: String, into stream: inout SHA256Stream) throws -> Int64 {
-        guard let info = try FileSystem.lstatInfo(path), info.size > 0 else { return 0 }
-        let input = try InputFile(path: path)
-        var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
-        try buffer.withUnsafeMutableBytes { raw in
-            while true {
-                let n = try input.read(into: raw)
-                if n == 0 { break }
-                stream.update(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
-            }
+    private func restart() throws {
+        guard ftruncate(file.fd, 0) == 0 else {
+            throw ModelPackError.io(path: file.path, reason: "cannot truncate: \(FileSystem.errnoMessage())")
         }
-        return stream.byteCount
+        _ = hasher.finish()
+        hasher.begin(expectedSize: size)
+        have = 0
+        filled = 0
     }
+
+    func expect(from offset: Int64) { requestedFrom = offset }
+
+    /// The next piece of the body. A registry that answers a Range request with the whole blob
+    /// (200) starts the file over.
+    func take(_ status: Int, _ bytes: UnsafeRawBufferPointer) throws {
+        if let from = requestedFrom {
+            requestedFrom = nil
+            if status == 200 && from > 0 { try restart() }
+        }
+        guard have + Int64(filled) + Int64(bytes.count) <= size else { throw Overlong() }
+        var rest = bytes
+        while !rest.isEmpty {
+            let buffer = hasher.buffer()
+            let n = min(rest.count, buffer.count - filled)
+            UnsafeMutableRawBufferPointer(rebasing: buffer[filled..<filled + n]).copyMemory(
+                from: UnsafeRawBufferPointer(rebasing: rest[0..<n]))
+            filled += n
+            received += Int64(n)
+            rest = UnsafeRawBufferPointer(rebasing: rest[n...])
+            if filled == buffer.count { try flush() }
+        }
+    }
+
+    /// Writes the current buffer to the file and hands it to the hasher.
+    func flush() throws {
+        guard filled > 0 else { return }
+        let buffer = hasher.buffer()
+        try file.write(UnsafeRawBufferPointer(rebasing: buffer[0..<filled]))
+        hasher.submit(filled)
+        have += Int64(filled)
+        filled = 0
+    }
+
+    /// Waits for the hasher: the bytes hashed and their SHA-256.
+    func finish() -> (byteCount: Int64, hex: String) { hasher.finish() }
 }

@@ -1,11 +1,8 @@
+internal import CCurl
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// One HTTP request to a registry. The body is in memory (manifests, one upload chunk: bounded) or
-/// a file streamed by URLSession.
+/// a file, streamed.
 struct HTTPRequest {
     enum Body {
         case none
@@ -23,7 +20,7 @@ struct HTTPResponse {
     let status: Int
     /// Header names lower-cased.
     let headers: [String: String]
-    /// The body (of a request that was not a download), cut at the request's cap.
+    /// The body (unless a 2xx body went to the request's receiver), cut at the request's cap.
     let body: Data
 
     func header(_ name: String) -> String? { headers[name.lowercased()] }
@@ -36,203 +33,216 @@ struct TransportFailure: Error {
     let transient: Bool
 }
 
-/// Blocking HTTP over FoundationNetworking's URLSession (libcurl on Linux: the system's trust
-/// store, HTTP/1.1 and HTTP/2, streamed bodies), so the toolchain's own client carries every byte
-/// and no HTTP is written by hand. Redirects are not followed here: the client follows them itself
-/// so that credentials are never sent to another host. A body is either collected (up to a cap) or
-/// written to a file by a download task, so memory does not grow with a blob's size.
-final class HTTPTransport: NSObject, URLSessionDataDelegate, URLSessionDownloadDelegate, @unchecked Sendable {
-    private final class Pending {
-        let cap: Int
-        var response: HTTPURLResponse?
-        var body = Data()
-        var error: (any Error)?
-        /// The 401 response URLSession held back to offer its own Basic handling, declined.
-        var challenged: HTTPURLResponse?
-        /// Where a download task's file goes (a 2xx body), and what moving it there threw.
-        var destination: String?
-        var moveError: (any Error)?
-        /// Told the bytes of a download as they are written.
-        var onBytes: (@Sendable (Int64) -> Void)?
-        let done = DispatchSemaphore(value: 0)
+/// Where a 2xx body goes instead of memory: called with the status and each piece as it arrives
+/// (libcurl waits for it to return, so a slow consumer slows the transfer, never fills memory).
+/// A throw ends the transfer; `send` rethrows it.
+typealias HTTPReceiver = (_ status: Int, _ bytes: UnsafeRawBufferPointer) throws -> Void
 
-        init(cap: Int) { self.cap = cap }
-    }
-
+/// Blocking HTTP over libcurl, the library FoundationNetworking's URLSession is built on here,
+/// used directly: the system's trust store plus a CA file of the user's (`caFile`, which the
+/// toolchain's URLSession cannot take on Linux), HTTP/1.1 and HTTP/2, bodies streamed both ways at
+/// curl's own speed (URLSession moved a blob at about a third of it, README), and no HTTP written
+/// by hand. Redirects are not followed here: the client follows them itself so that credentials
+/// are never sent to another host. Each thread's request takes an idle easy handle from a pool, so
+/// connections are kept alive across requests.
+final class HTTPTransport: @unchecked Sendable {
+    private let timeout: Int
+    private let caFile: String?
     private let lock = NSLock()
-    private var pending: [Int: Pending] = [:]
-    private var session: URLSession!
-    private let delegateQueue = OperationQueue()
+    private var idle: [UnsafeMutableRawPointer] = []
 
-    init(timeout: TimeInterval = 120) {
-        super.init()
-        let configuration = URLSessionConfiguration.ephemeral
-        configuration.timeoutIntervalForRequest = timeout
-        configuration.timeoutIntervalForResource = 7 * 24 * 3600
-        configuration.httpMaximumConnectionsPerHost = 16
-        configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
-        configuration.urlCache = nil
-        configuration.httpCookieStorage = nil
-        delegateQueue.maxConcurrentOperationCount = 1
-        session = URLSession(configuration: configuration, delegate: self, delegateQueue: delegateQueue)
+    /// libcurl's global set-up, once per process before any handle (it is not thread-safe itself).
+    private static let ready: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+
+    /// `timeout`: seconds a transfer may go without a byte before it is given up.
+    init(timeout: Int = 120, caFile: String? = nil) {
+        self.timeout = timeout
+        self.caFile = caFile
     }
 
-    func invalidate() { session.finishTasksAndInvalidate() }
+    deinit {
+        for handle in idle { curl_easy_cleanup(handle) }
+    }
 
-    /// Sends `request` and waits; the body is collected up to `cap` bytes.
-    func send(_ request: HTTPRequest, cap: Int = 1 << 16) throws -> HTTPResponse {
-        var urlRequest = Self.urlRequest(request)
-        let task: URLSessionTask
+    /// Sends `request` and waits. A 2xx body goes to `receive` when one is given; any other body
+    /// is collected up to `cap` bytes.
+    func send(_ request: HTTPRequest, cap: Int = 1 << 16, receive: HTTPReceiver? = nil) throws -> HTTPResponse {
+        guard Self.ready, let handle = lock.withLock({ idle.popLast() }) ?? curl_easy_init() else {
+            throw TransportFailure(message: "libcurl could not be set up", transient: false)
+        }
+        defer {
+            curl_easy_reset(handle)  // keeps the handle's live connections for the next request
+            lock.withLock { idle.append(handle) }
+        }
+        let exchange = try Exchange(request, cap: cap, receive: receive)
+        var headers: UnsafeMutablePointer<curl_slist>?
+        defer { curl_slist_free_all(headers) }
+        // Content-Length and Transfer-Encoding are libcurl's to write; an empty Expect stops it
+        // waiting for a 100 Continue before a large body.
+        for (name, value) in request.headers where name.lowercased() != "content-length" {
+            headers = curl_slist_append(headers, "\(name): \(value)")
+        }
+        headers = curl_slist_append(headers, "Expect:")
+        var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        let code: CURLcode = request.url.absoluteString.withCString { url in
+            errorText.withUnsafeMutableBufferPointer { errorBuffer in
+                let context = Unmanaged.passUnretained(exchange).toOpaque()
+                var set = CURLE_OK
+                func check(_ result: CURLcode) { if set == CURLE_OK { set = result } }
+                check(mp_curl_set_pointer(handle, CURLOPT_URL, url))
+                check(mp_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer.baseAddress))
+                check(mp_curl_set_pointer(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+                check(mp_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
+                check(mp_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, 30))
+                check(mp_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1))
+                check(mp_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, timeout))
+                check(mp_curl_set_long(handle, CURLOPT_BUFFERSIZE, 512 << 10))
+                check(mp_curl_set_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 2 << 20))
+                if let caFile { check(mp_curl_set_pointer(handle, CURLOPT_CAINFO, caFile)) }
+                check(mp_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers))
+                check(mp_curl_set_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback))
+                check(mp_curl_set_pointer(handle, CURLOPT_HEADERDATA, context))
+                check(mp_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, writeCallback))
+                check(mp_curl_set_pointer(handle, CURLOPT_WRITEDATA, context))
+                switch request.method {
+                case "GET": check(mp_curl_set_long(handle, CURLOPT_HTTPGET, 1))
+                case "HEAD": check(mp_curl_set_long(handle, CURLOPT_NOBODY, 1))
+                default: check(mp_curl_set_pointer(handle, CURLOPT_CUSTOMREQUEST, request.method))
+                }
+                if let size = exchange.uploadSize {
+                    check(mp_curl_set_long(handle, CURLOPT_UPLOAD, 1))
+                    check(mp_curl_set_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(size)))
+                    check(mp_curl_set_callback(handle, CURLOPT_READFUNCTION, readCallback))
+                    check(mp_curl_set_pointer(handle, CURLOPT_READDATA, context))
+                }
+                guard set == CURLE_OK else { return set }
+                return curl_easy_perform(handle)
+            }
+        }
+        if let error = exchange.error { throw error }
+        guard code == CURLE_OK else {
+            var detail = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if detail.isEmpty, let text = curl_easy_strerror(code) { detail = String(validatingCString: text) ?? "" }
+            throw Self.failure(code, detail: detail, url: request.url)
+        }
+        return HTTPResponse(status: exchange.status, headers: exchange.headers, body: exchange.body)
+    }
+
+    private static func failure(_ code: CURLcode, detail: String, url: URL) -> TransportFailure {
+        let host = url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } ?? "?"
+        switch code {
+        case CURLE_COULDNT_CONNECT:
+            return TransportFailure(message: "cannot connect to \(host): connection refused", transient: true)
+        case CURLE_COULDNT_RESOLVE_HOST:
+            return TransportFailure(message: "cannot resolve host \(host)", transient: false)
+        case CURLE_OPERATION_TIMEDOUT:
+            return TransportFailure(message: "\(host) did not answer in time", transient: true)
+        case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2,
+            CURLE_HTTP2_STREAM:
+            return TransportFailure(message: "the connection to \(host) was lost", transient: true)
+        case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM,
+            CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+            return TransportFailure(
+                message: "TLS with \(host) failed (\(detail)); give its CA with --ca-file", transient: false)
+        case CURLE_SSL_CACERT_BADFILE:
+            return TransportFailure(
+                message: "the CA file cannot be read as PEM certificates (\(detail))", transient: false)
+        default:
+            return TransportFailure(message: "\(host): \(detail)", transient: true)
+        }
+    }
+}
+
+/// One request's state, which libcurl's callbacks reach through their context pointer.
+private final class Exchange {
+    let cap: Int
+    let receive: HTTPReceiver?
+    var status = 0
+    var headers: [String: String] = [:]
+    var body = Data()
+    /// What a callback threw; libcurl is told to stop and `send` rethrows it.
+    var error: (any Error)?
+    let uploadSize: Int64?
+    private var uploadData: Data?
+    private var uploadOffset = 0
+    private var uploadFile: InputFile?
+
+    init(_ request: HTTPRequest, cap: Int, receive: HTTPReceiver?) throws {
+        self.cap = cap
+        self.receive = receive
         switch request.body {
         case .none:
-            task = session.dataTask(with: urlRequest)
+            uploadSize = nil
         case .data(let data):
-            urlRequest.setValue(String(data.count), forHTTPHeaderField: "Content-Length")
-            task = session.uploadTask(with: urlRequest, from: data)
+            uploadData = data
+            uploadSize = Int64(data.count)
         case .file(let path):
-            task = session.uploadTask(with: urlRequest, fromFile: URL(fileURLWithPath: path))
+            uploadFile = try InputFile(path: path)
+            uploadSize = try FileSystem.lstatInfo(path)?.size ?? 0
         }
-        let state = Pending(cap: cap)
-        wait(for: task, state)
-        return try finish(state, task: task, url: request.url)
     }
 
-    private static func urlRequest(_ request: HTTPRequest) -> URLRequest {
-        var urlRequest = URLRequest(url: request.url)
-        urlRequest.httpMethod = request.method
-        for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
-        return urlRequest
-    }
-
-    /// Runs `task` to its end, its delegate calls going to `state`.
-    private func wait(for task: URLSessionTask, _ state: Pending) {
-        lock.withLock { pending[task.taskIdentifier] = state }
-        task.resume()
-        state.done.wait()
-        lock.withLock { pending[task.taskIdentifier] = nil }
-    }
-
-    private func finish(_ state: Pending, task: URLSessionTask, url: URL) throws -> HTTPResponse {
-        let challenged = state.challenged
-        if let error = state.error, challenged == nil { throw Self.failure(error, url: url) }
-        guard let http = challenged ?? state.response else {
-            throw TransportFailure(message: "no HTTP response from \(url.host ?? "?")", transient: true)
+    /// One header line, or a status line, which starts a new response (after a 100 Continue).
+    func header(_ line: String) {
+        if line.hasPrefix("HTTP/") {
+            let parts = line.split(separator: " ", maxSplits: 2)
+            status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
+            headers = [:]
+        } else if let colon = line.firstIndex(of: ":") {
+            let name = line[..<colon].trimmingCharacters(in: .whitespaces).lowercased()
+            headers[name] = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        var headers: [String: String] = [:]
-        for (key, value) in http.allHeaderFields {
-            if let key = key as? String, let value = value as? String { headers[key.lowercased()] = value }
-        }
-        return HTTPResponse(status: http.statusCode, headers: headers, body: state.body)
     }
 
-    private func state(of task: URLSessionTask) -> Pending? {
-        lock.withLock { pending[task.taskIdentifier] }
-    }
-
-    func urlSession(
-        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
-        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
-    ) {
-        state(of: dataTask)?.response = response as? HTTPURLResponse
-        completionHandler(.allow)
-    }
-
-    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
-        guard let state = state(of: dataTask), state.body.count < state.cap else { return }
-        state.body.append(data.prefix(state.cap - state.body.count))
-    }
-
-    /// Sends `request` and writes a 2xx body to the file `destination` (created or replaced).
-    /// URLSession writes a download task's body to a file as it arrives, so memory stays flat
-    /// whatever the size; a data task's chunks would queue for the delegate without bound when the
-    /// consumer is slower than the network.
-    func download(
-        _ request: HTTPRequest, to destination: String, onBytes: (@Sendable (Int64) -> Void)? = nil
-    ) throws -> HTTPResponse {
-        let task = session.downloadTask(with: Self.urlRequest(request))
-        let state = Pending(cap: 1 << 16)
-        state.destination = destination
-        state.onBytes = onBytes
-        wait(for: task, state)
-        if let moveError = state.moveError { throw moveError }
-        return try finish(state, task: task, url: request.url)
-    }
-
-    func urlSession(
-        _ session: URLSession, downloadTask: URLSessionDownloadTask, didWriteData bytesWritten: Int64,
-        totalBytesWritten: Int64, totalBytesExpectedToWrite: Int64
-    ) {
-        state(of: downloadTask)?.onBytes?(bytesWritten)
-    }
-
-    func urlSession(
-        _ session: URLSession, downloadTask: URLSessionDownloadTask, didFinishDownloadingTo location: URL
-    ) {
-        guard let state = state(of: downloadTask), let destination = state.destination else { return }
-        let http = downloadTask.response as? HTTPURLResponse
-        if state.response == nil { state.response = http }
-        if let status = http?.statusCode, (200..<300).contains(status) {
-            do {
-                if FileManager.default.fileExists(atPath: destination) {
-                    try FileManager.default.removeItem(atPath: destination)
-                }
-                try FileManager.default.moveItem(atPath: location.path, toPath: destination)
-            } catch {
-                state.moveError = ModelPackError.io(path: destination, reason: "cannot keep the download: \(error)")
+    func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        if let receive, (200..<300).contains(status) {
+            do { try receive(status, bytes) } catch {
+                self.error = error
+                return false
             }
-        } else if let body = FileManager.default.contents(atPath: location.path) {
-            state.body = body.prefix(state.cap)
+        } else if body.count < cap {
+            body.append(contentsOf: bytes.prefix(cap - body.count))
         }
+        return true
     }
 
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)  // the client follows redirects itself (credentials stay with their host)
-    }
-
-    /// A 401 is the client's to answer (RegistryClient follows the registry's challenge itself).
-    /// URLSession holds back a Basic 401 to offer its own handling; that is declined (which ends the
-    /// task) and the held response is what `send` returns.
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, didReceive challenge: URLAuthenticationChallenge,
-        completionHandler: @escaping @Sendable (URLSession.AuthChallengeDisposition, URLCredential?) -> Void
-    ) {
-        if let response = challenge.failureResponse as? HTTPURLResponse, response.statusCode == 401 {
-            state(of: task)?.challenged = response
+    /// Fills `buffer` with the next bytes of the body; 0 at its end, nil on a read error.
+    func read(into buffer: UnsafeMutableRawBufferPointer) -> Int? {
+        if let data = uploadData {
+            let n = min(buffer.count, data.count - uploadOffset)
+            data.withUnsafeBytes { source in
+                buffer.copyMemory(from: UnsafeRawBufferPointer(rebasing: source[uploadOffset..<uploadOffset + n]))
+            }
+            uploadOffset += n
+            return n
         }
-        completionHandler(.cancelAuthenticationChallenge, nil)
-    }
-
-    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
-        guard let state = state(of: task) else { return }
-        if state.response == nil, let http = task.response as? HTTPURLResponse { state.response = http }
-        state.error = error
-        state.done.signal()
-    }
-
-    private static func failure(_ error: any Error, url: URL) -> TransportFailure {
-        let host = url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } ?? "?"
-        guard let urlError = error as? URLError else {
-            return TransportFailure(message: "\(host): \(error.localizedDescription)", transient: true)
-        }
-        switch urlError.code {
-        case .cannotConnectToHost:
-            return TransportFailure(message: "cannot connect to \(host): connection refused", transient: true)
-        case .cannotFindHost, .dnsLookupFailed:
-            return TransportFailure(message: "cannot resolve host \(host)", transient: false)
-        case .timedOut:
-            return TransportFailure(message: "\(host) did not answer in time", transient: true)
-        case .networkConnectionLost, .notConnectedToInternet:
-            return TransportFailure(message: "the connection to \(host) was lost", transient: true)
-        case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate,
-            .serverCertificateNotYetValid, .serverCertificateHasUnknownRoot, .clientCertificateRejected:
-            return TransportFailure(
-                message: "TLS with \(host) failed (\(urlError.localizedDescription)); give its CA with --ca-file",
-                transient: false)
-        default:
-            return TransportFailure(message: "\(host): \(urlError.localizedDescription)", transient: true)
+        do { return try uploadFile?.read(into: buffer) ?? 0 } catch {
+            self.error = error
+            return nil
         }
     }
+}
+
+private func exchange(_ context: UnsafeMutableRawPointer?) -> Exchange {
+    Unmanaged<Exchange>.fromOpaque(context!).takeUnretainedValue()
+}
+
+private let headerCallback: mp_curl_data_callback = { buffer, size, count, context in
+    let length = size * count
+    guard let buffer else { return length }
+    let line = String(decoding: UnsafeRawBufferPointer(start: buffer, count: length), as: UTF8.self)
+    exchange(context).header(line)
+    return length
+}
+
+private let writeCallback: mp_curl_data_callback = { buffer, size, count, context in
+    let length = size * count
+    guard let buffer else { return length }
+    return exchange(context).write(UnsafeRawBufferPointer(start: buffer, count: length)) ? length : 0
+}
+
+private let readCallback: mp_curl_data_callback = { buffer, size, count, context in
+    guard let buffer else { return 0 }
+    let n = exchange(context).read(into: UnsafeMutableRawBufferPointer(start: buffer, count: size * count))
+    return n.map { $0 } ?? Int(CURL_READFUNC_ABORT)
 }

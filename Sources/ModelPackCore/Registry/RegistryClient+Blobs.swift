@@ -283,16 +283,13 @@ extension RegistryClient {
         return response.body
     }
 
-    /// Bytes `range` of blob `digest` into the file `path`. Returns the status: 206 for the range,
-    /// 200 when the registry sent the whole blob instead.
-    func downloadBlob(
-        _ digest: String, range: ClosedRange<Int64>, to path: String, onBytes: (@Sendable (Int64) -> Void)? = nil
-    ) throws -> Int {
-        let request = HTTPRequest(
-            method: "GET", url: url("\(repositoryPath)/blobs/\(digest)"),
-            headers: ["Range": "bytes=\(range.lowerBound)-\(range.upperBound)"])
-        let response = try send(request, downloadTo: path, onBytes: onBytes)
+    /// Blob `digest` from byte `offset` on (the whole blob from 0), its body handed to `receive` with
+    /// the status as it arrives: 206 for the rest asked for, 200 when the registry sends the whole
+    /// blob instead.
+    func downloadBlob(_ digest: String, from offset: Int64, receive: @escaping HTTPReceiver) throws {
+        var request = HTTPRequest(method: "GET", url: url("\(repositoryPath)/blobs/\(digest)"))
+        if offset > 0 { request.headers["Range"] = "bytes=\(offset)-" }
+        let response = try send(request, receive: receive)
         guard response.status == 200 || response.status == 206 else { throw failure(response, "blob \(digest)") }
-        return response.status
     }
 }

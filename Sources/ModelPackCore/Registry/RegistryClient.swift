@@ -1,13 +1,12 @@
 import Foundation
 
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
-
 /// How modelpack talks to registries (flags of push, pull, inspect and login).
 public struct RegistryOptions: Sendable {
     /// Plain HTTP for a registry that is not on loopback (loopback always may).
     public var plainHTTP = false
+    /// PEM certificates trusted for the registry's TLS besides the system's store (a private CA);
+    /// with one, a loopback registry is spoken to over TLS too.
+    public var caFile: String?
     /// Blob transfers at once.
     public var concurrency = 4
     /// Retries of a transient failure (connection lost, 5xx, 429) before giving up.
@@ -36,7 +35,7 @@ public struct RegistryOptions: Sendable {
 final class RegistryClient: @unchecked Sendable {
     let reference: ImageReference
     let options: RegistryOptions
-    private let transport = HTTPTransport()
+    private let transport: HTTPTransport
     private let credential: RegistryCredential?
     private let base: String
     /// The scopes every token asks for (the repository's, plus a mount source's).
@@ -56,7 +55,10 @@ final class RegistryClient: @unchecked Sendable {
     ) throws {
         self.reference = reference
         self.options = options
-        base = (reference.isLoopback || options.plainHTTP ? "http://" : "https://") + reference.registry
+        transport = HTTPTransport(caFile: options.caFile)
+        // Plain HTTP to loopback unless a CA file says the registry speaks TLS; elsewhere only when asked.
+        let plain = options.plainHTTP || (reference.isLoopback && options.caFile == nil)
+        base = (plain ? "http://" : "https://") + reference.registry
         self.credential =
             try credential ?? DockerConfig(environment: options.environment).credential(for: reference.registry)
         var scopes = ["repository:\(reference.repository):" + (push ? "pull,push" : "pull")]
@@ -68,8 +70,6 @@ final class RegistryClient: @unchecked Sendable {
         }
         self.scopes = scopes
     }
-
-    deinit { transport.invalidate() }
 
     func url(_ path: String) -> URL {
         URL(string: base + path)!
@@ -89,10 +89,10 @@ final class RegistryClient: @unchecked Sendable {
     /// Sends `request` with authentication, following the registry's 401 challenge (at most twice
     /// per request), redirects (credentials only to the registry's own host), and retrying transient
     /// failures unless `retryable` is false (an upload chunk: the registry would append it twice).
-    /// With `downloadTo`, a 2xx body is written to that file instead of memory.
+    /// With `receive`, a 2xx body goes there instead of memory; a transfer that fails after some of
+    /// it went there is not repeated (the receiver would see those bytes twice): the error is thrown.
     func send(
-        _ request: HTTPRequest, cap: Int = 1 << 16, retryable: Bool = true, downloadTo: String? = nil,
-        onBytes: (@Sendable (Int64) -> Void)? = nil
+        _ request: HTTPRequest, cap: Int = 1 << 16, retryable: Bool = true, receive: HTTPReceiver? = nil
     ) throws -> HTTPResponse {
         let retries = retryable ? options.retries : 0
         var attempt = 0
@@ -106,20 +106,26 @@ final class RegistryClient: @unchecked Sendable {
             let used = sameHost ? lock.withLock({ authorization }) : nil
             if let used { outgoing.headers["Authorization"] = used }
             let response: HTTPResponse
+            var received = false
             do {
                 lock.withLock { requestCount += 1 }
-                if let downloadTo {
-                    response = try transport.download(outgoing, to: downloadTo, onBytes: onBytes)
-                } else {
-                    response = try transport.send(outgoing, cap: cap)
-                }
+                response = try transport.send(
+                    outgoing, cap: cap,
+                    receive: receive.map { receive in
+                        { status, bytes in
+                            received = true
+                            try receive(status, bytes)
+                        }
+                    })
             } catch let failure as TransportFailure {
+                let error = ModelPackError.io(path: reference.text, reason: failure.message + retrySuffix(attempt))
+                if failure.transient, received { throw InterruptedTransfer(error: error) }
                 if failure.transient, attempt < retries {
                     attempt += 1
                     backoff(attempt)
                     continue
                 }
-                throw ModelPackError.io(path: reference.text, reason: failure.message + retrySuffix(attempt))
+                throw error
             }
             // A 401 is answered by following the challenge once; a second time only when what was
             // refused is a Bearer token this request had just fetched: a short-lived token can
@@ -263,6 +269,12 @@ final class RegistryClient: @unchecked Sendable {
         let message = (first["message"] as? String).map { ": " + $0 } ?? ""
         return String((code + message).prefix(200))
     }
+}
+
+/// A transfer lost its connection after part of its body went to the receiver: the caller, which
+/// knows how much it has, asks again for the rest.
+struct InterruptedTransfer: Error {
+    let error: ModelPackError
 }
 
 /// `Bearer realm="…",service="…",scope="…"` or `Basic realm="…"`.
