@@ -569,6 +569,43 @@ import Testing
         #expect(gets.last?["status"] as? Int == (ignoreRange ? 200 : 206))
     }
 
+    /// A tag that names an image index: pull and inspect follow it to its one model manifest (by
+    /// artifactType, beside an entry of another type); an index of two models is refused, naming
+    /// the digests to choose from.
+    @Test func anImageIndexIsFollowedToItsModel() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        try Self.build(try Self.model(dir), bundle)
+        let push = try client.json(["push", bundle, "\(registry.host)/team/iris:1"])
+        let digest = try #require(push["manifestDigest"] as? String)
+        var options = RegistryOptions()
+        options.environment = client.variables
+        func putIndex(_ tag: String, _ types: [String]) throws {
+            let registryClient = try RegistryClient(
+                ImageReference(parsing: "\(registry.host)/team/iris:\(tag)"), push: true, options: options)
+            let size = Int64(try #require(try registryClient.manifest(digest)).data.count)
+            let entries = types.map {
+                OCIDescriptor(mediaType: ModelMediaType.imageManifest, digest: digest, size: size, artifactType: $0)
+            }
+            let index = OCIManifest(mediaType: ModelMediaType.imageIndex, manifests: entries)
+            try registryClient.putManifest(index.encoded(), mediaType: ModelMediaType.imageIndex, at: tag)
+        }
+        try putIndex("multi", ["application/vnd.example.other", ModelMediaType.artifact])
+        let pull = try client.json(["pull", "\(registry.host)/team/iris:multi", "-o", dir.file("pulled.tar")])
+        #expect(pull["manifestDigest"] as? String == digest)
+        #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
+        let inspect = try client.json(["inspect", "oci://\(registry.host)/team/iris:multi", "--manifest-only"])
+        #expect(inspect["manifestDigest"] as? String == digest)
+        try putIndex("two", [ModelMediaType.artifact, ModelMediaType.artifact])
+        let two = try client.run(["pull", "\(registry.host)/team/iris:two", "-o", dir.file("two.tar")])
+        #expect(two.status == 1 && two.stderr.split(separator: "\n").count == 1, "\(two.stderr)")
+        #expect(two.stderr.contains("image index of 2 manifests") && two.stderr.contains(digest), "\(two.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("two.tar")))
+    }
+
     /// `inspect --manifest-only` makes the same number of requests for any model size.
     @Test func inspectingAReferenceTakesAConstantNumberOfRequests() throws {
         guard TestRegistry.check() else { return }

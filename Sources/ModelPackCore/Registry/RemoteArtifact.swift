@@ -20,20 +20,55 @@ public struct RemoteArtifact: Sendable {
         (manifest.layers ?? []).filter { $0.mediaType != ModelMediaType.bundleManifest }
     }
 
+    /// The manifest (or index) at `tagOrDigest`: its bytes, digest and decoded form.
+    private static func manifest(_ tagOrDigest: String, _ client: RegistryClient) throws -> (
+        Data, String, OCIManifest
+    ) {
+        let reference = client.reference
+        guard let (data, digest, mediaType) = try client.manifest(tagOrDigest) else {
+            throw ModelPackError.registry(reference: reference.text, reason: "not found")
+        }
+        guard var manifest = try? JSONDecoder().decode(OCIManifest.self, from: data) else {
+            throw ModelPackError.registry(reference: reference.text, reason: "the registry's manifest is not OCI JSON")
+        }
+        if mediaType == ModelMediaType.imageIndex, manifest.manifests == nil { manifest.manifests = [] }
+        return (data, digest, manifest)
+    }
+
+    /// The entry of an image index that is a model: the one whose artifactType says so, else the
+    /// index's only entry. Anything else is refused, listing the entries to choose from.
+    static func modelEntry(of entries: [OCIDescriptor], _ reference: ImageReference) throws -> OCIDescriptor {
+        let modelTypes = [ModelMediaType.artifact, ModelMediaType.legacyArtifact]
+        let models = entries.filter { modelTypes.contains($0.artifactType ?? "") }
+        if models.count == 1 { return models[0] }
+        if models.isEmpty, entries.count == 1 { return entries[0] }
+        let listed = (models.isEmpty ? entries : models).prefix(5).map { entry in
+            entry.digest + (entry.artifactType.map { " (\($0))" } ?? "")
+        }
+        let more = (models.isEmpty ? entries : models).count > 5 ? ", …" : ""
+        throw ModelPackError.registry(
+            reference: reference.text,
+            reason: entries.isEmpty
+                ? "is an empty image index"
+                : "is an image index of \(entries.count) manifests, \(models.count) of them models; name one by digest: \(listed.joined(separator: ", "))\(more)"
+        )
+    }
+
     /// Reads the manifest at the reference, its config and its bundle-manifest layer, and the
     /// signature referrers (checked against `trusted` when given).
     static func read(_ client: RegistryClient, trusted: [Curve25519.Signing.PublicKey]?) throws -> RemoteArtifact {
         let reference = client.reference
-        guard let (data, digest, mediaType) = try client.manifest(reference.manifestReference) else {
-            throw ModelPackError.registry(reference: reference.text, reason: "not found")
-        }
-        guard let manifest = try? JSONDecoder().decode(OCIManifest.self, from: data) else {
-            throw ModelPackError.registry(reference: reference.text, reason: "the registry's manifest is not OCI JSON")
-        }
-        if mediaType == ModelMediaType.imageIndex || manifest.manifests != nil {
-            throw ModelPackError.registry(
-                reference: reference.text,
-                reason: "is an image index, not a model manifest; name one of its manifests by digest")
+        var (data, digest, manifest) = try Self.manifest(reference.manifestReference, client)
+        if let entries = manifest.manifests {
+            // An image index: followed to its one model manifest (one level deep).
+            let entry = try Self.modelEntry(of: entries, reference)
+            (data, digest, manifest) = try Self.manifest(entry.digest, client)
+            guard manifest.manifests == nil else {
+                throw ModelPackError.registry(
+                    reference: reference.text,
+                    reason:
+                        "image index \(entry.digest) within the index is not followed; name a model manifest by digest")
+            }
         }
         guard ModelArtifact.isModelArtifact(manifest), let configDescriptor = manifest.config else {
             throw ModelPackError.registry(
