@@ -155,7 +155,10 @@ import Testing
     @Test func anONNXModelGetsFilesThatValidateAndAreNeverReplacedSilently() throws {
         let tmp = TempDir()
         let dir = try Self.onnxOnly(tmp)
-        let run = try CLI.run(["init", dir])
+        // What the pins come from is this interpreter, not this machine's python3 (which need not
+        // have onnxruntime: then it is written unpinned, and validate warns).
+        let python = try Self.interpreter(tmp, ["onnxruntime": "1.32.0", "numpy": "2.4.6"])
+        let run = try CLI.run(["init", dir, "--python", python])
         try #require(run.status == 0, "\(run.stdout) \(run.stderr)")
         #expect(run.stdout.contains("wrote \(dir)/metadata.yaml"))
         let report = try ModelCheck.check(dir).report
@@ -175,11 +178,11 @@ import Testing
 
         // A second init refuses before writing anything; --force replaces.
         let before = try Self.snapshot(dir)
-        let again = try CLI.run(["init", dir])
+        let again = try CLI.run(["init", dir, "--python", python])
         #expect(again.status != 0)
         #expect(again.stderr == "error: \(dir)/requirements.txt: already exists (use --force to replace it)\n")
         #expect(try Self.snapshot(dir) == before)
-        #expect(try CLI.run(["init", dir, "--force"]).status == 0)
+        #expect(try CLI.run(["init", dir, "--force", "--python", python]).status == 0)
         #expect(try Self.snapshot(dir) == before, "the same artifact and Python give the same files")
     }
 
@@ -260,7 +263,9 @@ import Testing
     func theInitialisedModelServesItsExampleAndRealRows() throws {
         let tmp = TempDir()
         let dir = try Self.onnxOnly(tmp)
-        let run = try CLI.run(["init", dir])
+        // Pinned as Examples/wine-onnx is, whatever this machine's python3 has installed.
+        let python = try Self.interpreter(tmp, ["onnxruntime": "1.32.0", "numpy": "2.4.6"])
+        let run = try CLI.run(["init", dir, "--python", python])
         try #require(run.status == 0, "\(run.stdout) \(run.stderr)")
         let tested = try CLI.run(["test", dir])
         #expect(tested.status == 0 && tested.stdout.contains("passed"), "\(tested.stdout) \(tested.stderr)")
