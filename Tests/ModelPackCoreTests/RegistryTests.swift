@@ -435,6 +435,31 @@ import Testing
         #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
     }
 
+    /// A bundle altered after it was built: push hashes each file as it streams it and abandons
+    /// the upload before its closing PUT, so the registry never holds the altered bytes under the
+    /// manifest's digest and the tag is not created; in one PUT (a small file) or in chunks.
+    @Test(arguments: [32 << 10, 1 << 20]) func anAlteredBundleIsNotPushed(size: Int) throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("altered.tar")
+        let weights = Fixture.noise(size, seed: 21)
+        try Self.build(try Self.model(dir, extra: ["weights.bin": weights]), bundle)
+        let record = try #require(try BundleReader.inspect(bundle).manifest.files.first { $0.path == "weights.bin" })
+        var bytes = try Fixture.read(bundle)
+        let start = try #require(
+            (0...(bytes.count - 64)).first { bytes[$0..<$0 + 64].elementsEqual(weights[0..<64]) })
+        bytes[start + size / 2] ^= 0x01
+        try Fixture.write(bytes, to: bundle)
+        let push = try client.run(["push", bundle, "\(registry.host)/team/altered:1", "--chunk-size", "64KiB"])
+        #expect(push.status == 1 && push.stderr.split(separator: "\n").count == 1, "\(push.stderr)")
+        #expect(push.stderr.contains("weights.bin"), "\(push.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: registry.blobFile("sha256:" + record.sha256)))
+        #expect(registry.requests().contains { $0.hasPrefix("DELETE /v2/team/altered/blobs/uploads/") })
+        #expect(!registry.requests().contains { $0.hasPrefix("PUT /v2/team/altered/manifests/") })
+    }
+
     /// A blob altered on the registry's disk is refused with its digest named; nothing is written
     /// and nothing enters the cache. A blob gone from the registry is named too.
     @Test func aCorruptOrMissingBlobIsRefused() throws {

@@ -151,7 +151,13 @@ extension Operations {
                     let bytes = try client.uploadBlob(
                         at: location, minimumChunk: minimum, digest: digest, size: record.size,
                         spoolDirectory: CacheDirectory.path() + "/spool",
-                        moved: { options.registry.progress?(.moved(path: record.path, bytes: $0)) }, read: data.read)
+                        moved: { options.registry.progress?(.moved(path: record.path, bytes: $0)) }, read: data.read,
+                        readMatches: {
+                            // The walk's own hash (on its hasher's thread), asked for before the walk does.
+                            let stream = data.stream
+                            let hex = try stream.finish()
+                            return !stream.overflow && stream.byteCount == record.size && hex == record.sha256
+                        })
                 else {
                     abandoned = record.path
                     return  // the bytes do not match the manifest: the walk refuses the entry

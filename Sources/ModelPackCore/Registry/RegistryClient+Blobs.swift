@@ -76,15 +76,16 @@ extension RegistryClient {
 
     /// Streams a blob of `size` bytes from `read` (0 at its end) to an open upload: one PUT when it
     /// fits in a chunk, else PATCHes of the chunk size and a closing PUT (or, for hosts that want
-    /// it, one PUT of a file spooled under `spoolDirectory`). Before the closing PUT the bytes read
-    /// must have `digest`; if not, the upload is abandoned and false returned (the caller's walk
-    /// reports the entry). Returns the bytes sent.
+    /// it, one PUT of a file spooled under `spoolDirectory`). `read`'s source hashes what it hands
+    /// out (push's bundle walk, on its hasher's thread); before the closing PUT, `readMatches` must
+    /// say the bytes read are the blob. If not, the upload is abandoned and nil returned (the
+    /// caller's walk reports the entry). Returns the bytes sent.
     func uploadBlob(
         at location: URL, minimumChunk: Int?, digest: String, size: Int64, spoolDirectory: String,
-        moved: (Int64) -> Void = { _ in }, read: (UnsafeMutableRawBufferPointer) throws -> Int
+        moved: (Int64) -> Void = { _ in }, read: (UnsafeMutableRawBufferPointer) throws -> Int,
+        readMatches: () throws -> Bool
     ) throws -> Int64? {
         let chunkSize = max(options.chunkSize, minimumChunk ?? 0)
-        var stream = SHA256Stream()
         // One buffer for every chunk of the blob; each request gets a view of it, not a copy
         // (the request is over before the buffer is filled again).
         let raw = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSize, alignment: 16)
@@ -96,7 +97,6 @@ extension RegistryClient {
             while filled < chunkSize {
                 let n = try read(UnsafeMutableRawBufferPointer(rebasing: raw[filled...]))
                 if n == 0 { break }
-                stream.update(UnsafeRawBufferPointer(rebasing: raw[filled..<filled + n]))
                 filled += n
             }
             return filled
@@ -108,9 +108,7 @@ extension RegistryClient {
         _ = try fill()
         if Int64(filled) == size || filled < chunkSize {
             // One PUT: the whole blob is in the chunk.
-            guard stream.byteCount == size, stream.finalizeHex() == String(digest.dropFirst(7)) else {
-                return abandon(location)
-            }
+            guard try readMatches() else { return abandon(location) }
             let response = try send(
                 HTTPRequest(
                     method: "PUT", url: try finishing(location, digest: digest),
@@ -122,7 +120,7 @@ extension RegistryClient {
         if wantsMonolithic {
             return try uploadSpooled(
                 at: location, digest: digest, size: size, first: chunk, spoolDirectory: spoolDirectory,
-                moved: moved, read: read)
+                moved: moved, read: read, readMatches: readMatches)
         }
         var location = location
         var offset: Int64 = 0
@@ -142,9 +140,7 @@ extension RegistryClient {
             moved(Int64(filled))
             _ = try fill()
         }
-        guard stream.byteCount == size, stream.finalizeHex() == String(digest.dropFirst(7)) else {
-            return abandon(location)
-        }
+        guard try readMatches() else { return abandon(location) }
         let response = try send(
             HTTPRequest(
                 method: "PUT", url: try finishing(location, digest: digest), headers: ["Content-Length": "0"]))
@@ -154,7 +150,7 @@ extension RegistryClient {
 
     private func uploadSpooled(
         at location: URL, digest: String, size: Int64, first: Data, spoolDirectory: String,
-        moved: (Int64) -> Void, read: (UnsafeMutableRawBufferPointer) throws -> Int
+        moved: (Int64) -> Void, read: (UnsafeMutableRawBufferPointer) throws -> Int, readMatches: () throws -> Bool
     ) throws -> Int64? {
         try FileSystem.makeDirectories(spoolDirectory)
         let path = TemporaryOutput.path(nextTo: spoolDirectory + "/upload")
@@ -163,25 +159,19 @@ extension RegistryClient {
             FileSystem.removeTree(path)
             TemporaryOutput.unregister(path)
         }
-        var stream = SHA256Stream()
         do {
             let file = try OutputFile(creating: path, mode: 0o600)
-            try first.withUnsafeBytes {
-                stream.update($0)
-                try file.write($0)
-            }
+            try first.withUnsafeBytes { try file.write($0) }
             var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
             try buffer.withUnsafeMutableBytes { raw in
                 while true {
                     let n = try read(raw)
                     if n == 0 { break }
-                    let part = UnsafeRawBufferPointer(rebasing: raw[0..<n])
-                    stream.update(part)
-                    try file.write(part)
+                    try file.write(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
                 }
             }
         }
-        guard stream.byteCount == size, stream.finalizeHex() == String(digest.dropFirst(7)) else {
+        guard try readMatches() else {
             _ = try? send(HTTPRequest(method: "DELETE", url: location))
             return nil
         }

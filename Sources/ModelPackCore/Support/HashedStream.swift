@@ -20,6 +20,8 @@ final class HashedStream {
     var onChunk: ((UnsafeRawBufferPointer) throws -> Void)?
     /// What `read(into:)` has not yet copied out of the current chunk.
     private var pending = UnsafeRawBufferPointer(start: nil, count: 0)
+    /// The digest, once `finish` gave it.
+    private var digest: String?
 
     init(
         label: String, limit: Int64, hasher: ParallelSHA256,
@@ -74,20 +76,26 @@ final class HashedStream {
         ByteReader(bufferSize: Int(max(4096, min(limit + 1, 1 << 20))), source: read)
     }
 
-    /// Reads what is left (hashing it) and gives the SHA-256 of the bytes handed out. Call it, or
-    /// `abandon()`, once per stream.
+    /// Reads what is left (hashing it) and gives the SHA-256 of the bytes handed out. Later calls
+    /// give the same digest (a consumer that must know it before the walk does, push's upload,
+    /// asks first). Call it, or `abandon()`, for every stream.
     func finish() throws -> String {
+        if let digest { return digest }
         do {
             while try nextChunk() != nil {}
         } catch {
             abandon()
             throw error
         }
-        return hasher.finish().hex
+        let hex = hasher.finish().hex
+        digest = hex
+        return hex
     }
 
-    /// Ends the stream without its digest (an error path).
-    func abandon() { _ = hasher.finish() }
+    /// Ends the stream without its digest (an error path); nothing to do once it was finished.
+    func abandon() {
+        if digest == nil { _ = hasher.finish() }
+    }
 }
 
 extension InputFile {
