@@ -4,7 +4,8 @@
 # alternately RUNS times (medians, with peak RSS); the push of a new version whose weights did not
 # change (bytes sent, time); inspect --manifest-only (requests, time). A fresh repository per run,
 # an empty blob cache for every pull, and skopeo's blob-info cache removed before each of its runs
-# so neither side mounts or skips what the other sent.
+# so neither side mounts or skips what the other sent. modelpack fsyncs the bundle it pulls before
+# renaming it into place; skopeo syncs nothing, so its pull is also shown followed by `sync -f`.
 #   SIZE_MIB=1024 RUNS=3 Benchmarks/registry.sh     (builds the release binary; needs docker-registry, skopeo)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +50,8 @@ for i in $(seq "$RUNS"); do
   cmp -s "$W/pulled.tar" "$W/v1.tar" || { echo "pulled bundle differs" >&2; exit 1; }
   rm -rf "$W/out"; forget
   echo "sk-pull $(measure skopeo copy -q --insecure-policy --src-tls-verify=false "docker://$R/bench/sk$i:1" "oci:$W/out:m")" >>"$W/rows"
+  rm -rf "$W/out"; forget
+  echo "sk-pull-sync $(measure sh -c "skopeo copy -q --insecure-policy --src-tls-verify=false docker://$R/bench/sk$i:1 oci:$W/out:m && sync -f $W/out")" >>"$W/rows"
   rm -rf "$W/out" "$W/pulled.tar"
 done
 first=$("$B" push "$W/v1.tar" "$R/bench/update:1" --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["bytes"])')
@@ -75,7 +78,8 @@ def med(key, i):
 print(f"{size} MiB artifact, loopback registry, medians of {runs} alternating runs")
 print(f"{'operation':34} {'s':>7} {'RSS MiB':>8}   {'baseline':30} {'s':>7} {'RSS MiB':>8} {'ratio':>7}")
 for op, mp, sk, base in [("push (bundle -> registry)", "mp-push", "sk-push", "skopeo copy oci: -> docker://"),
-                         ("pull (registry -> bundle)", "mp-pull", "sk-pull", "skopeo copy docker:// -> oci:")]:
+                         ("pull (registry -> bundle)", "mp-pull", "sk-pull", "skopeo copy docker:// -> oci:"),
+                         ("pull (registry -> bundle)", "mp-pull", "sk-pull-sync", "the same + sync -f")]:
     a, b = med(mp, 0), med(sk, 0)
     print(f"{op:34} {a:7.2f} {med(mp, 1):8.1f}   {base:30} {b:7.2f} {med(sk, 1):8.1f} {a / b:6.2f}x")
 first, second = int(first), int(second)

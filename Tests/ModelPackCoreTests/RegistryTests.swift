@@ -487,6 +487,35 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("out")))
     }
 
+    /// A cached blob that no longer matches its digest (the cache is not fsynced: a crash can leave
+    /// one damaged) is caught as the output is written from it, removed and fetched again: the
+    /// pull succeeds with the pushed bytes, to a bundle and to a directory.
+    @Test func aDamagedCachedBlobIsFetchedAgain() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("big.tar")
+        let weights = Fixture.noise(3 << 20, seed: 31)
+        try Self.build(try Self.model(dir, extra: ["weights.bin": weights]), bundle)
+        _ = try client.json(["push", bundle, "\(registry.host)/team/big:1"])
+        _ = try client.json(["pull", "\(registry.host)/team/big:1", "-o", dir.file("first.tar")])
+        let record = try #require(try BundleReader.inspect(bundle).manifest.files.first { $0.path == "weights.bin" })
+        let cached = client.cache + "/blobs/sha256/" + record.sha256
+        for (i, target) in [["-o", dir.file("again.tar")], ["--unpack", dir.file("again")]].enumerated() {
+            var bytes = try Fixture.read(cached)
+            bytes[1000 + i] ^= 0xff
+            try Fixture.write(bytes, to: cached)
+            let pull = try client.json(["pull", "\(registry.host)/team/big:1"] + target)
+            let blobs = try #require(pull["blobs"] as? [[String: Any]])
+            let fetched = try #require(blobs.first { $0["path"] as? String == "weights.bin" })
+            #expect(fetched["action"] as? String == "downloaded" && fetched["bytes"] as? Int == weights.count)
+            #expect(try Fixture.read(cached) == weights)
+        }
+        #expect(try Fixture.read(dir.file("again.tar")) == Fixture.read(bundle))
+        #expect(try Fixture.read(dir.file("again/weights.bin")) == weights)
+    }
+
     /// The registry killed in the middle of a push: the push fails on one line, the tag is not
     /// created, and the next push (registry back) completes.
     @Test func aRegistryKilledMidPushThenTheNextRunCompletes() throws {

@@ -247,22 +247,45 @@ extension Operations {
         }
         let byDigest = try RemoteArtifact.layers(of: bundle, in: remote, reference: options.reference)
         let unique = Array(Set(bundle.files.map { "sha256:" + $0.sha256 })).sorted()
-        let (paths, blobs) = try fetch(unique, byDigest, options: options, client: client)
+        var (paths, blobs) = try fetch(unique, byDigest, options: options, client: client)
         var locations = BlobLocations(registry: options.reference.registry)
         locations.record(unique, in: options.reference.repository)
         locations.save()
-        let files = bundle.files.map {
-            SourceFile(
-                path: $0.path, absolutePath: paths["sha256:" + $0.sha256]!, size: $0.size, executable: $0.executable)
-        }
-        let output: String
-        if let target = options.output, let container {
-            _ = try BundleWriter.write(
-                bundle, files: files, to: target, displayName: target, format: container, timestamp: remote.timestamp)
-            output = target
-        } else {
-            output = options.unpackTo!
-            try Unpacker.materialize(bundle, files: files, to: output, force: options.force)
+        let output = options.output ?? options.unpackTo!
+        // Every file is hashed again as it is copied out of the cache. A cached blob that no
+        // longer matches (the cache is not fsynced, so a crash can damage one; or it was altered
+        // on disk) is removed and fetched again, once.
+        for attempt in 0... {
+            let files = bundle.files.map {
+                SourceFile(
+                    path: $0.path, absolutePath: paths["sha256:" + $0.sha256]!, size: $0.size,
+                    executable: $0.executable)
+            }
+            do {
+                if let container {
+                    _ = try BundleWriter.write(
+                        bundle, files: files, to: output, displayName: output, format: container,
+                        timestamp: remote.timestamp)
+                } else {
+                    try Unpacker.materialize(bundle, files: files, to: output, force: options.force)
+                }
+                break
+            } catch let error as ModelPackError {
+                // BundleWriter and Unpacker name the source file that does not match its record.
+                guard attempt == 0, let damaged = mismatchedSource(error), paths.values.contains(damaged) else {
+                    throw error
+                }
+                options.cache.remove(damaged)
+                let again = try fetch(unique, byDigest, options: options, client: client)
+                paths = again.0
+                blobs = blobs.map { first in
+                    again.1.first { $0.digest == first.digest && $0.action == .downloaded }.map {
+                        BlobTransfer(
+                            digest: first.digest, path: first.path, size: first.size, action: .downloaded,
+                            bytes: first.bytes + $0.bytes)
+                    } ?? first
+                }
+            }
         }
         // The output is written: the cache may now shed its least recently used entries.
         CacheStore.trim(
@@ -271,6 +294,14 @@ extension Operations {
         return PullResult(
             remote: remote, output: output, container: container, blobs: blobs.sorted { $0.path < $1.path },
             requests: client.requestCount, missing: [])
+    }
+
+    /// The file an error names when it is a source that did not match its record.
+    private static func mismatchedSource(_ error: ModelPackError) -> String? {
+        switch error {
+        case .invalidModel(let path, _), .invalidBundle(let path, _): return path
+        default: return nil
+        }
     }
 
     /// Every blob of `digests` into the cache, `concurrency` at a time.

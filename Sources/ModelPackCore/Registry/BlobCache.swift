@@ -19,6 +19,12 @@ public struct BlobCache: Sendable {
 
     func path(of digest: String) -> String { directory + "/" + digest.dropFirst(7) }
 
+    /// Removes the cached file `path` (it no longer matches its digest).
+    func remove(_ path: String) {
+        guard FileSystem.parentDirectory(of: path) == directory else { return }
+        unlink(path)
+    }
+
     /// The cached file for `digest` when there is one; its use is recorded (mtime) for `prune`.
     func cached(_ digest: String) -> String? {
         let path = path(of: digest)
@@ -90,7 +96,9 @@ public struct BlobCache: Sendable {
                 "blob \(descriptor.digest) does not match its digest (received sha256:\(hex), \(count) bytes); refused, nothing written"
             )
         }
-        fsync(file.fd)
+        // Not fsynced: what is written from the cache is hashed again on its way out, and a blob
+        // a crash left damaged is removed and fetched again (`Operations.pull`). On this disk the
+        // fsync of a 1 GiB blob took longer than fetching it.
         try FileSystem.rename(partial, final)
         return (final, sink.received)
     }
