@@ -796,6 +796,58 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("corrupt")))
     }
 
+    /// Tar-packed layers, as KitOps and modctl push them (files under their own paths, plain or
+    /// gzip, beside a raw layer): rebuilt into the model directory, and into the bundle `build`
+    /// gives for the same files. A layer holding `../` or a symbolic link is refused in one line,
+    /// and nothing is written anywhere.
+    @Test func tarPackedLayersAreRebuiltAndHostileOnesRefused() throws {
+        guard TestRegistry.check() else { return }
+        guard PythonOracle.available(["oras"]) else {
+            if TestRegistry.required { Issue.record("oras-py is not installed") }
+            return
+        }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let source = try Self.model(dir, extra: ["src/helpers.py": Array("def helper():\n    return 1\n".utf8)])
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/registry/oras_push.py").path
+        let ref = "\(registry.host)/foreign/packed:1"
+        let pushed = try PythonOracle.run(
+            script,
+            [
+                ref, source, "model.joblib", "tar:code.tar=interface.py,requirements.txt,src/helpers.py",
+                "tar:docs.tar.gz=metadata.yaml",
+            ])
+        try #require(pushed.status == 0, "\(pushed.output)")
+        let unpacked = dir.file("packed")
+        let pull = try client.run(["pull", ref, "--unpack", unpacked])
+        #expect(pull.status == 0, "\(pull.stderr)")
+        #expect(
+            TempDir.files(under: unpacked)
+                == ["interface.py", "metadata.yaml", "model.joblib", "requirements.txt", "src/helpers.py"])
+        #expect(try Fixture.read(unpacked + "/src/helpers.py") == Fixture.read(source + "/src/helpers.py"))
+        let built = try client.run(["pull", ref, "-o", dir.file("packed.zip")])
+        #expect(built.status == 0, "\(built.stderr)")
+        try Self.build(source, dir.file("local.zip"))
+        #expect(
+            try BundleReader.inspect(dir.file("packed.zip")).digest
+                == BundleReader.inspect(dir.file("local.zip")).digest)
+        for (kind, entry) in [("traversal", "../escape.txt"), ("symlink", "link.txt")] {
+            let evil = "\(registry.host)/foreign/evil-\(kind):1"
+            let hostile = try PythonOracle.run(
+                script, [evil, source, "model.joblib", "tar:code.tar=interface.py", "evil:evil.tar=\(kind)"])
+            try #require(hostile.status == 0, "\(hostile.output)")
+            let refused = try client.run(["pull", evil, "--unpack", dir.file("evil")])
+            #expect(refused.status == 1 && refused.stderr.split(separator: "\n").count == 1, "\(refused.stderr)")
+            #expect(
+                refused.stderr.contains("refused layer") && refused.stderr.contains(entry)
+                    && refused.stderr.contains(evil), "\(refused.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: dir.file("evil")))
+            #expect(!FileManager.default.fileExists(atPath: dir.file("escape.txt")))
+        }
+    }
+
     /// Credentials through a Docker credential helper (credsStore): login stores through it, push
     /// reads through it, and the secret is in no output.
     @Test func credentialHelpersAreUsedAsDockerUsesThem() throws {

@@ -327,14 +327,16 @@ extension Operations {
     }
 
     /// A ModelPack artifact another tool pushed (no bundle manifest layer): the model directory
-    /// rebuilt from the layers' file path annotations, every blob checked against its digest.
+    /// rebuilt from the layers, every blob checked against its digest: a raw layer is the file its
+    /// path annotation names, a tar layer holds files under their own paths (`PackedLayer`).
     /// --unpack writes it and says which of modelpack's required files it lacks; -o builds a bundle
     /// from it through the same checks as `build`, which refuse it when something is missing.
     private static func pullForeign(
         _ remote: RemoteArtifact, options: PullOptions, client: RegistryClient, container: ContainerFormat?
     ) throws -> PullResult {
         let reference = options.reference.text
-        var records: [FileRecord] = []
+        var raw: [FileRecord] = []
+        var packed: [(OCIDescriptor, PackedLayer)] = []
         var byDigest: [String: OCIDescriptor] = [:]
         for layer in remote.files {
             guard let path = layer.filepath else {
@@ -342,42 +344,69 @@ extension Operations {
                     reference: reference, reason: "layer \(layer.digest) names no file (no \(ModelAnnotation.filepath))"
                 )
             }
-            if let problem = BundlePath.problem(with: path) {
-                throw ModelPackError.registry(reference: reference, reason: "refused layer '\(path)': \(problem)")
-            }
-            let packing = ModelMediaType.parseLayer(layer.mediaType)?.packing ?? "raw"
-            guard packing == "raw" else {
-                throw ModelPackError.registry(
-                    reference: reference,
-                    reason:
-                        "layer '\(path)' is \(layer.mediaType); modelpack rebuilds models from raw (one file) layers only"
-                )
-            }
             guard ImageReference.isDigest(layer.digest) else {
                 throw ModelPackError.registry(
                     reference: reference, reason: "layer '\(path)' has digest '\(layer.digest)'")
             }
-            if records.contains(where: { $0.path == path }) {
-                throw ModelPackError.registry(reference: reference, reason: "two layers for '\(path)'")
+            byDigest[layer.digest] = layer
+            if let packing = PackedLayer.packing(of: layer.mediaType) {
+                guard PackedLayer.reads(packing) else {
+                    throw ModelPackError.registry(
+                        reference: reference,
+                        reason:
+                            "layer '\(path)' is \(layer.mediaType); modelpack reads raw layers and tar layers (plain, gzip or zstd)"
+                    )
+                }
+                packed.append((layer, PackedLayer(name: path, reference: reference)))
+                continue
+            }
+            if let problem = BundlePath.problem(with: path) {
+                throw ModelPackError.registry(reference: reference, reason: "refused layer '\(path)': \(problem)")
             }
             let mode = layer.annotations?[ModelAnnotation.fileMetadata].flatMap { json in
                 (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["mode"] as? Int
             }
-            records.append(
+            raw.append(
                 FileRecord(
                     path: path, role: FileRole.of(path), size: layer.size, sha256: String(layer.digest.dropFirst(7)),
                     executable: (mode ?? 0o644) & 0o100 != 0))
-            byDigest[layer.digest] = layer
+        }
+        let limits = Limits.current.unpack
+        try limits.check(
+            files: raw.count, totalSize: raw.reduce(0) { $0 + $1.size }, archiveSize: nil, path: reference)
+        let (paths, blobs) = try fetch(Array(byDigest.keys).sorted(), byDigest, options: options, client: client)
+        // The files of tar layers, in a scratch directory removed at the end.
+        let scratch = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/foreign")
+        try FileSystem.makeDirectories(scratch)
+        TemporaryOutput.register(scratch)
+        defer {
+            FileSystem.removeTree(scratch)
+            TemporaryOutput.unregister(scratch)
+        }
+        var sources: [String: String] = [:]  // path -> the file holding it
+        for record in raw { sources[record.path] = paths["sha256:" + record.sha256]! }
+        var records = raw
+        var count = raw.count
+        var bytes = raw.reduce(0) { $0 + $1.size }
+        for (layer, packing) in packed {
+            for file in try packing.unpack(
+                paths[layer.digest]!, into: scratch, count: &count, bytes: &bytes, limits: limits)
+            {
+                records.append(file.record)
+                sources[file.record.path] = file.scratch
+            }
+        }
+        var seen: Set<String> = []
+        for record in records where !seen.insert(record.path).inserted {
+            throw ModelPackError.registry(reference: reference, reason: "two layers hold '\(record.path)'")
         }
         records.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
         let manifest = Manifest(
             formatVersion: Manifest.currentFormatVersion, tool: "registry", name: remote.config.name ?? "model",
             version: remote.config.version ?? "0", files: records)
-        try Limits.current.unpack.check(manifest, archiveSize: manifest.totalSize, bundle: reference)
-        let (paths, blobs) = try fetch(Array(byDigest.keys).sorted(), byDigest, options: options, client: client)
+        try limits.check(manifest, archiveSize: manifest.totalSize, bundle: reference)
         let files = records.map {
-            SourceFile(
-                path: $0.path, absolutePath: paths["sha256:" + $0.sha256]!, size: $0.size, executable: $0.executable)
+            SourceFile(path: $0.path, absolutePath: sources[$0.path]!, size: $0.size, executable: $0.executable)
         }
         let missing = [ModelDirectory.metadataFile, ModelDirectory.requirementsFile, ModelDirectory.interfaceFile]
             .filter { name in !records.contains { $0.path == name } }
@@ -397,17 +426,11 @@ extension Operations {
                     "not a complete model for a bundle: it has no \(missing.joined(separator: ", ")) (pull it with --unpack DIR, add what is missing, then `modelpack build DIR`)"
             )
         }
-        let scratch = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/foreign")
-        try FileSystem.makeDirectories(CacheDirectory.path())
-        TemporaryOutput.register(scratch)
-        defer {
-            FileSystem.removeTree(scratch)
-            TemporaryOutput.unregister(scratch)
-        }
-        try Unpacker.materialize(manifest, files: files, to: scratch, force: false, writeManifest: false)
+        let model = scratch + "/model"
+        try Unpacker.materialize(manifest, files: files, to: model, force: false, writeManifest: false)
         do {
             _ = try Operations.build(
-                BuildOptions(source: scratch, output: target, format: container, timestamp: remote.timestamp))
+                BuildOptions(source: model, output: target, format: container, timestamp: remote.timestamp))
         } catch ModelPackError.validationFailed(let report) {
             throw ModelPackError.validationFailed(report.retargeted(reference))
         }

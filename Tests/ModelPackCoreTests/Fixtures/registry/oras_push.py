@@ -1,16 +1,24 @@
 """Pushes a ModelPack-typed artifact with oras-py: a client that is not modelpack.
 
-    oras_push.py TARGET DIR FILE...
+    oras_push.py TARGET DIR ITEM...
 
-Each FILE (relative to DIR) becomes a layer of a CNCF ModelPack media type (weights for .joblib and
-.bin, code for .py and .txt, docs otherwise) named by oras's title annotation; the config is a
-ModelPack config of the model's name. oras-py cannot set artifactType: the config's media type
-says what the artifact is.
+Each ITEM that is a FILE (relative to DIR) becomes a raw layer of a CNCF ModelPack media type
+(weights for .joblib and .bin, code for .py and .txt, docs otherwise) named by oras's title
+annotation; the config is a ModelPack config of the model's name. oras-py cannot set
+artifactType: the config's media type says what the artifact is.
+
+Packed layers, as KitOps and modctl push them:
+    tar:NAME=FILE,FILE...   the FILEs, under their paths, in one code layer NAME (.tar plain,
+                            .tar.gz gzip: application/vnd.cncf.model.code.v1.tar[+gzip])
+    evil:NAME=KIND          a tar layer NAME holding a hostile entry: KIND is traversal
+                            (../escape.txt) or symlink (link.txt -> /etc/passwd)
 """
 
+import io
 import json
 import os
 import sys
+import tarfile
 import tempfile
 
 import oras.client
@@ -28,9 +36,31 @@ def main() -> None:
     with open(config_path, "w") as f:
         json.dump(config, f)
     typed = []
-    for name in files:
-        kind = "weight" if name.endswith((".joblib", ".bin")) else "code" if name.endswith((".py", ".txt")) else "doc"
-        typed.append(f"{name}:application/vnd.cncf.model.{kind}.v1.raw")
+    packed = tempfile.mkdtemp()  # the tar layers, outside DIR
+    for item in files:
+        if item.startswith(("tar:", "evil:")):
+            what, _, spec = item.partition(":")
+            name, _, rest = spec.partition("=")
+            path = os.path.join(packed, name)
+            with tarfile.open(path, "w:gz" if name.endswith(".gz") else "w") as tar:
+                if what == "tar":
+                    for member in rest.split(","):
+                        tar.add(member, arcname=member)
+                elif rest == "traversal":
+                    data = b"outside\n"
+                    info = tarfile.TarInfo("../escape.txt")
+                    info.size = len(data)
+                    tar.addfile(info, io.BytesIO(data))
+                else:
+                    info = tarfile.TarInfo("link.txt")
+                    info.type = tarfile.SYMTYPE
+                    info.linkname = "/etc/passwd"
+                    tar.addfile(info)
+            packing = "tar+gzip" if name.endswith(".gz") else "tar"
+            typed.append(f"{path}:application/vnd.cncf.model.code.v1.{packing}")
+            continue
+        kind = "weight" if item.endswith((".joblib", ".bin")) else "code" if item.endswith((".py", ".txt")) else "doc"
+        typed.append(f"{item}:application/vnd.cncf.model.{kind}.v1.raw")
     client = oras.client.OrasClient(hostname=target.split("/")[0], insecure=True)
     client.push(
         target=target,
