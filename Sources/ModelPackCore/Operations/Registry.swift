@@ -375,68 +375,63 @@ extension Operations {
         try limits.check(
             files: raw.count, totalSize: raw.reduce(0) { $0 + $1.size }, archiveSize: nil, path: reference)
         let (paths, blobs) = try fetch(Array(byDigest.keys).sorted(), byDigest, options: options, client: client)
-        // The files of tar layers, in a scratch directory removed at the end.
-        let scratch = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/foreign")
-        try FileSystem.makeDirectories(scratch)
-        TemporaryOutput.register(scratch)
-        defer {
-            FileSystem.removeTree(scratch)
-            TemporaryOutput.unregister(scratch)
-        }
-        var sources: [String: String] = [:]  // path -> the file holding it
-        for record in raw { sources[record.path] = paths["sha256:" + record.sha256]! }
-        var records = raw
-        var count = raw.count
-        var bytes = raw.reduce(0) { $0 + $1.size }
-        for (layer, packing) in packed {
-            for file in try packing.unpack(
-                paths[layer.digest]!, into: scratch, count: &count, bytes: &bytes, limits: limits)
-            {
-                records.append(file.record)
-                sources[file.record.path] = file.scratch
+        // The files of tar layers (and, for -o, the model directory) in a scratch directory.
+        return try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/foreign") { scratch in
+            var sources: [String: String] = [:]  // path -> the file holding it
+            for record in raw { sources[record.path] = paths["sha256:" + record.sha256]! }
+            var records = raw
+            var count = raw.count
+            var bytes = raw.reduce(0) { $0 + $1.size }
+            for (layer, packing) in packed {
+                for file in try packing.unpack(
+                    paths[layer.digest]!, into: scratch, count: &count, bytes: &bytes, limits: limits)
+                {
+                    records.append(file.record)
+                    sources[file.record.path] = file.scratch
+                }
             }
-        }
-        var seen: Set<String> = []
-        for record in records where !seen.insert(record.path).inserted {
-            throw ModelPackError.registry(reference: reference, reason: "two layers hold '\(record.path)'")
-        }
-        records.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
-        let manifest = Manifest(
-            formatVersion: Manifest.currentFormatVersion, tool: "registry", name: remote.config.name ?? "model",
-            version: remote.config.version ?? "0", files: records)
-        try limits.check(manifest, archiveSize: manifest.totalSize, bundle: reference)
-        let files = records.map {
-            SourceFile(path: $0.path, absolutePath: sources[$0.path]!, size: $0.size, executable: $0.executable)
-        }
-        let missing = [ModelDirectory.metadataFile, ModelDirectory.requirementsFile, ModelDirectory.interfaceFile]
-            .filter { name in !records.contains { $0.path == name } }
-        if let target = options.unpackTo {
-            try Unpacker.materialize(manifest, files: files, to: target, force: options.force, writeManifest: false)
+            var seen: Set<String> = []
+            for record in records where !seen.insert(record.path).inserted {
+                throw ModelPackError.registry(reference: reference, reason: "two layers hold '\(record.path)'")
+            }
+            records.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+            let manifest = Manifest(
+                formatVersion: Manifest.currentFormatVersion, tool: "registry", name: remote.config.name ?? "model",
+                version: remote.config.version ?? "0", files: records)
+            try limits.check(manifest, archiveSize: manifest.totalSize, bundle: reference)
+            let files = records.map {
+                SourceFile(path: $0.path, absolutePath: sources[$0.path]!, size: $0.size, executable: $0.executable)
+            }
+            let missing = [ModelDirectory.metadataFile, ModelDirectory.requirementsFile, ModelDirectory.interfaceFile]
+                .filter { name in !records.contains { $0.path == name } }
+            if let target = options.unpackTo {
+                try Unpacker.materialize(manifest, files: files, to: target, force: options.force, writeManifest: false)
+                return PullResult(
+                    remote: remote, output: target, container: nil, blobs: blobs.sorted { $0.path < $1.path },
+                    requests: client.requestCount, missing: missing)
+            }
+            guard let target = options.output, let container else {
+                throw ModelPackError.usage("give -o BUNDLE or --unpack DIR")
+            }
+            if !missing.isEmpty {
+                throw ModelPackError.registry(
+                    reference: reference,
+                    reason:
+                        "not a complete model for a bundle: it has no \(missing.joined(separator: ", ")) (pull it with --unpack DIR, add what is missing, then `modelpack build DIR`)"
+                )
+            }
+            let model = scratch + "/model"
+            try Unpacker.materialize(manifest, files: files, to: model, force: false, writeManifest: false)
+            do {
+                _ = try Operations.build(
+                    BuildOptions(source: model, output: target, format: container, timestamp: remote.timestamp))
+            } catch ModelPackError.validationFailed(let report) {
+                throw ModelPackError.validationFailed(report.retargeted(reference))
+            }
             return PullResult(
-                remote: remote, output: target, container: nil, blobs: blobs.sorted { $0.path < $1.path },
-                requests: client.requestCount, missing: missing)
+                remote: remote, output: target, container: container, blobs: blobs.sorted { $0.path < $1.path },
+                requests: client.requestCount, missing: [])
         }
-        guard let target = options.output, let container else {
-            throw ModelPackError.usage("give -o BUNDLE or --unpack DIR")
-        }
-        if !missing.isEmpty {
-            throw ModelPackError.registry(
-                reference: reference,
-                reason:
-                    "not a complete model for a bundle: it has no \(missing.joined(separator: ", ")) (pull it with --unpack DIR, add what is missing, then `modelpack build DIR`)"
-            )
-        }
-        let model = scratch + "/model"
-        try Unpacker.materialize(manifest, files: files, to: model, force: false, writeManifest: false)
-        do {
-            _ = try Operations.build(
-                BuildOptions(source: model, output: target, format: container, timestamp: remote.timestamp))
-        } catch ModelPackError.validationFailed(let report) {
-            throw ModelPackError.validationFailed(report.retargeted(reference))
-        }
-        return PullResult(
-            remote: remote, output: target, container: container, blobs: blobs.sorted { $0.path < $1.path },
-            requests: client.requestCount, missing: [])
     }
 
     /// `inspect oci://REF`: the full audit of a registry artifact, with the same checks as for a
@@ -459,17 +454,12 @@ extension Operations {
     static func withPulledBundle<T>(
         _ reference: ImageReference, registry: RegistryOptions, _ body: (String) throws -> T
     ) throws -> T {
-        let scratch = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/pulled")
-        try FileSystem.makeDirectories(scratch)
-        TemporaryOutput.register(scratch)
-        defer {
-            FileSystem.removeTree(scratch)
-            TemporaryOutput.unregister(scratch)
+        try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/pulled") { scratch in
+            var options = PullOptions(reference: reference, registry: registry)
+            options.output = scratch + "/bundle.tar"
+            _ = try pull(options)
+            return try body(scratch + "/bundle.tar")
         }
-        var options = PullOptions(reference: reference, registry: registry)
-        options.output = scratch + "/bundle.tar"
-        _ = try pull(options)
-        return try body(scratch + "/bundle.tar")
     }
 
     /// `prune`: the blob cache down to `bytes`, least recently used first (`cache prune` for all of the cache).

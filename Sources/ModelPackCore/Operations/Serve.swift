@@ -38,18 +38,12 @@ extension Operations {
         _ model: String, policy: ModelCheck.Policy, strict: Bool, _ body: (String) throws -> T
     ) throws -> T {
         guard try FileSystem.lstatInfo(model)?.kind == .directory else { return try body(model) }
-        let folder = TemporaryOutput.path(nextTo: CacheDirectory.path() + "/built")
-        try FileSystem.makeDirectories(CacheDirectory.path())
-        TemporaryOutput.register(folder)
-        defer {
-            FileSystem.removeTree(folder)
-            TemporaryOutput.unregister(folder)
+        return try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/built") { folder in
+            var build = BuildOptions(source: model, output: folder + "/bundle.tar", format: .tar, strict: strict)
+            build.allowUnsafe = policy.allowUnsafe
+            _ = try Operations.build(build)
+            return try body(folder + "/bundle.tar")
         }
-        try FileSystem.makeDirectory(folder)
-        var build = BuildOptions(source: model, output: folder + "/bundle.tar", format: .tar, strict: strict)
-        build.allowUnsafe = policy.allowUnsafe
-        _ = try Operations.build(build)
-        return try body(folder + "/bundle.tar")
     }
 
     /// `serve DIR --reload`: serves the directory, and while it runs, rebuilds and restarts the

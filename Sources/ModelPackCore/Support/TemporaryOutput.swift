@@ -29,6 +29,19 @@ public enum TemporaryOutput {
         registered.withLock { _ = $0.remove(path) }
     }
 
+    /// `body` on a new temporary directory next to `destination` (created with its parents),
+    /// removed when `body` returns or throws, and by the signal handler if the process is stopped.
+    static func withDirectory<T>(nextTo destination: String, _ body: (String) throws -> T) throws -> T {
+        let directory = path(nextTo: destination)
+        try FileSystem.makeDirectories(directory)
+        register(directory)
+        defer {
+            FileSystem.removeTree(directory)
+            unregister(directory)
+        }
+        return try body(directory)
+    }
+
     /// Removes every temporary this process registered (called on SIGINT/SIGTERM).
     public static func removeAllRegistered() {
         let paths = registered.withLock { $0 }
