@@ -185,7 +185,8 @@ private final class Exchange {
     /// One header line, or a status line, which starts a new response (after a 100 Continue).
     func header(_ line: String) {
         if line.hasPrefix("HTTP/") {
-            let parts = line.split(separator: " ", maxSplits: 2)
+            // "HTTP/1.1 200 OK" or, with no reason phrase, "HTTP/2 200".
+            let parts = line.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ", maxSplits: 2)
             status = parts.count > 1 ? Int(parts[1]) ?? 0 : 0
             headers = [:]
         } else if let colon = line.firstIndex(of: ":") {
