@@ -846,6 +846,13 @@ import Testing
             #expect(!FileManager.default.fileExists(atPath: dir.file("evil")))
             #expect(!FileManager.default.fileExists(atPath: dir.file("escape.txt")))
         }
+        // A file in a raw layer and in a tar layer: refused, not one chosen.
+        let twice = "\(registry.host)/foreign/twice:1"
+        let pushedTwice = try PythonOracle.run(script, [twice, source, "interface.py", "tar:code.tar=interface.py"])
+        try #require(pushedTwice.status == 0, "\(pushedTwice.output)")
+        let refused = try client.run(["pull", twice, "--unpack", dir.file("twice")])
+        #expect(refused.status == 1 && refused.stderr.contains("two layers hold 'interface.py'"), "\(refused.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("twice")))
     }
 
     /// Credentials through a Docker credential helper (credsStore): login stores through it, push

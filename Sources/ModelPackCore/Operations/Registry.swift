@@ -337,6 +337,10 @@ extension Operations {
         let reference = options.reference.text
         var raw: [FileRecord] = []
         var packed: [(OCIDescriptor, PackedLayer)] = []
+        var seen: Set<String> = []  // no path twice, across every layer
+        func twice(_ path: String) -> ModelPackError {
+            ModelPackError.registry(reference: reference, reason: "two layers hold '\(path)'")
+        }
         var byDigest: [String: OCIDescriptor] = [:]
         for layer in remote.files {
             guard let path = layer.filepath else {
@@ -363,6 +367,7 @@ extension Operations {
             if let problem = BundlePath.problem(with: path) {
                 throw ModelPackError.registry(reference: reference, reason: "refused layer '\(path)': \(problem)")
             }
+            guard seen.insert(path).inserted else { throw twice(path) }
             let mode = layer.annotations?[ModelAnnotation.fileMetadata].flatMap { json in
                 (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])?["mode"] as? Int
             }
@@ -386,13 +391,10 @@ extension Operations {
                 for file in try packing.unpack(
                     paths[layer.digest]!, into: scratch, count: &count, bytes: &bytes, limits: limits)
                 {
+                    guard seen.insert(file.record.path).inserted else { throw twice(file.record.path) }
                     records.append(file.record)
                     sources[file.record.path] = file.scratch
                 }
-            }
-            var seen: Set<String> = []
-            for record in records where !seen.insert(record.path).inserted {
-                throw ModelPackError.registry(reference: reference, reason: "two layers hold '\(record.path)'")
             }
             records.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
             let manifest = Manifest(
