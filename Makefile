@@ -38,14 +38,15 @@ test: deps lint runtime-test test-deps
 	$(SWIFT) test
 
 # What the tests use as references: Debian's docker-registry (the CNCF distribution registry,
-# started by the tests on 127.0.0.1 and stopped by PID), skopeo and htpasswd; from PyPI oras-py
+# started by the tests on 127.0.0.1 and stopped by PID), skopeo, htpasswd and openssl (the TLS
+# registry's CA and certificate); from PyPI oras-py
 # (a second registry client), cryptography (the test token server's JWTs), jsonschema and
 # markdown-it-py (the model card read back by a CommonMark parser), PyYAML (the examples' rows read
 # by a reference YAML reader). Java 17 runs Spark (the Spark and Ray tests install pyspark and ray
 # themselves, as `predict --engine` does for a user).
 TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0 pyyaml==6.0.3
 test-deps:
-	@.ci/install-deps docker-registry skopeo apache2-utils openjdk-17-jre-headless
+	@.ci/install-deps docker-registry skopeo apache2-utils openjdk-17-jre-headless openssl
 	.ci/pip-install $(TEST_DEPS)
 
 # The serving runtime's Python (Sources/ModelPackCore/Serving/runtime): pytest with FastAPI's
