@@ -435,6 +435,38 @@ import Testing
         #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
     }
 
+    /// Files lying as they are in the bundle (a plain tar) are uploaded `--concurrency` at a time:
+    /// with 3, the chunks of three blobs reach the registry interleaved; with 1, one blob after
+    /// the other. Either way the pull is the pushed bundle.
+    @Test(arguments: [1, 3]) func blobsArePushedConcurrently(concurrency: Int) throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("shards.tar")
+        var shards: [String: [UInt8]] = [:]
+        for i in 0..<3 { shards["shard-\(i).bin"] = Fixture.noise(1 << 20, seed: UInt64(40 + i)) }
+        try Self.build(try Self.model(dir, extra: shards), bundle)
+        let push = try client.json([
+            "push", bundle, "\(registry.host)/team/shards:1", "--chunk-size", "64KiB", "--concurrency",
+            String(concurrency),
+        ])
+        #expect((push["blobs"] as? [[String: Any]])?.filter { $0["action"] as? String == "uploaded" }.count == 7)
+        // The upload session of each PATCH, in the order the registry received them.
+        let sessions = registry.requests().filter { $0.hasPrefix("PATCH ") }.map {
+            $0.split(separator: "?")[0].split(separator: "/").last.map(String.init) ?? ""
+        }
+        #expect(sessions.count == 3 * 16 + 2, "\(sessions)")  // and model.joblib's 75 KiB in 2
+        let switches = zip(sessions, sessions.dropFirst()).filter { $0 != $1 }.count
+        if concurrency == 1 {
+            #expect(switches == 3, "\(sessions)")
+        } else {
+            #expect(switches > 3, "\(sessions)")
+        }
+        _ = try client.json(["pull", "\(registry.host)/team/shards:1", "-o", dir.file("pulled.tar")])
+        #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
+    }
+
     /// A bundle altered after it was built: push hashes each file as it streams it and abandons
     /// the upload before its closing PUT, so the registry never holds the altered bytes under the
     /// manifest's digest and the tag is not created; in one PUT (a small file) or in chunks.

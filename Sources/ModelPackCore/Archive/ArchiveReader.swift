@@ -39,6 +39,10 @@ final class ArchiveReader {
     /// Whether the current entry's data is read straight from the file.
     var readsCurrentEntryDirectly: Bool { direct != nil }
 
+    /// Where the current entry's data lies in the file, when it is read straight from it (asked
+    /// before any of it is read): a plain tar's entry, a zip's stored member.
+    var currentDataRange: Range<Int64>? { direct.map { $0.position..<$0.end } }
+
     private struct DirectRead {
         let name: String
         var position: Int64

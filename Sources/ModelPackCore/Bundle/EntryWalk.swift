@@ -41,9 +41,13 @@ public struct FileCheck: Encodable, Equatable, Sendable {
 final class EntryData {
     let record: FileRecord
     let stream: HashedStream
+    /// Where the entry's bytes lie in the bundle file, when they lie there as they are (a plain
+    /// tar, a zip's stored member): another reader may read them from there (push's uploads).
+    let range: Range<Int64>?
 
     init(reader: ArchiveReader, record: FileRecord, hasher: ParallelSHA256) {
         self.record = record
+        range = reader.currentDataRange
         stream = HashedStream(label: record.path, limit: record.size, hasher: hasher, source: reader.read)
     }
 
@@ -146,13 +150,16 @@ struct EntryWalk {
 
     /// Walks every entry, refusing the bundle at the first entry that is not `ok` and at a listed
     /// file never met: what unpack and the checks need (verify, which reports everything, calls
-    /// `next` itself). `consume` gets each entry's data.
-    mutating func requireEveryEntry(of bundle: String, consume: (EntryData) throws -> Void) throws {
+    /// `next` itself). `consume` gets each entry's data; `verified` is told each entry that matched.
+    mutating func requireEveryEntry(
+        of bundle: String, consume: (EntryData) throws -> Void, verified: (String) -> Void = { _ in }
+    ) throws {
         while let check = try next(consume: consume) {
             guard check.status == .ok else {
                 throw ModelPackError.invalidBundle(
                     path: bundle, reason: "refused entry '\(check.path)': \(check.detail ?? check.status.rawValue)")
             }
+            verified(check.path)
         }
         if let missing = unseen.first {
             throw ModelPackError.invalidBundle(

@@ -109,64 +109,96 @@ extension Operations {
         var abandoned: String?
         var walk = EntryWalk(reader: reader, manifest: manifest)
         var sent: Set<String> = []
-        try walk.requireEveryEntry(of: options.bundle) { data in
-            let record = data.record
-            let digest = "sha256:" + record.sha256
-            if record.role == .metadata {
-                // Read here for the config; uploaded from memory (it is small).
-                while let chunk = try data.nextChunk() {
-                    metadataBytes.append(contentsOf: chunk)
-                    if metadataBytes.count > Limits.current.yaml.maxBytes {
-                        throw ModelPackError.limitExceeded(
-                            path: options.bundle,
-                            reason: "metadata.yaml is larger than \(Limits.current.yaml.maxBytes) bytes")
+        // A file lying as it is in the bundle (plain tar, stored zip member) is uploaded from its
+        // range of the file by the pool, `--concurrency` at a time, while the walk reads on.
+        let pool = UploadPool(limit: options.registry.concurrency)
+        let pooled = Locked<[BlobTransfer]>([])
+        do {
+            try walk.requireEveryEntry(
+                of: options.bundle,
+                consume: { data in
+                    let record = data.record
+                    let digest = "sha256:" + record.sha256
+                    if record.role == .metadata {
+                        // Read here for the config; uploaded from memory (it is small).
+                        while let chunk = try data.nextChunk() {
+                            metadataBytes.append(contentsOf: chunk)
+                            if metadataBytes.count > Limits.current.yaml.maxBytes {
+                                throw ModelPackError.limitExceeded(
+                                    path: options.bundle,
+                                    reason: "metadata.yaml is larger than \(Limits.current.yaml.maxBytes) bytes")
+                            }
+                        }
                     }
-                }
-            }
-            if present[digest] == true || sent.contains(digest) {
-                blobs.append(
-                    BlobTransfer(digest: digest, path: record.path, size: record.size, action: .present, bytes: 0))
-                return
-            }
-            if record.role == .metadata {
-                guard SHA256Stream.hex(of: metadataBytes) == record.sha256 else { return }  // the walk reports it
-                let outcome = try client.uploadBlob(
-                    Data(metadataBytes), digest: digest, known: false, from: mountSource(digest))
-                options.registry.progress?(.moved(path: record.path, bytes: record.size))
-                blobs.append(
-                    BlobTransfer(
-                        digest: digest, path: record.path, size: record.size,
-                        action: outcome == .mounted ? .mounted : .uploaded, bytes: outcome == .mounted ? 0 : record.size
-                    ))
-                sent.insert(digest)
-                return
-            }
-            switch try client.startUpload(digest: digest, from: mountSource(digest)) {
-            case .mounted:
-                options.registry.progress?(.moved(path: record.path, bytes: record.size))  // done, nothing sent
-                blobs.append(
-                    BlobTransfer(digest: digest, path: record.path, size: record.size, action: .mounted, bytes: 0))
-            case .session(let location, let minimum):
-                guard
-                    let bytes = try client.uploadBlob(
-                        at: location, minimumChunk: minimum, digest: digest, size: record.size,
-                        spoolDirectory: CacheDirectory.path() + "/spool",
-                        moved: { options.registry.progress?(.moved(path: record.path, bytes: $0)) }, read: data.read,
-                        readMatches: {
-                            // The walk's own hash (on its hasher's thread), asked for before the walk does.
-                            let stream = data.stream
-                            let hex = try stream.finish()
-                            return !stream.overflow && stream.byteCount == record.size && hex == record.sha256
-                        })
-                else {
-                    abandoned = record.path
-                    return  // the bytes do not match the manifest: the walk refuses the entry
-                }
-                blobs.append(
-                    BlobTransfer(digest: digest, path: record.path, size: record.size, action: .uploaded, bytes: bytes))
-            }
-            sent.insert(digest)
+                    if present[digest] == true || sent.contains(digest) {
+                        blobs.append(
+                            BlobTransfer(
+                                digest: digest, path: record.path, size: record.size, action: .present, bytes: 0))
+                        return
+                    }
+                    if record.role != .metadata, let range = data.range {
+                        sent.insert(digest)
+                        let (bundle, from, progress) = (options.bundle, mountSource(digest), options.registry.progress)
+                        try pool.submit {
+                            let transfer = try uploadRange(
+                                record, range, of: bundle, from: from, client: client, pool: pool, progress: progress)
+                            pooled.withLock { $0.append(transfer) }
+                        }
+                        return
+                    }
+                    if record.role == .metadata {
+                        // A mismatch is the walk's to report.
+                        guard SHA256Stream.hex(of: metadataBytes) == record.sha256 else { return }
+                        let outcome = try client.uploadBlob(
+                            Data(metadataBytes), digest: digest, known: false, from: mountSource(digest))
+                        options.registry.progress?(.moved(path: record.path, bytes: record.size))
+                        blobs.append(
+                            BlobTransfer(
+                                digest: digest, path: record.path, size: record.size,
+                                action: outcome == .mounted ? .mounted : .uploaded,
+                                bytes: outcome == .mounted ? 0 : record.size
+                            ))
+                        sent.insert(digest)
+                        return
+                    }
+                    switch try client.startUpload(digest: digest, from: mountSource(digest)) {
+                    case .mounted:
+                        options.registry.progress?(.moved(path: record.path, bytes: record.size))  // done, nothing sent
+                        blobs.append(
+                            BlobTransfer(
+                                digest: digest, path: record.path, size: record.size, action: .mounted, bytes: 0))
+                    case .session(let location, let minimum):
+                        guard
+                            let bytes = try client.uploadBlob(
+                                at: location, minimumChunk: minimum, digest: digest, size: record.size,
+                                spoolDirectory: CacheDirectory.path() + "/spool",
+                                moved: { options.registry.progress?(.moved(path: record.path, bytes: $0)) },
+                                read: data.read,
+                                readMatches: {
+                                    // The walk's own hash (on its hasher's thread), asked for before the walk does.
+                                    let stream = data.stream
+                                    let hex = try stream.finish()
+                                    return !stream.overflow && stream.byteCount == record.size && hex == record.sha256
+                                })
+                        else {
+                            abandoned = record.path
+                            return  // the bytes do not match the manifest: the walk refuses the entry
+                        }
+                        blobs.append(
+                            BlobTransfer(
+                                digest: digest, path: record.path, size: record.size, action: .uploaded, bytes: bytes))
+                    }
+                    sent.insert(digest)
+                }, verified: pool.verify)
+        } catch {
+            pool.endWalk()
+            try? pool.finish()  // the uploads of entries the walk did not pass are abandoned
+            throw error
         }
+        pool.endWalk()
+        try pool.finish()
+        let order = Dictionary(manifest.files.enumerated().map { ($1.path, $0) }) { first, _ in first }
+        blobs = (blobs + pooled.withLock { $0 }).sorted { order[$0.path, default: 0] < order[$1.path, default: 0] }
         if let abandoned {  // the walk always catches it first; this is the belt to its braces
             throw ModelPackError.invalidBundle(
                 path: options.bundle, reason: "'\(abandoned)' does not match the manifest")
@@ -199,6 +231,30 @@ extension Operations {
         return PushResult(
             reference: options.reference, manifestDigest: digest, bundleDigest: manifest.digest, blobs: blobs,
             signatureDigest: signatureDigest, requests: client.requestCount)
+    }
+
+    /// One file of a push read from its range of the bundle: mounted, or uploaded and closed once
+    /// the walk has found it matching the manifest (else the upload is abandoned).
+    private static func uploadRange(
+        _ record: FileRecord, _ range: Range<Int64>, of bundle: String, from: String?, client: RegistryClient,
+        pool: UploadPool, progress: TransferObserver?
+    ) throws -> BlobTransfer {
+        let digest = "sha256:" + record.sha256
+        switch try client.startUpload(digest: digest, from: from) {
+        case .mounted:
+            progress?(.moved(path: record.path, bytes: record.size))  // done, nothing sent
+            return BlobTransfer(digest: digest, path: record.path, size: record.size, action: .mounted, bytes: 0)
+        case .session(let location, let minimum):
+            guard
+                let bytes = try client.uploadBlob(
+                    at: location, minimumChunk: minimum, digest: digest, path: bundle, range: range,
+                    moved: { progress?(.moved(path: record.path, bytes: $0)) },
+                    readMatches: { pool.verdict(record.path) })
+            else {
+                throw ModelPackError.invalidBundle(path: bundle, reason: "'\(record.path)' does not match the manifest")
+            }
+            return BlobTransfer(digest: digest, path: record.path, size: record.size, action: .uploaded, bytes: bytes)
+        }
     }
 
     /// `inspect oci://REF --manifest-only`: the manifest, config and bundle manifest (three

@@ -8,6 +8,8 @@ struct HTTPRequest {
         case none
         case data(Data)
         case file(String)
+        /// Bytes `range` of the file at the path, read as they are sent.
+        case range(String, Range<Int64>)
     }
 
     var method: String
@@ -166,6 +168,9 @@ private final class Exchange {
     private var uploadData: Data?
     private var uploadOffset = 0
     private var uploadFile: InputFile?
+    /// A `range` body: where the next byte is read, and where the range ends.
+    private var uploadPosition: Int64 = 0
+    private var uploadEnd: Int64?
 
     init(_ request: HTTPRequest, cap: Int, receive: HTTPReceiver?) throws {
         self.cap = cap
@@ -179,6 +184,11 @@ private final class Exchange {
         case .file(let path):
             uploadFile = try InputFile(path: path)
             uploadSize = try FileSystem.lstatInfo(path)?.size ?? 0
+        case .range(let path, let range):
+            uploadFile = try InputFile(path: path)
+            uploadPosition = range.lowerBound
+            uploadEnd = range.upperBound
+            uploadSize = Int64(range.count)
         }
     }
 
@@ -217,7 +227,18 @@ private final class Exchange {
             uploadOffset += n
             return n
         }
-        do { return try uploadFile?.read(into: buffer) ?? 0 } catch {
+        do {
+            guard let file = uploadFile else { return 0 }
+            guard let end = uploadEnd else { return try file.read(into: buffer) }
+            let wanted = Int(min(Int64(buffer.count), end - uploadPosition))
+            guard wanted > 0 else { return 0 }
+            let n = try file.read(at: uploadPosition, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]))
+            guard n > 0 else {
+                throw ModelPackError.unreadable(path: file.path, reason: "ends before the bytes being sent")
+            }
+            uploadPosition += Int64(n)
+            return n
+        } catch {
             self.error = error
             return nil
         }

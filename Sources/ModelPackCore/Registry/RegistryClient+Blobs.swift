@@ -148,6 +148,59 @@ extension RegistryClient {
         return offset
     }
 
+    /// Uploads bytes `range` of the file at `path` (a blob lying as it is in the bundle) to an
+    /// open upload, each request's body read from the file as it is sent (no buffer of ours): one
+    /// streamed PUT when the blob fits in a chunk or the host wants it whole, else PATCHes of the
+    /// chunk size and a closing PUT. The PUT that closes the upload goes only once `readMatches`
+    /// says the bytes are the blob (push's bundle walk hashes them); if not, the upload is
+    /// abandoned and nil returned. Returns the bytes sent.
+    func uploadBlob(
+        at location: URL, minimumChunk: Int?, digest: String, path: String, range: Range<Int64>,
+        moved: (Int64) -> Void = { _ in }, readMatches: () throws -> Bool
+    ) throws -> Int64? {
+        let size = Int64(range.count)
+        let chunkSize = Int64(max(options.chunkSize, minimumChunk ?? 0))
+        func abandon(_ location: URL) -> Int64? {
+            _ = try? send(HTTPRequest(method: "DELETE", url: location))
+            return nil
+        }
+        if size <= chunkSize || wantsMonolithic {
+            guard try readMatches() else { return abandon(location) }
+            let response = try send(
+                HTTPRequest(
+                    method: "PUT", url: try finishing(location, digest: digest),
+                    headers: ["Content-Type": "application/octet-stream"], body: .range(path, range)))
+            guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+            moved(size)
+            return size
+        }
+        var location = location
+        var offset: Int64 = 0
+        while offset < size {
+            let length = min(chunkSize, size - offset)
+            let start = range.lowerBound + offset
+            let response = try send(
+                HTTPRequest(
+                    method: "PATCH", url: location,
+                    headers: [
+                        "Content-Type": "application/octet-stream",
+                        "Content-Range": "\(offset)-\(offset + length - 1)",
+                    ], body: .range(path, start..<start + length)), retryable: false)
+            guard response.status == 202, let next = response.header("location") else {
+                throw failure(response, "a chunk of blob \(digest)")
+            }
+            location = try url(location: next)
+            offset += length
+            moved(length)
+        }
+        guard try readMatches() else { return abandon(location) }
+        let response = try send(
+            HTTPRequest(
+                method: "PUT", url: try finishing(location, digest: digest), headers: ["Content-Length": "0"]))
+        guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+        return size
+    }
+
     private func uploadSpooled(
         at location: URL, digest: String, size: Int64, first: Data, spoolDirectory: String,
         moved: (Int64) -> Void, read: (UnsafeMutableRawBufferPointer) throws -> Int, readMatches: () throws -> Bool
