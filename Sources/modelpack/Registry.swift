@@ -66,6 +66,12 @@ struct Push: ReportingCommand, ParsableCommand {
     @Option(help: "Upload blobs larger than this in chunks of this size (e.g. 8MiB; at least 64KiB).")
     var chunkSize = "8MiB"
 
+    @Flag(
+        help:
+            "Send every blob in one PUT, for a registry that breaks chunked uploads (ghcr.io, Google's and ECR get it anyway)."
+    )
+    var monolithic = false
+
     @OptionGroup var registry: RegistryFlags
 
     @OptionGroup var progress: ProgressOptions
@@ -85,6 +91,7 @@ struct Push: ReportingCommand, ParsableCommand {
         defer { line?.finish() }
         options.mountFrom = from
         options.chunkSize = Int(ByteCount.parse(chunkSize) ?? 8 << 20)
+        options.monolithic = monolithic
         let result = try Operations.push(
             PushOptions(bundle: bundle, reference: try ImageReference(parsing: reference), registry: options))
         line?.finish()

@@ -467,6 +467,29 @@ import Testing
         #expect(try Fixture.read(dir.file("pulled.tar")) == Fixture.read(bundle))
     }
 
+    /// `--monolithic` (what ghcr.io, Google's and ECR get anyway): every blob in one PUT, none in
+    /// PATCH chunks, from a tar's byte ranges and, for a compressed bundle, through a spooled
+    /// file; the pull is the pushed bundle either way.
+    @Test(arguments: ["tar", "tar.gz"]) func monolithicUploadsSendNoChunks(container: String) throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("big." + container)
+        try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(1 << 20, seed: 51)]), bundle)
+        _ = try client.json([
+            "push", bundle, "\(registry.host)/team/whole:1", "--chunk-size", "64KiB", "--monolithic",
+        ])
+        let requests = registry.requests()
+        #expect(!requests.contains { $0.hasPrefix("PATCH ") }, "\(requests)")
+        #expect(requests.filter { $0.hasPrefix("PUT /v2/team/whole/blobs/uploads/") }.count == 7)
+        #expect(
+            (try? FileManager.default.contentsOfDirectory(atPath: client.cache + "/spool"))?.isEmpty ?? true,
+            "a spooled file was left")
+        _ = try client.json(["pull", "\(registry.host)/team/whole:1", "-o", dir.file("pulled." + container)])
+        #expect(try Fixture.read(dir.file("pulled." + container)) == Fixture.read(bundle))
+    }
+
     /// A bundle altered after it was built: push hashes each file as it streams it and abandons
     /// the upload before its closing PUT, so the registry never holds the altered bytes under the
     /// manifest's digest and the tag is not created; in one PUT (a small file) or in chunks.

@@ -2,12 +2,11 @@ internal import CCurl
 import Foundation
 
 /// One HTTP request to a registry. The body is in memory (manifests, one upload chunk: bounded) or
-/// a file, streamed.
+/// a byte range of a file, streamed.
 struct HTTPRequest {
     enum Body {
         case none
         case data(Data)
-        case file(String)
         /// Bytes `range` of the file at the path, read as they are sent.
         case range(String, Range<Int64>)
     }
@@ -181,9 +180,6 @@ private final class Exchange {
         case .data(let data):
             uploadData = data
             uploadSize = Int64(data.count)
-        case .file(let path):
-            uploadFile = try InputFile(path: path)
-            uploadSize = try FileSystem.lstatInfo(path)?.size ?? 0
         case .range(let path, let range):
             uploadFile = try InputFile(path: path)
             uploadPosition = range.lowerBound
@@ -228,8 +224,7 @@ private final class Exchange {
             return n
         }
         do {
-            guard let file = uploadFile else { return 0 }
-            guard let end = uploadEnd else { return try file.read(into: buffer) }
+            guard let file = uploadFile, let end = uploadEnd else { return 0 }
             let wanted = Int(min(Int64(buffer.count), end - uploadPosition))
             guard wanted > 0 else { return 0 }
             let n = try file.read(at: uploadPosition, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<wanted]))

@@ -10,11 +10,12 @@ extension RegistryClient {
 
     /// Hosts known to refuse or break chunked uploads (the reference's KitOps notes): GHCR answers
     /// 416 to PATCH bodies over 4 MiB, Google's Artifact Registry has no chunked upload, ECR ends
-    /// the upload after the first part. Large blobs go to them in one streamed PUT.
+    /// the upload after the first part. Large blobs go to them in one streamed PUT, as they go to
+    /// any registry with `monolithic` set.
     var wantsMonolithic: Bool {
         let host = reference.host
-        return host == "ghcr.io" || host.hasSuffix(".pkg.dev") || host == "gcr.io" || host.hasSuffix(".gcr.io")
-            || (host.contains(".ecr.") && host.hasSuffix(".amazonaws.com"))
+        return options.monolithic || host == "ghcr.io" || host.hasSuffix(".pkg.dev") || host == "gcr.io"
+            || host.hasSuffix(".gcr.io") || (host.contains(".ecr.") && host.hasSuffix(".amazonaws.com"))
     }
 
     func blobExists(_ digest: String) throws -> Bool {
@@ -66,11 +67,7 @@ extension RegistryClient {
     func uploadBlob(_ data: Data, digest: String, known: Bool? = nil, from: String? = nil) throws -> SmallUpload {
         if try known ?? blobExists(digest) { return .present }
         guard case .session(let location, _) = try startUpload(digest: digest, from: from) else { return .mounted }
-        let response = try send(
-            HTTPRequest(
-                method: "PUT", url: try finishing(location, digest: digest),
-                headers: ["Content-Type": "application/octet-stream"], body: .data(data)))
-        guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+        _ = try putWhole(location, digest: digest, body: .data(data), readMatches: { true })
         return .uploaded
     }
 
@@ -101,19 +98,12 @@ extension RegistryClient {
             }
             return filled
         }
-        func abandon(_ location: URL) -> Int64? {
-            _ = try? send(HTTPRequest(method: "DELETE", url: location))
-            return nil
-        }
         _ = try fill()
         if Int64(filled) == size || filled < chunkSize {
             // One PUT: the whole blob is in the chunk.
-            guard try readMatches() else { return abandon(location) }
-            let response = try send(
-                HTTPRequest(
-                    method: "PUT", url: try finishing(location, digest: digest),
-                    headers: ["Content-Type": "application/octet-stream"], body: .data(chunk)))
-            guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+            guard try putWhole(location, digest: digest, body: .data(chunk), readMatches: readMatches) else {
+                return nil
+            }
             moved(Int64(filled))
             return Int64(filled)
         }
@@ -125,27 +115,12 @@ extension RegistryClient {
         var location = location
         var offset: Int64 = 0
         while filled > 0 {
-            let response = try send(
-                HTTPRequest(
-                    method: "PATCH", url: location,
-                    headers: [
-                        "Content-Type": "application/octet-stream",
-                        "Content-Range": "\(offset)-\(offset + Int64(filled) - 1)",
-                    ], body: .data(chunk)), retryable: false)
-            guard response.status == 202, let next = response.header("location") else {
-                throw failure(response, "a chunk of blob \(digest)")
-            }
-            location = try url(location: next)
+            location = try patch(location, at: offset, Int64(filled), body: .data(chunk), digest: digest)
             offset += Int64(filled)
             moved(Int64(filled))
             _ = try fill()
         }
-        guard try readMatches() else { return abandon(location) }
-        let response = try send(
-            HTTPRequest(
-                method: "PUT", url: try finishing(location, digest: digest), headers: ["Content-Length": "0"]))
-        guard response.status == 201 else { throw failure(response, "blob \(digest)") }
-        return offset
+        return try close(location, digest: digest, readMatches: readMatches) ? offset : nil
     }
 
     /// Uploads bytes `range` of the file at `path` (a blob lying as it is in the bundle) to an
@@ -160,17 +135,10 @@ extension RegistryClient {
     ) throws -> Int64? {
         let size = Int64(range.count)
         let chunkSize = Int64(max(options.chunkSize, minimumChunk ?? 0))
-        func abandon(_ location: URL) -> Int64? {
-            _ = try? send(HTTPRequest(method: "DELETE", url: location))
-            return nil
-        }
         if size <= chunkSize || wantsMonolithic {
-            guard try readMatches() else { return abandon(location) }
-            let response = try send(
-                HTTPRequest(
-                    method: "PUT", url: try finishing(location, digest: digest),
-                    headers: ["Content-Type": "application/octet-stream"], body: .range(path, range)))
-            guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+            guard try putWhole(location, digest: digest, body: .range(path, range), readMatches: readMatches) else {
+                return nil
+            }
             moved(size)
             return size
         }
@@ -179,63 +147,88 @@ extension RegistryClient {
         while offset < size {
             let length = min(chunkSize, size - offset)
             let start = range.lowerBound + offset
-            let response = try send(
-                HTTPRequest(
-                    method: "PATCH", url: location,
-                    headers: [
-                        "Content-Type": "application/octet-stream",
-                        "Content-Range": "\(offset)-\(offset + length - 1)",
-                    ], body: .range(path, start..<start + length)), retryable: false)
-            guard response.status == 202, let next = response.header("location") else {
-                throw failure(response, "a chunk of blob \(digest)")
-            }
-            location = try url(location: next)
+            location = try patch(
+                location, at: offset, length, body: .range(path, start..<start + length), digest: digest)
             offset += length
             moved(length)
         }
-        guard try readMatches() else { return abandon(location) }
-        let response = try send(
-            HTTPRequest(
-                method: "PUT", url: try finishing(location, digest: digest), headers: ["Content-Length": "0"]))
-        guard response.status == 201 else { throw failure(response, "blob \(digest)") }
-        return size
+        return try close(location, digest: digest, readMatches: readMatches) ? size : nil
     }
 
+    /// A blob a host wants in one PUT, read through the walk: spooled to a file first.
     private func uploadSpooled(
         at location: URL, digest: String, size: Int64, first: Data, spoolDirectory: String,
         moved: (Int64) -> Void, read: (UnsafeMutableRawBufferPointer) throws -> Int, readMatches: () throws -> Bool
     ) throws -> Int64? {
         try FileSystem.makeDirectories(spoolDirectory)
-        let path = TemporaryOutput.path(nextTo: spoolDirectory + "/upload")
-        TemporaryOutput.register(path)
-        defer {
-            FileSystem.removeTree(path)
-            TemporaryOutput.unregister(path)
-        }
-        do {
-            let file = try OutputFile(creating: path, mode: 0o600)
-            try first.withUnsafeBytes { try file.write($0) }
-            var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
-            try buffer.withUnsafeMutableBytes { raw in
-                while true {
-                    let n = try read(raw)
-                    if n == 0 { break }
-                    try file.write(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+        return try TemporaryOutput.withDirectory(nextTo: spoolDirectory + "/upload") { directory in
+            let path = directory + "/blob"
+            do {
+                let file = try OutputFile(creating: path, mode: 0o600)
+                try first.withUnsafeBytes { try file.write($0) }
+                var buffer = [UInt8](repeating: 0, count: StreamBuffer.size)
+                try buffer.withUnsafeMutableBytes { raw in
+                    while true {
+                        let n = try read(raw)
+                        if n == 0 { break }
+                        try file.write(UnsafeRawBufferPointer(rebasing: raw[0..<n]))
+                    }
                 }
             }
+            guard try putWhole(location, digest: digest, body: .range(path, 0..<size), readMatches: readMatches)
+            else { return nil }
+            moved(size)
+            return size
         }
-        guard try readMatches() else {
-            _ = try? send(HTTPRequest(method: "DELETE", url: location))
-            return nil
-        }
+    }
+
+    // The upload protocol's steps, shared by every way a blob is read.
+
+    /// The whole blob in the PUT that closes the upload, once `readMatches` says its bytes are
+    /// the blob; false, with the upload abandoned, if not.
+    private func putWhole(
+        _ location: URL, digest: String, body: HTTPRequest.Body, readMatches: () throws -> Bool
+    ) throws -> Bool {
+        guard try readMatches() else { return abandon(location) }
         let response = try send(
             HTTPRequest(
                 method: "PUT", url: try finishing(location, digest: digest),
-                headers: ["Content-Type": "application/octet-stream", "Content-Length": String(size)],
-                body: .file(path)))
+                headers: ["Content-Type": "application/octet-stream"], body: body))
         guard response.status == 201 else { throw failure(response, "blob \(digest)") }
-        moved(size)
-        return size
+        return true
+    }
+
+    /// One chunk of `length` bytes at `offset` of the blob; returns where the next goes. Never
+    /// retried: the registry would append it twice.
+    private func patch(
+        _ location: URL, at offset: Int64, _ length: Int64, body: HTTPRequest.Body, digest: String
+    ) throws -> URL {
+        let response = try send(
+            HTTPRequest(
+                method: "PATCH", url: location,
+                headers: [
+                    "Content-Type": "application/octet-stream", "Content-Range": "\(offset)-\(offset + length - 1)",
+                ], body: body), retryable: false)
+        guard response.status == 202, let next = response.header("location") else {
+            throw failure(response, "a chunk of blob \(digest)")
+        }
+        return try url(location: next)
+    }
+
+    /// The PUT that closes a chunked upload, once `readMatches`; false, abandoned, if not.
+    private func close(_ location: URL, digest: String, readMatches: () throws -> Bool) throws -> Bool {
+        guard try readMatches() else { return abandon(location) }
+        let response = try send(
+            HTTPRequest(
+                method: "PUT", url: try finishing(location, digest: digest), headers: ["Content-Length": "0"]))
+        guard response.status == 201 else { throw failure(response, "blob \(digest)") }
+        return true
+    }
+
+    /// Ends an upload that will not be closed (best effort); false.
+    private func abandon(_ location: URL) -> Bool {
+        _ = try? send(HTTPRequest(method: "DELETE", url: location))
+        return false
     }
 
     static let manifestAccept = [

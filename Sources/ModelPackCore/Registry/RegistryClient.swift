@@ -16,6 +16,9 @@ public struct RegistryOptions: Sendable {
     /// Uploads at or below this size go in one PUT; larger ones in chunks of `chunkSize` (or the
     /// registry's `OCI-Chunk-Min-Length` when larger).
     public var chunkSize = 8 << 20
+    /// Every blob in one streamed PUT, whatever its size (for a registry that breaks chunked
+    /// uploads; the hosts known to do so get it anyway).
+    public var monolithic = false
     /// A repository of the same registry holding the blobs already (cross-repository mount);
     /// without it, the repository a blob was last pushed to or pulled from, when one is remembered.
     public var mountFrom: String?
