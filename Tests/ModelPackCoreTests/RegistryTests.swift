@@ -795,20 +795,26 @@ import Testing
         #expect(try Fixture.read(pulled) == Fixture.read(bundle))
     }
 
+    /// Fixtures/registry/oras_push.py: pushes with oras-py, a registry client that is not modelpack.
+    static let orasPush = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/registry/oras_push.py").path
+
+    /// Whether oras-py is installed; fails the test when CI requires the registry tests.
+    static func orasAvailable() -> Bool {
+        if PythonOracle.available(["oras"]) { return true }
+        if TestRegistry.required { Issue.record("oras-py is not installed") }
+        return false
+    }
+
     /// An artifact another client pushed (oras-py, with CNCF media types and no bundle manifest):
     /// inspected, rebuilt into a directory blob by blob, and refused as a bundle with what is missing.
     @Test func aModelPackArtifactFromAnotherClientIsRebuilt() throws {
-        guard TestRegistry.check() else { return }
-        guard PythonOracle.available(["oras"]) else {
-            if TestRegistry.required { Issue.record("oras-py is not installed") }
-            return
-        }
+        guard TestRegistry.check(), Self.orasAvailable() else { return }
         let registry = try TestRegistry()
         let client = ClientEnvironment()
         let dir = TempDir()
         let source = try Self.model(dir)
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/registry/oras_push.py").path
+        let script = Self.orasPush
         let ref = "\(registry.host)/foreign/iris:3"
         let pushed = try PythonOracle.run(script, [ref, source, "model.joblib", "interface.py", "requirements.txt"])
         try #require(pushed.status == 0, "\(pushed.output)")
@@ -856,17 +862,12 @@ import Testing
     /// gives for the same files. A layer holding `../` or a symbolic link is refused in one line,
     /// and nothing is written anywhere.
     @Test func tarPackedLayersAreRebuiltAndHostileOnesRefused() throws {
-        guard TestRegistry.check() else { return }
-        guard PythonOracle.available(["oras"]) else {
-            if TestRegistry.required { Issue.record("oras-py is not installed") }
-            return
-        }
+        guard TestRegistry.check(), Self.orasAvailable() else { return }
         let registry = try TestRegistry()
         let client = ClientEnvironment()
         let dir = TempDir()
         let source = try Self.model(dir, extra: ["src/helpers.py": Array("def helper():\n    return 1\n".utf8)])
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/registry/oras_push.py").path
+        let script = Self.orasPush
         let ref = "\(registry.host)/foreign/packed:1"
         let pushed = try PythonOracle.run(
             script,
