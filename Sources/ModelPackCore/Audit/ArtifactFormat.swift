@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// What an artifact is, told by its content (never by its extension).
 public enum ArtifactFormat: String, Codable, Sendable {
     case pickle, joblib
@@ -20,46 +24,52 @@ public enum ArtifactFormat: String, Codable, Sendable {
         if size == 0 { return .empty }
         if head.starts(with: legacyTorchMagic) { return .pytorchLegacy }
         if head.starts(with: [0x80]), head.count > 1, head[1] <= 5 { return .pickle }
-        if head.starts(with: Array("PK\u{03}\u{04}".utf8)) || head.starts(with: Array("PK\u{05}\u{06}".utf8)) {
-            return .zip
-        }
-        if head.starts(with: [0x93] + Array("NUMPY".utf8)) { return .npy }
-        if head.starts(with: [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C]) { return .sevenZip }
-        if head.starts(with: Array("GGUF".utf8)) { return .gguf }
-        if head.starts(with: [0x89] + Array("HDF\r\n\u{1A}\n".utf8)) { return .hdf5 }
+        if head.starts(with: magic.zip) || head.starts(with: magic.emptyZip) { return .zip }
+        if head.starts(with: magic.npy) { return .npy }
+        if head.starts(with: magic.sevenZip) { return .sevenZip }
+        if head.starts(with: magic.gguf) { return .gguf }
+        if head.starts(with: magic.hdf5) { return .hdf5 }
         if isSafetensors(head, size: size) { return .safetensors }
-        if FileSystem.lastComponent(of: name) == "saved_model.pb" { return .savedModel }
+        if name == "saved_model.pb" || name.utf8.reversed().starts(with: "/saved_model.pb".utf8.reversed()) {
+            return .savedModel
+        }
         if isONNX(head) { return .onnx }
         // Text: the first 4 KiB (less a possibly cut last character) valid UTF-8 without NUL. Judged
-        // on bytes: Foundation's string search here cost 5,000 small files a quarter of a build.
-        let sample = head.prefix(4096).dropLast(head.count == 4096 ? 4 : 0)
-        if !sample.contains(0), String(validating: sample, as: UTF8.self) != nil {
+        // on bytes, with memchr: every small file of a model passes here.
+        let sampleCount = min(head.count, 4096) - (head.count >= 4096 ? 4 : 0)
+        let text = head.withUnsafeBufferPointer { all -> ArtifactFormat? in
+            let sample = UnsafeBufferPointer(rebasing: all[0..<sampleCount])
+            guard sample.isEmpty || memchr(sample.baseAddress!, 0, sample.count) == nil,
+                String(validating: sample, as: UTF8.self) != nil
+            else { return nil }
             let first = sample.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x09 && $0 != 0x0D }
             if first == UInt8(ascii: "{") || first == UInt8(ascii: "[") { return .json }
             if looksLikeCSV(sample) { return .csv }
-            if isProtocol0Pickle(head) { return .pickle }
             return .text
         }
-        if isProtocol0Pickle(head) { return .pickle }
-        return .binary
+        if text == .text || text == nil, isProtocol0Pickle(head) { return .pickle }
+        return text ?? .binary
     }
 
+    private static let magic = (
+        zip: Array("PK\u{03}\u{04}".utf8), emptyZip: Array("PK\u{05}\u{06}".utf8), npy: [0x93] + Array("NUMPY".utf8),
+        sevenZip: [0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C] as [UInt8], gguf: Array("GGUF".utf8),
+        hdf5: [0x89] + Array("HDF\r\n\u{1A}\n".utf8)
+    )
+
     /// The first non-empty line holds a comma and another non-empty line follows.
-    static func looksLikeCSV(_ text: ArraySlice<UInt8>) -> Bool {
-        var lines = 0
-        var inLine = false
-        var commaInFirst = false
-        for byte in text {
-            if byte == 0x0A {
-                if inLine { lines += 1 }
-                inLine = false
-            } else {
-                if lines == 1 { return commaInFirst }  // a second non-empty line begins
-                inLine = true
-                if byte == UInt8(ascii: ",") { commaInFirst = true }
-            }
-        }
-        return false
+    static func looksLikeCSV(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard var start = text.baseAddress else { return false }
+        let end = start + text.count
+        // The first non-empty line.
+        while start < end, start.pointee == 0x0A { start += 1 }
+        guard start < end, let found = memchr(start, 0x0A, end - start),
+            memchr(start, Int32(UInt8(ascii: ",")), UnsafeRawPointer(found) - UnsafeRawPointer(start)) != nil
+        else { return false }
+        // Another non-empty line begins after it.
+        var next = UnsafePointer(found.assumingMemoryBound(to: UInt8.self)) + 1
+        while next < end, next.pointee == 0x0A { next += 1 }
+        return next < end
     }
 
     /// u64 header length, then a JSON object: the safetensors layout.

@@ -33,6 +33,7 @@ public struct AuditContext: Sendable, Equatable {
     static func modules(in paths: [String]) -> Set<String> {
         Set(
             paths.compactMap { path -> String? in
+                guard path.hasSuffix(".py") else { return nil }  // most paths: no split
                 let parts = path.split(separator: "/")
                 if parts.count == 1, path.hasSuffix(".py") { return String(path.dropLast(3)) }
                 if parts.count >= 2, parts.last == "__init__.py" { return String(parts[0]) }

@@ -6,46 +6,65 @@ extension Manifest {
     /// modelpack writes exactly these bytes and reads only manifests that re-serialise to them, so
     /// the digest is a function of the content alone.
     public func canonicalBytes() -> [UInt8] {
-        var out = "{\n"
-        out += "  \"formatVersion\": \(formatVersion),\n"
-        out += "  \"tool\": \(Self.quote(tool)),\n"
-        out += "  \"name\": \(Self.quote(name)),\n"
-        out += "  \"version\": \(Self.quote(version)),\n"
-        if !allowedUnsafe.isEmpty {
-            out += "  \"allowedUnsafe\": [" + allowedUnsafe.map(Self.quote).joined(separator: ", ") + "],\n"
+        // Appended as bytes: 5,000 files built through String interpolation cost a small-file
+        // build 7% of its time (perf), and build serialises its manifest more than once.
+        var out: [UInt8] = []
+        out.reserveCapacity(160 + files.count * 160)
+        func add(_ text: StaticString) {
+            text.withUTF8Buffer { out.append(contentsOf: $0) }
         }
-        if !trustedModules.isEmpty {
-            out += "  \"trustedModules\": [" + trustedModules.map(Self.quote).joined(separator: ", ") + "],\n"
+        func add(_ text: String) { out.append(contentsOf: text.utf8) }
+        add("{\n  \"formatVersion\": ")
+        add(String(formatVersion))
+        add(",\n  \"tool\": ")
+        Self.quote(tool, into: &out)
+        add(",\n  \"name\": ")
+        Self.quote(name, into: &out)
+        add(",\n  \"version\": ")
+        Self.quote(version, into: &out)
+        add(",\n")
+        for (key, list) in [("allowedUnsafe", allowedUnsafe), ("trustedModules", trustedModules)] where !list.isEmpty {
+            add("  \"" + key + "\": [")
+            for (index, item) in list.enumerated() {
+                if index > 0 { add(", ") }
+                Self.quote(item, into: &out)
+            }
+            add("],\n")
         }
-        out += "  \"files\": ["
+        add("  \"files\": [")
         for (index, file) in files.enumerated() {
-            out += index == 0 ? "\n" : ",\n"
-            out += "    {\"path\": \(Self.quote(file.path)), \"role\": \"\(file.role.rawValue)\", "
-            out += "\"size\": \(file.size), \"sha256\": \"\(file.sha256)\", \"executable\": \(file.executable)}"
+            add(index == 0 ? "\n    {\"path\": " : ",\n    {\"path\": ")
+            Self.quote(file.path, into: &out)
+            add(", \"role\": \"")
+            add(file.role.rawValue)
+            add("\", \"size\": ")
+            add(String(file.size))
+            add(", \"sha256\": \"")
+            add(file.sha256)
+            add(file.executable ? "\", \"executable\": true}" : "\", \"executable\": false}")
         }
-        out += files.isEmpty ? "]\n" : "\n  ]\n"
-        out += "}\n"
-        return Array(out.utf8)
+        add(files.isEmpty ? "]\n}\n" : "\n  ]\n}\n")
+        return out
     }
 
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+    /// `text` as a JSON string: `"` and `\\` escaped, control characters as escapes, everything
+    /// else (including non-ASCII) as itself.
+    static func quote(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0..<0x20, 0x7f:
+                let hex = Array("0123456789abcdef".utf8)
+                out += Array("\\u00".utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xf)]]
+            default: out.append(byte)  // UTF-8 bytes of other scalars never fall in the cases above
             }
         }
-        return out + "\""
+        out.append(UInt8(ascii: "\""))
     }
 
     /// Parses and checks a manifest read from `bundle`. Refuses anything but the canonical form of a

@@ -12,6 +12,41 @@ struct IgnoreRules {
         let directoryOnly: Bool
         let anchored: Bool
         let segments: [String]
+        /// How an unanchored rule is tested against a file name, which every file of a model is:
+        /// bytes compared for a literal name or `*` and a literal suffix (most rules, and every
+        /// default one but `.#*`), `fnmatch` otherwise.
+        let name: NameMatch
+
+        enum NameMatch {
+            case literal([UInt8])
+            case suffix([UInt8])
+            case glob
+        }
+
+        init(negated: Bool, directoryOnly: Bool, anchored: Bool, segments: [String]) {
+            self.negated = negated
+            self.directoryOnly = directoryOnly
+            self.anchored = anchored
+            self.segments = segments
+            let pattern = Array(segments[0].utf8)
+            let special = pattern.filter { "*?[\\".utf8.contains($0) }
+            if special.isEmpty {
+                name = .literal(pattern)
+            } else if special == [UInt8(ascii: "*")], pattern.first == UInt8(ascii: "*") {
+                name = .suffix(Array(pattern.dropFirst()))
+            } else {
+                name = .glob
+            }
+        }
+
+        func matchesName(_ file: String) -> Bool {
+            switch name {
+            case .literal(let bytes): return file.utf8.elementsEqual(bytes)
+            case .suffix(let bytes):
+                return file.utf8.count >= bytes.count && file.utf8.suffix(bytes.count).elementsEqual(bytes)
+            case .glob: return IgnoreRules.glob(segments[0], file)
+            }
+        }
     }
 
     private(set) var rules: [Rule] = []
@@ -48,13 +83,18 @@ struct IgnoreRules {
 
     /// Whether `path` (relative, `/`-separated) is ignored.
     func isIgnored(_ path: String, isDirectory: Bool) -> Bool {
-        let parts = path.split(separator: "/").map(String.init)
+        // The components only for an anchored rule: the default rules match names alone.
+        var parts: [String]?
+        let name = FileSystem.lastComponent(of: path)
         var ignored = false
         for rule in rules where !(rule.directoryOnly && !isDirectory) {
-            let matches =
-                rule.anchored
-                ? Self.match(rule.segments[...], parts[...])
-                : Self.glob(rule.segments[0], parts.last ?? "")
+            let matches: Bool
+            if rule.anchored {
+                if parts == nil { parts = path.split(separator: "/").map(String.init) }
+                matches = Self.match(rule.segments[...], parts![...])
+            } else {
+                matches = rule.matchesName(name)
+            }
             if matches { ignored = !rule.negated }
         }
         return ignored
@@ -76,7 +116,7 @@ struct IgnoreRules {
         return match(pattern.dropFirst(), path.dropFirst())
     }
 
-    private static func glob(_ pattern: String, _ name: String) -> Bool {
+    fileprivate static func glob(_ pattern: String, _ name: String) -> Bool {
         fnmatch(pattern, name, 0) == 0
     }
 }
