@@ -105,10 +105,11 @@ fuzz-smoke:
 	Tests/Fuzz/fuzz.sh --runs 3000
 
 # A release binary with the Swift standard library and Foundation linked in, so it runs where
-# only the C libraries are installed (libarchive13, libyaml-0-2, zlib1g, libcurl4).
+# only the C libraries are installed (libarchive13, libyaml-0-2, zlib1g; libcurl4, which the registry
+# commands load when they first need it).
 release: deps
 	@.ci/install-deps libcurl4-openssl-dev
-	$(SWIFT) build -c release --static-swift-stdlib -Xlinker -lcurl --scratch-path .build-static
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static
 
 # The man page, generated from the commands by swift-argument-parser's manual generator (the tool
 # behind its GenerateManual plugin, run on the release binary), dated by the last commit.

@@ -33,10 +33,11 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"]), .brew(["zlib"])]
         ),
-        // HTTP for the registry commands: the libcurl FoundationNetworking is built on, used directly.
+        // HTTP for the registry commands: the libcurl FoundationNetworking is built on, used directly
+        // and loaded (dlopen) by the first request, so no pkgConfig: its -lcurl would link it into
+        // every command's start. The headers come from libcurl4-openssl-dev.
         .systemLibrary(
             name: "CCurl",
-            pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"]), .brew(["curl"])]
         ),
         .systemLibrary(name: "CPlatform"),

@@ -77,4 +77,25 @@ import Testing
         }
         #expect(upward.isEmpty, "\(upward.joined(separator: "\n"))")
     }
+
+    /// libcurl and the two dozen libraries it pulls in (TLS, Kerberos, LDAP...) are loaded by the
+    /// first registry request (dlopen), not linked: a command that never reaches a registry does not
+    /// pay for loading them. (RegistryTests show that the registry commands still load it.)
+    @Test func libcurlIsLoadedOnlyWhenNeeded() throws {
+        let ldd = try CLI.run([CLI.binary], executable: "/usr/bin/ldd")
+        #expect(ldd.status == 0)
+        #expect(ldd.stdout.contains("libarchive"))  // the listing is real
+        #expect(!ldd.stdout.contains("libcurl"))
+
+        // A libcurl that cannot be loaded is one line on the registry command that needed it.
+        let tmp = TempDir()
+        try Fixture.write([], to: tmp.file("lib/libcurl.so.4"))
+        let result = try CLI.run(
+            ["inspect", "127.0.0.1:9/team/iris:1"], environment: ["LD_LIBRARY_PATH": tmp.file("lib")])
+        #expect(result.status == 3)
+        #expect(
+            result.stderr
+                == "error: 127.0.0.1:9/team/iris:1: libcurl could not be loaded (\(tmp.file("lib/libcurl.so.4")): file too short); install it (Debian: apt-get install libcurl4)\n"
+        )
+    }
 }

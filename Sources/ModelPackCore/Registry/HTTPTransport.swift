@@ -52,8 +52,20 @@ final class HTTPTransport: @unchecked Sendable {
     private let lock = NSLock()
     private var idle: [UnsafeMutableRawPointer] = []
 
-    /// libcurl's global set-up, once per process before any handle (it is not thread-safe itself).
-    private static let ready: Bool = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+    /// libcurl, loaded (dlopen) and set up once per process, when the first request needs it: the
+    /// commands that never reach a registry do not pay for loading it and its libraries.
+    /// The table is written once, before anyone can read it, and never again.
+    nonisolated(unsafe) private static let library: Result<UnsafePointer<mp_curl_functions>, TransportFailure> = {
+        var error = [CChar](repeating: 0, count: 512)
+        guard let table = mp_curl_load(&error, error.count) else {
+            let reason = String(decoding: error.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return .failure(
+                TransportFailure(
+                    message: "libcurl could not be loaded (\(reason)); install it (Debian: apt-get install libcurl4)",
+                    transient: false))
+        }
+        return .success(table)
+    }()
 
     /// `timeout`: seconds a transfer may go without a byte before it is given up.
     init(timeout: Int = 120, caFile: String? = nil) {
@@ -62,68 +74,73 @@ final class HTTPTransport: @unchecked Sendable {
     }
 
     deinit {
-        for handle in idle { curl_easy_cleanup(handle) }
+        if case .success(let curl) = Self.library {
+            for handle in idle { mp_curl_easy_cleanup(curl, handle) }
+        }
     }
 
     /// Sends `request` and waits. A 2xx body goes to `receive` when one is given; any other body
     /// is collected up to `cap` bytes.
     func send(_ request: HTTPRequest, cap: Int = 1 << 16, receive: HTTPReceiver? = nil) throws -> HTTPResponse {
-        guard Self.ready, let handle = lock.withLock({ idle.popLast() }) ?? curl_easy_init() else {
+        let curl = try Self.library.get()
+        guard let handle = lock.withLock({ idle.popLast() }) ?? mp_curl_easy_init(curl) else {
             throw TransportFailure(message: "libcurl could not be set up", transient: false)
         }
         defer {
-            curl_easy_reset(handle)  // keeps the handle's live connections for the next request
+            mp_curl_easy_reset(curl, handle)  // keeps the handle's live connections for the next request
             lock.withLock { idle.append(handle) }
         }
         let exchange = try Exchange(request, cap: cap, receive: receive)
         var headers: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headers) }
+        defer { mp_curl_slist_free_all(curl, headers) }
         // Content-Length and Transfer-Encoding are libcurl's to write; an empty Expect stops it
         // waiting for a 100 Continue before a large body.
         for (name, value) in request.headers where name.lowercased() != "content-length" {
-            headers = curl_slist_append(headers, "\(name): \(value)")
+            headers = mp_curl_slist_append(curl, headers, "\(name): \(value)")
         }
-        headers = curl_slist_append(headers, "Expect:")
+        headers = mp_curl_slist_append(curl, headers, "Expect:")
         var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let code: CURLcode = request.url.absoluteString.withCString { url in
             errorText.withUnsafeMutableBufferPointer { errorBuffer in
                 let context = Unmanaged.passUnretained(exchange).toOpaque()
                 var set = CURLE_OK
                 func check(_ result: CURLcode) { if set == CURLE_OK { set = result } }
-                check(mp_curl_set_pointer(handle, CURLOPT_URL, url))
-                check(mp_curl_set_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer.baseAddress))
-                check(mp_curl_set_pointer(handle, CURLOPT_PROTOCOLS_STR, "http,https"))
-                check(mp_curl_set_long(handle, CURLOPT_NOSIGNAL, 1))
-                check(mp_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT, 30))
-                check(mp_curl_set_long(handle, CURLOPT_LOW_SPEED_LIMIT, 1))
-                check(mp_curl_set_long(handle, CURLOPT_LOW_SPEED_TIME, timeout))
-                check(mp_curl_set_long(handle, CURLOPT_BUFFERSIZE, 512 << 10))
-                check(mp_curl_set_long(handle, CURLOPT_UPLOAD_BUFFERSIZE, 2 << 20))
-                if let caFile { check(mp_curl_set_pointer(handle, CURLOPT_CAINFO, caFile)) }
-                check(mp_curl_set_pointer(handle, CURLOPT_HTTPHEADER, headers))
-                check(mp_curl_set_callback(handle, CURLOPT_HEADERFUNCTION, headerCallback))
-                check(mp_curl_set_pointer(handle, CURLOPT_HEADERDATA, context))
-                check(mp_curl_set_callback(handle, CURLOPT_WRITEFUNCTION, writeCallback))
-                check(mp_curl_set_pointer(handle, CURLOPT_WRITEDATA, context))
+                check(mp_curl_set_pointer(curl, handle, CURLOPT_URL, url))
+                check(mp_curl_set_pointer(curl, handle, CURLOPT_ERRORBUFFER, errorBuffer.baseAddress))
+                check(mp_curl_set_pointer(curl, handle, CURLOPT_PROTOCOLS_STR, "http,https"))
+                check(mp_curl_set_long(curl, handle, CURLOPT_NOSIGNAL, 1))
+                check(mp_curl_set_long(curl, handle, CURLOPT_CONNECTTIMEOUT, 30))
+                check(mp_curl_set_long(curl, handle, CURLOPT_LOW_SPEED_LIMIT, 1))
+                check(mp_curl_set_long(curl, handle, CURLOPT_LOW_SPEED_TIME, timeout))
+                check(mp_curl_set_long(curl, handle, CURLOPT_BUFFERSIZE, 512 << 10))
+                check(mp_curl_set_long(curl, handle, CURLOPT_UPLOAD_BUFFERSIZE, 2 << 20))
+                if let caFile { check(mp_curl_set_pointer(curl, handle, CURLOPT_CAINFO, caFile)) }
+                check(mp_curl_set_pointer(curl, handle, CURLOPT_HTTPHEADER, headers))
+                check(mp_curl_set_callback(curl, handle, CURLOPT_HEADERFUNCTION, headerCallback))
+                check(mp_curl_set_pointer(curl, handle, CURLOPT_HEADERDATA, context))
+                check(mp_curl_set_callback(curl, handle, CURLOPT_WRITEFUNCTION, writeCallback))
+                check(mp_curl_set_pointer(curl, handle, CURLOPT_WRITEDATA, context))
                 switch request.method {
-                case "GET": check(mp_curl_set_long(handle, CURLOPT_HTTPGET, 1))
-                case "HEAD": check(mp_curl_set_long(handle, CURLOPT_NOBODY, 1))
-                default: check(mp_curl_set_pointer(handle, CURLOPT_CUSTOMREQUEST, request.method))
+                case "GET": check(mp_curl_set_long(curl, handle, CURLOPT_HTTPGET, 1))
+                case "HEAD": check(mp_curl_set_long(curl, handle, CURLOPT_NOBODY, 1))
+                default: check(mp_curl_set_pointer(curl, handle, CURLOPT_CUSTOMREQUEST, request.method))
                 }
                 if let size = exchange.uploadSize {
-                    check(mp_curl_set_long(handle, CURLOPT_UPLOAD, 1))
-                    check(mp_curl_set_offset(handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(size)))
-                    check(mp_curl_set_callback(handle, CURLOPT_READFUNCTION, readCallback))
-                    check(mp_curl_set_pointer(handle, CURLOPT_READDATA, context))
+                    check(mp_curl_set_long(curl, handle, CURLOPT_UPLOAD, 1))
+                    check(mp_curl_set_offset(curl, handle, CURLOPT_INFILESIZE_LARGE, curl_off_t(size)))
+                    check(mp_curl_set_callback(curl, handle, CURLOPT_READFUNCTION, readCallback))
+                    check(mp_curl_set_pointer(curl, handle, CURLOPT_READDATA, context))
                 }
                 guard set == CURLE_OK else { return set }
-                return curl_easy_perform(handle)
+                return mp_curl_easy_perform(curl, handle)
             }
         }
         if let error = exchange.error { throw error }
         guard code == CURLE_OK else {
             var detail = String(decoding: errorText.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if detail.isEmpty, let text = curl_easy_strerror(code) { detail = String(validatingCString: text) ?? "" }
+            if detail.isEmpty, let text = mp_curl_easy_strerror(curl, code) {
+                detail = String(validatingCString: text) ?? ""
+            }
             throw Self.failure(code, detail: detail, url: request.url)
         }
         return HTTPResponse(status: exchange.status, headers: exchange.headers, body: exchange.body)
