@@ -134,6 +134,37 @@ import Testing
         #expect(TempDir.listing(tmp.path) == ["a.tar", "m"])
     }
 
+    /// The same for a small file, which is read ahead on a second thread (`FilePrefetch`): one
+    /// that grew or shrank between the scan and its read fails the build naming it, with nothing
+    /// left behind; the files around it are read ahead as usual.
+    @Test(arguments: [Data([1, 2, 3]), nil])
+    func aSmallFileThatChangesDuringTheBuildFailsIt(appended: Data?) throws {
+        let tmp = TempDir()
+        var extra: [String: [UInt8]] = ["s.bin": Array(repeating: 7, count: 100)]
+        for i in 0..<50 { extra["parts/p\(i).bin"] = Array(repeating: UInt8(i), count: 500) }
+        try Fixture.model(at: tmp.file("m"), extra: extra)
+        let output = tmp.file("m.tar")
+        #expect {
+            _ = try ModelCheck.directory(tmp.file("m"), policy: ModelCheck.Policy()) { look in
+                let draft = try #require(look.draftManifest)
+                let writer = try BundleWriter(
+                    manifest: draft, reserving: true, to: output, displayName: output, format: .tar, timestamp: 0)
+                if let appended {
+                    let grown = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp.file("m/s.bin")))
+                    grown.seekToEndOfFile()
+                    grown.write(appended)
+                    try grown.close()
+                } else {
+                    try Fixture.write(Array(repeating: 7, count: 99), to: tmp.file("m/s.bin"))
+                }
+                return writer
+            }
+        } throws: { error in
+            "\(error)".contains("s.bin") && "\(error)".contains("changed while it was being read")
+        }
+        #expect(TempDir.listing(tmp.path) == ["m"])  // no bundle, no temporary file
+    }
+
     /// The serve cache's entry lock: held by another process (a Python that takes it), FileLock says
     /// it is waiting and blocks; when that process is killed the kernel frees the lock and the
     /// wait ends, so a crashed serve never leaves its entry locked.

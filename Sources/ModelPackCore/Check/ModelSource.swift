@@ -47,39 +47,56 @@ struct ModelSource {
     }
 
     /// Hashes every file of a directory in one read, auditing each artifact in the same read and,
-    /// for `build`, writing it into the bundle from the same bytes (`packing`).
+    /// for `build`, writing it into the bundle from the same bytes (`packing`). Small files are read
+    /// and hashed ahead on a second thread (`FilePrefetch`); larger ones stream, hashed beside the
+    /// reading (`ParallelSHA256`).
     mutating func auditFiles(context: AuditContext, packing writer: BundleWriter? = nil) throws {
         var records: [FileRecord] = []
         var audits: [ArtifactAudit] = []
         records.reserveCapacity(files.count)
         ProgressReporting.total(files.reduce(0) { $0 + $1.size })
         let hasher = ParallelSHA256()
-        for file in files {
+        let prefetch = FilePrefetch(files: files)
+        for (index, file) in files.enumerated() {
             let role = FileRole.of(file.path)
             let record = FileRecord(
                 path: file.path, role: role, size: file.size, sha256: "", executable: file.executable)
-            let stream = try InputFile(path: file.absolutePath).hashedStream(
-                label: file.path, size: file.size, hasher: hasher)
-            if let writer {
-                writer.start(record)
-                stream.onChunk = writer.write
+            func audit(_ reader: ByteReader) throws {
+                guard role == .artifact else { return }
+                audits.append(
+                    try ArtifactAuditor.audit(
+                        path: file.path, size: file.size, reader: reader, filePath: file.absolutePath,
+                        context: context))
+            }
+            func changed() -> ModelPackError {
+                ModelPackError.invalidModel(
+                    path: file.absolutePath, reason: "changed while it was being read; try again")
             }
             let digest: String
-            do {
-                if role == .artifact {
-                    audits.append(
-                        try ArtifactAuditor.audit(
-                            path: file.path, size: file.size, reader: stream.byteReader(), filePath: file.absolutePath,
-                            context: context))
+            if let read = try prefetch.take(index) {
+                guard read.bytes.count == file.size else { throw changed() }
+                if let writer {
+                    writer.start(record)
+                    if !read.bytes.isEmpty { try read.bytes.withUnsafeBytes { try writer.write($0) } }
                 }
-                digest = try stream.finish()
-            } catch {
-                stream.abandon()
-                throw error
-            }
-            guard !stream.overflow, stream.byteCount == file.size else {
-                throw ModelPackError.invalidModel(
-                    path: file.absolutePath, reason: "changed while it was being read; try again")
+                ProgressReporting.moved(file.path, read.bytes.count)
+                try audit(ByteReader(bytes: read.bytes))
+                digest = read.sha256
+            } else {
+                let stream = try InputFile(path: file.absolutePath).hashedStream(
+                    label: file.path, size: file.size, hasher: hasher)
+                if let writer {
+                    writer.start(record)
+                    stream.onChunk = writer.write
+                }
+                do {
+                    try audit(stream.byteReader())
+                    digest = try stream.finish()
+                } catch {
+                    stream.abandon()
+                    throw error
+                }
+                guard !stream.overflow, stream.byteCount == file.size else { throw changed() }
             }
             try writer?.end()
             records.append(
