@@ -33,6 +33,29 @@ import Testing
             ])
     }
 
+    /// A file whose name is not UTF-8 cannot be a bundle path: build and validate name it and
+    /// stop, rather than leave it out of the bundle without a word (which they did).
+    @Test func aNameThatIsNotUTF8IsAnError() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"))
+        let name: [UInt8] = Array(tmp.file("m/data/caf").utf8) + [0xE9] + Array(".bin".utf8) + [0]
+        try FileSystem.makeDirectory(tmp.file("m/data"))
+        let fd = name.withUnsafeBufferPointer {
+            open(UnsafeRawPointer($0.baseAddress!).assumingMemoryBound(to: CChar.self), O_CREAT | O_WRONLY, 0o644)
+        }
+        #expect(fd >= 0)
+        close(fd)
+        for command in [["build", tmp.file("m"), "-o", tmp.file("m.tar")], ["validate", tmp.file("m")]] {
+            let result = try CLI.run(command)
+            #expect(result.status == 1, "\(command)")
+            #expect(
+                result.stderr
+                    == "error: \(tmp.file("m/data/caf\u{FFFD}.bin")): its name is not valid UTF-8, which a bundle's paths must be; rename it\n"
+            )
+        }
+        #expect(!FileSystem.exists(tmp.file("m.tar")))
+    }
+
     @Test func ignoringARequiredFileIsAnError() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: [".modelpackignore": Array("*.py\n".utf8)])

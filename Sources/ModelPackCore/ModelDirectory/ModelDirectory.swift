@@ -88,7 +88,9 @@ public enum ModelDirectory {
         into files: inout [SourceFile]
     ) throws {
         let directory = relative.isEmpty ? root : root + "/" + relative
-        for name in try FileSystem.listDirectory(directory) {
+        // A name that is not UTF-8 is an error: it cannot be a bundle's path, and left out it would
+        // be a file silently missing from the bundle.
+        for name in try FileSystem.listDirectory(directory, strictUTF8: true) {
             let path = relative.isEmpty ? name : relative + "/" + name
             let absolute = root + "/" + path
             if relative.isEmpty && name == ".modelpack" { continue }  // reserved for the manifest

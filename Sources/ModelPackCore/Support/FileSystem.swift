@@ -44,16 +44,24 @@ enum FileSystem {
         return lstat(path, &st) == 0
     }
 
-    /// The names in a directory, unsorted, without `.` and `..`.
-    static func listDirectory(_ path: String) throws -> [String] {
+    /// The names in a directory, unsorted, without `.` and `..`. A name that is not valid UTF-8
+    /// comes back with replacement characters (so that no path built from it exists), unless
+    /// `strictUTF8` asks for an error naming it.
+    static func listDirectory(_ path: String, strictUTF8: Bool = false) throws -> [String] {
         guard let dir = opendir(path) else {
             throw ModelPackError.io(path: path, reason: "cannot read directory: \(errnoMessage())")
         }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            let name = try withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = raw.prefix(while: { $0 != 0 })
+                if strictUTF8, String(validating: bytes, as: UTF8.self) == nil {
+                    throw ModelPackError.invalidModel(
+                        path: path + "/" + String(decoding: bytes, as: UTF8.self),
+                        reason: "its name is not valid UTF-8, which a bundle's paths must be; rename it")
+                }
+                return String(decoding: bytes, as: UTF8.self)
             }
             if name != "." && name != ".." { names.append(name) }
         }
