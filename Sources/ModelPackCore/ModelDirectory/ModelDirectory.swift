@@ -90,12 +90,12 @@ public enum ModelDirectory {
         let directory = relative.isEmpty ? root : root + "/" + relative
         // A name that is not UTF-8 is an error: it cannot be a bundle's path, and left out it would
         // be a file silently missing from the bundle.
-        for name in try FileSystem.listDirectory(directory, strictUTF8: true) {
+        for (name, info) in try FileSystem.listDirectoryInfo(directory) {
             let path = relative.isEmpty ? name : relative + "/" + name
             let absolute = root + "/" + path
             if relative.isEmpty && name == ".modelpack" { continue }  // reserved for the manifest
             if name.hasPrefix(TemporaryOutput.prefix) || excluding.contains(absolute) { continue }
-            guard let info = try FileSystem.lstatInfo(absolute) else { continue }
+            guard let info else { continue }  // gone since it was listed
             if rules.isIgnored(path, isDirectory: info.kind == .directory) { continue }
             if let problem = BundlePath.problem(with: path) {
                 throw ModelPackError.invalidModel(path: absolute, reason: "cannot be packed: \(problem)")

@@ -29,6 +29,10 @@ enum FileSystem {
             if errno == ENOENT || errno == ENOTDIR { return nil }
             throw ModelPackError.io(path: path, reason: errnoMessage())
         }
+        return info(st)
+    }
+
+    private static func info(_ st: stat) -> FileInfo {
         let kind: FileInfo.Kind
         switch st.st_mode & S_IFMT {
         case S_IFREG: kind = .regular
@@ -44,24 +48,49 @@ enum FileSystem {
         return lstat(path, &st) == 0
     }
 
+    /// The entries of a directory, unsorted, without `.` and `..`, each with what lstat says of
+    /// it (nil when it went away meanwhile), asked relative to the open directory: the kernel
+    /// resolves one name, not the whole path, for every file of a model. A name that is not
+    /// valid UTF-8 is an error naming it.
+    static func listDirectoryInfo(_ path: String) throws -> [(name: String, info: FileInfo?)] {
+        guard let dir = opendir(path) else {
+            throw ModelPackError.io(path: path, reason: "cannot read directory: \(errnoMessage())")
+        }
+        defer { closedir(dir) }
+        let fd = dirfd(dir)
+        var entries: [(name: String, info: FileInfo?)] = []
+        while let entry = readdir(dir) {
+            let name = try withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = raw.prefix(while: { $0 != 0 })
+                guard let name = String(validating: bytes, as: UTF8.self) else {
+                    throw ModelPackError.invalidModel(
+                        path: path + "/" + String(decoding: bytes, as: UTF8.self),
+                        reason: "its name is not valid UTF-8, which a bundle's paths must be; rename it")
+                }
+                return name
+            }
+            if name == "." || name == ".." { continue }
+            var st = stat()
+            if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
+                if errno == ENOENT { entries.append((name, nil)); continue }
+                throw ModelPackError.io(path: path + "/" + name, reason: errnoMessage())
+            }
+            entries.append((name, info(st)))
+        }
+        return entries
+    }
+
     /// The names in a directory, unsorted, without `.` and `..`. A name that is not valid UTF-8
-    /// comes back with replacement characters (so that no path built from it exists), unless
-    /// `strictUTF8` asks for an error naming it.
-    static func listDirectory(_ path: String, strictUTF8: Bool = false) throws -> [String] {
+    /// comes back with replacement characters (so that no path built from it exists).
+    static func listDirectory(_ path: String) throws -> [String] {
         guard let dir = opendir(path) else {
             throw ModelPackError.io(path: path, reason: "cannot read directory: \(errnoMessage())")
         }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
-            let name = try withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                let bytes = raw.prefix(while: { $0 != 0 })
-                if strictUTF8, String(validating: bytes, as: UTF8.self) == nil {
-                    throw ModelPackError.invalidModel(
-                        path: path + "/" + String(decoding: bytes, as: UTF8.self),
-                        reason: "its name is not valid UTF-8, which a bundle's paths must be; rename it")
-                }
-                return String(decoding: bytes, as: UTF8.self)
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             if name != "." && name != ".." { names.append(name) }
         }
