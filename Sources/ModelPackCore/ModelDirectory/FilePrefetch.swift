@@ -30,6 +30,10 @@ final class FilePrefetch: @unchecked Sendable {
     private var held = 0
     private var cancelled = false
     private var running = true
+    /// Which side waits for the other, so that a hand-over wakes a thread only when one waits:
+    /// the caller for the file it asked for, the reader for the budget to fall to half.
+    private var callerWaits: Int?
+    private var readerWaits = false
 
     init(files: [SourceFile]) {
         self.files = files
@@ -56,10 +60,14 @@ final class FilePrefetch: @unchecked Sendable {
         guard files[index].size <= Self.maxSize else { return nil }
         condition.lock()
         defer { condition.unlock() }
-        while ready[index] == nil { condition.wait() }
+        while ready[index] == nil {
+            callerWaits = index
+            condition.wait()
+        }
+        callerWaits = nil
         let result = ready.removeValue(forKey: index)!
         held -= Self.cost(files[index])
-        condition.broadcast()
+        if readerWaits && held <= Self.budget / 2 { condition.broadcast() }
         return try result.get()
     }
 
@@ -74,8 +82,15 @@ final class FilePrefetch: @unchecked Sendable {
         }
         for (index, file) in files.enumerated() where file.size <= Self.maxSize {
             condition.lock()
-            // One file is always allowed, whatever its size, so that the caller is never starved.
-            while !cancelled && held > 0 && held + Self.cost(file) > Self.budget { condition.wait() }
+            // Past the budget, wait until the caller has taken half of it (one file is always
+            // allowed, whatever its size, so that the caller is never starved).
+            if held > 0 && held + Self.cost(file) > Self.budget {
+                while !cancelled && held > Self.budget / 2 {
+                    readerWaits = true
+                    condition.wait()
+                }
+                readerWaits = false
+            }
             let stop = cancelled
             if !stop { held += Self.cost(file) }
             condition.unlock()
@@ -83,15 +98,27 @@ final class FilePrefetch: @unchecked Sendable {
             let result = Result { try Self.read(file) }
             condition.lock()
             ready[index] = result
-            condition.broadcast()
+            if callerWaits == index { condition.broadcast() }
             condition.unlock()
         }
     }
 
     private static func read(_ file: SourceFile) throws -> File {
         let input = try InputFile(path: file.absolutePath)
-        var bytes = [UInt8](repeating: 0, count: Int(file.size) + 1)
-        let count = try bytes.withUnsafeMutableBytes { try input.readFully(into: $0) }
+        // One byte more than listed, so that a file that grew is seen. A read that stops short
+        // exactly at the listed size has met the end of the file as it stands: no second read to
+        // be told so (a read stops short of what was asked only at the end of a regular file).
+        let size = Int(file.size)
+        var bytes = [UInt8](repeating: 0, count: size + 1)
+        var count = 0
+        try bytes.withUnsafeMutableBytes { buffer in
+            while count < buffer.count {
+                let n = try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[count...]))
+                if n == 0 { break }
+                count += n
+                if count == size { break }
+            }
+        }
         bytes.removeLast(bytes.count - count)
         var stream = SHA256Stream()
         bytes.withUnsafeBytes { stream.update($0) }
