@@ -82,10 +82,11 @@ struct IgnoreRules {
     }
 
     /// Whether `path` (relative, `/`-separated) is ignored.
-    func isIgnored(_ path: String, isDirectory: Bool) -> Bool {
+    /// `name`: the last component of `path`, when the caller has it (the walk does).
+    func isIgnored(_ path: String, name: String? = nil, isDirectory: Bool) -> Bool {
         // The components only for an anchored rule: the default rules match names alone.
         var parts: [String]?
-        let name = FileSystem.lastComponent(of: path)
+        let name = name ?? FileSystem.lastComponent(of: path)
         var ignored = false
         for rule in rules where !(rule.directoryOnly && !isDirectory) {
             let matches: Bool

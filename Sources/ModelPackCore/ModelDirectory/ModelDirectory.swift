@@ -96,7 +96,7 @@ public enum ModelDirectory {
             if relative.isEmpty && name == ".modelpack" { continue }  // reserved for the manifest
             if name.hasPrefix(TemporaryOutput.prefix) || excluding.contains(absolute) { continue }
             guard let info else { continue }  // gone since it was listed
-            if rules.isIgnored(path, isDirectory: info.kind == .directory) { continue }
+            if rules.isIgnored(path, name: name, isDirectory: info.kind == .directory) { continue }
             if let problem = BundlePath.problem(with: path) {
                 throw ModelPackError.invalidModel(path: absolute, reason: "cannot be packed: \(problem)")
             }
