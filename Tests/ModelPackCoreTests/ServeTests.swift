@@ -141,7 +141,7 @@ import Testing
         supervisor.executableURL = URL(fileURLWithPath: CLI.binary)
         supervisor.arguments = ["serve", model, "--reload", "--port", String(port)]
         let log = tmp.file("serve.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         supervisor.standardOutput = handle
         supervisor.standardError = handle

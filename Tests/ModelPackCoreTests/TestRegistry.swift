@@ -146,7 +146,7 @@ final class TestRegistry {
         process.executableURL = URL(fileURLWithPath: try #require(FileSystem.executableOnPath("docker-registry")))
         process.arguments = ["serve", root.file("config.yml")]
         if !FileManager.default.fileExists(atPath: logPath) {
-            FileManager.default.createFile(atPath: logPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()

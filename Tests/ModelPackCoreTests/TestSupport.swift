@@ -192,7 +192,7 @@ enum CLI {
         // stderr goes to a file: read after stdout, a pipe would block a child that writes more
         // than a pipe holds to stderr before closing stdout (pip, Spark and Ray do).
         let errPath = NSTemporaryDirectory() + "modelpack-stderr-" + UUID().uuidString
-        FileManager.default.createFile(atPath: errPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: errPath) }
         let err = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
         let out = Pipe()
