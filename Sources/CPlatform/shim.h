@@ -42,4 +42,14 @@ static inline int mp_syncfs(int fd) {
     return 0;
 #endif
 }
+/* sync_file_range(2) with SYNC_FILE_RANGE_WRITE: starts writing a range of a file to disk and
+   returns at once (best effort; nothing where it is missing). */
+static inline int mp_start_writeback(int fd, long long offset, long long length) {
+#if defined(__linux__) && defined(SYS_sync_file_range)
+    return (int)syscall(SYS_sync_file_range, fd, offset, length, 2u /* SYNC_FILE_RANGE_WRITE */);
+#else
+    (void)fd; (void)offset; (void)length;
+    return 0;
+#endif
+}
 #endif

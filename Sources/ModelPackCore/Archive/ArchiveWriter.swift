@@ -178,6 +178,9 @@ private final class OutputSink {
     private var discarded = false
     /// errno of the write that failed.
     private(set) var failure: Int32 = 0
+    /// A bundle is synced before it is renamed into place: its data goes to the disk as it is
+    /// written.
+    private var writeback = WritebackPacer()
 
     init(fd: Int32) { self.fd = fd }
 
@@ -217,6 +220,7 @@ private final class OutputSink {
             }
             offset += n
         }
+        writeback.wrote(bytes.count, fd: fd)
         return true
     }
 }

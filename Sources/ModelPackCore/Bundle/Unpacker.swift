@@ -59,6 +59,7 @@ public enum Unpacker {
                 try makeParents(of: record.path, under: root, created: &created)
                 let output = try OutputFile(
                     creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
+                output.writeback = WritebackPacer()
                 let stream = try InputFile(path: file.absolutePath).hashedStream(
                     label: record.path, size: record.size, hasher: hasher)
                 stream.onChunk = output.write
@@ -119,6 +120,7 @@ public enum Unpacker {
             let record = data.record
             try makeParents(of: record.path, under: root, created: &created)
             let file = try OutputFile(creating: root + "/" + record.path, mode: record.executable ? 0o755 : 0o644)
+            file.writeback = WritebackPacer()
             while let chunk = try data.nextChunk() { try file.write(chunk) }
         }
     }
