@@ -91,6 +91,7 @@ big_pairs() {  # big_pairs DIR ARTIFACT TAG
 big_pairs big big/weights.bin ""
 pair "build zip, $SMALL_FILES small files" "rm -f s.zip bs.zip" "$MP build small -o s.zip" "bsdtar zip (deflate)" "bsdtar --format zip -cf bs.zip -C small ."
 pair "build tar, $SMALL_FILES small files" "rm -f s.tar bs.tar" "$MP build small -o s.tar" "bsdtar -cf" "bsdtar -cf bs.tar -C small ."
+pair "build tar, $SMALL_FILES small files" "rm -f s.tar bs.tar" "$MP build small -o s.tar" "bsdtar -cf + sync" "bsdtar -cf bs.tar -C small . && sync bs.tar"
 pair "unpack zip, $SMALL_FILES small files" "rm -rf s-out bs-out; mkdir bs-out; test -f s.zip || $MP build small -o s.zip; test -f bs.zip || bsdtar --format zip -cf bs.zip -C small ." "$MP unpack s.zip -o s-out" "bsdtar -xf zip" "bsdtar -xf bs.zip -C bs-out"
 pair "unpack zip, $SMALL_FILES small files" "rm -rf s-out bs-out; mkdir bs-out; test -f s.zip || $MP build small -o s.zip; test -f bs.zip || bsdtar --format zip -cf bs.zip -C small ." "$MP unpack s.zip -o s-out" "bsdtar -xf zip + sync -f" "bsdtar -xf bs.zip -C bs-out && sync -f bs-out"
 pair "verify zip, $SMALL_FILES small files" "test -f s.zip || $MP build small -o s.zip; test -f bs.zip || bsdtar --format zip -cf bs.zip -C small ." "$MP verify s.zip" "bsdtar -tf zip (lists)" "bsdtar -tf bs.zip"
