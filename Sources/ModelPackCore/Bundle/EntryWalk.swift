@@ -59,6 +59,14 @@ final class EntryData {
 
     /// A parser's view of the entry, buffered to its size.
     func byteReader() -> ByteReader { stream.byteReader() }
+
+    /// Reads what is left and says whether the entry is its record: its size and its SHA-256,
+    /// the walk's own test (`EntryWalk.next` gives the reason when it is not), for a consumer
+    /// that must know before the walk says so (push, before it closes an upload).
+    func matchesRecord() throws -> Bool {
+        let hex = try stream.finish()
+        return !stream.overflow && stream.byteCount == record.size && hex == record.sha256
+    }
 }
 
 /// The one reader of a bundle's entries against its manifest, under every command that reads a

@@ -182,12 +182,7 @@ private final class PushWalk {
                     spoolDirectory: CacheDirectory.path() + "/spool",
                     moved: { progress?(.moved(path: record.path, bytes: $0)) },
                     read: data.read,
-                    readMatches: {
-                        // The walk's own hash (on its hasher's thread), asked for before the walk does.
-                        let stream = data.stream
-                        let hex = try stream.finish()
-                        return !stream.overflow && stream.byteCount == record.size && hex == record.sha256
-                    })
+                    readMatches: data.matchesRecord)
             else {
                 abandoned = record.path
                 return  // the bytes do not match the manifest: the walk refuses the entry

@@ -53,29 +53,20 @@ enum FileSystem {
     /// resolves one name, not the whole path, for every file of a model. A name that is not
     /// valid UTF-8 is an error naming it.
     static func listDirectoryInfo(_ path: String) throws -> [(name: String, info: FileInfo?)] {
-        guard let dir = opendir(path) else {
-            throw ModelPackError.io(path: path, reason: "cannot read directory: \(errnoMessage())")
-        }
-        defer { closedir(dir) }
-        let fd = dirfd(dir)
         var entries: [(name: String, info: FileInfo?)] = []
-        while let entry = readdir(dir) {
-            let name = try withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                let bytes = raw.prefix(while: { $0 != 0 })
-                guard let name = String(validating: bytes, as: UTF8.self) else {
-                    throw ModelPackError.invalidModel(
-                        path: path + "/" + String(decoding: bytes, as: UTF8.self),
-                        reason: "its name is not valid UTF-8, which a bundle's paths must be; rename it")
-                }
-                return name
+        try forEachEntry(of: path) { fd, bytes in
+            guard let name = String(validating: bytes, as: UTF8.self) else {
+                throw ModelPackError.invalidModel(
+                    path: path + "/" + String(decoding: bytes, as: UTF8.self),
+                    reason: "its name is not valid UTF-8, which a bundle's paths must be; rename it")
             }
-            if name == "." || name == ".." { continue }
             var st = stat()
             if fstatat(fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 {
-                if errno == ENOENT { entries.append((name, nil)); continue }
-                throw ModelPackError.io(path: path + "/" + name, reason: errnoMessage())
+                guard errno == ENOENT else { throw ModelPackError.io(path: path + "/" + name, reason: errnoMessage()) }
+                entries.append((name, nil))
+            } else {
+                entries.append((name, info(st)))
             }
-            entries.append((name, info(st)))
         }
         return entries
     }
@@ -83,18 +74,28 @@ enum FileSystem {
     /// The names in a directory, unsorted, without `.` and `..`. A name that is not valid UTF-8
     /// comes back with replacement characters (so that no path built from it exists).
     static func listDirectory(_ path: String) throws -> [String] {
+        var names: [String] = []
+        try forEachEntry(of: path) { _, bytes in names.append(String(decoding: bytes, as: UTF8.self)) }
+        return names
+    }
+
+    /// Every name in the directory at `path` but `.` and `..`, as bytes, with the open
+    /// directory's descriptor (for calls relative to it).
+    private static func forEachEntry(
+        of path: String, _ body: (Int32, UnsafeRawBufferPointer.SubSequence) throws -> Void
+    ) throws {
         guard let dir = opendir(path) else {
             throw ModelPackError.io(path: path, reason: "cannot read directory: \(errnoMessage())")
         }
         defer { closedir(dir) }
-        var names: [String] = []
+        let fd = dirfd(dir)
         while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
+            try withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let bytes = raw.prefix(while: { $0 != 0 })
+                if bytes.elementsEqual(".".utf8) || bytes.elementsEqual("..".utf8) { return }
+                try body(fd, bytes)
             }
-            if name != "." && name != ".." { names.append(name) }
         }
-        return names
     }
 
     static func realPath(_ path: String) throws -> String {
