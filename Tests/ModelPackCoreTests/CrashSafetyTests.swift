@@ -107,22 +107,7 @@ import Testing
     @Test func aFileThatChangesDuringTheBuildFailsIt() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(3 * StreamBuffer.size)])
-        let output = tmp.file("m.tar")
-        #expect {
-            _ = try ModelCheck.directory(tmp.file("m"), policy: ModelCheck.Policy()) { look in
-                let draft = try #require(look.draftManifest)
-                let writer = try BundleWriter(
-                    manifest: draft, reserving: true, to: output, displayName: output, format: .tar, timestamp: 0)
-                let grown = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp.file("m/w.bin")))
-                grown.seekToEndOfFile()
-                grown.write(Data([1, 2, 3]))
-                try grown.close()
-                return writer
-            }
-        } throws: { error in
-            "\(error)".contains("w.bin") && "\(error)".contains("changed while it was being read")
-        }
-        #expect(TempDir.listing(tmp.path) == ["m"])  // no bundle, no temporary file
+        try Self.expectBuildFails(tmp, naming: "w.bin") { try Self.append(Data([1, 2, 3]), to: tmp.file("m/w.bin")) }
 
         let built = try Operations.build(BuildOptions(source: tmp.file("m"), output: tmp.file("a.tar"), format: .tar))
         try Fixture.write(Fixture.noise(3 * StreamBuffer.size + 3, seed: 8), to: tmp.file("m/w.bin"))  // same size
@@ -143,26 +128,39 @@ import Testing
         var extra: [String: [UInt8]] = ["s.bin": Array(repeating: 7, count: 100)]
         for i in 0..<50 { extra["parts/p\(i).bin"] = Array(repeating: UInt8(i), count: 500) }
         try Fixture.model(at: tmp.file("m"), extra: extra)
+        try Self.expectBuildFails(tmp, naming: "s.bin") {
+            if let appended {
+                try Self.append(appended, to: tmp.file("m/s.bin"))
+            } else {
+                try Fixture.write(Array(repeating: 7, count: 99), to: tmp.file("m/s.bin"))
+            }
+        }
+    }
+
+    /// Builds `tmp/m` into a tar, running `change` in the hook that starts the bundle (after the
+    /// directory was scanned, before any file is read): the build must fail naming `file` as
+    /// changed while it was read, and leave nothing in `tmp` but the model.
+    static func expectBuildFails(_ tmp: TempDir, naming file: String, change: @escaping () throws -> Void) throws {
         let output = tmp.file("m.tar")
         #expect {
             _ = try ModelCheck.directory(tmp.file("m"), policy: ModelCheck.Policy()) { look in
                 let draft = try #require(look.draftManifest)
                 let writer = try BundleWriter(
                     manifest: draft, reserving: true, to: output, displayName: output, format: .tar, timestamp: 0)
-                if let appended {
-                    let grown = try FileHandle(forWritingTo: URL(fileURLWithPath: tmp.file("m/s.bin")))
-                    grown.seekToEndOfFile()
-                    grown.write(appended)
-                    try grown.close()
-                } else {
-                    try Fixture.write(Array(repeating: 7, count: 99), to: tmp.file("m/s.bin"))
-                }
+                try change()
                 return writer
             }
         } throws: { error in
-            "\(error)".contains("s.bin") && "\(error)".contains("changed while it was being read")
+            "\(error)".contains(file) && "\(error)".contains("changed while it was being read")
         }
         #expect(TempDir.listing(tmp.path) == ["m"])  // no bundle, no temporary file
+    }
+
+    static func append(_ bytes: Data, to path: String) throws {
+        let file = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+        file.seekToEndOfFile()
+        file.write(bytes)
+        try file.close()
     }
 
     /// The serve cache's entry lock: held by another process (a Python that takes it), FileLock says

@@ -91,6 +91,19 @@ import Testing
         try #require(result.status == 0, "build: \(result.stderr)")
     }
 
+    /// `pull REF -o X.zip` of an artifact another client pushed gives the bundle `build` gives for
+    /// the model directory `source`.
+    static func expectPullGivesTheBuild(
+        _ client: ClientEnvironment, _ ref: String, of source: String, in dir: TempDir
+    ) throws {
+        let pulled = try client.run(["pull", ref, "-o", dir.file("pulled.zip")])
+        #expect(pulled.status == 0, "\(pulled.stderr)")
+        try build(source, dir.file("local.zip"))
+        #expect(
+            try BundleReader.inspect(dir.file("pulled.zip")).digest
+                == BundleReader.inspect(dir.file("local.zip")).digest)
+    }
+
     @Test func roundTripInEveryContainerGivesTheSameBytes() throws {
         guard TestRegistry.check() else { return }
         let registry = try TestRegistry()
@@ -837,12 +850,7 @@ import Testing
         let again = try PythonOracle.run(
             script, [complete, source, "model.joblib", "interface.py", "requirements.txt", "metadata.yaml"])
         try #require(again.status == 0, "\(again.output)")
-        let built = try client.run(["pull", complete, "-o", dir.file("foreign.zip")])
-        #expect(built.status == 0, "\(built.stderr)")
-        try Self.build(source, dir.file("local.zip"))
-        #expect(
-            try BundleReader.inspect(dir.file("foreign.zip")).digest
-                == BundleReader.inspect(dir.file("local.zip")).digest)
+        try Self.expectPullGivesTheBuild(client, complete, of: source, in: dir)
         // A layer the bundle manifest does not know is refused, blob digest checks included.
         let corrupt = try ImageReference(parsing: complete)
         let rest = try RegistryClient(corrupt, push: false, options: RegistryOptions())
@@ -883,12 +891,7 @@ import Testing
             TempDir.files(under: unpacked)
                 == ["interface.py", "metadata.yaml", "model.joblib", "requirements.txt", "src/helpers.py"])
         #expect(try Fixture.read(unpacked + "/src/helpers.py") == Fixture.read(source + "/src/helpers.py"))
-        let built = try client.run(["pull", ref, "-o", dir.file("packed.zip")])
-        #expect(built.status == 0, "\(built.stderr)")
-        try Self.build(source, dir.file("local.zip"))
-        #expect(
-            try BundleReader.inspect(dir.file("packed.zip")).digest
-                == BundleReader.inspect(dir.file("local.zip")).digest)
+        try Self.expectPullGivesTheBuild(client, ref, of: source, in: dir)
         for (kind, entry) in [("traversal", "../escape.txt"), ("symlink", "link.txt")] {
             let evil = "\(registry.host)/foreign/evil-\(kind):1"
             let hostile = try PythonOracle.run(
