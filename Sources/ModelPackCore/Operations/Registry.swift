@@ -273,7 +273,7 @@ extension Operations {
                     sources[file.record.path] = file.scratch
                 }
             }
-            records.sort { Array($0.path.utf8).lexicographicallyPrecedes(Array($1.path.utf8)) }
+            records.sort { BundlePath.byteOrder($0.path, $1.path) }
             let manifest = Manifest(
                 formatVersion: Manifest.currentFormatVersion, tool: "registry", name: remote.config.name ?? "model",
                 version: remote.config.version ?? "0", files: records)
