@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Build: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
+        commandName: "build",
         abstract: "Check a model directory and pack it into a bundle.",
         discussion: """
             DIR goes through the same checks as `modelpack validate DIR`: errors (or warnings with \

@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Cache: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cache",
         abstract: "List or prune the cache that serve, predict and pull fill.",
         discussion: """
             The cache is MODELPACK_CACHE (else $XDG_CACHE_HOME/modelpack or ~/.cache/modelpack): unpacked \

@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Card: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "card",
         abstract: "Write the model card (Markdown with Hugging Face front matter) of a bundle or directory.",
         discussion: """
             The Model Cards sections come from metadata.yaml's optional 'card' fields and 'metrics' \

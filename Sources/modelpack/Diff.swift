@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Diff: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "diff",
         abstract: "What changed between two models (bundles, directories or registry references).",
         discussion: """
             Each side goes through the same checks as validate; then files are compared by \

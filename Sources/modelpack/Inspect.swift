@@ -4,6 +4,7 @@ import ModelPackCore
 
 struct Inspect: LimitedCommand {
     static let configuration = CommandConfiguration(
+        commandName: "inspect",
         abstract: "Audit a bundle without unpacking it: files, digests, artifact formats, every check.",
         discussion: """
             Every file is verified against the manifest as it is read; every artifact is identified \

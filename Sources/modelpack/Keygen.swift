@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Keygen: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "keygen",
         abstract: "Create an Ed25519 signing key: KEY (private, mode 0600, never printed) and KEY.pub.")
 
     @Option(name: .shortAndLong, help: "The private key file to create (KEY.pub is written beside it).")
@@ -19,6 +20,7 @@ struct Keygen: ParsableCommand {
 
 struct Sign: LimitedCommand {
     static let configuration = CommandConfiguration(
+        commandName: "sign",
         abstract: "Sign a bundle: writes BUNDLE.sig (detached; the bundle and its digest do not change).")
 
     @Argument(help: "The bundle.")

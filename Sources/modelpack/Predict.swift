@@ -4,6 +4,7 @@ import ModelPackCore
 
 struct Predict: LimitedCommand {
     static let configuration = CommandConfiguration(
+        commandName: "predict",
         abstract: "Run a bundle's model over a file of rows, without a server.",
         discussion: """
             The bundle is checked as serve checks it and runs in serve's cached virtualenv, through \

@@ -45,6 +45,7 @@ struct RegistryFlags: ParsableArguments {
 
 struct Push: ReportingCommand, ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "push",
         abstract: "Push a bundle to an OCI registry as a CNCF ModelPack artifact.",
         discussion: """
             Every file becomes an uncompressed layer whose digest is the file's SHA-256, so a file \
@@ -101,6 +102,7 @@ struct Push: ReportingCommand, ParsableCommand {
 
 struct Pull: ReportingCommand, ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "pull",
         abstract: "Pull a model from an OCI registry as a bundle or a verified directory.",
         discussion: """
             Every blob is checked against its digest before it is used and kept in the blob cache \
@@ -158,6 +160,7 @@ struct Pull: ReportingCommand, ParsableCommand {
 
 struct Login: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "login",
         abstract: "Check credentials against a registry and store them where docker would.",
         discussion: """
             The password is read from standard input (--password-stdin) or asked for on the \
@@ -196,6 +199,7 @@ struct Login: ParsableCommand {
 
 struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "prune",
         abstract: "Shrink the blob cache that pull fills, least recently used first.",
         discussion: """
             The same as 'modelpack cache prune --only blobs' with --keep 0 by default. The cache is under \

@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Scan: LimitedCommand {
     static let configuration = CommandConfiguration(
+        commandName: "scan",
         abstract: "Audit loose artifact files (before packing them), by content.",
         discussion:
             "The same artifact audit as inspect's, on files outside a bundle. Exit 1 on an error finding; --strict also on warnings."

@@ -4,6 +4,7 @@ import ModelPackCore
 
 struct Serve: LimitedCommand {
     static let configuration = CommandConfiguration(
+        commandName: "serve",
         abstract: "Check a bundle (or a model directory) and serve it locally over HTTP, without Docker.",
         discussion: """
             The bundle goes through the same checks as validate first: errors (or warnings with \

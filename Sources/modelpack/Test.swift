@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Test: LimitedCommand {
     static let configuration = CommandConfiguration(
+        commandName: "test",
         abstract: "Load the model and predict its examples, as the server would, before shipping it.",
         discussion: """
             The model (a bundle, or a directory, built first) goes through the same checks as \

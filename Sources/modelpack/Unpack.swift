@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Unpack: LimitedCommand {
     static let configuration = CommandConfiguration(
+        commandName: "unpack",
         abstract: "Extract a bundle safely, verifying every file.",
         discussion: """
             Files are written into a fresh temporary directory next to DIR and checked against the \

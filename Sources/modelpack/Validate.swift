@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Validate: LimitedCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check a model directory or a bundle: metadata, requirements, interface, artifacts, environment.",
         discussion: """
             The same checks as build, inspect, dockerfile and serve, with the same codes: prints \

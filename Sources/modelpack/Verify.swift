@@ -3,6 +3,7 @@ import ModelPackCore
 
 struct Verify: LimitedCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract: "Re-hash every file of a bundle against its manifest.",
         discussion: """
             Exit 0 only if every file matches and nothing is missing, extra or unreadable; else 1. With \

@@ -81,6 +81,23 @@ import Testing
     /// libcurl and the two dozen libraries it pulls in (TLS, Kerberos, LDAP...) are loaded by the
     /// first registry request (dlopen), not linked: a command that never reaches a registry does not
     /// pay for loading them. (RegistryTests show that the registry commands still load it.)
+    /// Every command gives its name: without one, ArgumentParser derives it from the type's name by
+    /// reflection (`String(describing:)`), for every subcommand on every start, which scans the
+    /// static binary's protocol conformances (about 0.5 ms of each command's start-up here).
+    @Test func everyCommandNamesItself() throws {
+        let cli = Self.core.deletingLastPathComponent().appendingPathComponent("modelpack")
+        var configurations = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: cli.path) where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: cli.appendingPathComponent(file), encoding: .utf8)
+            for part in text.components(separatedBy: "CommandConfiguration(").dropFirst() {
+                configurations += 1
+                let arguments = part.drop { $0 == " " || $0 == "\n" }
+                #expect(arguments.hasPrefix("commandName:"), "\(file): a CommandConfiguration without commandName")
+            }
+        }
+        #expect(configurations >= 20)
+    }
+
     @Test func libcurlIsLoadedOnlyWhenNeeded() throws {
         let ldd = try CLI.run([CLI.binary], executable: "/usr/bin/ldd")
         #expect(ldd.status == 0)
