@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # Large-file benchmark (issue 15): modelpack build / verify / unpack / inspect against bsdtar and
-# `openssl dgst -sha256` (the hashing limit: one core, SHA-NI) on the same files, each pair run
-# alternately RUNS times on this machine; prints medians of wall time and peak RSS, and the ratio.
+# `openssl dgst -sha256` (one core, SHA-NI, reading the file as it goes) on the same files, each
+# pair run alternately RUNS times on this machine; prints medians of wall time and peak RSS, and
+# the ratio.
 #   Benchmarks/large-file.sh                 # 1 GiB artifact, 5,000 small files, RUNS=5
 #   SIZE_MIB=256 RUNS=3 Benchmarks/large-file.sh
 #   LARGE_GIB=10 Benchmarks/large-file.sh    # adds 10 GiB rows, on disk (needs about 30 GiB free)
+# The 5,000-file rows take tens of milliseconds, so they run SMALL_RUNS times (default 3 x RUNS).
+# Below the table: the hash floor, SHA-256 of the artifact's size on one core with the data
+# already in memory (`openssl speed`, no I/O at all), and each big row's time against it.
 # modelpack fsyncs a bundle before renaming it into place; bsdtar does not, so each bsdtar build
 # row is also shown followed by `sync FILE` (the same durability). unpack runs one syncfs(2) on
 # its finished tree before renaming it into place, so unpack rows are also shown against
@@ -17,6 +21,7 @@ cd "$(dirname "$0")/.."
 SIZE_MIB=${SIZE_MIB:-1024}
 RUNS=${RUNS:-5}
 SMALL_FILES=${SMALL_FILES:-5000}
+SMALL_RUNS=${SMALL_RUNS:-$((3 * RUNS))}
 LARGE_GIB=${LARGE_GIB:-0}
 # On tmpfs by default: this machine's disk (a virtual disk mounted with online discard) makes a
 # write after a delete take from 0.6 s to 7 s at random, which swamps any difference between the
@@ -29,11 +34,7 @@ fi
 WORK=$BENCH_DIR
 command -v bsdtar >/dev/null || .ci/install-deps libarchive-tools
 [[ -x /usr/bin/time ]] || .ci/install-deps time
-if [[ -z ${MODELPACK_BIN:-} ]]; then  # MODELPACK_BIN=path times another binary (an older build)
-  swift build -c release >/dev/null
-  MODELPACK_BIN=$(swift build -c release --show-bin-path)/modelpack
-fi
-MP=$MODELPACK_BIN
+source Benchmarks/release-binary.sh  # MP; MODELPACK_BIN=path times another binary (an older build)
 REPO=$PWD
 
 rm -rf "$WORK" && mkdir -p "$WORK"
@@ -62,10 +63,11 @@ sync
 
 cd "$WORK"
 # A pair is: label, setup (untimed, before each run), modelpack command, baseline label, baseline
-# command. Both commands run RUNS times, alternately, each after its setup.
+# command. Both commands run $runs times (RUNS, then SMALL_RUNS), alternately, each after its setup.
 PAIRS=$WORK/pairs
 : >"$PAIRS"
-pair() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$PAIRS"; }
+runs=$RUNS
+pair() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" "$runs" >>"$PAIRS"; }
 big_pairs() {  # big_pairs DIR ARTIFACT TAG
   local d=$1 art=$2 t=$3
   pair "build tar$t" "rm -f m.tar b.tar" "$MP build $d -o m.tar" "bsdtar -cf$t" "bsdtar -cf b.tar -C $d ."
@@ -74,12 +76,12 @@ big_pairs() {  # big_pairs DIR ARTIFACT TAG
     "bsdtar --format zip --options zip:compression=store -cf b.zip -C $d ."
   pair "build zip (stored)$t" "rm -f m.zip b.zip" "$MP build $d -o m.zip" "bsdtar zip store + sync$t" \
     "bsdtar --format zip --options zip:compression=store -cf b.zip -C $d . && sync b.zip"
-  pair "build tar$t" "rm -f m.tar" "$MP build $d -o m.tar" "openssl sha256 (hash limit)$t" "openssl dgst -sha256 $art"
+  pair "build tar$t" "rm -f m.tar" "$MP build $d -o m.tar" "openssl dgst -sha256$t" "openssl dgst -sha256 $art"
   pair "inspect --manifest-only zip$t" "test -f m.zip || $MP build $d -o m.zip; test -f iris.zip || $MP build $REPO/Examples/iris-sklearn -o iris.zip" \
     "$MP inspect --manifest-only m.zip" "same, 13 KiB bundle" "$MP inspect --manifest-only iris.zip"
-  pair "verify tar$t" "test -f m.tar || $MP build $d -o m.tar" "$MP verify m.tar" "openssl sha256$t" "openssl dgst -sha256 $art"
-  pair "verify zip$t" "test -f m.zip || $MP build $d -o m.zip" "$MP verify m.zip" "openssl sha256$t" "openssl dgst -sha256 $art"
-  pair "inspect tar (full audit)$t" "test -f m.tar || $MP build $d -o m.tar" "$MP inspect m.tar" "openssl sha256$t" "openssl dgst -sha256 $art"
+  pair "verify tar$t" "test -f m.tar || $MP build $d -o m.tar" "$MP verify m.tar" "openssl dgst -sha256$t" "openssl dgst -sha256 $art"
+  pair "verify zip$t" "test -f m.zip || $MP build $d -o m.zip" "$MP verify m.zip" "openssl dgst -sha256$t" "openssl dgst -sha256 $art"
+  pair "inspect tar (full audit)$t" "test -f m.tar || $MP build $d -o m.tar" "$MP inspect m.tar" "openssl dgst -sha256$t" "openssl dgst -sha256 $art"
   pair "unpack tar (verifying)$t" "rm -rf out b-out; mkdir b-out; test -f b.tar || bsdtar -cf b.tar -C $d ." \
     "$MP unpack m.tar -o out" "bsdtar -xf tar$t" "bsdtar -xf b.tar -C b-out"
   pair "unpack tar (verifying)$t" "rm -rf out b-out; mkdir b-out; test -f b.tar || bsdtar -cf b.tar -C $d ." \
@@ -89,12 +91,14 @@ big_pairs() {  # big_pairs DIR ARTIFACT TAG
   pair "clean$t" "rm -rf out b-out m.tar b.tar m.zip b.zip" "true" "-" "true"
 }
 big_pairs big big/weights.bin ""
+runs=$SMALL_RUNS
 pair "build zip, $SMALL_FILES small files" "rm -f s.zip bs.zip" "$MP build small -o s.zip" "bsdtar zip (deflate)" "bsdtar --format zip -cf bs.zip -C small ."
 pair "build tar, $SMALL_FILES small files" "rm -f s.tar bs.tar" "$MP build small -o s.tar" "bsdtar -cf" "bsdtar -cf bs.tar -C small ."
 pair "build tar, $SMALL_FILES small files" "rm -f s.tar bs.tar" "$MP build small -o s.tar" "bsdtar -cf + sync" "bsdtar -cf bs.tar -C small . && sync bs.tar"
 pair "unpack zip, $SMALL_FILES small files" "rm -rf s-out bs-out; mkdir bs-out; test -f s.zip || $MP build small -o s.zip; test -f bs.zip || bsdtar --format zip -cf bs.zip -C small ." "$MP unpack s.zip -o s-out" "bsdtar -xf zip" "bsdtar -xf bs.zip -C bs-out"
 pair "unpack zip, $SMALL_FILES small files" "rm -rf s-out bs-out; mkdir bs-out; test -f s.zip || $MP build small -o s.zip; test -f bs.zip || bsdtar --format zip -cf bs.zip -C small ." "$MP unpack s.zip -o s-out" "bsdtar -xf zip + sync -f" "bsdtar -xf bs.zip -C bs-out && sync -f bs-out"
 pair "verify zip, $SMALL_FILES small files" "test -f s.zip || $MP build small -o s.zip; test -f bs.zip || bsdtar --format zip -cf bs.zip -C small ." "$MP verify s.zip" "bsdtar -tf zip (lists)" "bsdtar -tf bs.zip"
+runs=$RUNS
 if [[ $LARGE_GIB != 0 ]]; then
   # The large artifact is the 1 GiB one repeated: incompressible all the same. Time must grow
   # linearly: compare these rows with the ones above times LARGE_GIB. (Build and verify only:
@@ -102,12 +106,16 @@ if [[ $LARGE_GIB != 0 ]]; then
   pair "make the large artifact" "rm -rf small s.zip bs.zip s.tar bs.tar s-out bs-out m.tar b.tar m.zip b.zip out b-out; mkdir huge; cp big/*.yaml big/*.txt big/*.py big/*.joblib huge/; for _ in \$(seq $LARGE_GIB); do cat big/weights.bin; done >huge/weights.bin; rm -rf big" "true" "-" "true"
   t=" (${LARGE_GIB} GiB)"
   pair "build tar$t" "rm -f m.tar b.tar" "$MP build huge -o m.tar" "bsdtar -cf + sync$t" "bsdtar -cf b.tar -C huge . && sync b.tar"
-  pair "verify tar$t" "rm -f b.tar; test -f m.tar || $MP build huge -o m.tar" "$MP verify m.tar" "openssl sha256$t" "openssl dgst -sha256 huge/weights.bin"
+  pair "verify tar$t" "rm -f b.tar; test -f m.tar || $MP build huge -o m.tar" "$MP verify m.tar" "openssl dgst -sha256$t" "openssl dgst -sha256 huge/weights.bin"
 fi
 
-python3 - "$PAIRS" "$RUNS" "$SIZE_MIB" "$SMALL_FILES" "$(df --output=fstype "$WORK" | tail -1)" <<'PY'
+# The floor's rate: the best of three `openssl speed` runs (1 MiB blocks, kB/s of 1,000 bytes).
+FLOOR_KBS=$(for _ in 1 2 3; do openssl speed -seconds 2 -bytes 1048576 -evp sha256 2>/dev/null | awk '$1 == "sha256" {sub(/k$/, "", $2); print $2}'; done | sort -g | tail -1)
+
+python3 - "$PAIRS" "$RUNS" "$SIZE_MIB" "$SMALL_FILES" "$(df --output=fstype "$WORK" | tail -1)" "$SMALL_RUNS" "$FLOOR_KBS" <<'PY'
 import os, statistics, subprocess, sys, time
-pairs, runs, size, small, fstype = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+pairs, runs, size, small, fstype, small_runs = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+floor = int(size) * 2**20 / (float(sys.argv[7]) * 1000)  # seconds to SHA-256 the artifact in memory
 def timed(command):
     # Wall time from here (to the microsecond: /usr/bin/time's %e has 10 ms steps, as long as the
     # 5,000-file rows); peak RSS from /usr/bin/time. Both sides pay the same wrapper start-up.
@@ -120,13 +128,14 @@ def timed(command):
     kib = open(".time").read().split()[-1]
     return elapsed, int(kib) / 1024
 rows = []
+big = {}  # the 1 GiB rows' medians, for the floor: label -> seconds (modelpack's and baselines')
 for line in open(pairs):
-    label, setup, mine, base_label, base = line.rstrip("\n").split("\t")
+    label, setup, mine, base_label, base, pair_runs = line.rstrip("\n").split("\t")
     if base_label == "-":  # a step between rows: its setup only
         subprocess.run(["bash", "-c", setup], check=True)
         continue
     ms, bs = [], []
-    for _ in range(runs):
+    for _ in range(int(pair_runs)):
         for command, into in ((mine, ms), (base, bs)):
             # Each run starts with no dirty pages: write-back of an earlier run's output would
             # otherwise throttle this one's writes (seconds, at random).
@@ -135,10 +144,17 @@ for line in open(pairs):
     med = lambda xs: (statistics.median(x[0] for x in xs), max(x[1] for x in xs))
     (mt, mr), (bt, br) = med(ms), med(bs)
     rows.append(f"{label:<34} {mt:8.3f} {mr:8.1f}   {base_label:<30} {bt:8.3f} {br:8.1f}   {mt / bt:6.2f}x")
+    if "small files" not in label and "GiB)" not in label and "manifest-only" not in label:
+        big.setdefault(label, mt)
+        if not base_label.startswith("openssl"):
+            big.setdefault(base_label, bt)
 print(f"modelpack large-file benchmark: one {size} MiB incompressible artifact and {small} files of 2 KiB, "
-      f"{os.cpu_count()} cores, on {fstype} ({os.getcwd()}), medians of {runs} alternate runs, "
-      f"{subprocess.getoutput('date -u +%F')}")
+      f"{os.cpu_count()} cores, on {fstype} ({os.getcwd()}), medians of {runs} alternate runs "
+      f"({small_runs} for the small files), {subprocess.getoutput('date -u +%F')}")
 print(f"{'operation':<34} {'s':>8} {'RSS MiB':>8}   {'baseline':<30} {'s':>8} {'RSS MiB':>8}   {'ratio':>7}")
 print("\n".join(rows))
 print("(ratio = modelpack median time / baseline median time; RSS = the highest peak resident set size)")
+print(f"hash floor: SHA-256 of {size} MiB in memory on one core (openssl speed, best of 3): {floor:.3f} s "
+      f"({float(sys.argv[7]) / 1e6:.2f} GB/s); each {size} MiB row's median against it:")
+print("\n".join(f"  {label:<32} {t:8.3f}   {t / floor:5.2f}x" for label, t in big.items()))
 PY

@@ -9,8 +9,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
 RUNS=${RUNS:-3}
-swift build -c release >/dev/null 2>&1 || swift build -c release
-B=$PWD/.build/release/modelpack
+source Benchmarks/release-binary.sh
+B=$MP
 W=$(mktemp -d)
 SERVER=""
 cleanup() { [[ -n $SERVER ]] && kill "$SERVER" 2>/dev/null; rm -rf "$W"; }

@@ -11,8 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${SIZE_MIB:-1024}
 RUNS=${RUNS:-3}
-swift build -c release >/dev/null 2>&1 || swift build -c release
-B=$PWD/.build/release/modelpack
+source Benchmarks/release-binary.sh
+B=$MP
 W=$(mktemp -d)
 REG_PID=""
 cleanup() { [[ -n $REG_PID ]] && kill "$REG_PID" 2>/dev/null; rm -rf "$W"; }

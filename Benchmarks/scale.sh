@@ -12,8 +12,8 @@ cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
 RUNS=${RUNS:-3}
 MLFLOW=${MLFLOW:-mlflow-skinny==3.17.2}
-swift build -c release >/dev/null 2>&1 || swift build -c release
-B=$PWD/.build/release/modelpack
+source Benchmarks/release-binary.sh
+B=$MP
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 "$B" build Examples/iris-sklearn -o "$W/iris.zip" -q

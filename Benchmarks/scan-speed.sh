@@ -7,8 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE_MIB=${SIZE_MIB:-1024}
 WORK=${BENCH_DIR:-/var/tmp/modelpack-scan-bench}
-swift build -c release >/dev/null
-MP=$(swift build -c release --show-bin-path)/modelpack
+source Benchmarks/release-binary.sh
 rm -rf "$WORK" && mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
 python3 - "$WORK" "$SIZE_MIB" <<'PY'

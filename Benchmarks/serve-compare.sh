@@ -21,8 +21,7 @@ WORK=${WORK:-/var/tmp/modelpack-serve-compare}
 MLFLOW=${MLFLOW:-mlflow==3.17.2}
 BENTOML=${BENTOML:-bentoml==1.4.40}
 command -v wrk >/dev/null || .ci/install-deps wrk
-swift build -c release >/dev/null 2>&1 || swift build -c release
-MP=$PWD/.build/release/modelpack
+source Benchmarks/release-binary.sh
 mkdir -p "$WORK"
 SERVER=""
 stop() {

@@ -6,8 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-9}
-swift build -c release >/dev/null 2>&1 || swift build -c release
-B=$PWD/.build/release/modelpack
+source Benchmarks/release-binary.sh
+B=$MP
 WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 export MODELPACK_CACHE=$WORK/cache

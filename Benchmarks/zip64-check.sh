@@ -7,8 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK=${BENCH_DIR:-/var/tmp/modelpack-zip64}
 SIZE=${SIZE:-4400M}
-swift build -c release >/dev/null
-MP=$(swift build -c release --show-bin-path)/modelpack
+source Benchmarks/release-binary.sh
 rm -rf "$WORK" && mkdir -p "$WORK/model"
 trap 'rm -rf "$WORK"' EXIT
 cp Examples/iris-sklearn/{metadata.yaml,requirements.txt,interface.py,model.joblib} "$WORK/model/"
