@@ -8,7 +8,9 @@
 #   LARGE_GIB=10 Benchmarks/large-file.sh    # adds 10 GiB rows, on disk (needs about 30 GiB free)
 # The 5,000-file rows take tens of milliseconds, so they run SMALL_RUNS times (default 3 x RUNS).
 # Below the table: the hash floor, SHA-256 of the artifact's size on one core with the data
-# already in memory (`openssl speed`, no I/O at all), and each big row's time against it.
+# already in memory (`openssl speed`, no I/O at all), and each big row's time against it. Where a
+# C compiler and OpenSSL's headers are at hand, build tar is also timed against
+# Benchmarks/pipeline-floor.c: the same read, write and hash on a second thread with nothing else.
 # modelpack fsyncs a bundle before renaming it into place; bsdtar does not, so each bsdtar build
 # row is also shown followed by `sync FILE` (the same durability). unpack runs one syncfs(2) on
 # its finished tree before renaming it into place, so unpack rows are also shown against
@@ -36,12 +38,18 @@ command -v bsdtar >/dev/null || .ci/install-deps libarchive-tools
 [[ -x /usr/bin/time ]] || .ci/install-deps time
 source Benchmarks/release-binary.sh  # MP; MODELPACK_BIN=path times another binary (an older build)
 REPO=$PWD
+PIPELINE=""
+if cc -O2 Benchmarks/pipeline-floor.c -o "${TMPDIR:-/tmp}/pipeline-floor-$$" -lcrypto -lpthread 2>/dev/null; then
+  PIPELINE=${TMPDIR:-/tmp}/pipeline-floor-$$
+else
+  echo "no C pipeline row: Benchmarks/pipeline-floor.c needs cc and libssl-dev" >&2
+fi
 
 rm -rf "$WORK" && mkdir -p "$WORK"
 # Free the page cache once (best effort, needs root): reclaiming it while tmpfs grows stalled
 # single runs for seconds.
 sync && { echo 1 >/proc/sys/vm/drop_caches; } 2>/dev/null || true
-trap 'rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK" ${PIPELINE:+"$PIPELINE"}' EXIT
 export MODELPACK_CACHE=$WORK/cache
 
 model() {  # model DIR: the iris example's three files and model.joblib
@@ -77,6 +85,8 @@ big_pairs() {  # big_pairs DIR ARTIFACT TAG
   pair "build zip (stored)$t" "rm -f m.zip b.zip" "$MP build $d -o m.zip" "bsdtar zip store + sync$t" \
     "bsdtar --format zip --options zip:compression=store -cf b.zip -C $d . && sync b.zip"
   pair "build tar$t" "rm -f m.tar" "$MP build $d -o m.tar" "openssl dgst -sha256$t" "openssl dgst -sha256 $art"
+  [[ -z $PIPELINE ]] || pair "build tar$t" "rm -f m.tar p.out" "$MP build $d -o m.tar" \
+    "C pipeline: read, write, hash$t" "$PIPELINE $art p.out"
   pair "inspect --manifest-only zip$t" "test -f m.zip || $MP build $d -o m.zip; test -f iris.zip || $MP build $REPO/Examples/iris-sklearn -o iris.zip" \
     "$MP inspect --manifest-only m.zip" "same, 13 KiB bundle" "$MP inspect --manifest-only iris.zip"
   pair "verify tar$t" "test -f m.tar || $MP build $d -o m.tar" "$MP verify m.tar" "openssl dgst -sha256$t" "openssl dgst -sha256 $art"
@@ -88,7 +98,7 @@ big_pairs() {  # big_pairs DIR ARTIFACT TAG
     "$MP unpack m.tar -o out" "bsdtar -xf + sync -f tar$t" "bsdtar -xf b.tar -C b-out && sync -f b-out"
   pair "unpack zip (verifying)$t" "rm -rf out b-out; mkdir b-out; test -f b.zip || bsdtar --format zip --options zip:compression=store -cf b.zip -C $d ." \
     "$MP unpack m.zip -o out" "bsdtar -xf zip$t" "bsdtar -xf b.zip -C b-out"
-  pair "clean$t" "rm -rf out b-out m.tar b.tar m.zip b.zip" "true" "-" "true"
+  pair "clean$t" "rm -rf out b-out m.tar b.tar m.zip b.zip p.out" "true" "-" "true"
 }
 big_pairs big big/weights.bin ""
 runs=$SMALL_RUNS
