@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import Testing
 
@@ -8,6 +9,36 @@ import Testing
 /// ring of buffers; a source longer than its limit is cut there and flagged.
 @Suite struct HashingTests {
     static let buffer = StreamBuffer.size
+
+    /// The zip readers' CRC-32 (folded with PCLMULQDQ from 64 bytes on) gives zlib's value for
+    /// every length, alignment and starting CRC, whole or streamed in two pieces.
+    @Test func crc32IsZlibs() {
+        #expect(CRC32.update(0, UnsafeRawBufferPointer(start: nil, count: 0)) == 0)
+        #expect(Array("123456789".utf8).withUnsafeBytes { CRC32.update(0, $0) } == 0xCBF4_3926)
+        let bytes = Fixture.noise(3 * Self.buffer + 77, seed: 42)
+        var random = SystemRandomNumberGenerator()
+        bytes.withUnsafeBytes { all in
+            func zlib(_ crc: UInt32, _ part: UnsafeRawBufferPointer) -> UInt32 {
+                UInt32(crc32_z(UInt(crc), part.baseAddress!.assumingMemoryBound(to: UInt8.self), part.count))
+            }
+            var cases: [(offset: Int, length: Int)] = (0..<300).map { ($0 % 64, $0) }
+            cases += (0..<2000).map { _ in
+                (Int.random(in: 0..<64, using: &random), Int.random(in: 0..<9000, using: &random))
+            }
+            cases.append((13, all.count - 13))
+            for (n, (offset, length)) in cases.enumerated() {
+                let part = UnsafeRawBufferPointer(rebasing: all[offset..<(offset + length)])
+                let start: UInt32 = n % 3 == 0 ? 0 : UInt32.random(in: 0...UInt32.max, using: &random)
+                let cut = length == 0 ? 0 : Int.random(in: 0...length, using: &random)
+                let streamed = CRC32.update(
+                    CRC32.update(start, UnsafeRawBufferPointer(rebasing: part[..<cut])),
+                    UnsafeRawBufferPointer(rebasing: part[cut...]))
+                let expected = zlib(start, part)
+                #expect(CRC32.update(start, part) == expected, "offset \(offset), length \(length)")
+                #expect(streamed == expected, "offset \(offset), length \(length), cut at \(cut)")
+            }
+        }
+    }
 
     @Test func everySizeHashesAsOneShot() throws {
         let tmp = TempDir()

@@ -1,5 +1,4 @@
 internal import CArchive
-internal import CZlib
 
 #if canImport(Glibc)
     import Glibc
@@ -49,7 +48,7 @@ final class ArchiveReader {
         let end: Int64
         /// A zip member's CRC-32 from the central directory (a tar has none).
         let expectedCRC: UInt32?
-        var crc: UInt
+        var crc: UInt32
     }
 
     /// `sevenZip` also enables 7z, for the audit of 7z artifacts (never for bundles).
@@ -263,9 +262,9 @@ final class ArchiveReader {
             direct = read
             return n
         }
-        read.crc = crc32_z(read.crc, buffer.baseAddress!.assumingMemoryBound(to: UInt8.self), n)
+        read.crc = CRC32.update(read.crc, UnsafeRawBufferPointer(rebasing: buffer[..<n]))
         direct = read
-        if read.position == read.end, UInt32(truncatingIfNeeded: read.crc) != expectedCRC {
+        if read.position == read.end, read.crc != expectedCRC {
             let found = String(read.crc, radix: 16), expected = String(expectedCRC, radix: 16)
             throw ModelPackError.invalidArchive(
                 path: path,

@@ -1,5 +1,3 @@
-internal import CZlib
-
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -66,7 +64,7 @@ extension ArchiveWriter {
     }
 
     private static func crc(_ bytes: [UInt8]) -> UInt32 {
-        bytes.withUnsafeBufferPointer { UInt32(crc32(0, $0.baseAddress, uInt($0.count))) }
+        bytes.withUnsafeBytes { CRC32.update(0, $0) }
     }
 
     private func unexpected(_ entry: ReservedEntry, _ part: String) -> ModelPackError {
