@@ -145,7 +145,7 @@ struct RawBundle {
     }
 
     func write(to path: String) throws {
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0o644)
         defer { close(fd) }
         let writer = try ArchiveWriter(fd: fd, path: path, format: format)
         for entry in entries {
