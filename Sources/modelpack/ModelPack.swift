@@ -23,6 +23,7 @@ struct ModelPack: ParsableCommand {
 
     /// The error boundary: every error a user sees is one line on stderr, printed here.
     static func main() {
+        ProcessZone.pin()  // before any thread starts
         SignalCleanup.install()
         var parsed: (any ParsableCommand)?
         do {

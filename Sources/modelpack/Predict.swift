@@ -101,6 +101,7 @@ extension RunPlan {
             Output.error(findings.text(colour: Output.wantsColour(.standardError)))
         }
         SignalCleanup.restoreDefaultsForExec()
+        ProcessZone.unpinForExec()
         let argv = [executable] + arguments
         var cArgs = argv.map { strdup($0) } + [nil]
         // The plan holds the cache entries' use locks, which the program inherits: alive until exec.

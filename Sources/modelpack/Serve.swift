@@ -64,6 +64,7 @@ struct Serve: LimitedCommand {
         }
         Output.error("starting the server on http://\(host):\(port)")
         SignalCleanup.restoreDefaultsForExec()
+        ProcessZone.unpinForExec()
         let argv = [prepared.python, prepared.server]
         var cArgs = argv.map { strdup($0) } + [nil]
         // prepared holds the cache entries' use locks, which the server inherits: alive until exec.

@@ -98,6 +98,31 @@ import Testing
         #expect(configurations >= 20)
     }
 
+    /// modelpack pins TZ for itself (`ProcessZone`); every process it starts gets the user's: each
+    /// `Process()` is given `ProcessZone.childEnvironment()`, and the exec in place of the CLI
+    /// (serve, predict, test) puts TZ back first.
+    @Test func everyChildGetsTheUsersTimeZone() throws {
+        let sources = Self.core.deletingLastPathComponent()
+        var spawns = 0
+        for target in ["ModelPackCore", "modelpack"] {
+            let root = sources.appendingPathComponent(target)
+            guard let files = FileManager.default.enumerator(atPath: root.path) else { continue }
+            for case let file as String in files where file.hasSuffix(".swift") {
+                let text = try String(contentsOf: root.appendingPathComponent(file), encoding: .utf8)
+                let processes = text.components(separatedBy: "= Process()").count - 1
+                spawns += processes
+                #expect(
+                    text.components(separatedBy: "ProcessZone.childEnvironment()").count - 1 >= processes,
+                    "\(target)/\(file): a Process() without ProcessZone.childEnvironment()")
+                if text.contains("execv(") {
+                    #expect(
+                        text.contains("ProcessZone.unpinForExec()"), "\(target)/\(file): execv without unpinForExec")
+                }
+            }
+        }
+        #expect(spawns >= 5)
+    }
+
     @Test func libcurlIsLoadedOnlyWhenNeeded() throws {
         let ldd = try CLI.run([CLI.binary], executable: "/usr/bin/ldd")
         #expect(ldd.status == 0)

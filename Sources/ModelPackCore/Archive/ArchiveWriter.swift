@@ -47,7 +47,7 @@ final class ArchiveWriter {
         case .zip:
             try call(archive_write_set_format_zip(handle), "set zip format")
             // libarchive's CRC-32 is zlib's, on this thread beside the reads and writes (a quarter
-            // of bsdtar's time for a stored zip here). `zipCRC` computes it faster and puts it in
+            // of bsdtar's time for a stored zip here). `CRC32` computes it faster and goes in
             // place of the zeros libarchive then writes (see `finishEntry` and `close`).
             try call(archive_write_set_format_option(handle, "zip", "fakecrc32", "1"), "set zip crc option")
         case .tar, .tarGz, .tarZst:
@@ -69,36 +69,29 @@ final class ArchiveWriter {
         try call(archive_write_set_bytes_per_block(handle, 0), "turn off blocking")
         let client = Unmanaged.passUnretained(sink).toOpaque()
         try call(archive_write_open(handle, client, nil, sinkWrite, sinkClose), "open output")
+        if format == .zip {  // its MS-DOS dates are UTC's (ProcessZone)
+            ProcessZone.enterUTC()
+            inUTC = true
+        }
     }
 
     deinit {
         sink.discard()  // an archive never closed: nothing more reaches the file (its fd may be gone)
         archive_write_free(handle)
+        leaveUTC()
+    }
+
+    private var inUTC = false
+
+    private func leaveUTC() {
+        guard inUTC else { return }
+        inUTC = false
+        ProcessZone.leaveUTC()
     }
 
     private let sink: OutputSink
     /// A zip's entries so far: where each header starts and its CRC-32 (the current one's running).
     private var zipEntries: [(headerOffset: Int64, size: Int64, crc: UInt32)] = []
-
-    /// libarchive's zip writer turns mtime into an MS-DOS date with localtime(), so the same input
-    /// would give other bytes in another zone. The zone is UTC only while libarchive writes a zip
-    /// entry header, under a lock, and is put back at once: the process keeps its own TZ. (No
-    /// thread-local zone exists, as uselocale gives for the locale; avoiding this entirely would
-    /// take a zip writer of our own.)
-    private static let zoneLock = NSLock()
-
-    static func inUTC<T>(_ body: () throws -> T) rethrows -> T {
-        zoneLock.lock()
-        defer { zoneLock.unlock() }
-        let saved = getenv("TZ").map { String(cString: $0) }
-        setenv("TZ", "UTC", 1)
-        tzset()
-        defer {
-            if let saved { setenv("TZ", saved, 1) } else { unsetenv("TZ") }
-            tzset()
-        }
-        return try body()
-    }
 
     private func call(_ code: Int32, _ what: String) throws {
         try ArchiveCall.check(code, handle, path: path, what, reading: false)
@@ -149,11 +142,7 @@ final class ArchiveWriter {
             case .store: try call(archive_write_zip_set_compression_store(handle), "select store")
             }
         }
-        if format == .zip {
-            try Self.inUTC { try call(archive_write_header(handle, entry), "write header for \(header.path)") }
-        } else {
-            try call(archive_write_header(handle, entry), "write header for \(header.path)")
-        }
+        try call(archive_write_header(handle, entry), "write header for \(header.path)")
     }
 
     func write(_ bytes: UnsafeRawBufferPointer) throws {
@@ -179,6 +168,7 @@ final class ArchiveWriter {
     func close() throws {
         guard !isClosed else { return }
         isClosed = true
+        defer { leaveUTC() }
         endOfEntries = position
         try call(archive_write_close(handle), "close archive")
         // After a failed write (the error already reported) the output is cut short: nothing to fill.

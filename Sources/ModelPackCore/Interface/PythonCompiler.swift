@@ -110,6 +110,7 @@ enum PythonCompiler {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = ["-I", "-c", script, path]
+        process.environment = ProcessZone.childEnvironment()
         let output = Pipe()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output

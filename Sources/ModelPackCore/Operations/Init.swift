@@ -102,6 +102,7 @@ struct InstalledDistributions {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: interpreter)
         process.arguments = ["-I", "-c", script] + names
+        process.environment = ProcessZone.childEnvironment()
         let output = Pipe()
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = output

@@ -102,7 +102,7 @@ extension Operations {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: prepared.python)
         process.arguments = [prepared.server]
-        var environment = ProcessInfo.processInfo.environment
+        var environment = ProcessZone.childEnvironment()
         for (name, value) in prepared.serverEnvironment(host: host, port: port) { environment[name] = value }
         environment["MODELPACK_SUPERVISOR_PID"] = String(getpid())
         process.environment = environment

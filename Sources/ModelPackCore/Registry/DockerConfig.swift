@@ -146,6 +146,7 @@ struct DockerConfig {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [verb]
+        process.environment = ProcessZone.childEnvironment()
         let stdin = Pipe()
         let stdout = Pipe()
         let stderr = Pipe()

@@ -171,6 +171,7 @@ public enum ServeCache {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = arguments
+        process.environment = ProcessZone.childEnvironment()
         process.standardOutput = FileHandle.standardError
         do { try process.run() } catch {
             throw ModelPackError.io(path: arguments[0], reason: "cannot run: \(error)")
