@@ -106,6 +106,44 @@ import Testing
         }
     }
 
+    /// The one-pass reader of the canonical form (`Manifest.CanonicalParser`) gives back every
+    /// manifest modelpack writes, and whenever it reads an edited manifest whose fields re-serialise
+    /// to the same bytes, JSONDecoder (the reader of everything else) reads the same manifest: the
+    /// two paths of `Manifest.decode` accept the same bytes with the same meaning.
+    @Test func theCanonicalParserReadsWhatJSONDecoderReads() throws {
+        func record(_ path: String, _ size: Int64, executable: Bool = false) -> FileRecord {
+            FileRecord(
+                path: path, role: FileRole.of(path), size: size, sha256: String(repeating: "ab", count: 32),
+                executable: executable)
+        }
+        let odd = "q\"b\\n\nr\rt\tc\u{01}d\u{7f}é😀"
+        let manifests = [
+            Manifest(formatVersion: 2, tool: "modelpack 0.1.0", name: "m", version: "1", files: []),
+            Manifest(
+                formatVersion: 1, tool: odd, name: odd, version: "", allowedUnsafe: ["a.pkl", odd],
+                trustedModules: ["x"], files: [record("a \"b\".bin", 0), record(odd, -3, executable: true)]),
+            Manifest(
+                formatVersion: 2, tool: "t", name: "n", version: "v", trustedModules: ["sklearn", "numpy"],
+                files: [record("interface.py", 10), record("metadata.yaml", 20), record("requirements.txt", 3)]),
+        ]
+        for manifest in manifests {
+            let bytes = manifest.canonicalBytes()
+            var parser = Manifest.CanonicalParser(bytes)
+            #expect(parser.manifest() == manifest)
+            #expect(try JSONDecoder().decode(Manifest.self, from: Data(bytes)) == manifest)
+            // Every one-byte edit: deleted, or replaced by a byte JSON gives meaning to.
+            for i in bytes.indices {
+                for replacement in [nil] + Array("\" \\,:}]0u".utf8).map(Optional.some) {
+                    var edited = bytes
+                    if let replacement { edited[i] = replacement } else { edited.remove(at: i) }
+                    var parser = Manifest.CanonicalParser(edited)
+                    guard let read = parser.manifest(), read.canonicalBytes() == edited else { continue }
+                    #expect(try JSONDecoder().decode(Manifest.self, from: Data(edited)) == read, "byte \(i)")
+                }
+            }
+        }
+    }
+
     @Test func editingTheManifestIsCaught() throws {
         let tmp = TempDir()
         let bundle = try makeBundle(tmp, .tar)

@@ -74,6 +74,14 @@ extension Manifest {
         func refuse(_ reason: String) -> ModelPackError {
             .invalidBundle(path: bundle, reason: "manifest \(entryPath): \(reason)")
         }
+        // The bytes modelpack writes parse in one pass over them; anything else (or anything that
+        // does not re-serialise to the same bytes) goes through JSONDecoder, for its verdict.
+        var parser = CanonicalParser(bytes)
+        if let manifest = parser.manifest(), readableFormatVersions.contains(manifest.formatVersion),
+            manifest.canonicalBytes() == bytes
+        {
+            return try manifest.checked(refuse)
+        }
         struct VersionProbe: Decodable { let formatVersion: Int }
         let data = Data(bytes)
         guard let probe = try? JSONDecoder().decode(VersionProbe.self, from: data) else {
@@ -92,6 +100,12 @@ extension Manifest {
         guard manifest.canonicalBytes() == bytes else {
             throw refuse("not in canonical form (edited by hand, or unknown keys)")
         }
+        return try manifest.checked(refuse)
+    }
+
+    /// The checks of a manifest in canonical form: its paths, sizes, digests, roles and required files.
+    private func checked(_ refuse: (String) -> ModelPackError) throws -> Manifest {
+        let manifest = self
         var previous: String?
         var collisions: [String: String] = [:]
         for file in manifest.files {
@@ -109,7 +123,7 @@ extension Manifest {
                 throw refuse("'\(file.path)' and '\(other)' collide on case-insensitive file systems")
             }
             guard file.size >= 0 else { throw refuse("'\(file.path)' has a negative size") }
-            guard file.sha256.utf8.count == 64, file.sha256.utf8.allSatisfy({ isLowerHex($0) }) else {
+            guard file.sha256.utf8.count == 64, file.sha256.utf8.allSatisfy({ Self.isLowerHex($0) }) else {
                 throw refuse("'\(file.path)' has a malformed sha256")
             }
             guard file.role == FileRole.of(file.path) else {
@@ -132,6 +146,103 @@ extension Manifest {
             throw refuse("required file \(required) is not listed")
         }
         return manifest
+    }
+
+    /// Reads the canonical form (`canonicalBytes`) and nothing else: nil at the first byte that
+    /// differs from what modelpack writes there.
+    struct CanonicalParser {
+        let bytes: [UInt8]
+        var at = 0
+
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+        mutating func manifest() -> Manifest? {
+            guard literal("{\n  \"formatVersion\": "), let formatVersion = integer(), literal(",\n  \"tool\": "),
+                let tool = string(), literal(",\n  \"name\": "), let name = string(),
+                literal(",\n  \"version\": "), let version = string(), literal(",\n")
+            else { return nil }
+            var lists: [String: [String]] = [:]
+            for key in ["allowedUnsafe", "trustedModules"] where literal("  \"" + key + "\": [") {
+                var list: [String] = []
+                repeat {
+                    guard let item = string() else { return nil }
+                    list.append(item)
+                } while literal(", ")
+                guard literal("],\n") else { return nil }
+                lists[key] = list
+            }
+            guard literal("  \"files\": [") else { return nil }
+            var files: [FileRecord] = []
+            if !literal("]\n}\n") {
+                repeat {
+                    guard literal("\n    {\"path\": "), let path = string(),
+                        literal(", \"role\": "), let role = string().flatMap(FileRole.init(rawValue:)),
+                        literal(", \"size\": "), let size = integer(), literal(", \"sha256\": "),
+                        let sha256 = string(), literal(", \"executable\": ")
+                    else { return nil }
+                    let executable = literal("true}")
+                    guard executable || literal("false}") else { return nil }
+                    files.append(
+                        FileRecord(path: path, role: role, size: size, sha256: sha256, executable: executable))
+                } while literal(",")
+                guard literal("\n  ]\n}\n") else { return nil }
+            }
+            guard at == bytes.count, let format = Int(exactly: formatVersion) else { return nil }
+            return Manifest(
+                formatVersion: format, tool: tool, name: name, version: version,
+                allowedUnsafe: lists["allowedUnsafe"] ?? [], trustedModules: lists["trustedModules"] ?? [],
+                files: files)
+        }
+
+        private mutating func literal(_ text: String) -> Bool {
+            let utf8 = text.utf8
+            guard bytes.count - at >= utf8.count, bytes[at..<(at + utf8.count)].elementsEqual(utf8) else {
+                return false
+            }
+            at += utf8.count
+            return true
+        }
+
+        private mutating func integer() -> Int64? {
+            let start = at
+            if at < bytes.count, bytes[at] == UInt8(ascii: "-") { at += 1 }
+            while at < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[at]) { at += 1 }
+            return Int64(String(decoding: bytes[start..<at], as: UTF8.self))
+        }
+
+        /// A string as `quote` writes it; the escapes it writes, no others.
+        private mutating func string() -> String? {
+            guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { return nil }
+            at += 1
+            var out: [UInt8] = []
+            while at < bytes.count {
+                let byte = bytes[at]
+                at += 1
+                switch byte {
+                case UInt8(ascii: "\""): return String(validating: out, as: UTF8.self)
+                case UInt8(ascii: "\\"):
+                    guard at < bytes.count else { return nil }
+                    let escape = bytes[at]
+                    at += 1
+                    switch escape {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(escape)
+                    case UInt8(ascii: "n"): out.append(0x0A)
+                    case UInt8(ascii: "r"): out.append(0x0D)
+                    case UInt8(ascii: "t"): out.append(0x09)
+                    case UInt8(ascii: "u"):
+                        guard bytes.count - at >= 4,
+                            let value = UInt8(String(decoding: bytes[at..<(at + 4)], as: UTF8.self), radix: 16)
+                        else { return nil }
+                        out.append(value)
+                        at += 4
+                    default: return nil
+                    }
+                case 0..<0x20, 0x7f: return nil
+                default: out.append(byte)
+                }
+            }
+            return nil
+        }
     }
 
     private static func isLowerHex(_ byte: UInt8) -> Bool {
