@@ -147,6 +147,28 @@ import Testing
         }
     }
 
+    /// A zip's CRC-32s go into its central directory a window of 1 MiB at a time
+    /// (`ArchiveWriter.putCentralCRCs`): one of 9,000 long names (about 1.3 MiB) verifies, with
+    /// every member's CRC checked against the central directory, and reads in Python's zipfile.
+    @Test func aZipWhoseCentralDirectoryOutgrowsTheWindowVerifies() throws {
+        let tmp = TempDir()
+        var extra: [String: [UInt8]] = [:]
+        for i in 0..<9_000 {
+            extra["parts/\(i / 100)/" + String(repeating: "n", count: 90) + "-\(i).txt"] = Array("\(i)\n".utf8)
+        }
+        try Fixture.model(at: tmp.file("m"), extra: extra)
+        let bundle = tmp.file("m.zip")
+        _ = try Operations.build(BuildOptions(source: tmp.file("m"), output: bundle, format: .zip))
+        #expect(try Operations.verify(bundle).isValid)
+        let python = try CLI.run(
+            [
+                "-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); print(len(z.infolist()), z.testzip())",
+                bundle,
+            ],
+            executable: PythonCompiler.find())
+        #expect(python.stdout == "9004 None\n", "\(python.stderr)")
+    }
+
     /// Writing a zip leaves the process's time zone as it was.
     @Test func buildingAZipKeepsTheProcessTimeZone() throws {
         let tmp = TempDir()

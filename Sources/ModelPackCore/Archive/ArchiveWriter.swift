@@ -199,23 +199,29 @@ final class ArchiveWriter {
     }
 
     /// Every entry's CRC-32 in the central directory, which libarchive wrote from `endOfEntries`
-    /// on, one record per entry in the order they were written: read, filled in, written back.
+    /// on, one record per entry in the order they were written: read back, filled in and written
+    /// again a window of at most 1 MiB at a time (memory stays flat however many files).
     private func putCentralCRCs() throws {
         guard let start = endOfEntries else { return }
-        var directory = try sink.read(at: start, count: Int(sink.end - start))
-        var at = 0
+        let end = sink.end
+        var window: [UInt8] = []
+        var windowStart = start
+        var record = start
         for entry in zipEntries {
-            guard at + 46 <= directory.count, ZipView.le(directory, at, 4) == 0x0201_4b50,
-                ZipView.le(directory, at + 16, 4) == 0
-            else { throw crcMisplaced("central directory", at: start + Int64(at)) }
-            directory.replaceSubrange((at + 16)..<(at + 20), with: Self.le32(entry.crc))
-            at +=
-                46
-                + Int(
-                    ZipView.le(directory, at + 28, 2) + ZipView.le(directory, at + 30, 2)
-                        + ZipView.le(directory, at + 32, 2))
+            if record + 46 > windowStart + Int64(window.count) {
+                try sink.overwrite(at: windowStart, with: window)
+                windowStart = record
+                window = try sink.read(at: record, count: Int(min(end - record, Int64(1 << 20))))
+            }
+            let at = Int(record - windowStart)
+            guard at + 46 <= window.count, ZipView.le(window, at, 4) == 0x0201_4b50, ZipView.le(window, at + 16, 4) == 0
+            else { throw crcMisplaced("central directory", at: record) }
+            window.replaceSubrange((at + 16)..<(at + 20), with: Self.le32(entry.crc))
+            let variable =
+                ZipView.le(window, at + 28, 2) + ZipView.le(window, at + 30, 2) + ZipView.le(window, at + 32, 2)
+            record += 46 + Int64(variable)
         }
-        try sink.overwrite(at: start, with: directory)
+        try sink.overwrite(at: windowStart, with: window)
     }
 
     private static func le32(_ value: UInt32) -> [UInt8] {
