@@ -71,7 +71,8 @@ sync
 
 cd "$WORK"
 # A pair is: label, setup (untimed, before each run), modelpack command, baseline label, baseline
-# command. Both commands run $runs times (RUNS, then SMALL_RUNS), alternately, each after its setup.
+# command. Both commands run $runs times (RUNS, then SMALL_RUNS), alternately, each after its setup,
+# after one run of each that is not counted.
 PAIRS=$WORK/pairs
 : >"$PAIRS"
 runs=$RUNS
@@ -145,12 +146,16 @@ for line in open(pairs):
         subprocess.run(["bash", "-c", setup], check=True)
         continue
     ms, bs = [], []
-    for _ in range(int(pair_runs)):
+    # Run 0 of each command is not counted: the benchmark's first build also starts Python for
+    # interface.py's compile check, whose answer is cached from then on.
+    for run in range(int(pair_runs) + 1):
         for command, into in ((mine, ms), (base, bs)):
             # Each run starts with no dirty pages: write-back of an earlier run's output would
             # otherwise throttle this one's writes (seconds, at random).
             subprocess.run(["bash", "-c", setup + " && sync"], check=True)
-            into.append(timed(command))
+            result = timed(command)
+            if run > 0:
+                into.append(result)
     med = lambda xs: (statistics.median(x[0] for x in xs), max(x[1] for x in xs))
     (mt, mr), (bt, br) = med(ms), med(bs)
     rows.append(f"{label:<34} {mt:8.3f} {mr:8.1f}   {base_label:<30} {bt:8.3f} {br:8.1f}   {mt / bt:6.2f}x")
