@@ -90,8 +90,18 @@ final class ArchiveWriter {
     }
 
     private let sink: OutputSink
-    /// A zip's entries so far: where each header starts and its CRC-32 (the current one's running).
-    private var zipEntries: [(headerOffset: Int64, size: Int64, crc: UInt32)] = []
+    /// A zip's entries so far, for their CRC-32s (the current one's running).
+    private var zipEntries: [ZipEntry] = []
+
+    private struct ZipEntry {
+        /// Where its local header starts, and where the entry ends (once finished).
+        let headerOffset: Int64
+        var end: Int64 = 0
+        var size: Int64
+        var crc: UInt32
+        /// A reserved entry: its CRC is put in by `fill`, once its bytes are known.
+        var reserved = false
+    }
 
     private func call(_ code: Int32, _ what: String) throws {
         try ArchiveCall.check(code, handle, path: path, what, reading: false)
@@ -105,7 +115,9 @@ final class ArchiveWriter {
         if format == .zip {
             // A link's target is its data, which libarchive writes with the header.
             let data: [UInt8] = if case .symlink(let target) = header.kind { Array(target.utf8) } else { [] }
-            zipEntries.append((position, Int64(data.count), data.withUnsafeBytes { CRC32.update(0, $0) }))
+            zipEntries.append(
+                ZipEntry(
+                    headerOffset: position, size: Int64(data.count), crc: data.withUnsafeBytes { CRC32.update(0, $0) }))
         }
         try UTF8Locale.with { try beginEntry(header) }
     }
@@ -162,7 +174,9 @@ final class ArchiveWriter {
 
     func finishEntry() throws {
         try call(archive_write_finish_entry(handle), "finish entry")
-        if format == .zip, sink.failure == 0, let entry = zipEntries.last { try putCRC(entry) }
+        guard format == .zip, sink.failure == 0, !zipEntries.isEmpty else { return }
+        zipEntries[zipEntries.count - 1].end = position
+        if !zipEntries[zipEntries.count - 1].reserved { try putCRC(zipEntries[zipEntries.count - 1]) }
     }
 
     func close() throws {
@@ -179,8 +193,8 @@ final class ArchiveWriter {
     /// ends the entry when the local header's flag bit 3 says there is one (16 bytes, or 24 with
     /// zip64 sizes), else the local header. Each place is checked first: its signature, a zero
     /// CRC and the entry's size.
-    private func putCRC(_ entry: (headerOffset: Int64, size: Int64, crc: UInt32)) throws {
-        let end = position
+    private func putCRC(_ entry: ZipEntry) throws {
+        let end = entry.end
         let local = try sink.read(at: entry.headerOffset, count: 30)
         guard ZipView.le(local, 0, 4) == 0x0403_4b50, ZipView.le(local, 14, 4) == 0 else {
             throw crcMisplaced("local header", at: entry.headerOffset)
@@ -224,6 +238,33 @@ final class ArchiveWriter {
         try sink.overwrite(at: windowStart, with: window)
     }
 
+    static func canReserve(_ format: ContainerFormat) -> Bool { format == .zip || format == .tar }
+
+    /// Writes `header`'s entry (stored, in a zip) with `length` zero bytes as its data.
+    func reserve(_ header: ArchiveEntryHeader, length: Int) throws -> ReservedEntry {
+        precondition(Self.canReserve(format), "only zip and tar entries can be filled in place")
+        var stored = header
+        stored.size = Int64(length)
+        stored.zipMethod = .store
+        try begin(stored)
+        let dataOffset = position
+        try [UInt8](repeating: 0, count: length).withUnsafeBytes { try write($0) }
+        if format == .zip { zipEntries[zipEntries.count - 1].reserved = true }
+        try finishEntry()
+        return ReservedEntry(
+            length: length, dataOffset: dataOffset, zipIndex: format == .zip ? zipEntries.count - 1 : nil)
+    }
+
+    /// Writes `bytes` (of the reserved length) over `entry`'s zeros, before the archive is closed;
+    /// in a zip, its CRC-32 goes where the others went (the central directory's at `close`).
+    func fill(_ entry: ReservedEntry, with bytes: [UInt8]) throws {
+        precondition(!isClosed && bytes.count == entry.length, "fill an open archive with the reserved length")
+        try sink.overwrite(at: entry.dataOffset, with: bytes)
+        guard let index = entry.zipIndex else { return }
+        zipEntries[index].crc = bytes.withUnsafeBytes { CRC32.update(0, $0) }
+        try putCRC(zipEntries[index])
+    }
+
     private static func le32(_ value: UInt32) -> [UInt8] {
         (0..<4).map { UInt8(truncatingIfNeeded: value >> (8 * $0)) }
     }
@@ -233,6 +274,18 @@ final class ArchiveWriter {
             path: path,
             reason: "cannot put a CRC-32 in the zip's \(part) at byte \(offset): it is not where libarchive writes it")
     }
+}
+
+/// An entry written as zeros of its final length and filled in before the archive is closed: how
+/// a bundle's manifest, which holds every file's digest, comes first in the archive though the
+/// digests are known only once the files have been read (so each file is read once). Zip and
+/// plain tar only: a compressed stream cannot be changed in place. In a zip the entry is stored,
+/// and its CRC-32 is put in like every other entry's, once its bytes are known.
+struct ReservedEntry {
+    let length: Int
+    let dataOffset: Int64
+    /// Its place among a zip's entries.
+    let zipIndex: Int?
 }
 
 /// The file libarchive's output goes to: pieces smaller than the buffer are gathered and written

@@ -134,7 +134,7 @@ final class BundleWriter {
         }
     }
 
-    /// Closes the archive, writes the manifest into its reserved place, syncs the file and renames
+    /// Writes the manifest into its reserved place, closes the archive, syncs the file and renames
     /// it into place; the bytes written. Returns nil, leaving everything as it was, when the
     /// reserved length was not the manifest's (`build --allow-unsafe` listing artifacts).
     func complete(_ manifest: Manifest) throws -> Int64? {
@@ -144,8 +144,8 @@ final class BundleWriter {
             return nil
         }
         do {
-            try writer.close()
             if let reserved { try writer.fill(reserved, with: bytes) }
+            try writer.close()
             try file.sync()
             let size = try FileSystem.lstatInfo(temporary)?.size ?? 0
             try FileSystem.rename(temporary, output)
