@@ -100,6 +100,9 @@ extension RunPlan {
         if !findings.diagnostics.isEmpty {
             Output.error(findings.text(colour: Output.wantsColour(.standardError)))
         }
+        for (name, value) in prepared.runtimeEnvironment {
+            if let value { setenv(name, value, 1) } else { unsetenv(name) }
+        }
         SignalCleanup.restoreDefaultsForExec()
         ProcessZone.unpinForExec()
         let argv = [executable] + arguments

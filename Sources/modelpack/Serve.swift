@@ -65,7 +65,7 @@ struct Serve: LimitedCommand {
         Output.error("starting the server on http://\(host):\(port)")
         SignalCleanup.restoreDefaultsForExec()
         ProcessZone.unpinForExec()
-        let argv = [prepared.python, prepared.server]
+        let argv = [prepared.python] + prepared.pythonArguments(prepared.server)
         var cArgs = argv.map { strdup($0) } + [nil]
         // prepared holds the cache entries' use locks, which the server inherits: alive until exec.
         withExtendedLifetime(prepared) { _ = execv(prepared.python, &cArgs) }

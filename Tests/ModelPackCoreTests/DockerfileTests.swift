@@ -39,7 +39,8 @@ import Testing
         .map { dockerfile.range(of: $0)!.lowerBound }
         #expect(order == order.sorted())
         for required in [
-            "USER 10001:10001", "HEALTHCHECK", "EXPOSE 8080", "ENTRYPOINT [\"python\", \"/opt/runtime/server.py\"]",
+            "USER 10001:10001", "HEALTHCHECK", "EXPOSE 8080",
+            "ENTRYPOINT [\"python\", \"-B\", \"/opt/runtime/server.py\"]",
             "CMD [\"serve\"]", "PYTHONDONTWRITEBYTECODE=1",
             "PYTHONUNBUFFERED=1", "--no-cache-dir", "org.opencontainers.image.licenses=\"BSD-3-Clause\"",
             "io.modelpack.bundle.digest=\"sha256:", "ARG EXTRA_CA_CERT", "FROM ${BASE_IMAGE} AS builder",

@@ -34,6 +34,18 @@ import Testing
             { b, _ in entriesWith(&b, replacing: "x.bin", by: "..\\evil.txt") }
         ),
         ("drive letter", ["drive-letter path"], { b, _ in entriesWith(&b, replacing: "x.bin", by: "C:/evil.txt") }),
+        (
+            "bytecode beside the audited source", ["Python bytecode"],
+            { b, _ in entriesWith(&b, replacing: "x.bin", by: "__pycache__/interface.cpython-311.pyc") }
+        ),
+        (
+            "bytecode listed in the manifest", ["Python bytecode"],
+            { b, _ in
+                let files = RawBundle.requiredFiles + [("features.pyc", payload)]
+                b.addManifest(RawBundle.manifest(for: files))
+                for (p, d) in files { b.add(p, d) }
+            }
+        ),
         ("dot component", ["'.' path component"], { b, _ in entriesWith(&b, replacing: "x.bin", by: "./x.bin") }),
         (
             "symlink", ["symbolic link"],

@@ -7,6 +7,7 @@ import hashlib
 import importlib.util
 import io
 import os
+import re
 import stat
 import sys
 import tarfile
@@ -162,6 +163,24 @@ def test_hostile_and_damaged_bundles_are_refused(tmp_path, case, container):
     assert message.startswith(str(bundle) + ": ") and CASES[case] in message and "\n" not in message
     assert sorted(p.name for p in tmp_path.iterdir()) == [bundle.name], "nothing may be left behind"
     assert not Path("/tmp/escape.txt").exists()
+
+
+@pytest.mark.parametrize("container", ["zip", "tar"])
+@pytest.mark.parametrize("path", ["__pycache__/x.pyc", "pkg/__pycache__/notes.txt", "features.pyc", "old.pyo",
+                                  "pkg/Helper.PYC"])
+def test_bytecode_is_refused_even_when_the_manifest_lists_it(tmp_path, path, container):
+    """Python would run a bundled .pyc in place of the audited source beside it (or with none)."""
+    bundle = write(tmp_path / f"b.{container}", good_entries({**FILES, path: b"bytecode"}), container)
+    with pytest.raises(mb.BundleError) as refused:
+        mb.unpack(bundle, tmp_path / "out")
+    assert str(refused.value) == (f"{bundle}: manifest {mb.MANIFEST}: '{path}': bytecode is never packed: "
+                                  "Python would run it in place of the audited source")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [bundle.name], "nothing may be left behind"
+    with pytest.raises(mb.BundleError, match="bytecode is never packed"):
+        mb.digest(bundle)
+    unlisted = write(tmp_path / f"u.{container}", [*good_entries(), (path, b"bytecode", "file")], container)
+    with pytest.raises(mb.BundleError, match=re.escape(f"{unlisted}: {path}: bytecode is never packed: ")):
+        mb.unpack(unlisted, tmp_path / "out")
 
 
 def test_a_truncated_bundle_is_refused(tmp_path):

@@ -189,6 +189,108 @@ def test_metrics_count_every_worker(start, tmp_path):
         assert f"modelpack_predict_latency_seconds_count {sent}" in metrics
 
 
+# A path that, put into a label as it was asked for, ends the label and the line and adds a
+# sample of the caller's choosing.
+INJECTION = "/%22%7D%201%0Afake_metric%7Bpath%3D%22x%22%7D%201%0A%23"
+
+
+def samples(text):
+    """/metrics' lines, each checked to be a comment or one of the runtime's own samples."""
+    lines = text.splitlines()
+    assert all(line.startswith(("# HELP modelpack_", "# TYPE modelpack_", "modelpack_")) for line in lines), text
+    return lines
+
+
+def test_a_request_path_cannot_write_into_metrics(server):
+    with TestClient(server.app) as client:
+        assert client.get(INJECTION).status_code == 404
+        lines = samples(client.get("/metrics").text)
+    assert 'modelpack_requests_total{path="<unmatched>",status="404"} 1' in lines
+    assert not any("fake_metric" in line for line in lines)
+
+
+def test_unknown_paths_are_one_series_however_many(server):
+    """3,000 distinct unknown paths leave /metrics as long as one did (only the count grows)."""
+    with TestClient(server.app) as client:
+        client.get("/metrics")  # its own series, present in both scrapes below
+        client.get("/nowhere/0")
+        one = client.get("/metrics").text
+        for i in range(1, 3000):
+            assert client.get(f"/nowhere/{i}").status_code == 404
+        many = client.get("/metrics").text
+    assert len(samples(many)) == len(samples(one)) and len(many) < len(one) + 16
+    assert 'modelpack_requests_total{path="<unmatched>",status="404"} 3000' in many
+
+
+def test_metrics_count_routes_by_template(server):
+    """A route with parameters is one series, its template; a wrong method counts under the route
+    it asked; Starlette's own routes (/openapi.json) are counted by theirs too."""
+    server.app.add_api_route("/items/{item}", lambda item: {"item": item}, methods=["GET"])
+    with TestClient(server.app) as client:
+        assert [client.get(f"/items/{i}").json() for i in ("a", "b")] == [{"item": "a"}, {"item": "b"}]
+        assert client.get("/predict").status_code == 405
+        assert client.get("/openapi.json").status_code == 200
+        lines = samples(client.get("/metrics").text)
+    assert 'modelpack_requests_total{path="/items/{item}",status="200"} 2' in lines
+    assert 'modelpack_requests_total{path="/predict",status="405"} 1' in lines
+    assert 'modelpack_requests_total{path="/openapi.json",status="200"} 1' in lines
+    assert not any("/items/a" in line for line in lines)
+
+
+def test_every_label_value_is_escaped(server, tmp_path):
+    """Backslash, double quote and newline, as the text format escapes them, in every label; also
+    for counts read from another worker's file (MODELPACK_METRICS_DIR)."""
+    hostile = 'a"b\\c\nd'
+    escaped = 'a\\"b\\\\c\\nd'
+    metrics = server.Metrics()
+    metrics.observe(hostile, 500, 0.01, caller=hostile, rows=2)
+    text = metrics.render()
+    for sample in [f'modelpack_requests_total{{path="{escaped}",status="500"}} 1',
+                   f'modelpack_errors_total{{path="{escaped}",status="500"}} 1',
+                   f'modelpack_key_requests_total{{key="{escaped}",status="500"}} 1',
+                   f'modelpack_key_rows_total{{key="{escaped}"}} 2',
+                   f'modelpack_key_latency_seconds_count{{key="{escaped}"}} 1']:
+        assert sample in text.splitlines(), text
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "other.json").write_text(json.dumps(metrics.state()))
+    shared = server.Metrics(tmp_path / "metrics").render()
+    assert f'modelpack_requests_total{{path="{escaped}",status="500"}} 1' in shared.splitlines(), shared
+    assert len(shared.splitlines()) == len(text.splitlines())
+
+
+def test_metrics_labels_are_templates_across_workers(start, tmp_path):
+    """With several workers, what each writes to MODELPACK_METRICS_DIR and what /metrics sums are
+    route templates: unknown paths, one asking to inject a line among them, stay one series."""
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    base, _, _ = start(2, MODELPACK_METRICS_DIR=str(shared))
+    paths = [INJECTION] + [f"/nowhere/{i}" for i in range(300)]
+    with httpx.Client(headers={"Connection": "close"}) as client:  # a new connection each time: both workers answer
+        for path in paths:
+            assert client.get(base + path).status_code == 404
+        deadline = time.monotonic() + 30
+        while len(list(shared.glob("*.json"))) < 2 and time.monotonic() < deadline:
+            paths.append(f"/elsewhere/{len(paths)}")
+            assert client.get(base + paths[-1]).status_code == 404
+        assert len(list(shared.glob("*.json"))) == 2  # two processes answered
+        unmatched = f'modelpack_requests_total{{path="<unmatched>",status="404"}} {len(paths)}'
+        deadline = time.monotonic() + 10
+        while True:  # until every count is in: each worker writes its own at most every 0.25 s (later when busy)
+            lines = samples(client.get(base + "/metrics").text)
+            if unmatched in lines or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert unmatched in lines, lines
+        allowed = {f'modelpack_requests_total{{path="{path}",status="{status}"}}'
+                   for path, status in [("/ready", 200), ("/metrics", 200), ("<unmatched>", 404)]}
+        for _ in range(3):  # whichever worker answers the scrape (the other's counts a moment old)
+            lines = samples(client.get(base + "/metrics").text)
+            series = {line.rsplit(" ", 1)[0] for line in lines if line.startswith("modelpack_requests_total{")}
+            assert series <= allowed, lines
+    for file in shared.glob("*.json"):
+        assert "where/" not in file.read_text() and "fake_metric" not in file.read_text()
+
+
 def test_workers_end_with_their_supervisor(start):
     base, process, port = start(2)
     assert httpx.get(base + "/ready").status_code == 200

@@ -123,7 +123,7 @@ enum DockerfileGenerator {
                 + "urllib.request.urlopen('http://127.0.0.1:' + port + '/ready', timeout=4)\"]")
         // SageMaker starts the image as `docker run IMAGE serve`, which replaces CMD: the server
         // is the ENTRYPOINT, and takes `serve` as its one (optional) argument.
-        add("ENTRYPOINT [\"python\", \"/opt/runtime/server.py\"]")
+        add("ENTRYPOINT [\"python\", \"-B\", \"/opt/runtime/server.py\"]")
         add("CMD [\"serve\"]")
         return lines.joined(separator: "\n") + "\n"
     }

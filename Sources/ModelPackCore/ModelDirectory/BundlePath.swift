@@ -4,7 +4,7 @@ import Foundation
 /// unpacked anywhere) and when unpacking (so that no entry can land outside its folder):
 /// relative, `/`-separated, UTF-8; no empty, `.` or `..` component; no backslash, control
 /// character or NUL; no drive letter; components of at most 255 bytes and the whole at most 1024
-/// (`Limits.maxPathBytes`, raised with --max-path-length).
+/// (`Limits.maxPathBytes`, raised with --max-path-length); no Python bytecode.
 enum BundlePath {
     static let maxComponentBytes = 255
 
@@ -45,8 +45,31 @@ enum BundlePath {
             {
                 return "drive-letter path"
             }
-            return component
+            if let component { return component }
+            return bytecode(bytes)
         }
+    }
+
+    /// Python bytecode: a `__pycache__` folder or a `.pyc`/`.pyo` file. Python runs a cached
+    /// `.pyc` (PEP 552's unchecked-hash kind without looking at the source) or a sourceless one
+    /// instead of the `.py` the audit read, so no bundle holds any.
+    private static func bytecode(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        let cache = Array("__pycache__".utf8)
+        var start = 0
+        for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: "/") {
+            if index - start == cache.count, bytes[start..<index].elementsEqual(cache) {
+                return "Python bytecode (__pycache__): never packed, Python would run it instead of the audited source"
+            }
+            start = index + 1
+        }
+        if bytes.count >= 4, bytes[bytes.count - 4] == UInt8(ascii: "."),
+            bytes[bytes.count - 3] | 0x20 == UInt8(ascii: "p"),
+            bytes[bytes.count - 2] | 0x20 == UInt8(ascii: "y"),
+            [UInt8(ascii: "c"), UInt8(ascii: "o")].contains(bytes[bytes.count - 1] | 0x20)
+        {
+            return "Python bytecode (.pyc): never packed, Python would run it instead of the audited source"
+        }
+        return nil
     }
 
     /// The key under which two paths would collide on a case-insensitive or normalising file

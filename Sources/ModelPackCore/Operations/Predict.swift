@@ -104,12 +104,15 @@ extension Operations {
         var arguments: [String]
         if let engine = options.engine {
             try ServeCache.addEngine(engine, version: options.engineVersion, to: prepared, log: log)
-            arguments = [prepared.batchDriver, "--engine", engine.rawValue, "--bundle", options.bundle]
+            arguments =
+                prepared.pythonArguments(prepared.batchDriver) + [
+                    "--engine", engine.rawValue, "--bundle", options.bundle,
+                ]
             if let master = options.master { arguments += ["--master", master] }
             if let address = options.address { arguments += ["--address", address] }
             for setting in options.sparkConf { arguments += ["--conf", setting] }
         } else {
-            arguments = [prepared.predictor, "--model", prepared.modelDirectory]
+            arguments = prepared.pythonArguments(prepared.predictor) + ["--model", prepared.modelDirectory]
             if options.progress { arguments.append("--progress") }
         }
         arguments += ["--serving", prepared.servingJSON, "--input", options.input, "--output", options.output]

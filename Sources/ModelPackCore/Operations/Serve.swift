@@ -101,7 +101,7 @@ extension Operations {
     {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: prepared.python)
-        process.arguments = [prepared.server]
+        process.arguments = prepared.pythonArguments(prepared.server)
         var environment = ProcessZone.childEnvironment()
         for (name, value) in prepared.serverEnvironment(host: host, port: port) { environment[name] = value }
         environment["MODELPACK_SUPERVISOR_PID"] = String(getpid())

@@ -25,10 +25,11 @@ extension Operations {
         let served = try prepared(
             options.source, python: options.python, policy: options.policy, strict: options.strict, log: log)
         let prepared = served.prepared
-        var arguments = [
-            prepared.smokeTest, "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,
-            "--repeat", String(options.repeats),
-        ]
+        var arguments =
+            prepared.pythonArguments(prepared.smokeTest) + [
+                "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,
+                "--repeat", String(options.repeats),
+            ]
         if options.json { arguments.append("--json") }
         return RunPlan(executable: prepared.python, arguments: arguments, findings: served.findings, prepared: prepared)
     }

@@ -27,8 +27,19 @@ public enum ServeCache {
             [
                 ("MODELPACK_MODEL_DIR", modelDirectory), ("MODELPACK_SERVING_JSON", servingJSON),
                 ("MODELPACK_HOST", host), ("MODELPACK_PORT", String(port)), ("AIP_HTTP_PORT", nil),
-            ]
+            ] + runtimeEnvironment
         }
+
+        /// What every runtime program gets: no bytecode written anywhere (`-B` says it too). The
+        /// runtime itself imports the model's code from its source only (modelpack_inputs.py,
+        /// `sources_only`): a global PYTHONPYCACHEPREFIX would do that too, but would make every
+        /// library compile from source at each start (pandas, numpy and fastapi: 1.2 s -> 3.9 s).
+        public var runtimeEnvironment: [(String, String?)] {
+            [("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONPYCACHEPREFIX", nil)]
+        }
+
+        /// The interpreter's arguments to run `script` (a runtime file): `-B` writes no bytecode.
+        public func pythonArguments(_ script: String) -> [String] { ["-B", script] }
         /// The Spark and Ray driver `predict --engine` execs (runtime/modelpack_batch.py).
         public var batchDriver: String { FileSystem.parentDirectory(of: server) + "/modelpack_batch.py" }
     }

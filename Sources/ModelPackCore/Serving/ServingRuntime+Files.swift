@@ -26,6 +26,11 @@ extension ServingRuntime {
                                         body's decoding, the input check, the model and the answer's encoding
               MODELPACK_GRACE_SECONDS   on SIGTERM, how long in-flight requests may finish (default 30)
             Logs are JSON lines on stderr. Every error answer is JSON with the request's id.
+
+            /metrics (Prometheus text format) counts requests by route, never by the path asked for: a
+            request's `path` label is the template of the route it matched, as declared (`/predict`, or
+            `/items/{id}` for a route with parameters), and every request that matched no route is counted
+            under the one label path="<unmatched>". Every label value is escaped as the format requires.
             """
             import asyncio
             import gc
@@ -50,6 +55,7 @@ extension ServingRuntime {
             from fastapi.responses import JSONResponse, PlainTextResponse, Response
             from starlette.exceptions import HTTPException as StarletteHTTPException
             from starlette.requests import ClientDisconnect
+            from starlette.routing import Match
             from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
             HERE = Path(__file__).resolve().parent
@@ -67,6 +73,7 @@ extension ServingRuntime {
                 print(f"error: {problem}", file=sys.stderr)
                 sys.exit(2)
             BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+            UNMATCHED = "<unmatched>"  # the path label of every request no route matched (no route's path starts with "<")
 
 
             class JSONLines(logging.Formatter):
@@ -94,6 +101,15 @@ extension ServingRuntime {
             log.handlers[:] = [handler]  # one handler, however often the module is loaded
             log.setLevel(logging.INFO)
             log.propagate = False
+
+
+            LABEL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
+
+
+            def labels(**values):
+                """A sample's labels, `{name="value",...}`, each value escaped as the Prometheus text format
+                requires (backslash, double quote and newline), so no value can end its label or its line."""
+                return "{" + ",".join(f'{name}="{str(value).translate(LABEL_ESCAPES)}"' for name, value in values.items()) + "}"
 
 
             class Metrics:
@@ -208,24 +224,24 @@ extension ServingRuntime {
                     lines = ["# HELP modelpack_requests_total HTTP requests by path and status.",
                              "# TYPE modelpack_requests_total counter"]
                     for (path, status), n in sorted(requests.items()):
-                        lines.append(f'modelpack_requests_total{{path="{path}",status="{status}"}} {n}')
+                        lines.append(f"modelpack_requests_total{labels(path=path, status=status)} {n}")
                     lines += ["# HELP modelpack_errors_total Requests answered with a server error (5xx), by path and status.",
                               "# TYPE modelpack_errors_total counter"]
                     if not errors:
                         lines.append("modelpack_errors_total 0")
                     for (path, status), n in sorted(errors.items()):
-                        lines.append(f'modelpack_errors_total{{path="{path}",status="{status}"}} {n}')
+                        lines.append(f"modelpack_errors_total{labels(path=path, status=status)} {n}")
                     lines += ["# HELP modelpack_predict_latency_seconds Latency of POST /predict.",
                               "# TYPE modelpack_predict_latency_seconds histogram"]
                     for bound, n in zip(BUCKETS, buckets):
-                        lines.append(f'modelpack_predict_latency_seconds_bucket{{le="{bound}"}} {n}')
-                    lines += [f'modelpack_predict_latency_seconds_bucket{{le="+Inf"}} {count}',
+                        lines.append(f"modelpack_predict_latency_seconds_bucket{labels(le=bound)} {n}")
+                    lines += [f"modelpack_predict_latency_seconds_bucket{labels(le='+Inf')} {count}",
                               f"modelpack_predict_latency_seconds_sum {total}",
                               f"modelpack_predict_latency_seconds_count {count}"]
                     if callers:
                         lines += ["# HELP modelpack_key_requests_total Predict requests by API key name and status.",
                                   "# TYPE modelpack_key_requests_total counter"]
-                        lines += [f'modelpack_key_requests_total{{key="{k}",status="{s}"}} {u[0]}'
+                        lines += [f"modelpack_key_requests_total{labels(key=k, status=s)} {u[0]}"
                                   for (k, s), u in sorted(callers.items())]
                         by_key = {}
                         for (k, _), u in callers.items():
@@ -233,12 +249,12 @@ extension ServingRuntime {
                             by_key[k] = (total_rows + u[1], total_seconds + u[2], n + u[0])
                         lines += ["# HELP modelpack_key_rows_total Instances predicted, by API key name.",
                                   "# TYPE modelpack_key_rows_total counter"]
-                        lines += [f'modelpack_key_rows_total{{key="{k}"}} {v[0]}' for k, v in sorted(by_key.items())]
+                        lines += [f"modelpack_key_rows_total{labels(key=k)} {v[0]}" for k, v in sorted(by_key.items())]
                         lines += ["# HELP modelpack_key_latency_seconds Latency of predict requests, by API key name.",
                                   "# TYPE modelpack_key_latency_seconds summary"]
                         for k, v in sorted(by_key.items()):
-                            lines += [f'modelpack_key_latency_seconds_sum{{key="{k}"}} {v[1]}',
-                                      f'modelpack_key_latency_seconds_count{{key="{k}"}} {v[2]}']
+                            lines += [f"modelpack_key_latency_seconds_sum{labels(key=k)} {v[1]}",
+                                      f"modelpack_key_latency_seconds_count{labels(key=k)} {v[2]}"]
                     return "\n".join(lines) + "\n"
 
 
@@ -314,11 +330,25 @@ extension ServingRuntime {
                 return answer
 
 
+            def route_of(scope):
+                """A request's path label, once it was answered: the template of the route it matched, as
+                declared, or UNMATCHED. Never the path asked for, which would let a caller write into /metrics
+                and add a series for every path it makes up."""
+                route = scope.get("route")  # FastAPI's routes record themselves when they match
+                if route is None:  # Starlette's own (/openapi.json) do not: match as the router does, a full match first
+                    found = {}
+                    for candidate in app.routes:
+                        found.setdefault(candidate.matches(scope)[0], candidate)
+                    route = found.get(Match.FULL) or found.get(Match.PARTIAL)
+                return UNMATCHED if route is None else route.path
+
+
             class Observe:
                 """Around every HTTP request, as plain ASGI (Starlette's BaseHTTPMiddleware costs a task and a
                 stream per request): its id (X-Request-ID, the caller's when printable and at most 128
-                characters, else a new one), one JSON log line, its count and latency in /metrics, and when the
-                app raises, a JSON 500 with the id (the exception's type and traceback in the log only)."""
+                characters, else a new one), one JSON log line, its count and latency in /metrics (by route,
+                route_of), and when the app raises, a JSON 500 with the id (the exception's type and traceback
+                in the log only)."""
 
                 def __init__(self, app):
                     self.app = app
@@ -358,7 +388,7 @@ extension ServingRuntime {
                     status = answered[-1] if answered else 500
                     seconds = time.perf_counter() - started
                     caller = state.get("key")
-                    METRICS.observe(path, status, seconds, caller, state.get("rows", 0))
+                    METRICS.observe(route_of(scope), status, seconds, caller, state.get("rows", 0))
                     fields.update({"status": status, "latency_ms": round(seconds * 1000, 3)})
                     if caller is not None:
                         fields["key"] = caller  # the key's name, never the key
@@ -634,11 +664,13 @@ extension ServingRuntime {
             "modelpack_inputs.py",
             #"""
             """What every way of running a boxed model shares (the server and `modelpack predict`): the one
-            loader of interface.py, the input rule (whether a value fits a declared input,
+            loader of interface.py (from source only), the input rule (whether a value fits a declared input,
             Docs/METADATA.md#inputs) and the check of a batch of instances, and the conversion of predictions
             to JSON."""
+            import importlib.machinery
             import importlib.util
             import math
+            import os
             import sys
 
             # The one input rule, the same as modelpack's InputFit (Sources/ModelPackCore/Metadata/InputFit.swift);
@@ -856,10 +888,73 @@ extension ServingRuntime {
                 return json_schema(spec)
 
 
+            class SourceOnlyLoader(importlib.machinery.SourceFileLoader):
+                """A model directory's .py files: compiled from the source read, never from bytecode.
+                SourceFileLoader's get_code would first read __pycache__/NAME.<tag>.pyc and run it when it
+                matches (an unchecked-hash .pyc matches whatever the source is); this get_code reads only the
+                source and compiles it as importlib does (source_to_code: compile(source, path, "exec",
+                dont_inherit=True)), so tracebacks, __file__ and linecache name the .py as usual. __cached__ is
+                None: no bytecode stands behind the module."""
+
+                def get_code(self, fullname):
+                    path = self.get_filename(fullname)
+                    return self.source_to_code(self.get_data(path), path)
+
+                def exec_module(self, module):
+                    module.__cached__ = None
+                    super().exec_module(module)
+
+
+            # The loaders a model directory's modules may have: its compiled extensions and its sources (by
+            # SourceOnlyLoader), not SourcelessFileLoader (a .pyc without its .py).
+            MODEL_LOADERS = [(importlib.machinery.ExtensionFileLoader, importlib.machinery.EXTENSION_SUFFIXES),
+                             (SourceOnlyLoader, importlib.machinery.SOURCE_SUFFIXES)]
+            MODEL_ROOTS = []  # the model directories loaded in this process, resolved
+
+
+            def in_model(path):
+                """Whether a sys.path entry is a model directory or inside one."""
+                resolved = os.path.realpath(path or os.getcwd())
+                return any(os.path.commonpath([root, resolved]) == root for root in MODEL_ROOTS)
+
+
+            def model_finder(path):
+                """sys.path_hooks' first hook: a model directory and every folder under it (packages, a
+                folder the model puts on sys.path, an archive there too, whose .pyc files zipimport would run)
+                are searched with MODEL_LOADERS only; any other path goes on to the usual hooks."""
+                if not in_model(path):
+                    raise ImportError("not in a model directory")
+                return importlib.machinery.FileFinder(path, *MODEL_LOADERS)
+
+
+            def sources_only(model_dir):
+                """Makes Python run the model directory's sources, the files that were audited, and never
+                bytecode shipped beside them: an unchecked-hash __pycache__/interface.cpython-3X.pyc would run
+                instead of interface.py without a look at it, and a features.pyc alone would be importable.
+                model_finder gives the directory and the folders under it SourceOnlyLoader and the extension
+                loader only, and load_model loads interface.py with SourceOnlyLoader; no bytecode is written
+                (sys.dont_write_bytecode). Only the model directory is touched: the libraries keep reading
+                their installed bytecode. A global sys.pycache_prefix (an empty folder of the process's own)
+                would also hide the model's __pycache__, but would make every library compile from source at
+                each start (pandas, numpy and fastapi: 1.2 s -> 3.9 s), so it is not used."""
+                sys.dont_write_bytecode = True
+                root = os.path.realpath(model_dir)
+                if root not in MODEL_ROOTS:
+                    MODEL_ROOTS.append(root)
+                if model_finder in sys.path_hooks:
+                    sys.path_hooks.remove(model_finder)
+                sys.path_hooks.insert(0, model_finder)
+                for path in [p for p in sys.path_importer_cache if isinstance(p, str) and in_model(p)]:  # made before the hook
+                    del sys.path_importer_cache[path]
+
+
             def load_model(model_dir):
-                """interface.py's load_model(), with the model directory importable (its own modules)."""
+                """interface.py's load_model(), with the model directory importable (its own modules), from
+                source only (sources_only, SourceOnlyLoader)."""
+                sources_only(model_dir)
                 sys.path.insert(0, str(model_dir))
-                spec = importlib.util.spec_from_file_location("interface", f"{model_dir}/interface.py")
+                path = f"{model_dir}/interface.py"
+                spec = importlib.util.spec_from_file_location("interface", path, loader=SourceOnlyLoader("interface", path))
                 module = importlib.util.module_from_spec(spec)
                 spec.loader.exec_module(module)
                 return module.load_model()
@@ -1320,9 +1415,10 @@ extension ServingRuntime {
             #"""
             """A modelpack bundle read, verified and unpacked in Python alone, for the places the modelpack
             binary is not: Spark executors and Ray workers (modelpack_batch). It applies the reading rules of
-            Docs/FORMAT.md: the manifest first and in canonical form, then only regular files it lists, each
-            read no further than its declared size and checked against its SHA-256, written with O_EXCL and
-            O_NOFOLLOW into a fresh folder renamed into place once every check passed.
+            Docs/FORMAT.md: the manifest first and in canonical form, then only regular files it lists (and
+            no Python bytecode: __pycache__/, *.pyc, *.pyo), each read no further than its declared size and
+            checked against its SHA-256, written with O_EXCL and O_NOFOLLOW into a fresh folder renamed into
+            place once every check passed.
 
                 python3 modelpack_bundle.py digest BUNDLE         prints the bundle digest (reads the manifest)
                 python3 modelpack_bundle.py unpack BUNDLE DIR     verifies and unpacks into DIR (must not exist)
@@ -1423,6 +1519,15 @@ extension ServingRuntime {
                 return None
 
 
+            def bytecode_problem(path):
+                """Why `path` is Python bytecode, which no bundle carries (Docs/FORMAT.md, What is left out),
+                or None. Letter case is folded, as a case-insensitive file system finds the files."""
+                parts = path.lower().split("/")
+                if "__pycache__" in parts or parts[-1].endswith((".pyc", ".pyo")):
+                    return "bytecode is never packed: Python would run it in place of the audited source"
+                return None
+
+
             def role_of(path):
                 return REQUIRED.get(path, "artifact")
 
@@ -1459,7 +1564,7 @@ extension ServingRuntime {
                 previous, folded, paths = None, {}, {f["path"] for f in files}
                 for f in files:
                     path = f["path"]
-                    problem = path_problem(path)
+                    problem = path_problem(path) or bytecode_problem(path)
                     if problem:
                         raise refuse(f"'{path}': {problem}")
                     if path.startswith(".modelpack/"):
@@ -1594,7 +1699,7 @@ extension ServingRuntime {
                         if name in seen or name == MANIFEST:
                             raise BundleError(f"{bundle}: {name}: a second entry with this path")
                         if name not in listed:
-                            problem = path_problem(name)
+                            problem = path_problem(name) or bytecode_problem(name)
                             raise BundleError(f"{bundle}: {name}: {problem or 'not listed in the manifest'}")
                         record = listed[name]
                         if entry.size != record["size"]:

@@ -1,8 +1,9 @@
 """A modelpack bundle read, verified and unpacked in Python alone, for the places the modelpack
 binary is not: Spark executors and Ray workers (modelpack_batch). It applies the reading rules of
-Docs/FORMAT.md: the manifest first and in canonical form, then only regular files it lists, each
-read no further than its declared size and checked against its SHA-256, written with O_EXCL and
-O_NOFOLLOW into a fresh folder renamed into place once every check passed.
+Docs/FORMAT.md: the manifest first and in canonical form, then only regular files it lists (and
+no Python bytecode: __pycache__/, *.pyc, *.pyo), each read no further than its declared size and
+checked against its SHA-256, written with O_EXCL and O_NOFOLLOW into a fresh folder renamed into
+place once every check passed.
 
     python3 modelpack_bundle.py digest BUNDLE         prints the bundle digest (reads the manifest)
     python3 modelpack_bundle.py unpack BUNDLE DIR     verifies and unpacks into DIR (must not exist)
@@ -103,6 +104,15 @@ def path_problem(path):
     return None
 
 
+def bytecode_problem(path):
+    """Why `path` is Python bytecode, which no bundle carries (Docs/FORMAT.md, What is left out),
+    or None. Letter case is folded, as a case-insensitive file system finds the files."""
+    parts = path.lower().split("/")
+    if "__pycache__" in parts or parts[-1].endswith((".pyc", ".pyo")):
+        return "bytecode is never packed: Python would run it in place of the audited source"
+    return None
+
+
 def role_of(path):
     return REQUIRED.get(path, "artifact")
 
@@ -139,7 +149,7 @@ def check_manifest(data, bundle):
     previous, folded, paths = None, {}, {f["path"] for f in files}
     for f in files:
         path = f["path"]
-        problem = path_problem(path)
+        problem = path_problem(path) or bytecode_problem(path)
         if problem:
             raise refuse(f"'{path}': {problem}")
         if path.startswith(".modelpack/"):
@@ -274,7 +284,7 @@ def _write(bundle, into):
             if name in seen or name == MANIFEST:
                 raise BundleError(f"{bundle}: {name}: a second entry with this path")
             if name not in listed:
-                problem = path_problem(name)
+                problem = path_problem(name) or bytecode_problem(name)
                 raise BundleError(f"{bundle}: {name}: {problem or 'not listed in the manifest'}")
             record = listed[name]
             if entry.size != record["size"]:

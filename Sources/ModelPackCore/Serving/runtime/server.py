@@ -17,6 +17,11 @@ Environment:
                             body's decoding, the input check, the model and the answer's encoding
   MODELPACK_GRACE_SECONDS   on SIGTERM, how long in-flight requests may finish (default 30)
 Logs are JSON lines on stderr. Every error answer is JSON with the request's id.
+
+/metrics (Prometheus text format) counts requests by route, never by the path asked for: a
+request's `path` label is the template of the route it matched, as declared (`/predict`, or
+`/items/{id}` for a route with parameters), and every request that matched no route is counted
+under the one label path="<unmatched>". Every label value is escaped as the format requires.
 """
 import asyncio
 import gc
@@ -41,6 +46,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.routing import Match
 from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 HERE = Path(__file__).resolve().parent
@@ -58,6 +64,7 @@ except KeysError as problem:  # a misconfigured lock must not leave the door ope
     print(f"error: {problem}", file=sys.stderr)
     sys.exit(2)
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+UNMATCHED = "<unmatched>"  # the path label of every request no route matched (no route's path starts with "<")
 
 
 class JSONLines(logging.Formatter):
@@ -85,6 +92,15 @@ log = logging.getLogger("modelpack")
 log.handlers[:] = [handler]  # one handler, however often the module is loaded
 log.setLevel(logging.INFO)
 log.propagate = False
+
+
+LABEL_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n"})
+
+
+def labels(**values):
+    """A sample's labels, `{name="value",...}`, each value escaped as the Prometheus text format
+    requires (backslash, double quote and newline), so no value can end its label or its line."""
+    return "{" + ",".join(f'{name}="{str(value).translate(LABEL_ESCAPES)}"' for name, value in values.items()) + "}"
 
 
 class Metrics:
@@ -199,24 +215,24 @@ class Metrics:
         lines = ["# HELP modelpack_requests_total HTTP requests by path and status.",
                  "# TYPE modelpack_requests_total counter"]
         for (path, status), n in sorted(requests.items()):
-            lines.append(f'modelpack_requests_total{{path="{path}",status="{status}"}} {n}')
+            lines.append(f"modelpack_requests_total{labels(path=path, status=status)} {n}")
         lines += ["# HELP modelpack_errors_total Requests answered with a server error (5xx), by path and status.",
                   "# TYPE modelpack_errors_total counter"]
         if not errors:
             lines.append("modelpack_errors_total 0")
         for (path, status), n in sorted(errors.items()):
-            lines.append(f'modelpack_errors_total{{path="{path}",status="{status}"}} {n}')
+            lines.append(f"modelpack_errors_total{labels(path=path, status=status)} {n}")
         lines += ["# HELP modelpack_predict_latency_seconds Latency of POST /predict.",
                   "# TYPE modelpack_predict_latency_seconds histogram"]
         for bound, n in zip(BUCKETS, buckets):
-            lines.append(f'modelpack_predict_latency_seconds_bucket{{le="{bound}"}} {n}')
-        lines += [f'modelpack_predict_latency_seconds_bucket{{le="+Inf"}} {count}',
+            lines.append(f"modelpack_predict_latency_seconds_bucket{labels(le=bound)} {n}")
+        lines += [f"modelpack_predict_latency_seconds_bucket{labels(le='+Inf')} {count}",
                   f"modelpack_predict_latency_seconds_sum {total}",
                   f"modelpack_predict_latency_seconds_count {count}"]
         if callers:
             lines += ["# HELP modelpack_key_requests_total Predict requests by API key name and status.",
                       "# TYPE modelpack_key_requests_total counter"]
-            lines += [f'modelpack_key_requests_total{{key="{k}",status="{s}"}} {u[0]}'
+            lines += [f"modelpack_key_requests_total{labels(key=k, status=s)} {u[0]}"
                       for (k, s), u in sorted(callers.items())]
             by_key = {}
             for (k, _), u in callers.items():
@@ -224,12 +240,12 @@ class Metrics:
                 by_key[k] = (total_rows + u[1], total_seconds + u[2], n + u[0])
             lines += ["# HELP modelpack_key_rows_total Instances predicted, by API key name.",
                       "# TYPE modelpack_key_rows_total counter"]
-            lines += [f'modelpack_key_rows_total{{key="{k}"}} {v[0]}' for k, v in sorted(by_key.items())]
+            lines += [f"modelpack_key_rows_total{labels(key=k)} {v[0]}" for k, v in sorted(by_key.items())]
             lines += ["# HELP modelpack_key_latency_seconds Latency of predict requests, by API key name.",
                       "# TYPE modelpack_key_latency_seconds summary"]
             for k, v in sorted(by_key.items()):
-                lines += [f'modelpack_key_latency_seconds_sum{{key="{k}"}} {v[1]}',
-                          f'modelpack_key_latency_seconds_count{{key="{k}"}} {v[2]}']
+                lines += [f"modelpack_key_latency_seconds_sum{labels(key=k)} {v[1]}",
+                          f"modelpack_key_latency_seconds_count{labels(key=k)} {v[2]}"]
         return "\n".join(lines) + "\n"
 
 
@@ -305,11 +321,25 @@ async def refused(request: Request, failure: StarletteHTTPException):
     return answer
 
 
+def route_of(scope):
+    """A request's path label, once it was answered: the template of the route it matched, as
+    declared, or UNMATCHED. Never the path asked for, which would let a caller write into /metrics
+    and add a series for every path it makes up."""
+    route = scope.get("route")  # FastAPI's routes record themselves when they match
+    if route is None:  # Starlette's own (/openapi.json) do not: match as the router does, a full match first
+        found = {}
+        for candidate in app.routes:
+            found.setdefault(candidate.matches(scope)[0], candidate)
+        route = found.get(Match.FULL) or found.get(Match.PARTIAL)
+    return UNMATCHED if route is None else route.path
+
+
 class Observe:
     """Around every HTTP request, as plain ASGI (Starlette's BaseHTTPMiddleware costs a task and a
     stream per request): its id (X-Request-ID, the caller's when printable and at most 128
-    characters, else a new one), one JSON log line, its count and latency in /metrics, and when the
-    app raises, a JSON 500 with the id (the exception's type and traceback in the log only)."""
+    characters, else a new one), one JSON log line, its count and latency in /metrics (by route,
+    route_of), and when the app raises, a JSON 500 with the id (the exception's type and traceback
+    in the log only)."""
 
     def __init__(self, app):
         self.app = app
@@ -349,7 +379,7 @@ class Observe:
         status = answered[-1] if answered else 500
         seconds = time.perf_counter() - started
         caller = state.get("key")
-        METRICS.observe(path, status, seconds, caller, state.get("rows", 0))
+        METRICS.observe(route_of(scope), status, seconds, caller, state.get("rows", 0))
         fields.update({"status": status, "latency_ms": round(seconds * 1000, 3)})
         if caller is not None:
             fields["key"] = caller  # the key's name, never the key

@@ -64,5 +64,5 @@ USER 10001:10001
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('AIP_HTTP_PORT') or os.environ.get('MODELPACK_PORT', '8080'); urllib.request.urlopen('http://127.0.0.1:' + port + '/ready', timeout=4)"]
-ENTRYPOINT ["python", "/opt/runtime/server.py"]
+ENTRYPOINT ["python", "-B", "/opt/runtime/server.py"]
 CMD ["serve"]
