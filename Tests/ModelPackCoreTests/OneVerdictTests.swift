@@ -49,12 +49,29 @@ import Testing
             files: ["model.pkl": corpusFile("malicious/classic_reduce_os_system.pkl")], expected: [.dangerousImport],
             unsafe: true),
         Model(
-            name: "MP502 and MP507 a class of a module neither shipped nor required",
+            name: "MP502 and MP507 a class of a module neither shipped nor required, only referred to",
             files: [
-                "model.pkl": [0x80, 0x04, 0x8c, 5] + text("mylib") + [0x8c, 5] + text("Model") + [
-                    0x93, 0x29, 0x81, 0x2e,
-                ]
+                "model.pkl": [0x80, 0x04, 0x8c, 5] + text("mylib") + [0x8c, 5] + text("Model") + [0x93, 0x2e]
             ], expected: [.unknownImport, .importWithoutRequirement]),
+        Model(
+            name: "MP516 a call of a function not on the allowlist",
+            files: [
+                "model.pkl": [0x80, 0x04, 0x8c, 8] + text("calendar") + [0x8c, 6] + text("isleap") + [
+                    0x93, 0x4d, 0xe8, 0x07, 0x85, 0x52, 0x2e,
+                ]
+            ], expected: [.unvettedCall], unsafe: true),
+        Model(
+            name: "MP515 bytes of no format the audit knows",
+            files: ["weights.bin": Fixture.noise(4096)], expected: [.notAudited]),
+        Model(
+            name: "MP515 unread bytes that interface.py unpickles",
+            files: [
+                "weights.bin": Fixture.noise(4096),
+                "interface.py": text(
+                    "import pickle\n\n\nclass Model:\n    def predict(self, rows):\n        return [0.0 for _ in rows]\n\n\n"
+                        + "def load_model():\n    with open('weights.bin', 'rb') as f:\n        pickle.load(f)\n    return Model()\n"
+                ),
+            ], expected: [.notAudited]),
         Model(
             name: "MP503 an opcode argument across a FRAME",
             files: ["model.pkl": corpusFile("malicious/frame_boundary_317.pkl")], expected: [.pickleAnomaly],

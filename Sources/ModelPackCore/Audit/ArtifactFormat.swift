@@ -12,6 +12,17 @@ public enum ArtifactFormat: String, Codable, Sendable {
     case zip, json, csv, text, empty, binary
     case sevenZip = "7z"
 
+    /// File name endings that say the file is a pickle (or holds pickles): an unread one is an
+    /// error whatever the code that loads it says.
+    static let pickleExtensions: Set<String> = [
+        "pkl", "pickle", "joblib", "pt", "pth", "ckpt", "npy", "npz", "dill", "sav",
+    ]
+
+    static func namesAPickle(_ path: String) -> Bool {
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/") else { return false }
+        return pickleExtensions.contains(path[path.index(after: dot)...].lowercased())
+    }
+
     /// The legacy torch.save magic number, pickled: PROTO 2, LONG1 of 0x1950a86a20f9469cfc6c, STOP.
     static let legacyTorchMagic: [UInt8] = [
         0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e,

@@ -16,9 +16,15 @@ public struct AuditContext: Sendable, Equatable {
         self.init(bundleModules: Self.modules(in: paths), trustedModules: Set(trustedModules))
     }
 
-    /// Why an import of `module` is accepted, or nil. A trusted name covers its submodules
-    /// (`acme` covers `acme.features`).
-    func accepts(module: String) -> String? {
+    /// Why an import of `module.name` is accepted, or nil. A trusted name covers its submodules
+    /// (`acme` covers `acme.features`). Trust covers the module's own names, not an attribute
+    /// chain that walks through another module (`acme` + `json.decoder.x`): a chain with a part
+    /// that names a standard-library module is never accepted.
+    func accepts(module: String, name: String = "") -> String? {
+        if name.split(separator: ".").dropLast().contains(where: { PythonStandardLibrary.modules.contains(String($0)) })
+        {
+            return nil
+        }
         let top = String(module.split(separator: ".").first ?? "")
         if bundleModules.contains(top) { return "shipped in the bundle" }
         var prefix = ""

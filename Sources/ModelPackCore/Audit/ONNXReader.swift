@@ -59,9 +59,29 @@ enum ONNXReader {
             String(decoding: try reader.bytes(try length(), keepingAtMost: 4096), as: UTF8.self)
         }
 
+        /// Where a length-delimited field ends: the length is read first, then the offset after it.
         func end() throws -> Int64 {
-            reader.offset + (try length())
+            let n = try length()
+            return reader.offset + n
         }
+
+        /// A length-delimited sub-message: its fields (as `fields`), which must end exactly where
+        /// its length says.
+        func message(_ body: (Field) throws -> Bool) throws {
+            let end = try end()
+            try fields(until: end, body)
+            guard reader.offset == end else { throw ByteReader.EndOfData() }
+        }
+    }
+
+    /// How deep graphs nest (If/Loop/Scan bodies, functions) before the model is refused.
+    static let maxDepth = 32
+
+    struct TooDeep: Error {}
+
+    /// What the walk collects: every external-data location of every tensor, wherever it is.
+    struct Walk {
+        var locations: [String] = []
     }
 
     static func audit(_ reader: ByteReader, into audit: inout ArtifactAudit) throws {
@@ -69,16 +89,15 @@ enum ONNXReader {
         var opsets: [String] = []
         var inputs: [ONNXValue] = [], outputs: [ONNXValue] = []
         var nodes = 0, initializers = 0
-        var locations: [String] = []
+        var walk = Walk()
         do {
             try p.fields(until: audit.size) { f in
                 switch (f.number, f.wire) {
                 case (1, 0): audit.detail("ir_version", String(try p.varint()))
                 case (2, 2): audit.detail("producer", try p.string())
                 case (8, 2):
-                    let end = try p.end()
                     var domain = "ai.onnx", version: UInt64 = 0
-                    try p.fields(until: end) { g in
+                    try p.message { g in
                         if g.number == 1, g.wire == 2 {
                             let d = try p.string(); if !d.isEmpty { domain = d }; return true
                         }
@@ -87,32 +106,35 @@ enum ONNXReader {
                     }
                     opsets.append("\(domain) \(version)")
                 case (7, 2):
-                    let end = try p.end()
-                    try p.fields(until: end) { g in
+                    try p.message { g in
                         switch (g.number, g.wire) {
-                        case (1, 2): nodes += 1; return false
+                        case (1, 2):
+                            nodes += 1
+                            try node(p, depth: 1, &walk)
                         case (5, 2):
                             initializers += 1
-                            let tensorEnd = try p.end()
-                            try p.fields(until: tensorEnd) { t in
-                                guard t.number == 13, t.wire == 2 else { return false }
-                                let entryEnd = try p.end()
-                                var key = "", value = ""
-                                try p.fields(until: entryEnd) { e in
-                                    if e.number == 1, e.wire == 2 { key = try p.string(); return true }
-                                    if e.number == 2, e.wire == 2 { value = try p.string(); return true }
-                                    return false
-                                }
-                                if key == "location" { locations.append(value) }
-                                return true
-                            }
-                            return true
+                            try tensor(p, &walk)
+                        case (15, 2):
+                            initializers += 1
+                            try sparseTensor(p, &walk)
                         case (11, 2), (12, 2):
                             let info = try valueInfo(p)
                             if g.number == 11 { inputs.append(info) } else { outputs.append(info) }
-                            return true
                         default: return false
                         }
+                        return true
+                    }
+                case (20, 2):  // TrainingInfoProto: initialization and algorithm graphs
+                    try p.message { t in
+                        guard t.number == 1 || t.number == 2, t.wire == 2 else { return false }
+                        try graph(p, depth: 1, &walk)
+                        return true
+                    }
+                case (25, 2):  // FunctionProto: model-local functions
+                    try p.message { fn in
+                        guard fn.number == 7, fn.wire == 2 else { return false }
+                        try node(p, depth: 1, &walk)
+                        return true
                     }
                 default: return false
                 }
@@ -120,6 +142,8 @@ enum ONNXReader {
             }
         } catch is ByteReader.EndOfData {
             audit.issue(.invalidHeader, "the ONNX protobuf is truncated or malformed")
+        } catch is TooDeep {
+            audit.issue(.invalidHeader, "the ONNX graphs nest more than \(maxDepth) deep; not read further")
         }
         if !opsets.isEmpty { audit.detail("opsets", opsets.joined(separator: ", ")) }
         audit.detail("inputs", inputs.map(\.description).joined(separator: "; "))
@@ -127,15 +151,79 @@ enum ONNXReader {
         audit.graph = ONNXGraph(inputs: inputs, outputs: outputs)
         audit.detail("nodes", String(nodes))
         audit.detail("initializers", String(initializers))
-        for location in Set(locations).sorted() {
-            let parts = location.split(separator: "/", omittingEmptySubsequences: false)
-            if location.hasPrefix("/") || location.contains("\\") || parts.contains("..") {
+        for location in Set(walk.locations).sorted() {
+            if escapes(location) {
                 audit.issue(
                     .externalData,
                     "external data at '\(location)' escapes the model directory (CVE-2022-25882, CVE-2024-27318)")
             } else {
                 audit.detail("external data", location)
             }
+        }
+    }
+
+    /// Whether an external-data location reaches outside the model's directory, as onnx resolves
+    /// it (joined to the model's directory): absolute, a drive, a backslash or a `..` component.
+    static func escapes(_ location: String) -> Bool {
+        let parts = location.split(separator: "/", omittingEmptySubsequences: false)
+        let drive = location.count >= 2 && location.dropFirst().first == ":"
+        return location.hasPrefix("/") || location.contains("\\") || drive || parts.contains("..")
+            || location.isEmpty
+    }
+
+    /// GraphProto: its nodes, initializers and sparse initializers (inputs and outputs of a
+    /// subgraph are not the model's).
+    static func graph(_ p: Proto, depth: Int, _ walk: inout Walk) throws {
+        guard depth <= maxDepth else { throw TooDeep() }
+        try p.message { g in
+            switch (g.number, g.wire) {
+            case (1, 2): try node(p, depth: depth, &walk)
+            case (5, 2): try tensor(p, &walk)
+            case (15, 2): try sparseTensor(p, &walk)
+            default: return false
+            }
+            return true
+        }
+    }
+
+    /// NodeProto: its attributes, which carry tensors (Constant's value) and subgraphs (If, Loop, Scan).
+    static func node(_ p: Proto, depth: Int, _ walk: inout Walk) throws {
+        try p.message { n in
+            guard n.number == 5, n.wire == 2 else { return false }
+            try p.message { a in
+                switch (a.number, a.wire) {
+                case (5, 2), (10, 2): try tensor(p, &walk)  // t, tensors
+                case (6, 2), (11, 2): try graph(p, depth: depth + 1, &walk)  // g, graphs
+                case (22, 2), (23, 2): try sparseTensor(p, &walk)  // sparse_tensor, sparse_tensors
+                default: return false
+                }
+                return true
+            }
+            return true
+        }
+    }
+
+    /// SparseTensorProto: its values and indices tensors.
+    static func sparseTensor(_ p: Proto, _ walk: inout Walk) throws {
+        try p.message { s in
+            guard s.number == 1 || s.number == 2, s.wire == 2 else { return false }
+            try tensor(p, &walk)
+            return true
+        }
+    }
+
+    /// TensorProto: the `location` of its external data (field 13, key/value entries).
+    static func tensor(_ p: Proto, _ walk: inout Walk) throws {
+        try p.message { t in
+            guard t.number == 13, t.wire == 2 else { return false }
+            var key = "", value = ""
+            try p.message { e in
+                if e.number == 1, e.wire == 2 { key = try p.string(); return true }
+                if e.number == 2, e.wire == 2 { value = try p.string(); return true }
+                return false
+            }
+            if key == "location" { walk.locations.append(value) }
+            return true
         }
     }
 
@@ -196,37 +284,88 @@ public struct ONNXGraph: Sendable, Equatable {
     public let outputs: [ONNXValue]
 }
 
-/// A Keras 3 `.keras` config: the layer classes, and code that runs at load time.
+/// A Keras 3 `.keras` config, walked whole as Keras' safe mode judges it: layer classes, and every
+/// object in it that makes loading run or read something: a `Lambda` layer (CVE-2024-3660), a
+/// serialized Python lambda (`__lambda__`) anywhere, even as an activation; an object or function
+/// from a module outside Keras (CVE-2025-1550); a function from Keras outside its pure math
+/// (`keras.utils.get_file` downloads and writes, CVE-2025-8747); a lookup layer whose vocabulary
+/// is a file path (read when loaded, CVE-2025-12058).
 enum KerasConfig {
+    /// Modules whose functions a config may name: activations, losses, metrics and ops compute on
+    /// tensors and touch nothing else.
+    static let functionModules = [
+        "keras.activations", "keras.src.activations", "keras.losses", "keras.src.losses", "keras.metrics",
+        "keras.src.metrics", "keras.ops", "keras.src.ops", "keras.initializers", "keras.src.initializers",
+        "keras.regularizers", "keras.src.regularizers",
+    ]
+
+    /// Layers that read their vocabulary from a file when it is given as a path.
+    static let lookupLayers: Set<String> = ["StringLookup", "IntegerLookup", "TextVectorization"]
+
+    static let maxDepth = 256
+
     static func audit(_ bytes: [UInt8], into audit: inout ArtifactAudit) {
         guard let json = try? JSONSerialization.jsonObject(with: Data(bytes)) else {
             audit.issue(.invalidHeader, "config.json is not JSON")
             return
         }
         var classes: [String: Int] = [:]
-        func walk(_ value: Any) {
+        var tooDeep = false
+        func walk(_ value: Any, depth: Int) {
+            guard depth < maxDepth else {
+                tooDeep = true
+                return
+            }
             if let dict = value as? [String: Any] {
-                if let name = dict["class_name"] as? String, dict["config"] != nil {
-                    classes[name, default: 0] += 1
-                    if name == "Lambda" {
-                        audit.issue(
-                            .codeInModel,
-                            "a Lambda layer: its Python code runs when the model is loaded (CVE-2024-3660)")
-                    }
-                    if let module = dict["module"] as? String, !module.hasPrefix("keras"), !module.isEmpty {
-                        audit.issue(
-                            .codeInModel,
-                            "layer \(name) comes from module '\(module)', not Keras: loading imports it (CVE-2025-1550)"
-                        )
-                    }
-                }
-                dict.values.forEach(walk)
+                judge(dict, classes: &classes, into: &audit)
+                dict.values.forEach { walk($0, depth: depth + 1) }
             } else if let array = value as? [Any] {
-                array.forEach(walk)
+                array.forEach { walk($0, depth: depth + 1) }
             }
         }
-        walk(json)
+        walk(json, depth: 0)
+        if tooDeep { audit.notRead("config.json nests more than \(maxDepth) deep") }
         audit.detail(
             "layers", classes.sorted { $0.key < $1.key }.map { "\($0.key)×\($0.value)" }.joined(separator: " "))
+    }
+
+    /// One object of the config (a dict with `class_name`).
+    private static func judge(_ dict: [String: Any], classes: inout [String: Int], into audit: inout ArtifactAudit) {
+        guard let name = dict["class_name"] as? String else { return }
+        let module = dict["module"] as? String ?? ""
+        let config = dict["config"]
+        if name == "__lambda__" {
+            audit.issue(
+                .codeInModel, "a serialized Python lambda (__lambda__): its bytecode runs when the model is loaded")
+            return
+        }
+        if name == "function" {
+            let function = (config as? String) ?? "?"
+            if !functionModules.contains(where: { module == $0 || module.hasPrefix($0 + ".") }) {
+                audit.issue(
+                    .codeInModel,
+                    "refers to function \(function) of module '\(module)': loading calls it (only Keras' activations, losses, metrics and ops are pure; CVE-2025-8747)"
+                )
+            }
+            return
+        }
+        guard config != nil else { return }
+        classes[name, default: 0] += 1
+        if name == "Lambda" {
+            audit.issue(.codeInModel, "a Lambda layer: its Python code runs when the model is loaded (CVE-2024-3660)")
+        }
+        if !module.isEmpty, module != "keras", !module.hasPrefix("keras.") {
+            audit.issue(
+                .codeInModel,
+                "layer \(name) comes from module '\(module)', not Keras: loading imports it (CVE-2025-1550)")
+        }
+        if lookupLayers.contains(name), let settings = config as? [String: Any],
+            let vocabulary = settings["vocabulary"] as? String
+        {
+            audit.issue(
+                .externalData,
+                "layer \(name) reads its vocabulary from the file '\(vocabulary)' when the model is loaded (CVE-2025-12058)"
+            )
+        }
     }
 }

@@ -42,6 +42,9 @@ public struct PickleScanResult: Codable, Equatable, Sendable {
     public var imports: [PickleImport] = []
     /// Callables invoked by REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/INST, as `module.name` (or `<computed>`), deduplicated.
     public var calls: [String] = []
+    /// Every global the pickle calls or instantiates: a call's callee, and the globals passed to a
+    /// call as arguments (a reconstructor instantiates them). One not on the allowlist is MP516.
+    public var invoked: Set<String> = []
     public var findings: [PickleFinding] = []
     /// Library versions the pickle records, e.g. scikit-learn's `_sklearn_version`.
     public var recordedVersions: [String: [String]] = [:]

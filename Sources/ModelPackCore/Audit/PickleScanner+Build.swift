@@ -177,7 +177,9 @@ extension PickleScanner {
         else { return nil }
         let fields = state?.items ?? []
         let flags = fields.count >= 8 ? fields[7].int ?? 0 : 0
-        let hasObject = typestr.hasPrefix("O") || flags & 1 != 0
+        // Flag 1 is NPY_ITEM_REFCOUNT: the dtype holds objects, whatever its spelling.
+        let hasObject = NumpyDescr.typeString(typestr) != false || flags & 1 != 0
+        if NumpyDescr.typeString(typestr) == true { return (8, true) }
         if fields.count >= 6, let elsize = fields[5].int, elsize > 0 { return (elsize, hasObject) }
         guard let kind = typestr.first else { return nil }
         let digits = Int64(typestr.dropFirst()) ?? 0

@@ -11,6 +11,10 @@ struct PickleScanner {
     let limits: PickleLimits
     var result = PickleScanResult()
     private var callSet = Set<String>()
+    /// `getattr(GLOBAL, 'name')` calls resolved statically, and whether getattr was ever called on
+    /// anything else (then it stays the blocklisted primitive it is).
+    private var staticGetattrs = 0
+    private var dynamicGetattr = false
 
     init(reader: ByteReader, limits: PickleLimits = Limits.current.pickle) {
         self.reader = reader
@@ -69,6 +73,7 @@ struct PickleScanner {
                 break
             }
         }
+        settleGetattr()
         return result
     }
 
@@ -311,7 +316,7 @@ struct PickleScanner {
                 let module = text(try reader.line()), name = text(try reader.line())
                 let args = try popMark()
                 let cls = importGlobal(module, name, at: offset)
-                recordCall(cls, offset)
+                recordCall(cls, args: .tuple(args), offset)
                 try push(.object(callee: cls, args: .tuple(args), state: nil))
             case UInt8(ascii: "o"):  // OBJ
                 var items = try popMark()
@@ -319,11 +324,27 @@ struct PickleScanner {
                     throw Stop(message: "OBJ without a class", verdict: .unknown, offset: offset)
                 }
                 let cls = items.removeFirst()
-                recordCall(cls, offset)
+                recordCall(cls, args: .tuple(items), offset)
                 try push(.object(callee: cls, args: .tuple(items), state: nil))
             case UInt8(ascii: "R"):
                 let args = try pop(), callee = try pop()
-                recordCall(callee, offset)
+                if Self.getattrNames.contains(callee.qualifiedName ?? "") {
+                    // How protocol 4 pickles a classmethod (zoneinfo.ZoneInfo._unpickle, which
+                    // pandas' tz-aware datetimes hold): getattr(CLASS, 'name'). With a global and a
+                    // constant it is an attribute chain, judged as one; on anything else it is the
+                    // primitive the blocklist names.
+                    if let items = args.items, items.count == 2, case .global(let module, let name) = items[0],
+                        let attribute = items[1].string, !attribute.isEmpty, !attribute.contains(".")
+                    {
+                        staticGetattrs += 1
+                        let resolved = importGlobal(module, name + "." + attribute, at: offset)
+                        recordCall(callee, args: .tuple([]), offset)
+                        try push(resolved)
+                        continue
+                    }
+                    dynamicGetattr = true
+                }
+                recordCall(callee, args: args, offset)
                 if callee.qualifiedName == "collections.OrderedDict", args.items?.isEmpty == true {
                     try push(.dict([]))  // filled by SETITEMS like a dict (a PyTorch state dict)
                 } else {
@@ -331,12 +352,12 @@ struct PickleScanner {
                 }
             case 0x81:
                 let args = try pop(), cls = try pop()
-                recordCall(cls, offset)
+                recordCall(cls, args: args, offset)
                 try push(.object(callee: cls, args: args, state: nil))
             case 0x92:
-                _ = try pop()
+                let kwargs = try pop()
                 let args = try pop(), cls = try pop()
-                recordCall(cls, offset)
+                recordCall(cls, args: .tuple((args.items ?? []) + (kwargs.dictValues ?? [])), offset)
                 try push(.object(callee: cls, args: args, state: nil))
             case UInt8(ascii: "b"):
                 let state = try pop(), (target, slot) = try popTarget()
@@ -413,6 +434,21 @@ struct PickleScanner {
         stride(from: 0, to: items.count - 1, by: 2).map { (items[$0], items[$0 + 1]) }
     }
 
+    static let getattrNames: Set<String> = ["builtins.getattr", "__builtin__.getattr"]
+
+    /// The getattr imports, when every call of them was resolved statically: judged by what they
+    /// reached, not as the primitive.
+    private mutating func settleGetattr() {
+        guard staticGetattrs > 0, !dynamicGetattr else { return }
+        result.imports = result.imports.map { i in
+            guard Self.getattrNames.contains(i.qualifiedName) else { return i }
+            return PickleImport(
+                module: i.module, name: i.name, verdict: .safe,
+                reason: "only getattr(GLOBAL, 'name'), each judged as that name", offset: i.offset)
+        }
+        result.invoked.subtract(Self.getattrNames)
+    }
+
     private mutating func importGlobal(_ module: String, _ name: String, at offset: Int64) -> PickleValue {
         let (verdict, reason) = ImportPolicy.verdict(module: module, name: name)
         result.imports.append(
@@ -420,9 +456,16 @@ struct PickleScanner {
         return .global(module: module, name: name)
     }
 
-    private mutating func recordCall(_ callee: PickleValue, _ offset: Int64) {
+    /// Records a call (REDUCE, NEWOBJ, NEWOBJ_EX, OBJ, INST): its callee, and every global handed
+    /// to it as an argument, which a reconstructor instantiates (`copyreg._reconstructor(cls,
+    /// base, state)` calls `base.__init__`) or any callee may call: both are `invoked`.
+    private mutating func recordCall(_ callee: PickleValue, args: PickleValue, _ offset: Int64) {
+        for case .global(let module, let name) in args.items ?? [] {
+            result.invoked.insert(module + "." + name)
+        }
         switch callee {
         case .global(let module, let name):
+            result.invoked.insert(module + "." + name)
             if callSet.insert(module + "." + name).inserted { result.calls.append(module + "." + name) }
         default:
             if callSet.insert("<computed>").inserted { result.calls.append("<computed>") }

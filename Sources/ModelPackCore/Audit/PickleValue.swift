@@ -119,6 +119,12 @@ indirect enum PickleValue {
         }
     }
 
+    /// The values of a dict (NEWOBJ_EX's keyword arguments); nil for anything else.
+    var dictValues: [PickleValue]? {
+        if case .dict(let pairs) = self { return pairs.map(\.1) }
+        return nil
+    }
+
     /// The strings of a list, tuple or array of strings; nil when any item is something else.
     var strings: [String]? {
         guard let items, items.allSatisfy({ $0.string != nil }) else { return nil }

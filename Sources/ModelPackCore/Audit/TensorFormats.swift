@@ -26,13 +26,17 @@ enum TensorFormats {
     // MARK: numpy .npy
 
     struct NPYHeader {
+        /// The dtype as the header spells it (a string, or the field list's source).
         let descr: String
         let fortranOrder: Bool
         let shape: [Int64]
-        var hasObject: Bool { descr.contains("O") }
+        /// Whether the dtype holds Python objects (any field, any spelling); nil when it is not a
+        /// description the audit understands.
+        let hasObject: Bool?
     }
 
-    /// `\x93NUMPY`, version, header length (u16 in 1.0, u32 in 2.0/3.0), a dict literal.
+    /// `\x93NUMPY`, version, header length (u16 in 1.0, u32 in 2.0/3.0), then a Python dict
+    /// literal with `descr`, `fortran_order` and `shape`, read as numpy reads it (`safe_eval`).
     static func readNPY(_ reader: ByteReader) throws -> Result<NPYHeader, AuditIssue> {
         _ = try reader.bytes(6)
         let major = try reader.byte()
@@ -42,34 +46,46 @@ enum TensorFormats {
             return .failure(
                 AuditIssue(code: .invalidHeader, message: "npy header of \(length) bytes (numpy caps it at 10000)"))
         }
-        let text = String(decoding: try reader.bytes(Int64(length)), as: UTF8.self)
-        func value(_ key: String) -> String? {
-            guard let r = text.range(of: "'\(key)':") else { return nil }
-            var rest = text[r.upperBound...].drop(while: { $0 == " " })
-            if rest.first == "(" {
-                guard let close = rest.firstIndex(of: ")") else { return nil }
-                return String(rest[...close])
-            }
-            if rest.first == "'" || rest.first == "\"" {
-                let quote = rest.removeFirst()
-                return String(rest.prefix(while: { $0 != quote }))
-            }
-            return String(rest.prefix(while: { $0 != "," && $0 != "}" })).trimmingCharacters(in: .whitespaces)
+        let bytes = try reader.bytes(Int64(length), keepingAtMost: 100_000)
+        // Version 1 and 2 headers are latin-1, version 3 UTF-8.
+        let text =
+            major >= 3
+            ? String(decoding: bytes, as: UTF8.self)
+            : String(String.UnicodeScalarView(bytes.map { Unicode.Scalar($0) }))
+        guard let header = PythonLiteral.parse(text), case .dict = header else {
+            return .failure(AuditIssue(code: .invalidHeader, message: "the npy header is not a Python dict literal"))
         }
-        guard let descr = value("descr"), let shapeText = value("shape") else {
+        guard let descr = header["descr"], case .tuple(let dims)? = header["shape"] else {
             return .failure(AuditIssue(code: .invalidHeader, message: "npy header without descr or shape"))
         }
-        let dims = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() ")).split(separator: ",")
-            .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var shape: [Int64] = []
-        for d in dims {
-            guard let n = Int64(d.hasSuffix("L") ? String(d.dropLast()) : d), n >= 0 else {
-                return .failure(
-                    AuditIssue(code: .invalidHeader, message: "npy shape \(shapeText) is not a tuple of sizes"))
+        for dim in dims {
+            guard case .int(let n) = dim, n >= 0 else {
+                return .failure(AuditIssue(code: .invalidHeader, message: "npy shape is not a tuple of sizes"))
             }
             shape.append(n)
         }
-        return .success(NPYHeader(descr: descr, fortranOrder: value("fortran_order") == "True", shape: shape))
+        let shown: String
+        if case .string(let s) = descr { shown = s } else { shown = Self.describe(descr) }
+        return .success(
+            NPYHeader(
+                descr: shown, fortranOrder: header["fortran_order"] == .bool(true), shape: shape,
+                hasObject: NumpyDescr.hasObject(descr)))
+    }
+
+    /// A dtype description as Python would print it (short: for the inspect table).
+    static func describe(_ value: PythonLiteral) -> String {
+        switch value {
+        case .string(let s): return "'\(s)'"
+        case .int(let i): return String(i)
+        case .bool(let b): return b ? "True" : "False"
+        case .none: return "None"
+        case .tuple(let items):
+            return "(" + items.map(describe).joined(separator: ", ") + (items.count == 1 ? ",)" : ")")
+        case .list(let items): return "[" + items.map(describe).joined(separator: ", ") + "]"
+        case .dict(let pairs):
+            return "{" + pairs.map { describe($0.0) + ": " + describe($0.1) }.joined(separator: ", ") + "}"
+        }
     }
 
     // MARK: safetensors

@@ -5,8 +5,9 @@ public struct ModelVerdict: Sendable {
     public let audits: [ArtifactAudit]
     /// The bundle's manifest and container (nil for a directory).
     public let summary: BundleSummary?
-    /// Artifacts the audit found dangerous.
-    public var unsafeArtifacts: [String] { audits.filter { $0.verdict == .dangerous }.map(\.path) }
+    /// Artifacts whose loading runs something the audit cannot vouch for (what --allow-unsafe
+    /// lets through: dangerous, or a call not on the allowlist).
+    public var unsafeArtifacts: [String] { audits.filter(\.runsSomething).map(\.path) }
     /// The model's name, version and trusted modules as metadata.yaml gives them.
     let name: String?
     let version: String?
@@ -130,7 +131,15 @@ public enum ModelCheck {
         _ source: ModelSource, target: String, files: inout FileChecks.Result, policy: Policy
     ) -> ModelVerdict {
         var collector = files.collector
-        for audit in source.audits {
+        // An artifact the audit did not read is an error where interface.py may unpickle it.
+        let interface = source.texts[ModelDirectory.interfaceFile].flatMap { String(validating: $0, as: UTF8.self) }
+        let loaded = PickleLoaders.judge(source.audits, interface: interface)
+        let audits = source.audits.map { audit in
+            var audit = audit
+            if let why = loaded[audit.path] { audit.loadedByPickle(why) }
+            return audit
+        }
+        for audit in audits {
             for d in audit.diagnostics {
                 guard policy.allowUnsafe && d.saysLoadingRunsSomething && d.severity == .error else {
                     collector.add(d)
@@ -151,7 +160,7 @@ public enum ModelCheck {
         }
         let report = FileChecks.report(for: target, source: source, collector: collector)
         return ModelVerdict(
-            report: report, audits: source.audits, summary: source.summary, name: files.metadata.name?.value,
+            report: report, audits: audits, summary: source.summary, name: files.metadata.name?.value,
             version: files.metadata.version?.value, trustedModules: files.metadata.trustedModules,
             files: source.files, records: source.records, metadata: files.metadata,
             metadataText: source.texts[ModelDirectory.metadataFile], requirements: files.requirements)

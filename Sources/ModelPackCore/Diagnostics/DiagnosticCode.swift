@@ -58,6 +58,8 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     case objectArray = "MP512"
     case artifactTruncated = "MP513"
     case mainModuleClass = "MP514"
+    case notAudited = "MP515"
+    case unvettedCall = "MP516"
     // MP6xx: a bundle against its manifest and signature (verify)
     case bundleFileMismatch = "MP601"
     case signatureNotValid = "MP602"
@@ -66,7 +68,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         switch self {
         case .unknownKey, .unknownFramework, .recommendedField, .unpinned, .looselyPinned, .duplicateRequirement,
             .directReference, .loadModelSignature, .interfaceUnfinished, .noArtifacts, .unknownImport, .pickleBroken,
-            .pickledVersionUnpinned, .objectArray:
+            .pickledVersionUnpinned, .objectArray, .notAudited:
             return .warning
         case .chatTemplate:
             return .note
@@ -129,6 +131,8 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .objectArray: return "object-array"
         case .artifactTruncated: return "artifact-truncated"
         case .mainModuleClass: return "class-from-main"
+        case .notAudited: return "not-audited"
+        case .unvettedCall: return "call-not-on-allowlist"
         case .bundleFileMismatch: return "bundle-file-mismatch"
         case .signatureNotValid: return "signature-not-valid"
         }
@@ -191,6 +195,11 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .artifactTruncated: return "An artifact ends before its own structure does: it cannot load."
         case .mainModuleClass:
             return "A pickle refers to a class defined in __main__: it loads only inside the script that trained it."
+        case .notAudited:
+            return
+                "Bytes the audit did not read or understand: never safe, and an error where a pickle loader reads them."
+        case .unvettedCall:
+            return "A pickle calls or instantiates a global that is not on the reviewed allowlist: loading runs it."
         case .bundleFileMismatch:
             return "A bundle entry differs from its manifest (modified, missing, extra, refused or truncated)."
         case .signatureNotValid: return "The bundle is not signed, or not validly, by a trusted key."

@@ -11,6 +11,18 @@ struct PythonTokenizer {
         let column: Int
     }
 
+    /// The characters between a string literal's quotes (its prefix and quotes dropped; escapes
+    /// are kept as written): enough to tell which file names a source mentions.
+    static func literalContent(_ token: Token) -> String? {
+        guard token.kind == .string else { return nil }
+        let text = token.text.drop { $0 != "'" && $0 != "\"" }
+        guard let quote = text.first else { return nil }
+        let triple = text.hasPrefix(String(repeating: quote, count: 3)) && text.count >= 6
+        let width = triple ? 3 : 1
+        guard text.count >= 2 * width else { return nil }
+        return String(text.dropFirst(width).dropLast(width))
+    }
+
     struct LogicalLine {
         let indent: Int
         let tokens: [Token]
@@ -128,6 +140,7 @@ struct PythonTokenizer {
 
         func string(prefixLength: Int, line l: Int? = nil, column col: Int? = nil) throws -> Token {
             let startLine = l ?? line, startColumn = col ?? column
+            let begin = i - prefixLength
             let quote = chars[i]
             let triple = i + 2 < chars.count && chars[i + 1] == quote && chars[i + 2] == quote
             let count = triple ? 3 : 1
@@ -156,7 +169,7 @@ struct PythonTokenizer {
                 }
                 advance()
             }
-            return Token(kind: .string, text: "", line: startLine, column: startColumn)
+            return Token(kind: .string, text: String(chars[begin..<i]), line: startLine, column: startColumn)
         }
     }
 }

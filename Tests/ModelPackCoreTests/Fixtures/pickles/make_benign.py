@@ -5,6 +5,7 @@ protocols). The scanner must report every one of them as safe, with no finding.
     python3 make_benign.py     # writes benign/*; needs scikit-learn, numpy, scipy, joblib,
                                # pandas, xgboost (or xgboost-cpu) and lightgbm
 """
+import gzip
 import pickle
 from pathlib import Path
 
@@ -91,6 +92,16 @@ def main() -> None:
     lgb = lightgbm.LGBMClassifier(n_estimators=3, num_leaves=4, random_state=0, verbose=-1).fit(x, y)
     joblib.dump(lgb, OUT / "lightgbm_classifier.joblib")
     pickle.dump(lgb.booster_, open(OUT / "lightgbm_booster_p4.pkl", "wb"), protocol=4)
+    # Compressed by joblib (compress=3 is zlib; the others name the compressor), and a pickle written
+    # through gzip (GzipFile with mtime 0, as gzip.open would but without the clock): the scanner
+    # must decompress them and still find nothing.
+    joblib.dump(models["random_forest"], OUT / "random_forest_compress3_zlib.joblib", compress=3)
+    joblib.dump(models["pipeline_onehot_scaler_logreg"], OUT / "pipeline_compress_gzip3.joblib", compress=("gzip", 3))
+    joblib.dump(models["decision_tree"], OUT / "decision_tree_compress_bz2_3.joblib", compress=("bz2", 3))
+    joblib.dump(models["svc"], OUT / "svc_compress_xz3.joblib", compress=("xz", 3))
+    joblib.dump(models["kmeans"], OUT / "kmeans_compress_lzma3.joblib", compress=("lzma", 3))
+    with gzip.GzipFile(OUT / "pipeline_p4.pkl.gz", "wb", mtime=0) as f:
+        pickle.dump(models["pipeline_onehot_scaler_logreg"], f, protocol=4)
     print(f"wrote {len(list(OUT.iterdir()))} benign files to {OUT}")
 
 

