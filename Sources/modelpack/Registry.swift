@@ -16,8 +16,14 @@ struct RegistryFlags: ParsableArguments {
     @Option(help: "Blob transfers at once.")
     var concurrency = 4
 
+    @Option(
+        help: ArgumentHelp(
+            "Give up a transfer that moves less than 1 KiB/s for this many seconds.", valueName: "seconds"))
+    var stallTimeout = 30
+
     func validate() throws {
         guard (1...64).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 64") }
+        guard (1...3600).contains(stallTimeout) else { throw ValidationError("--stall-timeout must be 1 to 3600") }
         if let caFile, !FileManager.default.isReadableFile(atPath: caFile) {
             throw ValidationError("--ca-file '\(caFile)' is not a readable file")
         }
@@ -29,6 +35,7 @@ struct RegistryFlags: ParsableArguments {
         options.plainHTTP = plainHTTP
         options.caFile = caFile
         options.concurrency = concurrency
+        options.stallSeconds = stallTimeout
         return options
     }
 
@@ -100,7 +107,7 @@ struct Push: ReportingCommand, ParsableCommand {
     }
 }
 
-struct Pull: ReportingCommand, ParsableCommand {
+struct Pull: ReportingCommand, LimitedCommand {
     static let configuration = CommandConfiguration(
         commandName: "pull",
         abstract: "Pull a model from an OCI registry as a bundle or a verified directory.",
@@ -135,6 +142,9 @@ struct Pull: ReportingCommand, ParsableCommand {
     @OptionGroup var progress: ProgressOptions
 
     @OptionGroup var report: OutputOptions
+
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
+    var limits: Limits { limitOptions.limits }
 
     func validate() throws {
         if (output == nil) == (unpack == nil) { throw ValidationError("give one of -o BUNDLE and --unpack DIR") }
@@ -177,6 +187,18 @@ struct Login: ParsableCommand {
     @Flag(help: "Read the password from standard input.")
     var passwordStdin = false
 
+    @Option(
+        help: ArgumentHelp(
+            "Also send the credentials to the token service at this host (HTTPS only), when the registry's Bearer challenge names one on another host. Repeatable.",
+            valueName: "host"))
+    var realmHost: [String] = []
+
+    func validate() throws {
+        for host in realmHost where host.isEmpty || host.contains(where: { "/:@ ".contains($0) }) {
+            throw ValidationError("--realm-host '\(host)' is not a host name (no scheme, port or path)")
+        }
+    }
+
     @OptionGroup var flags: RegistryFlags
 
     func run() throws {
@@ -192,7 +214,7 @@ struct Login: ParsableCommand {
         }
         guard !secret.isEmpty else { throw ModelPackError.usage("the password is empty") }
         let place = try Operations.login(
-            registry: registry, username: username, secret: secret, options: flags.options)
+            registry: registry, username: username, secret: secret, realmHosts: realmHost, options: flags.options)
         Output.result("logged in to \(registry) as \(username); credentials stored in \(place)\n")
     }
 }

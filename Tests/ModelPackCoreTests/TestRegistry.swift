@@ -46,11 +46,15 @@ final class TestRegistry {
     var caFile: String { root.file("ca.pem") }
 
     /// `tls`: the registry speaks HTTPS only, with a certificate for 127.0.0.1 signed by a CA of
-    /// the test's own (`caFile`), which no trust store holds.
+    /// the test's own (`caFile`), which no trust store holds. A token registry always does, and so
+    /// does its token service (a client sends credentials to a token service on another port only
+    /// over TLS): its clients give `--ca-file caFile`.
     init(auth: Auth = .none, tls: Bool = false) throws {
         self.auth = auth
         port = try Self.freePort()
         var tlsSection = ""
+        var tls = tls
+        if case .token = auth { tls = true }
         if tls {
             try Self.openssl([
                 "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=modelpack test CA",
@@ -100,6 +104,7 @@ final class TestRegistry {
             token.arguments =
                 [script, String(tokenPort), root.file("cert.pem"), tokenLogPath, "\(user):\(password)"]
                 + (firstLifetime.map { ["--first-lifetime", String($0)] } ?? [])
+                + ["--tls", root.file("tls.pem"), root.file("tls.key")]
             token.standardOutput = FileHandle.nullDevice
             token.standardError = FileHandle(forWritingAtPath: "/dev/null")
             try token.run()
@@ -108,7 +113,7 @@ final class TestRegistry {
             authSection = """
                 auth:
                   token:
-                    realm: http://127.0.0.1:\(tokenPort)/token
+                    realm: https://127.0.0.1:\(tokenPort)/token
                     service: modelpack-test
                     issuer: modelpack-test-issuer
                     rootcertbundle: \(root.file("cert.pem"))

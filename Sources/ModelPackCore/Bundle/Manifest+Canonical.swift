@@ -105,7 +105,19 @@ extension Manifest {
 
     /// The checks of a manifest in canonical form: its paths, sizes, digests, roles and required files.
     private func checked(_ refuse: (String) -> ModelPackError) throws -> Manifest {
+        try checkPaths(refuse)
+        for required in ModelDirectory.requiredFiles where !files.contains(where: { $0.path == required }) {
+            throw refuse("required file \(required) is not listed")
+        }
+        return self
+    }
+
+    /// Every record's path (`BundlePath`, outside .modelpack/, sorted, unique, no case collision, no
+    /// file that is also a folder), size (not negative, a total that fits) and digest; what a
+    /// manifest rebuilt from another tool's artifact must pass too.
+    func checkPaths(_ refuse: (String) -> ModelPackError) throws {
         let manifest = self
+        var total: Int64 = 0
         var previous: String?
         var collisions: [String: String] = [:]
         for file in manifest.files {
@@ -123,6 +135,11 @@ extension Manifest {
                 throw refuse("'\(file.path)' and '\(other)' collide on case-insensitive file systems")
             }
             guard file.size >= 0 else { throw refuse("'\(file.path)' has a negative size") }
+            let (sum, overflow) = total.addingReportingOverflow(file.size)
+            guard !overflow, sum <= Int64(ByteReader.maxLength) else {
+                throw refuse("'\(file.path)' has a size of \(file.size) bytes, past any the files can hold together")
+            }
+            total = sum
             guard file.sha256.utf8.count == 64, file.sha256.utf8.allSatisfy({ Self.isLowerHex($0) }) else {
                 throw refuse("'\(file.path)' has a malformed sha256")
             }
@@ -142,10 +159,6 @@ extension Manifest {
                 }
             }
         }
-        for required in ModelDirectory.requiredFiles where !manifest.files.contains(where: { $0.path == required }) {
-            throw refuse("required file \(required) is not listed")
-        }
-        return manifest
     }
 
     /// Reads the canonical form (`canonicalBytes`) and nothing else: nil at the first byte that

@@ -242,7 +242,8 @@ extension Operations {
                 continue
             }
             if let problem = BundlePath.problem(with: path) {
-                throw ModelPackError.registry(reference: reference, reason: "refused layer '\(path)': \(problem)")
+                throw ModelPackError.registry(
+                    reference: reference, reason: "refused layer '\(RegistryText.escaped(path))': \(problem)")
             }
             guard seen.insert(path).inserted else { throw twice(path) }
             let mode = layer.annotations?[ModelAnnotation.fileMetadata].flatMap { json in
@@ -266,7 +267,7 @@ extension Operations {
             var bytes = raw.reduce(0) { $0 + $1.size }
             for (layer, packing) in packed {
                 for file in try packing.unpack(
-                    paths[layer.digest]!, into: scratch, count: &count, bytes: &bytes, limits: limits)
+                    paths[layer.digest]!, size: layer.size, into: scratch, count: &count, bytes: &bytes, limits: limits)
                 {
                     guard seen.insert(file.record.path).inserted else { throw twice(file.record.path) }
                     records.append(file.record)
@@ -277,6 +278,9 @@ extension Operations {
             let manifest = Manifest(
                 formatVersion: Manifest.currentFormatVersion, tool: "registry", name: remote.config.name ?? "model",
                 version: remote.config.version ?? "0", files: records)
+            // The paths a bundle's manifest may hold, and no others: nothing in .modelpack/, no two
+            // that collide on a case-insensitive file system, no file that is also a folder.
+            try manifest.checkPaths { ModelPackError.registry(reference: reference, reason: "refused: \($0)") }
             try limits.check(manifest, archiveSize: manifest.totalSize, bundle: reference)
             let files = records.map {
                 SourceFile(path: $0.path, absolutePath: sources[$0.path]!, size: $0.size, executable: $0.executable)
@@ -349,10 +353,12 @@ extension Operations {
     /// `login`: checks the credential against the registry, then stores it where docker would.
     /// Returns where it was stored.
     public static func login(
-        registry host: String, username: String, secret: String, options: RegistryOptions = RegistryOptions()
+        registry host: String, username: String, secret: String, realmHosts: [String] = [],
+        options: RegistryOptions = RegistryOptions()
     ) throws -> String {
         let reference = try ImageReference(parsing: host + "/modelpack-login-check")
-        let credential = RegistryCredential(username: username, secret: secret)
+        let credential = RegistryCredential(
+            username: username, secret: secret, realmHosts: realmHosts.map { $0.lowercased() })
         let client = try RegistryClient(reference, push: false, options: options, credential: credential)
         try client.checkLogin()
         return try DockerConfig(environment: options.environment).store(credential, for: reference.registry)

@@ -66,7 +66,7 @@ public struct BlobCache: Sendable {
             let start = sink.have
             sink.expect(from: start)
             do {
-                try client.downloadBlob(descriptor.digest, from: start) { status, bytes in
+                try client.downloadBlob(descriptor.digest, size: descriptor.size, from: start) { status, bytes in
                     try sink.take(status, bytes)
                     progress?(.moved(path: path, bytes: Int64(bytes.count)))
                 }

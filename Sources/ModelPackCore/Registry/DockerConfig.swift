@@ -4,6 +4,8 @@ import Foundation
 struct RegistryCredential: CustomStringConvertible, Sendable {
     let username: String
     let secret: String
+    /// Token services on other hosts the user trusts with this credential (`login --realm-host`).
+    var realmHosts: [String] = []
 
     var description: String { "credentials for \(username)" }
 
@@ -51,8 +53,26 @@ struct DockerConfig {
         return k
     }
 
-    /// The credential for `registry`, or nil when none is configured (anonymous access).
+    /// The key modelpack keeps a credential's trusted token hosts under, in the registry's `auths`
+    /// entry (docker ignores it; a `docker login` that rewrites the entry drops it, and modelpack
+    /// then withholds the credential from those hosts again and says how to trust them).
+    static let realmHostsKey = "modelpackRealmHosts"
+
+    /// The credential for `registry` with the token hosts trusted with it, or nil when none is
+    /// configured (anonymous access).
     func credential(for registry: String) throws -> RegistryCredential? {
+        guard var credential = try storedCredential(for: registry) else { return nil }
+        let wanted = Self.normalise(registry)
+        if let auths = json["auths"] as? [String: Any],
+            let entry = auths.first(where: { Self.normalise($0.key) == wanted })?.value as? [String: Any],
+            let hosts = entry[Self.realmHostsKey] as? [String]
+        {
+            credential.realmHosts = hosts.map { $0.lowercased() }
+        }
+        return credential
+    }
+
+    private func storedCredential(for registry: String) throws -> RegistryCredential? {
         let wanted = Self.normalise(registry)
         if let helpers = json["credHelpers"] as? [String: String],
             let helper = helpers.first(where: { Self.normalise($0.key) == wanted })?.value
@@ -83,30 +103,35 @@ struct DockerConfig {
     }
 
     /// Stores `credential` where docker would: the registry's helper, else `credsStore`, else
-    /// `auths` in config.json (written atomically, mode 0600, other keys kept). Returns where.
+    /// `auths` in config.json (written atomically, mode 0600, other keys kept). Its trusted token
+    /// hosts go in the registry's `auths` entry whichever holds the secret. Returns where.
     func store(_ credential: RegistryCredential, for registry: String) throws -> String {
         let wanted = Self.normalise(registry)
+        var place: String?
         if let helpers = json["credHelpers"] as? [String: String],
             let helper = helpers.first(where: { Self.normalise($0.key) == wanted })?.value
         {
             try Self.helperStore(helper, server: Self.key(for: registry), credential: credential)
-            return "docker-credential-\(helper)"
-        }
-        if let store = json["credsStore"] as? String, !store.isEmpty {
+            place = "docker-credential-\(helper)"
+        } else if let store = json["credsStore"] as? String, !store.isEmpty {
             try Self.helperStore(store, server: Self.key(for: registry), credential: credential)
-            return "docker-credential-\(store)"
+            place = "docker-credential-\(store)"
         }
+        if place != nil && credential.realmHosts.isEmpty { return place! }
         var object = json
         var auths = object["auths"] as? [String: Any] ?? [:]
         for key in auths.keys where Self.normalise(key) == wanted { auths[key] = nil }
-        auths[Self.key(for: registry)] = [
-            "auth": Data("\(credential.username):\(credential.secret)".utf8).base64EncodedString()
-        ]
+        var entry: [String: Any] = [:]
+        if place == nil {
+            entry["auth"] = Data("\(credential.username):\(credential.secret)".utf8).base64EncodedString()
+        }
+        if !credential.realmHosts.isEmpty { entry[Self.realmHostsKey] = credential.realmHosts }
+        auths[Self.key(for: registry)] = entry
         object["auths"] = auths
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try FileSystem.makeDirectories(FileSystem.parentDirectory(of: path))
         try FileSystem.writeAtomically(Array(data) + [0x0a], to: path, mode: 0o600)
-        return path
+        return place ?? path
     }
 
     private static func helperGet(_ name: String, server: String) throws -> RegistryCredential? {

@@ -15,6 +15,8 @@ struct HTTPRequest {
     var url: URL
     var headers: [String: String] = [:]
     var body: Body = .none
+    /// Seconds the whole exchange may take (a blob's grows with its size: `HTTPTransport.deadline`).
+    var deadline: Int = HTTPTransport.smallDeadline
 }
 
 struct HTTPResponse {
@@ -25,6 +27,12 @@ struct HTTPResponse {
     let body: Data
 
     func header(_ name: String) -> String? { headers[name.lowercased()] }
+}
+
+/// An answer longer than the request allows (a manifest past 4 MiB, an error body past 1 MiB).
+struct BodyTooLarge: Error {
+    let status: Int
+    let cap: Int
 }
 
 /// A failure below HTTP: the connection was refused or lost, TLS failed, a timeout.
@@ -67,9 +75,20 @@ final class HTTPTransport: @unchecked Sendable {
         return .success(table)
     }()
 
-    /// `timeout`: seconds a transfer may go without a byte before it is given up.
-    init(timeout: Int = 120, caFile: String? = nil) {
-        self.timeout = timeout
+    /// The progress floor: a transfer slower than `floorBytes` a second for `stallSeconds` is given
+    /// up (a registry that sends a byte a second is not waited on).
+    static let floorBytes = 1024
+    /// The deadline of an exchange of small bodies (manifests, configs, tokens, errors).
+    static let smallDeadline = 120
+
+    /// The deadline of moving `size` bytes: two minutes, plus the time at 256 KiB/s.
+    static func deadline(moving size: Int64) -> Int {
+        smallDeadline + Int(min(max(size, 0) / (256 << 10), Int64(Int32.max)))
+    }
+
+    /// `stallSeconds`: how long a transfer may stay under the progress floor.
+    init(stallSeconds: Int = 30, caFile: String? = nil) {
+        self.timeout = stallSeconds
         self.caFile = caFile
     }
 
@@ -80,8 +99,8 @@ final class HTTPTransport: @unchecked Sendable {
     }
 
     /// Sends `request` and waits. A 2xx body goes to `receive` when one is given; any other body
-    /// is collected up to `cap` bytes.
-    func send(_ request: HTTPRequest, cap: Int = 1 << 16, receive: HTTPReceiver? = nil) throws -> HTTPResponse {
+    /// is collected, and one longer than `cap` bytes ends the exchange (`BodyTooLarge`).
+    func send(_ request: HTTPRequest, cap: Int = 1 << 20, receive: HTTPReceiver? = nil) throws -> HTTPResponse {
         let curl = try Self.library.get()
         guard let handle = lock.withLock({ idle.popLast() }) ?? mp_curl_easy_init(curl) else {
             throw TransportFailure(message: "libcurl could not be set up", transient: false)
@@ -110,8 +129,9 @@ final class HTTPTransport: @unchecked Sendable {
                 check(mp_curl_set_pointer(curl, handle, CURLOPT_PROTOCOLS_STR, "http,https"))
                 check(mp_curl_set_long(curl, handle, CURLOPT_NOSIGNAL, 1))
                 check(mp_curl_set_long(curl, handle, CURLOPT_CONNECTTIMEOUT, 30))
-                check(mp_curl_set_long(curl, handle, CURLOPT_LOW_SPEED_LIMIT, 1))
+                check(mp_curl_set_long(curl, handle, CURLOPT_LOW_SPEED_LIMIT, Self.floorBytes))
                 check(mp_curl_set_long(curl, handle, CURLOPT_LOW_SPEED_TIME, timeout))
+                check(mp_curl_set_long(curl, handle, CURLOPT_TIMEOUT, request.deadline))
                 check(mp_curl_set_long(curl, handle, CURLOPT_BUFFERSIZE, 512 << 10))
                 check(mp_curl_set_long(curl, handle, CURLOPT_UPLOAD_BUFFERSIZE, 2 << 20))
                 if let caFile { check(mp_curl_set_pointer(curl, handle, CURLOPT_CAINFO, caFile)) }
@@ -141,12 +161,14 @@ final class HTTPTransport: @unchecked Sendable {
             if detail.isEmpty, let text = mp_curl_easy_strerror(curl, code) {
                 detail = String(validatingCString: text) ?? ""
             }
-            throw Self.failure(code, detail: detail, url: request.url)
+            throw Self.failure(code, detail: detail, url: request.url, stall: timeout, deadline: request.deadline)
         }
         return HTTPResponse(status: exchange.status, headers: exchange.headers, body: exchange.body)
     }
 
-    private static func failure(_ code: CURLcode, detail: String, url: URL) -> TransportFailure {
+    private static func failure(_ code: CURLcode, detail: String, url: URL, stall: Int, deadline: Int)
+        -> TransportFailure
+    {
         let host = url.host.map { h in url.port.map { "\(h):\($0)" } ?? h } ?? "?"
         switch code {
         case CURLE_COULDNT_CONNECT:
@@ -154,7 +176,19 @@ final class HTTPTransport: @unchecked Sendable {
         case CURLE_COULDNT_RESOLVE_HOST:
             return TransportFailure(message: "cannot resolve host \(host)", transient: false)
         case CURLE_OPERATION_TIMEDOUT:
-            return TransportFailure(message: "\(host) did not answer in time", transient: true)
+            // libcurl's own words tell the progress floor ("Operation too slow") from the deadline.
+            if detail.contains("too slow") {
+                return TransportFailure(
+                    message:
+                        "\(host) sent less than \(floorBytes / 1024) KiB/s for \(stall) s: given up (--stall-timeout)",
+                    transient: false)
+            }
+            if detail.lowercased().contains("connection timed out") {
+                return TransportFailure(message: "\(host) did not answer in time", transient: true)
+            }
+            return TransportFailure(
+                message: "the exchange with \(host) took more than its deadline of \(deadline) s: given up",
+                transient: false)
         case CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2,
             CURLE_HTTP2_STREAM:
             return TransportFailure(message: "the connection to \(host) was lost", transient: true)
@@ -218,14 +252,19 @@ private final class Exchange {
         }
     }
 
+    /// A body past its cap ends the transfer: nothing from outside is read without bound.
     func write(_ bytes: UnsafeRawBufferPointer) -> Bool {
         if let receive, (200..<300).contains(status) {
             do { try receive(status, bytes) } catch {
                 self.error = error
                 return false
             }
-        } else if body.count < cap {
-            body.append(contentsOf: bytes.prefix(cap - body.count))
+        } else {
+            guard body.count + bytes.count <= cap else {
+                self.error = BodyTooLarge(status: status, cap: cap)
+                return false
+            }
+            body.append(contentsOf: bytes)
         }
         return true
     }

@@ -107,6 +107,27 @@ public struct OCIManifest: Codable, Equatable, Sendable {
     func encoded() -> Data {
         ModelArtifact.encode(self)
     }
+
+    /// Refuses sizes no blob can have before any arithmetic uses them: a negative size (which
+    /// would cancel others in a total) or sizes whose sum passes 2^62 bytes (an overflow).
+    func checkSizes(reference: String) throws {
+        var total: Int64 = 0
+        let descriptors = [config].compactMap { $0 } + (layers ?? []) + (manifests ?? [])
+        for descriptor in descriptors {
+            let name = RegistryText.escaped(descriptor.filepath ?? descriptor.digest)
+            guard descriptor.size >= 0 else {
+                throw ModelPackError.registry(
+                    reference: reference, reason: "'\(name)' declares a negative size (\(descriptor.size)); refused")
+            }
+            let (sum, overflow) = total.addingReportingOverflow(descriptor.size)
+            guard !overflow, sum <= Int64(ByteReader.maxLength) else {
+                throw ModelPackError.registry(
+                    reference: reference,
+                    reason: "'\(name)' declares \(descriptor.size) bytes, past any size a registry holds; refused")
+            }
+            total = sum
+        }
+    }
 }
 
 /// A bundle as a CNCF ModelPack artifact: the config filled from metadata.yaml, one raw layer per

@@ -26,9 +26,12 @@ struct PackedLayer {
 
     /// The files of the tar at `blob`, written under `scratch` (`count` numbers the scratch
     /// files across layers; `files` and `bytes` count what the model holds so far, for the limits).
+    /// The expansion ratio is held as a bundle's is: past `ratioFloor` bytes out of the layer, at
+    /// most `maxRatio` bytes per byte of the layer's blob (`size`), however many times compressed.
     func unpack(
-        _ blob: String, into scratch: String, count: inout Int, bytes: inout Int64, limits: UnpackLimits
+        _ blob: String, size: Int64, into scratch: String, count: inout Int, bytes: inout Int64, limits: UnpackLimits
     ) throws -> [File] {
+        var expanded: Int64 = 0
         let reader = try ArchiveReader(path: blob)
         let hasher = ParallelSHA256()
         var files: [File] = []
@@ -39,7 +42,9 @@ struct PackedLayer {
                 guard [.tar, .tarGz, .tarZst].contains(reader.container) else { throw refused("is not a tar archive") }
             }
             guard var path = entry.path else {
-                throw refused("an entry's name is not UTF-8 ('\(String(decoding: entry.rawPath, as: UTF8.self))')")
+                throw refused(
+                    "an entry's name is not UTF-8 ('\(RegistryText.escaped(String(decoding: entry.rawPath, as: UTF8.self)))')"
+                )
             }
             while path.hasPrefix("./") { path.removeFirst(2) }
             if entry.kind == .directory || path.isEmpty || path == "." { continue }
@@ -49,7 +54,12 @@ struct PackedLayer {
             case .hardlink: throw refused("'\(path)' is a hard link; models are rebuilt from files only")
             default: throw refused("'\(path)' is a device, FIFO or socket")
             }
-            if let problem = BundlePath.problem(with: path) { throw refused("'\(path)': \(problem)") }
+            if let problem = BundlePath.problem(with: path) {
+                throw refused("'\(RegistryText.escaped(path))': \(problem)")
+            }
+            if path.hasPrefix(".modelpack/") || path == ".modelpack" {
+                throw refused("'\(path)' is inside the reserved .modelpack/ folder")
+            }
             count += 1
             if count > limits.maxEntries {
                 throw ModelPackError.limitExceeded(
@@ -60,7 +70,17 @@ struct PackedLayer {
             let output = try OutputFile(creating: target, mode: 0o600)
             let stream = HashedStream(
                 label: path, limit: limits.maxTotalSize - bytes, hasher: hasher, source: reader.read)
-            stream.onChunk = output.write
+            stream.onChunk = { chunk in
+                try output.write(chunk)
+                expanded += Int64(chunk.count)
+                if expanded > limits.ratioFloor, expanded / max(size, 1) > limits.maxRatio {
+                    throw ModelPackError.limitExceeded(
+                        path: reference,
+                        reason:
+                            "layer '\(RegistryText.escaped(name))' expands more than \(limits.maxRatio):1 (a compression bomb? raise it with --max-ratio)"
+                    )
+                }
+            }
             let digest = try stream.finish()
             if stream.overflow {
                 throw ModelPackError.limitExceeded(
@@ -79,6 +99,7 @@ struct PackedLayer {
     }
 
     private func refused(_ why: String) -> ModelPackError {
-        ModelPackError.registry(reference: reference, reason: "refused layer '\(name)' (tar): \(why)")
+        ModelPackError.registry(
+            reference: reference, reason: "refused layer '\(RegistryText.escaped(name))' (tar): \(why)")
     }
 }

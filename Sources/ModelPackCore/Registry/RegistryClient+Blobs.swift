@@ -231,6 +231,10 @@ extension RegistryClient {
         return false
     }
 
+    /// The largest manifest or index read: 4 MiB, what the OCI distribution spec lets a registry
+    /// refuse beyond.
+    static let maxManifestBytes = 4 << 20
+
     static let manifestAccept = [
         ModelMediaType.imageManifest, ModelMediaType.imageIndex,
         "application/vnd.docker.distribution.manifest.v2+json",
@@ -269,7 +273,7 @@ extension RegistryClient {
         let response = try send(
             HTTPRequest(
                 method: "GET", url: url("\(repositoryPath)/referrers/\(digest)"),
-                headers: ["Accept": ModelMediaType.imageIndex]), cap: Manifest.maxBytes)
+                headers: ["Accept": ModelMediaType.imageIndex]), cap: Self.maxManifestBytes)
         if response.status == 404 || response.status == 405 { return nil }
         guard response.status == 200 else { throw failure(response, "the referrers of \(digest)") }
         return response.body
@@ -283,7 +287,7 @@ extension RegistryClient {
         let response = try send(
             HTTPRequest(
                 method: "GET", url: url("\(repositoryPath)/manifests/\(tagOrDigest)"),
-                headers: ["Accept": Self.manifestAccept]), cap: Manifest.maxBytes)
+                headers: ["Accept": Self.manifestAccept]), cap: Self.maxManifestBytes)
         if response.status == 404 && !required { return nil }
         guard response.status == 200 else {
             throw failure(
@@ -303,12 +307,14 @@ extension RegistryClient {
 
     /// A small blob (config, bundle manifest) in memory, checked against its digest.
     func smallBlob(_ descriptor: OCIDescriptor, cap: Int) throws -> Data {
-        guard descriptor.size <= Int64(cap) else {
+        guard descriptor.size >= 0, descriptor.size <= Int64(cap) else {
             throw ModelPackError.limitExceeded(
                 path: reference.text, reason: "blob \(descriptor.digest) is \(descriptor.size) bytes, more than \(cap)")
         }
+        // One byte past the size the descriptor gives ends the exchange: no more is read.
         let response = try send(
-            HTTPRequest(method: "GET", url: url("\(repositoryPath)/blobs/\(descriptor.digest)")), cap: cap + 1)
+            HTTPRequest(method: "GET", url: url("\(repositoryPath)/blobs/\(descriptor.digest)")),
+            cap: Int(descriptor.size) + 1)
         guard response.status == 200 else { throw failure(response, "blob \(descriptor.digest)") }
         let digest = "sha256:" + SHA256Stream.hex(of: response.body)
         guard digest == descriptor.digest, Int64(response.body.count) == descriptor.size else {
@@ -322,8 +328,9 @@ extension RegistryClient {
     /// Blob `digest` from byte `offset` on (the whole blob from 0), its body handed to `receive` with
     /// the status as it arrives: 206 for the rest asked for, 200 when the registry sends the whole
     /// blob instead.
-    func downloadBlob(_ digest: String, from offset: Int64, receive: @escaping HTTPReceiver) throws {
+    func downloadBlob(_ digest: String, size: Int64, from offset: Int64, receive: @escaping HTTPReceiver) throws {
         var request = HTTPRequest(method: "GET", url: url("\(repositoryPath)/blobs/\(digest)"))
+        request.deadline = HTTPTransport.deadline(moving: size - offset)
         if offset > 0 { request.headers["Range"] = "bytes=\(offset)-" }
         let response = try send(request, receive: receive)
         guard response.status == 200 || response.status == 206 else { throw failure(response, "blob \(digest)") }

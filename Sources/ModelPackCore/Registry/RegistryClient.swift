@@ -22,6 +22,8 @@ public struct RegistryOptions: Sendable {
     /// A repository of the same registry holding the blobs already (cross-repository mount);
     /// without it, the repository a blob was last pushed to or pulled from, when one is remembered.
     public var mountFrom: String?
+    /// Seconds a transfer may stay under the progress floor (1 KiB/s) before it is given up.
+    public var stallSeconds = 30
     public var environment: [String: String] = ProcessInfo.processInfo.environment
     /// Told the bytes to move and each piece moved (the CLI's progress line on a terminal).
     public var progress: TransferObserver?
@@ -58,7 +60,7 @@ final class RegistryClient: @unchecked Sendable {
     ) throws {
         self.reference = reference
         self.options = options
-        transport = HTTPTransport(caFile: options.caFile)
+        transport = HTTPTransport(stallSeconds: options.stallSeconds, caFile: options.caFile)
         // Plain HTTP to loopback unless a CA file says the registry speaks TLS; elsewhere only when asked.
         let plain = options.plainHTTP || (reference.isLoopback && options.caFile == nil)
         base = (plain ? "http://" : "https://") + reference.registry
@@ -105,7 +107,15 @@ final class RegistryClient: @unchecked Sendable {
         while true {
             var outgoing = request
             outgoing.headers["User-Agent"] = "modelpack/" + ModelPackVersion.current
-            let sameHost = request.url.host == URL(string: base)?.host && request.url.port == URL(string: base)?.port
+            switch request.body {
+            case .data(let data):
+                outgoing.deadline = max(outgoing.deadline, HTTPTransport.deadline(moving: Int64(data.count)))
+            case .range(_, let range):
+                outgoing.deadline = max(outgoing.deadline, HTTPTransport.deadline(moving: Int64(range.count)))
+            case .none: break
+            }
+            // Credentials (Basic, or a token obtained with them) go to the registry's own origin only.
+            let sameHost = Self.origin(of: request.url) == Self.origin(of: url("/"))
             let used = sameHost ? lock.withLock({ authorization }) : nil
             if let used { outgoing.headers["Authorization"] = used }
             let response: HTTPResponse
@@ -120,6 +130,12 @@ final class RegistryClient: @unchecked Sendable {
                             try receive(status, bytes)
                         }
                     })
+            } catch let large as BodyTooLarge {
+                throw ModelPackError.registry(
+                    reference: reference.text,
+                    reason:
+                        "the registry's answer (\(large.status)) is longer than the \(ByteCount.human(Int64(large.cap))) allowed for it; refused"
+                )
             } catch let failure as TransportFailure {
                 let error = ModelPackError.io(path: reference.text, reason: failure.message + retrySuffix(attempt))
                 if failure.transient, received { throw InterruptedTransfer(error: error) }
@@ -149,7 +165,17 @@ final class RegistryClient: @unchecked Sendable {
                 redirects < 5
             {
                 redirects += 1
-                request.url = try url(location: location)
+                let next = try url(location: location)
+                // Never down to clear text: the model's bytes and what the registry asks for stay
+                // encrypted once the registry speaks TLS.
+                if request.url.scheme == "https", next.scheme != "https" {
+                    throw ModelPackError.registry(
+                        reference: reference.text,
+                        reason:
+                            "the registry redirected to plain HTTP (\(RegistryText.escaped(Self.origin(of: next)))); refused"
+                    )
+                }
+                request.url = next
                 if response.status == 303 { request.method = "GET" }
                 continue
             }
@@ -190,17 +216,31 @@ final class RegistryClient: @unchecked Sendable {
             }
             for scope in scopes { query.append(URLQueryItem(name: "scope", value: scope)) }
             components.queryItems = query
-            guard let tokenURL = components.url else { throw notAuthorized("the token realm '\(realm)' is not a URL") }
+            guard let tokenURL = components.url, tokenURL.scheme == "https" || tokenURL.scheme == "http",
+                tokenURL.host != nil
+            else {
+                throw notAuthorized("the token realm '\(RegistryText.escaped(realm))' is not an HTTP URL")
+            }
             var tokenRequest = HTTPRequest(method: "GET", url: tokenURL)
-            if let credential { tokenRequest.headers["Authorization"] = credential.basicHeader }
+            let trusted = trustsRealm(tokenURL)
+            if let credential, trusted { tokenRequest.headers["Authorization"] = credential.basicHeader }
             let response: HTTPResponse
             do {
                 lock.withLock { requestCount += 1 }
-                response = try transport.send(tokenRequest)
+                response = try transport.send(tokenRequest, cap: 1 << 20)
             } catch let failure as TransportFailure {
                 throw ModelPackError.io(path: reference.text, reason: "token service: " + failure.message)
+            } catch is BodyTooLarge {
+                throw notAuthorized("the token service's answer is longer than 1 MiB")
             }
             guard response.status == 200 else {
+                if credential != nil, !trusted {
+                    throw notAuthorized(
+                        "the token service at \(RegistryText.escaped(Self.origin(of: tokenURL))) is not the registry's, so the credentials were not sent to it"
+                            + (tokenURL.scheme == "https"
+                                ? "; if it is the registry's token service, run `modelpack login \(reference.displayRegistry) --realm-host \(RegistryText.escaped(tokenURL.host ?? ""))`"
+                                : " (a token service over plain HTTP never gets them)"))
+                }
                 throw notAuthorized("the token service answered \(response.status)")
             }
             guard let object = try? JSONSerialization.jsonObject(with: response.body) as? [String: Any],
@@ -211,6 +251,30 @@ final class RegistryClient: @unchecked Sendable {
             throw notAuthorized(
                 "the registry asks for '\(parsed.scheme)' authentication, which modelpack does not speak")
         }
+    }
+
+    /// `scheme://host:port`, with the scheme's default port: what credentials are bound to.
+    static func origin(of url: URL) -> String {
+        let scheme = url.scheme?.lowercased() ?? "?"
+        let port = url.port ?? (scheme == "https" ? 443 : 80)
+        return "\(scheme)://\(url.host?.lowercased() ?? "?"):\(port)"
+    }
+
+    /// Token services known to serve a registry on another host (Docker Hub's).
+    static let knownRealms: [String: Set<String>] = [
+        "registry-1.docker.io": ["auth.docker.io"], "docker.io": ["auth.docker.io"],
+        "index.docker.io": ["auth.docker.io"],
+    ]
+
+    /// Whether the credential may go to the token realm at `url`: the registry's own origin, or
+    /// HTTPS to the registry's host or to a host the user named (`login --realm-host`) or Docker
+    /// Hub's own. Never in clear text to anyone but the registry's origin itself.
+    func trustsRealm(_ url: URL) -> Bool {
+        if Self.origin(of: url) == Self.origin(of: self.url("/")) { return true }
+        guard url.scheme == "https", let host = url.host?.lowercased() else { return false }
+        let registryHost = URL(string: base)?.host?.lowercased() ?? ""
+        return host == registryHost || (credential?.realmHosts ?? []).contains(host)
+            || (Self.knownRealms[reference.host] ?? []).contains(host)
     }
 
     private func notAuthorized(_ why: String) -> ModelPackError {
@@ -270,7 +334,8 @@ final class RegistryClient: @unchecked Sendable {
         else { return nil }
         let code = first["code"] as? String ?? "ERROR"
         let message = (first["message"] as? String).map { ": " + $0 } ?? ""
-        return String((code + message).prefix(200))
+        let detail = String((code + message).prefix(200))
+        return RegistryText.escaped(detail)
     }
 }
 

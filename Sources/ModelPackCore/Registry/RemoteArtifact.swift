@@ -31,6 +31,7 @@ public struct RemoteArtifact: Sendable {
         guard var manifest = try? JSONDecoder().decode(OCIManifest.self, from: data) else {
             throw ModelPackError.registry(reference: reference.text, reason: "the registry's manifest is not OCI JSON")
         }
+        try manifest.checkSizes(reference: reference.text)
         if mediaType == ModelMediaType.imageIndex, manifest.manifests == nil { manifest.manifests = [] }
         return (data, digest, manifest)
     }
@@ -77,7 +78,7 @@ public struct RemoteArtifact: Sendable {
                     "not a model artifact (artifactType \(manifest.artifactType ?? "none"), config \(manifest.config?.mediaType ?? "none"))"
             )
         }
-        let configData = try client.smallBlob(configDescriptor, cap: 4 << 20)
+        let configData = try client.smallBlob(configDescriptor, cap: RegistryClient.maxManifestBytes)
         guard let config = ModelArtifact.readConfig(configData) else {
             throw ModelPackError.registry(reference: reference.text, reason: "the model config is not a JSON object")
         }

@@ -1,5 +1,9 @@
-/// Renders push, pull and `inspect oci://REF --manifest-only`.
+/// Renders push, pull and `inspect oci://REF --manifest-only`. In text, every string the registry
+/// gave (config fields, annotations, media types, bundle manifest names) has its control
+/// characters escaped (`RegistryText`); JSON escapes them by itself.
 public enum RegistryReport {
+    private static func e(_ text: String) -> String { RegistryText.escaped(text) }
+
     struct Transfers: Encodable {
         let schema: String
         let reference: String
@@ -47,10 +51,10 @@ public enum RegistryReport {
         let remote = result.remote
         var out = "pulled \(remote.reference.text)@\(remote.manifestDigest) into \(result.output)\n"
         if let bundle = remote.bundle {
-            out += "  \(bundle.name) \(bundle.version), bundle \(bundle.digest)\n"
+            out += "  \(e(bundle.name)) \(e(bundle.version)), bundle \(bundle.digest)\n"
         } else {
             out +=
-                "  \(remote.config.name ?? "?") \(remote.config.version ?? "?"), not pushed by modelpack: "
+                "  \(e(remote.config.name ?? "?")) \(e(remote.config.version ?? "?")), not pushed by modelpack: "
                 + "rebuilt from its layers' file paths\n"
         }
         out +=
@@ -67,9 +71,10 @@ public enum RegistryReport {
     static func signatureText(_ state: SignatureState) -> String {
         switch state {
         case .unsigned: return "none"
-        case .present(let ids): return "present, not checked (key \(ids.joined(separator: ", ")); give --key to check)"
-        case .valid(let id): return "valid, by \(id)"
-        case .invalid(let why): return "INVALID: \(why)"
+        case .present(let ids):
+            return "present, not checked (key \(e(ids.joined(separator: ", "))); give --key to check)"
+        case .valid(let id): return "valid, by \(e(id))"
+        case .invalid(let why): return "INVALID: \(e(why))"
         }
     }
 
@@ -126,26 +131,28 @@ public enum RegistryReport {
         var out = """
             reference  \(remote.reference.text)
             manifest   \(remote.manifestDigest)
-            type       \(remote.manifest.artifactType ?? remote.manifest.config?.mediaType ?? "?")
-            name       \(remote.config.name ?? "?")
-            version    \(remote.config.version ?? "?")
+            type       \(e(remote.manifest.artifactType ?? remote.manifest.config?.mediaType ?? "?"))
+            name       \(e(remote.config.name ?? "?"))
+            version    \(e(remote.config.version ?? "?"))
 
             """
         if let bundle = remote.bundle {
             out +=
-                "bundle     \(bundle.digest) (modelpack bundle v\(bundle.formatVersion), written by \(bundle.tool))\n"
+                "bundle     \(bundle.digest) (modelpack bundle v\(bundle.formatVersion), written by \(e(bundle.tool)))\n"
         } else {
             out += "bundle     none: not pushed by modelpack (no bundle manifest layer)\n"
         }
-        if !remote.config.licenses.isEmpty { out += "license    \(remote.config.licenses.joined(separator: ", "))\n" }
-        if let format = remote.config.format { out += "framework  \(remote.config.architecture ?? format)\n" }
+        if !remote.config.licenses.isEmpty {
+            out += "license    \(e(remote.config.licenses.joined(separator: ", ")))\n"
+        }
+        if let format = remote.config.format { out += "framework  \(e(remote.config.architecture ?? format))\n" }
         let total = remote.files.reduce(0) { $0 + $1.size }
         out += "files      \(remote.files.count), \(ByteCount.human(total))\n"
         out += "signature  \(signatureText(remote.signature))\n"
         var table = TextTable(header: ["LAYER", "SIZE", "DIGEST", "PATH"], rightAligned: [1])
         for layer in remote.files {
             let kind = ModelMediaType.parseLayer(layer.mediaType).map { "\($0.kind).\($0.packing)" } ?? layer.mediaType
-            table.rows.append([kind, ByteCount.human(layer.size), layer.digest, layer.filepath ?? "(no path)"])
+            table.rows.append([e(kind), ByteCount.human(layer.size), e(layer.digest), e(layer.filepath ?? "(no path)")])
         }
         out += "\n" + table.render() + "\n"
         return out

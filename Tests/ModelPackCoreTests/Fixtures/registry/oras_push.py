@@ -11,7 +11,9 @@ Packed layers, as KitOps and modctl push them:
     tar:NAME=FILE,FILE...   the FILEs, under their paths, in one code layer NAME (.tar plain,
                             .tar.gz gzip: application/vnd.cncf.model.code.v1.tar[+gzip])
     evil:NAME=KIND          a tar layer NAME holding a hostile entry: KIND is traversal
-                            (../escape.txt) or symlink (link.txt -> /etc/passwd)
+                            (../escape.txt), symlink (link.txt -> /etc/passwd), reserved
+                            (.modelpack/manifest.json), collide (Weights.bin and weights.bin) or
+                            bytecode (__pycache__/interface.cpython-311.pyc)
 """
 
 import io
@@ -51,6 +53,17 @@ def main() -> None:
                     info = tarfile.TarInfo("../escape.txt")
                     info.size = len(data)
                     tar.addfile(info, io.BytesIO(data))
+                elif rest in ("reserved", "collide", "bytecode"):
+                    names = {
+                        "reserved": [".modelpack/manifest.json"],
+                        "collide": ["Weights.bin", "weights.bin"],
+                        "bytecode": ["__pycache__/interface.cpython-311.pyc"],
+                    }[rest]
+                    for entry in names:
+                        data = b"{}\n"
+                        info = tarfile.TarInfo(entry)
+                        info.size = len(data)
+                        tar.addfile(info, io.BytesIO(data))
                 else:
                     info = tarfile.TarInfo("link.txt")
                     info.type = tarfile.SYMTYPE

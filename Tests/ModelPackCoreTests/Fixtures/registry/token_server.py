@@ -5,16 +5,19 @@ self-signed certificate written to CERT (the registry's rootcertbundle) and name
 header. Basic credentials USER:PASSWORD are required; every request is logged to LOG as one JSON
 line (scope, whether the credentials were right), never with the password.
 
-    token_server.py PORT CERT LOG USER:PASSWORD [--first-lifetime SECONDS]
+    token_server.py PORT CERT LOG USER:PASSWORD [--first-lifetime SECONDS] [--tls CERT KEY]
 
 --first-lifetime gives the first token issued a lifetime relative to now (negative: already
 expired, less the registry's leeway), so a test can make a token lapse in the middle of an upload.
+--tls serves HTTPS with that certificate and key: modelpack sends credentials to a token service on
+another port only over TLS.
 """
 
 import base64
 import datetime
 import http.server
 import json
+import ssl
 import sys
 import time
 import urllib.parse
@@ -105,7 +108,13 @@ def main() -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Handler).serve_forever()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", int(port)), Handler)
+    if "--tls" in sys.argv:
+        at = sys.argv.index("--tls")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(sys.argv[at + 1], sys.argv[at + 2])
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.serve_forever()
 
 
 if __name__ == "__main__":
