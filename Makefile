@@ -86,11 +86,19 @@ oracle:
 	  && .build/oracle-newest/bin/pip install -q --disable-pip-version-check --upgrade packaging \
 	  && .build/oracle-newest/bin/python $(ORACLE) --drift
 
-# modelpack's pickle audit beside picklescan, modelscan and fickling on the same corpora.
+# modelpack's audit beside picklescan, modelscan, fickling and ModelAudit on the same corpora, each at
+# the version of Docs/AUDIT.md's table, in virtualenvs under .build/. modelscan gets its own: it
+# reads .npy only with numpy < 2 and .keras only where tensorflow imports, while ModelAudit needs numpy 2.4.
 compare:
-	.ci/pip-install picklescan modelscan fickling
+	python3 -m venv .build/scanners
+	.build/scanners/bin/pip install -q --disable-pip-version-check picklescan==1.0.5 fickling==0.1.12 \
+	  py7zr==1.1.4 'modelaudit[onnx,h5,sevenzip,joblib]==0.2.54'
+	python3 -m venv .build/scanners-modelscan
+	.build/scanners-modelscan/bin/pip install -q --disable-pip-version-check modelscan==0.8.8 \
+	  tensorflow-cpu==2.21.0 numpy==1.26.4
 	swift build -c release
-	python3 Benchmarks/compare-scanners.py .build/release/modelpack
+	.build/scanners/bin/python Benchmarks/compare-scanners.py .build/release/modelpack \
+	  --python modelscan=.build/scanners-modelscan/bin/python
 
 # Build the iris example's image with buildah (no Docker engine) and probe its server.
 container-test: build
