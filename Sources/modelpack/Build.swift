@@ -41,7 +41,9 @@ struct Build: LimitedCommand, ReportingCommand {
         let format = try ContainerFormat.resolve(requested: container, output: output)
         var options = BuildOptions(source: directory, output: output, format: format, strict: policy.strict)
         options.allowUnsafe = policy.allowUnsafe
-        let result = try progress.tracking("build", report: report) { try Operations.build(options) }
+        let result = try progress.tracking("build", report: report, context: context) {
+            try Operations.build(options, context: $0)
+        }
         report.renderWarnings(result.diagnostics)
         switch report.resolved {
         case .text:

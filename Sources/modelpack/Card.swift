@@ -20,7 +20,7 @@ struct Card: ParsableCommand {
     var output: String?
 
     func run() throws {
-        let card = try Operations.card(model)
+        let card = try Operations.card(model, context: context)
         if let output {
             try Operations.writeText(card, to: output)
             Output.result("wrote the model card of \(model) to \(output)\n")

@@ -28,7 +28,7 @@ struct Diff: ParsableCommand {
     }
 
     func run() throws {
-        let diff = try Operations.diff(before, after, registry: registry.options)
+        let diff = try Operations.diff(before, after, registry: registry.options, context: context)
         Output.result(report.resolved == .json ? DiffReport.json(diff) : DiffReport.text(diff))
         if !diff.same { throw ExitCode(ExitStatus.problems) }
     }

@@ -53,7 +53,7 @@ struct Dockerfile: LimitedCommand, ReportingCommand {
             BuildContext.Options(
                 bundle: bundle, output: output, targets: target.map(\.core), python: python,
                 baseImage: baseImage, pinFile: pin, cuda: cuda, force: force),
-            policy: policy.policy, strict: policy.strict)
+            policy: policy.policy, strict: policy.strict, context: context)
         report.renderWarnings(result.findings)
         switch report.resolved {
         case .text:

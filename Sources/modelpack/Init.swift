@@ -28,7 +28,8 @@ struct Init: ParsableCommand {
     var force = false
 
     func run() throws {
-        let result = try Operations.initialize(InitOptions(directory: directory, python: python, force: force))
+        let result = try Operations.initialize(
+            InitOptions(directory: directory, python: python, force: force), context: context)
         for name in result.written { Output.result("wrote \(directory)/\(name)\n") }
         for note in result.notes { Output.result("note: \(note)\n") }
         Output.result("next: fill in what metadata.yaml marks, then modelpack validate \(directory)\n")

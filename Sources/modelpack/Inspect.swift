@@ -46,22 +46,25 @@ struct Inspect: LimitedCommand {
         if ImageReference.looksLikeReference(bundle, pathExists: FileManager.default.fileExists(atPath: bundle)) {
             let reference = try ImageReference(parsing: bundle)
             if manifestOnly {
-                let remote = try Operations.inspectReference(reference, registry: registry.options)
+                let remote = try Operations.inspectReference(reference, registry: registry.options, context: context)
                 Output.result(report.resolved == .json ? RegistryReport.json(remote) : RegistryReport.text(remote))
                 return
             }
             try render(
-                try progress.tracking("inspect", report: report) {
-                    try Operations.inspect(reference: reference, registry: registry.options)
+                try progress.tracking("inspect", report: report, context: context) {
+                    try Operations.inspect(reference: reference, registry: registry.options, context: $0)
                 })
             return
         }
         if manifestOnly {
-            let summary = try Operations.inspectManifest(bundle)
+            let summary = try Operations.inspectManifest(bundle, context: context)
             Output.result(report.resolved == .json ? InspectReport.json(summary) : InspectReport.text(summary))
             return
         }
-        try render(try progress.tracking("inspect", report: report) { try Operations.inspect(bundle) })
+        try render(
+            try progress.tracking("inspect", report: report, context: context) {
+                try Operations.inspect(bundle, context: $0)
+            })
     }
 
     private func render(_ audit: BundleAudit) throws {

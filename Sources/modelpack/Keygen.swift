@@ -33,7 +33,7 @@ struct Sign: LimitedCommand {
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let id = try Operations.sign(bundle: bundle, keyPath: key)
+        let id = try Operations.sign(bundle: bundle, keyPath: key, context: context)
         Output.result("signed \(bundle) with key \(id): \(BundleSignature.path(for: bundle))\n")
     }
 }

@@ -12,7 +12,7 @@ struct BundleLimitOptions: ParsableArguments {
     var maxTotalSize = ByteSize(Limits().unpack.maxTotalSize)
 
     @Option(help: ArgumentHelp("Refuse paths inside a bundle longer than this many bytes.", valueName: "n"))
-    var maxPathLength = Limits().maxPathBytes
+    var maxPathLength = Limits().unpack.maxPathBytes
 
     func validate() throws {
         try atLeastOne(("--max-entries", Int64(maxEntries)), ("--max-total-size", maxTotalSize.bytes))
@@ -22,7 +22,7 @@ struct BundleLimitOptions: ParsableArguments {
     func apply(to limits: inout Limits) {
         limits.unpack.maxEntries = maxEntries
         limits.unpack.maxTotalSize = maxTotalSize.bytes
-        limits.maxPathBytes = maxPathLength
+        limits.unpack.maxPathBytes = maxPathLength
     }
 }
 
@@ -121,6 +121,17 @@ private func atLeastOne(_ values: (String, Int64)...) throws {
 /// A command whose input is bounded: `limits` is what its limit flags say.
 protocol LimitedCommand: ParsableCommand {
     var limits: Limits { get }
+}
+
+extension ParsableCommand {
+    /// What the command runs with: its limit flags' limits (the defaults for a command without
+    /// any), log lines on stderr, and the interpreter that compiles interface.py. Every operation
+    /// is given it; nothing reaches the core another way.
+    var context: RunContext {
+        RunContext(
+            limits: (self as? any LimitedCommand)?.limits ?? Limits(), log: { Output.error($0) },
+            python: RunContext.defaultPython())
+    }
 }
 
 /// A byte count given as `123`, `64K`, `512M`, `2G` or `1T` (binary units; `KiB` etc. also read).

@@ -29,8 +29,7 @@ struct ModelPack: ParsableCommand {
         do {
             var command = try parseAsRoot()
             parsed = command
-            let limits = (command as? any LimitedCommand)?.limits ?? Limits()
-            try Limits.$current.withValue(limits) { try command.run() }
+            try command.run()
         } catch ModelPackError.validationFailed(let findings) {
             // The checks refused the model: their findings in the command's format, then the line.
             if let reporting = parsed as? any ReportingCommand {

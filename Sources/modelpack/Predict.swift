@@ -89,7 +89,7 @@ struct Predict: LimitedCommand {
         options.progress = !quiet && isatty(2) != 0
         options.policy = policy.policy
         options.strict = policy.strict
-        try Operations.predict(options) { Output.error($0) }.exec()
+        try Operations.predict(options, context: context).exec()
     }
 }
 

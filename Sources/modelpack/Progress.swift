@@ -14,11 +14,15 @@ struct ProgressOptions: ParsableArguments {
         return ProgressLine(verb: verb, minimum: minimum)
     }
 
-    /// `body` with the core's progress reported on a line, for inputs of a few hundred MiB or more.
-    func tracking<T>(_ verb: String, report: OutputOptions, _ body: () throws -> T) throws -> T {
-        guard let line = line(verb, report: report, minimum: 256 << 20) else { return try body() }
+    /// `body` with a context whose progress goes to a line, for inputs of a few hundred MiB or more.
+    func tracking<T>(
+        _ verb: String, report: OutputOptions, context: RunContext, _ body: (RunContext) throws -> T
+    ) throws -> T {
+        guard let line = line(verb, report: report, minimum: 256 << 20) else { return try body(context) }
         defer { line.finish() }
-        return try ProgressReporting.$observer.withValue({ line.observe($0) }) { try body() }
+        var context = context
+        context.progress = { line.observe($0) }
+        return try body(context)
     }
 }
 

@@ -39,14 +39,14 @@ struct RegistryFlags: ParsableArguments {
         return options
     }
 
-    /// The options with a progress line for `verb`, when stderr is a terminal and the report is text.
-    func options(progress verb: String, _ progress: ProgressOptions, report: OutputOptions) -> (
-        RegistryOptions, ProgressLine?
-    ) {
-        var options = self.options
-        guard let line = progress.line(verb, report: report) else { return (options, nil) }
-        options.progress = { line.observe($0) }
-        return (options, line)
+    /// `context` with a progress line for `verb`, when stderr is a terminal and the report is text.
+    static func context(
+        _ context: RunContext, progress verb: String, _ progress: ProgressOptions, report: OutputOptions
+    ) -> (RunContext, ProgressLine?) {
+        var context = context
+        guard let line = progress.line(verb, report: report) else { return (context, nil) }
+        context.progress = { line.observe($0) }
+        return (context, line)
     }
 }
 
@@ -95,13 +95,15 @@ struct Push: ReportingCommand, ParsableCommand {
     }
 
     func run() throws {
-        var (options, line) = registry.options(progress: "push", progress, report: report)
+        var options = registry.options
+        let (context, line) = RegistryFlags.context(context, progress: "push", progress, report: report)
         defer { line?.finish() }
         options.mountFrom = from
         options.chunkSize = Int(ByteCount.parse(chunkSize) ?? 8 << 20)
         options.monolithic = monolithic
         let result = try Operations.push(
-            PushOptions(bundle: bundle, reference: try ImageReference(parsing: reference), registry: options))
+            PushOptions(bundle: bundle, reference: try ImageReference(parsing: reference), registry: options),
+            context: context)
         line?.finish()
         Output.result(report.resolved == .json ? RegistryReport.json(result) : RegistryReport.text(result))
     }
@@ -155,14 +157,14 @@ struct Pull: ReportingCommand, LimitedCommand {
     }
 
     func run() throws {
-        let (registryOptions, line) = registry.options(progress: "pull", progress, report: report)
+        let (context, line) = RegistryFlags.context(context, progress: "pull", progress, report: report)
         defer { line?.finish() }
-        var options = PullOptions(reference: try ImageReference(parsing: reference), registry: registryOptions)
+        var options = PullOptions(reference: try ImageReference(parsing: reference), registry: registry.options)
         options.output = output
         options.unpackTo = unpack
         options.force = force
         options.trustedKeys = requireSignature ? trust.keys : nil
-        let result = try Operations.pull(options)
+        let result = try Operations.pull(options, context: context)
         line?.finish()
         Output.result(report.resolved == .json ? RegistryReport.json(result) : RegistryReport.text(result))
     }

@@ -26,7 +26,7 @@ struct Scan: LimitedCommand {
     }
 
     func run() throws {
-        let (audits, findings) = try Operations.scan(files)
+        let (audits, findings) = try Operations.scan(files, context: context)
         switch report.resolved {
         case .text:
             Output.result(

@@ -49,12 +49,11 @@ struct Serve: LimitedCommand {
         if reload {
             try Operations.serveReloading(
                 directory: bundle, python: python, host: host, port: port, policy: policy.policy,
-                strict: policy.strict
-            ) { Output.error($0) }
+                strict: policy.strict, context: context)
         }
         let served = try Operations.serve(
-            model: bundle, python: python, host: host, port: port, policy: policy.policy, strict: policy.strict
-        ) { Output.error($0) }
+            model: bundle, python: python, host: host, port: port, policy: policy.policy, strict: policy.strict,
+            context: context)
         if !served.findings.diagnostics.isEmpty {
             Output.error(served.findings.text(colour: Output.wantsColour(.standardError)))
         }

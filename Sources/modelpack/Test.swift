@@ -38,6 +38,6 @@ struct Test: LimitedCommand {
         options.json = json
         options.policy = policy.policy
         options.strict = policy.strict
-        try Operations.test(options) { Output.error($0) }.exec()
+        try Operations.test(options, context: context).exec()
     }
 }

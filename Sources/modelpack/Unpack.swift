@@ -39,10 +39,10 @@ struct Unpack: LimitedCommand {
     }
 
     func run() throws {
-        let summary = try progress.tracking("unpack", report: report) {
+        let summary = try progress.tracking("unpack", report: report, context: context) {
             try Operations.unpack(
                 UnpackOptions(bundle: bundle, destination: output, force: force),
-                requiringSignatureFrom: requireSignature ? trust.keys : nil)
+                requiringSignatureFrom: requireSignature ? trust.keys : nil, context: $0)
         }
         switch report.resolved {
         case .text:

@@ -24,7 +24,7 @@ struct Validate: LimitedCommand {
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let verdict = try Operations.validate(path)
+        let verdict = try Operations.validate(path, context: context)
         Output.result(report.render(verdict.report, stream: .standardOutput))
         if verdict.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
     }

@@ -24,8 +24,8 @@ struct Verify: LimitedCommand {
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        let result = try progress.tracking("verify", report: report) {
-            try Operations.verify(bundle, trust: trust.keys)
+        let result = try progress.tracking("verify", report: report, context: context) {
+            try Operations.verify(bundle, trust: trust.keys, context: $0)
         }
         switch report.resolved {
         case .text: Output.result(VerifyText.text(result))

@@ -57,6 +57,22 @@ import Testing
         return owner
     }
 
+    /// Run state is explicit (`RunContext`): no task-locals, which do not cross the project's own
+    /// threads and hid the limits from the Python runners.
+    @Test func runStateTravelsInTheRunContext() throws {
+        let sources = try Self.sources()
+        for (folder, text) in sources {
+            #expect(!text.contains("@TaskLocal"), "\(folder) declares a task-local")
+            #expect(!text.contains("$current"), "\(folder) reads a task-local")
+        }
+        let cli = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Sources/modelpack")
+        for file in try FileManager.default.contentsOfDirectory(atPath: cli.path) where file.hasSuffix(".swift") {
+            let text = try String(contentsOf: cli.appendingPathComponent(file), encoding: .utf8)
+            #expect(!text.contains("withValue("), "\(file) sets a task-local")
+        }
+    }
+
     @Test func everyFolderHasALayer() throws {
         let folders = Set(try Self.sources().keys)
         #expect(folders == Set(Self.layers.flatMap { $0 }), "a new folder needs its place in the layers")

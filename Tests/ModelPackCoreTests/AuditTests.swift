@@ -37,9 +37,9 @@ import Testing
         let allowed = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip"), "--allow-unsafe"])
         #expect(allowed.status == 0)
         #expect(allowed.stderr.contains("(allowed: --allow-unsafe)"))
-        let manifest = try BundleReader.inspect(tmp.file("m.zip")).manifest
+        let manifest = try BundleReader.inspect(tmp.file("m.zip"), limits: UnpackLimits()).manifest
         #expect(manifest.allowedUnsafe == ["model.pkl"])
-        #expect(try Verifier.verify(tmp.file("m.zip")).isValid)
+        #expect(try Verifier.verify(tmp.file("m.zip"), context: .test).isValid)
 
         let inspect = try CLI.run(["inspect", tmp.file("m.zip")])
         #expect(inspect.status == ExitStatus.problems)
@@ -122,7 +122,8 @@ import Testing
     @Test func aTamperedBundleIsRefusedByTheAudit() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(9000)])
-        _ = try Operations.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.tar"), format: .tar))
+        _ = try Operations.build(
+            BuildOptions(source: tmp.file("m"), output: tmp.file("m.tar"), format: .tar), context: .test)
         var bytes = try Fixture.read(tmp.file("m.tar"))
         bytes[try #require(find(Fixture.noise(9000), in: bytes)) + 5] ^= 1
         try Fixture.write(bytes, to: tmp.file("m.tar"))
@@ -143,7 +144,9 @@ import Testing
     }
 
     func audit(_ bytes: [UInt8], name: String = "x") throws -> ArtifactAudit {
-        try ArtifactAuditor.audit(path: name, size: Int64(bytes.count), reader: ByteReader(bytes: bytes), filePath: nil)
+        try ArtifactAuditor.audit(
+            path: name, size: Int64(bytes.count), reader: ByteReader(bytes: bytes), filePath: nil,
+            context: AuditContext(limits: Limits()))
     }
 
     @Test func safetensorsIsValidatedAsTheCrateDoes() throws {
@@ -211,7 +214,7 @@ import Testing
         var bytes = try Fixture.read(tmp.file("model.pt"))
         bytes[6] |= 0x01  // general purpose flag bit 0 in the first local header
         try Fixture.write(bytes, to: tmp.file("model.pt"))
-        let (audits, _) = try Operations.scan([tmp.file("model.pt")])
+        let (audits, _) = try Operations.scan([tmp.file("model.pt")], context: .test)
         #expect(audits[0].format == .pytorchZip)
         #expect(audits[0].verdict == .dangerous)
         #expect(audits[0].details.contains(AuditDetail(key: "serialization format", value: "3")))
@@ -228,7 +231,7 @@ import Testing
         raw.add("metadata.json", Array("{}".utf8))
         raw.add("model.weights.h5", [1, 2, 3])
         try raw.write(to: tmp.file("m.keras"))
-        let (audits, _) = try Operations.scan([tmp.file("m.keras")])
+        let (audits, _) = try Operations.scan([tmp.file("m.keras")], context: .test)
         #expect(audits[0].format == .keras)
         let messages = audits[0].diagnostics.filter { $0.code == .codeInModel }.map(\.message)
         #expect(messages.contains { $0.contains("Lambda") })
@@ -240,7 +243,7 @@ import Testing
     static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/onnx")
 
     @Test func aRealModelIsDescribed() throws {
-        let (audits, report) = try Operations.scan([Self.dir.appendingPathComponent("tiny.onnx").path])
+        let (audits, report) = try Operations.scan([Self.dir.appendingPathComponent("tiny.onnx").path], context: .test)
         let a = audits[0]
         #expect(a.format == .onnx && report.diagnostics.isEmpty)
         let details = Dictionary(uniqueKeysWithValues: a.details.map { ($0.key, $0.value) })
@@ -252,9 +255,10 @@ import Testing
     }
 
     @Test func externalDataOutsideTheModelIsAFinding() throws {
-        let (audits, _) = try Operations.scan([
-            Self.dir.appendingPathComponent("escaping_external_data.onnx").path
-        ])
+        let (audits, _) = try Operations.scan(
+            [
+                Self.dir.appendingPathComponent("escaping_external_data.onnx").path
+            ], context: .test)
         #expect(audits[0].verdict == .dangerous)
         #expect(
             audits[0].diagnostics.contains { $0.code == .externalData && $0.message.contains("../../../etc/passwd") })
@@ -263,7 +267,7 @@ import Testing
     @Test func aDamaged7zIsAnInvalidHeader() throws {
         let tmp = TempDir()
         try Fixture.write([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4] + Fixture.noise(100), to: tmp.file("model.7z"))
-        let (audits, _) = try Operations.scan([tmp.file("model.7z")])
+        let (audits, _) = try Operations.scan([tmp.file("model.7z")], context: .test)
         #expect(audits[0].format == .sevenZip)
         #expect(audits[0].diagnostics.contains { $0.code == .invalidHeader })
     }
@@ -271,7 +275,7 @@ import Testing
 
 @Suite struct EnvironmentCoherenceTests {
     func audit(importing module: String) -> ArtifactAudit {
-        var a = ArtifactAudit(path: "model.pkl", size: 1, format: .pickle)
+        var a = ArtifactAudit(path: "model.pkl", size: 1, format: .pickle, context: AuditContext(limits: Limits()))
         var scan = PickleScanResult()
         scan.imports = [PickleImport(module: module, name: "_reconstruct", verdict: .safe, reason: nil, offset: 2)]
         a.pickle = scan
@@ -312,7 +316,8 @@ import Testing
         for name in ["xgboost_classifier.joblib", "xgboost_booster_p4.pkl"] {
             let bytes = try Fixture.read(PickleCorpusTests.dir.appendingPathComponent("benign/" + name).path)
             let audit = try ArtifactAuditor.audit(
-                path: name, size: Int64(bytes.count), reader: ByteReader(bytes: bytes), filePath: nil)
+                path: name, size: Int64(bytes.count), reader: ByteReader(bytes: bytes), filePath: nil,
+                context: AuditContext(limits: Limits()))
             #expect(audit.pickle?.recordedVersions["xgboost"] == ["3.2.0"])
             var collector = DiagnosticCollector()
             EnvironmentCheck.run(

@@ -169,7 +169,7 @@ import Testing
         try Fixture.model(at: tmp.file("m"))
         #expect(try CLI.run(["build", ".", "-o", "m.zip"], cwd: tmp.file("m")).status == 0)
         #expect(try CLI.run(["build", ".", "-o", "m.zip"], cwd: tmp.file("m")).status == 0)
-        let summary = try BundleReader.inspect(tmp.file("m/m.zip"))
+        let summary = try BundleReader.inspect(tmp.file("m/m.zip"), limits: UnpackLimits())
         #expect(summary.manifest.files.map(\.path) == ["interface.py", "metadata.yaml", "requirements.txt"])
     }
 }

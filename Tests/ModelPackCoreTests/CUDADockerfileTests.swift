@@ -110,7 +110,7 @@ import Testing
         let pinned = String(decoding: try Fixture.read(source + "/requirements.txt"), as: UTF8.self)
         try Fixture.write(Array((pinned + requirements).utf8), to: model + "/requirements.txt")
         let bundle = tmp.file("model.zip")
-        _ = try Operations.build(BuildOptions(source: model, output: bundle, format: .zip))
+        _ = try Operations.build(BuildOptions(source: model, output: bundle, format: .zip), context: .test)
         return bundle
     }
 
@@ -124,7 +124,7 @@ import Testing
         let tmp = TempDir()
         let bundle = try Self.bundle(tmp, requirements: requirements)
         let result = try BuildContext.write(
-            .init(bundle: bundle, output: tmp.file("ctx"), targets: [.cpu, .cuda], cuda: cuda))
+            .init(bundle: bundle, output: tmp.file("ctx"), targets: [.cpu, .cuda], cuda: cuda), context: .test)
         #expect(result.dockerfiles == ["Dockerfile.cpu", "Dockerfile.cuda"])
         let text = String(decoding: try Fixture.read(tmp.file("ctx/Dockerfile.cuda")), as: UTF8.self)
         try Golden.assert(text, golden)

@@ -41,10 +41,10 @@ import Testing
                         """).utf8),
                 "w.bin": [1, 2, 3],
             ])
-        let card = try Operations.card(dir.file("m"))
+        let card = try Operations.card(dir.file("m"), context: .test)
         let parts = card.components(separatedBy: "---\n")
         try #require(parts.count >= 3 && parts[0].isEmpty)
-        let front = try #require(try YAMLReader.parse(Array(parts[1].utf8)))
+        let front = try #require(try YAMLReader.parse(Array(parts[1].utf8), limits: YAMLLimits()))
         #expect(front["license"]?.scalar == "mit")
         #expect(front["library_name"]?.scalar == "sklearn")
         #expect(
@@ -100,12 +100,13 @@ import Testing
         try Fixture.model(at: dir.file("m"), extra: ["w.bin": [1, 2, 3]])
         let bundle = dir.file("m.zip")
         #expect(try CLI.run(["build", dir.file("m"), "-o", bundle]).status == 0)
-        let digest = try BundleReader.inspect(bundle).digest
-        let unsigned = try Operations.card(bundle)
+        let digest = try BundleReader.inspect(bundle, limits: UnpackLimits()).digest
+        let unsigned = try Operations.card(bundle, context: .test)
         #expect(unsigned.contains("- Bundle digest: `\(digest)`\n- Container: zip"))
         #expect(unsigned.contains("- Signature: none (no BUNDLE.sig)"))
         // The directory's card gives the digest the build produced.
-        #expect(try Operations.card(dir.file("m")).contains("- Bundle digest: `\(digest)` (of the bundle"))
+        #expect(
+            try Operations.card(dir.file("m"), context: .test).contains("- Bundle digest: `\(digest)` (of the bundle"))
         #expect(try CLI.run(["keygen", "-o", dir.file("k")]).status == 0)
         #expect(try CLI.run(["sign", bundle, "--key", dir.file("k")]).status == 0)
         let out = dir.file("CARD.md")
@@ -127,7 +128,7 @@ import Testing
         let context = try CLI.run(["dockerfile", bundle, "-o", dir.file("ctx")])
         #expect(context.status == 0, "\(context.stderr)")
         let card = try String(contentsOfFile: dir.file("ctx/runtime/card.md"), encoding: .utf8)
-        #expect(card == (try Operations.card(bundle)))
+        #expect(card == (try Operations.card(bundle, context: .test)))
         #expect(card.hasPrefix("---\nlicense: bsd-3-clause\n"))
     }
 
@@ -139,7 +140,7 @@ import Testing
         ] {
             let dir = TempDir()
             try Fixture.model(at: dir.file("m"), extra: ["metadata.yaml": Array((Fixture.metadata + yaml).utf8)])
-            let codes = try ModelCheck.check(dir.file("m")).report.diagnostics.map(\.code.rawValue)
+            let codes = try ModelCheck.check(dir.file("m"), context: .test).report.diagnostics.map(\.code.rawValue)
             #expect(codes.contains(code), "\(yaml): \(codes)")
         }
     }

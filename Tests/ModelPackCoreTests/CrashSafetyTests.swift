@@ -87,7 +87,7 @@ import Testing
             if point % 2 == 0 { FileSystem.removeTree(bundle) }
             try kills.run(arguments, within: duration)
             if FileSystem.exists(bundle) {
-                let report = try Verifier.verify(bundle)
+                let report = try Verifier.verify(bundle, context: .test)
                 #expect(report.isValid, "kill \(point): \(bundle) exists but does not verify")
             }
         }
@@ -97,7 +97,7 @@ import Testing
         #expect(kills.landed >= Self.points / 3, "too few kills landed during the build to test anything")
         _ = try Self.timed(arguments)
         #expect(Self.temporaries(in: tmp.file("out")).isEmpty)
-        #expect(try Verifier.verify(bundle).isValid)
+        #expect(try Verifier.verify(bundle, context: .test).isValid)
     }
 
     /// A file that changes between the directory scan and its one read (here: grown, from the
@@ -109,11 +109,13 @@ import Testing
         try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(3 * StreamBuffer.size)])
         try Self.expectBuildFails(tmp, naming: "w.bin") { try Self.append(Data([1, 2, 3]), to: tmp.file("m/w.bin")) }
 
-        let built = try Operations.build(BuildOptions(source: tmp.file("m"), output: tmp.file("a.tar"), format: .tar))
+        let built = try Operations.build(
+            BuildOptions(source: tmp.file("m"), output: tmp.file("a.tar"), format: .tar), context: .test)
         try Fixture.write(Fixture.noise(3 * StreamBuffer.size + 3, seed: 8), to: tmp.file("m/w.bin"))  // same size
         #expect {
             _ = try BundleWriter.write(
-                built.manifest, files: try ModelDirectory.scan(root: tmp.file("m")), to: tmp.file("b.tar.gz"),
+                built.manifest, files: try ModelDirectory.scan(root: tmp.file("m"), maxPathBytes: 1024),
+                to: tmp.file("b.tar.gz"),
                 displayName: "b.tar.gz", format: .tarGz, timestamp: 0)
         } throws: { "\($0)".contains("changed while the bundle was being built") }
         #expect(TempDir.listing(tmp.path) == ["a.tar", "m"])
@@ -143,7 +145,7 @@ import Testing
     static func expectBuildFails(_ tmp: TempDir, naming file: String, change: @escaping () throws -> Void) throws {
         let output = tmp.file("m.tar")
         #expect {
-            _ = try ModelCheck.directory(tmp.file("m"), policy: ModelCheck.Policy()) { look in
+            _ = try ModelCheck.directory(tmp.file("m"), policy: ModelCheck.Policy(), context: .test) { look in
                 let draft = try #require(look.draftManifest)
                 let writer = try BundleWriter(
                     manifest: draft, reserving: true, to: output, displayName: output, format: .tar, timestamp: 0)
@@ -204,7 +206,7 @@ import Testing
         try Self.bigModel(at: tmp.file("model"))
         let bundle = tmp.file("model.tar")
         #expect(try CLI.run(["build", tmp.file("model"), "-o", bundle]).status == 0)
-        let manifest = try BundleReader.inspect(bundle).manifest
+        let manifest = try BundleReader.inspect(bundle, limits: UnpackLimits()).manifest
         try FileSystem.makeDirectory(tmp.file("out"))
         let destination = tmp.file("out/model")
         let duration = try Self.shortest(["unpack", bundle, "-o", destination]) {

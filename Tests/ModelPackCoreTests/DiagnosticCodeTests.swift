@@ -195,14 +195,14 @@ import Testing
     @Test func theFixtureItselfIsClean() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1, 2, 3]])
-        let report = try ModelCheck.check(tmp.file("m")).report
+        let report = try ModelCheck.check(tmp.file("m"), context: .test).report
         #expect(report.diagnostics.isEmpty, "\(report.text(colour: false))")
     }
 
     @Test(arguments: cases)
     func codeIsReportedAtItsPlace(_ c: Case) throws {
         let tmp = TempDir()
-        let report = try ModelCheck.check(try c.materialize(in: tmp)).report
+        let report = try ModelCheck.check(try c.materialize(in: tmp), context: .test).report
         let found = report.diagnostics.filter { $0.code == c.code }
         #expect(!found.isEmpty, "\(c.code.rawValue) not reported; got:\n\(report.text(colour: false))")
         let first = try #require(found.first)
@@ -242,7 +242,7 @@ import Testing
         }
         for c in DiagnosticCodeTests.cases {
             let tmp = TempDir()
-            let full = try ModelCheck.check(try c.materialize(in: tmp)).report
+            let full = try ModelCheck.check(try c.materialize(in: tmp), context: .test).report
             let mine = try #require(full.diagnostics.first { $0.code == c.code })
             let report = DiagnosticReport(target: "model", isBundle: false, diagnostics: [mine], sources: full.sources)
             let text = report.text(colour: false).split(separator: "\n").dropLast().joined(separator: "\n")

@@ -106,7 +106,9 @@ import Testing
         let document = try #require(try JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])
         #expect(document["same"] as? Bool == true)
         #expect(document["beforeDigest"] as? String == document["afterDigest"] as? String)
-        #expect(document["beforeDigest"] as? String == (try BundleReader.inspect(dir.file("before.tar.gz")).digest))
+        #expect(
+            document["beforeDigest"] as? String
+                == (try BundleReader.inspect(dir.file("before.tar.gz"), limits: UnpackLimits()).digest))
         let text = try CLI.run(["diff", "before", "before.tar.gz"], cwd: dir.path)
         #expect(text.status == 0 && text.stdout.contains("same: "))
     }
@@ -119,7 +121,7 @@ import Testing
         var evil: [UInt8] = [0x80, 0x02, 0x63]
         evil += Array("os\nsystem\n".utf8) + [0x58, 0x02, 0, 0, 0] + Array("id".utf8) + [0x85, 0x52, 0x2e]
         try Fixture.model(at: dir.file("b"), extra: ["model.pkl": evil])
-        let diff = try Operations.diff(dir.file("a"), dir.file("b"))
+        let diff = try Operations.diff(dir.file("a"), dir.file("b"), context: .test)
         #expect(diff.verdicts == [ModelDiff.VerdictChange(path: "model.pkl", before: .safe, after: .dangerous)])
         #expect(!diff.same)
     }

@@ -9,14 +9,14 @@ import Testing
         _ = try Operations.build(
             BuildOptions(
                 source: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, output: bundle,
-                format: .zip))
+                format: .zip), context: .test)
         return bundle
     }
 
     @Test func theContextIsCompleteAndSplitForCaching() throws {
         let tmp = TempDir()
         let result = try Operations.dockerfile(
-            .init(bundle: try Self.irisBundle(tmp), output: tmp.file("ctx"), targets: [.cpu])
+            .init(bundle: try Self.irisBundle(tmp), output: tmp.file("ctx"), targets: [.cpu]), context: .test
         ).context
         #expect(result.dockerfiles == ["Dockerfile"])
         #expect(
@@ -53,9 +53,9 @@ import Testing
     @Test func theOutputIsDeterministicAndMatchesItsGoldenFile() throws {
         let tmp = TempDir()
         let bundle = try Self.irisBundle(tmp)
-        _ = try BuildContext.write(.init(bundle: bundle, output: tmp.file("a"), targets: [.cpu]))
+        _ = try BuildContext.write(.init(bundle: bundle, output: tmp.file("a"), targets: [.cpu]), context: .test)
         sleep(1)
-        _ = try BuildContext.write(.init(bundle: bundle, output: tmp.file("b"), targets: [.cpu]))
+        _ = try BuildContext.write(.init(bundle: bundle, output: tmp.file("b"), targets: [.cpu]), context: .test)
         for path in TempDir.files(under: tmp.file("a")) {
             #expect(try Fixture.read(tmp.file("a/" + path)) == Fixture.read(tmp.file("b/" + path)), "\(path)")
         }
@@ -69,7 +69,8 @@ import Testing
         let digest = "sha256:" + String(repeating: "ab", count: 32)
         try Fixture.write(Array("# pins\npython:3.11-slim \(digest)\n".utf8), to: tmp.file("pins.txt"))
         _ = try BuildContext.write(
-            .init(bundle: bundle, output: tmp.file("pinned"), targets: [.cpu], pinFile: tmp.file("pins.txt")))
+            .init(bundle: bundle, output: tmp.file("pinned"), targets: [.cpu], pinFile: tmp.file("pins.txt")),
+            context: .test)
         #expect(
             String(decoding: try Fixture.read(tmp.file("pinned/Dockerfile")), as: UTF8.self)
                 .contains("ARG BASE_IMAGE=python:3.11-slim@\(digest)"))
@@ -77,16 +78,17 @@ import Testing
         let other = try BuildContext.write(
             .init(
                 bundle: bundle, output: tmp.file("other"), targets: [.cpu],
-                baseImage: "registry.example/python:3.11", pinFile: tmp.file("pins.txt")))
+                baseImage: "registry.example/python:3.11", pinFile: tmp.file("pins.txt")), context: .test)
         #expect(other.warnings.contains { $0.contains("no digest for registry.example/python:3.11") })
 
         #expect(throws: ModelPackError.destinationExists(path: tmp.file("pinned"))) {
-            try BuildContext.write(.init(bundle: bundle, output: tmp.file("pinned"), targets: [.cpu]))
+            try BuildContext.write(.init(bundle: bundle, output: tmp.file("pinned"), targets: [.cpu]), context: .test)
         }
         try Fixture.write(Array("python:3.11-slim sha256:short\n".utf8), to: tmp.file("bad.txt"))
         #expect(throws: ModelPackError.self) {
             try BuildContext.write(
-                .init(bundle: bundle, output: tmp.file("x"), targets: [.cpu], pinFile: tmp.file("bad.txt")))
+                .init(bundle: bundle, output: tmp.file("x"), targets: [.cpu], pinFile: tmp.file("bad.txt")),
+                context: .test)
         }
         // iris has nothing that needs CUDA.
         let cuda = try CLI.run(["dockerfile", bundle, "-o", tmp.file("cuda"), "--target", "cuda"])
@@ -97,7 +99,8 @@ import Testing
     @Test(.enabled(if: PythonOracle.required || FileManager.default.isExecutableFile(atPath: Self.hadolint ?? "")))
     func hadolintFindsNothingAtAnyLevel() throws {
         let tmp = TempDir()
-        _ = try BuildContext.write(.init(bundle: try Self.irisBundle(tmp), output: tmp.file("ctx"), targets: [.cpu]))
+        _ = try BuildContext.write(
+            .init(bundle: try Self.irisBundle(tmp), output: tmp.file("ctx"), targets: [.cpu]), context: .test)
         let goldens = [
             "iris.Dockerfile", "torch.cuda.Dockerfile", "tensorflow.cuda.Dockerfile", "torch-cuda-12.6.cuda.Dockerfile",
         ]

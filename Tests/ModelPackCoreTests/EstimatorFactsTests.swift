@@ -87,7 +87,7 @@ extension EstimatorFactsTests {
             [0x80, 4, 0x5d, 0x94]  // EMPTY_LIST (outer), MEMOIZE 0
             + [0x5d, 0x94, 0x28] + string("a") + string("b") + [0x65]  // EMPTY_LIST, MEMOIZE 1, MARK, APPENDS
             + [0x61, 0x68, 1, 0x61, 0x2e]  // APPEND it, BINGET 1, APPEND, STOP
-        var scanner = PickleScanner(reader: ByteReader(bytes: pickle))
+        var scanner = PickleScanner(reader: ByteReader(bytes: pickle), limits: PickleLimits())
         let root = try #require(try scanner.scanOneForNesting())
         let inner = try #require(root.items)
         #expect(inner.count == 2)
@@ -98,7 +98,7 @@ extension EstimatorFactsTests {
             + [0x5d, 0x71, 0]  // another EMPTY_LIST, BINPUT 0 again (it now holds the second list)
             + [0x30] + string("x") + [0x61]  // POP it; APPEND 'x' to the first list
             + [0x30, 0x68, 0, 0x2e]  // POP, BINGET 0, STOP: the second (empty) list
-        var second = PickleScanner(reader: ByteReader(bytes: reused))
+        var second = PickleScanner(reader: ByteReader(bytes: reused), limits: PickleLimits())
         #expect(try second.scanOneForNesting()?.items?.count == 0)
         // The memo follows the first `memoUpdates` fillings only (a dataset of many small
         // containers would otherwise be kept whole): past them, a GET sees the list as stored.
@@ -107,7 +107,7 @@ extension EstimatorFactsTests {
         let many: [UInt8] =
             [0x80, 4] + Array([[UInt8]](repeating: filled, count: PickleScanner.memoUpdates + 1).joined())
             + [0x6a] + withUnsafeBytes(of: UInt32(PickleScanner.memoUpdates).littleEndian, Array.init) + [0x2e]
-        var bounded = PickleScanner(reader: ByteReader(bytes: many))
+        var bounded = PickleScanner(reader: ByteReader(bytes: many), limits: PickleLimits())
         #expect(try bounded.scanOneForNesting()?.items?.count == 0, "the last list's filling is past the bound")
     }
 }
@@ -145,7 +145,7 @@ extension EstimatorFactsTests {
     @Test(arguments: [("torch_state_dict.pt", nil), ("torch_checkpoint.pt", "state_dict")] as [(String, String?)])
     func aPyTorchStateDict(_ name: String, _ key: String?) throws {
         let path = Self.initDir.appendingPathComponent(name).path
-        let (audits, _) = try Operations.scan([path])
+        let (audits, _) = try Operations.scan([path], context: .test)
         let weights = try #require(audits.first?.weights, "\(audits.first?.format as Any)")
         #expect(weights.within == key)
         #expect(weights.tensors.map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias"])

@@ -15,7 +15,7 @@ import Testing
     }
 
     static func scan(_ relative: String) throws -> (ArtifactAudit, DiagnosticReport) {
-        let (audits, report) = try Operations.scan([fixtures.appendingPathComponent(relative).path])
+        let (audits, report) = try Operations.scan([fixtures.appendingPathComponent(relative).path], context: .test)
         return (audits[0], report)
     }
 
@@ -95,10 +95,9 @@ import Testing
         var limits = Limits()
         limits.unpack.ratioFloor = 1 << 20
         limits.unpack.maxRatio = 100
-        let audit = try Limits.$current.withValue(limits) {
-            try ArtifactAuditor.audit(
-                path: "zeros.gz", size: Int64(gzip.count), reader: ByteReader(bytes: gzip), filePath: nil)
-        }
+        let audit = try ArtifactAuditor.audit(
+            path: "zeros.gz", size: Int64(gzip.count), reader: ByteReader(bytes: gzip), filePath: nil,
+            context: AuditContext(limits: limits))
         #expect(audit.verdict != .safe)
         #expect(
             audit.diagnostics.contains { $0.code == .notAudited && $0.message.contains("expands more than 100:1") },
@@ -121,7 +120,8 @@ import Testing
     @Test func textThatLooksLikeZlibIsNotDecompressed() throws {
         let pickle = Array("(S'echo pwned'\nisubprocess\ncheck_output\n.".utf8)
         let audit = try ArtifactAuditor.audit(
-            path: "p.pkl", size: Int64(pickle.count), reader: ByteReader(bytes: pickle), filePath: nil)
+            path: "p.pkl", size: Int64(pickle.count), reader: ByteReader(bytes: pickle), filePath: nil,
+            context: AuditContext(limits: Limits()))
         #expect(audit.format == .pickle && audit.verdict == .dangerous)
     }
 
@@ -144,7 +144,8 @@ import Testing
         while (10 + header.count + 1) % 64 != 0 { header.append(0x20) }
         let npy: [UInt8] = [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8((header.count + 1) & 0xff), 0] + header + [0x0a]
         let audit = try ArtifactAuditor.audit(
-            path: "x.npy", size: Int64(npy.count), reader: ByteReader(bytes: npy), filePath: nil)
+            path: "x.npy", size: Int64(npy.count), reader: ByteReader(bytes: npy), filePath: nil,
+            context: AuditContext(limits: Limits()))
         #expect(audit.verdict == .unknown)
         #expect(audit.diagnostics.contains { $0.code == .notAudited && $0.severity == .error })  // named .npy
     }
@@ -155,7 +156,7 @@ import Testing
         "__pycache__/interface.cpython-311.pyc", "pkg/__pycache__/x.cpython-312.pyc", "features.pyc", "a/b.PYO",
     ])
     func bytecodeIsNoBundlePath(_ path: String) {
-        #expect(BundlePath.problem(with: path)?.contains("Python bytecode") == true)
+        #expect(BundlePath.problem(with: path, maxPathBytes: 1024)?.contains("Python bytecode") == true)
     }
 
     @Test func buildRefusesBytecodeTheIgnoreRulesLetIn() throws {

@@ -8,7 +8,7 @@ import Testing
 @Suite struct GoldenTests {
     static func report() throws -> DiagnosticReport {
         let dir = Golden.fixtures.appendingPathComponent("multi-error").path
-        let r = try ModelCheck.check(dir).report
+        let r = try ModelCheck.check(dir, context: .test).report
         // Shown as the user would name it from the repository, not by this machine's absolute path.
         return DiagnosticReport(target: "multi-error", isBundle: false, diagnostics: r.diagnostics, sources: r.sources)
     }
@@ -82,7 +82,7 @@ import Testing
             // The validator refuses each too.
             let dir = TempDir()
             try Fixture.model(at: dir.file("m"), extra: ["metadata.yaml": Array(text.utf8), "w.bin": [1]])
-            #expect(try ModelCheck.check(dir.file("m")).report.fails(strict: true))
+            #expect(try ModelCheck.check(dir.file("m"), context: .test).report.fails(strict: true))
         }
         let valid = ["iris-sklearn", "churn-sklearn"].map {
             Self.root.appendingPathComponent("Examples/\($0)/metadata.yaml").path

@@ -206,7 +206,7 @@ import Testing
         let destination = tmp.file("work/out")
 
         do {
-            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: destination))
+            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: destination), context: .test)
             Issue.record("unpack accepted \(hostile.testDescription)")
         } catch let error as ModelPackError {
             #expect(hostile.reasons.contains { error.description.contains($0) }, "\(error)")
@@ -217,7 +217,7 @@ import Testing
         #expect(!FileSystem.exists(evil))
         #expect(!FileSystem.exists((evil as NSString).deletingLastPathComponent))
 
-        let valid = (try? Verifier.verify(bundle).isValid) ?? false
+        let valid = (try? Verifier.verify(bundle, context: .test).isValid) ?? false
         #expect(!valid)
     }
 
@@ -229,9 +229,9 @@ import Testing
             var raw = RawBundle(format: format)
             raw.addHonest(Self.listed)
             try raw.write(to: tmp.file("b"))
-            try Unpacker.unpack(UnpackOptions(bundle: tmp.file("b"), destination: tmp.file("out")))
+            try Unpacker.unpack(UnpackOptions(bundle: tmp.file("b"), destination: tmp.file("out")), context: .test)
             #expect(try Fixture.read(tmp.file("out/x.bin")) == Self.payload)
-            #expect(try Verifier.verify(tmp.file("b")).isValid)
+            #expect(try Verifier.verify(tmp.file("b"), context: .test).isValid)
         }
     }
 
@@ -251,8 +251,10 @@ import Testing
         ratio.maxRatio = 100
         for (limits, words) in [(entries, "--max-entries"), (total, "--max-total-size"), (ratio, "--max-ratio")] {
             do {
+                var context = RunContext.test
+                context.limits.unpack = limits
                 try Unpacker.unpack(
-                    UnpackOptions(bundle: tmp.file("bomb.tar.gz"), destination: tmp.file("out"), limits: limits))
+                    UnpackOptions(bundle: tmp.file("bomb.tar.gz"), destination: tmp.file("out")), context: context)
                 Issue.record("unpack accepted a bundle over \(words)")
             } catch let error as ModelPackError {
                 guard case .limitExceeded(_, let reason) = error else {
@@ -264,17 +266,19 @@ import Testing
             #expect(tmp.contents() == ["bomb.tar.gz"])
         }
         // Within the limits the same bundle unpacks.
-        try Unpacker.unpack(UnpackOptions(bundle: tmp.file("bomb.tar.gz"), destination: tmp.file("out")))
+        try Unpacker.unpack(
+            UnpackOptions(bundle: tmp.file("bomb.tar.gz"), destination: tmp.file("out")), context: .test)
         #expect(try Fixture.read(tmp.file("out/zeros.bin")) == zeros)
     }
 
     @Test func anExistingDestinationIsKeptWithoutForce() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("model"))
-        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip))
+        _ = try Operations.build(
+            BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip), context: .test)
         try Fixture.write(Array("keep me".utf8), to: tmp.file("out/precious.txt"))
         #expect(throws: ModelPackError.destinationExists(path: tmp.file("out"))) {
-            try Unpacker.unpack(UnpackOptions(bundle: tmp.file("m.zip"), destination: tmp.file("out")))
+            try Unpacker.unpack(UnpackOptions(bundle: tmp.file("m.zip"), destination: tmp.file("out")), context: .test)
         }
         #expect(try Fixture.read(tmp.file("out/precious.txt")) == Array("keep me".utf8))
 
@@ -283,11 +287,13 @@ import Testing
         raw.addManifest(RawBundle.manifest(for: Self.listed))
         try raw.write(to: tmp.file("bad.zip"))
         #expect(throws: ModelPackError.self) {
-            try Unpacker.unpack(UnpackOptions(bundle: tmp.file("bad.zip"), destination: tmp.file("out"), force: true))
+            try Unpacker.unpack(
+                UnpackOptions(bundle: tmp.file("bad.zip"), destination: tmp.file("out"), force: true), context: .test)
         }
         #expect(try Fixture.read(tmp.file("out/precious.txt")) == Array("keep me".utf8))
 
-        try Unpacker.unpack(UnpackOptions(bundle: tmp.file("m.zip"), destination: tmp.file("out"), force: true))
+        try Unpacker.unpack(
+            UnpackOptions(bundle: tmp.file("m.zip"), destination: tmp.file("out"), force: true), context: .test)
         #expect(!FileSystem.exists(tmp.file("out/precious.txt")))
         #expect(FileSystem.exists(tmp.file("out/metadata.yaml")))
         #expect(tmp.contents() == ["bad.zip", "m.zip", "model", "out"])

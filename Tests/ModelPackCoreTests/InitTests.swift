@@ -56,7 +56,7 @@ import Testing
     ) throws -> (notes: String, metadata: String, report: DiagnosticReport) {
         let run = try CLI.run(["init", dir, "--python", python])
         try #require(run.status == 0, "\(run.stdout) \(run.stderr)")
-        let report = try ModelCheck.check(dir).report
+        let report = try ModelCheck.check(dir, context: .test).report
         #expect(report.errorCount == 0, "\(report.text(colour: false))")
         #expect(Set(report.diagnostics.map(\.code)) == leaving, "\(report.text(colour: false))")
         return (run.stdout, try String(contentsOfFile: dir + "/metadata.yaml", encoding: .utf8), report)
@@ -161,7 +161,7 @@ import Testing
         let run = try CLI.run(["init", dir, "--python", python])
         try #require(run.status == 0, "\(run.stdout) \(run.stderr)")
         #expect(run.stdout.contains("wrote \(dir)/metadata.yaml"))
-        let report = try ModelCheck.check(dir).report
+        let report = try ModelCheck.check(dir, context: .test).report
         #expect(report.errorCount == 0, "\(report.text(colour: false))")
         // Only what the author must supply is left to warn about.
         #expect(
@@ -363,7 +363,7 @@ import Testing
         let after = try #require(metadata.range(of: "artifacts:")?.lowerBound)
         metadata.replaceSubrange(placeholder..<after, with: written[section..<artifacts])
         try Fixture.write(Array(metadata.utf8), to: dir + "/metadata.yaml")
-        let finished = try ModelCheck.check(dir).report
+        let finished = try ModelCheck.check(dir, context: .test).report
         #expect(Set(finished.diagnostics.map(\.code)) == [.recommendedField], "\(finished.text(colour: false))")
         guard ServeTests.enabled else { return }
         let (rows, outputs) = try ExampleServeTests.examples(dir)

@@ -105,7 +105,7 @@ import Testing
         try Fixture.write(
             Array((metadata + "example:\n  - {x: [[1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 3, 4, 5, 6, 7]]}\n").utf8),
             to: tmp.file("m/metadata.yaml"))
-        let report = try ModelCheck.check(tmp.file("m")).report
+        let report = try ModelCheck.check(tmp.file("m"), context: .test).report
         let found = try #require(report.diagnostics.first { $0.code == .exampleMismatch })
         #expect(found.message.contains("ragged"), "\(found.message)")
         #expect(found.line == 12)
@@ -121,7 +121,9 @@ import Testing
             try Fixture.write(
                 Array((metadata + (example.map { "example:\n  - {x: \($0)}\n" } ?? "")).utf8),
                 to: tmp.file("m/metadata.yaml"))
-            return try ModelCheck.check(tmp.file("m")).report.diagnostics.filter { $0.severity == .error }
+            return try ModelCheck.check(tmp.file("m"), context: .test).report.diagnostics.filter {
+                $0.severity == .error
+            }
         }
         #expect(try diagnostics("{name: x, type: float, dtype: float32}", example: "3.4e38").isEmpty)
         #expect(try diagnostics("{name: x, type: int, dtype: uint8}", example: "255").isEmpty)

@@ -25,7 +25,7 @@ import Testing
                     **/*.tmp
                     """.utf8),
             ])
-        let files = try ModelDirectory.scan(root: tmp.file("m")).map(\.path)
+        let files = try ModelDirectory.scan(root: tmp.file("m"), maxPathBytes: 1024).map(\.path)
         #expect(
             files == [
                 "data/keep.csv", "interface.py", "logs/important.log", "metadata.yaml", "requirements.txt",
@@ -63,7 +63,7 @@ import Testing
             throws: ModelPackError.invalidModel(
                 path: tmp.file("m/interface.py"), reason: "required file is excluded by .modelpackignore")
         ) {
-            try ModelDirectory.scan(root: tmp.file("m"))
+            try ModelDirectory.scan(root: tmp.file("m"), maxPathBytes: 1024)
         }
     }
 
@@ -74,7 +74,7 @@ import Testing
             try FileSystem.makeDirectory(tmp.file("m/sub"))
             symlink(target, tmp.file("m/sub/link"))
             do {
-                _ = try ModelDirectory.scan(root: tmp.file("m"))
+                _ = try ModelDirectory.scan(root: tmp.file("m"), maxPathBytes: 1024)
                 Issue.record("symlink to \(target) was accepted")
             } catch let ModelPackError.invalidModel(path, reason) {
                 #expect(path == tmp.file("m/sub/link"))
@@ -85,17 +85,17 @@ import Testing
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: [".modelpackignore": Array("link\n".utf8)])
         symlink("/etc/hostname", tmp.file("m/link"))
-        #expect(try ModelDirectory.scan(root: tmp.file("m")).count == 3)
+        #expect(try ModelDirectory.scan(root: tmp.file("m"), maxPathBytes: 1024).count == 3)
     }
 
     @Test func unportableNamesAreRefused() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["a\\b.txt": [1]])
-        #expect(throws: ModelPackError.self) { try ModelDirectory.scan(root: tmp.file("m")) }
+        #expect(throws: ModelPackError.self) { try ModelDirectory.scan(root: tmp.file("m"), maxPathBytes: 1024) }
 
         let collide = TempDir()
         try Fixture.model(at: collide.file("m"), extra: ["Data.bin": [1], "data.bin": [2]])
-        #expect(throws: ModelPackError.self) { try ModelDirectory.scan(root: collide.file("m")) }
+        #expect(throws: ModelPackError.self) { try ModelDirectory.scan(root: collide.file("m"), maxPathBytes: 1024) }
     }
 
     @Test(
@@ -106,6 +106,6 @@ import Testing
             (String(repeating: "x", count: 256), "path component longer than 255 bytes"),
         ] as [(String, String?)])
     func bundlePathRule(path: String, problem: String?) {
-        #expect(BundlePath.problem(with: path) == problem)
+        #expect(BundlePath.problem(with: path, maxPathBytes: 1024) == problem)
     }
 }

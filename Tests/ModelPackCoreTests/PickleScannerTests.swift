@@ -9,12 +9,12 @@ import Testing
 
     static func scan(_ path: String) throws -> PickleScanResult {
         let file = try InputFile(path: path)
-        var scanner = PickleScanner(reader: ByteReader { try file.read(into: $0) })
+        var scanner = PickleScanner(reader: ByteReader { try file.read(into: $0) }, limits: PickleLimits())
         return scanner.scanAll()
     }
 
     static func scan(bytes: [UInt8]) -> PickleScanResult {
-        var scanner = PickleScanner(reader: ByteReader(bytes: bytes))
+        var scanner = PickleScanner(reader: ByteReader(bytes: bytes), limits: PickleLimits())
         return scanner.scanAll()
     }
 
@@ -50,8 +50,8 @@ import Testing
     /// not know (`pathlib.Path.write_text`), is an error because it is not on the allowlist.
     @Test(arguments: files("malicious"))
     func everyMaliciousFileIsBlocked(_ name: String) throws {
-        let (audits, report) = try Operations.scan([Self.dir.appendingPathComponent("malicious/" + name).path]
-        )
+        let (audits, report) = try Operations.scan(
+            [Self.dir.appendingPathComponent("malicious/" + name).path], context: .test)
         #expect(audits[0].runsSomething, "\(report.diagnostics.map(\.message))")
         #expect(report.errorCount > 0)
         if name.hasPrefix("pathlib_") {
@@ -64,7 +64,8 @@ import Testing
 
     @Test(arguments: files("benign"))
     func everyBenignArtifactIsSafe(_ name: String) throws {
-        let (audits, report) = try Operations.scan([Self.dir.appendingPathComponent("benign/" + name).path])
+        let (audits, report) = try Operations.scan(
+            [Self.dir.appendingPathComponent("benign/" + name).path], context: .test)
         #expect(audits[0].verdict == .safe)
         #expect(report.diagnostics.isEmpty, "\(report.diagnostics.map(\.message))")
         #expect([ArtifactFormat.pickle, .joblib, .pytorchZip, .pytorchLegacy].contains(audits[0].format))

@@ -11,7 +11,7 @@ import Testing
         _ = try Operations.build(
             BuildOptions(
                 source: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, output: bundle,
-                format: .zip))
+                format: .zip), context: .test)
         return bundle
     }
 
@@ -69,8 +69,7 @@ import Testing
         // The plan predict execs holds its bundle's and its environment's cache entries in use
         // (the runner inherits the locks), so a prune meanwhile passes them by.
         let plan = try Operations.predict(
-            PredictOptions(bundle: bundle, input: dir.file("rows.csv"), output: dir.file("plan.jsonl"))
-        ) { _ in }
+            PredictOptions(bundle: bundle, input: dir.file("rows.csv"), output: dir.file("plan.jsonl")), context: .test)
         let prepared = plan.prepared
         let inUse = try CacheStore.entries(areas: [.serve, .envs]).filter(\.inUse).map(\.path)
         #expect(inUse.contains(prepared.root) && inUse.contains(prepared.environment), "\(inUse)")
@@ -201,7 +200,8 @@ import Testing
             atPath: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, toPath: edited)
         let interface = edited + "/interface.py"
         try Fixture.write(Fixture.read(interface) + Array("\n# an edit of the code only\n".utf8), to: interface)
-        _ = try Operations.build(BuildOptions(source: edited, output: dir.file("edited.zip"), format: .zip))
+        _ = try Operations.build(
+            BuildOptions(source: edited, output: dir.file("edited.zip"), format: .zip), context: .test)
         let again = try CLI.run(
             ["predict", dir.file("edited.zip"), "-i", rows, "-o", dir.file("out2.jsonl")], environment: environment)
         #expect(again.status == 0, "\(again.stderr)")

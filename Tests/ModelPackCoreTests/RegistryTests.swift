@@ -100,8 +100,8 @@ import Testing
         #expect(pulled.status == 0, "\(pulled.stderr)")
         try build(source, dir.file("local.zip"))
         #expect(
-            try BundleReader.inspect(dir.file("pulled.zip")).digest
-                == BundleReader.inspect(dir.file("local.zip")).digest)
+            try BundleReader.inspect(dir.file("pulled.zip"), limits: UnpackLimits()).digest
+                == BundleReader.inspect(dir.file("local.zip"), limits: UnpackLimits()).digest)
     }
 
     @Test func roundTripInEveryContainerGivesTheSameBytes() throws {
@@ -445,7 +445,7 @@ import Testing
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         }
         let push = try client.json(["push", bundle, reference, "--ca-file", registry.caFile])
-        #expect(push["bundleDigest"] as? String == (try BundleReader.inspect(bundle).digest))
+        #expect(push["bundleDigest"] as? String == (try BundleReader.inspect(bundle, limits: UnpackLimits()).digest))
         let inspect = try client.json([
             "inspect", "oci://" + reference, "--manifest-only", "--ca-file", registry.caFile,
         ])
@@ -520,7 +520,8 @@ import Testing
         let bundle = dir.file("altered.tar")
         let weights = Fixture.noise(size, seed: 21)
         try Self.build(try Self.model(dir, extra: ["weights.bin": weights]), bundle)
-        let record = try #require(try BundleReader.inspect(bundle).manifest.files.first { $0.path == "weights.bin" })
+        let record = try #require(
+            try BundleReader.inspect(bundle, limits: UnpackLimits()).manifest.files.first { $0.path == "weights.bin" })
         var bytes = try Fixture.read(bundle)
         let start = try #require(
             (0...(bytes.count - 64)).first { bytes[$0..<$0 + 64].elementsEqual(weights[0..<64]) })
@@ -544,7 +545,7 @@ import Testing
         let bundle = dir.file("iris.tar")
         try Self.build(try Self.model(dir), bundle)
         _ = try client.json(["push", bundle, "\(registry.host)/team/iris:1"])
-        let manifest = try BundleReader.inspect(bundle).manifest
+        let manifest = try BundleReader.inspect(bundle, limits: UnpackLimits()).manifest
         let weights = try #require(manifest.files.first { $0.path == "model.joblib" })
         let digest = "sha256:" + weights.sha256
         let stored = registry.blobFile(digest)
@@ -574,7 +575,8 @@ import Testing
         try Self.build(try Self.model(dir, extra: ["weights.bin": weights]), bundle)
         _ = try client.json(["push", bundle, "\(registry.host)/team/big:1"])
         _ = try client.json(["pull", "\(registry.host)/team/big:1", "-o", dir.file("first.tar")])
-        let record = try #require(try BundleReader.inspect(bundle).manifest.files.first { $0.path == "weights.bin" })
+        let record = try #require(
+            try BundleReader.inspect(bundle, limits: UnpackLimits()).manifest.files.first { $0.path == "weights.bin" })
         let cached = client.cache + "/blobs/sha256/" + record.sha256
         for (i, target) in [["-o", dir.file("again.tar")], ["--unpack", dir.file("again")]].enumerated() {
             var bytes = try Fixture.read(cached)
@@ -641,7 +643,8 @@ import Testing
         let size = 256 << 20
         try Self.build(try Self.model(dir, extra: ["weights.bin": Fixture.noise(size, seed: 9)]), bundle)
         _ = try client.json(["push", bundle, "\(registry.host)/team/big:1"])
-        let weights = try #require(try BundleReader.inspect(bundle).manifest.files.first { $0.path == "weights.bin" })
+        let weights = try #require(
+            try BundleReader.inspect(bundle, limits: UnpackLimits()).manifest.files.first { $0.path == "weights.bin" })
         let partial = client.cache + "/blobs/sha256/" + weights.sha256 + ".partial"
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLI.binary)
@@ -795,7 +798,7 @@ import Testing
             try skopeoRun([
                 "copy", "--src-tls-verify=false", "docker://\(registry.host)/team/iris:1", "oci:\(layout):iris",
             ]) == 0)
-        let manifest = try BundleReader.inspect(bundle).manifest
+        let manifest = try BundleReader.inspect(bundle, limits: UnpackLimits()).manifest
         let blobs = Set(TempDir.listing(layout + "/blobs/sha256"))
         for file in manifest.files {
             #expect(blobs.contains(file.sha256), "\(file.path) is not a blob of the layout")

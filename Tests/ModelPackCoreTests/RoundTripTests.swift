@@ -10,7 +10,7 @@ import Testing
         let source = tmp.file("model")
         try Fixture.richModel(at: source)
         let bundle = tmp.file("model.\(format.fileExtension)")
-        let result = try Operations.build(BuildOptions(source: source, output: bundle, format: format))
+        let result = try Operations.build(BuildOptions(source: source, output: bundle, format: format), context: .test)
         #expect(
             result.manifest.files.map(\.path)
                 == [
@@ -19,7 +19,7 @@ import Testing
                 ].sorted(by: BundlePath.byteOrder))
 
         let out = tmp.file("out")
-        let summary = try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: out))
+        let summary = try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: out), context: .test)
         #expect(summary.container == format)
         for record in result.manifest.files {
             #expect(
@@ -36,16 +36,19 @@ import Testing
     @Test func rebuildingAnUnpackedBundleGivesTheSameBytes() throws {
         let tmp = TempDir()
         try Fixture.richModel(at: tmp.file("model"))
-        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: tmp.file("a.zip"), format: .zip))
-        try Unpacker.unpack(UnpackOptions(bundle: tmp.file("a.zip"), destination: tmp.file("out")))
-        _ = try Operations.build(BuildOptions(source: tmp.file("out"), output: tmp.file("b.zip"), format: .zip))
+        _ = try Operations.build(
+            BuildOptions(source: tmp.file("model"), output: tmp.file("a.zip"), format: .zip), context: .test)
+        try Unpacker.unpack(UnpackOptions(bundle: tmp.file("a.zip"), destination: tmp.file("out")), context: .test)
+        _ = try Operations.build(
+            BuildOptions(source: tmp.file("out"), output: tmp.file("b.zip"), format: .zip), context: .test)
         #expect(try Fixture.read(tmp.file("a.zip")) == Fixture.read(tmp.file("b.zip")))
     }
 
     @Test func zipStoresIncompressibleArtifactsAndDeflatesText() throws {
         let tmp = TempDir()
         try Fixture.richModel(at: tmp.file("model"))
-        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip))
+        _ = try Operations.build(
+            BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip), context: .test)
         let methods = try ZipCentralDirectory.methods(of: tmp.file("m.zip"))
         #expect(methods["weights/model.bin"] == 0)  // stored
         #expect(methods["weights/table.csv"] == 8)  // deflated
@@ -61,13 +64,14 @@ import Testing
         try Fixture.model(
             at: tmp.file("model"),
             extra: ["small.bin": Fixture.noise(small), "large.bin": Fixture.noise(small + 1, seed: 5)])
-        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip))
+        _ = try Operations.build(
+            BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip), context: .test)
         let entries = Dictionary(
             uniqueKeysWithValues: try ZipCentralDirectory.entries(of: tmp.file("m.zip")).map { ($0.name, $0) })
         #expect(entries["small.bin"]?.method == 8)
         #expect((entries["small.bin"]?.compressedSize ?? 0) < small + 64)
         #expect(entries["large.bin"]?.method == 0)
-        #expect(try Verifier.verify(tmp.file("m.zip")).isValid)
+        #expect(try Verifier.verify(tmp.file("m.zip"), context: .test).isValid)
     }
 
     @Test func inspectReadsTheManifestOnly() throws {
@@ -75,8 +79,9 @@ import Testing
         try Fixture.richModel(at: tmp.file("model"))
         for format in ContainerFormat.allCases {
             let bundle = tmp.file("m.\(format.fileExtension)")
-            let built = try Operations.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
-            let summary = try BundleReader.inspect(bundle)
+            let built = try Operations.build(
+                BuildOptions(source: tmp.file("model"), output: bundle, format: format), context: .test)
+            let summary = try BundleReader.inspect(bundle, limits: UnpackLimits())
             #expect(summary.manifest == built.manifest)
             #expect(summary.container == format)
             #expect(summary.digest == "sha256:" + SHA256Stream.hex(of: built.manifest.canonicalBytes()))

@@ -46,8 +46,8 @@ import Testing
         bundle: String, env: ServeCache.Prepared
     ) {
         let bundle = dir.file(URL(fileURLWithPath: source).lastPathComponent + ".zip")
-        _ = try Operations.build(BuildOptions(source: source, output: bundle, format: .zip))
-        let env = try ServeCache.prepare(bundle: bundle, log: { _ in })
+        _ = try Operations.build(BuildOptions(source: source, output: bundle, format: .zip), context: .test)
+        let env = try ServeCache.prepare(bundle: bundle, context: .test)
         try ServeCache.addEngine(engine, to: env, log: { _ in })
         return (bundle, env)
     }
@@ -69,7 +69,7 @@ import Testing
         for format in ContainerFormat.allCases {
             let bundle = dir.file("iris." + format.fileExtension)
             let built = try Operations.build(
-                BuildOptions(source: Self.example("iris-sklearn"), output: bundle, format: format))
+                BuildOptions(source: Self.example("iris-sklearn"), output: bundle, format: format), context: .test)
             let result = try Self.exec(
                 python, [Self.runtime + "/modelpack_bundle.py", "unpack", bundle, dir.file("py-" + format.rawValue)])
             if format == .tarZst && !hasZstd {
@@ -78,7 +78,8 @@ import Testing
             }
             try #require(result.status == 0, "\(format): \(result.stderr)")
             #expect(result.stdout == built.digest + "\n")
-            _ = try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: dir.file("swift-" + format.rawValue)))
+            _ = try Unpacker.unpack(
+                UnpackOptions(bundle: bundle, destination: dir.file("swift-" + format.rawValue)), context: .test)
             let files = TempDir.files(under: dir.file("swift-" + format.rawValue))
             #expect(files == TempDir.files(under: dir.file("py-" + format.rawValue)))
             for file in files {

@@ -33,7 +33,7 @@ import Testing
         _ = try Operations.build(
             BuildOptions(
                 source: ValidationTests.examples.appendingPathComponent("iris-sklearn").path, output: bundle,
-                format: .zip))
+                format: .zip), context: .test)
         let port = Int.random(in: 20_000...40_000)
         let base = "http://127.0.0.1:\(port)"
         let server = Process()
@@ -172,8 +172,10 @@ import Testing
         #expect(
             answers(#"{"prediction":"edited"}"#, within: 120), "\(logged())")
         // What is served now stays in use (a prune passes it by) while the server runs.
-        _ = try Operations.build(BuildOptions(source: model, output: tmp.file("edited.tar"), format: .tar))
-        let served = String(try BundleReader.inspect(tmp.file("edited.tar")).digest.dropFirst(7).prefix(32))
+        _ = try Operations.build(
+            BuildOptions(source: model, output: tmp.file("edited.tar"), format: .tar), context: .test)
+        let served = String(
+            try BundleReader.inspect(tmp.file("edited.tar"), limits: UnpackLimits()).digest.dropFirst(7).prefix(32))
         let prune = try CLI.run(["cache", "prune", "--keep", "0", "--dry-run", "--json"])
         let kept = (try JSONSerialization.jsonObject(with: Data(prune.stdout.utf8)) as? [String: Any])?["kept"]
         #expect(

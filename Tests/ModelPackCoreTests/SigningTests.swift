@@ -23,7 +23,7 @@ import Testing
         let tmp = TempDir()
         let bundle = try signedBundle(tmp)
         let key = try SigningKeys.loadPrivate(tmp.file("k"))
-        let manifest = try BundleReader.inspect(bundle).manifest
+        let manifest = try BundleReader.inspect(bundle, limits: UnpackLimits()).manifest
         let statement = try #require(
             try JSONSerialization.jsonObject(with: try BundleSignature.statement(manifest)) as? [String: Any])
         func sign(_ document: [String: Any]) throws {
@@ -37,12 +37,17 @@ import Testing
                 Array(try JSONSerialization.data(withJSONObject: envelope)), to: BundleSignature.path(for: bundle))
         }
         try sign(statement)
-        #expect(try Operations.verify(bundle, trust: TrustedKeys(files: [tmp.file("k.pub")], directory: nil)).isValid)
+        #expect(
+            try Operations.verify(
+                bundle, trust: TrustedKeys(files: [tmp.file("k.pub")], directory: nil), context: .test
+            ).isValid)
         var other = statement
         other["subject"] = [["name": "x", "digest": ["sha256": String(repeating: "0", count: 64)]]]
         try sign(other)
         #expect(
-            !(try Operations.verify(bundle, trust: TrustedKeys(files: [tmp.file("k.pub")], directory: nil)).isValid))
+            !(try Operations.verify(
+                bundle, trust: TrustedKeys(files: [tmp.file("k.pub")], directory: nil), context: .test
+            ).isValid))
     }
 
     @Test func signVerifyAndTheDigestStaysTheSame() throws {

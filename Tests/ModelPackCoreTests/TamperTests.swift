@@ -13,7 +13,8 @@ import Testing
     func makeBundle(_ tmp: TempDir, _ format: ContainerFormat) throws -> String {
         try Fixture.model(at: tmp.file("model"), extra: Self.files)
         let bundle = tmp.file("m.\(format.fileExtension)")
-        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
+        _ = try Operations.build(
+            BuildOptions(source: tmp.file("model"), output: bundle, format: format), context: .test)
         return bundle
     }
 
@@ -21,13 +22,13 @@ import Testing
     func expectCaught(_ tmp: TempDir, _ bundle: String, _ what: Comment) {
         var caughtByVerify = false
         do {
-            caughtByVerify = !(try Verifier.verify(bundle).isValid)
+            caughtByVerify = !(try Verifier.verify(bundle, context: .test).isValid)
         } catch is ModelPackError {
             caughtByVerify = true
         } catch {}
         #expect(caughtByVerify, what)
         #expect(throws: ModelPackError.self, what) {
-            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")))
+            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")), context: .test)
         }
         #expect(!FileSystem.exists(tmp.file("out")), what)
         #expect(!tmp.contents().contains { $0.hasPrefix(TemporaryOutput.prefix) }, what)
@@ -48,7 +49,7 @@ import Testing
             }
         }
         let archive = try Fixture.read(bundle)
-        let manifest = try BundleReader.inspect(bundle).manifest
+        let manifest = try BundleReader.inspect(bundle, limits: UnpackLimits()).manifest
         var ranges: [(String, Range<Int>)] = []
         for record in manifest.files where record.size > 0 {
             let content = try Fixture.read(model + "/" + record.path)
@@ -148,7 +149,7 @@ import Testing
         let tmp = TempDir()
         let bundle = try makeBundle(tmp, .tar)
         let pristine = try Fixture.read(bundle)
-        let manifest = try BundleReader.inspect(bundle).manifest
+        let manifest = try BundleReader.inspect(bundle, limits: UnpackLimits()).manifest
         let record = try #require(manifest.files.first { $0.path == "notes.txt" })
         let edits: [(String, String, String)] = [
             ("a digest", record.sha256, String(record.sha256.dropLast()) + (record.sha256.hasSuffix("0") ? "1" : "0")),
@@ -180,7 +181,7 @@ import Testing
 @Suite struct DirectReadTests {
     /// Which entries after the manifest were read directly.
     func directEntries(_ bundle: String) throws -> [String: Bool] {
-        let (reader, _) = try BundleReader.open(bundle)
+        let (reader, _) = try BundleReader.open(bundle, limits: UnpackLimits())
         var seen: [String: Bool] = [:]
         var buffer = [UInt8](repeating: 0, count: 1 << 16)
         while let entry = try reader.next() {
@@ -193,7 +194,8 @@ import Testing
     func build(_ tmp: TempDir, _ format: ContainerFormat) throws -> String {
         if !FileSystem.exists(tmp.file("model")) { try Fixture.model(at: tmp.file("model"), extra: TamperTests.files) }
         let bundle = tmp.file("m.\(format.fileExtension)")
-        _ = try Operations.build(BuildOptions(source: tmp.file("model"), output: bundle, format: format))
+        _ = try Operations.build(
+            BuildOptions(source: tmp.file("model"), output: bundle, format: format), context: .test)
         return bundle
     }
 
@@ -210,8 +212,9 @@ import Testing
             let bundle = try build(tmp, format)
             let direct = try directEntries(bundle)
             #expect(direct.count == 5 && direct.values.allSatisfy { $0 == (format == .tar) }, "\(format): \(direct)")
-            #expect(try Verifier.verify(bundle).isValid)
-            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out-\(format.fileExtension)")))
+            #expect(try Verifier.verify(bundle, context: .test).isValid)
+            try Unpacker.unpack(
+                UnpackOptions(bundle: bundle, destination: tmp.file("out-\(format.fileExtension)")), context: .test)
             for (name, bytes) in TamperTests.files {
                 #expect(try Fixture.read(tmp.file("out-\(format.fileExtension)/\(name)")) == bytes)
             }
@@ -225,8 +228,8 @@ import Testing
         let direct = try directEntries(bundle)
         #expect(direct["weights.bin"] == true)
         #expect(direct["notes.txt"] == false && methods["notes.txt"] == 8)
-        #expect(try Verifier.verify(bundle).isValid)
-        try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")))
+        #expect(try Verifier.verify(bundle, context: .test).isValid)
+        try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")), context: .test)
         #expect(try Fixture.read(tmp.file("out/weights.bin")) == TamperTests.files["weights.bin"])
     }
 
@@ -239,13 +242,13 @@ import Testing
         var bytes = try Fixture.read(bundle)
         bytes[weights.centralOffset + 16] ^= 0x01
         try Fixture.write(bytes, to: bundle)
-        let result = try Verifier.verify(bundle)
+        let result = try Verifier.verify(bundle, context: .test)
         #expect(!result.isValid)
         let check = try #require(result.files.first { $0.path == "weights.bin" })
         #expect(check.status == .truncated)
         #expect(check.detail?.contains("while reading 'weights.bin': ZIP bad CRC") == true, "\(check.detail ?? "")")
         #expect(throws: ModelPackError.self) {
-            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")))
+            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")), context: .test)
         }
         #expect(!FileSystem.exists(tmp.file("out")))
     }
@@ -261,7 +264,7 @@ import Testing
         try Fixture.write(bytes, to: bundle)
         let direct = try? directEntries(bundle)
         #expect(direct?["weights.bin"] != true)
-        let valid = (try? Verifier.verify(bundle).isValid) ?? false
+        let valid = (try? Verifier.verify(bundle, context: .test).isValid) ?? false
         #expect(!valid)
     }
 }

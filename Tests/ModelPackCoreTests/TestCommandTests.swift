@@ -36,7 +36,7 @@ import Testing
         }
         // A bundle, as JSON.
         let bundle = dir.file("good.zip")
-        _ = try Operations.build(BuildOptions(source: good, output: bundle, format: .zip))
+        _ = try Operations.build(BuildOptions(source: good, output: bundle, format: .zip), context: .test)
         let json = try CLI.run(["test", bundle, "--json", "--repeat", "2"])
         let report = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
         #expect(json.status == 0 && (report["failures"] as? [String])?.isEmpty == true, "\(json.stdout)")

@@ -375,3 +375,8 @@ enum ZipCentralDirectory {
         Dictionary(uniqueKeysWithValues: try entries(of: path).map { ($0.name, $0.method) })
     }
 }
+
+extension RunContext {
+    /// The run of an in-process test: default limits, no log, python3 on PATH for the compile check.
+    static let test = RunContext()
+}

@@ -9,7 +9,7 @@ import Testing
 
     @Test(arguments: ["iris-sklearn", "churn-sklearn", "wine-onnx", "diabetes-lightgbm", "digits-safetensors"])
     func theExamplesAreClean(_ name: String) throws {
-        let report = try ModelCheck.check(Self.examples.appendingPathComponent(name).path).report
+        let report = try ModelCheck.check(Self.examples.appendingPathComponent(name).path, context: .test).report
         #expect(report.diagnostics.isEmpty, "\(report.text(colour: false))")
     }
 
@@ -22,7 +22,7 @@ import Testing
             ("requirements.txt", Array(Fixture.requirements.utf8)),
         ])
         try raw.write(to: tmp.file("b.zip"))
-        let report = try ModelCheck.check(tmp.file("b.zip")).report
+        let report = try ModelCheck.check(tmp.file("b.zip"), context: .test).report
         let duplicate = try #require(report.diagnostics.first { $0.code == .yamlDuplicateKey })
         #expect(duplicate.line == 3 && duplicate.column == 1)
         #expect(report.text(colour: false).contains(tmp.file("b.zip") + "!/metadata.yaml:3:1: error[MP102]"))
@@ -36,18 +36,19 @@ import Testing
     @Test func aDamagedBundleIsRefusedNotValidated() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(5000)])
-        _ = try Operations.build(BuildOptions(source: tmp.file("m"), output: tmp.file("m.tar"), format: .tar))
+        _ = try Operations.build(
+            BuildOptions(source: tmp.file("m"), output: tmp.file("m.tar"), format: .tar), context: .test)
         var bytes = try Fixture.read(tmp.file("m.tar"))
         bytes[try #require(find(Fixture.noise(5000), in: bytes)) + 10] ^= 1
         try Fixture.write(bytes, to: tmp.file("m.tar"))
-        #expect(throws: ModelPackError.self) { try ModelCheck.check(tmp.file("m.tar")).report }
+        #expect(throws: ModelPackError.self) { try ModelCheck.check(tmp.file("m.tar"), context: .test).report }
     }
 
     func validate(_ files: [String: String]) throws -> DiagnosticReport {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"), extra: ["model.bin": [1]])
         for (path, text) in files { try Fixture.write(Array(text.utf8), to: tmp.file("m/" + path)) }
-        return try ModelCheck.check(tmp.file("m")).report
+        return try ModelCheck.check(tmp.file("m"), context: .test).report
     }
 
     /// resources.batch_size (the rows per predict() call of batch runs) is a whole number of rows.
@@ -208,7 +209,7 @@ import Testing
     @Test(.enabled(if: PythonCompiler.find() != nil))
     func pythonReportsSyntaxErrorsAtTheirLine() throws {
         var collector = DiagnosticCollector()
-        InterfaceCheck.check("def load_model():\n    return 1 +\n", into: &collector)
+        InterfaceCheck.check("def load_model():\n    return 1 +\n", into: &collector, python: PythonCompiler.find())
         let d = try #require(collector.diagnostics.first)
         #expect(d.code == .pythonSyntax && d.line == 2)
     }

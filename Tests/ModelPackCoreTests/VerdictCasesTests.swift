@@ -143,7 +143,8 @@ import Testing
             Array((Fixture.metadata + "trusted_modules: [features]\n").utf8), to: tmp.file("m/metadata.yaml"))
         #expect(try CLI.run(["validate", tmp.file("m"), "--strict"]).status == 0)
         #expect(try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip"), "--strict"]).status == 0)
-        #expect(try BundleReader.inspect(tmp.file("m.zip")).manifest.trustedModules == ["features"])
+        #expect(
+            try BundleReader.inspect(tmp.file("m.zip"), limits: UnpackLimits()).manifest.trustedModules == ["features"])
         let inspect = try CLI.run(["inspect", tmp.file("m.zip"), "--strict"])
         #expect(inspect.status == 0, "\(inspect.stdout)")
         #expect(inspect.stdout.contains("TRUSTED    modules the publisher trusts (metadata.yaml): features"))
@@ -188,7 +189,7 @@ import Testing
                 """.utf8), to: script)
         let pip = try PythonOracle.run(script, [tmp.file("ctx/requirements/requirements.txt")])
         #expect(pip.status == 0, "\(pip.output)")
-        let read = try ModelCheck.check(tmp.file("m.zip"))
+        let read = try ModelCheck.check(tmp.file("m.zip"), context: .test)
         #expect(read.report.diagnostics.isEmpty)
         var reader = RequirementsReader(
             readFile: { try? FileSystem.readWholeFile(tmp.file("ctx/requirements/" + $0), limit: 1 << 20) },

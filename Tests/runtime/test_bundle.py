@@ -6,11 +6,13 @@ import fcntl
 import hashlib
 import importlib.util
 import io
+import json
 import os
 import re
 import stat
 import sys
 import tarfile
+import types
 import zipfile
 from pathlib import Path
 
@@ -199,3 +201,207 @@ def test_the_command_line_prints_one_line_and_exits_1(tmp_path, capsys):
     assert err.count("\n") == 1 and err.startswith(f"error: {bundle}: weights/w.bin: modified")
     assert mb.main(["digest", str(tmp_path / "absent.zip")]) == 1
     assert "absent.zip: no such file" in capsys.readouterr().err
+
+
+# The limits of Docs/SECURITY.md ("Limits"), which the Swift side holds every bundle to and writes
+# into serving.json for the runners: this reader holds bundles to the same ones, with the same
+# messages, checked against the manifest before a file is written.
+
+LONG = "deep/" + "/".join(c * 200 for c in "abcdef") + "/w.bin"  # 1216 bytes, components of at most 200
+LONG_REFUSED = "path longer than 1024 bytes (raise the limit with --max-path-length)"
+
+
+def nothing_written(monkeypatch):
+    """Makes writing any file an error, for a bundle that must be refused before one is written."""
+    def refuse(*_):
+        raise AssertionError("a file was written before the limits were checked")
+
+    monkeypatch.setattr(mb, "_create", refuse)
+
+
+@pytest.mark.parametrize("container", ["zip", "tar"])
+def test_a_path_longer_than_1024_bytes_needs_the_raised_limit(tmp_path, container):
+    assert len(LONG.encode()) > 1024 and max(map(len, LONG.split("/"))) <= 255
+    bundle = write(tmp_path / f"b.{container}", good_entries({**FILES, LONG: b"deep"}), container)
+    for attempt in (lambda: mb.unpack(bundle, tmp_path / "out"), lambda: mb.digest(bundle),
+                    lambda: mb.cached(bundle, tmp_path / "cache")):
+        with pytest.raises(mb.BundleError) as refused:
+            attempt()
+        assert str(refused.value) == f"{bundle}: manifest {mb.MANIFEST}: '{LONG}': {LONG_REFUSED}"
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+
+    raised = mb.Limits(max_path_bytes=2048)
+    assert mb.unpack(bundle, tmp_path / "out", limits=raised) == mb.digest(bundle, limits=raised)
+    assert (tmp_path / "out" / LONG).read_bytes() == b"deep"
+    served = mb.Limits.from_serving({"name": "m", "limits": {"maxPathBytes": 2048}})
+    folder, _ = mb.cached(bundle, tmp_path / "cache", limits=served)
+    assert (folder / LONG).read_bytes() == b"deep"
+
+
+def test_a_lowered_path_limit_is_held_too(tmp_path):
+    bundle = write(tmp_path / "b.zip", good_entries())
+    with pytest.raises(mb.BundleError) as refused:
+        mb.unpack(bundle, tmp_path / "out", limits=mb.Limits(max_path_bytes=12))
+    assert str(refused.value) == (f"{bundle}: manifest {mb.MANIFEST}: 'metadata.yaml': path longer than 12 bytes "
+                                  "(raise the limit with --max-path-length)")
+    unlisted = write(tmp_path / "u.zip", [*good_entries(), (LONG, b"x", "file")])
+    with pytest.raises(mb.BundleError, match=re.escape(f"{unlisted}: {LONG}: {LONG_REFUSED}")):
+        mb.unpack(unlisted, tmp_path / "out")
+
+
+@pytest.mark.parametrize("container", ["zip", "tar"])
+def test_more_files_than_max_entries_are_refused_before_a_file_is_written(tmp_path, container, monkeypatch):
+    bundle = write(tmp_path / f"b.{container}", good_entries(), container)
+    assert mb.unpack(bundle, tmp_path / "fits", limits=mb.Limits(max_entries=4))
+    nothing_written(monkeypatch)
+    for attempt in (lambda limits: mb.unpack(bundle, tmp_path / "out", limits=limits),
+                    lambda limits: mb.digest(bundle, limits=limits)):
+        with pytest.raises(mb.BundleError) as refused:
+            attempt(mb.Limits(max_entries=3))
+        assert str(refused.value) == f"{bundle}: 4 files exceed the limit of 3 (raise it with --max-entries)"
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("container", ["zip", "tar"])
+def test_more_bytes_than_max_total_size_are_refused_before_a_file_is_written(tmp_path, container, monkeypatch):
+    total = sum(map(len, FILES.values()))
+    bundle = write(tmp_path / f"b.{container}", good_entries(), container)
+    assert mb.unpack(bundle, tmp_path / "fits", limits=mb.Limits(max_total_size=total))
+    nothing_written(monkeypatch)
+    with pytest.raises(mb.BundleError) as refused:
+        mb.unpack(bundle, tmp_path / "out", limits=mb.Limits.from_serving({"limits": {"maxTotalSize": total - 1}}))
+    assert str(refused.value) == (f"{bundle}: {total} bytes uncompressed exceed the limit of {total - 1} "
+                                  "(raise it with --max-total-size)")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_compression_bomb_is_refused_by_its_ratio_before_a_file_is_written(tmp_path, monkeypatch):
+    files = {**FILES, "weights/zeros.bin": bytes(4 << 20)}  # 4 MiB of zeros: a few KiB gzipped
+    bundle = write(tmp_path / "b.tar.gz", good_entries(files), "tar.gz")
+    total, size = sum(map(len, files.values())), bundle.stat().st_size
+    assert total // size > 100
+    assert mb.unpack(bundle, tmp_path / "default")  # under the 1 GiB ratio floor
+    assert mb.unpack(bundle, tmp_path / "floor", limits=mb.Limits(max_ratio=100, ratio_floor=total))
+    nothing_written(monkeypatch)
+    limits = mb.Limits.from_serving({"limits": {"maxRatio": 100, "ratioFloor": 1 << 20}})
+    for attempt in (lambda: mb.unpack(bundle, tmp_path / "out", limits=limits),
+                    lambda: mb.cached(bundle, tmp_path / "cache", limits=limits)):
+        with pytest.raises(mb.BundleError) as refused:
+            attempt()
+        assert str(refused.value) == (f"{bundle}: expands {total // size}:1, more than 100:1 "
+                                      "(a compression bomb? raise it with --max-ratio)")
+    assert not (tmp_path / "out").exists() and not (tmp_path / "cache").exists()
+
+
+def test_limits_are_read_from_a_serving_description():
+    default = mb.Limits()
+    assert (default.max_entries, default.max_total_size, default.max_ratio, default.ratio_floor,
+            default.max_path_bytes) == (100_000, 256 << 30, 1000, 1 << 30, 1024)
+    assert mb.Limits.from_serving({"name": "m"}) == mb.Limits.from_serving({"limits": {}}) == default
+    given = {"maxEntries": 7, "maxTotalSize": 1 << 40, "maxRatio": 5, "ratioFloor": 9, "maxPathBytes": 4096}
+    assert mb.Limits.from_serving({"limits": given}) == mb.Limits(
+        max_entries=7, max_total_size=1 << 40, max_ratio=5, ratio_floor=9, max_path_bytes=4096)
+    assert mb.Limits.from_serving({"limits": {"maxPathBytes": 2048}}) == default._replace(max_path_bytes=2048)
+    for value in (0, -1, 1.5, 2048.0, "2048", True, None, [2048]):
+        with pytest.raises(mb.BundleError) as refused:
+            mb.Limits.from_serving({"limits": {"maxPathBytes": value}})
+        assert "limits.maxPathBytes" in str(refused.value) and "positive whole number" in str(refused.value)
+    with pytest.raises(mb.BundleError, match="limits: not an object"):
+        mb.Limits.from_serving({"limits": [1024]})
+
+
+def test_the_command_line_reads_the_limits_from_a_serving_file(tmp_path, capsys):
+    bundle = write(tmp_path / "b.zip", good_entries({**FILES, LONG: b"deep"}))
+    assert mb.main(["unpack", str(bundle), str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().err == f"error: {bundle}: manifest {mb.MANIFEST}: '{LONG}': {LONG_REFUSED}\n"
+    serving = tmp_path / "serving.json"
+    serving.write_text(json.dumps({"name": "m", "limits": {"maxPathBytes": 2048}}))
+    assert mb.main(["--serving", str(serving), "unpack", str(bundle), str(tmp_path / "out")]) == 0
+    assert (tmp_path / "out" / LONG).read_bytes() == b"deep"
+    assert mb.main(["digest", str(bundle), "--serving", str(serving)]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == mb.digest(bundle, limits=mb.Limits(max_path_bytes=2048))
+    serving.write_text(json.dumps({"limits": {"maxEntries": 0}}))
+    assert mb.main(["--serving", str(serving), "digest", str(bundle)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith(f"error: {serving}: limits.maxEntries: ")
+    assert mb.main(["--serving"]) == 2
+
+
+# The batch runners (modelpack_batch): the driver and every executor or worker verify the bundle
+# with the limits serving.json gives the run.
+
+def batch_module(monkeypatch, tmp_path):
+    """modelpack_batch, its cache in tmp_path and its per-process state reset. Its own
+    modelpack_bundle may be another module object than `mb` (test_batch.py imported it first)."""
+    monkeypatch.syspath_prepend(str(RUNTIME))
+    import modelpack_batch
+
+    monkeypatch.setenv("MODELPACK_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr(sys, "path", list(sys.path))  # load_model puts the model folder first
+    monkeypatch.setattr(modelpack_batch.Scorer, "_loaded", {})
+    monkeypatch.setattr(modelpack_batch.gc, "freeze", lambda: None)
+    return modelpack_batch
+
+
+def serving_description(limits=None):
+    description = {"name": "m", "version": "1", "inputs": [{"name": "x", "type": "float"}],
+                   "outputs": [{"name": "y", "type": "float"}]}
+    return {**description, "limits": limits} if limits is not None else description
+
+
+def test_executors_and_workers_verify_with_the_limits_of_the_serving_description(tmp_path, monkeypatch):
+    """Scorer.of is what Spark's executors (run_spark's and spark_udf's predict) and Ray's actors
+    (the _predictor class) call, with the description the driver read from serving.json."""
+    batch = batch_module(monkeypatch, tmp_path)
+    bundle = str(write(tmp_path / "b.zip", good_entries({**FILES, LONG: b"deep"})))
+    digest = mb.digest(bundle, limits=mb.Limits(max_path_bytes=2048))
+    with pytest.raises(batch.BundleError, match=re.escape(LONG_REFUSED)):
+        batch.Scorer.of(bundle, serving_description(), digest)
+    with pytest.raises(batch.BundleError, match=re.escape(LONG_REFUSED)):
+        batch._predictor(bundle, serving_description({"maxPathBytes": 1024}), digest, False, None, None, False)()
+    predictor = batch._predictor(bundle, serving_description({"maxPathBytes": 2048}), digest, False, None, None,
+                                 False)
+    assert predictor().scorer.model is None  # the actor verified, unpacked and loaded the model
+    assert (tmp_path / "cache" / "bundles" / digest.split(":")[1] / LONG).read_bytes() == b"deep"
+
+
+def test_ray_predictor_takes_limits(tmp_path, monkeypatch):
+    batch = batch_module(monkeypatch, tmp_path)
+    bundle = str(write(tmp_path / "b.zip", good_entries({**FILES, LONG: b"deep"})))
+    with pytest.raises(batch.BundleError, match=re.escape(LONG_REFUSED)):
+        batch.ray_predictor(bundle)
+    predictor = batch.ray_predictor(bundle, limits=batch.Limits(max_path_bytes=2048))
+    assert predictor().scorer.model is None
+
+
+def test_the_batch_driver_holds_the_bundle_to_the_limits_of_serving_json(tmp_path, monkeypatch, capsys):
+    """`modelpack predict --engine ray --address ...` up to ray.init (a stand-in here: Ray and
+    pyarrow need not be installed): the driver verifies the bundle twice (its digest, then its
+    requirements for the workers' environment), both with serving.json's limits."""
+    batch = batch_module(monkeypatch, tmp_path)
+    bundle = write(tmp_path / "b.zip", good_entries({**FILES, LONG: b"deep"}))
+
+    class Started(Exception):
+        pass
+
+    def init(**options):
+        raise Started(f"ray.init reached with {sorted(options['runtime_env'])}")
+
+    monkeypatch.setitem(sys.modules, "ray", types.SimpleNamespace(init=init, shutdown=lambda: None))
+    monkeypatch.setitem(sys.modules, "pyarrow", types.ModuleType("pyarrow"))
+    serving = tmp_path / "serving.json"
+
+    def run(limits):
+        serving.write_text(json.dumps(serving_description(limits)))
+        monkeypatch.setattr(sys, "argv", ["modelpack_batch.py", "--engine", "ray", "--address", "ray://head:10001",
+                                          "--bundle", str(bundle), "--serving", str(serving),
+                                          "--input", str(tmp_path / "in.csv"), "--output", str(tmp_path / "out.csv")])
+        code = batch.main()
+        return code, capsys.readouterr().err
+
+    assert run(None) == (1, f"error: {bundle}: manifest {mb.MANIFEST}: '{LONG}': {LONG_REFUSED}\n")
+    assert run({"maxPathBytes": 2048}) == (1, "error: the ray job failed: ray.init reached with ['working_dir']\n")
+    assert run({"maxPathBytes": 2048, "maxEntries": 4}) == (
+        1, f"error: {bundle}: 5 files exceed the limit of 4 (raise it with --max-entries)\n")
+    assert run({"maxPathBytes": "2048"}) == (
+        1, f"error: {serving}: limits.maxPathBytes: \"2048\" is not a positive whole number\n")

@@ -23,7 +23,7 @@ public struct ArtifactAudit: Sendable {
     /// The modules the model ships or trusts, against which unknown imports are judged.
     let context: AuditContext
 
-    init(path: String, size: Int64, format: ArtifactFormat, context: AuditContext = AuditContext()) {
+    init(path: String, size: Int64, format: ArtifactFormat, context: AuditContext) {
         self.path = path
         self.size = size
         self.format = format
@@ -151,7 +151,7 @@ public struct ArtifactAudit: Sendable {
 public enum ArtifactAuditor {
     /// Audits one artifact; a file that ends inside its own header is a finding, not an error.
     static func audit(
-        path: String, size: Int64, reader: ByteReader, filePath: String?, context: AuditContext = AuditContext()
+        path: String, size: Int64, reader: ByteReader, filePath: String?, context: AuditContext
     ) throws -> ArtifactAudit {
         try audit(path: path, size: size, reader: reader, filePath: filePath, context: context, depth: 0)
     }
@@ -196,7 +196,7 @@ public enum ArtifactAuditor {
         var audit = ArtifactAudit(path: path, size: size ?? 0, format: format, context: context)
         switch audit.format {
         case .pickle:
-            var scanner = PickleScanner(reader: reader)
+            var scanner = PickleScanner(reader: reader, limits: audit.context.limits.pickle)
             let scan = scanner.scanAll()
             if scan.imports.contains(where: { $0.module.hasPrefix("joblib.") }) { audit.format = .joblib }
             audit.detail("protocol", scan.protocols.map(String.init).joined(separator: ","))
@@ -204,7 +204,7 @@ public enum ArtifactAuditor {
             if scan.arrayBytes > 0 { audit.detail("array data", ByteCount.human(scan.arrayBytes)) }
             audit.absorb(scan)
         case .pytorchLegacy:
-            var limits = Limits.current.pickle
+            var limits = audit.context.limits.pickle
             limits.maxPickles = 5  // magic, protocol, sys info, the model, storage keys; raw storage data follows
             var scanner = PickleScanner(reader: reader, limits: limits)
             audit.absorb(scanner.scanAll())
@@ -251,7 +251,7 @@ public enum ArtifactAuditor {
         _ compression: StreamCompression, path: String, size: Int64?, reader: ByteReader, context: AuditContext,
         depth: Int
     ) throws -> ArtifactAudit {
-        let stream = StreamDecompressor(compression, upstream: reader, limits: Limits.current.unpack)
+        let stream = StreamDecompressor(compression, upstream: reader, limits: context.limits.unpack)
         let inner = stream.reader()
         guard try !inner.isAtEnd else {
             var audit = ArtifactAudit(path: path, size: size ?? 0, format: .empty, context: context)
@@ -298,7 +298,7 @@ public enum ArtifactAuditor {
                     .objectArray,
                     (member.map { "\($0): " } ?? "")
                         + "an object array: numpy.load(allow_pickle=True) unpickles it; its pickle is scanned")
-                var scanner = PickleScanner(reader: reader)
+                var scanner = PickleScanner(reader: reader, limits: audit.context.limits.pickle)
                 audit.absorb(scanner.scanAll(), member: member)
             case false?:
                 break
@@ -355,7 +355,7 @@ public enum ArtifactAuditor {
                 let reader = ByteReader { try archive.read(into: $0) }
                 let head = try reader.peek(16)
                 if head.starts(with: [0x80]) && head.count > 1 && head[1] <= 5 || name.hasSuffix(".pkl") {
-                    var scanner = PickleScanner(reader: reader)
+                    var scanner = PickleScanner(reader: reader, limits: audit.context.limits.pickle)
                     audit.absorb(scanner.scanAll(), member: name)
                 } else {
                     audit.notRead("a 7z member other than a pickle", member: name)
@@ -391,7 +391,7 @@ public enum ArtifactAuditor {
             let head = try reader.peek(4096)
             let format = ArtifactFormat.detect(head: head, size: member.size, name: member.name)
             if format == .pickle || format == .pytorchLegacy || member.name.hasSuffix(".pkl") {
-                var scanner = PickleScanner(reader: reader)
+                var scanner = PickleScanner(reader: reader, limits: audit.context.limits.pickle)
                 audit.absorb(scanner.scanAll(), member: member.name)
             } else if format == .npy {
                 try auditNPY(reader, into: &audit, member: member.name)

@@ -104,7 +104,7 @@ public enum ArtifactFormat: String, Codable, Sendable {
         guard let first = head.first, "(cdl]}IS".utf8.contains(first), head.contains(UInt8(ascii: ".")) else {
             return false
         }
-        var scanner = PickleScanner(reader: ByteReader(bytes: head))
+        var scanner = PickleScanner(reader: ByteReader(bytes: head), limits: PickleLimits())
         let result = scanner.scanAll()
         return result.pickles >= 1 && result.opcodes >= 3
             && !result.findings.contains { $0.kind == .corrupt || $0.kind == .notPickle }

@@ -1,19 +1,22 @@
 /// What the audit knows of the model around an artifact: the top-level Python modules the bundle
 /// ships (`name.py`, `name/__init__.py`) and the modules metadata.yaml's `trusted_modules` names
-/// (recorded in the manifest as `trustedModules`). An import the policy does not know is accepted
-/// when its module is one of them; a dangerous one never is.
+/// (recorded in the manifest as `trustedModules`), against which unknown imports are judged (a
+/// dangerous one never is accepted); and the run's limits, which the audit holds every artifact to
+/// (a pickle scan's, and the unpack limits for what a compressed stream expands to).
 public struct AuditContext: Sendable, Equatable {
     public var bundleModules: Set<String> = []
     public var trustedModules: Set<String> = []
+    public var limits: Limits
 
-    public init(bundleModules: Set<String> = [], trustedModules: Set<String> = []) {
+    public init(bundleModules: Set<String> = [], trustedModules: Set<String> = [], limits: Limits) {
         self.bundleModules = bundleModules
         self.trustedModules = trustedModules
+        self.limits = limits
     }
 
     /// The model's files as paths relative to its root.
-    init(paths: [String], trustedModules: [String]) {
-        self.init(bundleModules: Self.modules(in: paths), trustedModules: Set(trustedModules))
+    init(paths: [String], trustedModules: [String], limits: Limits) {
+        self.init(bundleModules: Self.modules(in: paths), trustedModules: Set(trustedModules), limits: limits)
     }
 
     /// Why an import of `module.name` is accepted, or nil. A trusted name covers its submodules

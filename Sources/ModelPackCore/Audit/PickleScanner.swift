@@ -16,7 +16,7 @@ struct PickleScanner {
     private var staticGetattrs = 0
     private var dynamicGetattr = false
 
-    init(reader: ByteReader, limits: PickleLimits = Limits.current.pickle) {
+    init(reader: ByteReader, limits: PickleLimits) {
         self.reader = reader
         self.limits = limits
     }

@@ -13,15 +13,15 @@ public struct BundleSummary: Sendable {
 /// Opens bundles and reads their manifest.
 public enum BundleReader {
     /// Reads only the manifest of the bundle at `path`.
-    public static func inspect(_ path: String) throws -> BundleSummary {
-        let (_, summary) = try open(path)
+    public static func inspect(_ path: String, limits: UnpackLimits) throws -> BundleSummary {
+        let (_, summary) = try open(path, limits: limits)
         return summary
     }
 
     /// Opens the bundle and reads its first entry, which must be the manifest, and holds the
     /// manifest to the limits (entries, total size, ratio) before anything else is read: every
     /// command that reads a bundle comes through here. The returned reader is positioned after it.
-    static func open(_ path: String, limits: UnpackLimits = Limits.current.unpack) throws -> (
+    static func open(_ path: String, limits: UnpackLimits, progress: TransferObserver? = nil) throws -> (
         ArchiveReader, BundleSummary
     ) {
         let reader = try ArchiveReader(path: path)
@@ -50,11 +50,11 @@ public enum BundleReader {
                     path: path, reason: "manifest is larger than \(Manifest.maxBytes) bytes")
             }
         }
-        let manifest = try Manifest.decode(bytes, bundle: path)
+        let manifest = try Manifest.decode(bytes, bundle: path, maxPathBytes: limits.maxPathBytes)
         let size = try FileSystem.lstatInfo(path)?.size ?? 0
         try limits.check(manifest, archiveSize: size, bundle: path)
         reader.readDataDirectly()
-        ProgressReporting.total(manifest.totalSize)
+        progress?(.total(manifest.totalSize))
         return (
             reader,
             BundleSummary(

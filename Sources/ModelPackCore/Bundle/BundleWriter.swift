@@ -77,12 +77,12 @@ final class BundleWriter {
     /// Writes a whole bundle from files whose records are known (the second read; a pull).
     static func write(
         _ manifest: Manifest, files: [SourceFile], to output: String, displayName: String, format: ContainerFormat,
-        timestamp: Int64
+        timestamp: Int64, progress: TransferObserver? = nil
     ) throws -> Int64 {
         let writer = try BundleWriter(
             manifest: manifest, reserving: false, to: output, displayName: displayName, format: format,
             timestamp: timestamp)
-        try writer.copy(files, records: manifest.files)
+        try writer.copy(files, records: manifest.files, progress: progress)
         return try writer.complete(manifest) ?? 0
     }
 
@@ -117,12 +117,13 @@ final class BundleWriter {
 
     /// The second read: copies `files` (in `records`' order), each hashed again and held to its
     /// record.
-    func copy(_ files: [SourceFile], records: [FileRecord]) throws {
-        ProgressReporting.total(records.reduce(0) { $0 + $1.size })  // a second phase
+    func copy(_ files: [SourceFile], records: [FileRecord], progress: TransferObserver?) throws {
+        progress?(.total(records.reduce(0) { $0 + $1.size }))  // a second phase
         let hasher = ParallelSHA256()
         for (source, record) in zip(files, records) {
             let stream = try InputFile(path: source.absolutePath).hashedStream(
                 label: record.path, size: record.size, hasher: hasher)
+            stream.progress = progress
             start(record)
             stream.onChunk = write
             let digest = try stream.finish()

@@ -45,10 +45,11 @@ final class EntryData {
     /// tar, a zip's stored member): another reader may read them from there (push's uploads).
     let range: Range<Int64>?
 
-    init(reader: ArchiveReader, record: FileRecord, hasher: ParallelSHA256) {
+    init(reader: ArchiveReader, record: FileRecord, hasher: ParallelSHA256, progress: TransferObserver?) {
         self.record = record
         range = reader.currentDataRange
         stream = HashedStream(label: record.path, limit: record.size, hasher: hasher, source: reader.read)
+        stream.progress = progress
     }
 
     /// The entry's next chunk, readable until the next call (see `HashedStream.nextChunk`).
@@ -83,9 +84,15 @@ struct EntryWalk {
     /// The entry being read when the archive failed, if it did.
     private(set) var current: String?
 
-    init(reader: ArchiveReader, manifest: Manifest) {
+    /// The longest path an entry may have (the run's --max-path-length).
+    private let maxPathBytes: Int
+    private let progress: TransferObserver?
+
+    init(reader: ArchiveReader, manifest: Manifest, maxPathBytes: Int, progress: TransferObserver? = nil) {
         self.reader = reader
         self.manifest = manifest
+        self.maxPathBytes = maxPathBytes
+        self.progress = progress
         remaining = Dictionary(uniqueKeysWithValues: manifest.files.map { ($0.path, $0) })
     }
 
@@ -113,7 +120,7 @@ struct EntryWalk {
         case .hardlink: return FileCheck(path: path, status: .refused, detail: "hard link")
         case .special: return FileCheck(path: path, status: .refused, detail: "device, FIFO or socket")
         }
-        if let problem = BundlePath.problem(with: path) {
+        if let problem = BundlePath.problem(with: path, maxPathBytes: maxPathBytes) {
             return FileCheck(path: path, status: .refused, detail: problem)
         }
         if path == Manifest.entryPath || seen.contains(path) {
@@ -129,7 +136,7 @@ struct EntryWalk {
                 detail: "archive declares \(declared) bytes, manifest says \(record.size)")
         }
         current = path
-        let data = EntryData(reader: reader, record: record, hasher: hasher)
+        let data = EntryData(reader: reader, record: record, hasher: hasher, progress: progress)
         let stream = data.stream
         do {
             try consume(data)

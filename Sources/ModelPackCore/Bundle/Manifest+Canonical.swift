@@ -70,7 +70,7 @@ extension Manifest {
     /// Parses and checks a manifest read from `bundle`. Refuses anything but the canonical form of a
     /// well-formed manifest: an unknown version, extra keys, unsorted or duplicate paths, unportable
     /// paths, malformed digests, or a missing required file.
-    static func decode(_ bytes: [UInt8], bundle: String) throws -> Manifest {
+    static func decode(_ bytes: [UInt8], bundle: String, maxPathBytes: Int) throws -> Manifest {
         func refuse(_ reason: String) -> ModelPackError {
             .invalidBundle(path: bundle, reason: "manifest \(entryPath): \(reason)")
         }
@@ -80,7 +80,7 @@ extension Manifest {
         if let manifest = parser.manifest(), readableFormatVersions.contains(manifest.formatVersion),
             manifest.canonicalBytes() == bytes
         {
-            return try manifest.checked(refuse)
+            return try manifest.checked(maxPathBytes: maxPathBytes, refuse)
         }
         struct VersionProbe: Decodable { let formatVersion: Int }
         let data = Data(bytes)
@@ -100,12 +100,12 @@ extension Manifest {
         guard manifest.canonicalBytes() == bytes else {
             throw refuse("not in canonical form (edited by hand, or unknown keys)")
         }
-        return try manifest.checked(refuse)
+        return try manifest.checked(maxPathBytes: maxPathBytes, refuse)
     }
 
     /// The checks of a manifest in canonical form: its paths, sizes, digests, roles and required files.
-    private func checked(_ refuse: (String) -> ModelPackError) throws -> Manifest {
-        try checkPaths(refuse)
+    private func checked(maxPathBytes: Int, _ refuse: (String) -> ModelPackError) throws -> Manifest {
+        try checkPaths(maxPathBytes: maxPathBytes, refuse)
         for required in ModelDirectory.requiredFiles where !files.contains(where: { $0.path == required }) {
             throw refuse("required file \(required) is not listed")
         }
@@ -115,13 +115,13 @@ extension Manifest {
     /// Every record's path (`BundlePath`, outside .modelpack/, sorted, unique, no case collision, no
     /// file that is also a folder), size (not negative, a total that fits) and digest; what a
     /// manifest rebuilt from another tool's artifact must pass too.
-    func checkPaths(_ refuse: (String) -> ModelPackError) throws {
+    func checkPaths(maxPathBytes: Int, _ refuse: (String) -> ModelPackError) throws {
         let manifest = self
         var total: Int64 = 0
         var previous: String?
         var collisions: [String: String] = [:]
         for file in manifest.files {
-            if let problem = BundlePath.problem(with: file.path) {
+            if let problem = BundlePath.problem(with: file.path, maxPathBytes: maxPathBytes) {
                 throw refuse("'\(file.path)': \(problem)")
             }
             if file.path.hasPrefix(".modelpack/") {

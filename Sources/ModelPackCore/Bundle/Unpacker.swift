@@ -6,15 +6,11 @@ public struct UnpackOptions: Sendable {
     public var bundle: String
     public var destination: String
     public var force: Bool = false
-    public var limits: UnpackLimits
 
-    public init(
-        bundle: String, destination: String, force: Bool = false, limits: UnpackLimits = Limits.current.unpack
-    ) {
+    public init(bundle: String, destination: String, force: Bool = false) {
         self.bundle = bundle
         self.destination = destination
         self.force = force
-        self.limits = limits
     }
 }
 
@@ -26,14 +22,15 @@ public struct UnpackOptions: Sendable {
 /// directory and leaves the destination as it was.
 public enum Unpacker {
     @discardableResult
-    public static func unpack(_ options: UnpackOptions) throws -> BundleSummary {
+    public static func unpack(_ options: UnpackOptions, context: RunContext) throws -> BundleSummary {
         let destination = trimmed(options.destination)
         if FileSystem.exists(destination) && !options.force {
             throw ModelPackError.destinationExists(path: destination)
         }
-        let (reader, summary) = try BundleReader.open(options.bundle, limits: options.limits)
+        let (reader, summary) = try BundleReader.open(
+            options.bundle, limits: context.limits.unpack, progress: context.progress)
         try intoFreshDirectory(destination, force: options.force, needing: summary.manifest.totalSize) { temporary in
-            try extract(reader: reader, summary: summary, into: temporary)
+            try extract(reader: reader, summary: summary, into: temporary, context: context)
         }
         return summary
     }
@@ -109,12 +106,16 @@ public enum Unpacker {
         }
     }
 
-    private static func extract(reader: ArchiveReader, summary: BundleSummary, into root: String) throws {
+    private static func extract(
+        reader: ArchiveReader, summary: BundleSummary, into root: String, context: RunContext
+    ) throws {
         let bundle = summary.path
         try FileSystem.makeDirectory(root + "/.modelpack")
         let manifestFile = try OutputFile(creating: root + "/" + Manifest.entryPath, mode: 0o644)
         try summary.manifest.canonicalBytes().withUnsafeBytes { try manifestFile.write($0) }
-        var walk = EntryWalk(reader: reader, manifest: summary.manifest)
+        var walk = EntryWalk(
+            reader: reader, manifest: summary.manifest, maxPathBytes: context.limits.unpack.maxPathBytes,
+            progress: context.progress)
         var created: Set<String> = [".modelpack"]
         try walk.requireEveryEntry(of: bundle) { data in
             let record = data.record

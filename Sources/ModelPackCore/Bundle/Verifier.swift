@@ -16,9 +16,11 @@ public enum Verifier {
     /// cannot be read; every other problem is in the report. When the archive breaks, the file it
     /// broke in is `truncated` and every listed file not yet met is `unread`, with the read error
     /// once in `readError`.
-    public static func verify(_ path: String) throws -> VerifyReport {
-        let (reader, summary) = try BundleReader.open(path)
-        var walk = EntryWalk(reader: reader, manifest: summary.manifest)
+    public static func verify(_ path: String, context: RunContext) throws -> VerifyReport {
+        let (reader, summary) = try BundleReader.open(path, limits: context.limits.unpack, progress: context.progress)
+        var walk = EntryWalk(
+            reader: reader, manifest: summary.manifest, maxPathBytes: context.limits.unpack.maxPathBytes,
+            progress: context.progress)
         var checks: [FileCheck] = []
         var readError: String?
         do {

@@ -22,7 +22,7 @@ public enum ModelCard {
 
     /// `signature`: what BUNDLE.sig says without keys to check it ("none", or the key ids).
     static func markdown(_ verdict: ModelVerdict, signedBy keyIDs: [String]?) -> String {
-        let root = verdict.metadataText.flatMap { try? YAMLReader.parse($0) } ?? nil
+        let root = verdict.metadataText.flatMap { try? YAMLReader.parse($0, limits: verdict.limits.yaml) } ?? nil
         func text(_ key: String) -> String? {
             guard let s = root?[key]?.scalar, !s.isEmpty, root?[key]?.isNull == false else { return nil }
             return s

@@ -1,12 +1,15 @@
 /// Artifacts: what metadata declares exists, nothing declared points outside the model, no
 /// artifact is empty, and the model has at least one.
 enum ArtifactCheck {
-    static func check(_ source: ModelSource, metadata: MetadataDocument, into collector: inout DiagnosticCollector) {
+    static func check(
+        _ source: ModelSource, metadata: MetadataDocument, maxPathBytes: Int, into collector: inout DiagnosticCollector
+    ) {
         let artifacts = source.sizes.filter { FileRole.of($0.key) == .artifact }
         for declared in metadata.artifacts {
             var path = declared.value
             while path.hasPrefix("./") { path.removeFirst(2) }
-            if path.hasPrefix("/") || path.split(separator: "/").contains("..") || BundlePath.problem(with: path) != nil
+            if path.hasPrefix("/") || path.split(separator: "/").contains("..")
+                || BundlePath.problem(with: path, maxPathBytes: maxPathBytes) != nil
             {
                 collector.add(
                     .artifactOutside, "artifact '\(declared.value)' is not a path inside the model directory",

@@ -11,7 +11,7 @@ enum FileChecks {
         }
     }
 
-    static func run(_ source: ModelSource) -> Result {
+    static func run(_ source: ModelSource, context: RunContext) -> Result {
         var collector = DiagnosticCollector()
         for required in ModelDirectory.requiredFiles where source.sizes[required] == nil {
             collector.add(
@@ -21,7 +21,7 @@ enum FileChecks {
         }
         var metadata = MetadataDocument()
         if let bytes = source.texts[ModelDirectory.metadataFile] {
-            metadata = checkMetadata(bytes, into: &collector)
+            metadata = checkMetadata(bytes, limits: context.limits.yaml, into: &collector)
         }
         var requirements = RequirementsReader(readFile: { source.texts[$0] }, collector: collector)
         if source.texts[ModelDirectory.requirementsFile] != nil {
@@ -31,13 +31,14 @@ enum FileChecks {
         }
         if let bytes = source.texts[ModelDirectory.interfaceFile] {
             if let text = String(validating: bytes, as: UTF8.self) {
-                InterfaceCheck.check(text, into: &collector)
+                InterfaceCheck.check(text, into: &collector, python: context.python)
             } else {
                 collector.add(
                     Diagnostic(.unreadableFile, "interface.py is not UTF-8 text", file: ModelDirectory.interfaceFile))
             }
         }
-        ArtifactCheck.check(source, metadata: metadata, into: &collector)
+        ArtifactCheck.check(
+            source, metadata: metadata, maxPathBytes: context.limits.unpack.maxPathBytes, into: &collector)
         return Result(collector: collector, metadata: metadata, requirements: requirements.result)
     }
 
@@ -61,14 +62,16 @@ enum FileChecks {
         ModelDirectory.interfaceFile: "define load_model() returning an object with predict(inputs)",
     ]
 
-    static func checkMetadata(_ bytes: [UInt8], into collector: inout DiagnosticCollector) -> MetadataDocument {
+    static func checkMetadata(_ bytes: [UInt8], limits: YAMLLimits, into collector: inout DiagnosticCollector)
+        -> MetadataDocument
+    {
         let file = ModelDirectory.metadataFile
         guard String(validating: bytes, as: UTF8.self) != nil else {
             collector.add(Diagnostic(.unreadableFile, "metadata.yaml is not UTF-8 text", file: file))
             return MetadataDocument()
         }
         do {
-            let root = try YAMLReader.parse(bytes)
+            let root = try YAMLReader.parse(bytes, limits: limits)
             var schema = MetadataSchema(collector: collector)
             schema.check(root)
             collector = schema.collector

@@ -15,6 +15,8 @@ public struct ModelVerdict: Sendable {
     /// A directory's files and their records, for `build`.
     let files: [SourceFile]
     let records: [FileRecord]
+    /// The limits the model was checked with (what reads its texts again: the card, diff).
+    let limits: Limits
     /// What the file checks read: metadata.yaml's schema fields and text, the requirements (diff).
     let metadata: MetadataDocument
     let metadataText: [UInt8]?
@@ -56,11 +58,12 @@ public enum ModelCheck {
     }
 
     /// Checks a model directory or a bundle.
-    public static func check(_ path: String, policy: Policy = Policy()) throws -> ModelVerdict {
+    public static func check(_ path: String, policy: Policy = Policy(), context: RunContext) throws -> ModelVerdict {
         guard let info = try FileSystem.lstatInfo(path) else {
             throw ModelPackError.inputMissing(path: path)
         }
-        return info.kind == .directory ? try directory(path, policy: policy) : try bundle(path, policy: policy)
+        return info.kind == .directory
+            ? try directory(path, policy: policy, context: context) : try bundle(path, policy: policy, context: context)
     }
 
     /// What the file checks found before any artifact is read: what `build` needs to start the
@@ -97,10 +100,10 @@ public enum ModelCheck {
     /// the file checks' findings before the artifacts are read; the writer it returns, if any, gets
     /// every file's bytes from the same read as the audit and the hashing.
     static func directory(
-        _ root: String, excluding: Set<String> = [], policy: Policy,
+        _ root: String, excluding: Set<String> = [], policy: Policy, context: RunContext,
         packing: ((FirstLook) throws -> BundleWriter?)? = nil
     ) throws -> ModelVerdict {
-        var source = try ModelSource.directory(root, excluding: excluding)
+        var source = try ModelSource.directory(root, excluding: excluding, limits: context.limits.unpack)
         // Not a model at all (the wrong folder): one line, rather than a finding per file inside.
         if ModelDirectory.requiredFiles.allSatisfy({ source.sizes[$0] == nil }) {
             throw ModelPackError.invalidModel(
@@ -108,27 +111,28 @@ public enum ModelCheck {
                 reason: "not a model directory: it has none of "
                     + ModelDirectory.requiredFiles.joined(separator: ", "))
         }
-        var files = FileChecks.run(source)
+        var files = FileChecks.run(source, context: context)
         let writer = try packing?(
             FirstLook(
                 name: files.metadata.name?.value, version: files.metadata.version?.value,
                 trustedModules: files.metadata.trustedModules, files: source.files,
                 diagnostics: files.collector.diagnostics))
         try source.auditFiles(
-            context: AuditContext(paths: source.paths, trustedModules: files.metadata.trustedModules),
-            packing: writer)
-        return finish(source, target: root, files: &files, policy: policy)
+            context: AuditContext(
+                paths: source.paths, trustedModules: files.metadata.trustedModules, limits: context.limits),
+            progress: context.progress, packing: writer)
+        return finish(source, target: root, files: &files, policy: policy, limits: context.limits)
     }
 
     /// A bundle, read once without unpacking.
-    static func bundle(_ path: String, policy: Policy) throws -> ModelVerdict {
-        let source = try ModelSource.bundle(path)
-        var files = FileChecks.run(source)
-        return finish(source, target: path, files: &files, policy: policy)
+    static func bundle(_ path: String, policy: Policy, context: RunContext) throws -> ModelVerdict {
+        let source = try ModelSource.bundle(path, run: context)
+        var files = FileChecks.run(source, context: context)
+        return finish(source, target: path, files: &files, policy: policy, limits: context.limits)
     }
 
     private static func finish(
-        _ source: ModelSource, target: String, files: inout FileChecks.Result, policy: Policy
+        _ source: ModelSource, target: String, files: inout FileChecks.Result, policy: Policy, limits: Limits
     ) -> ModelVerdict {
         var collector = files.collector
         // An artifact the audit did not read is an error where interface.py may unpickle it.
@@ -162,7 +166,7 @@ public enum ModelCheck {
         return ModelVerdict(
             report: report, audits: audits, summary: source.summary, name: files.metadata.name?.value,
             version: files.metadata.version?.value, trustedModules: files.metadata.trustedModules,
-            files: source.files, records: source.records, metadata: files.metadata,
+            files: source.files, records: source.records, limits: limits, metadata: files.metadata,
             metadataText: source.texts[ModelDirectory.metadataFile], requirements: files.requirements)
     }
 }

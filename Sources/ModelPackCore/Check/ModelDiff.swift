@@ -128,7 +128,7 @@ public struct ModelDiff: Sendable {
             files: files(a.fileRecords, b.fileRecords),
             unchangedFiles: Set(a.fileRecords.map { $0.path + "\0" + $0.sha256 })
                 .intersection(b.fileRecords.map { $0.path + "\0" + $0.sha256 }).count,
-            metadata: fields(a.metadataText, b.metadataText),
+            metadata: fields(a.metadataText, b.metadataText, limits: a.limits.yaml),
             requirements: requirements(a.requirements, b.requirements),
             verdicts: verdicts(a.audits, b.audits), schema: schema(a.metadata, b.metadata))
     }
@@ -151,16 +151,16 @@ public struct ModelDiff: Sendable {
     }
 
     /// metadata.yaml flattened to dotted paths; inputs and outputs are compared as a schema.
-    private static func fields(_ a: [UInt8]?, _ b: [UInt8]?) -> [FieldChange] {
-        let old = flatten(a)
-        let new = flatten(b)
+    private static func fields(_ a: [UInt8]?, _ b: [UInt8]?, limits: YAMLLimits) -> [FieldChange] {
+        let old = flatten(a, limits: limits)
+        let new = flatten(b, limits: limits)
         return Set(old.keys).union(new.keys).sorted().compactMap { key in
             old[key] == new[key] ? nil : FieldChange(field: key, before: old[key], after: new[key])
         }
     }
 
-    private static func flatten(_ bytes: [UInt8]?) -> [String: String] {
-        guard let bytes, let root = try? YAMLReader.parse(bytes) else { return [:] }
+    private static func flatten(_ bytes: [UInt8]?, limits: YAMLLimits) -> [String: String] {
+        guard let bytes, let root = try? YAMLReader.parse(bytes, limits: limits) else { return [:] }
         var out: [String: String] = [:]
         func walk(_ node: YAMLNode, _ prefix: String) {
             switch node.value {

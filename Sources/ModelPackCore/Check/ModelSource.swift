@@ -33,10 +33,11 @@ struct ModelSource {
 
     /// The directory's files (as `build` would pack them, leaving out `excluding`) and their
     /// texts; artifacts are audited later (`auditFiles`), once metadata.yaml says what it trusts.
-    static func directory(_ root: String, excluding: Set<String> = []) throws -> ModelSource {
-        let files = try ModelDirectory.scan(root: root, excluding: excluding, requireFiles: false)
+    static func directory(_ root: String, excluding: Set<String> = [], limits: UnpackLimits) throws -> ModelSource {
+        let files = try ModelDirectory.scan(
+            root: root, excluding: excluding, requireFiles: false, maxPathBytes: limits.maxPathBytes)
         // The bundle it would make must be one that unpack takes with the same limits.
-        try Limits.current.unpack.check(
+        try limits.check(
             files: files.count, totalSize: files.reduce(Int64(0)) { $0 + $1.size }, archiveSize: nil, path: root)
         var texts: [String: [UInt8]] = [:]
         for file in files where isText(file.path) && file.size <= Int64(Limits.maxTextBytes) {
@@ -53,11 +54,13 @@ struct ModelSource {
     /// for `build`, writing it into the bundle from the same bytes (`packing`). Small files are read
     /// and hashed ahead on a second thread (`FilePrefetch`); larger ones stream, hashed beside the
     /// reading (`ParallelSHA256`).
-    mutating func auditFiles(context: AuditContext, packing writer: BundleWriter? = nil) throws {
+    mutating func auditFiles(
+        context: AuditContext, progress: TransferObserver?, packing writer: BundleWriter? = nil
+    ) throws {
         var records: [FileRecord] = []
         var audits: [ArtifactAudit] = []
         records.reserveCapacity(files.count)
-        ProgressReporting.total(files.reduce(0) { $0 + $1.size })
+        progress?(.total(files.reduce(0) { $0 + $1.size }))
         let hasher = ParallelSHA256()
         let prefetch = FilePrefetch(files: files)
         for (index, file) in files.enumerated() {
@@ -82,12 +85,13 @@ struct ModelSource {
                     writer.start(record)
                     if !read.bytes.isEmpty { try read.bytes.withUnsafeBytes { try writer.write($0) } }
                 }
-                ProgressReporting.moved(file.path, read.bytes.count)
+                if !read.bytes.isEmpty { progress?(.moved(path: file.path, bytes: Int64(read.bytes.count))) }
                 try audit(ByteReader(bytes: read.bytes))
                 digest = read.sha256
             } else {
                 let stream = try InputFile(path: file.absolutePath).hashedStream(
                     label: file.path, size: file.size, hasher: hasher)
+                stream.progress = progress
                 if let writer {
                     writer.start(record)
                     stream.onChunk = writer.write
@@ -112,11 +116,13 @@ struct ModelSource {
     /// Reads every entry of the bundle once through the one bundle walk (`EntryWalk`): each is
     /// verified against the manifest, each artifact is audited as it streams past, and the text
     /// files are kept. A refused, tampered or truncated entry is an error naming the bundle.
-    static func bundle(_ path: String) throws -> ModelSource {
-        let (reader, summary) = try BundleReader.open(path)
+    static func bundle(_ path: String, run: RunContext) throws -> ModelSource {
+        let (reader, summary) = try BundleReader.open(path, limits: run.limits.unpack, progress: run.progress)
         let manifest = summary.manifest
-        let context = AuditContext(paths: manifest.files.map(\.path), trustedModules: manifest.trustedModules)
-        var walk = EntryWalk(reader: reader, manifest: manifest)
+        let context = AuditContext(
+            paths: manifest.files.map(\.path), trustedModules: manifest.trustedModules, limits: run.limits)
+        var walk = EntryWalk(
+            reader: reader, manifest: manifest, maxPathBytes: run.limits.unpack.maxPathBytes, progress: run.progress)
         var texts: [String: [UInt8]] = [:]
         var audits: [ArtifactAudit] = []
         try walk.requireEveryEntry(of: path) { data in

@@ -46,7 +46,7 @@ public enum BuildContext {
         public let digest: String
     }
 
-    public static func write(_ options: Options) throws -> Result {
+    public static func write(_ options: Options, context: RunContext) throws -> Result {
         guard !options.targets.isEmpty else { throw ModelPackError.usage("give at least one --target (cpu or cuda)") }
         if options.cuda != nil && !options.targets.contains(.cuda) {
             throw ModelPackError.usage("--cuda applies to --target cuda")
@@ -61,15 +61,16 @@ public enum BuildContext {
         defer { TemporaryOutput.unregister(staging) }
         do {
             try FileSystem.makeDirectory(staging)
-            let summary = try Unpacker.unpack(UnpackOptions(bundle: options.bundle, destination: staging + "/model"))
+            let summary = try Unpacker.unpack(
+                UnpackOptions(bundle: options.bundle, destination: staging + "/model"), context: context)
             try FileSystem.makeDirectory(staging + "/code")
             for file in summary.manifest.files where file.path.hasSuffix(".py") {
                 try move(file.path, from: staging + "/model", to: staging + "/code")
             }
             let metadataBytes = try FileSystem.readWholeFile(
                 staging + "/model/" + ModelDirectory.metadataFile,
-                limit: Limits.current.yaml.maxBytes)
-            let root = try YAMLReader.parse(metadataBytes)
+                limit: context.limits.yaml.maxBytes)
+            let root = try YAMLReader.parse(metadataBytes, limits: context.limits.yaml)
             for file in RequirementsFile.read(in: staging + "/model").files {
                 let target = staging + "/requirements/" + file
                 try FileSystem.makeDirectories(FileSystem.parentDirectory(of: target))
@@ -97,7 +98,8 @@ public enum BuildContext {
                 try FileSystem.writeAtomically(Array(file.text.utf8), to: staging + "/runtime/" + file.name)
             }
             try FileSystem.writeAtomically(
-                try ServingDescription.json(fromMetadata: metadataBytes), to: staging + "/runtime/serving.json")
+                try ServingDescription.json(fromMetadata: metadataBytes, limits: context.limits),
+                to: staging + "/runtime/serving.json")
             if let card = options.card {
                 try FileSystem.writeAtomically(Array(card.utf8), to: staging + "/runtime/card.md")
             }

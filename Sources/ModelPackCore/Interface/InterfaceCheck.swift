@@ -16,9 +16,7 @@ struct InterfaceCheck {
         let decorators: [String]
     }
 
-    static func check(
-        _ source: String, into collector: inout DiagnosticCollector, python: String? = PythonCompiler.find()
-    ) {
+    static func check(_ source: String, into collector: inout DiagnosticCollector, python: String?) {
         if let python, let error = PythonCompiler.compileRemembered(source, python: python) {
             collector.add(
                 Diagnostic(

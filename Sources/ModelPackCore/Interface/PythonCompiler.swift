@@ -13,18 +13,10 @@ enum PythonCompiler {
         let column: Int?
     }
 
-    /// Whether the checks may start Python at all (the fuzz targets turn it off: one process
-    /// per input is slow, and the fuzzer's timer signals interrupt it).
-    @TaskLocal static var enabled = true
-
     /// `python3` on PATH, unless MODELPACK_PYTHON names another (a path, or a name looked up on
     /// PATH), or is empty to disable the check.
-    static func find(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
-        guard enabled else { return nil }
-        let name = environment["MODELPACK_PYTHON"] ?? "python3"
-        if name.isEmpty { return nil }
-        if name.contains("/") { return name }
-        return FileSystem.executableOnPath(name, environment: environment)
+    public static func find(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        RunContext.defaultPython(environment: environment)
     }
 
     static let script = """

@@ -13,7 +13,7 @@ public struct YAMLError: Error, Equatable, CustomStringConvertible {
 /// position, refuses duplicate keys, several documents, and anything past `YAMLLimits` (size,
 /// nesting depth, nodes after alias expansion), so a "billion laughs" file fails fast.
 public enum YAMLReader {
-    public static func parse(_ bytes: [UInt8], limits: YAMLLimits = Limits.current.yaml) throws -> YAMLNode? {
+    public static func parse(_ bytes: [UInt8], limits: YAMLLimits) throws -> YAMLNode? {
         guard bytes.count <= limits.maxBytes else {
             throw YAMLError(
                 mark: SourceMark(line: 1, column: 1),

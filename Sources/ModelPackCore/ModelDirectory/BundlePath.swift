@@ -4,17 +4,17 @@ import Foundation
 /// unpacked anywhere) and when unpacking (so that no entry can land outside its folder):
 /// relative, `/`-separated, UTF-8; no empty, `.` or `..` component; no backslash, control
 /// character or NUL; no drive letter; components of at most 255 bytes and the whole at most 1024
-/// (`Limits.maxPathBytes`, raised with --max-path-length); no Python bytecode.
+/// (`UnpackLimits.maxPathBytes`, raised with --max-path-length); no Python bytecode.
 enum BundlePath {
     static let maxComponentBytes = 255
 
-    /// Why `path` is not acceptable, or nil when it is.
-    static func problem(with path: String) -> String? {
+    /// Why `path` is not acceptable, or nil when it is; `maxPathBytes` is the limit the run was
+    /// given (`UnpackLimits.maxPathBytes`, --max-path-length).
+    static func problem(with path: String, maxPathBytes: Int) -> String? {
         // One pass over the bytes, allocating nothing: build and unpack ask this of every path.
         var path = path
         return path.withUTF8 { bytes in
             if bytes.isEmpty { return "empty path" }
-            let maxPathBytes = Limits.current.maxPathBytes
             if bytes.count > maxPathBytes {
                 return "path longer than \(maxPathBytes) bytes (raise the limit with --max-path-length)"
             }

@@ -27,15 +27,17 @@ public enum ModelDirectory {
     /// (the bundle being written, when it is inside the directory).
     /// What `build` would pack, one line per file (path, size, modification time): `serve
     /// --reload` rebuilds when it changes.
-    static func fingerprint(_ root: String) throws -> [String] {
-        try scan(root: root, requireFiles: false).map { file in
+    static func fingerprint(_ root: String, maxPathBytes: Int) throws -> [String] {
+        try scan(root: root, requireFiles: false, maxPathBytes: maxPathBytes).map { file in
             var st = stat()
             _ = lstat(file.absolutePath, &st)
             return "\(file.path) \(file.size) \(st.st_mtim.tv_sec).\(st.st_mtim.tv_nsec)"
         }
     }
 
-    static func scan(root: String, excluding: Set<String> = [], requireFiles: Bool = true) throws -> [SourceFile] {
+    static func scan(
+        root: String, excluding: Set<String> = [], requireFiles: Bool = true, maxPathBytes: Int
+    ) throws -> [SourceFile] {
         guard let rootInfo = try FileSystem.lstatInfo(root) else {
             throw ModelPackError.invalidModel(path: root, reason: "no such directory")
         }
@@ -61,7 +63,8 @@ public enum ModelDirectory {
         }
         let rules = IgnoreRules(patterns: patterns)
         var files: [SourceFile] = []
-        try walk(root: root, relative: "", rules: rules, excluding: excluding, into: &files)
+        try walk(
+            root: root, relative: "", rules: rules, excluding: excluding, maxPathBytes: maxPathBytes, into: &files)
         files.sort { BundlePath.byteOrder($0.path, $1.path) }
         var collisions: [String: String] = [:]
         for file in files {
@@ -84,7 +87,7 @@ public enum ModelDirectory {
     }
 
     private static func walk(
-        root: String, relative: String, rules: IgnoreRules, excluding: Set<String>,
+        root: String, relative: String, rules: IgnoreRules, excluding: Set<String>, maxPathBytes: Int,
         into files: inout [SourceFile]
     ) throws {
         let directory = relative.isEmpty ? root : root + "/" + relative
@@ -97,12 +100,14 @@ public enum ModelDirectory {
             if name.hasPrefix(TemporaryOutput.prefix) || excluding.contains(absolute) { continue }
             guard let info else { continue }  // gone since it was listed
             if rules.isIgnored(path, name: name, isDirectory: info.kind == .directory) { continue }
-            if let problem = BundlePath.problem(with: path) {
+            if let problem = BundlePath.problem(with: path, maxPathBytes: maxPathBytes) {
                 throw ModelPackError.invalidModel(path: absolute, reason: "cannot be packed: \(problem)")
             }
             switch info.kind {
             case .directory:
-                try walk(root: root, relative: path, rules: rules, excluding: excluding, into: &files)
+                try walk(
+                    root: root, relative: path, rules: rules, excluding: excluding, maxPathBytes: maxPathBytes,
+                    into: &files)
             case .regular:
                 files.append(
                     SourceFile(path: path, absolutePath: absolute, size: info.size, executable: info.isExecutable))

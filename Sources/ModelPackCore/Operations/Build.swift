@@ -43,7 +43,7 @@ public enum Operations {
     /// `build`: the one check pipeline on the directory, whose one read of each file also hashes
     /// it and, in zip and tar, writes it into the bundle (`BundleWriter`); the bundle is renamed
     /// into place only when the checks allow it.
-    public static func build(_ options: BuildOptions) throws -> BuildResult {
+    public static func build(_ options: BuildOptions, context: RunContext) throws -> BuildResult {
         let root = try FileSystem.realPath(options.source)
         try FileSystem.checkOutputFile(options.output, naming: "a bundle file name")
         let output =
@@ -55,7 +55,7 @@ public enum Operations {
         let verdict: ModelVerdict
         do {
             verdict = try ModelCheck.directory(
-                root, excluding: [output], policy: ModelCheck.Policy(allowUnsafe: options.allowUnsafe)
+                root, excluding: [output], policy: ModelCheck.Policy(allowUnsafe: options.allowUnsafe), context: context
             ) { look in
                 guard ArchiveWriter.canReserve(options.format), !look.fails(strict: options.strict),
                     let draft = look.draftManifest
@@ -79,7 +79,7 @@ public enum Operations {
             try packing?.complete(manifest)
             ?? BundleWriter.write(
                 manifest, files: verdict.files, to: output, displayName: options.output, format: options.format,
-                timestamp: options.timestamp)
+                timestamp: options.timestamp, progress: context.progress)
         return BuildResult(
             manifest: manifest, diagnostics: report, audits: verdict.audits, output: options.output,
             bytesWritten: bytes, container: options.format, timestamp: options.timestamp)

@@ -7,17 +7,21 @@ public struct DockerfileResult: Sendable {
 extension Operations {
     /// `dockerfile`: the one check pipeline on the bundle, then the build context.
     public static func dockerfile(
-        _ options: BuildContext.Options, policy: ModelCheck.Policy = ModelCheck.Policy(), strict: Bool = false
+        _ options: BuildContext.Options, policy: ModelCheck.Policy = ModelCheck.Policy(), strict: Bool = false,
+        context: RunContext
     ) throws -> DockerfileResult {
-        let verdict = try checked(options.bundle, policy: policy, strict: strict)
+        let verdict = try checked(options.bundle, policy: policy, strict: strict, context: context)
         var options = options
         options.card = try card(of: verdict)
-        return DockerfileResult(context: try BuildContext.write(options), findings: verdict.report)
+        return DockerfileResult(
+            context: try BuildContext.write(options, context: context), findings: verdict.report)
     }
 
     /// The bundle's verdict, or `validationFailed` when it refuses the bundle.
-    static func checked(_ model: String, policy: ModelCheck.Policy, strict: Bool) throws -> ModelVerdict {
-        let verdict = try ModelCheck.check(model, policy: policy)
+    static func checked(_ model: String, policy: ModelCheck.Policy, strict: Bool, context: RunContext) throws
+        -> ModelVerdict
+    {
+        let verdict = try ModelCheck.check(model, policy: policy, context: context)
         if verdict.fails(strict: strict) { throw ModelPackError.validationFailed(verdict.report) }
         return verdict
     }

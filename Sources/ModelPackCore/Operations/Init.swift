@@ -27,7 +27,7 @@ extension Operations {
     /// what its artifact declares (read by the audit, never loaded) and the distributions installed
     /// in `python`. Nothing is written when a file exists without `force`, or when no artifact can
     /// be read; each file goes through a temporary file renamed into place.
-    public static func initialize(_ options: InitOptions) throws -> InitResult {
+    public static func initialize(_ options: InitOptions, context: RunContext) throws -> InitResult {
         let dir = options.directory
         guard let info = try FileSystem.lstatInfo(dir) else { throw ModelPackError.inputMissing(path: dir) }
         guard info.kind == .directory else {
@@ -45,7 +45,7 @@ extension Operations {
         for name in names where try FileSystem.lstatInfo(dir + "/" + name)?.kind == .regular {
             files.append(dir + "/" + name)
         }
-        let (audits, _) = try scan(files)
+        let (audits, _) = try scan(files, context: context)
         let readable = audits.filter { InitPlan.reads($0) }
         guard readable.count == 1, let artifact = readable.first else {
             let found = audits.map { "\(FileSystem.lastComponent(of: $0.path)) (\($0.format.rawValue))" }

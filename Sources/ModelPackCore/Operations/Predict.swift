@@ -46,7 +46,7 @@ extension Operations {
 
     /// `predict`: the one check pipeline on the bundle, serve's unpacked copy and virtualenv, then
     /// the runtime's batch runner (the server's loader and input check) over the input file.
-    public static func predict(_ options: PredictOptions, log: (String) -> Void) throws -> RunPlan {
+    public static func predict(_ options: PredictOptions, context: RunContext) throws -> RunPlan {
         guard try FileSystem.lstatInfo(options.input) != nil else {
             throw ModelPackError.inputMissing(path: options.input)
         }
@@ -98,12 +98,13 @@ extension Operations {
             throw ModelPackError.usage("--batch-size must be between 1 and 1000000")
         }
         if options.output != "-" { try FileSystem.checkOutputFile(options.output) }
-        let verdict = try checked(options.bundle, policy: options.policy, strict: options.strict)
+        let verdict = try checked(options.bundle, policy: options.policy, strict: options.strict, context: context)
         let card = try card(of: verdict)
-        let prepared = try ServeCache.prepare(bundle: options.bundle, python: options.python, card: card, log: log)
+        let prepared = try ServeCache.prepare(
+            bundle: options.bundle, python: options.python, card: card, context: context)
         var arguments: [String]
         if let engine = options.engine {
-            try ServeCache.addEngine(engine, version: options.engineVersion, to: prepared, log: log)
+            try ServeCache.addEngine(engine, version: options.engineVersion, to: prepared, log: context.log)
             arguments =
                 prepared.pythonArguments(prepared.batchDriver) + [
                     "--engine", engine.rawValue, "--bundle", options.bundle,

@@ -7,8 +7,8 @@ extension Operations {
     /// bundle manifest layer and the image manifest, and BUNDLE.sig as a referrer. The bundle is
     /// read once and verified entry by entry as it streams (`PushWalk`); the manifest is put last,
     /// so a push that fails leaves the tag as it was.
-    public static func push(_ options: PushOptions) throws -> PushResult {
-        let (reader, summary) = try BundleReader.open(options.bundle)
+    public static func push(_ options: PushOptions, context: RunContext) throws -> PushResult {
+        let (reader, summary) = try BundleReader.open(options.bundle, limits: context.limits.unpack)
         let manifest = summary.manifest
         let digests = manifest.files.map { "sha256:" + $0.sha256 }
         var locations = BlobLocations(registry: options.reference.registry)
@@ -27,10 +27,11 @@ extension Operations {
         let missing = manifest.files.filter {
             present["sha256:" + $0.sha256] != true && counted.insert($0.sha256).inserted
         }
-        options.registry.progress?(.total(missing.reduce(0) { $0 + $1.size }))
-        let walk = PushWalk(options: options, client: client, present: present, mountSource: mountSource)
+        context.progress?(.total(missing.reduce(0) { $0 + $1.size }))
+        let walk = PushWalk(
+            options: options, context: context, client: client, present: present, mountSource: mountSource)
         let blobs = try walk.run(reader: reader, manifest: manifest)
-        let metadata = try YAMLReader.parse(walk.metadataBytes)
+        let metadata = try YAMLReader.parse(walk.metadataBytes, limits: context.limits.yaml)
         let config = ModelArtifact.config(manifest: manifest, metadata: metadata, timestamp: summary.timestamp)
         let manifestBytes = manifest.canonicalBytes()
         let ociManifest = ModelArtifact.manifest(
@@ -72,6 +73,7 @@ extension Operations {
 /// A blob the registry has, or that this push already sent, is counted and not sent again.
 private final class PushWalk {
     let options: PushOptions
+    let context: RunContext
     let client: RegistryClient
     let present: [String: Bool]
     let mountSource: (String) -> String?
@@ -85,10 +87,11 @@ private final class PushWalk {
     private let pooled = Locked<[BlobTransfer]>([])
 
     init(
-        options: PushOptions, client: RegistryClient, present: [String: Bool],
+        options: PushOptions, context: RunContext, client: RegistryClient, present: [String: Bool],
         mountSource: @escaping (String) -> String?
     ) {
         self.options = options
+        self.context = context
         self.client = client
         self.present = present
         self.mountSource = mountSource
@@ -97,7 +100,7 @@ private final class PushWalk {
 
     /// Walks the bundle, sending what the registry lacks; every blob, in the manifest's order.
     func run(reader: ArchiveReader, manifest: Manifest) throws -> [BlobTransfer] {
-        var walk = EntryWalk(reader: reader, manifest: manifest)
+        var walk = EntryWalk(reader: reader, manifest: manifest, maxPathBytes: context.limits.unpack.maxPathBytes)
         do {
             try walk.requireEveryEntry(of: options.bundle, consume: consume, verified: pool.verify)
         } catch {
@@ -129,7 +132,7 @@ private final class PushWalk {
         } else if let range = data.range {
             sent.insert(digest)
             let (record, bundle, from) = (record, options.bundle, mountSource(digest))
-            let (client, pool, pooled, progress) = (client, pool, pooled, options.registry.progress)
+            let (client, pool, pooled, progress) = (client, pool, pooled, context.progress)
             try pool.submit {
                 let transfer = try Self.uploadRange(
                     record, range, of: bundle, from: from, client: client, pool: pool, progress: progress)
@@ -144,9 +147,9 @@ private final class PushWalk {
     private func readMetadata(_ data: EntryData) throws {
         while let chunk = try data.nextChunk() {
             metadataBytes.append(contentsOf: chunk)
-            if metadataBytes.count > Limits.current.yaml.maxBytes {
+            if metadataBytes.count > context.limits.yaml.maxBytes {
                 throw ModelPackError.limitExceeded(
-                    path: options.bundle, reason: "metadata.yaml is larger than \(Limits.current.yaml.maxBytes) bytes")
+                    path: options.bundle, reason: "metadata.yaml is larger than \(context.limits.yaml.maxBytes) bytes")
             }
         }
     }
@@ -157,7 +160,7 @@ private final class PushWalk {
         let digest = "sha256:" + record.sha256
         let outcome = try client.uploadBlob(
             Data(metadataBytes), digest: digest, known: false, from: mountSource(digest))
-        options.registry.progress?(.moved(path: record.path, bytes: record.size))
+        context.progress?(.moved(path: record.path, bytes: record.size))
         blobs.append(
             BlobTransfer(
                 digest: digest, path: record.path, size: record.size,
@@ -169,7 +172,7 @@ private final class PushWalk {
     private func uploadFromWalk(_ data: EntryData) throws {
         let record = data.record
         let digest = "sha256:" + record.sha256
-        let progress = options.registry.progress
+        let progress = context.progress
         switch try client.startUpload(digest: digest, from: mountSource(digest)) {
         case .mounted:
             progress?(.moved(path: record.path, bytes: record.size))  // done, nothing sent

@@ -80,18 +80,18 @@ public struct PullResult: Sendable {
 extension Operations {
     /// `inspect oci://REF --manifest-only`: the manifest, config and bundle manifest (three
     /// requests, plus one for a token and one for the signature referrers), whatever the model's size.
-    public static func inspectReference(_ reference: ImageReference, registry: RegistryOptions = RegistryOptions())
-        throws -> RemoteArtifact
-    {
+    public static func inspectReference(
+        _ reference: ImageReference, registry: RegistryOptions = RegistryOptions(), context: RunContext
+    ) throws -> RemoteArtifact {
         let client = try RegistryClient(reference, push: false, options: registry)
-        return try RemoteArtifact.read(client, trusted: nil)
+        return try RemoteArtifact.read(client, trusted: nil, limits: context.limits.unpack)
     }
 
     /// `pull`: the artifact's blobs into the local cache (each checked against its digest before
     /// use, resumed where an earlier attempt stopped), then a bundle identical to the pushed one,
     /// or the verified model directory; with trusted keys, refused before anything is written
     /// unless a signature by one of them covers the bundle.
-    public static func pull(_ options: PullOptions) throws -> PullResult {
+    public static func pull(_ options: PullOptions, context: RunContext) throws -> PullResult {
         guard (options.output == nil) != (options.unpackTo == nil) else {
             throw ModelPackError.usage("give -o BUNDLE or --unpack DIR")
         }
@@ -106,7 +106,7 @@ extension Operations {
         }
         let client = try RegistryClient(options.reference, push: false, options: options.registry)
         let trusted = try options.trustedKeys.map { try SigningKeys.trusted(keys: $0.files, directory: $0.directory) }
-        let remote = try RemoteArtifact.read(client, trusted: trusted)
+        let remote = try RemoteArtifact.read(client, trusted: trusted, limits: context.limits.unpack)
         if options.trustedKeys != nil {
             switch remote.signature {
             case .valid: break
@@ -120,11 +120,11 @@ extension Operations {
             }
         }
         guard let bundle = remote.bundle else {
-            return try pullForeign(remote, options: options, client: client, container: container)
+            return try pullForeign(remote, options: options, context: context, client: client, container: container)
         }
         let byDigest = try RemoteArtifact.layers(of: bundle, in: remote, reference: options.reference)
         let unique = Array(Set(bundle.files.map { "sha256:" + $0.sha256 })).sorted()
-        var (paths, blobs) = try fetch(unique, byDigest, options: options, client: client)
+        var (paths, blobs) = try fetch(unique, byDigest, options: options, context: context, client: client)
         var locations = BlobLocations(registry: options.reference.registry)
         locations.record(unique, in: options.reference.repository)
         locations.save()
@@ -153,7 +153,7 @@ extension Operations {
                     throw error
                 }
                 options.cache.remove(damaged)
-                let again = try fetch(unique, byDigest, options: options, client: client)
+                let again = try fetch(unique, byDigest, options: options, context: context, client: client)
                 paths = again.0
                 blobs = blobs.map { first in
                     again.1.first { $0.digest == first.digest && $0.action == .downloaded }.map {
@@ -183,10 +183,11 @@ extension Operations {
 
     /// Every blob of `digests` into the cache, `concurrency` at a time.
     private static func fetch(
-        _ digests: [String], _ byDigest: [String: OCIDescriptor], options: PullOptions, client: RegistryClient
+        _ digests: [String], _ byDigest: [String: OCIDescriptor], options: PullOptions, context: RunContext,
+        client: RegistryClient
     ) throws -> ([String: String], [BlobTransfer]) {
         let cache = options.cache
-        let progress = options.registry.progress
+        let progress = context.progress
         if let progress {
             progress(.total(digests.filter { cache.cached($0) == nil }.reduce(0) { $0 + (byDigest[$1]?.size ?? 0) }))
         }
@@ -209,7 +210,8 @@ extension Operations {
     /// --unpack writes it and says which of modelpack's required files it lacks; -o builds a bundle
     /// from it through the same checks as `build`, which refuse it when something is missing.
     private static func pullForeign(
-        _ remote: RemoteArtifact, options: PullOptions, client: RegistryClient, container: ContainerFormat?
+        _ remote: RemoteArtifact, options: PullOptions, context: RunContext, client: RegistryClient,
+        container: ContainerFormat?
     ) throws -> PullResult {
         let reference = options.reference.text
         var raw: [FileRecord] = []
@@ -241,7 +243,7 @@ extension Operations {
                 packed.append((layer, PackedLayer(name: path, reference: reference)))
                 continue
             }
-            if let problem = BundlePath.problem(with: path) {
+            if let problem = BundlePath.problem(with: path, maxPathBytes: context.limits.unpack.maxPathBytes) {
                 throw ModelPackError.registry(
                     reference: reference, reason: "refused layer '\(RegistryText.escaped(path))': \(problem)")
             }
@@ -254,10 +256,11 @@ extension Operations {
                     path: path, role: FileRole.of(path), size: layer.size, sha256: String(layer.digest.dropFirst(7)),
                     executable: (mode ?? 0o644) & 0o100 != 0))
         }
-        let limits = Limits.current.unpack
+        let limits = context.limits.unpack
         try limits.check(
             files: raw.count, totalSize: raw.reduce(0) { $0 + $1.size }, archiveSize: nil, path: reference)
-        let (paths, blobs) = try fetch(Array(byDigest.keys).sorted(), byDigest, options: options, client: client)
+        let (paths, blobs) = try fetch(
+            Array(byDigest.keys).sorted(), byDigest, options: options, context: context, client: client)
         // The files of tar layers (and, for -o, the model directory) in a scratch directory.
         return try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/foreign") { scratch in
             var sources: [String: String] = [:]  // path -> the file holding it
@@ -280,7 +283,9 @@ extension Operations {
                 version: remote.config.version ?? "0", files: records)
             // The paths a bundle's manifest may hold, and no others: nothing in .modelpack/, no two
             // that collide on a case-insensitive file system, no file that is also a folder.
-            try manifest.checkPaths { ModelPackError.registry(reference: reference, reason: "refused: \($0)") }
+            try manifest.checkPaths(maxPathBytes: limits.maxPathBytes) {
+                ModelPackError.registry(reference: reference, reason: "refused: \($0)")
+            }
             try limits.check(manifest, archiveSize: manifest.totalSize, bundle: reference)
             let files = records.map {
                 SourceFile(path: $0.path, absolutePath: sources[$0.path]!, size: $0.size, executable: $0.executable)
@@ -307,7 +312,8 @@ extension Operations {
             try Unpacker.materialize(manifest, files: files, to: model, force: false, writeManifest: false)
             do {
                 _ = try Operations.build(
-                    BuildOptions(source: model, output: target, format: container, timestamp: remote.timestamp))
+                    BuildOptions(source: model, output: target, format: container, timestamp: remote.timestamp),
+                    context: context)
             } catch ModelPackError.validationFailed(let report) {
                 throw ModelPackError.validationFailed(report.retargeted(reference))
             }
@@ -319,11 +325,11 @@ extension Operations {
 
     /// `inspect oci://REF`: the full audit of a registry artifact, with the same checks as for a
     /// file. The blobs come through the cache into a temporary bundle, which is removed after.
-    public static func inspect(reference: ImageReference, registry: RegistryOptions = RegistryOptions()) throws
-        -> BundleAudit
-    {
-        try withPulledBundle(reference, registry: registry) { path in
-            let audit = try inspect(path)
+    public static func inspect(
+        reference: ImageReference, registry: RegistryOptions = RegistryOptions(), context: RunContext
+    ) throws -> BundleAudit {
+        try withPulledBundle(reference, registry: registry, context: context) { path in
+            let audit = try inspect(path, context: context)
             let summary = audit.summary
             return BundleAudit(
                 summary: BundleSummary(
@@ -335,12 +341,12 @@ extension Operations {
 
     /// `body` on a temporary bundle pulled from `reference` (through the blob cache), removed after.
     static func withPulledBundle<T>(
-        _ reference: ImageReference, registry: RegistryOptions, _ body: (String) throws -> T
+        _ reference: ImageReference, registry: RegistryOptions, context: RunContext, _ body: (String) throws -> T
     ) throws -> T {
         try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/pulled") { scratch in
             var options = PullOptions(reference: reference, registry: registry)
             options.output = scratch + "/bundle.tar"
-            _ = try pull(options)
+            _ = try pull(options, context: context)
             return try body(scratch + "/bundle.tar")
         }
     }

@@ -1,6 +1,6 @@
 extension Operations {
     /// `scan`: the artifact audit on loose files (outside any bundle), each by its content.
-    public static func scan(_ paths: [String]) throws -> ([ArtifactAudit], DiagnosticReport) {
+    public static func scan(_ paths: [String], context: RunContext) throws -> ([ArtifactAudit], DiagnosticReport) {
         var audits: [ArtifactAudit] = []
         for path in paths {
             guard let info = try FileSystem.lstatInfo(path) else { throw ModelPackError.inputMissing(path: path) }
@@ -9,7 +9,10 @@ extension Operations {
             }
             let file = try InputFile(path: path)
             let reader = ByteReader { try file.read(into: $0) }
-            audits.append(try ArtifactAuditor.audit(path: path, size: info.size, reader: reader, filePath: path))
+            audits.append(
+                try ArtifactAuditor.audit(
+                    path: path, size: info.size, reader: reader, filePath: path,
+                    context: AuditContext(limits: context.limits)))
         }
         var collector = DiagnosticCollector()
         audits.flatMap(\.diagnostics).forEach { collector.add($0) }

@@ -12,21 +12,21 @@ extension Operations {
     /// server).
     public static func serve(
         model: String, python: String, host: String, port: Int, policy: ModelCheck.Policy = ModelCheck.Policy(),
-        strict: Bool = false, checkPort: Bool = true, log: (String) -> Void
+        strict: Bool = false, checkPort: Bool = true, context: RunContext
     ) throws -> ServeResult {
         if checkPort { try PortCheck.ensureFree(host: host, port: port) }
-        return try prepared(model, python: python, policy: policy, strict: strict, log: log)
+        return try prepared(model, python: python, policy: policy, strict: strict, context: context)
     }
 
     /// What serve and test run on: the one verdict on the model (refusing on errors, or warnings
     /// with `strict`), then its unpacked copy and virtualenv in the cache, with its model card.
     static func prepared(
-        _ model: String, python: String, policy: ModelCheck.Policy, strict: Bool, log: (String) -> Void
+        _ model: String, python: String, policy: ModelCheck.Policy, strict: Bool, context: RunContext
     ) throws -> ServeResult {
-        let verdict = try checked(model, policy: policy, strict: strict)
+        let verdict = try checked(model, policy: policy, strict: strict, context: context)
         let card = try card(of: verdict)
-        let prepared = try asBundle(model, policy: policy, strict: strict) { bundle in
-            try ServeCache.prepare(bundle: bundle, python: python, card: card, log: log)
+        let prepared = try asBundle(model, policy: policy, strict: strict, context: context) { bundle in
+            try ServeCache.prepare(bundle: bundle, python: python, card: card, context: context)
         }
         return ServeResult(prepared: prepared, findings: verdict.report)
     }
@@ -35,13 +35,13 @@ extension Operations {
     /// pack it into a temporary bundle under the cache, removed afterwards (so `test` and `serve`
     /// run exactly what would ship).
     static func asBundle<T>(
-        _ model: String, policy: ModelCheck.Policy, strict: Bool, _ body: (String) throws -> T
+        _ model: String, policy: ModelCheck.Policy, strict: Bool, context: RunContext, _ body: (String) throws -> T
     ) throws -> T {
         guard try FileSystem.lstatInfo(model)?.kind == .directory else { return try body(model) }
         return try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/built") { folder in
             var build = BuildOptions(source: model, output: folder + "/bundle.tar", format: .tar, strict: strict)
             build.allowUnsafe = policy.allowUnsafe
-            _ = try Operations.build(build)
+            _ = try Operations.build(build, context: context)
             return try body(folder + "/bundle.tar")
         }
     }
@@ -53,16 +53,18 @@ extension Operations {
     /// follows MODELPACK_SUPERVISOR_PID with PR_SET_PDEATHSIG). Returns only on an error at start.
     public static func serveReloading(
         directory: String, python: String, host: String, port: Int, policy: ModelCheck.Policy = ModelCheck.Policy(),
-        strict: Bool = false, interval: Double = 1, log: @escaping (String) -> Void
+        strict: Bool = false, interval: Double = 1, context: RunContext
     ) throws -> Never {
+        let log = context.log
+        let maxPathBytes = context.limits.unpack.maxPathBytes
         guard try FileSystem.lstatInfo(directory)?.kind == .directory else {
             throw ModelPackError.usage("--reload watches a model directory; '\(directory)' is not one")
         }
-        var seen = try ModelDirectory.fingerprint(directory)
+        var seen = try ModelDirectory.fingerprint(directory, maxPathBytes: maxPathBytes)
         // What is served: held for as long as its server runs, so its cache entries stay in use
         // (the child does not inherit the use locks: this process holds them).
         var current = try serve(
-            model: directory, python: python, host: host, port: port, policy: policy, strict: strict, log: log)
+            model: directory, python: python, host: host, port: port, policy: policy, strict: strict, context: context)
         if !current.findings.diagnostics.isEmpty { log(current.findings.text(colour: false)) }
         var server = try startServer(current.prepared, host: host, port: port, log: log)
         var toldExit = false
@@ -72,14 +74,16 @@ extension Operations {
                 log("the server exited (status \(server.terminationStatus)); waiting for a change to start it again")
                 toldExit = true
             }
-            guard let now = try? ModelDirectory.fingerprint(directory), now != seen else { continue }
+            guard let now = try? ModelDirectory.fingerprint(directory, maxPathBytes: maxPathBytes), now != seen else {
+                continue
+            }
             seen = now
             log("\(directory) changed: checking and rebuilding it")
             let next: ServeResult
             do {
                 next = try serve(
                     model: directory, python: python, host: host, port: port, policy: policy, strict: strict,
-                    checkPort: false, log: log)
+                    checkPort: false, context: context)
             } catch ModelPackError.validationFailed(let findings) {
                 log(findings.text(colour: false))
                 log("the checks refuse the change: the server keeps the previous model")

@@ -39,22 +39,24 @@ extension VerifyResult {
 extension Operations {
     /// `verify`: every file against the manifest, and with `trust`, BUNDLE.sig against the keys.
     /// The report's `isValid` is the command's verdict (exit status and JSON `valid` alike).
-    public static func verify(_ path: String, trust: TrustedKeys? = nil) throws -> VerifyResult {
+    public static func verify(_ path: String, trust: TrustedKeys? = nil, context: RunContext) throws -> VerifyResult {
         let signature = try trust.map {
-            try BundleSignature.check(bundle: path, keys: $0.files, trustedDirectory: $0.directory)
+            try BundleSignature.check(
+                bundle: path, keys: $0.files, trustedDirectory: $0.directory, limits: context.limits.unpack)
         }
-        return VerifyResult(report: try Verifier.verify(path), signature: signature)
+        return VerifyResult(report: try Verifier.verify(path, context: context), signature: signature)
     }
 
     /// `unpack`: with `trusted`, first refuses a bundle that is not signed by one of those keys;
     /// then the verified extraction.
     @discardableResult
-    public static func unpack(_ options: UnpackOptions, requiringSignatureFrom trusted: TrustedKeys? = nil) throws
-        -> BundleSummary
-    {
+    public static func unpack(
+        _ options: UnpackOptions, requiringSignatureFrom trusted: TrustedKeys? = nil, context: RunContext
+    ) throws -> BundleSummary {
         if let trusted {
             switch try BundleSignature.check(
-                bundle: options.bundle, keys: trusted.files, trustedDirectory: trusted.directory)
+                bundle: options.bundle, keys: trusted.files, trustedDirectory: trusted.directory,
+                limits: context.limits.unpack)
             {
             case .valid: break
             case .unsigned:
@@ -65,7 +67,7 @@ extension Operations {
                 throw ModelPackError.invalidBundle(path: options.bundle, reason: "refused: bad signature: \(why)")
             }
         }
-        return try Unpacker.unpack(options)
+        return try Unpacker.unpack(options, context: context)
     }
 
     /// `keygen`: an Ed25519 key pair; returns the key id.
@@ -74,7 +76,7 @@ extension Operations {
     }
 
     /// `sign`: BUNDLE.sig, detached; returns the key id.
-    public static func sign(bundle: String, keyPath: String) throws -> String {
-        try BundleSignature.sign(bundle: bundle, keyPath: keyPath)
+    public static func sign(bundle: String, keyPath: String, context: RunContext) throws -> String {
+        try BundleSignature.sign(bundle: bundle, keyPath: keyPath, limits: context.limits.unpack)
     }
 }

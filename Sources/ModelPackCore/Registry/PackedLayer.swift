@@ -54,7 +54,7 @@ struct PackedLayer {
             case .hardlink: throw refused("'\(path)' is a hard link; models are rebuilt from files only")
             default: throw refused("'\(path)' is a device, FIFO or socket")
             }
-            if let problem = BundlePath.problem(with: path) {
+            if let problem = BundlePath.problem(with: path, maxPathBytes: limits.maxPathBytes) {
                 throw refused("'\(RegistryText.escaped(path))': \(problem)")
             }
             if path.hasPrefix(".modelpack/") || path == ".modelpack" {

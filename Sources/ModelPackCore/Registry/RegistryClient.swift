@@ -25,8 +25,6 @@ public struct RegistryOptions: Sendable {
     /// Seconds a transfer may stay under the progress floor (1 KiB/s) before it is given up.
     public var stallSeconds = 30
     public var environment: [String: String] = ProcessInfo.processInfo.environment
-    /// Told the bytes to move and each piece moved (the CLI's progress line on a terminal).
-    public var progress: TransferObserver?
 
     public init() {}
 }

@@ -57,7 +57,9 @@ public struct RemoteArtifact: Sendable {
 
     /// Reads the manifest at the reference, its config and its bundle-manifest layer, and the
     /// signature referrers (checked against `trusted` when given).
-    static func read(_ client: RegistryClient, trusted: [Curve25519.Signing.PublicKey]?) throws -> RemoteArtifact {
+    static func read(_ client: RegistryClient, trusted: [Curve25519.Signing.PublicKey]?, limits: UnpackLimits) throws
+        -> RemoteArtifact
+    {
         let reference = client.reference
         var (data, digest, manifest) = try Self.manifest(reference.manifestReference, client)
         if let entries = manifest.manifests {
@@ -91,12 +93,12 @@ public struct RemoteArtifact: Sendable {
         }
         if let layer = bundleLayers.first {
             let bytes = try client.smallBlob(layer, cap: Manifest.maxBytes)
-            let decoded = try Manifest.decode(Array(bytes), bundle: reference.text)
+            let decoded = try Manifest.decode(Array(bytes), bundle: reference.text, maxPathBytes: limits.maxPathBytes)
             guard decoded.canonicalBytes() == Array(bytes) else {
                 throw ModelPackError.registry(
                     reference: reference.text, reason: "the bundle manifest layer is not in canonical form; refused")
             }
-            try Limits.current.unpack.check(decoded, archiveSize: decoded.totalSize, bundle: reference.text)
+            try limits.check(decoded, archiveSize: decoded.totalSize, bundle: reference.text)
             bundle = decoded
             if let created = layer.annotations?[ModelAnnotation.created],
                 let seconds = ModelArtifact.seconds(rfc3339: created)

@@ -106,9 +106,10 @@ public enum ServeCache {
     /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).
     /// When this added to the cache, the cache is then held to `CacheStore.cap()`.
     public static func prepare(
-        bundle: String, python: String = "python3", card: String? = nil, log: (String) -> Void
+        bundle: String, python: String = "python3", card: String? = nil, context: RunContext
     ) throws -> Prepared {
-        let summary = try BundleReader.inspect(bundle)
+        let log = context.log
+        let summary = try BundleReader.inspect(bundle, limits: context.limits.unpack)
         let cache = CacheDirectory.path()
         let entry = CacheSlot(path: cache + "/serve/" + summary.digest.dropFirst("sha256:".count).prefix(32))
         var added = false
@@ -125,7 +126,7 @@ public enum ServeCache {
             try FileSystem.makeDirectories(entry.path)
             if !FileSystem.exists(model + "/" + Manifest.entryPath) {
                 log("unpacking \(summary.manifest.name) \(summary.manifest.version) (\(summary.digest)) into \(model)")
-                try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: model, force: true))
+                try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: model, force: true), context: context)
                 added = true
             }
             try FileSystem.writeAtomically(
@@ -136,9 +137,10 @@ public enum ServeCache {
                 try FileSystem.writeAtomically(Array(file.text.utf8), to: runtime + "/" + file.name)
             }
             let metadata = try FileSystem.readWholeFile(
-                model + "/" + ModelDirectory.metadataFile, limit: Limits.current.yaml.maxBytes)
+                model + "/" + ModelDirectory.metadataFile, limit: context.limits.yaml.maxBytes)
             try FileSystem.writeAtomically(
-                try ServingDescription.json(fromMetadata: metadata), to: runtime + "/serving.json")
+                try ServingDescription.json(fromMetadata: metadata, limits: context.limits),
+                to: runtime + "/serving.json")
             if let card { try FileSystem.writeAtomically(Array(card.utf8), to: runtime + "/card.md") }
             bundleInUse = try entry.markInUse()
         }

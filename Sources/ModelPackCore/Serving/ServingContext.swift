@@ -1,10 +1,11 @@
 import Foundation
 
-/// What the runtime needs from metadata.yaml, as JSON (the runtime then needs no YAML parser):
-/// name, version, inputs, outputs and the example.
+/// What the runtime needs, as JSON (the runtime then needs no YAML parser): from metadata.yaml
+/// the name, version, inputs, outputs and the example; and the run's limits, which the Python
+/// bundle reader holds bundles to on Spark and Ray executors as the Swift one does.
 enum ServingDescription {
-    static func json(fromMetadata bytes: [UInt8]) throws -> [UInt8] {
-        guard let root = try YAMLReader.parse(bytes) else {
+    static func json(fromMetadata bytes: [UInt8], limits: Limits) throws -> [UInt8] {
+        guard let root = try YAMLReader.parse(bytes, limits: limits.yaml) else {
             throw ModelPackError.invalidModel(path: ModelDirectory.metadataFile, reason: "empty")
         }
         var out: [String: Any] = [:]
@@ -27,6 +28,11 @@ enum ServingDescription {
         out["name"] = root["name"]?.scalar ?? "model"
         out["version"] = root["version"]?.scalar ?? "0"
         if out["inputs"] == nil { out["inputs"] = [Any]() }
+        out["limits"] = [
+            "maxEntries": limits.unpack.maxEntries, "maxTotalSize": limits.unpack.maxTotalSize,
+            "maxRatio": limits.unpack.maxRatio, "ratioFloor": limits.unpack.ratioFloor,
+            "maxPathBytes": limits.unpack.maxPathBytes,
+        ]
         let data = try JSONSerialization.data(
             withJSONObject: out, options: [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes])
         return Array(data) + [0x0a]

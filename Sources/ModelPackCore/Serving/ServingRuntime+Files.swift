@@ -1418,11 +1418,16 @@ extension ServingRuntime {
             Docs/FORMAT.md: the manifest first and in canonical form, then only regular files it lists (and
             no Python bytecode: __pycache__/, *.pyc, *.pyo), each read no further than its declared size and
             checked against its SHA-256, written with O_EXCL and O_NOFOLLOW into a fresh folder renamed into
-            place once every check passed.
+            place once every check passed. The bundle is held to the limits of Docs/SECURITY.md ("Limits": files,
+            uncompressed size, expansion ratio, path length), checked against the manifest before a file is
+            written, as the modelpack binary holds it: the run's limits are those serving.json gives (`limits`,
+            the values of --max-entries, --max-total-size, --max-ratio and --max-path-length), else the defaults.
 
                 python3 modelpack_bundle.py digest BUNDLE         prints the bundle digest (reads the manifest)
                 python3 modelpack_bundle.py unpack BUNDLE DIR     verifies and unpacks into DIR (must not exist)
                 python3 modelpack_bundle.py cached BUNDLE         verifies into the cache, prints the folder
+
+            Each takes `--serving serving.json` for the run's limits.
 
             Containers: zip, tar, tar.gz, and tar.zst when the `zstandard` package is installed. Exit 0, or 1
             with one line naming the bundle and the problem.
@@ -1440,6 +1445,7 @@ extension ServingRuntime {
             import zipfile
             import zlib
             from pathlib import Path
+            from typing import NamedTuple
 
             MANIFEST = ".modelpack/manifest.json"
             FORMAT_VERSIONS = (1, 2)  # 2 is what modelpack writes; 1 reads the same (Docs/FORMAT.md, Versioning)
@@ -1450,6 +1456,60 @@ extension ServingRuntime {
 
             class BundleError(Exception):
                 """'BUNDLE: why', one line."""
+
+
+            # serving.json's names of the limits, in the order of Limits' fields.
+            SERVING_KEYS = ("maxEntries", "maxTotalSize", "maxRatio", "ratioFloor", "maxPathBytes")
+
+
+            class Limits(NamedTuple):
+                """The bounds a bundle is held to, with the defaults of Sources/ModelPackCore/Support/Limits.swift
+                (UnpackLimits): files, total uncompressed bytes, uncompressed bytes per byte of archive (checked
+                once the total passes `ratio_floor`), bytes in a path. Plain data, so it travels to Spark
+                executors and Ray workers with the rest of a job."""
+
+                max_entries: int = 100_000
+                max_total_size: int = 256 << 30
+                max_ratio: int = 1000
+                ratio_floor: int = 1 << 30
+                max_path_bytes: int = 1024
+
+                @classmethod
+                def from_serving(cls, description, where="serving.json"):
+                    """The limits in a serving description's `limits` (as modelpack writes serving.json: maxEntries,
+                    maxTotalSize, maxRatio, ratioFloor, maxPathBytes); a missing one keeps its default."""
+                    given = (description or {}).get("limits")
+                    if given is None:
+                        return cls()
+                    if not isinstance(given, dict):
+                        raise BundleError(f"{where}: limits: not an object")
+                    values = {}
+                    for field, key in zip(cls._fields, SERVING_KEYS):
+                        if key in given:
+                            value = given[key]
+                            if type(value) is not int or value <= 0:
+                                raise BundleError(f"{where}: limits.{key}: {json.dumps(value)} is not a positive whole number")
+                            values[field] = value
+                    return cls(**values)
+
+                def check(self, manifest, archive_size, bundle):
+                    """Refuses a manifest over the limits (Sources/ModelPackCore/Bundle/UnpackLimits.swift, with
+                    its messages), before anything else of the bundle is read."""
+                    files = len(manifest["files"])
+                    if files > self.max_entries:
+                        raise BundleError(f"{bundle}: {files} files exceed the limit of {self.max_entries} "
+                                          "(raise it with --max-entries)")
+                    total = sum(f["size"] for f in manifest["files"])
+                    if total > self.max_total_size:
+                        raise BundleError(f"{bundle}: {total} bytes uncompressed exceed the limit of {self.max_total_size} "
+                                          "(raise it with --max-total-size)")
+                    ratio = total // max(archive_size, 1)
+                    if total > self.ratio_floor and ratio > self.max_ratio:
+                        raise BundleError(f"{bundle}: expands {ratio}:1, more than {self.max_ratio}:1 "
+                                          "(a compression bomb? raise it with --max-ratio)")
+
+
+            DEFAULT_LIMITS = Limits()
 
 
             def quote(text):
@@ -1490,13 +1550,14 @@ extension ServingRuntime {
                 return "".join(out).encode("utf-8")
 
 
-            def path_problem(path):
-                """Why `path` breaks the bundle path rule (Docs/FORMAT.md#paths), or None."""
+            def path_problem(path, limits=DEFAULT_LIMITS):
+                """Why `path` breaks the bundle path rule (Docs/FORMAT.md#paths) with the limits' path length
+                (Sources/ModelPackCore/ModelDirectory/BundlePath.swift), or None."""
                 data = path.encode("utf-8", "surrogateescape")
                 if not path:
                     return "empty path"
-                if len(data) > 1024:
-                    return "path longer than 1024 bytes"
+                if len(data) > limits.max_path_bytes:
+                    return f"path longer than {limits.max_path_bytes} bytes (raise the limit with --max-path-length)"
                 if path.startswith("/"):
                     return "absolute path"
                 if "\\" in path:
@@ -1532,8 +1593,9 @@ extension ServingRuntime {
                 return REQUIRED.get(path, "artifact")
 
 
-            def check_manifest(data, bundle):
-                """The manifest parsed from `data`, refused unless it is a well-formed canonical manifest."""
+            def check_manifest(data, bundle, limits=DEFAULT_LIMITS):
+                """The manifest parsed from `data`, refused unless it is a well-formed canonical manifest whose
+                paths keep the path rule with the limits' path length."""
                 def refuse(why):
                     return BundleError(f"{bundle}: manifest {MANIFEST}: {why}")
 
@@ -1564,7 +1626,7 @@ extension ServingRuntime {
                 previous, folded, paths = None, {}, {f["path"] for f in files}
                 for f in files:
                     path = f["path"]
-                    problem = path_problem(path) or bytecode_problem(path)
+                    problem = path_problem(path, limits) or bytecode_problem(path)
                     if problem:
                         raise refuse(f"'{path}': {problem}")
                     if path.startswith(".modelpack/"):
@@ -1650,7 +1712,9 @@ extension ServingRuntime {
                 return data
 
 
-            def first_manifest(bundle, iterator):
+            def first_manifest(bundle, iterator, limits=DEFAULT_LIMITS):
+                """The first entry's bytes and the manifest they hold, refused unless it is a well-formed
+                manifest within the limits (against the bundle file's size for the expansion ratio)."""
                 try:
                     entry = next(iterator, None)
                 except FileNotFoundError:
@@ -1660,25 +1724,29 @@ extension ServingRuntime {
                 if entry is None or entry.name != MANIFEST or not entry.regular:
                     raise BundleError(f"{bundle}: not a modelpack bundle (the first entry is not {MANIFEST})")
                 data = read_exactly(entry, MAX_MANIFEST, bundle)
-                return data, check_manifest(data, bundle)
+                manifest = check_manifest(data, bundle, limits)
+                limits.check(manifest, os.stat(bundle).st_size, bundle)
+                return data, manifest
 
 
-            def digest(bundle):
-                """The bundle digest (sha256: and the SHA-256 of the manifest's bytes), from the first entry."""
-                data, _ = first_manifest(bundle, entries(bundle))
+            def digest(bundle, limits=DEFAULT_LIMITS):
+                """The bundle digest (sha256: and the SHA-256 of the manifest's bytes), from the first entry,
+                refused unless the manifest is within the limits."""
+                data, _ = first_manifest(bundle, entries(bundle), limits)
                 return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-            def unpack(bundle, destination):
+            def unpack(bundle, destination, limits=DEFAULT_LIMITS):
                 """Verifies every entry and unpacks the bundle into `destination` (which must not exist),
-                through a temporary folder beside it. Returns the bundle digest."""
+                through a temporary folder beside it, once its manifest was found within the limits. Returns the
+                bundle digest."""
                 destination = Path(destination)
                 if destination.exists():
                     raise BundleError(f"{destination}: already exists")
                 temporary = destination.parent / f".modelpack-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
                 temporary.mkdir(parents=True)
                 try:
-                    result = _write(bundle, temporary)
+                    result = _write(bundle, temporary, limits)
                     os.rename(temporary, destination)
                     return result
                 except BaseException:
@@ -1686,10 +1754,10 @@ extension ServingRuntime {
                     raise
 
 
-            def _write(bundle, into):
+            def _write(bundle, into, limits=DEFAULT_LIMITS):
                 try:
                     iterator = entries(bundle)
-                    data, manifest = first_manifest(bundle, iterator)
+                    data, manifest = first_manifest(bundle, iterator, limits)
                     listed = {f["path"]: f for f in manifest["files"]}
                     seen = set()
                     for entry in iterator:
@@ -1699,7 +1767,7 @@ extension ServingRuntime {
                         if name in seen or name == MANIFEST:
                             raise BundleError(f"{bundle}: {name}: a second entry with this path")
                         if name not in listed:
-                            problem = path_problem(name) or bytecode_problem(name)
+                            problem = path_problem(name, limits) or bytecode_problem(name)
                             raise BundleError(f"{bundle}: {name}: {problem or 'not listed in the manifest'}")
                         record = listed[name]
                         if entry.size != record["size"]:
@@ -1776,20 +1844,20 @@ extension ServingRuntime {
                     os.close(fd)
 
 
-            def cached(bundle, cache=None):
+            def cached(bundle, cache=None, limits=DEFAULT_LIMITS):
                 """The bundle verified and unpacked once into `<cache>/bundles/<digest hex>` (a folder is there
-                only after every check passed). Processes on one machine take turns through `<hex>.lock`, and
-                each holds `<hex>.use` shared until it exits, so `modelpack cache prune` leaves the folder alone
-                while it is used (the protocol of Sources/ModelPackCore/Support/CacheStore.swift). Returns
-                (folder, digest)."""
-                name = digest(bundle)
+                only after every check passed), its manifest held to the limits at every call, unpacked already
+                or not. Processes on one machine take turns through `<hex>.lock`, and each holds `<hex>.use`
+                shared until it exits, so `modelpack cache prune` leaves the folder alone while it is used (the
+                protocol of Sources/ModelPackCore/Support/CacheStore.swift). Returns (folder, digest)."""
+                name = digest(bundle, limits)
                 root = Path(cache) if cache else cache_directory() / "bundles"
                 folder = root / name.split(":", 1)[1]
                 root.mkdir(parents=True, exist_ok=True)
                 change = lock_file(f"{folder}.lock", fcntl.LOCK_EX)
                 try:
                     if not (folder / MANIFEST).is_file():
-                        unpack(bundle, folder)
+                        unpack(bundle, folder, limits)
                     if str(folder) not in IN_USE:
                         use = lock_file(f"{folder}.use", fcntl.LOCK_SH)
                         os.utime(use)
@@ -1800,14 +1868,32 @@ extension ServingRuntime {
 
 
             def main(argv):
-                usage = "usage: modelpack_bundle.py digest BUNDLE | unpack BUNDLE DIR | cached BUNDLE"
+                usage = ("usage: modelpack_bundle.py [--serving serving.json] digest BUNDLE | unpack BUNDLE DIR"
+                         " | cached BUNDLE")
+                argv, serving = list(argv), None
+                if "--serving" in argv:
+                    at = argv.index("--serving")
+                    if at + 1 >= len(argv):
+                        print(usage, file=sys.stderr)
+                        return 2
+                    serving = argv[at + 1]
+                    del argv[at:at + 2]
                 try:
+                    limits = Limits()
+                    if serving is not None and len(argv) in (2, 3):
+                        try:
+                            description = json.loads(Path(serving).read_text(encoding="utf-8"))
+                        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                            raise BundleError(f"{serving}: not a serving description ({error})") from None
+                        if not isinstance(description, dict):
+                            raise BundleError(f"{serving}: not a serving description (not a JSON object)")
+                        limits = Limits.from_serving(description, serving)
                     if len(argv) == 2 and argv[0] == "digest":
-                        print(digest(argv[1]))
+                        print(digest(argv[1], limits))
                     elif len(argv) == 3 and argv[0] == "unpack":
-                        print(unpack(argv[1], argv[2]))
+                        print(unpack(argv[1], argv[2], limits))
                     elif len(argv) == 2 and argv[0] == "cached":
-                        print(cached(argv[1])[0])
+                        print(cached(argv[1], limits=limits)[0])
                     else:
                         print(usage, file=sys.stderr)
                         return 2
@@ -1849,6 +1935,11 @@ extension ServingRuntime {
             bundle digest) and loads the model once. A row that does not fit the inputs fails the job with its
             position, or with skip_invalid is given a null prediction (Spark) or left out (Ray).
 
+            The bundle is held to the limits of Docs/SECURITY.md ("Limits") on the driver and wherever it is
+            unpacked: the defaults, or those given (`limits=modelpack_bundle.Limits(max_path_bytes=2048)` for a
+            bundle built with a raised --max-path-length); `modelpack predict` gives its own in serving.json.
+            They travel to the executors and actors in the job's description (Scorer.of).
+
             `modelpack predict BUNDLE --engine spark|ray` runs `main` here in the model's environment:
 
                 modelpack_batch.py --engine spark|ray --bundle B --serving serving.json --input IN --output OUT
@@ -1867,7 +1958,7 @@ extension ServingRuntime {
             from pathlib import Path
 
             sys.path.insert(0, str(Path(__file__).resolve().parent))
-            from modelpack_bundle import BundleError, cached  # the runtime's modules, beside this file
+            from modelpack_bundle import SERVING_KEYS, BundleError, Limits, cached  # the runtime's modules, beside this file
             from modelpack_inputs import batch_size as default_batch
             from modelpack_inputs import category_text, column_fits, jsonable, load_model, validate
             from modelpack_predict import convert
@@ -1912,6 +2003,12 @@ extension ServingRuntime {
                         "inputs": inputs, "outputs": metadata.get("outputs") or [], "resources": metadata.get("resources") or {}}
 
 
+            def with_limits(description, limits):
+                """`description` with `limits` as serving.json gives them, for the scorers (Scorer.of) of the
+                executors and actors the description is shipped to."""
+                return {**description, "limits": dict(zip(SERVING_KEYS, limits))}
+
+
             # Output types: metadata.yaml's output types as Spark SQL types (Arrow carries them to pandas).
             SQL_TYPES = {"float": "double", "int": "bigint", "bool": "boolean", "string": "string", "categorical": "string"}
             TENSOR_TYPES = {"bool": "boolean", "string": "string"}
@@ -1950,13 +2047,15 @@ extension ServingRuntime {
 
                 @classmethod
                 def of(cls, bundle, description, digest=None):
+                    """The scorer of `bundle`, verified with the limits in `description` (serving.json's, or those
+                    spark_udf and ray_predictor were given) by the first call in this process."""
                     scorer = cls._loaded.get(digest or bundle)
                     if scorer is None:
                         scorer = cls._loaded[digest or bundle] = cls(bundle, description, digest)
                     return scorer
 
                 def __init__(self, bundle, description, digest=None):
-                    folder, found = cached(bundle)
+                    folder, found = cached(bundle, limits=Limits.from_serving(description))
                     if digest and found != digest:
                         raise BundleError(f"{bundle}: its digest is {found}, the job was started with {digest}")
                     self.inputs, self.outputs = description["inputs"], description.get("outputs") or []
@@ -2060,13 +2159,14 @@ extension ServingRuntime {
                     return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
 
 
-            def spark_udf(spark, bundle, result_type=None, skip_invalid=False, batch_size=None):
+            def spark_udf(spark, bundle, result_type=None, skip_invalid=False, batch_size=None, limits=None):
                 """A pandas UDF over the model's inputs, from a bundle at a local path or at any URL Spark reads
                 (`hdfs://`, `s3a://` with the cluster's connectors, `file://`). Call it with no columns (the
                 input names), or with one column per input in metadata.yaml's order. Its type is the metadata
                 outputs' (one output: that type; several: a struct) unless `result_type` says otherwise.
                 `batch_size` sets the session's Arrow batch (spark.sql.execution.arrow.maxRecordsPerBatch), by
-                default metadata.yaml's resources.batch_size when it gives one."""
+                default metadata.yaml's resources.batch_size when it gives one. `limits` (a modelpack_bundle.Limits)
+                the bundle is held to, on the driver and on every executor; the defaults unless given."""
                 from pyspark import SparkFiles, TaskContext
                 from pyspark.sql import functions as F
                 from pyspark.sql.functions import pandas_udf
@@ -2079,8 +2179,9 @@ extension ServingRuntime {
                     local = os.path.abspath(bundle)
                     name = os.path.basename(local)
                     spark.sparkContext.addFile(local)
-                folder, digest = cached(local)
-                description = describe(folder)
+                limits = limits or Limits()
+                folder, digest = cached(local, limits=limits)
+                description = with_limits(describe(folder), limits)
                 for module in MODULES:
                     spark.sparkContext.addPyFile(str(RUNTIME / module))
                 batch_size = batch_size or (description.get("resources") or {}).get("batch_size")
@@ -2119,15 +2220,17 @@ extension ServingRuntime {
                 return call
 
 
-            def ray_predictor(bundle, skip_invalid=False, batch_size=None, id_column=None, text=False):
+            def ray_predictor(bundle, skip_invalid=False, batch_size=None, id_column=None, text=False, limits=None):
                 """A callable class for ray.data.Dataset.map_batches (batch_format "pandas"): each actor loads
                 the model once; a batch comes back with the result columns added (the input columns dropped),
                 rows that do not fit the inputs failing the job or, with skip_invalid, left out. The class's
                 `batch_size` is the argument, else metadata.yaml's resources.batch_size, else 10,000; its
-                `num_cpus` is resources.cpu (default 1)."""
+                `num_cpus` is resources.cpu (default 1). `limits` (a modelpack_bundle.Limits) the bundle is held
+                to, here and in every actor; the defaults unless given."""
                 bundle = os.path.abspath(bundle)
-                folder, digest = cached(bundle)
-                description = describe(folder)
+                limits = limits or Limits()
+                folder, digest = cached(bundle, limits=limits)
+                description = with_limits(describe(folder), limits)
                 return _predictor(bundle, description, digest, skip_invalid, batch_size, id_column, text)
 
 
@@ -2263,7 +2366,7 @@ extension ServingRuntime {
                 if args.address:
                     # A cluster's workers get the model's requirements in a virtualenv Ray makes (and caches)
                     # on each node on top of the cluster's Python, which must be the model's Python version.
-                    folder, _ = cached(args.bundle)
+                    folder, _ = cached(args.bundle, limits=args.limits)
                     requirements = [line.strip() for line in (folder / "requirements.txt").read_text().splitlines()
                                     if line.strip() and not line.strip().startswith("#")]
                     if requirements:
@@ -2428,7 +2531,10 @@ extension ServingRuntime {
                 args.batch_size = default_batch(description, args.batch_size, ENGINE_BATCH)
                 started = time.perf_counter()
                 try:
-                    _, digest = cached(args.bundle)
+                    # serving.json's limits (the modelpack binary's flags): here, and through `description` in
+                    # every executor and actor (Scorer.of).
+                    args.limits = Limits.from_serving(description, args.serving)
+                    _, digest = cached(args.bundle, limits=args.limits)
                     run = run_spark if args.engine == "spark" else run_ray
                     written, skipped = run(args, description, digest)
                     if os.path.exists(args.output):

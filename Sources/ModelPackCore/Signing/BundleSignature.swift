@@ -38,9 +38,9 @@ public enum BundleSignature {
     }
 
     /// Signs the bundle's manifest digest; writes BUNDLE.sig through a temporary file.
-    public static func sign(bundle: String, keyPath: String) throws -> String {
+    public static func sign(bundle: String, keyPath: String, limits: UnpackLimits) throws -> String {
         let key = try SigningKeys.loadPrivate(keyPath)
-        let manifest = try BundleReader.inspect(bundle).manifest
+        let manifest = try BundleReader.inspect(bundle, limits: limits).manifest
         let body = try statement(manifest)
         let signature = try key.signature(for: pae(payloadType, body))
         let envelope: [String: Any] = [
@@ -60,16 +60,20 @@ public enum BundleSignature {
     }
 
     /// Checks BUNDLE.sig against the trusted keys and the bundle's manifest (files are checked by verify).
-    public static func check(bundle: String, keys: [String], trustedDirectory: String?) throws -> Verdict {
-        try check(bundle: bundle, trusted: try SigningKeys.trusted(keys: keys, directory: trustedDirectory))
+    public static func check(bundle: String, keys: [String], trustedDirectory: String?, limits: UnpackLimits) throws
+        -> Verdict
+    {
+        try check(
+            bundle: bundle, trusted: try SigningKeys.trusted(keys: keys, directory: trustedDirectory), limits: limits)
     }
 
-    static func check(bundle: String, trusted: [Curve25519.Signing.PublicKey]) throws -> Verdict {
+    static func check(bundle: String, trusted: [Curve25519.Signing.PublicKey], limits: UnpackLimits) throws -> Verdict {
         let sigPath = path(for: bundle)
         guard FileSystem.exists(sigPath) else { return .unsigned }
         let bytes = try FileSystem.readWholeFile(sigPath, limit: maxEnvelopeBytes)
         return check(
-            envelope: bytes, named: sigPath, manifest: try BundleReader.inspect(bundle).manifest, trusted: trusted)
+            envelope: bytes, named: sigPath, manifest: try BundleReader.inspect(bundle, limits: limits).manifest,
+            trusted: trusted)
     }
 
     static let maxEnvelopeBytes = 64 << 20

@@ -8,6 +8,8 @@ final class HashedStream {
     private let hasher: ParallelSHA256
     /// Names the bytes in progress reports.
     let label: String
+    /// Told each chunk handed out (the run's progress line), when there is one.
+    var progress: TransferObserver?
     let limit: Int64
     /// Bytes handed out (and hashed) so far.
     private(set) var byteCount: Int64 = 0
@@ -53,7 +55,7 @@ final class HashedStream {
         }
         hasher.submit(n)
         byteCount += Int64(n)
-        ProgressReporting.moved(label, n)
+        progress?(.moved(path: label, bytes: Int64(n)))
         let chunk = UnsafeRawBufferPointer(rebasing: buffer[0..<n])
         try onChunk?(chunk)
         return chunk

@@ -1,11 +1,9 @@
 /// Every bound modelpack puts on untrusted input, in one place (Docs/SECURITY.md lists them with
-/// their defaults and flags). A command sets them once, from its flags, for the time it runs:
-/// `Limits.$current.withValue(limits) { ... }`; each reader takes its bound from `Limits.current`.
-public struct Limits: Sendable {
-    /// Files, total size and expansion ratio of a bundle being unpacked.
+/// their defaults and flags). A command makes them once, from its flags, and hands them to the
+/// operation in its `RunContext`; each reader is given the bound it enforces.
+public struct Limits: Sendable, Codable, Equatable {
+    /// Files, total size, expansion ratio and path length of a bundle.
     public var unpack = UnpackLimits()
-    /// Bytes in a path inside a bundle (a component stays at most 255, the file-system limit).
-    public var maxPathBytes = 1024
     /// metadata.yaml: size, nesting, nodes after alias expansion.
     public var yaml = YAMLLimits()
     /// A pickle scan: opcodes, stack and memo entries.
@@ -13,15 +11,13 @@ public struct Limits: Sendable {
 
     public init() {}
 
-    @TaskLocal public static var current = Limits()
-
     /// The largest text file the checks read (requirements.txt, an include, interface.py).
     public static let maxTextBytes = 4 << 20
 }
 
 /// Bounds that stop archive bombs before a byte is written. Every bound is checked against the
 /// manifest first, then every entry's data is cut off at the size the manifest gives it.
-public struct UnpackLimits: Sendable {
+public struct UnpackLimits: Sendable, Codable, Equatable {
     /// Files in one bundle.
     public var maxEntries: Int = 100_000
     /// Total uncompressed bytes.
@@ -30,12 +26,14 @@ public struct UnpackLimits: Sendable {
     /// DEFLATE cannot exceed about 1032:1, so a larger ratio is a bomb or a lie.
     public var maxRatio: Int64 = 1_000
     public var ratioFloor: Int64 = 1 << 30
+    /// Bytes in a path inside a bundle (a component stays at most 255, the file-system limit).
+    public var maxPathBytes = 1024
 
     public init() {}
 }
 
 /// Bounds on what the YAML reader accepts.
-public struct YAMLLimits: Sendable {
+public struct YAMLLimits: Sendable, Codable, Equatable {
     public var maxBytes: Int = 1 << 20
     public var maxDepth: Int = 64
     /// Nodes after alias expansion.
@@ -45,7 +43,7 @@ public struct YAMLLimits: Sendable {
 }
 
 /// Bounds on a pickle scan (documented; raised with flags where the CLI exposes them).
-public struct PickleLimits: Sendable {
+public struct PickleLimits: Sendable, Codable, Equatable {
     public var maxOpcodes = 500_000_000
     public var maxStack = 1_000_000
     public var maxMemo = 10_000_000

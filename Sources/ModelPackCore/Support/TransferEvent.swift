@@ -7,16 +7,3 @@ public enum TransferEvent: Sendable {
 
 /// Receives transfer events, from any thread.
 public typealias TransferObserver = @Sendable (TransferEvent) -> Void
-
-/// Progress of the local commands that read or write a lot (build, unpack, verify, inspect): the
-/// CLI sets an observer for the run when stderr is a terminal; the core's read and write loops
-/// report to it. `.total` starts a phase (a build that reads its files twice has two).
-public enum ProgressReporting {
-    @TaskLocal public static var observer: TransferObserver?
-
-    static func total(_ bytes: Int64) { observer?(.total(bytes)) }
-
-    static func moved(_ path: String, _ bytes: Int) {
-        if bytes > 0, let observer { observer(.moved(path: path, bytes: Int64(bytes))) }
-    }
-}

@@ -19,6 +19,11 @@ Each executor process or actor unpacks and verifies the bundle once into its cac
 bundle digest) and loads the model once. A row that does not fit the inputs fails the job with its
 position, or with skip_invalid is given a null prediction (Spark) or left out (Ray).
 
+The bundle is held to the limits of Docs/SECURITY.md ("Limits") on the driver and wherever it is
+unpacked: the defaults, or those given (`limits=modelpack_bundle.Limits(max_path_bytes=2048)` for a
+bundle built with a raised --max-path-length); `modelpack predict` gives its own in serving.json.
+They travel to the executors and actors in the job's description (Scorer.of).
+
 `modelpack predict BUNDLE --engine spark|ray` runs `main` here in the model's environment:
 
     modelpack_batch.py --engine spark|ray --bundle B --serving serving.json --input IN --output OUT
@@ -37,7 +42,7 @@ import typing
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from modelpack_bundle import BundleError, cached  # the runtime's modules, beside this file
+from modelpack_bundle import SERVING_KEYS, BundleError, Limits, cached  # the runtime's modules, beside this file
 from modelpack_inputs import batch_size as default_batch
 from modelpack_inputs import category_text, column_fits, jsonable, load_model, validate
 from modelpack_predict import convert
@@ -82,6 +87,12 @@ def describe(model_dir):
             "inputs": inputs, "outputs": metadata.get("outputs") or [], "resources": metadata.get("resources") or {}}
 
 
+def with_limits(description, limits):
+    """`description` with `limits` as serving.json gives them, for the scorers (Scorer.of) of the
+    executors and actors the description is shipped to."""
+    return {**description, "limits": dict(zip(SERVING_KEYS, limits))}
+
+
 # Output types: metadata.yaml's output types as Spark SQL types (Arrow carries them to pandas).
 SQL_TYPES = {"float": "double", "int": "bigint", "bool": "boolean", "string": "string", "categorical": "string"}
 TENSOR_TYPES = {"bool": "boolean", "string": "string"}
@@ -120,13 +131,15 @@ class Scorer:
 
     @classmethod
     def of(cls, bundle, description, digest=None):
+        """The scorer of `bundle`, verified with the limits in `description` (serving.json's, or those
+        spark_udf and ray_predictor were given) by the first call in this process."""
         scorer = cls._loaded.get(digest or bundle)
         if scorer is None:
             scorer = cls._loaded[digest or bundle] = cls(bundle, description, digest)
         return scorer
 
     def __init__(self, bundle, description, digest=None):
-        folder, found = cached(bundle)
+        folder, found = cached(bundle, limits=Limits.from_serving(description))
         if digest and found != digest:
             raise BundleError(f"{bundle}: its digest is {found}, the job was started with {digest}")
         self.inputs, self.outputs = description["inputs"], description.get("outputs") or []
@@ -230,13 +243,14 @@ class Scorer:
         return pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
 
 
-def spark_udf(spark, bundle, result_type=None, skip_invalid=False, batch_size=None):
+def spark_udf(spark, bundle, result_type=None, skip_invalid=False, batch_size=None, limits=None):
     """A pandas UDF over the model's inputs, from a bundle at a local path or at any URL Spark reads
     (`hdfs://`, `s3a://` with the cluster's connectors, `file://`). Call it with no columns (the
     input names), or with one column per input in metadata.yaml's order. Its type is the metadata
     outputs' (one output: that type; several: a struct) unless `result_type` says otherwise.
     `batch_size` sets the session's Arrow batch (spark.sql.execution.arrow.maxRecordsPerBatch), by
-    default metadata.yaml's resources.batch_size when it gives one."""
+    default metadata.yaml's resources.batch_size when it gives one. `limits` (a modelpack_bundle.Limits)
+    the bundle is held to, on the driver and on every executor; the defaults unless given."""
     from pyspark import SparkFiles, TaskContext
     from pyspark.sql import functions as F
     from pyspark.sql.functions import pandas_udf
@@ -249,8 +263,9 @@ def spark_udf(spark, bundle, result_type=None, skip_invalid=False, batch_size=No
         local = os.path.abspath(bundle)
         name = os.path.basename(local)
         spark.sparkContext.addFile(local)
-    folder, digest = cached(local)
-    description = describe(folder)
+    limits = limits or Limits()
+    folder, digest = cached(local, limits=limits)
+    description = with_limits(describe(folder), limits)
     for module in MODULES:
         spark.sparkContext.addPyFile(str(RUNTIME / module))
     batch_size = batch_size or (description.get("resources") or {}).get("batch_size")
@@ -289,15 +304,17 @@ def spark_udf(spark, bundle, result_type=None, skip_invalid=False, batch_size=No
     return call
 
 
-def ray_predictor(bundle, skip_invalid=False, batch_size=None, id_column=None, text=False):
+def ray_predictor(bundle, skip_invalid=False, batch_size=None, id_column=None, text=False, limits=None):
     """A callable class for ray.data.Dataset.map_batches (batch_format "pandas"): each actor loads
     the model once; a batch comes back with the result columns added (the input columns dropped),
     rows that do not fit the inputs failing the job or, with skip_invalid, left out. The class's
     `batch_size` is the argument, else metadata.yaml's resources.batch_size, else 10,000; its
-    `num_cpus` is resources.cpu (default 1)."""
+    `num_cpus` is resources.cpu (default 1). `limits` (a modelpack_bundle.Limits) the bundle is held
+    to, here and in every actor; the defaults unless given."""
     bundle = os.path.abspath(bundle)
-    folder, digest = cached(bundle)
-    description = describe(folder)
+    limits = limits or Limits()
+    folder, digest = cached(bundle, limits=limits)
+    description = with_limits(describe(folder), limits)
     return _predictor(bundle, description, digest, skip_invalid, batch_size, id_column, text)
 
 
@@ -433,7 +450,7 @@ def run_ray(args, description, digest):
     if args.address:
         # A cluster's workers get the model's requirements in a virtualenv Ray makes (and caches)
         # on each node on top of the cluster's Python, which must be the model's Python version.
-        folder, _ = cached(args.bundle)
+        folder, _ = cached(args.bundle, limits=args.limits)
         requirements = [line.strip() for line in (folder / "requirements.txt").read_text().splitlines()
                         if line.strip() and not line.strip().startswith("#")]
         if requirements:
@@ -598,7 +615,10 @@ def main():
     args.batch_size = default_batch(description, args.batch_size, ENGINE_BATCH)
     started = time.perf_counter()
     try:
-        _, digest = cached(args.bundle)
+        # serving.json's limits (the modelpack binary's flags): here, and through `description` in
+        # every executor and actor (Scorer.of).
+        args.limits = Limits.from_serving(description, args.serving)
+        _, digest = cached(args.bundle, limits=args.limits)
         run = run_spark if args.engine == "spark" else run_ray
         written, skipped = run(args, description, digest)
         if os.path.exists(args.output):

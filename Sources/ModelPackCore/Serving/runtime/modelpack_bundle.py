@@ -3,11 +3,16 @@ binary is not: Spark executors and Ray workers (modelpack_batch). It applies the
 Docs/FORMAT.md: the manifest first and in canonical form, then only regular files it lists (and
 no Python bytecode: __pycache__/, *.pyc, *.pyo), each read no further than its declared size and
 checked against its SHA-256, written with O_EXCL and O_NOFOLLOW into a fresh folder renamed into
-place once every check passed.
+place once every check passed. The bundle is held to the limits of Docs/SECURITY.md ("Limits": files,
+uncompressed size, expansion ratio, path length), checked against the manifest before a file is
+written, as the modelpack binary holds it: the run's limits are those serving.json gives (`limits`,
+the values of --max-entries, --max-total-size, --max-ratio and --max-path-length), else the defaults.
 
     python3 modelpack_bundle.py digest BUNDLE         prints the bundle digest (reads the manifest)
     python3 modelpack_bundle.py unpack BUNDLE DIR     verifies and unpacks into DIR (must not exist)
     python3 modelpack_bundle.py cached BUNDLE         verifies into the cache, prints the folder
+
+Each takes `--serving serving.json` for the run's limits.
 
 Containers: zip, tar, tar.gz, and tar.zst when the `zstandard` package is installed. Exit 0, or 1
 with one line naming the bundle and the problem.
@@ -25,6 +30,7 @@ import uuid
 import zipfile
 import zlib
 from pathlib import Path
+from typing import NamedTuple
 
 MANIFEST = ".modelpack/manifest.json"
 FORMAT_VERSIONS = (1, 2)  # 2 is what modelpack writes; 1 reads the same (Docs/FORMAT.md, Versioning)
@@ -35,6 +41,60 @@ CHUNK = 1 << 20
 
 class BundleError(Exception):
     """'BUNDLE: why', one line."""
+
+
+# serving.json's names of the limits, in the order of Limits' fields.
+SERVING_KEYS = ("maxEntries", "maxTotalSize", "maxRatio", "ratioFloor", "maxPathBytes")
+
+
+class Limits(NamedTuple):
+    """The bounds a bundle is held to, with the defaults of Sources/ModelPackCore/Support/Limits.swift
+    (UnpackLimits): files, total uncompressed bytes, uncompressed bytes per byte of archive (checked
+    once the total passes `ratio_floor`), bytes in a path. Plain data, so it travels to Spark
+    executors and Ray workers with the rest of a job."""
+
+    max_entries: int = 100_000
+    max_total_size: int = 256 << 30
+    max_ratio: int = 1000
+    ratio_floor: int = 1 << 30
+    max_path_bytes: int = 1024
+
+    @classmethod
+    def from_serving(cls, description, where="serving.json"):
+        """The limits in a serving description's `limits` (as modelpack writes serving.json: maxEntries,
+        maxTotalSize, maxRatio, ratioFloor, maxPathBytes); a missing one keeps its default."""
+        given = (description or {}).get("limits")
+        if given is None:
+            return cls()
+        if not isinstance(given, dict):
+            raise BundleError(f"{where}: limits: not an object")
+        values = {}
+        for field, key in zip(cls._fields, SERVING_KEYS):
+            if key in given:
+                value = given[key]
+                if type(value) is not int or value <= 0:
+                    raise BundleError(f"{where}: limits.{key}: {json.dumps(value)} is not a positive whole number")
+                values[field] = value
+        return cls(**values)
+
+    def check(self, manifest, archive_size, bundle):
+        """Refuses a manifest over the limits (Sources/ModelPackCore/Bundle/UnpackLimits.swift, with
+        its messages), before anything else of the bundle is read."""
+        files = len(manifest["files"])
+        if files > self.max_entries:
+            raise BundleError(f"{bundle}: {files} files exceed the limit of {self.max_entries} "
+                              "(raise it with --max-entries)")
+        total = sum(f["size"] for f in manifest["files"])
+        if total > self.max_total_size:
+            raise BundleError(f"{bundle}: {total} bytes uncompressed exceed the limit of {self.max_total_size} "
+                              "(raise it with --max-total-size)")
+        ratio = total // max(archive_size, 1)
+        if total > self.ratio_floor and ratio > self.max_ratio:
+            raise BundleError(f"{bundle}: expands {ratio}:1, more than {self.max_ratio}:1 "
+                              "(a compression bomb? raise it with --max-ratio)")
+
+
+DEFAULT_LIMITS = Limits()
 
 
 def quote(text):
@@ -75,13 +135,14 @@ def canonical(manifest):
     return "".join(out).encode("utf-8")
 
 
-def path_problem(path):
-    """Why `path` breaks the bundle path rule (Docs/FORMAT.md#paths), or None."""
+def path_problem(path, limits=DEFAULT_LIMITS):
+    """Why `path` breaks the bundle path rule (Docs/FORMAT.md#paths) with the limits' path length
+    (Sources/ModelPackCore/ModelDirectory/BundlePath.swift), or None."""
     data = path.encode("utf-8", "surrogateescape")
     if not path:
         return "empty path"
-    if len(data) > 1024:
-        return "path longer than 1024 bytes"
+    if len(data) > limits.max_path_bytes:
+        return f"path longer than {limits.max_path_bytes} bytes (raise the limit with --max-path-length)"
     if path.startswith("/"):
         return "absolute path"
     if "\\" in path:
@@ -117,8 +178,9 @@ def role_of(path):
     return REQUIRED.get(path, "artifact")
 
 
-def check_manifest(data, bundle):
-    """The manifest parsed from `data`, refused unless it is a well-formed canonical manifest."""
+def check_manifest(data, bundle, limits=DEFAULT_LIMITS):
+    """The manifest parsed from `data`, refused unless it is a well-formed canonical manifest whose
+    paths keep the path rule with the limits' path length."""
     def refuse(why):
         return BundleError(f"{bundle}: manifest {MANIFEST}: {why}")
 
@@ -149,7 +211,7 @@ def check_manifest(data, bundle):
     previous, folded, paths = None, {}, {f["path"] for f in files}
     for f in files:
         path = f["path"]
-        problem = path_problem(path) or bytecode_problem(path)
+        problem = path_problem(path, limits) or bytecode_problem(path)
         if problem:
             raise refuse(f"'{path}': {problem}")
         if path.startswith(".modelpack/"):
@@ -235,7 +297,9 @@ def read_exactly(entry, limit, bundle):
     return data
 
 
-def first_manifest(bundle, iterator):
+def first_manifest(bundle, iterator, limits=DEFAULT_LIMITS):
+    """The first entry's bytes and the manifest they hold, refused unless it is a well-formed
+    manifest within the limits (against the bundle file's size for the expansion ratio)."""
     try:
         entry = next(iterator, None)
     except FileNotFoundError:
@@ -245,25 +309,29 @@ def first_manifest(bundle, iterator):
     if entry is None or entry.name != MANIFEST or not entry.regular:
         raise BundleError(f"{bundle}: not a modelpack bundle (the first entry is not {MANIFEST})")
     data = read_exactly(entry, MAX_MANIFEST, bundle)
-    return data, check_manifest(data, bundle)
+    manifest = check_manifest(data, bundle, limits)
+    limits.check(manifest, os.stat(bundle).st_size, bundle)
+    return data, manifest
 
 
-def digest(bundle):
-    """The bundle digest (sha256: and the SHA-256 of the manifest's bytes), from the first entry."""
-    data, _ = first_manifest(bundle, entries(bundle))
+def digest(bundle, limits=DEFAULT_LIMITS):
+    """The bundle digest (sha256: and the SHA-256 of the manifest's bytes), from the first entry,
+    refused unless the manifest is within the limits."""
+    data, _ = first_manifest(bundle, entries(bundle), limits)
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def unpack(bundle, destination):
+def unpack(bundle, destination, limits=DEFAULT_LIMITS):
     """Verifies every entry and unpacks the bundle into `destination` (which must not exist),
-    through a temporary folder beside it. Returns the bundle digest."""
+    through a temporary folder beside it, once its manifest was found within the limits. Returns the
+    bundle digest."""
     destination = Path(destination)
     if destination.exists():
         raise BundleError(f"{destination}: already exists")
     temporary = destination.parent / f".modelpack-tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     temporary.mkdir(parents=True)
     try:
-        result = _write(bundle, temporary)
+        result = _write(bundle, temporary, limits)
         os.rename(temporary, destination)
         return result
     except BaseException:
@@ -271,10 +339,10 @@ def unpack(bundle, destination):
         raise
 
 
-def _write(bundle, into):
+def _write(bundle, into, limits=DEFAULT_LIMITS):
     try:
         iterator = entries(bundle)
-        data, manifest = first_manifest(bundle, iterator)
+        data, manifest = first_manifest(bundle, iterator, limits)
         listed = {f["path"]: f for f in manifest["files"]}
         seen = set()
         for entry in iterator:
@@ -284,7 +352,7 @@ def _write(bundle, into):
             if name in seen or name == MANIFEST:
                 raise BundleError(f"{bundle}: {name}: a second entry with this path")
             if name not in listed:
-                problem = path_problem(name) or bytecode_problem(name)
+                problem = path_problem(name, limits) or bytecode_problem(name)
                 raise BundleError(f"{bundle}: {name}: {problem or 'not listed in the manifest'}")
             record = listed[name]
             if entry.size != record["size"]:
@@ -361,20 +429,20 @@ def lock_file(path, operation):
         os.close(fd)
 
 
-def cached(bundle, cache=None):
+def cached(bundle, cache=None, limits=DEFAULT_LIMITS):
     """The bundle verified and unpacked once into `<cache>/bundles/<digest hex>` (a folder is there
-    only after every check passed). Processes on one machine take turns through `<hex>.lock`, and
-    each holds `<hex>.use` shared until it exits, so `modelpack cache prune` leaves the folder alone
-    while it is used (the protocol of Sources/ModelPackCore/Support/CacheStore.swift). Returns
-    (folder, digest)."""
-    name = digest(bundle)
+    only after every check passed), its manifest held to the limits at every call, unpacked already
+    or not. Processes on one machine take turns through `<hex>.lock`, and each holds `<hex>.use`
+    shared until it exits, so `modelpack cache prune` leaves the folder alone while it is used (the
+    protocol of Sources/ModelPackCore/Support/CacheStore.swift). Returns (folder, digest)."""
+    name = digest(bundle, limits)
     root = Path(cache) if cache else cache_directory() / "bundles"
     folder = root / name.split(":", 1)[1]
     root.mkdir(parents=True, exist_ok=True)
     change = lock_file(f"{folder}.lock", fcntl.LOCK_EX)
     try:
         if not (folder / MANIFEST).is_file():
-            unpack(bundle, folder)
+            unpack(bundle, folder, limits)
         if str(folder) not in IN_USE:
             use = lock_file(f"{folder}.use", fcntl.LOCK_SH)
             os.utime(use)
@@ -385,14 +453,32 @@ def cached(bundle, cache=None):
 
 
 def main(argv):
-    usage = "usage: modelpack_bundle.py digest BUNDLE | unpack BUNDLE DIR | cached BUNDLE"
+    usage = ("usage: modelpack_bundle.py [--serving serving.json] digest BUNDLE | unpack BUNDLE DIR"
+             " | cached BUNDLE")
+    argv, serving = list(argv), None
+    if "--serving" in argv:
+        at = argv.index("--serving")
+        if at + 1 >= len(argv):
+            print(usage, file=sys.stderr)
+            return 2
+        serving = argv[at + 1]
+        del argv[at:at + 2]
     try:
+        limits = Limits()
+        if serving is not None and len(argv) in (2, 3):
+            try:
+                description = json.loads(Path(serving).read_text(encoding="utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as error:
+                raise BundleError(f"{serving}: not a serving description ({error})") from None
+            if not isinstance(description, dict):
+                raise BundleError(f"{serving}: not a serving description (not a JSON object)")
+            limits = Limits.from_serving(description, serving)
         if len(argv) == 2 and argv[0] == "digest":
-            print(digest(argv[1]))
+            print(digest(argv[1], limits))
         elif len(argv) == 3 and argv[0] == "unpack":
-            print(unpack(argv[1], argv[2]))
+            print(unpack(argv[1], argv[2], limits))
         elif len(argv) == 2 and argv[0] == "cached":
-            print(cached(argv[1])[0])
+            print(cached(argv[1], limits=limits)[0])
         else:
             print(usage, file=sys.stderr)
             return 2
