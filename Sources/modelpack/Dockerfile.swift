@@ -43,6 +43,11 @@ struct Dockerfile: LimitedCommand, ReportingCommand {
     @Flag(help: "Replace DIR if it exists.")
     var force = false
 
+    func validate() throws {
+        guard !target.isEmpty else { throw ValidationError("give at least one --target (cpu or cuda)") }
+        if cuda != nil && !target.contains(.cuda) { throw ValidationError("--cuda applies to --target cuda") }
+    }
+
     @OptionGroup var report: OutputOptions
     @OptionGroup var policy: PolicyOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions

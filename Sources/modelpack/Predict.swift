@@ -75,6 +75,46 @@ struct Predict: LimitedCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
+    /// The flags' combinations, and values that need no file system.
+    func validate() throws {
+        if master != nil, engine != .spark { throw ValidationError("--master goes with --engine spark") }
+        if !sparkConf.isEmpty, engine != .spark { throw ValidationError("--conf goes with --engine spark") }
+        if let bad = sparkConf.first(where: { !$0.contains("=") || $0.hasPrefix("=") }) {
+            throw ValidationError("--conf '\(bad)': give KEY=VALUE")
+        }
+        if address != nil, engine != .ray { throw ValidationError("--address goes with --engine ray") }
+        if let engineVersion {
+            guard let engine else {
+                throw ValidationError("--engine-version goes with --engine spark or --engine ray")
+            }
+            guard ServeCache.Engine.isVersion(engineVersion) else {
+                let package = ServeCache.Engine(rawValue: engine.rawValue)?.package ?? engine.rawValue
+                throw ValidationError("--engine-version '\(engineVersion)' is not a version of \(package) (e.g. 3.5.3)")
+            }
+        }
+        var lower = input.lowercased()
+        while lower.hasSuffix("/") { lower.removeLast() }
+        if let engine {
+            guard Operations.engineFormats.contains(where: { lower.hasSuffix($0) }) else {
+                throw ValidationError(
+                    "--engine \(engine.rawValue) reads .csv or .parquet (a file or a folder of them), not '\(input)'")
+            }
+            let out = (output ?? "-").lowercased()
+            guard output != nil, Operations.engineFormats.contains(where: { out.hasSuffix($0) }) else {
+                throw ValidationError(
+                    "--engine \(engine.rawValue) writes a folder of .csv or .parquet part files: give -o OUT.parquet or -o OUT.csv"
+                )
+            }
+        }
+        guard Operations.predictInputs.contains(where: { lower.hasSuffix($0) }) else {
+            throw ValidationError(
+                "cannot tell the rows' format from '\(input)': use a .csv, .jsonl, .ndjson, .json or .parquet name")
+        }
+        if let batchSize, !(1...1_000_000).contains(batchSize) {
+            throw ValidationError("--batch-size must be between 1 and 1000000")
+        }
+    }
+
     func run() throws {
         var options = PredictOptions(bundle: bundle, input: input, output: output ?? "-")
         options.batchSize = batchSize
@@ -93,25 +133,6 @@ struct Predict: LimitedCommand {
     }
 }
 
-extension RunPlan {
-    /// The checks' findings on stderr, then the plan's program in place of this process (signals
-    /// reach it directly, and its exit status is the command's).
-    func exec() throws -> Never {
-        if !findings.diagnostics.isEmpty {
-            Output.error(findings.text(colour: Output.wantsColour(.standardError)))
-        }
-        for (name, value) in prepared.runtimeEnvironment {
-            if let value { setenv(name, value, 1) } else { unsetenv(name) }
-        }
-        SignalCleanup.restoreDefaultsForExec()
-        ProcessZone.unpinForExec()
-        let argv = [executable] + arguments
-        var cArgs = argv.map { strdup($0) } + [nil]
-        // The plan holds the cache entries' use locks, which the program inherits: alive until exec.
-        withExtendedLifetime(self) { _ = execv(executable, &cArgs) }
-        throw ModelPackError.io(path: executable, reason: "cannot start the model: \(String(cString: strerror(errno)))")
-    }
-}
 /// `--engine` (the core's ServeCache.Engine, parsed here).
 enum EngineOption: String, ExpressibleByArgument, CaseIterable {
     case spark, ray

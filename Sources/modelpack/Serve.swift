@@ -43,6 +43,11 @@ struct Serve: LimitedCommand {
 
     func validate() throws {
         guard (1...65535).contains(port) else { throw ValidationError("--port must be between 1 and 65535") }
+        var isDirectory: ObjCBool = false
+        if reload, !FileManager.default.fileExists(atPath: bundle, isDirectory: &isDirectory) || !isDirectory.boolValue
+        {
+            throw ValidationError("--reload watches a model directory; '\(bundle)' is not one")
+        }
     }
 
     func run() throws {

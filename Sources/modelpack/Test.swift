@@ -31,6 +31,10 @@ struct Test: LimitedCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
+    func validate() throws {
+        guard (1...10_000).contains(`repeat`) else { throw ValidationError("--repeat must be between 1 and 10000") }
+    }
+
     func run() throws {
         var options = TestOptions(source: model)
         options.python = python

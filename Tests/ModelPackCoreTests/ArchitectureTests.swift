@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import ModelPackCore
+
 /// The core's folders depend one way: a folder may use the types of the folders below it (and of
 /// its own layer), never those above. README's architecture section draws the same layers.
 @Suite struct ArchitectureTests {
@@ -16,7 +18,7 @@ import Testing
         ["Audit"],
         ["Check"],
         ["Signing", "Serving"],
-        ["Docker", "Registry", "Card"],
+        ["Docker", "Registry", "Card", "Scaffold"],
         ["Operations"],
         ["Rendering"],
         ["Fuzzing"],
@@ -155,5 +157,120 @@ import Testing
             result.stderr
                 == "error: 127.0.0.1:9/team/iris:1: libcurl could not be loaded (\(tmp.file("lib/libcurl.so.4")): file too short); install it (Debian: apt-get install libcurl4)\n"
         )
+    }
+}
+
+/// One command, one file: `Sources/modelpack/X.swift` holds command X's flags and their
+/// combinations (`validate()`), and calls the one entry point of `Operations/X.swift`, which
+/// orchestrates and returns a result type defined beside it. Domain code lives in the folder named
+/// for what it is (Scaffold, Registry...); the core names a flag only through `CommandFlag`.
+@Suite struct CommandLayoutTests {
+    static let sources = ArchitectureTests.core.deletingLastPathComponent()
+    static let cli = sources.appendingPathComponent("modelpack")
+    static let operations = ArchitectureTests.core.appendingPathComponent("Operations")
+    /// The CLI's files that are not a command: the root, and what several commands share.
+    static let sharedCLIFiles: Set<String> = [
+        "ModelPack.swift", "Output.swift", "OutputOptions.swift", "LimitOptions.swift", "Progress.swift",
+        "RegistryFlags.swift", "TrustOptions.swift", "RunPlan+Exec.swift",
+    ]
+    /// Lines an Operations file may have: orchestration only.
+    static let maxOperationLines = 250
+
+    static func swiftFiles(_ dir: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".swift") }.sorted()
+    }
+
+    /// Each command's name, from its file's `CommandConfiguration(commandName: "x"`.
+    static func commands() throws -> [String: String] {
+        var names: [String: String] = [:]  // file -> command name
+        for file in try swiftFiles(cli) {
+            let text = try String(contentsOf: cli.appendingPathComponent(file), encoding: .utf8)
+            for part in text.components(separatedBy: "CommandConfiguration(").dropFirst() {
+                let rest = part.drop { $0 == " " || $0 == "\n" }
+                guard rest.hasPrefix("commandName: \""),
+                    let name = rest.dropFirst("commandName: \"".count).split(separator: "\"").first
+                else { continue }
+                if names[file] == nil { names[file] = String(name) }  // the first: the file's command
+            }
+        }
+        return names
+    }
+
+    @Test func everyCommandHasItsFileAndItsOperation() throws {
+        let commands = try Self.commands()
+        let operationFiles = Set(try Self.swiftFiles(Self.operations))
+        var expectedOperations: Set<String> = ["Operations.swift"]
+        for (file, name) in commands where name != "modelpack" {
+            #expect(file == name.prefix(1).uppercased() + name.dropFirst() + ".swift", "\(file) declares \(name)")
+            #expect(operationFiles.contains(file), "no Operations/\(file) for the command \(name)")
+            expectedOperations.insert(file)
+        }
+        #expect(commands.count >= 21)
+        #expect(
+            operationFiles == expectedOperations,
+            "Operations files that are no command's: \(operationFiles.subtracting(expectedOperations))")
+        let cliFiles = Set(try Self.swiftFiles(Self.cli))
+        #expect(
+            cliFiles == Set(commands.keys).union(Self.sharedCLIFiles),
+            "\(cliFiles.symmetricDifference(Set(commands.keys).union(Self.sharedCLIFiles)))")
+    }
+
+    @Test func operationsOnlyOrchestrate() throws {
+        for file in try Self.swiftFiles(Self.operations) {
+            let text = try String(contentsOf: Self.operations.appendingPathComponent(file), encoding: .utf8)
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).count
+            #expect(lines <= Self.maxOperationLines, "Operations/\(file) has \(lines) lines")
+            // Flag combinations are the CLI's to refuse (its commands' validate()).
+            #expect(!text.contains(".usage("), "Operations/\(file) refuses a usage")
+        }
+    }
+
+    /// The modelpack flags, as ArgumentParser spells them from the CLI's declarations.
+    static func flags() throws -> Set<String> {
+        var flags: Set<String> = []
+        let declaration = try NSRegularExpression(pattern: #"@(?:Option|Flag)\b([\s\S]*?)\bvar\s+`?(\w+)`?"#)
+        for file in try swiftFiles(cli) {
+            let text = try String(contentsOf: cli.appendingPathComponent(file), encoding: .utf8)
+            for match in declaration.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let attributes = String(text[Range(match.range(at: 1), in: text)!])
+                let name = String(text[Range(match.range(at: 2), in: text)!])
+                if let custom = attributes.range(of: #"customLong\("([a-z-]+)"\)"#, options: .regularExpression) {
+                    flags.insert(String(attributes[custom].dropFirst("customLong(\"".count).dropLast(2)))
+                } else {
+                    flags.insert(
+                        name.reduce(into: "") { out, c in out += c.isUppercase ? "-" + c.lowercased() : String(c) })
+                }
+            }
+        }
+        return flags
+    }
+
+    /// No flag name in the core's messages but through `CommandFlag`; a string that is exactly a
+    /// flag is an argument of a program modelpack runs (the runtime's scripts), and the Dockerfile
+    /// generator writes other programs' flags (`COPY --from`).
+    @Test func theCoreNamesFlagsOnlyThroughTheirTable() throws {
+        let flags = try Self.flags()
+        #expect(flags.contains("max-entries") && flags.contains("conf"))
+        for flag in CommandFlag.allCases { #expect(flags.contains(flag.rawValue), "CommandFlag.\(flag) is no flag") }
+        let literal = try NSRegularExpression(pattern: #""(?:[^"\\\n]|\\.)*""#)
+        guard let files = FileManager.default.enumerator(atPath: ArchitectureTests.core.path) else { return }
+        var mentions: [String] = []
+        for case let file as String in files
+        where file.hasSuffix(".swift") && !file.hasSuffix("+Files.swift")
+            && !file.hasSuffix("DockerfileGenerator.swift")
+            && !file.hasSuffix("CommandFlag.swift")
+        {
+            let text = try String(contentsOf: ArchitectureTests.core.appendingPathComponent(file), encoding: .utf8)
+                .replacingOccurrences(of: #"//[^\n]*"#, with: "", options: .regularExpression)
+            for match in literal.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+                let body = String(text[Range(match.range, in: text)!].dropFirst().dropLast())
+                for flag in flags where body.trimmingCharacters(in: .whitespaces) != "--" + flag {
+                    if body.range(of: "--" + flag + #"(?![a-z-])"#, options: .regularExpression) != nil {
+                        mentions.append("\(file): --\(flag) in \"\(body.prefix(60))\"")
+                    }
+                }
+            }
+        }
+        #expect(mentions.isEmpty, "\(mentions.joined(separator: "\n"))")
     }
 }

@@ -206,7 +206,7 @@ import Testing
         let destination = tmp.file("work/out")
 
         do {
-            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: destination), context: .test)
+            try Unpacker.unpack(bundle, to: destination, force: false, context: .test)
             Issue.record("unpack accepted \(hostile.testDescription)")
         } catch let error as ModelPackError {
             #expect(hostile.reasons.contains { error.description.contains($0) }, "\(error)")
@@ -229,7 +229,7 @@ import Testing
             var raw = RawBundle(format: format)
             raw.addHonest(Self.listed)
             try raw.write(to: tmp.file("b"))
-            try Unpacker.unpack(UnpackOptions(bundle: tmp.file("b"), destination: tmp.file("out")), context: .test)
+            try Unpacker.unpack(tmp.file("b"), to: tmp.file("out"), force: false, context: .test)
             #expect(try Fixture.read(tmp.file("out/x.bin")) == Self.payload)
             #expect(try Verifier.verify(tmp.file("b"), context: .test).isValid)
         }
@@ -253,8 +253,7 @@ import Testing
             do {
                 var context = RunContext.test
                 context.limits.unpack = limits
-                try Unpacker.unpack(
-                    UnpackOptions(bundle: tmp.file("bomb.tar.gz"), destination: tmp.file("out")), context: context)
+                try Unpacker.unpack(tmp.file("bomb.tar.gz"), to: tmp.file("out"), force: false, context: context)
                 Issue.record("unpack accepted a bundle over \(words)")
             } catch let error as ModelPackError {
                 guard case .limitExceeded(_, let reason) = error else {
@@ -266,8 +265,7 @@ import Testing
             #expect(tmp.contents() == ["bomb.tar.gz"])
         }
         // Within the limits the same bundle unpacks.
-        try Unpacker.unpack(
-            UnpackOptions(bundle: tmp.file("bomb.tar.gz"), destination: tmp.file("out")), context: .test)
+        try Unpacker.unpack(tmp.file("bomb.tar.gz"), to: tmp.file("out"), force: false, context: .test)
         #expect(try Fixture.read(tmp.file("out/zeros.bin")) == zeros)
     }
 
@@ -278,7 +276,7 @@ import Testing
             BuildOptions(source: tmp.file("model"), output: tmp.file("m.zip"), format: .zip), context: .test)
         try Fixture.write(Array("keep me".utf8), to: tmp.file("out/precious.txt"))
         #expect(throws: ModelPackError.destinationExists(path: tmp.file("out"))) {
-            try Unpacker.unpack(UnpackOptions(bundle: tmp.file("m.zip"), destination: tmp.file("out")), context: .test)
+            try Unpacker.unpack(tmp.file("m.zip"), to: tmp.file("out"), force: false, context: .test)
         }
         #expect(try Fixture.read(tmp.file("out/precious.txt")) == Array("keep me".utf8))
 
@@ -287,13 +285,11 @@ import Testing
         raw.addManifest(RawBundle.manifest(for: Self.listed))
         try raw.write(to: tmp.file("bad.zip"))
         #expect(throws: ModelPackError.self) {
-            try Unpacker.unpack(
-                UnpackOptions(bundle: tmp.file("bad.zip"), destination: tmp.file("out"), force: true), context: .test)
+            try Unpacker.unpack(tmp.file("bad.zip"), to: tmp.file("out"), force: true, context: .test)
         }
         #expect(try Fixture.read(tmp.file("out/precious.txt")) == Array("keep me".utf8))
 
-        try Unpacker.unpack(
-            UnpackOptions(bundle: tmp.file("m.zip"), destination: tmp.file("out"), force: true), context: .test)
+        try Unpacker.unpack(tmp.file("m.zip"), to: tmp.file("out"), force: true, context: .test)
         #expect(!FileSystem.exists(tmp.file("out/precious.txt")))
         #expect(FileSystem.exists(tmp.file("out/metadata.yaml")))
         #expect(tmp.contents() == ["bad.zip", "m.zip", "model", "out"])

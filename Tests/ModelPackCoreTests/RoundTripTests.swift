@@ -19,7 +19,7 @@ import Testing
                 ].sorted(by: BundlePath.byteOrder))
 
         let out = tmp.file("out")
-        let summary = try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: out), context: .test)
+        let summary = try Unpacker.unpack(bundle, to: out, force: false, context: .test)
         #expect(summary.container == format)
         for record in result.manifest.files {
             #expect(
@@ -38,7 +38,7 @@ import Testing
         try Fixture.richModel(at: tmp.file("model"))
         _ = try Operations.build(
             BuildOptions(source: tmp.file("model"), output: tmp.file("a.zip"), format: .zip), context: .test)
-        try Unpacker.unpack(UnpackOptions(bundle: tmp.file("a.zip"), destination: tmp.file("out")), context: .test)
+        try Unpacker.unpack(tmp.file("a.zip"), to: tmp.file("out"), force: false, context: .test)
         _ = try Operations.build(
             BuildOptions(source: tmp.file("out"), output: tmp.file("b.zip"), format: .zip), context: .test)
         #expect(try Fixture.read(tmp.file("a.zip")) == Fixture.read(tmp.file("b.zip")))

@@ -78,8 +78,7 @@ import Testing
             }
             try #require(result.status == 0, "\(format): \(result.stderr)")
             #expect(result.stdout == built.digest + "\n")
-            _ = try Unpacker.unpack(
-                UnpackOptions(bundle: bundle, destination: dir.file("swift-" + format.rawValue)), context: .test)
+            _ = try Unpacker.unpack(bundle, to: dir.file("swift-" + format.rawValue), force: false, context: .test)
             let files = TempDir.files(under: dir.file("swift-" + format.rawValue))
             #expect(files == TempDir.files(under: dir.file("py-" + format.rawValue)))
             for file in files {

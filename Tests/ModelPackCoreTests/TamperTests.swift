@@ -28,7 +28,7 @@ import Testing
         } catch {}
         #expect(caughtByVerify, what)
         #expect(throws: ModelPackError.self, what) {
-            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")), context: .test)
+            try Unpacker.unpack(bundle, to: tmp.file("out"), force: false, context: .test)
         }
         #expect(!FileSystem.exists(tmp.file("out")), what)
         #expect(!tmp.contents().contains { $0.hasPrefix(TemporaryOutput.prefix) }, what)
@@ -213,8 +213,7 @@ import Testing
             let direct = try directEntries(bundle)
             #expect(direct.count == 5 && direct.values.allSatisfy { $0 == (format == .tar) }, "\(format): \(direct)")
             #expect(try Verifier.verify(bundle, context: .test).isValid)
-            try Unpacker.unpack(
-                UnpackOptions(bundle: bundle, destination: tmp.file("out-\(format.fileExtension)")), context: .test)
+            try Unpacker.unpack(bundle, to: tmp.file("out-\(format.fileExtension)"), force: false, context: .test)
             for (name, bytes) in TamperTests.files {
                 #expect(try Fixture.read(tmp.file("out-\(format.fileExtension)/\(name)")) == bytes)
             }
@@ -229,7 +228,7 @@ import Testing
         #expect(direct["weights.bin"] == true)
         #expect(direct["notes.txt"] == false && methods["notes.txt"] == 8)
         #expect(try Verifier.verify(bundle, context: .test).isValid)
-        try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")), context: .test)
+        try Unpacker.unpack(bundle, to: tmp.file("out"), force: false, context: .test)
         #expect(try Fixture.read(tmp.file("out/weights.bin")) == TamperTests.files["weights.bin"])
     }
 
@@ -248,7 +247,7 @@ import Testing
         #expect(check.status == .truncated)
         #expect(check.detail?.contains("while reading 'weights.bin': ZIP bad CRC") == true, "\(check.detail ?? "")")
         #expect(throws: ModelPackError.self) {
-            try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: tmp.file("out")), context: .test)
+            try Unpacker.unpack(bundle, to: tmp.file("out"), force: false, context: .test)
         }
         #expect(!FileSystem.exists(tmp.file("out")))
     }

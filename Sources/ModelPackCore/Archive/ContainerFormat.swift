@@ -22,7 +22,7 @@ public enum ContainerFormat: String, CaseIterable, Sendable {
         guard let requested else {
             guard let byExtension else {
                 throw ModelPackError.usage(
-                    "cannot tell the container from '\(output)': use a .zip, .tar, .tar.gz or .tar.zst name, or --container"
+                    "cannot tell the container from '\(output)': use a .zip, .tar, .tar.gz or .tar.zst name, or \(CommandFlag.container)"
                 )
             }
             return byExtension
@@ -33,7 +33,8 @@ public enum ContainerFormat: String, CaseIterable, Sendable {
         }
         if let byExtension, byExtension != format {
             throw ModelPackError.usage(
-                "--container \(format.rawValue) contradicts the extension of '\(output)' (\(byExtension.rawValue))")
+                "\(CommandFlag.container) \(format.rawValue) contradicts the extension of '\(output)' (\(byExtension.rawValue))"
+            )
         }
         return format
     }

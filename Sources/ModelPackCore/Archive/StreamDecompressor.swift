@@ -101,13 +101,13 @@ final class StreamDecompressor {
             produced += Int64(n)
             if produced > limits.maxTotalSize {
                 problem =
-                    "it expands past \(limits.maxTotalSize) bytes, the unpack limit (raise it with --max-total-size)"
+                    "it expands past \(limits.maxTotalSize) bytes, the unpack limit (raise it with \(CommandFlag.maxTotalSize))"
                 return 0
             }
             let consumed = max(upstream.offset, 1)
             if produced > limits.ratioFloor, produced / consumed > limits.maxRatio {
                 problem =
-                    "it expands more than \(limits.maxRatio):1 (a compression bomb? raise it with --max-ratio)"
+                    "it expands more than \(limits.maxRatio):1 (a compression bomb? raise it with \(CommandFlag.maxRatio))"
                 return 0
             }
             return n

@@ -140,7 +140,7 @@ struct PickleScanner {
             if stack.count >= limits.maxStack {
                 throw Stop(
                     message:
-                        "the scan stopped: stack deeper than \(limits.maxStack) entries (raise the limit with --max-pickle-stack)",
+                        "the scan stopped: stack deeper than \(limits.maxStack) entries (raise the limit with \(CommandFlag.maxPickleStack))",
                     verdict: .unknown, kind: .limit,
                     offset: reader.offset)
             }
@@ -151,7 +151,7 @@ struct PickleScanner {
             if memo.count >= limits.maxMemo {
                 throw Stop(
                     message:
-                        "the scan stopped: memo larger than \(limits.maxMemo) entries (raise the limit with --max-pickle-memo)",
+                        "the scan stopped: memo larger than \(limits.maxMemo) entries (raise the limit with \(CommandFlag.maxPickleMemo))",
                     verdict: .unknown, kind: .limit,
                     offset: reader.offset)
             }
@@ -188,7 +188,7 @@ struct PickleScanner {
             if result.opcodes > limits.maxOpcodes {
                 throw Stop(
                     message:
-                        "the scan stopped after \(limits.maxOpcodes) opcodes (raise the limit with --max-pickle-opcodes)",
+                        "the scan stopped after \(limits.maxOpcodes) opcodes (raise the limit with \(CommandFlag.maxPickleOpcodes))",
                     verdict: .unknown, kind: .limit, offset: offset)
             }
             let op = try reader.byte()

@@ -10,20 +10,21 @@ extension UnpackLimits {
     func check(files: Int, totalSize total: Int64, archiveSize: Int64?, path: String) throws {
         if files > maxEntries {
             throw ModelPackError.limitExceeded(
-                path: path, reason: "\(files) files exceed the limit of \(maxEntries) (raise it with --max-entries)")
+                path: path,
+                reason: "\(files) files exceed the limit of \(maxEntries) (raise it with \(CommandFlag.maxEntries))")
         }
         if total > maxTotalSize {
             throw ModelPackError.limitExceeded(
                 path: path,
                 reason:
-                    "\(total) bytes\(archiveSize == nil ? "" : " uncompressed") exceed the limit of \(maxTotalSize) (raise it with --max-total-size)"
+                    "\(total) bytes\(archiveSize == nil ? "" : " uncompressed") exceed the limit of \(maxTotalSize) (raise it with \(CommandFlag.maxTotalSize))"
             )
         }
         if let archiveSize, total > ratioFloor, total / max(archiveSize, 1) > maxRatio {
             throw ModelPackError.limitExceeded(
                 path: path,
                 reason:
-                    "expands \(total / max(archiveSize, 1)):1, more than \(maxRatio):1 (a compression bomb? raise it with --max-ratio)"
+                    "expands \(total / max(archiveSize, 1)):1, more than \(maxRatio):1 (a compression bomb? raise it with \(CommandFlag.maxRatio))"
             )
         }
     }

@@ -2,18 +2,6 @@
     import Glibc
 #endif
 
-public struct UnpackOptions: Sendable {
-    public var bundle: String
-    public var destination: String
-    public var force: Bool = false
-
-    public init(bundle: String, destination: String, force: Bool = false) {
-        self.bundle = bundle
-        self.destination = destination
-        self.force = force
-    }
-}
-
 /// Extracts a bundle safely. Everything is written into a fresh temporary directory next to the
 /// destination, only regular files at paths that pass `BundlePath`, each cut off at its manifest
 /// size and hashed as it is written; the directory is renamed into place only once every file has
@@ -22,14 +10,16 @@ public struct UnpackOptions: Sendable {
 /// directory and leaves the destination as it was.
 public enum Unpacker {
     @discardableResult
-    public static func unpack(_ options: UnpackOptions, context: RunContext) throws -> BundleSummary {
-        let destination = trimmed(options.destination)
-        if FileSystem.exists(destination) && !options.force {
+    public static func unpack(_ bundle: String, to destination: String, force: Bool, context: RunContext) throws
+        -> BundleSummary
+    {
+        let destination = trimmed(destination)
+        if FileSystem.exists(destination) && !force {
             throw ModelPackError.destinationExists(path: destination)
         }
         let (reader, summary) = try BundleReader.open(
-            options.bundle, limits: context.limits.unpack, progress: context.progress)
-        try intoFreshDirectory(destination, force: options.force, needing: summary.manifest.totalSize) { temporary in
+            bundle, limits: context.limits.unpack, progress: context.progress)
+        try intoFreshDirectory(destination, force: force, needing: summary.manifest.totalSize) { temporary in
             try extract(reader: reader, summary: summary, into: temporary, context: context)
         }
         return summary

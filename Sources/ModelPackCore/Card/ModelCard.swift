@@ -132,7 +132,7 @@ public enum ModelCard {
         case let ids? where ids.isEmpty: out += "- Signature: none (no BUNDLE.sig)\n"
         case let ids?:
             out += "- Signature: BUNDLE.sig by key \(ids.joined(separator: ", ")), not checked here "
-            out += "(`modelpack verify BUNDLE --key PUB`)\n"
+            out += "(`modelpack verify BUNDLE \(CommandFlag.key) PUB`)\n"
         }
         let report = verdict.report
         out += "- Checks: \(report.errorCount) error(s), \(report.warningCount) warning(s) (`modelpack validate`)\n\n"

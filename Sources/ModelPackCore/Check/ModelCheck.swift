@@ -151,7 +151,7 @@ public enum ModelCheck {
                 }
                 collector.add(
                     Diagnostic(
-                        d.code, d.message + " (allowed: --allow-unsafe)", file: d.file, line: d.line,
+                        d.code, d.message + " (allowed: \(CommandFlag.allowUnsafe))", file: d.file, line: d.line,
                         column: d.column, hint: d.hint, severity: .warning))
             }
         }

@@ -36,7 +36,7 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
             .limitExceeded(let path, let reason), .io(let path, let reason), .unreadable(let path, let reason),
             .registry(let path, let reason):
             return "\(path): \(reason)"
-        case .destinationExists(let path): return "\(path): already exists (use --force to replace it)"
+        case .destinationExists(let path): return "\(path): already exists (use \(CommandFlag.force) to replace it)"
         case .inputMissing(let path): return "\(path): no such file or directory"
         case .validationFailed(let report):
             return

@@ -47,10 +47,6 @@ public enum BuildContext {
     }
 
     public static func write(_ options: Options, context: RunContext) throws -> Result {
-        guard !options.targets.isEmpty else { throw ModelPackError.usage("give at least one --target (cpu or cuda)") }
-        if options.cuda != nil && !options.targets.contains(.cuda) {
-            throw ModelPackError.usage("--cuda applies to --target cuda")
-        }
         if FileSystem.exists(options.output) && !options.force {
             throw ModelPackError.destinationExists(path: options.output)
         }
@@ -62,7 +58,7 @@ public enum BuildContext {
         do {
             try FileSystem.makeDirectory(staging)
             let summary = try Unpacker.unpack(
-                UnpackOptions(bundle: options.bundle, destination: staging + "/model"), context: context)
+                options.bundle, to: staging + "/model", force: false, context: context)
             try FileSystem.makeDirectory(staging + "/code")
             for file in summary.manifest.files where file.path.hasSuffix(".py") {
                 try move(file.path, from: staging + "/model", to: staging + "/code")
@@ -87,7 +83,8 @@ public enum BuildContext {
             } else {
                 python = "3.11"
                 warnings.append(
-                    "metadata.yaml gives no python version: the image uses Python 3.11 (set 'python' or --python)")
+                    "metadata.yaml gives no python version: the image uses Python 3.11 (set 'python' or \(CommandFlag.python))"
+                )
             }
             guard python.split(separator: ".").count == 2, python.split(separator: ".").allSatisfy({ Int($0) != nil })
             else {

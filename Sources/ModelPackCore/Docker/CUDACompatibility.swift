@@ -93,7 +93,7 @@ public enum CUDACompatibility {
         let wanted = try override.map { text -> [Int] in
             let parts = text.split(separator: ".").compactMap { Int($0) }
             guard (1...3).contains(parts.count), parts.count == text.split(separator: ".").count else {
-                throw ModelPackError.usage("--cuda '\(text)' is not a CUDA release like 12.8")
+                throw ModelPackError.usage("\(CommandFlag.cuda) '\(text)' is not a CUDA release like 12.8")
             }
             return Array(parts.prefix(2))
         }
@@ -113,7 +113,7 @@ public enum CUDACompatibility {
             throw ModelPackError.invalidModel(
                 path: ModelDirectory.requirementsFile,
                 reason: "nothing here needs CUDA (no torch, tensorflow, jax or onnxruntime-gpu): "
-                    + "use --target cpu, or give --cuda X.Y to build on a CUDA image anyway")
+                    + "use \(CommandFlag.target) cpu, or give \(CommandFlag.cuda) X.Y to build on a CUDA image anyway")
         }
         let images = table.images.tags.compactMap { tag in release(tag.cuda).map { ($0, tag) } }
         // `--cuda 12.8` names a release; `--cuda 12` any 12.x.
@@ -121,8 +121,8 @@ public enum CUDACompatibility {
         if wanted != nil, !images.contains(where: { isWanted($0.0) }) {
             let known = images.map { name($0.0) }.joined(separator: ", ")
             throw ModelPackError.usage(
-                "--cuda \(name(wanted ?? [])): the table (updated \(table.updated)) has no nvidia/cuda image for it "
-                    + "(known: \(known)); give --base-image to use your own")
+                "\(CommandFlag.cuda) \(name(wanted ?? [])): the table (updated \(table.updated)) has no nvidia/cuda image for it "
+                    + "(known: \(known)); give \(CommandFlag.baseImage) to use your own")
         }
         let candidates = images.filter { image, _ in isWanted(image) && constraints.allSatisfy { $0.accepts(image) } }
         guard let (chosen, tag) = candidates.max(by: { $0.0.lexicographicallyPrecedes($1.0) }) else {
@@ -130,7 +130,7 @@ public enum CUDACompatibility {
             if let wanted {
                 throw ModelPackError.invalidModel(
                     path: ModelDirectory.requirementsFile,
-                    reason: "--cuda \(name(wanted)) contradicts the pins: \(why)")
+                    reason: "\(CommandFlag.cuda) \(name(wanted)) contradicts the pins: \(why)")
             }
             throw ModelPackError.invalidModel(
                 path: ModelDirectory.requirementsFile,
@@ -175,9 +175,9 @@ public enum CUDACompatibility {
                 throw ModelPackError.invalidModel(
                     path: ModelDirectory.requirementsFile,
                     reason: "\(distribution) is not pinned with ==, so its CUDA build cannot be chosen: "
-                        + "pin it, or give --cuda X.Y")
+                        + "pin it, or give \(CommandFlag.cuda) X.Y")
             }
-            warnings.append("\(distribution) is not pinned: --cuda is not checked against it")
+            warnings.append("\(distribution) is not pinned: \(CommandFlag.cuda) is not checked against it")
             return nil
         }
         let version = pinned.publicVersion.description
@@ -195,11 +195,11 @@ public enum CUDACompatibility {
                     path: ModelDirectory.requirementsFile,
                     reason: isNewer
                         ? "\(distribution) \(version) is newer than the CUDA table (updated \(table.updated), "
-                            + "releases \(known)): give --cuda X.Y for the CUDA its wheels are built for"
+                            + "releases \(known)): give \(CommandFlag.cuda) X.Y for the CUDA its wheels are built for"
                         : "\(distribution) \(version) has no CUDA wheels the table knows (releases \(known))")
             }
             warnings.append(
-                "\(distribution) \(version) is newer than the CUDA table (updated \(table.updated)): using --cuda as given"
+                "\(distribution) \(version) is newer than the CUDA table (updated \(table.updated)): using \(CommandFlag.cuda) as given"
             )
             return nil
         }
@@ -208,7 +208,8 @@ public enum CUDACompatibility {
             if local == "cpu" {
                 throw ModelPackError.invalidModel(
                     path: ModelDirectory.requirementsFile,
-                    reason: "\(distribution)==\(pinned) is the CPU build, which contradicts --target cuda: "
+                    reason:
+                        "\(distribution)==\(pinned) is the CPU build, which contradicts \(CommandFlag.target) cuda: "
                         + "drop the +cpu local version for the CUDA image")
             }
             if local.hasPrefix("cu"), let digits = Int(local.dropFirst(2)), digits >= 100 {

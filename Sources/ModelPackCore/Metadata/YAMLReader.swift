@@ -17,7 +17,8 @@ public enum YAMLReader {
         guard bytes.count <= limits.maxBytes else {
             throw YAMLError(
                 mark: SourceMark(line: 1, column: 1),
-                message: "document is larger than \(limits.maxBytes) bytes (raise the limit with --max-yaml-size)",
+                message:
+                    "document is larger than \(limits.maxBytes) bytes (raise the limit with \(CommandFlag.maxYamlSize))",
                 kind: .limit)
         }
         var parser = yaml_parser_t()
@@ -153,7 +154,8 @@ private struct Composer {
         if depth > limits.maxDepth {
             throw YAMLError(
                 mark: mark,
-                message: "nesting is deeper than \(limits.maxDepth) levels (raise the limit with --max-yaml-depth)",
+                message:
+                    "nesting is deeper than \(limits.maxDepth) levels (raise the limit with \(CommandFlag.maxYamlDepth))",
                 kind: .limit)
         }
     }
@@ -164,7 +166,7 @@ private struct Composer {
             throw YAMLError(
                 mark: mark,
                 message:
-                    "document expands to more than \(limits.maxNodes) nodes (alias expansion bomb? raise the limit with --max-yaml-nodes)",
+                    "document expands to more than \(limits.maxNodes) nodes (alias expansion bomb? raise the limit with \(CommandFlag.maxYamlNodes))",
                 kind: .limit)
         }
         return sum

@@ -16,7 +16,7 @@ enum BundlePath {
         return path.withUTF8 { bytes in
             if bytes.isEmpty { return "empty path" }
             if bytes.count > maxPathBytes {
-                return "path longer than \(maxPathBytes) bytes (raise the limit with --max-path-length)"
+                return "path longer than \(maxPathBytes) bytes (raise the limit with \(CommandFlag.maxPathLength))"
             }
             if bytes[0] == UInt8(ascii: "/") { return "absolute path" }
             var backslash = false

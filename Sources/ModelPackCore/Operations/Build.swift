@@ -37,9 +37,7 @@ public struct BuildResult: Sendable {
     public var digest: String { manifest.digest }
 }
 
-/// One entry point per command: each owns its orchestration and returns a value the CLI
-/// renders (Rendering/). Nothing here parses flags or prints.
-public enum Operations {
+extension Operations {
     /// `build`: the one check pipeline on the directory, whose one read of each file also hashes
     /// it and, in zip and tar, writes it into the bundle (`BundleWriter`); the bundle is renamed
     /// into place only when the checks allow it.

@@ -17,12 +17,4 @@ extension Operations {
             context: try BuildContext.write(options, context: context), findings: verdict.report)
     }
 
-    /// The bundle's verdict, or `validationFailed` when it refuses the bundle.
-    static func checked(_ model: String, policy: ModelCheck.Policy, strict: Bool, context: RunContext) throws
-        -> ModelVerdict
-    {
-        let verdict = try ModelCheck.check(model, policy: policy, context: context)
-        if verdict.fails(strict: strict) { throw ModelPackError.validationFailed(verdict.report) }
-        return verdict
-    }
 }

@@ -23,52 +23,31 @@ extension Operations {
         try BundleReader.inspect(path, limits: context.limits.unpack)
     }
 
-    /// `diff`: two models (bundles, directories or registry references), each through the one
-    /// check pipeline, compared.
-    public static func diff(
-        _ before: String, _ after: String, registry: RegistryOptions = RegistryOptions(), context: RunContext
-    ) throws -> ModelDiff {
-        func verdict(_ model: String) throws -> ModelVerdict {
-            guard ImageReference.looksLikeReference(model, pathExists: FileSystem.exists(model)) else {
-                return try ModelCheck.check(model, context: context)
-            }
-            return try withPulledBundle(try ImageReference(parsing: model), registry: registry, context: context) {
-                try ModelCheck.check($0, context: context)
-            }
+}
+
+extension Operations {
+    /// `inspect oci://REF --manifest-only`: the manifest, config and bundle manifest (three
+    /// requests, plus one for a token and one for the signature referrers), whatever the model's size.
+    public static func inspectReference(
+        _ reference: ImageReference, registry: RegistryOptions = RegistryOptions(), context: RunContext
+    ) throws -> RemoteArtifact {
+        let client = try RegistryClient(reference, push: false, options: registry)
+        return try RemoteArtifact.read(client, trusted: nil, limits: context.limits.unpack)
+    }
+
+    /// `inspect oci://REF`: the full audit of a registry artifact, with the same checks as for a
+    /// file. The blobs come through the cache into a temporary bundle, which is removed after.
+    public static func inspect(
+        reference: ImageReference, registry: RegistryOptions = RegistryOptions(), context: RunContext
+    ) throws -> BundleAudit {
+        try withPulledBundle(reference, registry: registry, context: context) { path in
+            let audit = try inspect(path, context: context)
+            let summary = audit.summary
+            return BundleAudit(
+                summary: BundleSummary(
+                    path: reference.text, container: summary.container, archiveSize: summary.archiveSize,
+                    manifest: summary.manifest, timestamp: summary.timestamp),
+                artifacts: audit.artifacts, report: audit.report.retargeted(reference.text))
         }
-        return ModelDiff.compare(try verdict(before), try verdict(after), before: before, after: after)
-    }
-
-    /// `validate`: the one check pipeline on a model directory or a bundle.
-    public static func validate(_ path: String, context: RunContext) throws -> ModelVerdict {
-        try ModelCheck.check(path, context: context)
-    }
-}
-
-extension Operations {
-    /// `card`: the model card of a bundle or a directory, from the one check pipeline's verdict.
-    public static func card(_ path: String, context: RunContext) throws -> String {
-        try card(of: try ModelCheck.check(path, context: context))
-    }
-
-    /// The card of a checked model (card, and what dockerfile, serve and predict put beside it).
-    static func card(of verdict: ModelVerdict) throws -> String {
-        ModelCard.markdown(verdict, signedBy: try signers(of: verdict))
-    }
-
-    /// The key ids BUNDLE.sig names (unchecked), [] when there is none, nil for a directory.
-    static func signers(of verdict: ModelVerdict) throws -> [String]? {
-        guard let summary = verdict.summary else { return nil }
-        let path = BundleSignature.path(for: summary.path)
-        guard FileSystem.exists(path) else { return [] }
-        return BundleSignature.keyIDs(in: try FileSystem.readWholeFile(path, limit: BundleSignature.maxEnvelopeBytes))
-    }
-}
-
-extension Operations {
-    /// Writes a text output through a temporary file renamed into place.
-    public static func writeText(_ text: String, to path: String) throws {
-        try FileSystem.checkOutputFile(path)
-        try FileSystem.writeAtomically(Array(text.utf8), to: path)
     }
 }

@@ -18,34 +18,6 @@ extension Operations {
         return try prepared(model, python: python, policy: policy, strict: strict, context: context)
     }
 
-    /// What serve and test run on: the one verdict on the model (refusing on errors, or warnings
-    /// with `strict`), then its unpacked copy and virtualenv in the cache, with its model card.
-    static func prepared(
-        _ model: String, python: String, policy: ModelCheck.Policy, strict: Bool, context: RunContext
-    ) throws -> ServeResult {
-        let verdict = try checked(model, policy: policy, strict: strict, context: context)
-        let card = try card(of: verdict)
-        let prepared = try asBundle(model, policy: policy, strict: strict, context: context) { bundle in
-            try ServeCache.prepare(bundle: bundle, python: python, card: card, context: context)
-        }
-        return ServeResult(prepared: prepared, findings: verdict.report)
-    }
-
-    /// `body` on a bundle of `model`: the bundle itself, or a directory built as `build` would
-    /// pack it into a temporary bundle under the cache, removed afterwards (so `test` and `serve`
-    /// run exactly what would ship).
-    static func asBundle<T>(
-        _ model: String, policy: ModelCheck.Policy, strict: Bool, context: RunContext, _ body: (String) throws -> T
-    ) throws -> T {
-        guard try FileSystem.lstatInfo(model)?.kind == .directory else { return try body(model) }
-        return try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/built") { folder in
-            var build = BuildOptions(source: model, output: folder + "/bundle.tar", format: .tar, strict: strict)
-            build.allowUnsafe = policy.allowUnsafe
-            _ = try Operations.build(build, context: context)
-            return try body(folder + "/bundle.tar")
-        }
-    }
-
     /// `serve DIR --reload`: serves the directory, and while it runs, rebuilds and restarts the
     /// server whenever a file of the model changes (what `build` would pack: ignored paths do not
     /// count). A change the checks refuse, or that cannot be prepared, is logged and the running
@@ -58,7 +30,7 @@ extension Operations {
         let log = context.log
         let maxPathBytes = context.limits.unpack.maxPathBytes
         guard try FileSystem.lstatInfo(directory)?.kind == .directory else {
-            throw ModelPackError.usage("--reload watches a model directory; '\(directory)' is not one")
+            throw ModelPackError.invalidModel(path: directory, reason: "not a model directory to watch")
         }
         var seen = try ModelDirectory.fingerprint(directory, maxPathBytes: maxPathBytes)
         // What is served: held for as long as its server runs, so its cache entries stay in use

@@ -19,9 +19,6 @@ extension Operations {
     /// copy and cached virtualenv, then the runtime's smoke test: load_model(), the metadata's
     /// examples through the server's input check and predict(), compared with example_outputs.
     public static func test(_ options: TestOptions, context: RunContext) throws -> RunPlan {
-        guard (1...10_000).contains(options.repeats) else {
-            throw ModelPackError.usage("--repeat must be between 1 and 10000")
-        }
         let served = try prepared(
             options.source, python: options.python, policy: options.policy, strict: options.strict, context: context)
         let prepared = served.prepared

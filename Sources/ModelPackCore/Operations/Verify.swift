@@ -47,36 +47,4 @@ extension Operations {
         return VerifyResult(report: try Verifier.verify(path, context: context), signature: signature)
     }
 
-    /// `unpack`: with `trusted`, first refuses a bundle that is not signed by one of those keys;
-    /// then the verified extraction.
-    @discardableResult
-    public static func unpack(
-        _ options: UnpackOptions, requiringSignatureFrom trusted: TrustedKeys? = nil, context: RunContext
-    ) throws -> BundleSummary {
-        if let trusted {
-            switch try BundleSignature.check(
-                bundle: options.bundle, keys: trusted.files, trustedDirectory: trusted.directory,
-                limits: context.limits.unpack)
-            {
-            case .valid: break
-            case .unsigned:
-                throw ModelPackError.invalidBundle(
-                    path: options.bundle,
-                    reason: "refused: not signed (no \(BundleSignature.path(for: options.bundle)))")
-            case .invalid(let why):
-                throw ModelPackError.invalidBundle(path: options.bundle, reason: "refused: bad signature: \(why)")
-            }
-        }
-        return try Unpacker.unpack(options, context: context)
-    }
-
-    /// `keygen`: an Ed25519 key pair; returns the key id.
-    public static func keygen(privatePath: String, comment: String) throws -> String {
-        try SigningKeys.generate(privatePath: privatePath, comment: comment)
-    }
-
-    /// `sign`: BUNDLE.sig, detached; returns the key id.
-    public static func sign(bundle: String, keyPath: String, context: RunContext) throws -> String {
-        try BundleSignature.sign(bundle: bundle, keyPath: keyPath, limits: context.limits.unpack)
-    }
 }

@@ -180,7 +180,7 @@ final class HTTPTransport: @unchecked Sendable {
             if detail.contains("too slow") {
                 return TransportFailure(
                     message:
-                        "\(host) sent less than \(floorBytes / 1024) KiB/s for \(stall) s: given up (--stall-timeout)",
+                        "\(host) sent less than \(floorBytes / 1024) KiB/s for \(stall) s: given up (\(CommandFlag.stallTimeout))",
                     transient: false)
             }
             if detail.lowercased().contains("connection timed out") {
@@ -195,7 +195,8 @@ final class HTTPTransport: @unchecked Sendable {
         case CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM,
             CURLE_SSL_CIPHER, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
             return TransportFailure(
-                message: "TLS with \(host) failed (\(detail)); give its CA with --ca-file", transient: false)
+                message: "TLS with \(host) failed (\(detail)); give its CA with \(CommandFlag.caFile)", transient: false
+            )
         case CURLE_SSL_CACERT_BADFILE:
             return TransportFailure(
                 message: "the CA file cannot be read as PEM certificates (\(detail))", transient: false)

@@ -64,7 +64,7 @@ struct PackedLayer {
             if count > limits.maxEntries {
                 throw ModelPackError.limitExceeded(
                     path: reference,
-                    reason: "more than \(limits.maxEntries) files (raise it with --max-entries)")
+                    reason: "more than \(limits.maxEntries) files (raise it with \(CommandFlag.maxEntries))")
             }
             let target = scratch + "/\(count)"
             let output = try OutputFile(creating: target, mode: 0o600)
@@ -77,7 +77,7 @@ struct PackedLayer {
                     throw ModelPackError.limitExceeded(
                         path: reference,
                         reason:
-                            "layer '\(RegistryText.escaped(name))' expands more than \(limits.maxRatio):1 (a compression bomb? raise it with --max-ratio)"
+                            "layer '\(RegistryText.escaped(name))' expands more than \(limits.maxRatio):1 (a compression bomb? raise it with \(CommandFlag.maxRatio))"
                     )
                 }
             }
@@ -85,7 +85,7 @@ struct PackedLayer {
             if stream.overflow {
                 throw ModelPackError.limitExceeded(
                     path: reference,
-                    reason: "more than \(limits.maxTotalSize) bytes in all (raise it with --max-total-size)")
+                    reason: "more than \(limits.maxTotalSize) bytes in all (raise it with \(CommandFlag.maxTotalSize))")
             }
             bytes += stream.byteCount
             files.append(

@@ -236,7 +236,7 @@ final class RegistryClient: @unchecked Sendable {
                     throw notAuthorized(
                         "the token service at \(RegistryText.escaped(Self.origin(of: tokenURL))) is not the registry's, so the credentials were not sent to it"
                             + (tokenURL.scheme == "https"
-                                ? "; if it is the registry's token service, run `modelpack login \(reference.displayRegistry) --realm-host \(RegistryText.escaped(tokenURL.host ?? ""))`"
+                                ? "; if it is the registry's token service, run `modelpack login \(reference.displayRegistry) \(CommandFlag.realmHost) \(RegistryText.escaped(tokenURL.host ?? ""))`"
                                 : " (a token service over plain HTTP never gets them)"))
                 }
                 throw notAuthorized("the token service answered \(response.status)")

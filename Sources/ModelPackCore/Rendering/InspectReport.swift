@@ -54,7 +54,7 @@ public enum InspectReport {
 
             """
         if !m.allowedUnsafe.isEmpty {
-            out += "UNSAFE     packed with --allow-unsafe: \(m.allowedUnsafe.joined(separator: ", "))\n"
+            out += "UNSAFE     packed with \(CommandFlag.allowUnsafe): \(m.allowedUnsafe.joined(separator: ", "))\n"
         }
         if !m.trustedModules.isEmpty {
             out +=

@@ -72,7 +72,7 @@ public enum RegistryReport {
         switch state {
         case .unsigned: return "none"
         case .present(let ids):
-            return "present, not checked (key \(e(ids.joined(separator: ", "))); give --key to check)"
+            return "present, not checked (key \(e(ids.joined(separator: ", "))); give \(CommandFlag.key) to check)"
         case .valid(let id): return "valid, by \(e(id))"
         case .invalid(let why): return "INVALID: \(e(why))"
         }

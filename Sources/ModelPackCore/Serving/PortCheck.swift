@@ -11,7 +11,7 @@ enum PortCheck {
         hints.ai_flags = AI_PASSIVE
         var result: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else {
-            throw ModelPackError.usage("--host \(host): not an address this machine can listen on")
+            throw ModelPackError.usage("\(CommandFlag.host) \(host): not an address this machine can listen on")
         }
         defer { freeaddrinfo(result) }
         let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)

@@ -49,7 +49,7 @@ public enum ServeCache {
         case spark, ray
 
         /// The engine's requirement in its requirements file, whose pin `--engine-version` replaces.
-        var package: String { self == .spark ? "pyspark" : "ray[data]" }
+        public var package: String { self == .spark ? "pyspark" : "ray[data]" }
 
         /// A version `--engine-version` takes: a PEP 440 release, optionally a pre-, post- or dev
         /// release (`3.5.3`, `2.49.0rc1`), nothing pip would read as more than one version.
@@ -126,7 +126,7 @@ public enum ServeCache {
             try FileSystem.makeDirectories(entry.path)
             if !FileSystem.exists(model + "/" + Manifest.entryPath) {
                 log("unpacking \(summary.manifest.name) \(summary.manifest.version) (\(summary.digest)) into \(model)")
-                try Unpacker.unpack(UnpackOptions(bundle: bundle, destination: model, force: true), context: context)
+                try Unpacker.unpack(bundle, to: model, force: true, context: context)
                 added = true
             }
             try FileSystem.writeAtomically(
@@ -209,7 +209,8 @@ enum EnvironmentKey {
     static func of(python: String, model: String, runtimeRequirements: String, bundle digest: String) throws -> String {
         let interpreter = try FileSystem.interpreter(python)
         guard let identity = PythonCompiler.interpreterIdentity(interpreter) else {
-            throw ModelPackError.io(path: python, reason: "no such Python (give --python a path or a name on PATH)")
+            throw ModelPackError.io(
+                path: python, reason: "no such Python (give \(CommandFlag.python) a path or a name on PATH)")
         }
         var text = version + "\npython " + identity + "\n"
         let requirements = RequirementsFile.read(in: model)

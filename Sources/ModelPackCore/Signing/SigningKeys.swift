@@ -55,7 +55,7 @@ public enum SigningKeys {
         let listed = try keys.map(loadPublic)
         let fromDirectory = try directory.map(loadTrusted) ?? []
         guard !(listed + fromDirectory).isEmpty else {
-            throw ModelPackError.usage("give --key PUB or --trusted-keys DIR")
+            throw ModelPackError.invalidModel(path: "", reason: "no trusted key was given")
         }
         return listed + fromDirectory
     }

@@ -223,7 +223,8 @@ enum FileSystem {
     static func interpreter(_ python: String) throws -> String {
         guard let found = python.contains("/") ? (isExecutable(python) ? python : nil) : executableOnPath(python)
         else {
-            throw ModelPackError.io(path: python, reason: "no such Python (give --python a path or a name on PATH)")
+            throw ModelPackError.io(
+                path: python, reason: "no such Python (give \(CommandFlag.python) a path or a name on PATH)")
         }
         return found
     }

@@ -40,7 +40,7 @@ struct InitPlan {
             Self.needs(audit), recorded: audit.pickle?.recordedVersions ?? [:], installed: installed,
             artifact: artifact, notes: &notes)
         requirements =
-            "# Written by modelpack init for \(artifact): pinned to the version it records, else to what --python has installed.\n"
+            "# Written by modelpack init for \(artifact): pinned to the version it records, else to what \(CommandFlag.python) has installed.\n"
             + pins.map(\.line).joined(separator: "\n") + "\n"
         let template: (metadata: String, interface: String)
         if let graph = audit.graph {

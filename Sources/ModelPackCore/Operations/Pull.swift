@@ -1,0 +1,181 @@
+import Foundation
+
+public struct PullOptions: Sendable {
+    public var reference: ImageReference
+    /// Write a bundle here (container from the extension, as build does)...
+    public var output: String?
+    /// ...or unpack the model into this directory.
+    public var unpackTo: String?
+    public var force = false
+    /// Refuse, before writing anything, unless the artifact carries a signature by one of these.
+    public var trustedKeys: TrustedKeys?
+    public var registry: RegistryOptions
+    public var cache: BlobCache
+
+    public init(
+        reference: ImageReference, registry: RegistryOptions = RegistryOptions(), cache: BlobCache = BlobCache()
+    ) {
+        self.reference = reference
+        self.registry = registry
+        self.cache = cache
+    }
+}
+
+public struct PullResult: Sendable {
+    public let remote: RemoteArtifact
+    public let output: String
+    public let container: ContainerFormat?
+    public let blobs: [BlobTransfer]
+    public let requests: Int
+    /// modelpack's required files an artifact another tool pushed does not have (--unpack).
+    public let missing: [String]
+    public var bytesReceived: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
+}
+
+extension Operations {
+
+    /// `pull`: the artifact's blobs into the local cache (each checked against its digest before
+    /// use, resumed where an earlier attempt stopped), then a bundle identical to the pushed one,
+    /// or the verified model directory; with trusted keys, refused before anything is written
+    /// unless a signature by one of them covers the bundle.
+    public static func pull(_ options: PullOptions, context: RunContext) throws -> PullResult {
+        guard (options.output == nil) != (options.unpackTo == nil) else {
+            throw ModelPackError.invalidModel(
+                path: options.reference.text, reason: "a pull writes one bundle or one directory")
+        }
+        let container = try options.output.map { try ContainerFormat.resolve(requested: nil, output: $0) }
+        if let directory = options.unpackTo, FileSystem.exists(directory), !options.force {
+            throw ModelPackError.destinationExists(path: directory)
+        }
+        if let output = options.output {
+            guard FileSystem.exists(FileSystem.parentDirectory(of: output)) else {
+                throw ModelPackError.io(path: output, reason: "the output's directory does not exist")
+            }
+        }
+        let client = try RegistryClient(options.reference, push: false, options: options.registry)
+        let trusted = try options.trustedKeys.map { try SigningKeys.trusted(keys: $0.files, directory: $0.directory) }
+        let remote = try RemoteArtifact.read(client, trusted: trusted, limits: context.limits.unpack)
+        if options.trustedKeys != nil {
+            switch remote.signature {
+            case .valid: break
+            case .unsigned, .present:
+                throw ModelPackError.registry(
+                    reference: options.reference.text,
+                    reason: "refused: not signed (no modelpack signature referrer); nothing written")
+            case .invalid(let why):
+                throw ModelPackError.registry(
+                    reference: options.reference.text, reason: "refused: bad signature: \(why); nothing written")
+            }
+        }
+        guard let bundle = remote.bundle else {
+            return try pullForeign(remote, options: options, context: context, client: client, container: container)
+        }
+        let byDigest = try RemoteArtifact.layers(of: bundle, in: remote, reference: options.reference)
+        let unique = Array(Set(bundle.files.map { "sha256:" + $0.sha256 })).sorted()
+        var (paths, blobs) = try options.cache.fetchAll(
+            unique, byDigest, client: client, concurrency: options.registry.concurrency, progress: context.progress)
+        var locations = BlobLocations(registry: options.reference.registry)
+        locations.record(unique, in: options.reference.repository)
+        locations.save()
+        let output = options.output ?? options.unpackTo!
+        // Every file is hashed again as it is copied out of the cache. A cached blob that no
+        // longer matches (the cache is not fsynced, so a crash can damage one; or it was altered
+        // on disk) is removed and fetched again, once.
+        for attempt in 0... {
+            let files = bundle.files.map {
+                SourceFile(
+                    path: $0.path, absolutePath: paths["sha256:" + $0.sha256]!, size: $0.size,
+                    executable: $0.executable)
+            }
+            do {
+                if let container {
+                    _ = try BundleWriter.write(
+                        bundle, files: files, to: output, displayName: output, format: container,
+                        timestamp: remote.timestamp)
+                } else {
+                    try Unpacker.materialize(bundle, files: files, to: output, force: options.force)
+                }
+                break
+            } catch let error as ModelPackError {
+                // BundleWriter and Unpacker name the source file that does not match its record.
+                guard attempt == 0, let damaged = mismatchedSource(error), paths.values.contains(damaged) else {
+                    throw error
+                }
+                options.cache.remove(damaged)
+                let again = try options.cache.fetchAll(
+                    unique, byDigest, client: client, concurrency: options.registry.concurrency,
+                    progress: context.progress)
+                paths = again.0
+                blobs = blobs.map { first in
+                    again.1.first { $0.digest == first.digest && $0.action == .downloaded }.map {
+                        BlobTransfer(
+                            digest: first.digest, path: first.path, size: first.size, action: .downloaded,
+                            bytes: first.bytes + $0.bytes)
+                    } ?? first
+                }
+            }
+        }
+        // The output is written: the cache may now shed its least recently used entries.
+        CacheStore.trim(
+            root: FileSystem.parentDirectory(of: options.cache.root),
+            keeping: CacheStore.cap(environment: options.registry.environment), log: { _ in })
+        return PullResult(
+            remote: remote, output: output, container: container, blobs: blobs.sorted { $0.path < $1.path },
+            requests: client.requestCount, missing: [])
+    }
+
+    /// The file an error names when it is a source that did not match its record.
+    private static func mismatchedSource(_ error: ModelPackError) -> String? {
+        switch error {
+        case .invalidModel(let path, _), .invalidBundle(let path, _): return path
+        default: return nil
+        }
+    }
+
+    /// A ModelPack artifact another tool pushed: rebuilt from its layers (`ForeignArtifact`).
+    /// --unpack writes it and says which of modelpack's required files it lacks; -o builds a bundle
+    /// from it through the same checks as `build`, which refuse it when something is missing.
+    private static func pullForeign(
+        _ remote: RemoteArtifact, options: PullOptions, context: RunContext, client: RegistryClient,
+        container: ContainerFormat?
+    ) throws -> PullResult {
+        let reference = options.reference.text
+        // The files of tar layers (and, for -o, the model directory) in a scratch directory.
+        return try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/foreign") { scratch in
+            let foreign = try ForeignArtifact.rebuild(
+                remote, client: client, cache: options.cache, concurrency: options.registry.concurrency,
+                context: context, scratch: scratch)
+            let blobs = foreign.blobs.sorted { $0.path < $1.path }
+            if let target = options.unpackTo {
+                try Unpacker.materialize(
+                    foreign.manifest, files: foreign.files, to: target, force: options.force, writeManifest: false)
+                return PullResult(
+                    remote: remote, output: target, container: nil, blobs: blobs, requests: client.requestCount,
+                    missing: foreign.missing)
+            }
+            guard let target = options.output, let container else {
+                throw ModelPackError.invalidModel(path: reference, reason: "neither a bundle nor a directory to write")
+            }
+            if !foreign.missing.isEmpty {
+                throw ModelPackError.registry(
+                    reference: reference,
+                    reason:
+                        "not a complete model for a bundle: it has no \(foreign.missing.joined(separator: ", ")) (pull it with \(CommandFlag.unpack) DIR, add what is missing, then `modelpack build DIR`)"
+                )
+            }
+            let model = scratch + "/model"
+            try Unpacker.materialize(
+                foreign.manifest, files: foreign.files, to: model, force: false, writeManifest: false)
+            do {
+                _ = try Operations.build(
+                    BuildOptions(source: model, output: target, format: container, timestamp: remote.timestamp),
+                    context: context)
+            } catch ModelPackError.validationFailed(let report) {
+                throw ModelPackError.validationFailed(report.retargeted(reference))
+            }
+            return PullResult(
+                remote: remote, output: target, container: container, blobs: blobs, requests: client.requestCount,
+                missing: [])
+        }
+    }
+}

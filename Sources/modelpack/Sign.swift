@@ -1,0 +1,23 @@
+import ArgumentParser
+import Foundation
+import ModelPackCore
+
+struct Sign: LimitedCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sign",
+        abstract: "Sign a bundle: writes BUNDLE.sig (detached; the bundle and its digest do not change).")
+
+    @Argument(help: "The bundle.")
+    var bundle: String
+
+    @Option(help: "The private key (from modelpack keygen).")
+    var key: String
+
+    @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
+    var limits: Limits { limitOptions.limits }
+
+    func run() throws {
+        let id = try Operations.sign(bundle: bundle, keyPath: key, context: context)
+        Output.result("signed \(bundle) with key \(id): \(BundleSignature.path(for: bundle))\n")
+    }
+}
