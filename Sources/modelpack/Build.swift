@@ -37,21 +37,15 @@ struct Build: LimitedCommand, ReportingCommand {
         return limits
     }
 
+    var reportsFindings: Bool { true }
+
     func run() throws {
         let format = try ContainerFormat.resolve(requested: container, output: output)
         var options = BuildOptions(source: directory, output: output, format: format, strict: policy.strict)
         options.allowUnsafe = policy.allowUnsafe
-        let result = try progress.tracking("build", report: report, context: context) {
-            try Operations.build(options, context: $0)
-        }
-        report.renderWarnings(result.diagnostics)
-        switch report.resolved {
-        case .text:
-            Output.result(
-                "built \(output): \(result.manifest.name) \(result.manifest.version), "
-                    + "\(result.manifest.files.count) files, \(format.rawValue), \(result.digest)\n")
-        case .json: Output.result(BuildReport.json(result))
-        case .sarif: Output.result(result.diagnostics.sarif(toolVersion: ModelPackVersion.current))
-        }
+        try report.emit(
+            try progress.tracking("build", report: report, context: context) {
+                try Operations.build(options, context: $0)
+            })
     }
 }

@@ -15,27 +15,21 @@ struct Cache: ParsableCommand {
         subcommands: [CacheList.self, CachePrune.self])
 }
 
-struct CacheList: ParsableCommand {
+struct CacheList: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "Every entry of the cache: its size, last use and whether it is in use.")
 
     @OptionGroup var report: OutputOptions
 
-    func validate() throws {
-        if report.resolved == .sarif { throw ValidationError("cache list reports in text or json") }
-    }
+    var reportsFindings: Bool { false }
+    var commandPath: String { "cache list" }
 
     func run() throws {
-        let root = CacheDirectory.path()
-        let entries = try Operations.cacheList(root: root)
-        let cap = CacheStore.cap()
-        Output.result(
-            report.resolved == .json
-                ? CacheReport.json(entries, root: root, cap: cap) : CacheReport.text(entries, root: root, cap: cap))
+        try report.emit(try Operations.cacheList(root: CacheDirectory.path()))
     }
 }
 
-struct CachePrune: ParsableCommand {
+struct CachePrune: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Remove the least recently used entries not in use until the cache fits a size.")
@@ -57,36 +51,32 @@ struct CachePrune: ParsableCommand {
 
     @OptionGroup var report: OutputOptions
 
+    var reportsFindings: Bool { false }
+    var commandPath: String { "cache prune" }
+
     func validate() throws {
-        if report.resolved == .sarif { throw ValidationError("cache prune reports in text or json") }
+        if let keep, ByteCount.parse(keep) == nil {
+            throw ValidationError("--keep '\(keep)' is not a size (e.g. 500MiB, 10GiB)")
+        }
+        _ = try areas()
+    }
+
+    /// The areas --only names.
+    func areas() throws -> [CacheStore.Area] {
+        guard let only else { return CacheStore.Area.allCases }
+        return try only.split(separator: ",").map {
+            guard let area = CacheStore.Area(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
+                throw ValidationError(
+                    "--only '\($0)' is not an area of the cache (\(CacheStore.Area.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
+            }
+            return area
+        }
     }
 
     func run() throws {
-        let bytes: Int64
-        if let keep {
-            guard let parsed = ByteCount.parse(keep) else {
-                throw ModelPackError.usage("--keep '\(keep)' is not a size (e.g. 500MiB, 10GiB)")
-            }
-            bytes = parsed
-        } else {
-            bytes = CacheStore.cap()
-        }
-        var areas = CacheStore.Area.allCases
-        if let only {
-            areas = try only.split(separator: ",").map {
-                guard let area = CacheStore.Area(rawValue: $0.trimmingCharacters(in: .whitespaces)) else {
-                    throw ModelPackError.usage(
-                        "--only '\($0)' is not an area of the cache (\(CacheStore.Area.allCases.map(\.rawValue).joined(separator: ", ")))"
-                    )
-                }
-                return area
-            }
-        }
-        let root = CacheDirectory.path()
-        let result = try Operations.cachePrune(keeping: bytes, areas: areas, dryRun: dryRun, root: root)
-        Output.result(
-            report.resolved == .json
-                ? CacheReport.json(result, root: root, dryRun: dryRun)
-                : CacheReport.text(result, root: root, dryRun: dryRun))
+        let bytes = keep.flatMap(ByteCount.parse) ?? CacheStore.cap()
+        try report.emit(
+            try Operations.cachePrune(keeping: bytes, areas: try areas(), dryRun: dryRun, root: CacheDirectory.path()))
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Card: ParsableCommand {
+struct Card: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "card",
         abstract: "Write the model card (Markdown with Hugging Face front matter) of a bundle or directory.",
@@ -19,13 +19,10 @@ struct Card: ParsableCommand {
     @Option(name: .shortAndLong, help: "Write the card to this file (through a temporary file) instead of stdout.")
     var output: String?
 
+    @OptionGroup var report: OutputOptions
+    var reportsFindings: Bool { false }
+
     func run() throws {
-        let card = try Operations.card(model, context: context)
-        if let output {
-            try Operations.writeText(card, to: output)
-            Output.result("wrote the model card of \(model) to \(output)\n")
-        } else {
-            Output.result(card)
-        }
+        try report.emit(try Operations.card(model, output: output, context: context))
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Diff: ParsableCommand {
+struct Diff: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "diff",
         abstract: "What changed between two models (bundles, directories or registry references).",
@@ -23,13 +23,9 @@ struct Diff: ParsableCommand {
 
     @OptionGroup(title: "Registry") var registry: RegistryFlags
 
-    func validate() throws {
-        if report.resolved == .sarif { throw ValidationError("diff reports in text or json") }
-    }
+    var reportsFindings: Bool { false }
 
     func run() throws {
-        let diff = try Operations.diff(before, after, registry: registry.options, context: context)
-        Output.result(report.resolved == .json ? DiffReport.json(diff) : DiffReport.text(diff))
-        if !diff.same { throw ExitCode(ExitStatus.problems) }
+        try report.emit(try Operations.diff(before, after, registry: registry.options, context: context))
     }
 }

@@ -53,20 +53,14 @@ struct Dockerfile: LimitedCommand, ReportingCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
+    var reportsFindings: Bool { true }
+
     func run() throws {
-        let result = try Operations.dockerfile(
-            BuildContext.Options(
-                bundle: bundle, output: output, targets: target.map(\.core), python: python,
-                baseImage: baseImage, pinFile: pin, cuda: cuda, force: force),
-            policy: policy.policy, strict: policy.strict, context: context)
-        report.renderWarnings(result.findings)
-        switch report.resolved {
-        case .text:
-            for warning in result.context.warnings { Output.warn(warning) }
-            Output.result(
-                "wrote \(result.context.dockerfiles.joined(separator: ", ")) and the build context to \(output)\n")
-        case .json: Output.result(BuildContextReport.json(result, output: output))
-        case .sarif: Output.result(result.findings.sarif(toolVersion: ModelPackVersion.current))
-        }
+        try report.emit(
+            try Operations.dockerfile(
+                BuildContext.Options(
+                    bundle: bundle, output: output, targets: target.map(\.core), python: python,
+                    baseImage: baseImage, pinFile: pin, cuda: cuda, force: force),
+                policy: policy.policy, strict: policy.strict, context: context))
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Init: ParsableCommand {
+struct Init: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "init",
         abstract: "Write requirements.txt, metadata.yaml and interface.py for the model artifact in a directory.",
@@ -27,11 +27,12 @@ struct Init: ParsableCommand {
     @Flag(help: "Replace requirements.txt, metadata.yaml and interface.py when they exist.")
     var force = false
 
+    @OptionGroup var report: OutputOptions
+    var reportsFindings: Bool { false }
+
     func run() throws {
-        let result = try Operations.initialize(
-            InitOptions(directory: directory, python: python, force: force), context: context)
-        for name in result.written { Output.result("wrote \(directory)/\(name)\n") }
-        for note in result.notes { Output.result("note: \(note)\n") }
-        Output.result("next: fill in what metadata.yaml marks, then modelpack validate \(directory)\n")
+        try report.emit(
+            try Operations.initialize(
+                InitOptions(directory: directory, python: python, force: force), context: context))
     }
 }

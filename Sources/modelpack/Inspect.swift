@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelPackCore
 
-struct Inspect: LimitedCommand {
+struct Inspect: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "inspect",
         abstract: "Audit a bundle without unpacking it: files, digests, artifact formats, every check.",
@@ -34,45 +34,35 @@ struct Inspect: LimitedCommand {
     var limits: Limits { limitOptions.limits }
 
     func validate() throws {
-        if manifestOnly && report.resolved == .sarif {
-            throw ValidationError("--manifest-only has no findings to give as SARIF; use --format text or json")
-        }
         if manifestOnly && strict {
             throw ValidationError("--strict judges the audit, which --manifest-only skips")
         }
     }
 
+    var reportsFindings: Bool { !manifestOnly }
+    var commandPath: String { manifestOnly ? "inspect --manifest-only" : "inspect" }
+
     func run() throws {
         if ImageReference.looksLikeReference(bundle, pathExists: FileManager.default.fileExists(atPath: bundle)) {
             let reference = try ImageReference(parsing: bundle)
             if manifestOnly {
-                let remote = try Operations.inspectReference(reference, registry: registry.options, context: context)
-                Output.result(report.resolved == .json ? RegistryReport.json(remote) : RegistryReport.text(remote))
+                try report.emit(
+                    try Operations.inspectReference(reference, registry: registry.options, context: context))
                 return
             }
-            try render(
+            try report.emit(
                 try progress.tracking("inspect", report: report, context: context) {
                     try Operations.inspect(reference: reference, registry: registry.options, context: $0)
-                })
+                }, strict: strict)
             return
         }
         if manifestOnly {
-            let summary = try Operations.inspectManifest(bundle, context: context)
-            Output.result(report.resolved == .json ? InspectReport.json(summary) : InspectReport.text(summary))
+            try report.emit(try Operations.inspectManifest(bundle, context: context))
             return
         }
-        try render(
+        try report.emit(
             try progress.tracking("inspect", report: report, context: context) {
                 try Operations.inspect(bundle, context: $0)
-            })
-    }
-
-    private func render(_ audit: BundleAudit) throws {
-        switch report.resolved {
-        case .text: Output.result(AuditReport.text(audit, colour: Output.wantsColour(.standardOutput)))
-        case .json: Output.result(AuditReport.json(audit))
-        case .sarif: Output.result(audit.report.sarif(toolVersion: ModelPackVersion.current))
-        }
-        if audit.report.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
+            }, strict: strict)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Keygen: ParsableCommand {
+struct Keygen: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "keygen",
         abstract: "Create an Ed25519 signing key: KEY (private, mode 0600, never printed) and KEY.pub.")
@@ -12,8 +12,10 @@ struct Keygen: ParsableCommand {
     @Option(help: "A comment stored in the public key (e.g. who owns it).")
     var comment: String = "modelpack"
 
+    @OptionGroup var report: OutputOptions
+    var reportsFindings: Bool { false }
+
     func run() throws {
-        let id = try Operations.keygen(privatePath: output, comment: comment)
-        Output.result("wrote \(output) (private, 0600) and \(output).pub; key id \(id)\n")
+        try report.emit(try Operations.keygen(privatePath: output, comment: comment))
     }
 }

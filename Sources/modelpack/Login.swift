@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelPackCore
 
-struct Login: ParsableCommand {
+struct Login: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "login",
         abstract: "Check credentials against a registry and store them where docker would.",
@@ -35,6 +35,9 @@ struct Login: ParsableCommand {
 
     @OptionGroup var flags: RegistryFlags
 
+    @OptionGroup var report: OutputOptions
+    var reportsFindings: Bool { false }
+
     func run() throws {
         let secret: String
         if passwordStdin {
@@ -47,8 +50,8 @@ struct Login: ParsableCommand {
             secret = String(cString: typed)
         }
         guard !secret.isEmpty else { throw ModelPackError.usage("the password is empty") }
-        let place = try Operations.login(
-            registry: registry, username: username, secret: secret, realmHosts: realmHost, options: flags.options)
-        Output.result("logged in to \(registry) as \(username); credentials stored in \(place)\n")
+        try report.emit(
+            try Operations.login(
+                registry: registry, username: username, secret: secret, realmHosts: realmHost, options: flags.options))
     }
 }

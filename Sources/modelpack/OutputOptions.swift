@@ -22,37 +22,55 @@ struct OutputOptions: ParsableArguments {
 
     var resolved: OutputFormat { json ? .json : format }
 
-    /// A report of findings in the chosen format.
-    func render(_ report: DiagnosticReport, stream: Output.Stream) -> String {
+    /// The one way a command prints its result: text on stdout with its notes (findings that did
+    /// not stop it, warnings) on stderr, or the JSON or SARIF document on stdout. Exit 1 when the
+    /// result says the command failed.
+    func emit(_ result: some CommandReport, strict: Bool = false) throws {
         switch resolved {
-        case .text: return report.text(colour: Output.wantsColour(stream))
-        case .json: return report.json()
-        case .sarif: return report.sarif(toolVersion: ModelPackVersion.current)
+        case .text:
+            if let notes = result.textNotes(colour: Output.wantsColour(.standardError)) { Output.error(notes) }
+            Output.result(result.text(colour: Output.wantsColour(.standardOutput)))
+        case .json: Output.result(result.json())
+        case .sarif: Output.result(result.sarif() ?? "")  // refused before the run where there is none
         }
+        if result.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
     }
 
     /// Findings that refused the operation: text on stderr beside the error line, a document on
     /// stdout for json and sarif (so a CI step can read why).
-    func renderRefusal(_ report: DiagnosticReport) {
-        if resolved == .text {
-            Output.error(render(report, stream: .standardError))
-        } else {
-            Output.result(render(report, stream: .standardOutput))
+    func emitRefusal(_ findings: DiagnosticReport) {
+        switch resolved {
+        case .text: Output.error(findings.text(colour: Output.wantsColour(.standardError)))
+        case .json: Output.result(findings.json())
+        case .sarif: Output.result(findings.sarif() ?? "")
         }
     }
 
-    /// The findings of an operation that went ahead: warnings on stderr in text, nothing extra in
-    /// json and sarif (their document carries them).
-    func renderWarnings(_ report: DiagnosticReport) {
-        if resolved == .text && !report.diagnostics.isEmpty {
-            Output.error(render(report, stream: .standardError))
+    /// Findings of a command that goes ahead and then hands over (serve, predict): on stderr, in
+    /// the chosen format, so that stdout stays the server's or the predictions'.
+    func emitFindings(_ findings: DiagnosticReport) {
+        guard !findings.diagnostics.isEmpty || resolved != .text else { return }
+        switch resolved {
+        case .text: Output.error(findings.text(colour: Output.wantsColour(.standardError)))
+        case .json: Output.error(findings.json())
+        case .sarif: Output.error(findings.sarif() ?? "")
         }
     }
 }
 
-/// A command whose refusals by the checks are rendered in its `--format` (by `ModelPack.main`).
+/// A command that reports in `--format`: its refusals by the checks are rendered in it (by
+/// `ModelPack.main`), and `--format sarif` is refused, in one place, by a command whose report is
+/// not findings.
 protocol ReportingCommand {
     var report: OutputOptions { get }
+    /// Whether its report is findings (SARIF applies).
+    var reportsFindings: Bool { get }
+    /// How its name reads in messages (`cache list`).
+    var commandPath: String { get }
+}
+
+extension ReportingCommand where Self: ParsableCommand {
+    var commandPath: String { Self.configuration.commandName ?? "modelpack" }
 }
 
 /// `--strict` and `--allow-unsafe`, for the commands that judge a model and then act on it.

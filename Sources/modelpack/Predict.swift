@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelPackCore
 
-struct Predict: LimitedCommand {
+struct Predict: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "predict",
         abstract: "Run a bundle's model over a file of rows, without a server.",
@@ -72,6 +72,9 @@ struct Predict: LimitedCommand {
     var quiet = false
 
     @OptionGroup var policy: PolicyOptions
+    /// The checks' findings, on stderr (stdout is the predictions').
+    @OptionGroup var report: OutputOptions
+    var reportsFindings: Bool { true }
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
@@ -129,7 +132,7 @@ struct Predict: LimitedCommand {
         options.progress = !quiet && isatty(2) != 0
         options.policy = policy.policy
         options.strict = policy.strict
-        try Operations.predict(options, context: context).exec()
+        try Operations.predict(options, context: context).exec(report: report)
     }
 }
 

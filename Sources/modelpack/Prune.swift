@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelPackCore
 
-struct Prune: ParsableCommand {
+struct Prune: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
         abstract: "Shrink the blob cache that pull fills, least recently used first.",
@@ -14,14 +14,14 @@ struct Prune: ParsableCommand {
     @Option(help: "Keep at most this much (e.g. 10GiB; 0 empties the cache).")
     var keep: String = "0"
 
+    @OptionGroup var report: OutputOptions
+    var reportsFindings: Bool { false }
+
+    func validate() throws {
+        if ByteCount.parse(keep) == nil { throw ValidationError("--keep '\(keep)' is not a size (e.g. 500MiB, 10GiB)") }
+    }
+
     func run() throws {
-        guard let bytes = ByteCount.parse(keep) else {
-            throw ModelPackError.usage("--keep '\(keep)' is not a size (e.g. 500MiB, 10GiB)")
-        }
-        let cache = BlobCache()
-        let result = try Operations.prune(keeping: bytes, cache: cache)
-        Output.result(
-            "removed \(result.removed.count) blob(s), \(ByteCount.human(result.freedBytes)); "
-                + "\(ByteCount.human(result.keptBytes)) kept in \(cache.root)\n")
+        try report.emit(try Operations.prune(keeping: ByteCount.parse(keep) ?? 0, cache: BlobCache()))
     }
 }

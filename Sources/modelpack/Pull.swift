@@ -46,8 +46,9 @@ struct Pull: ReportingCommand, LimitedCommand {
         if requireSignature && !trust.given {
             throw ValidationError("--require-signature needs --key PUB or --trusted-keys DIR")
         }
-        if report.resolved == .sarif { throw ValidationError("pull reports in text or json") }
     }
+
+    var reportsFindings: Bool { false }
 
     func run() throws {
         let (context, line) = RegistryFlags.context(context, progress: "pull", progress, report: report)
@@ -59,6 +60,6 @@ struct Pull: ReportingCommand, LimitedCommand {
         options.trustedKeys = requireSignature ? trust.keys : nil
         let result = try Operations.pull(options, context: context)
         line?.finish()
-        Output.result(report.resolved == .json ? RegistryReport.json(result) : RegistryReport.text(result))
+        try report.emit(result)
     }
 }

@@ -39,12 +39,13 @@ struct Push: ReportingCommand, ParsableCommand {
     @OptionGroup var report: OutputOptions
 
     func validate() throws {
-        if report.resolved == .sarif { throw ValidationError("push reports in text or json") }
         guard let bytes = ByteCount.parse(chunkSize), bytes >= 64 << 10, bytes <= 1 << 30 else {
             throw ValidationError("--chunk-size '\(chunkSize)' must be a size from 64KiB to 1GiB")
         }
         if let from { _ = try ImageReference(parsing: "localhost/" + from) }
     }
+
+    var reportsFindings: Bool { false }
 
     func run() throws {
         var options = registry.options
@@ -57,6 +58,6 @@ struct Push: ReportingCommand, ParsableCommand {
             PushOptions(bundle: bundle, reference: try ImageReference(parsing: reference), registry: options),
             context: context)
         line?.finish()
-        Output.result(report.resolved == .json ? RegistryReport.json(result) : RegistryReport.text(result))
+        try report.emit(result)
     }
 }

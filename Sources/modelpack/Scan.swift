@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Scan: LimitedCommand {
+struct Scan: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "scan",
         abstract: "Audit loose artifact files (before packing them), by content.",
@@ -25,15 +25,9 @@ struct Scan: LimitedCommand {
         return limits
     }
 
+    var reportsFindings: Bool { true }
+
     func run() throws {
-        let (audits, findings) = try Operations.scan(files, context: context)
-        switch report.resolved {
-        case .text:
-            Output.result(
-                AuditReport.table(audits) + "\n" + findings.text(colour: Output.wantsColour(.standardOutput)))
-        case .json: Output.result(AuditReport.scanJSON(audits, findings))
-        case .sarif: Output.result(findings.sarif(toolVersion: ModelPackVersion.current))
-        }
-        if findings.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
+        try report.emit(try Operations.scan(files, context: context), strict: strict)
     }
 }

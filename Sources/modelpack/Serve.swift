@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelPackCore
 
-struct Serve: LimitedCommand {
+struct Serve: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Check a bundle (or a model directory) and serve it locally over HTTP, without Docker.",
@@ -38,6 +38,9 @@ struct Serve: LimitedCommand {
     var python: String = "python3"
 
     @OptionGroup var policy: PolicyOptions
+    /// The checks' findings, on stderr (stdout is the server's).
+    @OptionGroup var report: OutputOptions
+    var reportsFindings: Bool { true }
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
@@ -59,9 +62,7 @@ struct Serve: LimitedCommand {
         let served = try Operations.serve(
             model: bundle, python: python, host: host, port: port, policy: policy.policy, strict: policy.strict,
             context: context)
-        if !served.findings.diagnostics.isEmpty {
-            Output.error(served.findings.text(colour: Output.wantsColour(.standardError)))
-        }
+        report.emitFindings(served.findings)
         let prepared = served.prepared
         for (name, value) in prepared.serverEnvironment(host: host, port: port) {
             if let value { setenv(name, value, 1) } else { unsetenv(name) }

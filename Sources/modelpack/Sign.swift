@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import ModelPackCore
 
-struct Sign: LimitedCommand {
+struct Sign: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "sign",
         abstract: "Sign a bundle: writes BUNDLE.sig (detached; the bundle and its digest do not change).")
@@ -16,8 +16,10 @@ struct Sign: LimitedCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
     var limits: Limits { limitOptions.limits }
 
+    @OptionGroup var report: OutputOptions
+    var reportsFindings: Bool { false }
+
     func run() throws {
-        let id = try Operations.sign(bundle: bundle, keyPath: key, context: context)
-        Output.result("signed \(bundle) with key \(id): \(BundleSignature.path(for: bundle))\n")
+        try report.emit(try Operations.sign(bundle: bundle, keyPath: key, context: context))
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Test: LimitedCommand {
+struct Test: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "test",
         abstract: "Load the model and predict its examples, as the server would, before shipping it.",
@@ -24,8 +24,8 @@ struct Test: LimitedCommand {
     @Option(help: "The Python used to create the virtualenv.")
     var python: String = "python3"
 
-    @Flag(help: "The report as one JSON object (schema in Docs/CLI.md).")
-    var json = false
+    @OptionGroup var report: OutputOptions
+    var reportsFindings: Bool { false }
 
     @OptionGroup var policy: PolicyOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
@@ -39,9 +39,10 @@ struct Test: LimitedCommand {
         var options = TestOptions(source: model)
         options.python = python
         options.repeats = `repeat`
-        options.json = json
         options.policy = policy.policy
         options.strict = policy.strict
-        try Operations.test(options, context: context).exec()
+        let result = try Operations.test(options, context: context)
+        report.emitFindings(result.findings)
+        try report.emit(result)
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Unpack: LimitedCommand {
+struct Unpack: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "unpack",
         abstract: "Extract a bundle safely, verifying every file.",
@@ -38,19 +38,14 @@ struct Unpack: LimitedCommand {
         }
     }
 
+    var reportsFindings: Bool { true }
+
     func run() throws {
-        let summary = try progress.tracking("unpack", report: report, context: context) {
-            try Operations.unpack(
-                UnpackOptions(bundle: bundle, destination: output, force: force),
-                requiringSignatureFrom: requireSignature ? trust.keys : nil, context: $0)
-        }
-        switch report.resolved {
-        case .text:
-            Output.result(
-                "unpacked \(summary.manifest.name) \(summary.manifest.version) "
-                    + "(\(summary.manifest.files.count) files, \(summary.digest)) into \(output)\n")
-        case .json: Output.result(UnpackReport.json(summary, destination: output))
-        case .sarif: Output.result(UnpackReport.sarif(summary))
-        }
+        try report.emit(
+            try progress.tracking("unpack", report: report, context: context) {
+                try Operations.unpack(
+                    UnpackOptions(bundle: bundle, destination: output, force: force),
+                    requiringSignatureFrom: requireSignature ? trust.keys : nil, context: $0)
+            })
     }
 }

@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Validate: LimitedCommand {
+struct Validate: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "validate",
         abstract: "Check a model directory or a bundle: metadata, requirements, interface, artifacts, environment.",
@@ -23,9 +23,9 @@ struct Validate: LimitedCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
+    var reportsFindings: Bool { true }
+
     func run() throws {
-        let verdict = try Operations.validate(path, context: context)
-        Output.result(report.render(verdict.report, stream: .standardOutput))
-        if verdict.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
+        try report.emit(try Operations.validate(path, context: context), strict: strict)
     }
 }

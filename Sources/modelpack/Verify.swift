@@ -1,7 +1,7 @@
 import ArgumentParser
 import ModelPackCore
 
-struct Verify: LimitedCommand {
+struct Verify: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract: "Re-hash every file of a bundle against its manifest.",
@@ -23,15 +23,12 @@ struct Verify: LimitedCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
     var limits: Limits { limitOptions.limits }
 
+    var reportsFindings: Bool { true }
+
     func run() throws {
-        let result = try progress.tracking("verify", report: report, context: context) {
-            try Operations.verify(bundle, trust: trust.keys, context: $0)
-        }
-        switch report.resolved {
-        case .text: Output.result(VerifyText.text(result))
-        case .json: Output.result(VerifyText.json(result))
-        case .sarif: Output.result(result.findings.sarif(toolVersion: ModelPackVersion.current))
-        }
-        if !result.isValid { throw ExitCode(ExitStatus.problems) }
+        try report.emit(
+            try progress.tracking("verify", report: report, context: context) {
+                try Operations.verify(bundle, trust: trust.keys, context: $0)
+            })
     }
 }

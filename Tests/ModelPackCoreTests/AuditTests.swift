@@ -214,7 +214,7 @@ import Testing
         var bytes = try Fixture.read(tmp.file("model.pt"))
         bytes[6] |= 0x01  // general purpose flag bit 0 in the first local header
         try Fixture.write(bytes, to: tmp.file("model.pt"))
-        let (audits, _) = try Operations.scan([tmp.file("model.pt")], context: .test)
+        let audits = try Operations.scan([tmp.file("model.pt")], context: .test).audits
         #expect(audits[0].format == .pytorchZip)
         #expect(audits[0].verdict == .dangerous)
         #expect(audits[0].details.contains(AuditDetail(key: "serialization format", value: "3")))
@@ -231,7 +231,7 @@ import Testing
         raw.add("metadata.json", Array("{}".utf8))
         raw.add("model.weights.h5", [1, 2, 3])
         try raw.write(to: tmp.file("m.keras"))
-        let (audits, _) = try Operations.scan([tmp.file("m.keras")], context: .test)
+        let audits = try Operations.scan([tmp.file("m.keras")], context: .test).audits
         #expect(audits[0].format == .keras)
         let messages = audits[0].diagnostics.filter { $0.code == .codeInModel }.map(\.message)
         #expect(messages.contains { $0.contains("Lambda") })
@@ -243,7 +243,8 @@ import Testing
     static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/onnx")
 
     @Test func aRealModelIsDescribed() throws {
-        let (audits, report) = try Operations.scan([Self.dir.appendingPathComponent("tiny.onnx").path], context: .test)
+        let scanned = try Operations.scan([Self.dir.appendingPathComponent("tiny.onnx").path], context: .test)
+        let (audits, report) = (scanned.audits, scanned.findings)
         let a = audits[0]
         #expect(a.format == .onnx && report.diagnostics.isEmpty)
         let details = Dictionary(uniqueKeysWithValues: a.details.map { ($0.key, $0.value) })
@@ -258,7 +259,8 @@ import Testing
         let (audits, _) = try Operations.scan(
             [
                 Self.dir.appendingPathComponent("escaping_external_data.onnx").path
-            ], context: .test)
+            ], context: .test
+        ).pair
         #expect(audits[0].verdict == .dangerous)
         #expect(
             audits[0].diagnostics.contains { $0.code == .externalData && $0.message.contains("../../../etc/passwd") })
@@ -267,7 +269,7 @@ import Testing
     @Test func aDamaged7zIsAnInvalidHeader() throws {
         let tmp = TempDir()
         try Fixture.write([0x37, 0x7A, 0xBC, 0xAF, 0x27, 0x1C, 0, 4] + Fixture.noise(100), to: tmp.file("model.7z"))
-        let (audits, _) = try Operations.scan([tmp.file("model.7z")], context: .test)
+        let audits = try Operations.scan([tmp.file("model.7z")], context: .test).audits
         #expect(audits[0].format == .sevenZip)
         #expect(audits[0].diagnostics.contains { $0.code == .invalidHeader })
     }

@@ -41,7 +41,7 @@ import Testing
                         """).utf8),
                 "w.bin": [1, 2, 3],
             ])
-        let card = try Operations.card(dir.file("m"), context: .test)
+        let card = try Operations.card(dir.file("m"), context: .test).markdown
         let parts = card.components(separatedBy: "---\n")
         try #require(parts.count >= 3 && parts[0].isEmpty)
         let front = try #require(try YAMLReader.parse(Array(parts[1].utf8), limits: YAMLLimits()))
@@ -101,12 +101,13 @@ import Testing
         let bundle = dir.file("m.zip")
         #expect(try CLI.run(["build", dir.file("m"), "-o", bundle]).status == 0)
         let digest = try BundleReader.inspect(bundle, limits: UnpackLimits()).digest
-        let unsigned = try Operations.card(bundle, context: .test)
+        let unsigned = try Operations.card(bundle, context: .test).markdown
         #expect(unsigned.contains("- Bundle digest: `\(digest)`\n- Container: zip"))
         #expect(unsigned.contains("- Signature: none (no BUNDLE.sig)"))
         // The directory's card gives the digest the build produced.
         #expect(
-            try Operations.card(dir.file("m"), context: .test).contains("- Bundle digest: `\(digest)` (of the bundle"))
+            try Operations.card(dir.file("m"), context: .test).markdown.contains(
+                "- Bundle digest: `\(digest)` (of the bundle"))
         #expect(try CLI.run(["keygen", "-o", dir.file("k")]).status == 0)
         #expect(try CLI.run(["sign", bundle, "--key", dir.file("k")]).status == 0)
         let out = dir.file("CARD.md")
@@ -128,7 +129,7 @@ import Testing
         let context = try CLI.run(["dockerfile", bundle, "-o", dir.file("ctx")])
         #expect(context.status == 0, "\(context.stderr)")
         let card = try String(contentsOfFile: dir.file("ctx/runtime/card.md"), encoding: .utf8)
-        #expect(card == (try Operations.card(bundle, context: .test)))
+        #expect(card == (try Operations.card(bundle, context: .test).markdown))
         #expect(card.hasPrefix("---\nlicense: bsd-3-clause\n"))
     }
 

@@ -145,7 +145,7 @@ extension EstimatorFactsTests {
     @Test(arguments: [("torch_state_dict.pt", nil), ("torch_checkpoint.pt", "state_dict")] as [(String, String?)])
     func aPyTorchStateDict(_ name: String, _ key: String?) throws {
         let path = Self.initDir.appendingPathComponent(name).path
-        let (audits, _) = try Operations.scan([path], context: .test)
+        let audits = try Operations.scan([path], context: .test).audits
         let weights = try #require(audits.first?.weights, "\(audits.first?.format as Any)")
         #expect(weights.within == key)
         #expect(weights.tensors.map(\.name) == ["0.weight", "0.bias", "2.weight", "2.bias"])

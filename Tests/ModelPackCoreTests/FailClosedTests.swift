@@ -15,7 +15,8 @@ import Testing
     }
 
     static func scan(_ relative: String) throws -> (ArtifactAudit, DiagnosticReport) {
-        let (audits, report) = try Operations.scan([fixtures.appendingPathComponent(relative).path], context: .test)
+        let scanned = try Operations.scan([fixtures.appendingPathComponent(relative).path], context: .test)
+        let (audits, report) = (scanned.audits, scanned.findings)
         return (audits[0], report)
     }
 

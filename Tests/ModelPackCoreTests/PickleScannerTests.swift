@@ -51,7 +51,8 @@ import Testing
     @Test(arguments: files("malicious"))
     func everyMaliciousFileIsBlocked(_ name: String) throws {
         let (audits, report) = try Operations.scan(
-            [Self.dir.appendingPathComponent("malicious/" + name).path], context: .test)
+            [Self.dir.appendingPathComponent("malicious/" + name).path], context: .test
+        ).pair
         #expect(audits[0].runsSomething, "\(report.diagnostics.map(\.message))")
         #expect(report.errorCount > 0)
         if name.hasPrefix("pathlib_") {
@@ -65,7 +66,8 @@ import Testing
     @Test(arguments: files("benign"))
     func everyBenignArtifactIsSafe(_ name: String) throws {
         let (audits, report) = try Operations.scan(
-            [Self.dir.appendingPathComponent("benign/" + name).path], context: .test)
+            [Self.dir.appendingPathComponent("benign/" + name).path], context: .test
+        ).pair
         #expect(audits[0].verdict == .safe)
         #expect(report.diagnostics.isEmpty, "\(report.diagnostics.map(\.message))")
         #expect([ArtifactFormat.pickle, .joblib, .pytorchZip, .pytorchLegacy].contains(audits[0].format))

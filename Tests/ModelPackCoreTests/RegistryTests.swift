@@ -988,10 +988,10 @@ import Testing
             var times = [timeval(tv_sec: time(nil) - age, tv_usec: 0), timeval(tv_sec: time(nil) - age, tv_usec: 0)]
             utimes(path, &times)
         }
-        let result = try Operations.prune(keeping: 2500, cache: cache)
+        let result = try Operations.prune(keeping: 2500, cache: cache).result
         #expect(result.removed.count == 1 && result.keptBytes == 2000)
         #expect(!FileManager.default.fileExists(atPath: cache.directory + "/" + String(repeating: "0", count: 64)))
-        #expect(try Operations.prune(keeping: 0, cache: cache).keptBytes == 0)
+        #expect(try Operations.prune(keeping: 0, cache: cache).result.keptBytes == 0)
         #expect(CacheStore.cap(environment: ["MODELPACK_CACHE_MAX": "1MiB"]) == 1 << 20)
         #expect(CacheStore.cap(environment: [:]) == 20 << 30)
     }

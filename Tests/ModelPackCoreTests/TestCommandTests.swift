@@ -42,6 +42,30 @@ import Testing
         #expect(json.status == 0 && (report["failures"] as? [String])?.isEmpty == true, "\(json.stdout)")
         #expect((report["row_latency_ms"] as? [String: Any])?["runs"] as? Int == 4)
 
+        // What the model prints (from Python or from C, at load and in predict) goes to stderr:
+        // stdout stays the report's, in either format.
+        let chatty = try Self.iris(dir, "chatty", file: "interface.py") {
+            $0.replacingOccurrences(
+                of: "def load_model():\n",
+                with: "def load_model():\n    print(\"loading\")\n    import os\n    os.write(1, b\"from C\\n\")\n"
+            )
+            .replacingOccurrences(
+                of: "    def predict(self, rows):\n",
+                with: "    def predict(self, rows):\n        print(\"rows\", len(rows))\n")
+        }
+        let chattyJSON = try CLI.run(["test", chatty, "--format", "json", "--repeat", "1"])
+        let chattyReport = try JSONSerialization.jsonObject(with: Data(chattyJSON.stdout.utf8)) as? [String: Any]
+        #expect(
+            chattyJSON.status == 0 && chattyReport?["schema"] as? String == "modelpack.test/1", "\(chattyJSON.stdout)")
+        #expect(
+            chattyJSON.stderr.contains("loading\nfrom C\n") && chattyJSON.stderr.contains("rows 2"),
+            "\(chattyJSON.stderr)")
+        let chattyText = try CLI.run(["test", chatty, "--repeat", "1"])
+        #expect(
+            chattyText.status == 0 && chattyText.stdout.hasPrefix("iris-classifier 1.0.0\n"), "\(chattyText.stdout)")
+        #expect(!chattyText.stdout.contains("loading"), "\(chattyText.stdout)")
+        #expect(try CLI.run(["test", chatty, "--format", "sarif"]).status == 2, "test's report is not findings")
+
         let wrong = try Self.iris(dir, "wrong", file: "metadata.yaml") {
             $0 + "example_outputs: [setosa, setosa]\n"
         }

@@ -380,3 +380,8 @@ extension RunContext {
     /// The run of an in-process test: default limits, no log, python3 on PATH for the compile check.
     static let test = RunContext()
 }
+
+extension ScanResult {
+    /// The audits and the findings, to take apart in one `let`.
+    var pair: ([ArtifactAudit], DiagnosticReport) { (audits, findings) }
+}

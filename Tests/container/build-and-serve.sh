@@ -52,7 +52,7 @@ build() {  # build TAG LOG
 bud() { build localhost/modelpack-iris:cpu "$WORK/bud.log" || { tail -30 "$WORK/bud.log"; exit 1; }; }
 SECONDS=0; bud; build_seconds=$SECONDS
 # The build ran modelpack test on the model (load_model() and the examples) as a step.
-grep -q "load_model(): " "$WORK/bud.log" && grep -qx "passed" "$WORK/bud.log" \
+grep -q "\"load_seconds\"" "$WORK/bud.log" && grep -q "\"failures\": \[\]" "$WORK/bud.log" \
   || { echo "FAIL: the build did not run the model's smoke test"; tail -30 "$WORK/bud.log"; exit 1; }
 
 container=$($B from --name "modelpack-iris-$$" localhost/modelpack-iris:cpu)

@@ -1,14 +1,31 @@
+/// The cache's entries, for `cache list`.
+public struct CacheListResult: Sendable {
+    public let entries: [CacheStore.Entry]
+    public let root: String
+    /// The size the cache is held to (MODELPACK_CACHE_MAX).
+    public let cap: Int64
+}
+
+/// What `cache prune` removed (or, with `dryRun`, would remove).
+public struct CachePruneResult: Sendable {
+    public let result: CacheStore.PruneResult
+    public let root: String
+    public let dryRun: Bool
+}
+
 extension Operations {
     /// `cache list`: every entry of the cache, most recently used first.
-    public static func cacheList(root: String = CacheDirectory.path()) throws -> [CacheStore.Entry] {
-        try CacheStore.entries(in: root)
+    public static func cacheList(root: String = CacheDirectory.path()) throws -> CacheListResult {
+        CacheListResult(entries: try CacheStore.entries(in: root), root: root, cap: CacheStore.cap())
     }
 
     /// `cache prune`: the least recently used entries not in use, until at most `bytes` remain.
     public static func cachePrune(
         keeping bytes: Int64, areas: [CacheStore.Area] = CacheStore.Area.allCases, dryRun: Bool,
         root: String = CacheDirectory.path()
-    ) throws -> CacheStore.PruneResult {
-        try CacheStore.prune(keeping: bytes, in: root, areas: areas, dryRun: dryRun)
+    ) throws -> CachePruneResult {
+        CachePruneResult(
+            result: try CacheStore.prune(keeping: bytes, in: root, areas: areas, dryRun: dryRun), root: root,
+            dryRun: dryRun)
     }
 }

@@ -2,6 +2,8 @@
 public struct DockerfileResult: Sendable {
     public let context: BuildContext.Result
     public let findings: DiagnosticReport
+    /// The build context's directory.
+    public let output: String
 }
 
 extension Operations {
@@ -14,7 +16,8 @@ extension Operations {
         var options = options
         options.card = try card(of: verdict)
         return DockerfileResult(
-            context: try BuildContext.write(options, context: context), findings: verdict.report)
+            context: try BuildContext.write(options, context: context), findings: verdict.report,
+            output: options.output)
     }
 
 }

@@ -15,6 +15,7 @@ public struct InitOptions: Sendable {
 
 /// What `init` wrote, and what the author must still decide (never guessed).
 public struct InitResult: Sendable {
+    public let directory: String
     public let written: [String]
     public let notes: [String]
 }
@@ -46,7 +47,7 @@ extension Operations {
         for name in names where try FileSystem.lstatInfo(dir + "/" + name)?.kind == .regular {
             files.append(dir + "/" + name)
         }
-        let (audits, _) = try scan(files, context: context)
+        let audits = try scan(files, context: context).audits
         let readable = audits.filter { InitPlan.reads($0) }
         guard readable.count == 1, let artifact = readable.first else {
             let found = audits.map { "\(FileSystem.lastComponent(of: $0.path)) (\($0.format.rawValue))" }
@@ -77,6 +78,6 @@ extension Operations {
         for (name, text) in zip(initFiles, texts) {
             try FileSystem.writeAtomically(Array(text.utf8), to: dir + "/" + name)
         }
-        return InitResult(written: initFiles, notes: notes)
+        return InitResult(directory: dir, written: initFiles, notes: notes)
     }
 }

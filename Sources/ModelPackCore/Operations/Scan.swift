@@ -1,6 +1,12 @@
+/// What `scan` found: every file's audit, and their findings.
+public struct ScanResult: Sendable {
+    public let audits: [ArtifactAudit]
+    public let findings: DiagnosticReport
+}
+
 extension Operations {
     /// `scan`: the artifact audit on loose files (outside any bundle), each by its content.
-    public static func scan(_ paths: [String], context: RunContext) throws -> ([ArtifactAudit], DiagnosticReport) {
+    public static func scan(_ paths: [String], context: RunContext) throws -> ScanResult {
         var audits: [ArtifactAudit] = []
         for path in paths {
             guard let info = try FileSystem.lstatInfo(path) else { throw ModelPackError.inputMissing(path: path) }
@@ -16,11 +22,8 @@ extension Operations {
         }
         var collector = DiagnosticCollector()
         audits.flatMap(\.diagnostics).forEach { collector.add($0) }
-        return (
-            audits,
-            DiagnosticReport(
-                target: "", isBundle: false,
-                diagnostics: collector.sorted, sources: [:])
-        )
+        return ScanResult(
+            audits: audits,
+            findings: DiagnosticReport(target: "", isBundle: false, diagnostics: collector.sorted, sources: [:]))
     }
 }

@@ -11,13 +11,19 @@ public struct UnpackOptions: Sendable {
     }
 }
 
+/// What `unpack` wrote: the bundle's manifest, into `destination`.
+public struct UnpackResult: Sendable {
+    public let summary: BundleSummary
+    public let destination: String
+}
+
 extension Operations {
     /// `unpack`: with `trusted`, first refuses a bundle that is not signed by one of those keys;
     /// then the verified extraction.
     @discardableResult
     public static func unpack(
         _ options: UnpackOptions, requiringSignatureFrom trusted: TrustedKeys? = nil, context: RunContext
-    ) throws -> BundleSummary {
+    ) throws -> UnpackResult {
         if let trusted {
             switch try BundleSignature.check(
                 bundle: options.bundle, keys: trusted.files, trustedDirectory: trusted.directory,
@@ -32,7 +38,8 @@ extension Operations {
                 throw ModelPackError.invalidBundle(path: options.bundle, reason: "refused: bad signature: \(why)")
             }
         }
-        return try Unpacker.unpack(
+        let summary = try Unpacker.unpack(
             options.bundle, to: options.destination, force: options.force, context: context)
+        return UnpackResult(summary: summary, destination: options.destination)
     }
 }

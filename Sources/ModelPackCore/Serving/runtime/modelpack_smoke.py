@@ -2,15 +2,18 @@
 metadata's examples through the server's own input check, compare with `example_outputs` when the
 metadata gives them, and report load time, per-row latency and peak memory.
 
-    modelpack_smoke.py --model DIR --serving serving.json [--repeat N] [--json]
+    modelpack_smoke.py --model DIR --serving serving.json [--repeat N]
 
-Exit 0 when everything passed, 1 on any failure (the model does not load, an example does not fit
-the inputs, predict() raises or answers something that is not JSON or does not fit the output, a
-prediction differs from its example output), 2 on a usage error.
+It returns data, not text: the report is one JSON object (`modelpack.test/1`, Docs/CLI.md) on
+stdout, which `modelpack test` renders; whatever the model prints goes to stderr. Exit 0 when
+everything passed, 1 on any failure (the model does not load, an example does not fit the inputs,
+predict() raises or answers something that is not JSON or does not fit the output, a prediction
+differs from its example output), 2 on a usage error.
 """
 import argparse
 import json
 import math
+import os
 import resource
 import statistics
 import sys
@@ -101,41 +104,26 @@ def run(model_dir, serving, repeat):
     return report
 
 
-def text(report):
-    lines = [f"{report['name']} {report['version']}"]
-    if "load_seconds" in report:
-        lines.append(f"  load_model(): {report['load_seconds']:.2f} s")
-    if report.get("note"):
-        lines.append(f"  {report['note']}")
-    if "predictions" in report:
-        lines.append(f"  {report['examples']} examples predicted: {json.dumps(report['predictions'])[:200]}")
-    if "row_latency_ms" in report:
-        latency = report["row_latency_ms"]
-        lines.append(f"  per-row latency: median {latency['median']} ms, max {latency['max']} ms over "
-                     f"{latency['runs']} single-row calls; {report['batch_ms_per_row']} ms per row in one batch")
-    lines.append(f"  peak memory: {report['peak_rss_mib']} MiB")
-    for failure in report["failures"]:
-        lines.append(f"  FAILED: {failure}")
-    lines.append("FAILED" if report["failures"] else "passed")
-    return "\n".join(lines)
-
-
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", required=True)
     parser.add_argument("--serving", required=True)
     parser.add_argument("--repeat", type=int, default=20)
-    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
     serving = json.loads(Path(args.serving).read_text(encoding="utf-8"))
+    # stdout is the report's alone: the model's prints (Python's or a C library's) go to stderr.
+    report_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
     report = run(args.model, serving, args.repeat)
     report["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if "traceback" in report:
         print(report["traceback"], file=sys.stderr, end="")
     report.pop("traceback", None)
-    print(json.dumps(report, sort_keys=True) if args.json else text(report))
+    sys.stdout.flush()
+    report_out.write(json.dumps(report, sort_keys=True) + "\n")
+    report_out.close()
     return 1 if report["failures"] else 0
 
 

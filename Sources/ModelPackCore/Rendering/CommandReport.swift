@@ -1,0 +1,248 @@
+/// What a command reports, in every format it takes: text (colour on a terminal), a JSON document
+/// with its versioned schema name (Docs/CLI.md), and SARIF 2.1.0 where the report is findings.
+/// Every command's result conforms; the CLI's one `emit` prints it (text on stdout, with the
+/// notes beside it on stderr), and the command fails (exit 1) when `fails` says so.
+public protocol CommandReport {
+    func text(colour: Bool) -> String
+    func json() -> String
+    /// SARIF for a command whose report is findings; nil where SARIF does not apply (the CLI
+    /// refuses `--format sarif` then, in one place).
+    func sarif() -> String?
+    /// What goes to stderr beside a text result: findings that did not stop the command, warnings.
+    func textNotes(colour: Bool) -> String?
+    /// Whether the command exits 1 with this result (`strict`: warnings count too).
+    func fails(strict: Bool) -> Bool
+}
+
+extension CommandReport {
+    public func sarif() -> String? { nil }
+    public func textNotes(colour: Bool) -> String? { nil }
+    public func fails(strict: Bool) -> Bool { false }
+}
+
+/// Whether a command's report can be SARIF (the types that implement `sarif()` with a document).
+public protocol FindingsReport: CommandReport {}
+
+/// `warning: MESSAGE` lines, the prefix in bold yellow with colour (as the CLI prints warnings).
+func warningLines(_ messages: [String], colour: Bool) -> String? {
+    guard !messages.isEmpty else { return nil }
+    let prefix = colour ? "\u{1B}[1;33mwarning:\u{1B}[0m" : "warning:"
+    return messages.map { "\(prefix) \($0)" }.joined(separator: "\n")
+}
+
+/// Findings as a report of their own: `validate`, and what serve and predict print before they start.
+extension DiagnosticReport: FindingsReport {
+    public func sarif() -> String? { sarif(toolVersion: ModelPackVersion.current) }
+}
+
+extension ModelVerdict: FindingsReport {
+    public func text(colour: Bool) -> String { report.text(colour: colour) }
+    public func json() -> String { report.json() }
+    public func sarif() -> String? { report.sarif() }
+}
+
+extension BuildResult: FindingsReport {
+    public func text(colour: Bool) -> String {
+        "built \(output): \(manifest.name) \(manifest.version), \(manifest.files.count) files, "
+            + "\(container.rawValue), \(digest)\n"
+    }
+    public func json() -> String { BuildReport.json(self) }
+    public func sarif() -> String? { diagnostics.sarif() }
+    public func textNotes(colour: Bool) -> String? {
+        diagnostics.diagnostics.isEmpty ? nil : diagnostics.text(colour: colour)
+    }
+}
+
+extension BundleAudit: FindingsReport {
+    public func text(colour: Bool) -> String { AuditReport.text(self, colour: colour) }
+    public func json() -> String { AuditReport.json(self) }
+    public func sarif() -> String? { report.sarif() }
+    public func fails(strict: Bool) -> Bool { report.fails(strict: strict) }
+}
+
+extension BundleSummary: CommandReport {
+    public func text(colour: Bool) -> String { InspectReport.text(self) }
+    public func json() -> String { InspectReport.json(self) }
+}
+
+extension RemoteArtifact: CommandReport {
+    public func text(colour: Bool) -> String { RegistryReport.text(self) }
+    public func json() -> String { RegistryReport.json(self) }
+}
+
+extension ScanResult: FindingsReport {
+    public func text(colour: Bool) -> String { AuditReport.table(audits) + "\n" + findings.text(colour: colour) }
+    public func json() -> String { AuditReport.scanJSON(audits, findings) }
+    public func sarif() -> String? { findings.sarif() }
+    public func fails(strict: Bool) -> Bool { findings.fails(strict: strict) }
+}
+
+extension VerifyResult: FindingsReport {
+    public func text(colour: Bool) -> String { VerifyText.text(self) }
+    public func json() -> String { VerifyText.json(self) }
+    public func sarif() -> String? { findings.sarif() }
+    public func fails(strict: Bool) -> Bool { !isValid }
+}
+
+extension UnpackResult: FindingsReport {
+    public func text(colour: Bool) -> String {
+        "unpacked \(summary.manifest.name) \(summary.manifest.version) "
+            + "(\(summary.manifest.files.count) files, \(summary.digest)) into \(destination)\n"
+    }
+    public func json() -> String { UnpackReport.json(summary, destination: destination) }
+    public func sarif() -> String? { UnpackReport.sarif(summary) }
+}
+
+extension DockerfileResult: FindingsReport {
+    public func text(colour: Bool) -> String {
+        "wrote \(context.dockerfiles.joined(separator: ", ")) and the build context to \(output)\n"
+    }
+    public func json() -> String { BuildContextReport.json(self, output: output) }
+    public func sarif() -> String? { findings.sarif() }
+    public func textNotes(colour: Bool) -> String? {
+        let notes = [
+            findings.diagnostics.isEmpty ? nil : findings.text(colour: colour),
+            warningLines(context.warnings, colour: colour),
+        ].compactMap { $0 }
+        return notes.isEmpty ? nil : notes.joined(separator: "\n")
+    }
+}
+
+extension PushResult: CommandReport {
+    public func text(colour: Bool) -> String { RegistryReport.text(self) }
+    public func json() -> String { RegistryReport.json(self) }
+}
+
+extension PullResult: CommandReport {
+    public func text(colour: Bool) -> String { RegistryReport.text(self) }
+    public func json() -> String { RegistryReport.json(self) }
+}
+
+extension ModelDiff: CommandReport {
+    public func text(colour: Bool) -> String { DiffReport.text(self) }
+    public func json() -> String { DiffReport.json(self) }
+    public func fails(strict: Bool) -> Bool { !same }
+}
+
+extension CacheListResult: CommandReport {
+    public func text(colour: Bool) -> String { CacheReport.text(entries, root: root, cap: cap) }
+    public func json() -> String { CacheReport.json(entries, root: root, cap: cap) }
+}
+
+extension CachePruneResult: CommandReport {
+    public func text(colour: Bool) -> String { CacheReport.text(result, root: root, dryRun: dryRun) }
+    public func json() -> String { CacheReport.json(result, root: root, dryRun: dryRun) }
+}
+
+extension BlobPruneResult: CommandReport {
+    public func text(colour: Bool) -> String {
+        "removed \(result.removed.count) blob(s), \(ByteCount.human(result.freedBytes)); "
+            + "\(ByteCount.human(result.keptBytes)) kept in \(root)\n"
+    }
+    public func json() -> String { CacheReport.json(result, root: root, dryRun: false) }
+}
+
+extension KeygenResult: CommandReport {
+    struct JSON: Encodable {
+        let schema = "modelpack.keygen/1"
+        let privateKey: String
+        let publicKey: String
+        let keyID: String
+    }
+    public func text(colour: Bool) -> String {
+        "wrote \(privatePath) (private, 0600) and \(publicPath); key id \(keyID)\n"
+    }
+    public func json() -> String {
+        StableJSON.encode(JSON(privateKey: privatePath, publicKey: publicPath, keyID: keyID)) + "\n"
+    }
+}
+
+extension SignResult: CommandReport {
+    struct JSON: Encodable {
+        let schema = "modelpack.sign/1"
+        let bundle: String
+        let signature: String
+        let keyID: String
+    }
+    public func text(colour: Bool) -> String { "signed \(bundle) with key \(keyID): \(signature)\n" }
+    public func json() -> String { StableJSON.encode(JSON(bundle: bundle, signature: signature, keyID: keyID)) + "\n" }
+}
+
+extension LoginResult: CommandReport {
+    struct JSON: Encodable {
+        let schema = "modelpack.login/1"
+        let registry: String
+        let username: String
+        let storedIn: String
+    }
+    public func text(colour: Bool) -> String {
+        "logged in to \(registry) as \(username); credentials stored in \(storedIn)\n"
+    }
+    public func json() -> String {
+        StableJSON.encode(JSON(registry: registry, username: username, storedIn: storedIn)) + "\n"
+    }
+}
+
+extension CardResult: CommandReport {
+    struct JSON: Encodable {
+        let schema = "modelpack.card/1"
+        let model: String
+        /// Always present: null when the card was shown rather than written.
+        let output: String?
+        let markdown: String
+
+        enum CodingKeys: String, CodingKey { case schema, model, output, markdown }
+
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(schema, forKey: .schema)
+            try c.encode(model, forKey: .model)
+            try c.encode(output, forKey: .output)
+            try c.encode(markdown, forKey: .markdown)
+        }
+    }
+    public func text(colour: Bool) -> String {
+        output.map { "wrote the model card of \(model) to \($0)\n" } ?? markdown
+    }
+    public func json() -> String { StableJSON.encode(JSON(model: model, output: output, markdown: markdown)) + "\n" }
+}
+
+extension InitResult: CommandReport {
+    struct JSON: Encodable {
+        let schema = "modelpack.init/1"
+        let directory: String
+        let written: [String]
+        let notes: [String]
+    }
+    public func text(colour: Bool) -> String {
+        written.map { "wrote \(directory)/\($0)\n" }.joined() + notes.map { "note: \($0)\n" }.joined()
+            + "next: fill in what metadata.yaml marks, then modelpack validate \(directory)\n"
+    }
+    public func json() -> String {
+        StableJSON.encode(JSON(directory: directory, written: written, notes: notes)) + "\n"
+    }
+}
+
+/// The smoke test's document as it wrote it (`modelpack.test/1`), and its text here.
+extension TestResult: CommandReport {
+    public func text(colour: Bool) -> String {
+        var lines = ["\(name) \(version)"]
+        if let loadSeconds { lines.append("  load_model(): \(String(format: "%.2f", loadSeconds)) s") }
+        if let note { lines.append("  \(note)") }
+        if let predictions, let examples {
+            lines.append("  \(examples) examples predicted: \(String(predictions.prefix(200)))")
+        }
+        if let rowLatency, let batchMillisecondsPerRow {
+            lines.append(
+                "  per-row latency: median \(rowLatency.median) ms, max \(rowLatency.max) ms over "
+                    + "\(rowLatency.runs) single-row calls; \(batchMillisecondsPerRow) ms per row in one batch")
+        }
+        if let peakMiB { lines.append("  peak memory: \(peakMiB) MiB") }
+        let failed = colour ? "\u{1B}[1;31mFAILED\u{1B}[0m" : "FAILED"
+        lines += failures.map { "  \(failed): \($0)" }
+        lines.append(failures.isEmpty ? "passed" : failed)
+        return lines.joined(separator: "\n") + "\n"
+    }
+    public func json() -> String { document + "\n" }
+    public func fails(strict: Bool) -> Bool { !failures.isEmpty }
+}
