@@ -69,7 +69,8 @@ lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
 	.ci/pip-install ruff==0.17.6
 	python3 -m ruff check Sources/ModelPackCore/Serving/runtime Tests/runtime Tests/ModelPackCoreTests/Fixtures/inputs \
-	  Tests/ModelPackCoreTests/Fixtures/registry Tests/ModelPackCoreTests/Fixtures/scale Tests/ModelPackCoreTests/Fixtures/init
+	  Tests/ModelPackCoreTests/Fixtures/registry Tests/ModelPackCoreTests/Fixtures/scale Tests/ModelPackCoreTests/Fixtures/init \
+	  Tests/ModelPackCoreTests/Fixtures/bundles
 
 clean:
 	rm -rf .build

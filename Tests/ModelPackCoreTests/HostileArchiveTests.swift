@@ -174,7 +174,7 @@ import Testing
                 for (p, d) in listed { b.add(p, d) }
             }
         ),
-        ("empty archive", ["Unrecognized archive format", "empty archive"], { _, _ in }),
+        ("empty archive", ["empty file", "empty archive"], { _, _ in }),
     ]
 
     static let cases: [Case] = shapes.flatMap { name, reasons, build in

@@ -72,7 +72,7 @@ def through(runner, model, tmp_path):
                 return ready.json()["detail"]["error"]
             return client.post("/predict", json={"x": 1.5}).json()["prediction"]
     run = subprocess.run([sys.executable, str(RUNTIME / "modelpack_smoke.py"), "--model", str(model),  # a new process
-                          "--serving", str(serving), "--repeat", "1", "--json"], capture_output=True, text=True)
+                          "--serving", str(serving), "--repeat", "1"], capture_output=True, text=True)
     report = json.loads(run.stdout)
     return report["predictions"][0] if run.returncode == 0 else report["failures"][0]
 

@@ -89,7 +89,7 @@ def smoke(tmp_path, interface, serving):
     (model / "interface.py").write_text(interface)
     (tmp_path / "serving.json").write_text(json.dumps(serving))
     run = subprocess.run([sys.executable, str(RUNTIME / "modelpack_smoke.py"), "--model", str(model), "--serving",
-                          str(tmp_path / "serving.json"), "--repeat", "2", "--json"], capture_output=True, text=True)
+                          str(tmp_path / "serving.json"), "--repeat", "2"], capture_output=True, text=True)
     return run.returncode, json.loads(run.stdout)
 
 
@@ -105,6 +105,14 @@ def test_the_smoke_test_passes_a_good_model_with_its_figures(tmp_path):
     assert status == 0 and report["failures"] == [], report
     assert report["predictions"] == [3.0, 4] and report["examples"] == 2
     assert report["load_seconds"] >= 0 and report["row_latency_ms"]["runs"] == 4 and report["peak_rss_mib"] > 0
+
+
+def test_the_smoke_test_keeps_stdout_for_its_report(tmp_path):
+    """What the model prints (Python's print, or a C library writing to descriptor 1) goes to stderr."""
+    chatty = DOUBLER.replace("    return M()", "    print('loading')\n    import os\n    os.write(1, b'from C\\n')\n"
+                                               "    return M()")
+    status, report = smoke(tmp_path, chatty, SMOKE_SERVING)
+    assert status == 0 and report["schema"] == "modelpack.test/1" and report["failures"] == [], report
 
 
 def test_the_smoke_test_fails_on_each_kind_of_broken_model(tmp_path):

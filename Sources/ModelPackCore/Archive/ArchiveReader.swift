@@ -86,7 +86,16 @@ final class ArchiveReader {
                     reason:
                         "truncated or damaged zip: it has no central directory (the file ends at byte \(info.size))")
             }
-            throw ModelPackError.invalidArchive(path: path, reason: reason)
+            if info.size == 0 { throw ModelPackError.invalidArchive(path: path, reason: "empty file") }
+            // A gzip or zstd stream that breaks before its first tar header (a small bundle cut
+            // short: libarchive reads all of it at open).
+            if n >= 4, head[0] == 0x1F && head[1] == 0x8B || head == [0x28, 0xB5, 0x2F, 0xFD] {
+                let kind = head[0] == 0x1F ? "tar.gz" : "tar.zst"
+                throw ModelPackError.invalidArchive(
+                    path: path, reason: "truncated or damaged \(kind): the file ends at byte \(info.size) (\(reason))")
+            }
+            let formats = sevenZip ? "zip, 7z, tar, tar.gz or tar.zst" : "zip, tar, tar.gz or tar.zst"
+            throw ModelPackError.invalidArchive(path: path, reason: "not a \(formats) archive (\(reason))")
         }
     }
 
@@ -213,7 +222,7 @@ final class ArchiveReader {
         case .tar:
             readsDirectly = archive_filter_count(handle) == 1
         case .zip:
-            guard let zip = try? ZipView(file: input, size: fileSize) else { return }
+            guard let zip = try? zipView() else { return }
             var counts: [String: Int] = [:]
             for member in zip.members { counts[member.name, default: 0] += 1 }
             for member in zip.members
@@ -225,6 +234,28 @@ final class ArchiveReader {
             readsDirectly = true
         default:
             return
+        }
+    }
+
+    private var parsedZip: ZipView?
+
+    /// A zip's central directory, read once (by this reader, beside libarchive).
+    private func zipView() throws -> ZipView {
+        if let parsedZip { return parsedZip }
+        let zip = try ZipView(file: input, size: fileSize)
+        parsedZip = zip
+        return zip
+    }
+
+    /// The first zip member whose name, as its central directory spells it, has a backslash.
+    /// libarchive hands such a name out with slashes (as written on Windows), so the bundle rules
+    /// would judge another name than the one a reader that keeps it (Python's zipfile) sees: a
+    /// bundle is judged on the names as written. Throws when the central directory cannot be read.
+    func zipMemberWithBackslash() throws -> String? {
+        do {
+            return try zipView().members.first { $0.name.utf8.contains(UInt8(ascii: "\\")) }?.name
+        } catch let malformed as ZipView.Malformed {
+            throw ModelPackError.invalidArchive(path: path, reason: "damaged zip: \(malformed.reason)")
         }
     }
 

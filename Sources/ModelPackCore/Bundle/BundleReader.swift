@@ -31,6 +31,9 @@ public enum BundleReader {
         guard let container = reader.container else {
             throw ModelPackError.invalidBundle(path: path, reason: "not a zip, tar, tar.gz or tar.zst archive")
         }
+        if container == .zip, let name = try reader.zipMemberWithBackslash() {
+            throw ModelPackError.invalidBundle(path: path, reason: "refused entry '\(name)': backslash in path")
+        }
         guard first.path == Manifest.entryPath, first.kind == .regular else {
             throw ModelPackError.invalidBundle(
                 path: path,

@@ -54,10 +54,11 @@ enum BundlePath {
     /// `.pyc` (PEP 552's unchecked-hash kind without looking at the source) or a sourceless one
     /// instead of the `.py` the audit read, so no bundle holds any.
     private static func bytecode(_ bytes: UnsafeBufferPointer<UInt8>) -> String? {
+        // Letter case is folded: a case-insensitive file system finds `__PyCache__/x.PYC` too.
         let cache = Array("__pycache__".utf8)
         var start = 0
         for index in 0...bytes.count where index == bytes.count || bytes[index] == UInt8(ascii: "/") {
-            if index - start == cache.count, bytes[start..<index].elementsEqual(cache) {
+            if index - start == cache.count, zip(bytes[start..<index], cache).allSatisfy({ lowered($0) == $1 }) {
                 return "Python bytecode (__pycache__): never packed, Python would run it instead of the audited source"
             }
             start = index + 1
@@ -67,9 +68,15 @@ enum BundlePath {
             bytes[bytes.count - 2] | 0x20 == UInt8(ascii: "y"),
             [UInt8(ascii: "c"), UInt8(ascii: "o")].contains(bytes[bytes.count - 1] | 0x20)
         {
-            return "Python bytecode (.pyc): never packed, Python would run it instead of the audited source"
+            let suffix = String(decoding: bytes[(bytes.count - 4)...].map(lowered), as: UTF8.self)
+            return "Python bytecode (\(suffix)): never packed, Python would run it instead of the audited source"
         }
         return nil
+    }
+
+    /// An ASCII letter in lower case; any other byte as it is.
+    private static func lowered(_ byte: UInt8) -> UInt8 {
+        (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte) ? byte | 0x20 : byte
     }
 
     /// The key under which two paths would collide on a case-insensitive or normalising file

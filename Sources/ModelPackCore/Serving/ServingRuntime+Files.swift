@@ -1584,8 +1584,9 @@ extension ServingRuntime {
                 """Why `path` is Python bytecode, which no bundle carries (Docs/FORMAT.md, What is left out),
                 or None. Letter case is folded, as a case-insensitive file system finds the files."""
                 parts = path.lower().split("/")
-                if "__pycache__" in parts or parts[-1].endswith((".pyc", ".pyo")):
-                    return "bytecode is never packed: Python would run it in place of the audited source"
+                kind = "__pycache__" if "__pycache__" in parts else parts[-1][-4:] if parts[-1].endswith((".pyc", ".pyo")) else None
+                if kind:
+                    return f"Python bytecode ({kind}): never packed, Python would run it instead of the audited source"
                 return None
 
 
@@ -1602,11 +1603,11 @@ extension ServingRuntime {
                 try:
                     manifest = json.loads(data.decode("utf-8"))
                 except (UnicodeDecodeError, json.JSONDecodeError):
-                    raise refuse("not a modelpack manifest (invalid JSON)") from None
-                if not isinstance(manifest, dict) or "formatVersion" not in manifest:
-                    raise refuse("not a modelpack manifest (no formatVersion)")
+                    raise refuse("not a modelpack manifest (invalid JSON or no formatVersion)") from None
+                if not isinstance(manifest, dict) or type(manifest.get("formatVersion")) is not int:
+                    raise refuse("not a modelpack manifest (invalid JSON or no formatVersion)")
                 if manifest["formatVersion"] not in FORMAT_VERSIONS:
-                    raise refuse(f"format version {manifest['formatVersion']} is not supported (this reader reads 1 and 2)")
+                    raise refuse(f"format version {manifest['formatVersion']} is not supported (this modelpack reads 1 and 2)")
                 keys = {"formatVersion", "tool", "name", "version", "allowedUnsafe", "trustedModules", "files"}
                 files = manifest.get("files")
                 if set(manifest) - keys or not isinstance(files, list) or not all(
@@ -1655,16 +1656,27 @@ extension ServingRuntime {
 
 
             class Entry:
-                """One archive entry: its name, whether it is a regular file, its declared size, its bytes."""
+                """One archive entry: its name, its kind (None for a regular file, else why it is refused, in
+                the words of Sources/ModelPackCore/Bundle/EntryWalk.swift), its declared size, its bytes."""
 
-                def __init__(self, name, regular, size, opener):
-                    self.name, self.regular, self.size, self.open = name, regular, size, opener
+                def __init__(self, name, kind, size, opener):
+                    self.name, self.kind, self.size, self.open = name, kind, size, opener
+
+                @property
+                def regular(self):
+                    return self.kind is None
+
+
+            DIRECTORY = "directory entry (bundles hold files only)"
+            SPECIAL = "device, FIFO or socket"
 
 
             def entries(bundle):
                 """The bundle's entries in archive order, whatever the container (told by its first bytes)."""
                 with open(bundle, "rb") as f:
                     head = f.read(4)
+                if not head:
+                    raise BundleError(f"{bundle}: empty file")
                 if head.startswith(b"PK"):
                     yield from zip_entries(bundle)
                     return
@@ -1685,23 +1697,29 @@ extension ServingRuntime {
                 try:
                     archive = zipfile.ZipFile(bundle)
                 except (zipfile.BadZipFile, OSError) as error:
-                    raise BundleError(f"{bundle}: not a readable zip ({error})") from None
+                    if str(error) == "File is not a zip file":  # no end of central directory record
+                        raise BundleError(f"{bundle}: truncated or damaged zip: it has no central directory (the file ends at "
+                                          f"byte {os.stat(bundle).st_size})") from None
+                    raise BundleError(f"{bundle}: damaged zip: {error}") from None
                 with archive:
                     for info in archive.infolist():
-                        kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no type
-                        regular = not info.is_dir() and kind in (0, stat.S_IFREG)
-                        yield Entry(info.filename, regular, info.file_size, lambda info=info: archive.open(info))
+                        mode = stat.S_IFMT(info.external_attr >> 16)  # 0 when the writer recorded no type
+                        kind = (DIRECTORY if info.is_dir() or mode == stat.S_IFDIR else "symbolic link" if mode == stat.S_IFLNK
+                                else None if mode in (0, stat.S_IFREG) else SPECIAL)
+                        yield Entry(info.filename, kind, info.file_size, lambda info=info: archive.open(info))
 
 
             def tar_entries(bundle, stream):
                 try:
                     archive = tarfile.open(fileobj=stream, mode="r|*")  # noqa: SIM115 (closed by the with below)
                 except (tarfile.TarError, OSError) as error:
-                    raise BundleError(f"{bundle}: not a readable archive ({error})") from None
+                    raise BundleError(f"{bundle}: not a zip, tar, tar.gz or tar.zst archive ({error})") from None
                 with archive:
                     for member in archive:
-                        yield Entry(member.name, member.type in (tarfile.REGTYPE, tarfile.AREGTYPE), member.size,
-                                    lambda member=member: archive.extractfile(member))
+                        kind = (None if member.type in (tarfile.REGTYPE, tarfile.AREGTYPE) else "hard link" if member.islnk()
+                                else "symbolic link" if member.issym() else DIRECTORY if member.isdir() else SPECIAL)
+                        name = member.name + "/" if member.isdir() and not member.name.endswith("/") else member.name
+                        yield Entry(name, kind, member.size, lambda member=member: archive.extractfile(member))
 
 
             def read_exactly(entry, limit, bundle):
@@ -1720,13 +1738,24 @@ extension ServingRuntime {
                 except FileNotFoundError:
                     raise BundleError(f"{bundle}: no such file") from None
                 except (tarfile.TarError, zipfile.BadZipFile, OSError, EOFError) as error:
-                    raise BundleError(f"{bundle}: not a readable archive ({error})") from None
-                if entry is None or entry.name != MANIFEST or not entry.regular:
-                    raise BundleError(f"{bundle}: not a modelpack bundle (the first entry is not {MANIFEST})")
+                    raise BundleError(f"{bundle}: not a zip, tar, tar.gz or tar.zst archive ({error})") from None
+                if entry is None:
+                    raise BundleError(f"{bundle}: empty archive")
+                if entry.name != MANIFEST or not entry.regular:
+                    raise BundleError(f"{bundle}: not a modelpack bundle: the first entry is '{entry.name}', not {MANIFEST}")
                 data = read_exactly(entry, MAX_MANIFEST, bundle)
                 manifest = check_manifest(data, bundle, limits)
                 limits.check(manifest, os.stat(bundle).st_size, bundle)
                 return data, manifest
+
+
+            def damaged(bundle, reading, error):
+                """The archive broke while `reading`: a truncation when it ran out of bytes (in the words of
+                Sources/ModelPackCore/Archive/ArchiveReader.swift), else damage."""
+                if isinstance(error, EOFError) or "unexpected end of data" in str(error):
+                    return BundleError(f"{bundle}: truncated: the archive ends at byte {os.stat(bundle).st_size} while reading "
+                                       f"{reading} ({error})")
+                return BundleError(f"{bundle}: damaged while reading {reading}: {error}")
 
 
             def digest(bundle, limits=DEFAULT_LIMITS):
@@ -1755,31 +1784,36 @@ extension ServingRuntime {
 
 
             def _write(bundle, into, limits=DEFAULT_LIMITS):
+                reading = "an entry header"
                 try:
                     iterator = entries(bundle)
                     data, manifest = first_manifest(bundle, iterator, limits)
                     listed = {f["path"]: f for f in manifest["files"]}
                     seen = set()
                     for entry in iterator:
+                        # In the order of Sources/ModelPackCore/Bundle/EntryWalk.swift: the entry's kind, its
+                        # path, a second entry, one the manifest does not list, its declared size.
                         name = entry.name
-                        if not entry.regular:
-                            raise BundleError(f"{bundle}: {name}: not a regular file (links, folders and devices are refused)")
-                        if name in seen or name == MANIFEST:
-                            raise BundleError(f"{bundle}: {name}: a second entry with this path")
-                        if name not in listed:
-                            problem = path_problem(name, limits) or bytecode_problem(name)
-                            raise BundleError(f"{bundle}: {name}: {problem or 'not listed in the manifest'}")
+                        problem = entry.kind or path_problem(name, limits) or bytecode_problem(name)
+                        if not problem and (name in seen or name == MANIFEST):
+                            problem = "second entry with this path"
+                        if not problem and name not in listed:
+                            problem = "not listed in the manifest"
+                        if not problem and entry.size != listed[name]["size"]:
+                            problem = f"archive declares {entry.size} bytes, manifest says {listed[name]['size']}"
+                        if problem:
+                            raise BundleError(f"{bundle}: refused entry '{name}': {problem}")
                         record = listed[name]
-                        if entry.size != record["size"]:
-                            raise BundleError(f"{bundle}: {name}: {entry.size} bytes, the manifest says {record['size']}")
                         seen.add(name)
+                        reading = f"'{name}'"
                         _extract(bundle, entry, record, into)
+                        reading = "an entry header"
                 except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error) as error:
-                    raise BundleError(f"{bundle}: the archive is damaged or truncated ({error})") from None
+                    raise damaged(bundle, reading, error) from None
                 missing = sorted(set(listed) - seen)
                 if missing:
-                    raise BundleError(f"{bundle}: {missing[0]}: listed in the manifest but not in the archive"
-                                      + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""))
+                    first = next(f["path"] for f in manifest["files"] if f["path"] in missing)
+                    raise BundleError(f"{bundle}: refused: '{first}' is listed in the manifest but not in the archive")
                 (into / ".modelpack").mkdir()
                 _create(into / MANIFEST, 0o644, [data])
                 return "sha256:" + hashlib.sha256(data).hexdigest()
@@ -1799,15 +1833,18 @@ extension ServingRuntime {
                                 break
                             size -= len(block)
                             if size < 0:
-                                raise BundleError(f"{bundle}: {record['path']}: larger than the manifest's {record['size']} bytes")
+                                raise BundleError(f"{bundle}: refused entry '{record['path']}': more than the {record['size']} "
+                                                  "bytes the manifest gives")
                             hasher.update(block)
                             yield block
 
                 _create(target, 0o755 if record["executable"] else 0o644, chunks())
                 if size > 0:
-                    raise BundleError(f"{bundle}: {record['path']}: truncated ({record['size'] - size} of {record['size']} bytes)")
+                    raise BundleError(f"{bundle}: refused entry '{record['path']}': {record['size'] - size} bytes, manifest says "
+                                      f"{record['size']}")
                 if hasher.hexdigest() != record["sha256"]:
-                    raise BundleError(f"{bundle}: {record['path']}: modified (its SHA-256 differs from the manifest's)")
+                    raise BundleError(f"{bundle}: refused entry '{record['path']}': content differs from the manifest (sha256 "
+                                      f"{hasher.hexdigest()}, expected {record['sha256']})")
 
 
             def _create(path, mode, blocks):
