@@ -9,9 +9,10 @@ let strict: [SwiftSetting] = [
 let package = Package(
     name: "modelpack",
     platforms: [.macOS(.v13)],
+    // One product: ModelPackCore is the CLI's core, shared with its tests and the fuzz driver
+    // through `package` access (SE-0386), not a library for other packages.
     products: [
-        .executable(name: "modelpack", targets: ["modelpack"]),
-        .library(name: "ModelPackCore", targets: ["ModelPackCore"]),
+        .executable(name: "modelpack", targets: ["modelpack"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,7 +52,7 @@ let package = Package(
                 "CPlatform",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            // The serving runtime's Python source; ServingRuntime+Files.swift embeds it.
+            // The serving runtime's Python source; Serving/Generated/ServingRuntime+Files.swift embeds it.
             exclude: ["Serving/runtime"],
             swiftSettings: strict
         ),

@@ -4,7 +4,7 @@ import Testing
 @testable import ModelPackCore
 
 /// The core's folders depend one way: a folder may use the types of the folders below it (and of
-/// its own layer), never those above. README's architecture section draws the same layers.
+/// its own layer), never those above. Docs/DEVELOPMENT.md draws the same layers.
 @Suite struct ArchitectureTests {
     /// Lowest first. Folders on one line are one layer.
     static let layers: [[String]] = [
@@ -48,7 +48,7 @@ import Testing
     static func declarations(_ sources: [String: String]) throws -> [String: String] {
         let regex = try NSRegularExpression(
             pattern:
-                #"^(?:public |internal |private |fileprivate |final |indirect )*(?:struct|enum|class|protocol|actor) ([A-Z]\w*)"#,
+                #"^(?:public |package |internal |private |fileprivate |final |indirect )*(?:struct|enum|class|protocol|actor) ([A-Z]\w*)"#,
             options: [.anchorsMatchLines])
         var owner: [String: String] = [:]
         for (folder, text) in sources {
@@ -73,6 +73,19 @@ import Testing
             let text = try String(contentsOf: cli.appendingPathComponent(file), encoding: .utf8)
             #expect(!text.contains("withValue("), "\(file) sets a task-local")
         }
+    }
+
+    /// ModelPackCore is the CLI's core, not a library: what the CLI and the tests use is `package`
+    /// (SE-0386), and the package has one product, the executable.
+    @Test func nothingIsPublic() throws {
+        for (folder, text) in try Self.sources() {
+            let declaration = text.range(of: #"(?m)^\s*(?:@\w+\s+)*public\s"#, options: .regularExpression)
+            #expect(declaration == nil, "\(folder) declares something public")
+        }
+        let manifest = try String(
+            contentsOf: Self.core.deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Package.swift"), encoding: .utf8)
+        #expect(!manifest.contains(".library("), "a library product needs a documented consumer")
     }
 
     @Test func everyFolderHasALayer() throws {

@@ -4,7 +4,7 @@ import Testing
 @testable import ModelPackCore
 
 /// The runtime the binary writes is the one in the repository, which Python's tools lint and test
-/// (Tests/runtime): `make runtime-embed` regenerates ServingRuntime+Files.swift after an edit.
+/// (Tests/runtime): `make runtime-embed` regenerates Generated/ServingRuntime+Files.swift after an edit.
 @Suite struct RuntimeEmbeddingTests {
     static let runtime = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Sources/ModelPackCore/Serving/runtime")

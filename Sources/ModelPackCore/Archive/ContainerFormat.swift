@@ -1,12 +1,12 @@
 /// The archive containers a bundle can be written in.
-public enum ContainerFormat: String, CaseIterable, Sendable {
+package enum ContainerFormat: String, CaseIterable, Sendable {
     case zip
     case tar
     case tarGz = "tar.gz"
     case tarZst = "tar.zst"
 
     /// The container named by an output file's extension, if any.
-    public static func fromExtension(of path: String) -> ContainerFormat? {
+    package static func fromExtension(of path: String) -> ContainerFormat? {
         let lower = path.lowercased()
         if lower.hasSuffix(".tar.gz") || lower.hasSuffix(".tgz") { return .tarGz }
         if lower.hasSuffix(".tar.zst") || lower.hasSuffix(".tzst") { return .tarZst }
@@ -17,7 +17,7 @@ public enum ContainerFormat: String, CaseIterable, Sendable {
 
     /// Picks the container from `--format` if given, else from the output's extension.
     /// A format that contradicts the extension is a usage error, not a silent choice.
-    public static func resolve(requested: String?, output: String) throws -> ContainerFormat {
+    package static func resolve(requested: String?, output: String) throws -> ContainerFormat {
         let byExtension = fromExtension(of: output)
         guard let requested else {
             guard let byExtension else {

@@ -8,7 +8,7 @@ internal import CZlib
 /// The compressed streams a model file is wrapped in: joblib's compressors (`compress=`: zlib,
 /// gzip, bz2, xz, lzma) and the `.gz`/`.bz2`/`.xz`/`.zst`/`.lz4` files pandas and `gzip.open`
 /// write. Told by the first bytes, as joblib's `_detect_compressor` and pandas tell them.
-public enum StreamCompression: String, Codable, Sendable {
+package enum StreamCompression: String, Codable, Sendable {
     case zlib, gzip, bzip2, xz, lzma, zstd, lz4
     /// joblib's format before 0.10, which joblib.load still reads: `ZF`, the length in hex padded
     /// to 19 bytes, then a zlib stream.

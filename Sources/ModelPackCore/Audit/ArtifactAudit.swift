@@ -1,25 +1,25 @@
 import Foundation
 
 /// One key fact about an artifact, for the inspect table ("tensors": "291").
-public struct AuditDetail: Codable, Equatable, Sendable {
-    public let key: String
-    public let value: String
+package struct AuditDetail: Codable, Equatable, Sendable {
+    package let key: String
+    package let value: String
 }
 
 /// What the audit found in one artifact.
-public struct ArtifactAudit: Sendable {
-    public let path: String
-    public internal(set) var size: Int64
-    public internal(set) var format: ArtifactFormat
-    public internal(set) var details: [AuditDetail] = []
-    public internal(set) var diagnostics: [Diagnostic] = []
+package struct ArtifactAudit: Sendable {
+    package let path: String
+    package internal(set) var size: Int64
+    package internal(set) var format: ArtifactFormat
+    package internal(set) var details: [AuditDetail] = []
+    package internal(set) var diagnostics: [Diagnostic] = []
     /// Everything the pickles of this artifact (all members, all concatenated pickles) do.
-    public internal(set) var pickle: PickleScanResult?
+    package internal(set) var pickle: PickleScanResult?
     /// An ONNX model's graph inputs and outputs.
-    public internal(set) var graph: ONNXGraph?
+    package internal(set) var graph: ONNXGraph?
     /// A weights file's tensors (safetensors, in the order of their data; a PyTorch state dict, in
     /// its order).
-    public internal(set) var weights: Weights?
+    package internal(set) var weights: Weights?
     /// The modules the model ships or trusts, against which unknown imports are judged.
     let context: AuditContext
 
@@ -32,12 +32,12 @@ public struct ArtifactAudit: Sendable {
 
     /// How the artifact's bytes were wrapped: the compressed streams read through to reach them,
     /// outermost first (a joblib file saved with `compress=3` is `[zlib]`).
-    public internal(set) var compression: [StreamCompression] = []
+    package internal(set) var compression: [StreamCompression] = []
 
     /// Dangerous when a finding says loading runs something known to be harmful; unknown when any
     /// other error, a finding to review, or bytes the audit did not read remain (a truncated,
     /// unreadable or unparsed file is never safe); else safe: read to its end and understood.
-    public var verdict: ImportVerdict {
+    package var verdict: ImportVerdict {
         if diagnostics.contains(where: { $0.saysLoadingRunsSomething && $0.code != .unvettedCall }) {
             return .dangerous
         }
@@ -52,10 +52,10 @@ public struct ArtifactAudit: Sendable {
 
     /// Whether loading it runs something the audit could not vouch for: what `--allow-unsafe` must
     /// let through, and what the manifest's `allowedUnsafe` then lists.
-    public var runsSomething: Bool { diagnostics.contains(where: \.saysLoadingRunsSomething) }
+    package var runsSomething: Bool { diagnostics.contains(where: \.saysLoadingRunsSomething) }
 
     /// Why the audit did not read all of it, when it did not (MP515).
-    public var unread: String? { diagnostics.first { $0.code == .notAudited }?.message }
+    package var unread: String? { diagnostics.first { $0.code == .notAudited }?.message }
 
     mutating func detail(_ key: String, _ value: String) { details.append(AuditDetail(key: key, value: value)) }
 
@@ -148,7 +148,7 @@ public struct ArtifactAudit: Sendable {
 /// Audits artifacts by content. Reads each once, in order, through a fixed buffer; zip-based
 /// formats, which need random access, go through a private temporary file when they do not come
 /// from a plain file already.
-public enum ArtifactAuditor {
+package enum ArtifactAuditor {
     /// Audits one artifact; a file that ends inside its own header is a finding, not an error.
     static func audit(
         path: String, size: Int64, reader: ByteReader, filePath: String?, context: AuditContext

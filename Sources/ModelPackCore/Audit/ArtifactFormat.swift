@@ -3,7 +3,7 @@
 #endif
 
 /// What an artifact is, told by its content (never by its extension).
-public enum ArtifactFormat: String, Codable, Sendable {
+package enum ArtifactFormat: String, Codable, Sendable {
     case pickle, joblib
     case pytorchZip = "pytorch-zip"
     case pytorchLegacy = "pytorch-legacy"

@@ -3,12 +3,12 @@
 /// (recorded in the manifest as `trustedModules`), against which unknown imports are judged (a
 /// dangerous one never is accepted); and the run's limits, which the audit holds every artifact to
 /// (a pickle scan's, and the unpack limits for what a compressed stream expands to).
-public struct AuditContext: Sendable, Equatable {
-    public var bundleModules: Set<String> = []
-    public var trustedModules: Set<String> = []
-    public var limits: Limits
+package struct AuditContext: Sendable, Equatable {
+    package var bundleModules: Set<String> = []
+    package var trustedModules: Set<String> = []
+    package var limits: Limits
 
-    public init(bundleModules: Set<String> = [], trustedModules: Set<String> = [], limits: Limits) {
+    package init(bundleModules: Set<String> = [], trustedModules: Set<String> = [], limits: Limits) {
         self.bundleModules = bundleModules
         self.trustedModules = trustedModules
         self.limits = limits

@@ -2,25 +2,25 @@
 /// the columns it was fitted on (scikit-learn's `feature_names_in_`, LightGBM's booster text,
 /// XGBoost's serialised model), the categories its encoders learned per column, and the classes it
 /// predicts. A Pipeline is read through its steps: inputs from the first, classes from the last.
-public struct EstimatorFacts: Codable, Equatable, Sendable {
+package struct EstimatorFacts: Codable, Equatable, Sendable {
     /// The class the pickle loads, e.g. `sklearn.pipeline.Pipeline`.
-    public var model: String
+    package var model: String
     /// The estimator that predicts (a Pipeline's last step, else the model itself).
-    public var estimator: String
+    package var estimator: String
     /// The columns, in order, when it was fitted on a DataFrame.
-    public var featureNames: [String]?
+    package var featureNames: [String]?
     /// How many values a row has (`n_features_in_`), when the state says.
-    public var featureCount: Int?
+    package var featureCount: Int?
     /// The categories a one-hot or ordinal encoder learned, by column name.
-    public var categories: [String: [String]] = [:]
+    package var categories: [String: [String]] = [:]
     /// The labels a classifier predicts, as text, and their kind: string, int or bool.
-    public var classes: [String]?
-    public var classKind: String?
+    package var classes: [String]?
+    package var classKind: String?
     /// The model names more columns than the scan kept (`featureCount` of them).
-    public var namesIncomplete = false
+    package var namesIncomplete = false
     /// Why init cannot write the inputs, when it cannot: columns of pandas' category dtype, which
     /// LightGBM and XGBoost take as such (a row's plain values would not match them).
-    public var unsupported: String?
+    package var unsupported: String?
 
     init?(_ root: PickleValue) {
         guard let model = root.className,
@@ -78,7 +78,7 @@ public struct EstimatorFacts: Codable, Equatable, Sendable {
     static let maxColumns = 100_000
 
     /// Whether the model is a classifier (it keeps the classes it was fitted on).
-    public var isClassifier: Bool { classes != nil }
+    package var isClassifier: Bool { classes != nil }
 
     static func isLightGBM(_ value: PickleValue) -> Bool { value.className?.hasPrefix("lightgbm.") == true }
 

@@ -1,5 +1,5 @@
 /// What importing `module.name` during unpickling means.
-public enum ImportVerdict: String, Codable, Sendable, Comparable {
+package enum ImportVerdict: String, Codable, Sendable, Comparable {
     /// On the allowlist: classes and functions that numpy, scikit-learn, scipy, pandas, torch,
     /// xgboost, lightgbm, joblib and the standard containers really pickle.
     case safe
@@ -9,7 +9,7 @@ public enum ImportVerdict: String, Codable, Sendable, Comparable {
     case dangerous
 
     private var rank: Int { [.safe: 0, .unknown: 1, .dangerous: 2][self]! }
-    public static func < (l: Self, r: Self) -> Bool { l.rank < r.rank }
+    package static func < (l: Self, r: Self) -> Bool { l.rank < r.rank }
 }
 
 /// The verdict for each global a pickle imports. See Docs/AUDIT.md for the lists and their sources

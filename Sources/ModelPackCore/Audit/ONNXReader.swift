@@ -270,18 +270,18 @@ enum ONNXReader {
 /// A graph input or output: `type` is an element type ("float32", "?" when unknown, "" when the
 /// value is not a tensor: a sequence or a map), `dims` each a size or a symbolic name ("?" when
 /// unnamed).
-public struct ONNXValue: Sendable, Equatable {
-    public let name: String
-    public let type: String
-    public let dims: [String]
+package struct ONNXValue: Sendable, Equatable {
+    package let name: String
+    package let type: String
+    package let dims: [String]
     /// `name: elem_type[dims]`, as inspect shows it.
-    public var description: String { "\(name): \(type)[\(dims.joined(separator: ","))]" }
+    package var description: String { "\(name): \(type)[\(dims.joined(separator: ","))]" }
 }
 
 /// What an ONNX graph takes and gives.
-public struct ONNXGraph: Sendable, Equatable {
-    public let inputs: [ONNXValue]
-    public let outputs: [ONNXValue]
+package struct ONNXGraph: Sendable, Equatable {
+    package let inputs: [ONNXValue]
+    package let outputs: [ONNXValue]
 }
 
 /// A Keras 3 `.keras` config, walked whole as Keras' safe mode judges it: layer classes, and every

@@ -1,19 +1,19 @@
 /// A global a pickle imports, with the verdict of the import policy.
-public struct PickleImport: Codable, Equatable, Sendable {
-    public let module: String
-    public let name: String
-    public let verdict: ImportVerdict
-    public let reason: String?
+package struct PickleImport: Codable, Equatable, Sendable {
+    package let module: String
+    package let name: String
+    package let verdict: ImportVerdict
+    package let reason: String?
     /// Byte offset of the opcode in the scanned stream.
-    public let offset: Int64
-    public var qualifiedName: String { module + "." + name }
+    package let offset: Int64
+    package var qualifiedName: String { module + "." + name }
 }
 
 /// Something the pickle does beyond importing: a call on a computed value, a BUILD on a global, a
 /// truncation, an opcode loaders disagree on...
-public struct PickleFinding: Codable, Equatable, Sendable {
+package struct PickleFinding: Codable, Equatable, Sendable {
     /// What kind of thing it is; the diagnostic code derives from it (`DiagnosticCode.of`).
-    public enum Kind: String, Codable, Sendable {
+    package enum Kind: String, Codable, Sendable {
         /// The stream ends inside a pickle: it cannot load.
         case truncated
         /// An opcode or argument no loader accepts (corrupt from here on).
@@ -27,40 +27,40 @@ public struct PickleFinding: Codable, Equatable, Sendable {
         /// The scan stopped at a limit.
         case limit
     }
-    public let kind: Kind
-    public let verdict: ImportVerdict
-    public let message: String
-    public let offset: Int64
+    package let kind: Kind
+    package let verdict: ImportVerdict
+    package let message: String
+    package let offset: Int64
 }
 
 /// What scanning a pickle stream found. Imports and findings are kept in the order the loader would
 /// meet them, so what precedes a truncation is still reported.
-public struct PickleScanResult: Codable, Equatable, Sendable {
-    public var pickles = 0
-    public var opcodes = 0
-    public var protocols: [Int] = []
-    public var imports: [PickleImport] = []
+package struct PickleScanResult: Codable, Equatable, Sendable {
+    package var pickles = 0
+    package var opcodes = 0
+    package var protocols: [Int] = []
+    package var imports: [PickleImport] = []
     /// Callables invoked by REDUCE/NEWOBJ/NEWOBJ_EX/OBJ/INST, as `module.name` (or `<computed>`), deduplicated.
-    public var calls: [String] = []
+    package var calls: [String] = []
     /// Every global the pickle calls or instantiates: a call's callee, and the globals passed to a
     /// call as arguments (a reconstructor instantiates them). One not on the allowlist is MP516.
-    public var invoked: Set<String> = []
-    public var findings: [PickleFinding] = []
+    package var invoked: Set<String> = []
+    package var findings: [PickleFinding] = []
     /// Library versions the pickle records, e.g. scikit-learn's `_sklearn_version`.
-    public var recordedVersions: [String: [String]] = [:]
+    package var recordedVersions: [String: [String]] = [:]
     /// Bytes of inline array data skipped (joblib).
-    public var arrayBytes: Int64 = 0
+    package var arrayBytes: Int64 = 0
     /// How the estimator the first pickle loads is called, as far as its state says.
-    public var estimator: EstimatorFacts?
+    package var estimator: EstimatorFacts?
     /// The tensors of the PyTorch state dict the first pickle loads (names, dtypes, shapes).
-    public var stateDict: Weights?
+    package var stateDict: Weights?
 
-    public var verdict: ImportVerdict {
+    package var verdict: ImportVerdict {
         (imports.map(\.verdict) + findings.map(\.verdict)).max() ?? .safe
     }
 
     /// The distinct imports, in first-seen order.
-    public var distinctImports: [PickleImport] {
+    package var distinctImports: [PickleImport] {
         var seen = Set<String>()
         return imports.filter { seen.insert($0.qualifiedName).inserted }
     }

@@ -9,17 +9,17 @@ struct AuditIssue: Error {
 /// Readers for the tensor container formats: what a user wants to see, and the checks the
 /// reference implementations make. All stream their input and bound what they keep.
 /// One tensor of a weights file: its name, element type (as the format spells it) and shape.
-public struct TensorInfo: Codable, Equatable, Sendable {
-    public let name: String
-    public let dtype: String
-    public let shape: [Int64]
+package struct TensorInfo: Codable, Equatable, Sendable {
+    package let name: String
+    package let dtype: String
+    package let shape: [Int64]
 }
 
 /// The tensors a weights file holds, and the key of the checkpoint entry that holds them when the
 /// file wraps them (`{"epoch": 3, "state_dict": {...}}`).
-public struct Weights: Codable, Equatable, Sendable {
-    public let tensors: [TensorInfo]
-    public var within: String? = nil
+package struct Weights: Codable, Equatable, Sendable {
+    package let tensors: [TensorInfo]
+    package var within: String? = nil
 }
 
 enum TensorFormats {

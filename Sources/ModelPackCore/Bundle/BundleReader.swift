@@ -1,19 +1,19 @@
 /// What `inspect` shows: everything comes from the manifest, the archive's first entry, so the
 /// time taken does not grow with the size of the artifacts.
-public struct BundleSummary: Sendable {
-    public let path: String
-    public let container: ContainerFormat
-    public let archiveSize: Int64
-    public let manifest: Manifest
+package struct BundleSummary: Sendable {
+    package let path: String
+    package let container: ContainerFormat
+    package let archiveSize: Int64
+    package let manifest: Manifest
     /// The entries' timestamp (every entry of a bundle has the build's), from the manifest entry.
-    public let timestamp: Int64
-    public var digest: String { manifest.digest }
+    package let timestamp: Int64
+    package var digest: String { manifest.digest }
 }
 
 /// Opens bundles and reads their manifest.
-public enum BundleReader {
+package enum BundleReader {
     /// Reads only the manifest of the bundle at `path`.
-    public static func inspect(_ path: String, limits: UnpackLimits) throws -> BundleSummary {
+    package static func inspect(_ path: String, limits: UnpackLimits) throws -> BundleSummary {
         let (_, summary) = try open(path, limits: limits)
         return summary
     }

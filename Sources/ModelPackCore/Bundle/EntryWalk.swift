@@ -1,5 +1,5 @@
 /// How one file of a bundle compares with its manifest.
-public enum FileStatus: String, Codable, Sendable {
+package enum FileStatus: String, Codable, Sendable {
     case ok
     /// Same size, different SHA-256.
     case modified
@@ -20,15 +20,15 @@ public enum FileStatus: String, Codable, Sendable {
 }
 
 /// One entry's verdict.
-public struct FileCheck: Encodable, Equatable, Sendable {
-    public let path: String
-    public let status: FileStatus
-    public let detail: String?
+package struct FileCheck: Encodable, Equatable, Sendable {
+    package let path: String
+    package let status: FileStatus
+    package let detail: String?
 
     enum CodingKeys: String, CodingKey { case path, status, detail }
 
     /// `detail` is always present in JSON (null when there is nothing to say).
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(path, forKey: .path)
         try c.encode(status, forKey: .status)

@@ -5,7 +5,7 @@ extension Manifest {
     /// file per line, no escaped `/`, non-ASCII characters as themselves, and a final newline.
     /// modelpack writes exactly these bytes and reads only manifests that re-serialise to them, so
     /// the digest is a function of the content alone.
-    public func canonicalBytes() -> [UInt8] {
+    package func canonicalBytes() -> [UInt8] {
         // Appended as bytes: 5,000 files built through String interpolation cost a small-file
         // build 7% of its time (perf), and build serialises its manifest more than once.
         var out: [UInt8] = []

@@ -1,5 +1,5 @@
 /// The role a file plays in a model directory.
-public enum FileRole: String, Codable, Sendable, CaseIterable {
+package enum FileRole: String, Codable, Sendable, CaseIterable {
     case metadata, requirements, interface, artifact
 
     /// The role of a path relative to the model directory.
@@ -14,42 +14,42 @@ public enum FileRole: String, Codable, Sendable, CaseIterable {
 }
 
 /// One file of a bundle as the manifest records it.
-public struct FileRecord: Codable, Equatable, Sendable {
-    public let path: String
-    public let role: FileRole
-    public let size: Int64
+package struct FileRecord: Codable, Equatable, Sendable {
+    package let path: String
+    package let role: FileRole
+    package let size: Int64
     /// Lower-case hexadecimal SHA-256 of the file's bytes.
-    public let sha256: String
+    package let sha256: String
     /// Whether the file is executable (mode 0755 rather than 0644 when unpacked).
-    public let executable: Bool
+    package let executable: Bool
 }
 
 /// The manifest: the first entry of every bundle. Its canonical bytes (see `canonicalBytes`) are
 /// what the bundle digest is computed over.
-public struct Manifest: Codable, Equatable, Sendable {
-    public static let entryPath = ".modelpack/manifest.json"
+package struct Manifest: Codable, Equatable, Sendable {
+    package static let entryPath = ".modelpack/manifest.json"
     /// The version `build` writes (Docs/FORMAT.md, Versioning).
-    public static let currentFormatVersion = 2
+    package static let currentFormatVersion = 2
     /// The versions a reader takes: format 1 differs only in its zip container (a deflated
     /// manifest entry), which reads the same.
-    public static let readableFormatVersions: Set<Int> = [1, 2]
+    package static let readableFormatVersions: Set<Int> = [1, 2]
     /// The largest manifest modelpack reads (a million files fit well inside).
-    public static let maxBytes = 64 << 20
+    package static let maxBytes = 64 << 20
 
-    public let formatVersion: Int
+    package let formatVersion: Int
     /// The producing tool, e.g. `modelpack 0.1.0`.
-    public let tool: String
-    public let name: String
-    public let version: String
+    package let tool: String
+    package let name: String
+    package let version: String
     /// Artifacts the audit found dangerous and `build --allow-unsafe` packed anyway (absent when none).
-    public let allowedUnsafe: [String]
+    package let allowedUnsafe: [String]
     /// Modules metadata.yaml's `trusted_modules` names: the audit accepts pickles importing them
     /// (absent when none).
-    public let trustedModules: [String]
+    package let trustedModules: [String]
     /// Files in byte order of their paths.
-    public let files: [FileRecord]
+    package let files: [FileRecord]
 
-    public init(
+    package init(
         formatVersion: Int, tool: String, name: String, version: String, allowedUnsafe: [String] = [],
         trustedModules: [String] = [], files: [FileRecord]
     ) {
@@ -64,7 +64,7 @@ public struct Manifest: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey { case formatVersion, tool, name, version, allowedUnsafe, trustedModules, files }
 
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         formatVersion = try c.decode(Int.self, forKey: .formatVersion)
         tool = try c.decode(String.self, forKey: .tool)
@@ -75,10 +75,10 @@ public struct Manifest: Codable, Equatable, Sendable {
         files = try c.decode([FileRecord].self, forKey: .files)
     }
 
-    public var totalSize: Int64 { files.reduce(0) { $0 + $1.size } }
+    package var totalSize: Int64 { files.reduce(0) { $0 + $1.size } }
 
     /// `sha256:` followed by the SHA-256 of the canonical manifest bytes.
-    public var digest: String {
+    package var digest: String {
         "sha256:" + SHA256Stream.hex(of: canonicalBytes())
     }
 }

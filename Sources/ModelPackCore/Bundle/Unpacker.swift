@@ -8,9 +8,9 @@
 /// matched and none is missing, and only once the file system has written it all out (a power
 /// loss then leaves the old destination or the whole new tree). Any problem removes the temporary
 /// directory and leaves the destination as it was.
-public enum Unpacker {
+package enum Unpacker {
     @discardableResult
-    public static func unpack(_ bundle: String, to destination: String, force: Bool, context: RunContext) throws
+    package static func unpack(_ bundle: String, to destination: String, force: Bool, context: RunContext) throws
         -> BundleSummary
     {
         let destination = trimmed(destination)

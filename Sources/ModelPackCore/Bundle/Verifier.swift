@@ -1,22 +1,22 @@
 /// The result of re-hashing a bundle against its manifest.
-public struct VerifyReport: Sendable {
-    public let summary: BundleSummary
+package struct VerifyReport: Sendable {
+    package let summary: BundleSummary
     /// One verdict per archive entry after the manifest, then one per manifest file never found.
-    public let files: [FileCheck]
+    package let files: [FileCheck]
     /// Set when the archive could not be read to its end (truncated, corrupt compressed stream).
-    public let readError: String?
+    package let readError: String?
     /// Every file matches and the archive reads to its end.
-    public var isValid: Bool {
+    package var isValid: Bool {
         readError == nil && files.allSatisfy { $0.status == .ok }
     }
 }
 
-public enum Verifier {
+package enum Verifier {
     /// Reads every entry and compares it with the manifest. Throws only when the manifest itself
     /// cannot be read; every other problem is in the report. When the archive breaks, the file it
     /// broke in is `truncated` and every listed file not yet met is `unread`, with the read error
     /// once in `readError`.
-    public static func verify(_ path: String, context: RunContext) throws -> VerifyReport {
+    package static func verify(_ path: String, context: RunContext) throws -> VerifyReport {
         let (reader, summary) = try BundleReader.open(path, limits: context.limits.unpack, progress: context.progress)
         var walk = EntryWalk(
             reader: reader, manifest: summary.manifest, maxPathBytes: context.limits.unpack.maxPathBytes,

@@ -4,7 +4,7 @@
 /// bundle digest, every file and digest, the artifact formats and audit verdicts, the signature,
 /// the environment, the input and output schema and an example request. A section with no data
 /// says "Not provided." and nothing is invented.
-public enum ModelCard {
+package enum ModelCard {
     /// metadata.yaml's `card` keys, in the order the card shows them, with their section titles.
     static let sections: [(key: String, title: String)] = [
         ("intended_use", "Intended use"), ("out_of_scope_use", "Out-of-scope use"), ("factors", "Factors"),

@@ -1,13 +1,13 @@
 /// What the checks concluded about a model: its findings, its artifacts' audits, and for a bundle
 /// its manifest. Every command that judges a model takes its verdict from `ModelCheck`.
-public struct ModelVerdict: Sendable {
-    public let report: DiagnosticReport
-    public let audits: [ArtifactAudit]
+package struct ModelVerdict: Sendable {
+    package let report: DiagnosticReport
+    package let audits: [ArtifactAudit]
     /// The bundle's manifest and container (nil for a directory).
-    public let summary: BundleSummary?
+    package let summary: BundleSummary?
     /// Artifacts whose loading runs something the audit cannot vouch for (what --allow-unsafe
     /// lets through: dangerous, or a call not on the allowlist).
-    public var unsafeArtifacts: [String] { audits.filter(\.runsSomething).map(\.path) }
+    package var unsafeArtifacts: [String] { audits.filter(\.runsSomething).map(\.path) }
     /// The model's name, version and trusted modules as metadata.yaml gives them.
     let name: String?
     let version: String?
@@ -36,7 +36,7 @@ public struct ModelVerdict: Sendable {
     /// The bundle digest: the bundle's, or the one `build` would give this directory now.
     var bundleDigest: String { summary?.digest ?? directoryManifest().digest }
 
-    public func fails(strict: Bool) -> Bool { report.fails(strict: strict) }
+    package func fails(strict: Bool) -> Bool { report.fails(strict: strict) }
 }
 
 /// The one check pipeline. The same input gives the same findings, codes and exit status whichever
@@ -48,17 +48,17 @@ public struct ModelVerdict: Sendable {
 /// 2. every artifact's content audit, judged against the modules the model ships or trusts;
 /// 3. the environment: recorded versions against the pins, and every module a pickle or
 ///    interface.py imports against the standard library, the bundle's modules and the requirements.
-public enum ModelCheck {
+package enum ModelCheck {
     /// What a command lets through: `allowUnsafe` turns the findings that loading an artifact runs
     /// something into warnings, nothing else (build, dockerfile and serve take it; an audit never
     /// does).
-    public struct Policy: Sendable {
-        public var allowUnsafe = false
-        public init(allowUnsafe: Bool = false) { self.allowUnsafe = allowUnsafe }
+    package struct Policy: Sendable {
+        package var allowUnsafe = false
+        package init(allowUnsafe: Bool = false) { self.allowUnsafe = allowUnsafe }
     }
 
     /// Checks a model directory or a bundle.
-    public static func check(_ path: String, policy: Policy = Policy(), context: RunContext) throws -> ModelVerdict {
+    package static func check(_ path: String, policy: Policy = Policy(), context: RunContext) throws -> ModelVerdict {
         guard let info = try FileSystem.lstatInfo(path) else {
             throw ModelPackError.inputMissing(path: path)
         }

@@ -1,20 +1,20 @@
 /// What changed between two models (bundles or directories), each judged by the one check
 /// pipeline: files by digest, metadata fields, requirements, audit verdicts, and the input and
 /// output schema, with the changes a caller of the model would break on called out.
-public struct ModelDiff: Sendable {
-    public enum FileChangeKind: String, Codable, Sendable { case added, removed, changed }
+package struct ModelDiff: Sendable {
+    package enum FileChangeKind: String, Codable, Sendable { case added, removed, changed }
 
-    public struct FileChange: Encodable, Equatable, Sendable {
-        public let path: String
-        public let change: FileChangeKind
-        public let before: String?
-        public let after: String?
-        public let beforeSize: Int64?
-        public let afterSize: Int64?
+    package struct FileChange: Encodable, Equatable, Sendable {
+        package let path: String
+        package let change: FileChangeKind
+        package let before: String?
+        package let after: String?
+        package let beforeSize: Int64?
+        package let afterSize: Int64?
 
         enum CodingKeys: String, CodingKey { case path, change, before, after, beforeSize, afterSize }
 
-        public func encode(to encoder: any Encoder) throws {  // absent values as null, never a missing key
+        package func encode(to encoder: any Encoder) throws {  // absent values as null, never a missing key
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(path, forKey: .path)
             try c.encode(change, forKey: .change)
@@ -26,14 +26,14 @@ public struct ModelDiff: Sendable {
     }
 
     /// A metadata.yaml value at a dotted path (`framework.version`, `tags.1`); nil: absent.
-    public struct FieldChange: Encodable, Equatable, Sendable {
-        public let field: String
-        public let before: String?
-        public let after: String?
+    package struct FieldChange: Encodable, Equatable, Sendable {
+        package let field: String
+        package let before: String?
+        package let after: String?
 
         enum CodingKeys: String, CodingKey { case field, before, after }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(field, forKey: .field)
             try c.encode(before, forKey: .before)
@@ -41,21 +41,21 @@ public struct ModelDiff: Sendable {
         }
     }
 
-    public enum RequirementChangeKind: String, Codable, Sendable {
+    package enum RequirementChangeKind: String, Codable, Sendable {
         case added, removed, upgraded, downgraded, changed
     }
 
     /// A requirement by its canonical name; `before` and `after` are its specifiers, extras and
     /// marker as written (`==1.9.1`).
-    public struct RequirementChange: Encodable, Equatable, Sendable {
-        public let name: String
-        public let change: RequirementChangeKind
-        public let before: String?
-        public let after: String?
+    package struct RequirementChange: Encodable, Equatable, Sendable {
+        package let name: String
+        package let change: RequirementChangeKind
+        package let before: String?
+        package let after: String?
 
         enum CodingKeys: String, CodingKey { case name, change, before, after }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(name, forKey: .name)
             try c.encode(change, forKey: .change)
@@ -64,14 +64,14 @@ public struct ModelDiff: Sendable {
         }
     }
 
-    public struct VerdictChange: Encodable, Equatable, Sendable {
-        public let path: String
-        public let before: ImportVerdict?
-        public let after: ImportVerdict?
+    package struct VerdictChange: Encodable, Equatable, Sendable {
+        package let path: String
+        package let before: ImportVerdict?
+        package let after: ImportVerdict?
 
         enum CodingKeys: String, CodingKey { case path, before, after }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(path, forKey: .path)
             try c.encode(before, forKey: .before)
@@ -83,17 +83,17 @@ public struct ModelDiff: Sendable {
     /// model as it was can break on it: an input added, removed, retyped, reordered or narrowed
     /// (the server refuses rows with a missing or an unknown input, and list rows are positional);
     /// an output removed or retyped, or given new categories.
-    public struct SchemaChange: Encodable, Equatable, Sendable {
-        public let side: String
-        public let name: String
-        public let change: String
-        public let before: String?
-        public let after: String?
-        public let compatible: Bool
+    package struct SchemaChange: Encodable, Equatable, Sendable {
+        package let side: String
+        package let name: String
+        package let change: String
+        package let before: String?
+        package let after: String?
+        package let compatible: Bool
 
         enum CodingKeys: String, CodingKey { case side, name, change, before, after, compatible }
 
-        public func encode(to encoder: any Encoder) throws {
+        package func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(side, forKey: .side)
             try c.encode(name, forKey: .name)
@@ -104,23 +104,23 @@ public struct ModelDiff: Sendable {
         }
     }
 
-    public let before: String
-    public let after: String
+    package let before: String
+    package let after: String
     /// Bundle digests (for a directory, the digest `build` would give it now).
-    public let beforeDigest: String
-    public let afterDigest: String
-    public let files: [FileChange]
-    public let unchangedFiles: Int
-    public let metadata: [FieldChange]
-    public let requirements: [RequirementChange]
-    public let verdicts: [VerdictChange]
-    public let schema: [SchemaChange]
+    package let beforeDigest: String
+    package let afterDigest: String
+    package let files: [FileChange]
+    package let unchangedFiles: Int
+    package let metadata: [FieldChange]
+    package let requirements: [RequirementChange]
+    package let verdicts: [VerdictChange]
+    package let schema: [SchemaChange]
 
-    public var same: Bool {
+    package var same: Bool {
         files.isEmpty && metadata.isEmpty && requirements.isEmpty && verdicts.isEmpty && schema.isEmpty
     }
 
-    public var incompatible: Bool { schema.contains { !$0.compatible } }
+    package var incompatible: Bool { schema.contains { !$0.compatible } }
 
     static func compare(_ a: ModelVerdict, _ b: ModelVerdict, before: String, after: String) -> ModelDiff {
         ModelDiff(

@@ -1,24 +1,24 @@
 /// How serious a diagnostic is. Errors fail `validate` and stop `build`; warnings fail only with
 /// `--strict`; notes never fail.
-public enum Severity: String, Codable, Sendable, Comparable {
+package enum Severity: String, Codable, Sendable, Comparable {
     case error, warning, note
 
     private var rank: Int { [.error: 0, .warning: 1, .note: 2][self]! }
-    public static func < (l: Self, r: Self) -> Bool { l.rank < r.rank }
+    package static func < (l: Self, r: Self) -> Bool { l.rank < r.rank }
 }
 
 /// One finding, at a 1-based line and column of a file of the model (path relative to the model
 /// directory). `line`/`column` are nil for findings about a whole file.
-public struct Diagnostic: Codable, Equatable, Sendable {
-    public let severity: Severity
-    public let code: DiagnosticCode
-    public let message: String
-    public let file: String
-    public let line: Int?
-    public let column: Int?
-    public let hint: String?
+package struct Diagnostic: Codable, Equatable, Sendable {
+    package let severity: Severity
+    package let code: DiagnosticCode
+    package let message: String
+    package let file: String
+    package let line: Int?
+    package let column: Int?
+    package let hint: String?
 
-    public init(
+    package init(
         _ code: DiagnosticCode, _ message: String, file: String, line: Int? = nil, column: Int? = nil,
         hint: String? = nil, severity: Severity? = nil
     ) {
@@ -33,7 +33,7 @@ public struct Diagnostic: Codable, Equatable, Sendable {
 
     enum CodingKeys: String, CodingKey { case severity, code, message, file, line, column, hint }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(severity, forKey: .severity)
         try c.encode(code, forKey: .code)
@@ -46,14 +46,14 @@ public struct Diagnostic: Codable, Equatable, Sendable {
 }
 
 /// Collects diagnostics in the order they are found; rendered sorted by file and position.
-public struct DiagnosticCollector: Sendable {
-    public private(set) var diagnostics: [Diagnostic] = []
+package struct DiagnosticCollector: Sendable {
+    package private(set) var diagnostics: [Diagnostic] = []
 
-    public init() {}
+    package init() {}
 
-    public mutating func add(_ d: Diagnostic) { diagnostics.append(d) }
+    package mutating func add(_ d: Diagnostic) { diagnostics.append(d) }
 
-    public mutating func add(
+    package mutating func add(
         _ code: DiagnosticCode, _ message: String, file: String, at mark: SourceMark?,
         hint: String? = nil, severity: Severity? = nil
     ) {
@@ -62,7 +62,7 @@ public struct DiagnosticCollector: Sendable {
                 code, message, file: file, line: mark?.line, column: mark?.column, hint: hint, severity: severity))
     }
 
-    public var sorted: [Diagnostic] {
+    package var sorted: [Diagnostic] {
         diagnostics.enumerated().sorted { a, b in
             let l = a.element, r = b.element
             if l.file != r.file { return l.file < r.file }

@@ -1,6 +1,6 @@
 /// Every diagnostic modelpack can emit. Codes are stable: a code's meaning never changes, and a
 /// retired code is never reused. Docs/DIAGNOSTICS.md lists each with an example.
-public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
+package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     // MP0xx: the model directory
     case requiredFileMissing = "MP001"
     case unreadableFile = "MP002"
@@ -64,7 +64,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     case bundleFileMismatch = "MP601"
     case signatureNotValid = "MP602"
 
-    public var severity: Severity {
+    package var severity: Severity {
         switch self {
         case .unknownKey, .unknownFramework, .recommendedField, .unpinned, .looselyPinned, .duplicateRequirement,
             .directReference, .loadModelSignature, .interfaceUnfinished, .noArtifacts, .unknownImport, .pickleBroken,
@@ -78,7 +78,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     }
 
     /// A short name for SARIF's `rules[].name` and the docs.
-    public var title: String {
+    package var title: String {
         switch self {
         case .requiredFileMissing: return "required-file-missing"
         case .unreadableFile: return "unreadable-file"
@@ -139,7 +139,7 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     }
 
     /// One sentence for SARIF's `shortDescription`.
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .requiredFileMissing: return "A required file (metadata.yaml, requirements.txt, interface.py) is missing."
         case .unreadableFile: return "A file cannot be read or is not UTF-8 text."
@@ -210,5 +210,5 @@ public enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
 extension DiagnosticCode {
 
     /// Codes of the model's files (MP0xx to MP4xx); MP5xx are the artifact audit's, MP6xx verify's.
-    public var isValidation: Bool { rawValue < "MP5" }
+    package var isValidation: Bool { rawValue < "MP5" }
 }

@@ -3,7 +3,7 @@ import Foundation
 extension DiagnosticReport {
     /// SARIF 2.1.0, as GitHub code scanning reads it: one run, the modelpack driver with one rule
     /// per diagnostic code that occurs, one result per diagnostic with a region when it has a line.
-    public func sarif(toolVersion: String) -> String {
+    package func sarif(toolVersion: String) -> String {
         let codes = Array(Set(diagnostics.map(\.code))).sorted { $0.rawValue < $1.rawValue }
         let index = Dictionary(uniqueKeysWithValues: codes.enumerated().map { ($1, $0) })
         let rules: [[String: Any]] = codes.map { code in

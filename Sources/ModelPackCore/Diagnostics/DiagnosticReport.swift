@@ -2,16 +2,16 @@ import Foundation
 
 /// The diagnostics of one `validate` run, with the text of the files they point into (for the
 /// source line and caret of the text rendering).
-public struct DiagnosticReport: Sendable, Equatable {
+package struct DiagnosticReport: Sendable, Equatable {
     /// What was validated, as the user named it (a directory or a bundle).
-    public let target: String
+    package let target: String
     /// Whether `target` is a bundle (its files are shown as `BUNDLE!/file`).
-    public let isBundle: Bool
-    public let diagnostics: [Diagnostic]
+    package let isBundle: Bool
+    package let diagnostics: [Diagnostic]
     /// File (relative path) -> its lines, for the files diagnostics point into.
-    public let sources: [String: [String]]
+    package let sources: [String: [String]]
 
-    public init(target: String, isBundle: Bool, diagnostics: [Diagnostic], sources: [String: [String]]) {
+    package init(target: String, isBundle: Bool, diagnostics: [Diagnostic], sources: [String: [String]]) {
         self.target = target
         self.isBundle = isBundle
         self.diagnostics = diagnostics
@@ -23,15 +23,15 @@ public struct DiagnosticReport: Sendable, Equatable {
         DiagnosticReport(target: target, isBundle: isBundle, diagnostics: diagnostics, sources: sources)
     }
 
-    public var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
-    public var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
-    public var noteCount: Int { diagnostics.filter { $0.severity == .note }.count }
+    package var errorCount: Int { diagnostics.filter { $0.severity == .error }.count }
+    package var warningCount: Int { diagnostics.filter { $0.severity == .warning }.count }
+    package var noteCount: Int { diagnostics.filter { $0.severity == .note }.count }
 
     /// Whether the run fails: any error, or any warning when `strict`.
-    public func fails(strict: Bool) -> Bool { errorCount > 0 || (strict && warningCount > 0) }
+    package func fails(strict: Bool) -> Bool { errorCount > 0 || (strict && warningCount > 0) }
 
     /// The path a user would open: `DIR/file` or `BUNDLE!/file`.
-    public func displayPath(_ file: String) -> String {
+    package func displayPath(_ file: String) -> String {
         if target.isEmpty { return file }  // loose files, named by their own paths
         if isBundle { return target + "!/" + file }
         if target == "." { return file }

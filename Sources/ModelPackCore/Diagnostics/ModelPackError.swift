@@ -1,6 +1,6 @@
 /// Everything that can stop a modelpack operation, with the file it concerns and a message a user
 /// can act on. The CLI prints `description` as one line on stderr and exits with `exitCode`.
-public enum ModelPackError: Error, CustomStringConvertible, Equatable {
+package enum ModelPackError: Error, CustomStringConvertible, Equatable {
     /// The command line itself is wrong (unknown format, conflicting flags).
     case usage(String)
     /// A model directory cannot be packed: a required file is missing, a symlink, an unportable name...
@@ -28,7 +28,7 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
 
     /// The message, bare: one line naming the file (and line:col where there is one). The CLI's
     /// one printer adds `error:` and colour.
-    public var description: String {
+    package var description: String {
         switch self {
         case .usage(let message): return message
         case .invalidModel(let path, let reason), .invalidBundle(let path, let reason),
@@ -47,7 +47,7 @@ public enum ModelPackError: Error, CustomStringConvertible, Equatable {
     /// The process exit code (Docs/CLI.md): 1 for a problem with the input, including an input
     /// that is missing or unreadable; 2 for a usage error; 3 when the system failed to carry out
     /// the operation (writing the output: full disk, a file-size limit, permissions).
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch self {
         case .usage, .destinationExists: return ExitStatus.usage
         case .invalidModel, .invalidBundle, .invalidArchive, .limitExceeded, .validationFailed, .inputMissing,
@@ -80,12 +80,12 @@ extension ModelPackError {
 }
 
 /// The exit codes of every modelpack command.
-public enum ExitStatus {
-    public static let success: Int32 = 0
+package enum ExitStatus {
+    package static let success: Int32 = 0
     /// The input has problems: verification failed, validation errors, a refused archive.
-    public static let problems: Int32 = 1
+    package static let problems: Int32 = 1
     /// The command line is wrong.
-    public static let usage: Int32 = 2
+    package static let usage: Int32 = 2
     /// The operation could not be carried out (I/O error, full disk, permission denied).
-    public static let failure: Int32 = 3
+    package static let failure: Int32 = 3
 }

@@ -1,6 +1,6 @@
 /// A 1-based position in a source file.
-public struct SourceMark: Equatable, Sendable, CustomStringConvertible {
-    public let line: Int
-    public let column: Int
-    public var description: String { "\(line):\(column)" }
+package struct SourceMark: Equatable, Sendable, CustomStringConvertible {
+    package let line: Int
+    package let column: Int
+    package var description: String { "\(line):\(column)" }
 }

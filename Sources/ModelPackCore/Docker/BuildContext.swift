@@ -11,21 +11,21 @@ import Foundation
 ///
 /// `Operations.dockerfile` runs the checks first: a model they refuse gets no context. Everything is written into a temporary directory next to the output and renamed into place;
 /// an error names the output, never the temporary directory.
-public enum BuildContext {
-    public struct Options: Sendable {
-        public var bundle: String
-        public var output: String
-        public var targets: [DockerfileOptions.Target]
-        public var python: String?
-        public var baseImage: String?
-        public var pinFile: String?
+package enum BuildContext {
+    package struct Options: Sendable {
+        package var bundle: String
+        package var output: String
+        package var targets: [DockerfileOptions.Target]
+        package var python: String?
+        package var baseImage: String?
+        package var pinFile: String?
         /// `--cuda X.Y`: the CUDA release for the cuda target (checked against the pins).
-        public var cuda: String?
-        public var force = false
+        package var cuda: String?
+        package var force = false
         /// The model card (Markdown), written to runtime/card.md: the image serves it at GET /card.
-        public var card: String?
+        package var card: String?
 
-        public init(
+        package init(
             bundle: String, output: String, targets: [DockerfileOptions.Target], python: String? = nil,
             baseImage: String? = nil, pinFile: String? = nil, cuda: String? = nil, force: Bool = false
         ) {
@@ -40,13 +40,13 @@ public enum BuildContext {
         }
     }
 
-    public struct Result: Sendable {
-        public let dockerfiles: [String]
-        public let warnings: [String]
-        public let digest: String
+    package struct Result: Sendable {
+        package let dockerfiles: [String]
+        package let warnings: [String]
+        package let digest: String
     }
 
-    public static func write(_ options: Options, context: RunContext) throws -> Result {
+    package static func write(_ options: Options, context: RunContext) throws -> Result {
         if FileSystem.exists(options.output) && !options.force {
             throw ModelPackError.destinationExists(path: options.output)
         }

@@ -1,21 +1,21 @@
 import Foundation
 
 /// What a CUDA image is built on, derived from the framework pins.
-public struct CUDAStack: Sendable, Equatable {
+package struct CUDAStack: Sendable, Equatable {
     /// `X.Y`.
-    public let cuda: String
+    package let cuda: String
     /// The nvidia/cuda base image tag.
-    public let image: String
+    package let image: String
     /// Extra package indexes (torch's cuXYZ index).
-    public let indexes: [String]
+    package let indexes: [String]
     /// Requirement lines that add the extras which make pip install the CUDA libraries
     /// (`tensorflow[and-cuda]==2.16.1`), merged with the model's own requirements.
-    public let extras: [String]
+    package let extras: [String]
     /// Python statements run in the image at build time: the build fails if a framework came
     /// without CUDA support, rather than shipping a CPU wheel silently.
-    public let checks: [String]
+    package let checks: [String]
     /// One line per framework, for the Dockerfile's comments.
-    public let reasons: [String]
+    package let reasons: [String]
 }
 
 /// Chooses the CUDA release for `dockerfile --target cuda` from the pins of torch, tensorflow,
@@ -23,7 +23,7 @@ public struct CUDAStack: Sendable, Equatable {
 /// (sources and date inside). The rule: every pinned framework constrains the CUDA release; the
 /// newest base image that satisfies all of them (and `--cuda`, when given) wins; anything else
 /// is an error that says which pin or flag disagrees and what would agree.
-public enum CUDACompatibility {
+package enum CUDACompatibility {
     struct Table: Decodable {
         struct Images: Decodable {
             struct Tag: Decodable {
@@ -87,7 +87,7 @@ public enum CUDACompatibility {
         }
     }
 
-    public static func resolve(_ requirements: [Requirement], override: String?) throws -> (
+    package static func resolve(_ requirements: [Requirement], override: String?) throws -> (
         stack: CUDAStack, warnings: [String]
     ) {
         let wanted = try override.map { text -> [Int] in

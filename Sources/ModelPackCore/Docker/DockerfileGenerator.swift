@@ -1,20 +1,20 @@
 import Foundation
 
 /// What goes into a generated Dockerfile.
-public struct DockerfileOptions: Sendable {
-    public enum Target: String, CaseIterable, Sendable { case cpu, cuda }
+package struct DockerfileOptions: Sendable {
+    package enum Target: String, CaseIterable, Sendable { case cpu, cuda }
 
-    public var target: Target
+    package var target: Target
     /// `X.Y`, from metadata's `python` unless given.
-    public var python: String
+    package var python: String
     /// Replaces the base image (both stages).
-    public var baseImage: String?
+    package var baseImage: String?
     /// Image reference (tag) -> digest, from `--pin`.
-    public var pins: [String: String] = [:]
+    package var pins: [String: String] = [:]
     /// Every image's `org.opencontainers.image.created`, from SOURCE_DATE_EPOCH.
-    public var created: Int64
+    package var created: Int64
 
-    public init(target: Target, python: String, baseImage: String? = nil, pins: [String: String] = [:], created: Int64)
+    package init(target: Target, python: String, baseImage: String? = nil, pins: [String: String] = [:], created: Int64)
     {
         self.target = target
         self.python = python

@@ -15,7 +15,7 @@ enum PythonCompiler {
 
     /// `python3` on PATH, unless MODELPACK_PYTHON names another (a path, or a name looked up on
     /// PATH), or is empty to disable the check.
-    public static func find(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+    package static func find(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         RunContext.defaultPython(environment: environment)
     }
 

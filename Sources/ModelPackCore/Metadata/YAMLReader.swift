@@ -1,19 +1,19 @@
 internal import CYAML
 
 /// Why a YAML document was refused, at a 1-based position.
-public struct YAMLError: Error, Equatable, CustomStringConvertible {
-    public enum Kind: Sendable { case syntax, duplicateKey, limit }
-    public let mark: SourceMark
-    public let message: String
-    public var kind: Kind = .syntax
-    public var description: String { "\(mark): \(message)" }
+package struct YAMLError: Error, Equatable, CustomStringConvertible {
+    package enum Kind: Sendable { case syntax, duplicateKey, limit }
+    package let mark: SourceMark
+    package let message: String
+    package var kind: Kind = .syntax
+    package var description: String { "\(mark): \(message)" }
 }
 
 /// Reads one YAML document into `YAMLNode`s through libyaml's event parser. Keeps every node's
 /// position, refuses duplicate keys, several documents, and anything past `YAMLLimits` (size,
 /// nesting depth, nodes after alias expansion), so a "billion laughs" file fails fast.
-public enum YAMLReader {
-    public static func parse(_ bytes: [UInt8], limits: YAMLLimits) throws -> YAMLNode? {
+package enum YAMLReader {
+    package static func parse(_ bytes: [UInt8], limits: YAMLLimits) throws -> YAMLNode? {
         guard bytes.count <= limits.maxBytes else {
             throw YAMLError(
                 mark: SourceMark(line: 1, column: 1),

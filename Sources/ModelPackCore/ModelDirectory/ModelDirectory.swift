@@ -16,12 +16,12 @@ struct SourceFile {
 /// Symlinks are refused, wherever they point: a bundle carries regular files only, so that what was
 /// hashed is what ships and nothing outside the directory can be pulled in. Sockets, FIFOs and
 /// devices are refused too. Ignored paths are not looked at.
-public enum ModelDirectory {
-    public static let metadataFile = "metadata.yaml"
-    public static let requirementsFile = "requirements.txt"
-    public static let interfaceFile = "interface.py"
-    public static let ignoreFile = ".modelpackignore"
-    public static let requiredFiles = [metadataFile, requirementsFile, interfaceFile]
+package enum ModelDirectory {
+    package static let metadataFile = "metadata.yaml"
+    package static let requirementsFile = "requirements.txt"
+    package static let interfaceFile = "interface.py"
+    package static let ignoreFile = ".modelpackignore"
+    package static let requiredFiles = [metadataFile, requirementsFile, interfaceFile]
 
     /// Lists the files to pack, sorted by path bytes. `excluding` holds absolute paths to leave out
     /// (the bundle being written, when it is inside the directory).

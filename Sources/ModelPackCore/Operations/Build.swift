@@ -1,18 +1,18 @@
 import Foundation
 
 /// What `build` needs to know.
-public struct BuildOptions: Sendable {
-    public var source: String
-    public var output: String
-    public var format: ContainerFormat
+package struct BuildOptions: Sendable {
+    package var source: String
+    package var output: String
+    package var format: ContainerFormat
     /// Every entry's timestamp; `SOURCE_DATE_EPOCH` when set, else 1980-01-01 (the zip epoch).
-    public var timestamp: Int64
+    package var timestamp: Int64
     /// Refuse to build on warnings too, not only on errors.
-    public var strict: Bool
+    package var strict: Bool
     /// Pack artifacts the audit finds dangerous; the manifest lists them in `allowedUnsafe`.
-    public var allowUnsafe = false
+    package var allowUnsafe = false
 
-    public init(
+    package init(
         source: String, output: String, format: ContainerFormat,
         timestamp: Int64 = SourceDate.timestamp(), strict: Bool = false
     ) {
@@ -25,23 +25,23 @@ public struct BuildOptions: Sendable {
 
 }
 
-public struct BuildResult: Sendable {
-    public let manifest: Manifest
+package struct BuildResult: Sendable {
+    package let manifest: Manifest
     /// What the checks found (warnings and notes only: errors stop the build).
-    public let diagnostics: DiagnosticReport
-    public let audits: [ArtifactAudit]
-    public let output: String
-    public let bytesWritten: Int64
-    public let container: ContainerFormat
-    public let timestamp: Int64
-    public var digest: String { manifest.digest }
+    package let diagnostics: DiagnosticReport
+    package let audits: [ArtifactAudit]
+    package let output: String
+    package let bytesWritten: Int64
+    package let container: ContainerFormat
+    package let timestamp: Int64
+    package var digest: String { manifest.digest }
 }
 
 extension Operations {
     /// `build`: the one check pipeline on the directory, whose one read of each file also hashes
     /// it and, in zip and tar, writes it into the bundle (`BundleWriter`); the bundle is renamed
     /// into place only when the checks allow it.
-    public static func build(_ options: BuildOptions, context: RunContext) throws -> BuildResult {
+    package static func build(_ options: BuildOptions, context: RunContext) throws -> BuildResult {
         let root = try FileSystem.realPath(options.source)
         try FileSystem.checkOutputFile(options.output, naming: "a bundle file name")
         let output =

@@ -1,26 +1,26 @@
 /// The cache's entries, for `cache list`.
-public struct CacheListResult: Sendable {
-    public let entries: [CacheStore.Entry]
-    public let root: String
+package struct CacheListResult: Sendable {
+    package let entries: [CacheStore.Entry]
+    package let root: String
     /// The size the cache is held to (MODELPACK_CACHE_MAX).
-    public let cap: Int64
+    package let cap: Int64
 }
 
 /// What `cache prune` removed (or, with `dryRun`, would remove).
-public struct CachePruneResult: Sendable {
-    public let result: CacheStore.PruneResult
-    public let root: String
-    public let dryRun: Bool
+package struct CachePruneResult: Sendable {
+    package let result: CacheStore.PruneResult
+    package let root: String
+    package let dryRun: Bool
 }
 
 extension Operations {
     /// `cache list`: every entry of the cache, most recently used first.
-    public static func cacheList(root: String = CacheDirectory.path()) throws -> CacheListResult {
+    package static func cacheList(root: String = CacheDirectory.path()) throws -> CacheListResult {
         CacheListResult(entries: try CacheStore.entries(in: root), root: root, cap: CacheStore.cap())
     }
 
     /// `cache prune`: the least recently used entries not in use, until at most `bytes` remain.
-    public static func cachePrune(
+    package static func cachePrune(
         keeping bytes: Int64, areas: [CacheStore.Area] = CacheStore.Area.allCases, dryRun: Bool,
         root: String = CacheDirectory.path()
     ) throws -> CachePruneResult {

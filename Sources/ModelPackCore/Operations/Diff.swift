@@ -1,7 +1,7 @@
 extension Operations {
     /// `diff`: two models (bundles, directories or registry references), each through the one
     /// check pipeline, compared.
-    public static func diff(
+    package static func diff(
         _ before: String, _ after: String, registry: RegistryOptions = RegistryOptions(), context: RunContext
     ) throws -> ModelDiff {
         func verdict(_ model: String) throws -> ModelVerdict {

@@ -1,14 +1,14 @@
 /// What `dockerfile` wrote, and what the checks found (warnings and notes: errors refuse).
-public struct DockerfileResult: Sendable {
-    public let context: BuildContext.Result
-    public let findings: DiagnosticReport
+package struct DockerfileResult: Sendable {
+    package let context: BuildContext.Result
+    package let findings: DiagnosticReport
     /// The build context's directory.
-    public let output: String
+    package let output: String
 }
 
 extension Operations {
     /// `dockerfile`: the one check pipeline on the bundle, then the build context.
-    public static func dockerfile(
+    package static func dockerfile(
         _ options: BuildContext.Options, policy: ModelCheck.Policy = ModelCheck.Policy(), strict: Bool = false,
         context: RunContext
     ) throws -> DockerfileResult {

@@ -1,12 +1,12 @@
 import Foundation
 
-public struct InitOptions: Sendable {
-    public var directory: String
+package struct InitOptions: Sendable {
+    package var directory: String
     /// The interpreter whose installed distributions pin what the artifact does not record.
-    public var python: String
-    public var force: Bool
+    package var python: String
+    package var force: Bool
 
-    public init(directory: String, python: String = "python3", force: Bool = false) {
+    package init(directory: String, python: String = "python3", force: Bool = false) {
         self.directory = directory
         self.python = python
         self.force = force
@@ -14,10 +14,10 @@ public struct InitOptions: Sendable {
 }
 
 /// What `init` wrote, and what the author must still decide (never guessed).
-public struct InitResult: Sendable {
-    public let directory: String
-    public let written: [String]
-    public let notes: [String]
+package struct InitResult: Sendable {
+    package let directory: String
+    package let written: [String]
+    package let notes: [String]
 }
 
 extension Operations {
@@ -28,7 +28,7 @@ extension Operations {
     /// what its artifact declares (read by the audit, never loaded) and the distributions installed
     /// in `python`. Nothing is written when a file exists without `force`, or when no artifact can
     /// be read; each file goes through a temporary file renamed into place.
-    public static func initialize(_ options: InitOptions, context: RunContext) throws -> InitResult {
+    package static func initialize(_ options: InitOptions, context: RunContext) throws -> InitResult {
         let dir = options.directory
         guard let info = try FileSystem.lstatInfo(dir) else { throw ModelPackError.inputMissing(path: dir) }
         guard info.kind == .directory else {

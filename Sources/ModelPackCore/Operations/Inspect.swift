@@ -1,16 +1,16 @@
 /// The result of `inspect`'s audit: the manifest, every artifact's audit, and all findings.
-public struct BundleAudit: Sendable {
-    public let summary: BundleSummary
-    public let artifacts: [ArtifactAudit]
-    public let report: DiagnosticReport
+package struct BundleAudit: Sendable {
+    package let summary: BundleSummary
+    package let artifacts: [ArtifactAudit]
+    package let report: DiagnosticReport
 
-    public var verdict: ImportVerdict { artifacts.map(\.verdict).max() ?? .safe }
+    package var verdict: ImportVerdict { artifacts.map(\.verdict).max() ?? .safe }
 }
 
 extension Operations {
     /// `inspect`: the one check pipeline on a bundle, read once without unpacking (every entry
     /// verified against the manifest as it is scanned, so a tampered bundle is refused).
-    public static func inspect(_ path: String, context: RunContext) throws -> BundleAudit {
+    package static func inspect(_ path: String, context: RunContext) throws -> BundleAudit {
         let verdict = try ModelCheck.bundle(path, policy: ModelCheck.Policy(), context: context)
         guard let summary = verdict.summary else {
             throw ModelPackError.invalidBundle(path: path, reason: "not a bundle")
@@ -19,7 +19,7 @@ extension Operations {
     }
 
     /// `inspect --manifest-only`: the manifest alone, in the same time for any bundle size.
-    public static func inspectManifest(_ path: String, context: RunContext) throws -> BundleSummary {
+    package static func inspectManifest(_ path: String, context: RunContext) throws -> BundleSummary {
         try BundleReader.inspect(path, limits: context.limits.unpack)
     }
 
@@ -28,7 +28,7 @@ extension Operations {
 extension Operations {
     /// `inspect oci://REF --manifest-only`: the manifest, config and bundle manifest (three
     /// requests, plus one for a token and one for the signature referrers), whatever the model's size.
-    public static func inspectReference(
+    package static func inspectReference(
         _ reference: ImageReference, registry: RegistryOptions = RegistryOptions(), context: RunContext
     ) throws -> RemoteArtifact {
         let client = try RegistryClient(reference, push: false, options: registry)
@@ -37,7 +37,7 @@ extension Operations {
 
     /// `inspect oci://REF`: the full audit of a registry artifact, with the same checks as for a
     /// file. The blobs come through the cache into a temporary bundle, which is removed after.
-    public static func inspect(
+    package static func inspect(
         reference: ImageReference, registry: RegistryOptions = RegistryOptions(), context: RunContext
     ) throws -> BundleAudit {
         try withPulledBundle(reference, registry: registry, context: context) { path in

@@ -1,16 +1,16 @@
 import Foundation
 
 /// Where `login` stored a credential.
-public struct LoginResult: Sendable {
-    public let registry: String
-    public let username: String
+package struct LoginResult: Sendable {
+    package let registry: String
+    package let username: String
     /// The credential helper, or config.json.
-    public let storedIn: String
+    package let storedIn: String
 }
 
 extension Operations {
     /// `login`: checks the credential against the registry, then stores it where docker would.
-    public static func login(
+    package static func login(
         registry host: String, username: String, secret: String, realmHosts: [String] = [],
         options: RegistryOptions = RegistryOptions()
     ) throws -> LoginResult {

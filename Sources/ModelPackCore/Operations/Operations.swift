@@ -3,7 +3,7 @@
 /// a result type defined beside it, which the CLI renders. Nothing here parses flags or prints;
 /// the domain code lives in the folders named for what it is. This file holds what several
 /// commands share.
-public enum Operations {}
+package enum Operations {}
 
 extension Operations {
     /// The bundle's verdict, or `validationFailed` when it refuses the bundle.
@@ -69,7 +69,7 @@ extension Operations {
     }
 
     /// Writes a text output through a temporary file renamed into place.
-    public static func writeText(_ text: String, to path: String) throws {
+    package static func writeText(_ text: String, to path: String) throws {
         try FileSystem.checkOutputFile(path)
         try FileSystem.writeAtomically(Array(text.utf8), to: path)
     }

@@ -1,29 +1,29 @@
 /// What `predict` needs to know.
-public struct PredictOptions: Sendable {
-    public var bundle: String
-    public var input: String
+package struct PredictOptions: Sendable {
+    package var bundle: String
+    package var input: String
     /// Where the predictions go (`-` for stdout); `.csv` writes CSV, anything else JSON Lines.
-    public var output: String
+    package var output: String
     /// Rows per call to predict(); nil: metadata.yaml's resources.batch_size, else 1024.
-    public var batchSize: Int?
-    public var skipInvalid = false
-    public var idColumn: String?
-    public var python = "python3"
-    public var progress = false
-    public var policy = ModelCheck.Policy()
-    public var strict = false
+    package var batchSize: Int?
+    package var skipInvalid = false
+    package var idColumn: String?
+    package var python = "python3"
+    package var progress = false
+    package var policy = ModelCheck.Policy()
+    package var strict = false
     /// Spark or Ray instead of one process; then input and output are .csv or .parquet.
-    public var engine: ServeCache.Engine?
+    package var engine: ServeCache.Engine?
     /// Spark's master (`local[*]` when nil).
-    public var master: String?
+    package var master: String?
     /// A Ray cluster's address (a local cluster when nil).
-    public var address: String?
+    package var address: String?
     /// Spark settings, KEY=VALUE.
-    public var sparkConf: [String] = []
+    package var sparkConf: [String] = []
     /// The engine's version (pyspark's or ray's) in place of the runtime's pin: the cluster's.
-    public var engineVersion: String?
+    package var engineVersion: String?
 
-    public init(bundle: String, input: String, output: String) {
+    package init(bundle: String, input: String, output: String) {
         self.bundle = bundle
         self.input = input
         self.output = output
@@ -32,13 +32,13 @@ public struct PredictOptions: Sendable {
 
 extension Operations {
     /// The rows' formats, told by the name: one process reads these...
-    public static let predictInputs = [".csv", ".jsonl", ".ndjson", ".json", ".parquet"]
+    package static let predictInputs = [".csv", ".jsonl", ".ndjson", ".json", ".parquet"]
     /// ...and Spark and Ray these (a file or a folder of them).
-    public static let engineFormats = [".csv", ".parquet"]
+    package static let engineFormats = [".csv", ".parquet"]
 
     /// `predict`: the one check pipeline on the bundle, serve's unpacked copy and virtualenv, then
     /// the runtime's batch runner (the server's loader and input check) over the input file.
-    public static func predict(_ options: PredictOptions, context: RunContext) throws -> RunPlan {
+    package static func predict(_ options: PredictOptions, context: RunContext) throws -> RunPlan {
         guard try FileSystem.lstatInfo(options.input) != nil else {
             throw ModelPackError.inputMissing(path: options.input)
         }

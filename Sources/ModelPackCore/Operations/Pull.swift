@@ -1,18 +1,18 @@
 import Foundation
 
-public struct PullOptions: Sendable {
-    public var reference: ImageReference
+package struct PullOptions: Sendable {
+    package var reference: ImageReference
     /// Write a bundle here (container from the extension, as build does)...
-    public var output: String?
+    package var output: String?
     /// ...or unpack the model into this directory.
-    public var unpackTo: String?
-    public var force = false
+    package var unpackTo: String?
+    package var force = false
     /// Refuse, before writing anything, unless the artifact carries a signature by one of these.
-    public var trustedKeys: TrustedKeys?
-    public var registry: RegistryOptions
-    public var cache: BlobCache
+    package var trustedKeys: TrustedKeys?
+    package var registry: RegistryOptions
+    package var cache: BlobCache
 
-    public init(
+    package init(
         reference: ImageReference, registry: RegistryOptions = RegistryOptions(), cache: BlobCache = BlobCache()
     ) {
         self.reference = reference
@@ -21,15 +21,15 @@ public struct PullOptions: Sendable {
     }
 }
 
-public struct PullResult: Sendable {
-    public let remote: RemoteArtifact
-    public let output: String
-    public let container: ContainerFormat?
-    public let blobs: [BlobTransfer]
-    public let requests: Int
+package struct PullResult: Sendable {
+    package let remote: RemoteArtifact
+    package let output: String
+    package let container: ContainerFormat?
+    package let blobs: [BlobTransfer]
+    package let requests: Int
     /// modelpack's required files an artifact another tool pushed does not have (--unpack).
-    public let missing: [String]
-    public var bytesReceived: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
+    package let missing: [String]
+    package var bytesReceived: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
 }
 
 extension Operations {
@@ -38,7 +38,7 @@ extension Operations {
     /// use, resumed where an earlier attempt stopped), then a bundle identical to the pushed one,
     /// or the verified model directory; with trusted keys, refused before anything is written
     /// unless a signature by one of them covers the bundle.
-    public static func pull(_ options: PullOptions, context: RunContext) throws -> PullResult {
+    package static func pull(_ options: PullOptions, context: RunContext) throws -> PullResult {
         guard (options.output == nil) != (options.unpackTo == nil) else {
             throw ModelPackError.invalidModel(
                 path: options.reference.text, reason: "a pull writes one bundle or one directory")

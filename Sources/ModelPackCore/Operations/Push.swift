@@ -1,26 +1,26 @@
 import Foundation
 
-public struct PushOptions: Sendable {
-    public var bundle: String
-    public var reference: ImageReference
-    public var registry: RegistryOptions
+package struct PushOptions: Sendable {
+    package var bundle: String
+    package var reference: ImageReference
+    package var registry: RegistryOptions
 
-    public init(bundle: String, reference: ImageReference, registry: RegistryOptions = RegistryOptions()) {
+    package init(bundle: String, reference: ImageReference, registry: RegistryOptions = RegistryOptions()) {
         self.bundle = bundle
         self.reference = reference
         self.registry = registry
     }
 }
 
-public struct PushResult: Sendable {
-    public let reference: ImageReference
-    public let manifestDigest: String
-    public let bundleDigest: String
-    public let blobs: [BlobTransfer]
+package struct PushResult: Sendable {
+    package let reference: ImageReference
+    package let manifestDigest: String
+    package let bundleDigest: String
+    package let blobs: [BlobTransfer]
     /// The signature pushed as a referrer, when the bundle had BUNDLE.sig.
-    public let signatureDigest: String?
-    public let requests: Int
-    public var bytesSent: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
+    package let signatureDigest: String?
+    package let requests: Int
+    package var bytesSent: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
 }
 
 extension Operations {
@@ -30,7 +30,7 @@ extension Operations {
     /// bundle manifest layer and the image manifest, and BUNDLE.sig as a referrer. The bundle is
     /// read once and verified entry by entry as it streams (`PushWalk`); the manifest is put last,
     /// so a push that fails leaves the tag as it was.
-    public static func push(_ options: PushOptions, context: RunContext) throws -> PushResult {
+    package static func push(_ options: PushOptions, context: RunContext) throws -> PushResult {
         let (reader, summary) = try BundleReader.open(options.bundle, limits: context.limits.unpack)
         let manifest = summary.manifest
         let digests = manifest.files.map { "sha256:" + $0.sha256 }

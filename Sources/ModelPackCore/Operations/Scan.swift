@@ -1,12 +1,12 @@
 /// What `scan` found: every file's audit, and their findings.
-public struct ScanResult: Sendable {
-    public let audits: [ArtifactAudit]
-    public let findings: DiagnosticReport
+package struct ScanResult: Sendable {
+    package let audits: [ArtifactAudit]
+    package let findings: DiagnosticReport
 }
 
 extension Operations {
     /// `scan`: the artifact audit on loose files (outside any bundle), each by its content.
-    public static func scan(_ paths: [String], context: RunContext) throws -> ScanResult {
+    package static func scan(_ paths: [String], context: RunContext) throws -> ScanResult {
         var audits: [ArtifactAudit] = []
         for path in paths {
             guard let info = try FileSystem.lstatInfo(path) else { throw ModelPackError.inputMissing(path: path) }

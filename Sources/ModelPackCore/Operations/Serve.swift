@@ -1,16 +1,16 @@
 import Foundation
 
 /// What `serve` runs, and what the checks found.
-public struct ServeResult: Sendable {
-    public let prepared: ServeCache.Prepared
-    public let findings: DiagnosticReport
+package struct ServeResult: Sendable {
+    package let prepared: ServeCache.Prepared
+    package let findings: DiagnosticReport
 }
 
 extension Operations {
     /// `serve`: the one check pipeline on the model (a bundle, or a directory built into a
     /// temporary bundle), then its unpacked copy and virtualenv in the cache (the CLI execs the
     /// server).
-    public static func serve(
+    package static func serve(
         model: String, python: String, host: String, port: Int, policy: ModelCheck.Policy = ModelCheck.Policy(),
         strict: Bool = false, checkPort: Bool = true, context: RunContext
     ) throws -> ServeResult {
@@ -23,7 +23,7 @@ extension Operations {
     /// count). A change the checks refuse, or that cannot be prepared, is logged and the running
     /// server stays. The server ends with this process, even when it is killed (the runtime
     /// follows MODELPACK_SUPERVISOR_PID with PR_SET_PDEATHSIG). Returns only on an error at start.
-    public static func serveReloading(
+    package static func serveReloading(
         directory: String, python: String, host: String, port: Int, policy: ModelCheck.Policy = ModelCheck.Policy(),
         strict: Bool = false, interval: Double = 1, context: RunContext
     ) throws -> Never {

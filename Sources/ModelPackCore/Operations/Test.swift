@@ -1,44 +1,44 @@
 import Foundation
 
 /// What `modelpack test` needs to know.
-public struct TestOptions: Sendable {
+package struct TestOptions: Sendable {
     /// A bundle, or a model directory (built into a temporary bundle first).
-    public var source: String
-    public var python = "python3"
-    public var policy = ModelCheck.Policy()
-    public var strict = false
+    package var source: String
+    package var python = "python3"
+    package var policy = ModelCheck.Policy()
+    package var strict = false
     /// Single-row predict() calls per example, for the latency figures.
-    public var repeats = 20
+    package var repeats = 20
 
-    public init(source: String) {
+    package init(source: String) {
         self.source = source
     }
 }
 
 /// What the runtime's smoke test measured (`modelpack.test/1`, the document it wrote), and the
 /// checks' findings that did not stop it.
-public struct TestResult: Sendable {
-    public struct Latency: Sendable, Equatable {
-        public let median: Double
-        public let max: Double
-        public let runs: Int
+package struct TestResult: Sendable {
+    package struct Latency: Sendable, Equatable {
+        package let median: Double
+        package let max: Double
+        package let runs: Int
     }
 
-    public let findings: DiagnosticReport
-    public let name: String
-    public let version: String
+    package let findings: DiagnosticReport
+    package let name: String
+    package let version: String
     /// Empty when everything passed.
-    public let failures: [String]
-    public let loadSeconds: Double?
-    public let examples: Int?
-    public let note: String?
+    package let failures: [String]
+    package let loadSeconds: Double?
+    package let examples: Int?
+    package let note: String?
     /// The predictions, as JSON text (Python's spelling: `["a", "b"]`).
-    public let predictions: String?
-    public let rowLatency: Latency?
-    public let batchMillisecondsPerRow: Double?
-    public let peakMiB: Double?
+    package let predictions: String?
+    package let rowLatency: Latency?
+    package let batchMillisecondsPerRow: Double?
+    package let peakMiB: Double?
     /// The document as the smoke test wrote it.
-    public let document: String
+    package let document: String
 }
 
 extension Operations {
@@ -49,7 +49,7 @@ extension Operations {
     /// copy and cached virtualenv, then the runtime's smoke test (runtime/modelpack_smoke.py, a
     /// child process): load_model(), the metadata's examples through the server's input check and
     /// predict(), compared with example_outputs. It returns data; the result renders it.
-    public static func test(_ options: TestOptions, context: RunContext) throws -> TestResult {
+    package static func test(_ options: TestOptions, context: RunContext) throws -> TestResult {
         let served = try prepared(
             options.source, python: options.python, policy: options.policy, strict: options.strict, context: context)
         let prepared = served.prepared

@@ -1,10 +1,10 @@
 /// What `unpack` needs to know.
-public struct UnpackOptions: Sendable {
-    public var bundle: String
-    public var destination: String
-    public var force: Bool = false
+package struct UnpackOptions: Sendable {
+    package var bundle: String
+    package var destination: String
+    package var force: Bool = false
 
-    public init(bundle: String, destination: String, force: Bool = false) {
+    package init(bundle: String, destination: String, force: Bool = false) {
         self.bundle = bundle
         self.destination = destination
         self.force = force
@@ -12,16 +12,16 @@ public struct UnpackOptions: Sendable {
 }
 
 /// What `unpack` wrote: the bundle's manifest, into `destination`.
-public struct UnpackResult: Sendable {
-    public let summary: BundleSummary
-    public let destination: String
+package struct UnpackResult: Sendable {
+    package let summary: BundleSummary
+    package let destination: String
 }
 
 extension Operations {
     /// `unpack`: with `trusted`, first refuses a bundle that is not signed by one of those keys;
     /// then the verified extraction.
     @discardableResult
-    public static func unpack(
+    package static func unpack(
         _ options: UnpackOptions, requiringSignatureFrom trusted: TrustedKeys? = nil, context: RunContext
     ) throws -> UnpackResult {
         if let trusted {

@@ -1,6 +1,6 @@
 extension Operations {
     /// `validate`: the one check pipeline on a model directory or a bundle.
-    public static func validate(_ path: String, context: RunContext) throws -> ModelVerdict {
+    package static func validate(_ path: String, context: RunContext) throws -> ModelVerdict {
         try ModelCheck.check(path, context: context)
     }
 }

@@ -1,12 +1,12 @@
 /// What `verify` concluded: the files against the manifest, and the signature when keys were given.
-public struct VerifyResult: Sendable {
-    public let report: VerifyReport
+package struct VerifyResult: Sendable {
+    package let report: VerifyReport
     /// nil: no keys were given, so the signature was not checked.
-    public let signature: BundleSignature.Verdict?
+    package let signature: BundleSignature.Verdict?
 
     /// Whether verify succeeds: every file matches, the archive reads to its end, and the
     /// signature, when one was asked for, is valid. The exit status and JSON `valid` both follow it.
-    public var isValid: Bool {
+    package var isValid: Bool {
         guard report.isValid else { return false }
         if case .valid? = signature { return true }
         return signature == nil
@@ -16,7 +16,7 @@ public struct VerifyResult: Sendable {
 extension VerifyResult {
     /// The same verdicts as findings (MP601 per file that does not match, MP602 for the
     /// signature), for SARIF.
-    public var findings: DiagnosticReport {
+    package var findings: DiagnosticReport {
         var collector = DiagnosticCollector()
         for check in report.files where check.status != .ok {
             collector.add(
@@ -39,7 +39,7 @@ extension VerifyResult {
 extension Operations {
     /// `verify`: every file against the manifest, and with `trust`, BUNDLE.sig against the keys.
     /// The report's `isValid` is the command's verdict (exit status and JSON `valid` alike).
-    public static func verify(_ path: String, trust: TrustedKeys? = nil, context: RunContext) throws -> VerifyResult {
+    package static func verify(_ path: String, trust: TrustedKeys? = nil, context: RunContext) throws -> VerifyResult {
         let signature = try trust.map {
             try BundleSignature.check(
                 bundle: path, keys: $0.files, trustedDirectory: $0.directory, limits: context.limits.unpack)

@@ -8,10 +8,10 @@ import Foundation
 /// enters only once its bytes match its digest; until then it is `<hex>.partial`, which the next
 /// attempt (in this run or the next) continues with a Range request instead of starting over.
 /// `CacheStore.prune` keeps the newest-used blobs under a size cap.
-public struct BlobCache: Sendable {
-    public let root: String
+package struct BlobCache: Sendable {
+    package let root: String
 
-    public init(root: String = CacheDirectory.path() + "/blobs") {
+    package init(root: String = CacheDirectory.path() + "/blobs") {
         self.root = root
     }
 

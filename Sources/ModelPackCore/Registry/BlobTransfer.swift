@@ -1,6 +1,6 @@
 /// One blob of a push or pull and what happened to it.
-public struct BlobTransfer: Codable, Equatable, Sendable {
-    public enum Action: String, Codable, Sendable {
+package struct BlobTransfer: Codable, Equatable, Sendable {
+    package enum Action: String, Codable, Sendable {
         /// Sent to the registry.
         case uploaded
         /// The registry had it (HEAD answered 200): nothing sent.
@@ -13,9 +13,9 @@ public struct BlobTransfer: Codable, Equatable, Sendable {
         case cached
     }
 
-    public let digest: String
-    public let path: String
-    public let size: Int64
-    public let action: Action
-    public let bytes: Int64
+    package let digest: String
+    package let path: String
+    package let size: Int64
+    package let action: Action
+    package let bytes: Int64
 }

@@ -50,7 +50,7 @@ typealias HTTPReceiver = (_ status: Int, _ bytes: UnsafeRawBufferPointer) throws
 /// Blocking HTTP over libcurl, the library FoundationNetworking's URLSession is built on here,
 /// used directly: the system's trust store plus a CA file of the user's (`caFile`, which the
 /// toolchain's URLSession cannot take on Linux), HTTP/1.1 and HTTP/2, bodies streamed both ways at
-/// curl's own speed (URLSession moved a blob at about a third of it, README), and no HTTP written
+/// curl's own speed (URLSession moved a blob at about a third of it, Benchmarks/README.md), and no HTTP written
 /// by hand. Redirects are not followed here: the client follows them itself so that credentials
 /// are never sent to another host. Each thread's request takes an idle easy handle from a pool, so
 /// connections are kept alive across requests.

@@ -4,21 +4,21 @@
 /// `localhost`), as Docker reads it; otherwise the reference is on Docker Hub
 /// (`registry-1.docker.io`, one-component names under `library/`). With neither a tag nor a digest
 /// the tag is `latest`.
-public struct ImageReference: Equatable, Sendable, CustomStringConvertible {
-    public static let scheme = "oci://"
+package struct ImageReference: Equatable, Sendable, CustomStringConvertible {
+    package static let scheme = "oci://"
 
     /// As it goes in URLs: `127.0.0.1:5000`, `ghcr.io`.
-    public let registry: String
-    public let repository: String
-    public let tag: String?
-    public let digest: String?
+    package let registry: String
+    package let repository: String
+    package let tag: String?
+    package let digest: String?
     /// What the user wrote (without `oci://`): what errors name.
-    public let text: String
+    package let text: String
 
     /// The tag or digest a manifest request names; the digest wins when both are given.
-    public var manifestReference: String { digest ?? tag ?? "latest" }
+    package var manifestReference: String { digest ?? tag ?? "latest" }
 
-    public var description: String { text }
+    package var description: String { text }
 
     /// The same repository at another tag or digest.
     func pointing(at reference: String) -> ImageReference {
@@ -43,7 +43,7 @@ public struct ImageReference: Equatable, Sendable, CustomStringConvertible {
 
     /// Loopback registries are spoken to over plain HTTP, as Docker allows; any other needs
     /// `--plain-http`.
-    public var isLoopback: Bool {
+    package var isLoopback: Bool {
         host == "localhost" || host == "::1" || host.hasPrefix("127.")
     }
 
@@ -56,7 +56,7 @@ public struct ImageReference: Equatable, Sendable, CustomStringConvertible {
     }
 
     /// Parses `text`; the error says what is wrong with it.
-    public init(parsing input: String) throws {
+    package init(parsing input: String) throws {
         var text = input
         if text.hasPrefix(ImageReference.scheme) { text.removeFirst(ImageReference.scheme.count) }
         func fail(_ why: String) -> ModelPackError {
@@ -110,7 +110,7 @@ public struct ImageReference: Equatable, Sendable, CustomStringConvertible {
     /// Whether `text` names a registry rather than a file: `oci://` always does; otherwise only when
     /// no such path exists and it carries an explicit registry host. Commands that take both (inspect)
     /// use this rule; push and pull take a reference where they take one.
-    public static func looksLikeReference(_ text: String, pathExists: Bool) -> Bool {
+    package static func looksLikeReference(_ text: String, pathExists: Bool) -> Bool {
         if text.hasPrefix(scheme) { return true }
         if pathExists { return false }
         guard let first = text.split(separator: "/").first, text.contains("/") else { return false }

@@ -2,18 +2,18 @@ import Foundation
 
 /// Media types and annotation keys of the CNCF ModelPack layout (Docs/REGISTRY.md maps a bundle
 /// onto it), and modelpack's own manifest layer.
-public enum ModelMediaType {
-    public static let imageManifest = "application/vnd.oci.image.manifest.v1+json"
-    public static let imageIndex = "application/vnd.oci.image.index.v1+json"
-    public static let artifact = "application/vnd.cncf.model.manifest.v1+json"
-    public static let config = "application/vnd.cncf.model.config.v1+json"
+package enum ModelMediaType {
+    package static let imageManifest = "application/vnd.oci.image.manifest.v1+json"
+    package static let imageIndex = "application/vnd.oci.image.index.v1+json"
+    package static let artifact = "application/vnd.cncf.model.manifest.v1+json"
+    package static let config = "application/vnd.cncf.model.config.v1+json"
     /// The bundle's own manifest, canonical bytes: a pulled bundle has the pushed bundle's digest.
-    public static let bundleManifest = "application/vnd.modelpack.bundle.manifest.v1+json"
+    package static let bundleManifest = "application/vnd.modelpack.bundle.manifest.v1+json"
     /// Before ModelPack v0.0.7 (2025-07) the same layout was named `vnd.cnai`.
     static let legacyArtifact = "application/vnd.cnai.model.manifest.v1+json"
     static let legacyConfig = "application/vnd.cnai.model.config.v1+json"
 
-    public enum LayerKind: String, Sendable {
+    package enum LayerKind: String, Sendable {
         case weight, weightConfig = "weight.config", doc, code, dataset
     }
 
@@ -53,28 +53,28 @@ public enum ModelMediaType {
     }
 }
 
-public enum ModelAnnotation {
-    public static let filepath = "org.cncf.model.filepath"
-    public static let fileMetadata = "org.cncf.model.file.metadata+json"
+package enum ModelAnnotation {
+    package static let filepath = "org.cncf.model.filepath"
+    package static let fileMetadata = "org.cncf.model.file.metadata+json"
     static let legacyFilepath = "org.cnai.model.filepath"
     static let legacyFileMetadata = "org.cnai.model.file.metadata+json"
     /// ORAS and others name a layer's file with this.
-    public static let title = "org.opencontainers.image.title"
-    public static let created = "org.opencontainers.image.created"
-    public static let version = "org.opencontainers.image.version"
+    package static let title = "org.opencontainers.image.title"
+    package static let created = "org.opencontainers.image.created"
+    package static let version = "org.opencontainers.image.version"
     /// The bundle digest, on the manifest: what `inspect REF` shows without another request.
-    public static let bundleDigest = "dev.modelpack.bundle.digest"
+    package static let bundleDigest = "dev.modelpack.bundle.digest"
 }
 
 /// An OCI content descriptor.
-public struct OCIDescriptor: Codable, Equatable, Sendable {
-    public var mediaType: String
-    public var digest: String
-    public var size: Int64
-    public var artifactType: String?
-    public var annotations: [String: String]?
+package struct OCIDescriptor: Codable, Equatable, Sendable {
+    package var mediaType: String
+    package var digest: String
+    package var size: Int64
+    package var artifactType: String?
+    package var annotations: [String: String]?
 
-    public init(
+    package init(
         mediaType: String, digest: String, size: Int64, artifactType: String? = nil,
         annotations: [String: String]? = nil
     ) {
@@ -86,22 +86,22 @@ public struct OCIDescriptor: Codable, Equatable, Sendable {
     }
 
     /// The file path a layer stands for (CNCF, cnai or ORAS annotation).
-    public var filepath: String? {
+    package var filepath: String? {
         annotations?[ModelAnnotation.filepath] ?? annotations?[ModelAnnotation.legacyFilepath]
             ?? annotations?[ModelAnnotation.title]
     }
 }
 
 /// An OCI image manifest (also an image index when `manifests` is set).
-public struct OCIManifest: Codable, Equatable, Sendable {
-    public var schemaVersion = 2
-    public var mediaType: String?
-    public var artifactType: String?
-    public var config: OCIDescriptor?
-    public var layers: [OCIDescriptor]?
-    public var manifests: [OCIDescriptor]?
-    public var subject: OCIDescriptor?
-    public var annotations: [String: String]?
+package struct OCIManifest: Codable, Equatable, Sendable {
+    package var schemaVersion = 2
+    package var mediaType: String?
+    package var artifactType: String?
+    package var config: OCIDescriptor?
+    package var layers: [OCIDescriptor]?
+    package var manifests: [OCIDescriptor]?
+    package var subject: OCIDescriptor?
+    package var annotations: [String: String]?
 
     /// Stable bytes: sorted keys, no escaped slashes. The same bundle always gives the same manifest.
     func encoded() -> Data {
@@ -133,7 +133,7 @@ public struct OCIManifest: Codable, Equatable, Sendable {
 /// A bundle as a CNCF ModelPack artifact: the config filled from metadata.yaml, one raw layer per
 /// file (so a layer's digest is the file's SHA-256 the bundle manifest holds), and the bundle
 /// manifest as a layer of its own type.
-public enum ModelArtifact {
+package enum ModelArtifact {
     static func encode<T: Encodable>(_ value: T) -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
@@ -234,16 +234,16 @@ public enum ModelArtifact {
 
     /// What a model config says, read from either the CNCF (camelCase) or the older cnai
     /// (snake_case) form; nil fields are absent.
-    public struct ConfigSummary: Sendable, Equatable {
-        public var name: String?
-        public var version: String?
-        public var description: String?
-        public var licenses: [String] = []
-        public var authors: [String] = []
-        public var format: String?
-        public var architecture: String?
-        public var createdAt: String?
-        public var diffIds: [String] = []
+    package struct ConfigSummary: Sendable, Equatable {
+        package var name: String?
+        package var version: String?
+        package var description: String?
+        package var licenses: [String] = []
+        package var authors: [String] = []
+        package var format: String?
+        package var architecture: String?
+        package var createdAt: String?
+        package var diffIds: [String] = []
     }
 
     static func readConfig(_ data: Data) -> ConfigSummary? {

@@ -1,32 +1,32 @@
 import Foundation
 
 /// How modelpack talks to registries (flags of push, pull, inspect and login).
-public struct RegistryOptions: Sendable {
+package struct RegistryOptions: Sendable {
     /// Plain HTTP for a registry that is not on loopback (loopback always may).
-    public var plainHTTP = false
+    package var plainHTTP = false
     /// PEM certificates trusted for the registry's TLS besides the system's store (a private CA);
     /// with one, a loopback registry is spoken to over TLS too.
-    public var caFile: String?
+    package var caFile: String?
     /// Blob transfers at once.
-    public var concurrency = 4
+    package var concurrency = 4
     /// Retries of a transient failure (connection lost, 5xx, 429) before giving up.
-    public var retries = 4
+    package var retries = 4
     /// Waits between retries start here and double.
-    public var retryDelay: Double = 0.25
+    package var retryDelay: Double = 0.25
     /// Uploads at or below this size go in one PUT; larger ones in chunks of `chunkSize` (or the
     /// registry's `OCI-Chunk-Min-Length` when larger).
-    public var chunkSize = 8 << 20
+    package var chunkSize = 8 << 20
     /// Every blob in one streamed PUT, whatever its size (for a registry that breaks chunked
     /// uploads; the hosts known to do so get it anyway).
-    public var monolithic = false
+    package var monolithic = false
     /// A repository of the same registry holding the blobs already (cross-repository mount);
     /// without it, the repository a blob was last pushed to or pulled from, when one is remembered.
-    public var mountFrom: String?
+    package var mountFrom: String?
     /// Seconds a transfer may stay under the progress floor (1 KiB/s) before it is given up.
-    public var stallSeconds = 30
-    public var environment: [String: String] = ProcessInfo.processInfo.environment
+    package var stallSeconds = 30
+    package var environment: [String: String] = ProcessInfo.processInfo.environment
 
-    public init() {}
+    package init() {}
 }
 
 /// One registry repository, spoken to through the OCI distribution API. Authentication follows

@@ -3,20 +3,20 @@ import Foundation
 
 /// What `inspect oci://REF --manifest-only` shows: the registry manifest, the ModelPack config and
 /// the bundle manifest, in a constant number of requests.
-public struct RemoteArtifact: Sendable {
-    public let reference: ImageReference
-    public let manifestDigest: String
-    public let manifest: OCIManifest
-    public let config: ModelArtifact.ConfigSummary
+package struct RemoteArtifact: Sendable {
+    package let reference: ImageReference
+    package let manifestDigest: String
+    package let manifest: OCIManifest
+    package let config: ModelArtifact.ConfigSummary
     /// The bundle manifest, when modelpack pushed the artifact.
-    public let bundle: Manifest?
+    package let bundle: Manifest?
     /// The entries' timestamp the bundle was built with.
-    public let timestamp: Int64
-    public let signature: SignatureState
-    public let requests: Int
+    package let timestamp: Int64
+    package let signature: SignatureState
+    package let requests: Int
 
     /// The file layers (every layer but the bundle manifest's).
-    public var files: [OCIDescriptor] {
+    package var files: [OCIDescriptor] {
         (manifest.layers ?? []).filter { $0.mediaType != ModelMediaType.bundleManifest }
     }
 
@@ -158,7 +158,7 @@ public struct RemoteArtifact: Sendable {
 
 /// Whether a pushed artifact carries a modelpack signature referrer, and, when keys were given,
 /// whether it verifies.
-public enum SignatureState: Equatable, Sendable {
+package enum SignatureState: Equatable, Sendable {
     case unsigned
     /// Signed; not checked (no keys given).
     case present(keyIDs: [String])

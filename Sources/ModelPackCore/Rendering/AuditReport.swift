@@ -1,5 +1,5 @@
 /// Renders the artifact audit: a table of artifacts, then the findings as diagnostics.
-public enum AuditReport {
+package enum AuditReport {
     static let schema = "modelpack.inspect/3"
 
     struct ArtifactJSON: Encodable {
@@ -43,7 +43,7 @@ public enum AuditReport {
         }
     }
 
-    public static func table(_ artifacts: [ArtifactAudit]) -> String {
+    package static func table(_ artifacts: [ArtifactAudit]) -> String {
         var table = TextTable(header: ["VERDICT", "FORMAT", "PATH", "DETAILS"])
         for a in artifacts {
             let details = a.details.filter { !$0.value.isEmpty }.map { "\($0.key) \($0.value)" }.joined(separator: "; ")
@@ -52,7 +52,7 @@ public enum AuditReport {
         return table.render() + "\n"
     }
 
-    public static func text(_ audit: BundleAudit, colour: Bool) -> String {
+    package static func text(_ audit: BundleAudit, colour: Bool) -> String {
         var out = InspectReport.text(audit.summary) + "\n"
         out += table(audit.artifacts)
         out += "\n" + audit.report.text(colour: colour)
@@ -73,7 +73,7 @@ public enum AuditReport {
         }
     }
 
-    public static func json(_ audit: BundleAudit) -> String {
+    package static func json(_ audit: BundleAudit) -> String {
         var inspect = InspectReport.document(audit.summary)
         inspect.schema = schema
         return StableJSON.encode(
@@ -92,7 +92,7 @@ public enum AuditReport {
         let diagnostics: [Diagnostic]
     }
 
-    public static func scanJSON(_ artifacts: [ArtifactAudit], _ report: DiagnosticReport) -> String {
+    package static func scanJSON(_ artifacts: [ArtifactAudit], _ report: DiagnosticReport) -> String {
         StableJSON.encode(
             ScanJSON(
                 verdict: (artifacts.map(\.verdict).max() ?? .safe).rawValue,

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Renders `cache list` and `cache prune` (and `prune`, the blob cache's).
-public enum CacheReport {
+package enum CacheReport {
     struct Row: Encodable {
         let area: String
         let name: String
@@ -42,14 +42,14 @@ public enum CacheReport {
         return formatter.string(from: Date(timeIntervalSince1970: TimeInterval(seconds)))
     }
 
-    public static func json(_ entries: [CacheStore.Entry], root: String, cap: Int64) -> String {
+    package static func json(_ entries: [CacheStore.Entry], root: String, cap: Int64) -> String {
         StableJSON.encode(
             Listing(
                 schema: "modelpack.cache-list/1", root: root, bytes: entries.reduce(0) { $0 + $1.bytes }, cap: cap,
                 entries: entries.map(row))) + "\n"
     }
 
-    public static func text(_ entries: [CacheStore.Entry], root: String, cap: Int64) -> String {
+    package static func text(_ entries: [CacheStore.Entry], root: String, cap: Int64) -> String {
         let total = entries.reduce(0) { $0 + $1.bytes }
         let out =
             "\(root): \(ByteCount.human(total)) in \(entries.count) entries (cap \(ByteCount.human(cap)), MODELPACK_CACHE_MAX)\n"
@@ -77,14 +77,14 @@ public enum CacheReport {
         return out + table.render() + "\n"
     }
 
-    public static func json(_ result: CacheStore.PruneResult, root: String, dryRun: Bool) -> String {
+    package static func json(_ result: CacheStore.PruneResult, root: String, dryRun: Bool) -> String {
         StableJSON.encode(
             Pruned(
                 schema: "modelpack.cache-prune/1", root: root, dryRun: dryRun, freedBytes: result.freedBytes,
                 keptBytes: result.keptBytes, removed: result.removed.map(row), kept: result.kept.map(row))) + "\n"
     }
 
-    public static func text(_ result: CacheStore.PruneResult, root: String, dryRun: Bool) -> String {
+    package static func text(_ result: CacheStore.PruneResult, root: String, dryRun: Bool) -> String {
         let busy = result.kept.filter(\.inUse).count
         var out =
             (dryRun ? "would remove" : "removed") + " \(result.removed.count) entries, "

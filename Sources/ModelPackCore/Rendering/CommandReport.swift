@@ -2,7 +2,7 @@
 /// with its versioned schema name (Docs/CLI.md), and SARIF 2.1.0 where the report is findings.
 /// Every command's result conforms; the CLI's one `emit` prints it (text on stdout, with the
 /// notes beside it on stderr), and the command fails (exit 1) when `fails` says so.
-public protocol CommandReport {
+package protocol CommandReport {
     func text(colour: Bool) -> String
     func json() -> String
     /// SARIF for a command whose report is findings; nil where SARIF does not apply (the CLI
@@ -15,13 +15,13 @@ public protocol CommandReport {
 }
 
 extension CommandReport {
-    public func sarif() -> String? { nil }
-    public func textNotes(colour: Bool) -> String? { nil }
-    public func fails(strict: Bool) -> Bool { false }
+    package func sarif() -> String? { nil }
+    package func textNotes(colour: Bool) -> String? { nil }
+    package func fails(strict: Bool) -> Bool { false }
 }
 
 /// Whether a command's report can be SARIF (the types that implement `sarif()` with a document).
-public protocol FindingsReport: CommandReport {}
+package protocol FindingsReport: CommandReport {}
 
 /// `warning: MESSAGE` lines, the prefix in bold yellow with colour (as the CLI prints warnings).
 func warningLines(_ messages: [String], colour: Bool) -> String? {
@@ -32,74 +32,74 @@ func warningLines(_ messages: [String], colour: Bool) -> String? {
 
 /// Findings as a report of their own: `validate`, and what serve and predict print before they start.
 extension DiagnosticReport: FindingsReport {
-    public func sarif() -> String? { sarif(toolVersion: ModelPackVersion.current) }
+    package func sarif() -> String? { sarif(toolVersion: ModelPackVersion.current) }
 }
 
 extension ModelVerdict: FindingsReport {
-    public func text(colour: Bool) -> String { report.text(colour: colour) }
-    public func json() -> String { report.json() }
-    public func sarif() -> String? { report.sarif() }
+    package func text(colour: Bool) -> String { report.text(colour: colour) }
+    package func json() -> String { report.json() }
+    package func sarif() -> String? { report.sarif() }
 }
 
 extension BuildResult: FindingsReport {
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         "built \(output): \(manifest.name) \(manifest.version), \(manifest.files.count) files, "
             + "\(container.rawValue), \(digest)\n"
     }
-    public func json() -> String { BuildReport.json(self) }
-    public func sarif() -> String? { diagnostics.sarif() }
-    public func textNotes(colour: Bool) -> String? {
+    package func json() -> String { BuildReport.json(self) }
+    package func sarif() -> String? { diagnostics.sarif() }
+    package func textNotes(colour: Bool) -> String? {
         diagnostics.diagnostics.isEmpty ? nil : diagnostics.text(colour: colour)
     }
 }
 
 extension BundleAudit: FindingsReport {
-    public func text(colour: Bool) -> String { AuditReport.text(self, colour: colour) }
-    public func json() -> String { AuditReport.json(self) }
-    public func sarif() -> String? { report.sarif() }
-    public func fails(strict: Bool) -> Bool { report.fails(strict: strict) }
+    package func text(colour: Bool) -> String { AuditReport.text(self, colour: colour) }
+    package func json() -> String { AuditReport.json(self) }
+    package func sarif() -> String? { report.sarif() }
+    package func fails(strict: Bool) -> Bool { report.fails(strict: strict) }
 }
 
 extension BundleSummary: CommandReport {
-    public func text(colour: Bool) -> String { InspectReport.text(self) }
-    public func json() -> String { InspectReport.json(self) }
+    package func text(colour: Bool) -> String { InspectReport.text(self) }
+    package func json() -> String { InspectReport.json(self) }
 }
 
 extension RemoteArtifact: CommandReport {
-    public func text(colour: Bool) -> String { RegistryReport.text(self) }
-    public func json() -> String { RegistryReport.json(self) }
+    package func text(colour: Bool) -> String { RegistryReport.text(self) }
+    package func json() -> String { RegistryReport.json(self) }
 }
 
 extension ScanResult: FindingsReport {
-    public func text(colour: Bool) -> String { AuditReport.table(audits) + "\n" + findings.text(colour: colour) }
-    public func json() -> String { AuditReport.scanJSON(audits, findings) }
-    public func sarif() -> String? { findings.sarif() }
-    public func fails(strict: Bool) -> Bool { findings.fails(strict: strict) }
+    package func text(colour: Bool) -> String { AuditReport.table(audits) + "\n" + findings.text(colour: colour) }
+    package func json() -> String { AuditReport.scanJSON(audits, findings) }
+    package func sarif() -> String? { findings.sarif() }
+    package func fails(strict: Bool) -> Bool { findings.fails(strict: strict) }
 }
 
 extension VerifyResult: FindingsReport {
-    public func text(colour: Bool) -> String { VerifyText.text(self) }
-    public func json() -> String { VerifyText.json(self) }
-    public func sarif() -> String? { findings.sarif() }
-    public func fails(strict: Bool) -> Bool { !isValid }
+    package func text(colour: Bool) -> String { VerifyText.text(self) }
+    package func json() -> String { VerifyText.json(self) }
+    package func sarif() -> String? { findings.sarif() }
+    package func fails(strict: Bool) -> Bool { !isValid }
 }
 
 extension UnpackResult: FindingsReport {
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         "unpacked \(summary.manifest.name) \(summary.manifest.version) "
             + "(\(summary.manifest.files.count) files, \(summary.digest)) into \(destination)\n"
     }
-    public func json() -> String { UnpackReport.json(summary, destination: destination) }
-    public func sarif() -> String? { UnpackReport.sarif(summary) }
+    package func json() -> String { UnpackReport.json(summary, destination: destination) }
+    package func sarif() -> String? { UnpackReport.sarif(summary) }
 }
 
 extension DockerfileResult: FindingsReport {
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         "wrote \(context.dockerfiles.joined(separator: ", ")) and the build context to \(output)\n"
     }
-    public func json() -> String { BuildContextReport.json(self, output: output) }
-    public func sarif() -> String? { findings.sarif() }
-    public func textNotes(colour: Bool) -> String? {
+    package func json() -> String { BuildContextReport.json(self, output: output) }
+    package func sarif() -> String? { findings.sarif() }
+    package func textNotes(colour: Bool) -> String? {
         let notes = [
             findings.diagnostics.isEmpty ? nil : findings.text(colour: colour),
             warningLines(context.warnings, colour: colour),
@@ -109,37 +109,37 @@ extension DockerfileResult: FindingsReport {
 }
 
 extension PushResult: CommandReport {
-    public func text(colour: Bool) -> String { RegistryReport.text(self) }
-    public func json() -> String { RegistryReport.json(self) }
+    package func text(colour: Bool) -> String { RegistryReport.text(self) }
+    package func json() -> String { RegistryReport.json(self) }
 }
 
 extension PullResult: CommandReport {
-    public func text(colour: Bool) -> String { RegistryReport.text(self) }
-    public func json() -> String { RegistryReport.json(self) }
+    package func text(colour: Bool) -> String { RegistryReport.text(self) }
+    package func json() -> String { RegistryReport.json(self) }
 }
 
 extension ModelDiff: CommandReport {
-    public func text(colour: Bool) -> String { DiffReport.text(self) }
-    public func json() -> String { DiffReport.json(self) }
-    public func fails(strict: Bool) -> Bool { !same }
+    package func text(colour: Bool) -> String { DiffReport.text(self) }
+    package func json() -> String { DiffReport.json(self) }
+    package func fails(strict: Bool) -> Bool { !same }
 }
 
 extension CacheListResult: CommandReport {
-    public func text(colour: Bool) -> String { CacheReport.text(entries, root: root, cap: cap) }
-    public func json() -> String { CacheReport.json(entries, root: root, cap: cap) }
+    package func text(colour: Bool) -> String { CacheReport.text(entries, root: root, cap: cap) }
+    package func json() -> String { CacheReport.json(entries, root: root, cap: cap) }
 }
 
 extension CachePruneResult: CommandReport {
-    public func text(colour: Bool) -> String { CacheReport.text(result, root: root, dryRun: dryRun) }
-    public func json() -> String { CacheReport.json(result, root: root, dryRun: dryRun) }
+    package func text(colour: Bool) -> String { CacheReport.text(result, root: root, dryRun: dryRun) }
+    package func json() -> String { CacheReport.json(result, root: root, dryRun: dryRun) }
 }
 
 extension BlobPruneResult: CommandReport {
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         "removed \(result.removed.count) blob(s), \(ByteCount.human(result.freedBytes)); "
             + "\(ByteCount.human(result.keptBytes)) kept in \(root)\n"
     }
-    public func json() -> String { CacheReport.json(result, root: root, dryRun: false) }
+    package func json() -> String { CacheReport.json(result, root: root, dryRun: false) }
 }
 
 extension KeygenResult: CommandReport {
@@ -149,10 +149,10 @@ extension KeygenResult: CommandReport {
         let publicKey: String
         let keyID: String
     }
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         "wrote \(privatePath) (private, 0600) and \(publicPath); key id \(keyID)\n"
     }
-    public func json() -> String {
+    package func json() -> String {
         StableJSON.encode(JSON(privateKey: privatePath, publicKey: publicPath, keyID: keyID)) + "\n"
     }
 }
@@ -164,8 +164,8 @@ extension SignResult: CommandReport {
         let signature: String
         let keyID: String
     }
-    public func text(colour: Bool) -> String { "signed \(bundle) with key \(keyID): \(signature)\n" }
-    public func json() -> String { StableJSON.encode(JSON(bundle: bundle, signature: signature, keyID: keyID)) + "\n" }
+    package func text(colour: Bool) -> String { "signed \(bundle) with key \(keyID): \(signature)\n" }
+    package func json() -> String { StableJSON.encode(JSON(bundle: bundle, signature: signature, keyID: keyID)) + "\n" }
 }
 
 extension LoginResult: CommandReport {
@@ -175,10 +175,10 @@ extension LoginResult: CommandReport {
         let username: String
         let storedIn: String
     }
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         "logged in to \(registry) as \(username); credentials stored in \(storedIn)\n"
     }
-    public func json() -> String {
+    package func json() -> String {
         StableJSON.encode(JSON(registry: registry, username: username, storedIn: storedIn)) + "\n"
     }
 }
@@ -201,10 +201,10 @@ extension CardResult: CommandReport {
             try c.encode(markdown, forKey: .markdown)
         }
     }
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         output.map { "wrote the model card of \(model) to \($0)\n" } ?? markdown
     }
-    public func json() -> String { StableJSON.encode(JSON(model: model, output: output, markdown: markdown)) + "\n" }
+    package func json() -> String { StableJSON.encode(JSON(model: model, output: output, markdown: markdown)) + "\n" }
 }
 
 extension InitResult: CommandReport {
@@ -214,18 +214,18 @@ extension InitResult: CommandReport {
         let written: [String]
         let notes: [String]
     }
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         written.map { "wrote \(directory)/\($0)\n" }.joined() + notes.map { "note: \($0)\n" }.joined()
             + "next: fill in what metadata.yaml marks, then modelpack validate \(directory)\n"
     }
-    public func json() -> String {
+    package func json() -> String {
         StableJSON.encode(JSON(directory: directory, written: written, notes: notes)) + "\n"
     }
 }
 
 /// The smoke test's document as it wrote it (`modelpack.test/1`), and its text here.
 extension TestResult: CommandReport {
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         var lines = ["\(name) \(version)"]
         if let loadSeconds { lines.append("  load_model(): \(String(format: "%.2f", loadSeconds)) s") }
         if let note { lines.append("  \(note)") }
@@ -243,6 +243,6 @@ extension TestResult: CommandReport {
         lines.append(failures.isEmpty ? "passed" : failed)
         return lines.joined(separator: "\n") + "\n"
     }
-    public func json() -> String { document + "\n" }
-    public func fails(strict: Bool) -> Bool { !failures.isEmpty }
+    package func json() -> String { document + "\n" }
+    package func fails(strict: Bool) -> Bool { !failures.isEmpty }
 }

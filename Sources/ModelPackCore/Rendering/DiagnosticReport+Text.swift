@@ -1,7 +1,7 @@
 extension DiagnosticReport {
     /// `path:line:col: error[MP104]: message`, the source line with a caret, and the hint;
     /// ANSI colours only when `colour` is set (the CLI sets it on a TTY without NO_COLOR).
-    public func text(colour: Bool) -> String {
+    package func text(colour: Bool) -> String {
         func paint(_ s: String, _ code: String) -> String { colour ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
         var out = ""
         for d in diagnostics {
@@ -30,7 +30,7 @@ extension DiagnosticReport {
         return out
     }
 
-    public var summaryLine: String {
+    package var summaryLine: String {
         func count(_ n: Int, _ word: String) -> String { "\(n) \(word)\(n == 1 ? "" : "s")" }
         let subject = target.isEmpty ? "scan" : target
         if diagnostics.isEmpty { return "\(subject): no problems found" }
@@ -48,7 +48,7 @@ extension DiagnosticReport {
     }
 
     /// `modelpack.diagnostics/1` (Docs/CLI.md).
-    public func json() -> String {
+    package func json() -> String {
         StableJSON.encode(
             JSONDocument(
                 target: target, errors: errorCount, warnings: warningCount, notes: noteCount,

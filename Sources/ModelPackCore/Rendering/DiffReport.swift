@@ -1,5 +1,5 @@
 /// Renders `diff`.
-public enum DiffReport {
+package enum DiffReport {
     struct JSON: Encodable {
         let schema = "modelpack.diff/1"
         let before: String
@@ -40,7 +40,7 @@ public enum DiffReport {
         }
     }
 
-    public static func json(_ diff: ModelDiff) -> String {
+    package static func json(_ diff: ModelDiff) -> String {
         StableJSON.encode(
             JSON(
                 before: diff.before, after: diff.after, beforeDigest: diff.beforeDigest, afterDigest: diff.afterDigest,
@@ -50,7 +50,7 @@ public enum DiffReport {
                 schemaChanges: diff.schema)) + "\n"
     }
 
-    public static func text(_ diff: ModelDiff) -> String {
+    package static func text(_ diff: ModelDiff) -> String {
         var out = "diff \(diff.before) -> \(diff.after)\n"
         out += "  before \(diff.beforeDigest)\n  after  \(diff.afterDigest)\n"
         if diff.same {

@@ -1,5 +1,5 @@
 /// Renders `inspect`: the bundle's identity and its file table.
-public enum InspectReport {
+package enum InspectReport {
     static let schema = "modelpack.inspect/1"
 
     struct JSON: Encodable {
@@ -41,7 +41,7 @@ public enum InspectReport {
         }
     }
 
-    public static func text(_ summary: BundleSummary) -> String {
+    package static func text(_ summary: BundleSummary) -> String {
         let m = summary.manifest
         var out = """
             bundle     \(summary.path)
@@ -81,7 +81,7 @@ public enum InspectReport {
             files: m.files)
     }
 
-    public static func json(_ summary: BundleSummary) -> String {
+    package static func json(_ summary: BundleSummary) -> String {
         StableJSON.encode(document(summary)) + "\n"
     }
 }

@@ -1,6 +1,6 @@
 /// `build --format json`, `modelpack.build/1`: the new bundle's `modelpack.inspect/1` fields and
 /// `trustedModules` (from what the build knew, without reopening the bundle), with the findings.
-public enum BuildReport {
+package enum BuildReport {
     struct JSON: Encodable {
         let inspect: InspectReport.JSON
         let diagnostics: [Diagnostic]
@@ -14,7 +14,7 @@ public enum BuildReport {
         }
     }
 
-    public static func json(_ result: BuildResult) -> String {
+    package static func json(_ result: BuildResult) -> String {
         let summary = BundleSummary(
             path: result.output, container: result.container, archiveSize: result.bytesWritten,
             manifest: result.manifest, timestamp: result.timestamp)
@@ -25,7 +25,7 @@ public enum BuildReport {
 }
 
 /// `unpack --format json|sarif`.
-public enum UnpackReport {
+package enum UnpackReport {
     struct JSON: Encodable {
         let schema = "modelpack.unpack/1"
         let bundle: String
@@ -36,7 +36,7 @@ public enum UnpackReport {
         let files: [FileRecord]
     }
 
-    public static func json(_ summary: BundleSummary, destination: String) -> String {
+    package static func json(_ summary: BundleSummary, destination: String) -> String {
         StableJSON.encode(
             JSON(
                 bundle: summary.path, destination: destination, name: summary.manifest.name,
@@ -45,14 +45,14 @@ public enum UnpackReport {
 
     /// An unpack that succeeded has nothing to report: a run with no results (a refusal is an
     /// error line and exit 1).
-    public static func sarif(_ summary: BundleSummary) -> String {
+    package static func sarif(_ summary: BundleSummary) -> String {
         DiagnosticReport(target: summary.path, isBundle: true, diagnostics: [], sources: [:])
             .sarif(toolVersion: ModelPackVersion.current)
     }
 }
 
 /// `dockerfile --format json`.
-public enum BuildContextReport {
+package enum BuildContextReport {
     struct JSON: Encodable {
         let schema = "modelpack.dockerfile/1"
         let output: String
@@ -62,7 +62,7 @@ public enum BuildContextReport {
         let diagnostics: [Diagnostic]
     }
 
-    public static func json(_ result: DockerfileResult, output: String) -> String {
+    package static func json(_ result: DockerfileResult, output: String) -> String {
         StableJSON.encode(
             JSON(
                 output: output, digest: result.context.digest, dockerfiles: result.context.dockerfiles,

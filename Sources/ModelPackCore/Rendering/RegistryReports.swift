@@ -1,7 +1,7 @@
 /// Renders push, pull and `inspect oci://REF --manifest-only`. In text, every string the registry
 /// gave (config fields, annotations, media types, bundle manifest names) has its control
 /// characters escaped (`RegistryText`); JSON escapes them by itself.
-public enum RegistryReport {
+package enum RegistryReport {
     private static func e(_ text: String) -> String { RegistryText.escaped(text) }
 
     struct Transfers: Encodable {
@@ -17,7 +17,7 @@ public enum RegistryReport {
         let missing: [String]?
     }
 
-    public static func json(_ result: PushResult) -> String {
+    package static func json(_ result: PushResult) -> String {
         StableJSON.encode(
             Transfers(
                 schema: "modelpack.push/1", reference: result.reference.text, manifestDigest: result.manifestDigest,
@@ -25,7 +25,7 @@ public enum RegistryReport {
                 requests: result.requests, signatureDigest: result.signatureDigest, output: nil, missing: nil)) + "\n"
     }
 
-    public static func text(_ result: PushResult) -> String {
+    package static func text(_ result: PushResult) -> String {
         let count = { (a: BlobTransfer.Action) in result.blobs.filter { $0.action == a }.count }
         var out =
             "pushed \(result.reference.text)@\(result.manifestDigest)\n"
@@ -36,7 +36,7 @@ public enum RegistryReport {
         return out
     }
 
-    public static func json(_ result: PullResult) -> String {
+    package static func json(_ result: PullResult) -> String {
         StableJSON.encode(
             Transfers(
                 schema: "modelpack.pull/1", reference: result.remote.reference.text,
@@ -45,7 +45,7 @@ public enum RegistryReport {
                 signatureDigest: nil, output: result.output, missing: result.missing)) + "\n"
     }
 
-    public static func text(_ result: PullResult) -> String {
+    package static func text(_ result: PullResult) -> String {
         let downloaded = result.blobs.filter { $0.action == .downloaded }.count
         let cached = result.blobs.filter { $0.action == .cached }.count
         let remote = result.remote
@@ -107,7 +107,7 @@ public enum RegistryReport {
         let requests: Int
     }
 
-    public static func json(_ remote: RemoteArtifact) -> String {
+    package static func json(_ remote: RemoteArtifact) -> String {
         let signature: RemoteJSON.Signature
         switch remote.signature {
         case .unsigned: signature = .init(state: "unsigned", keyIDs: [], detail: nil)
@@ -127,7 +127,7 @@ public enum RegistryReport {
                 }, signature: signature, requests: remote.requests)) + "\n"
     }
 
-    public static func text(_ remote: RemoteArtifact) -> String {
+    package static func text(_ remote: RemoteArtifact) -> String {
         var out = """
             reference  \(remote.reference.text)
             manifest   \(remote.manifestDigest)

@@ -1,5 +1,5 @@
 /// Renders `verify`.
-public enum VerifyText {
+package enum VerifyText {
     static let schema = "modelpack.verify/2"
 
     struct JSON: Encodable {
@@ -58,7 +58,7 @@ public enum VerifyText {
         }
     }
 
-    public static func text(_ result: VerifyResult) -> String {
+    package static func text(_ result: VerifyResult) -> String {
         let report = result.report, signature = result.signature
         var lines: [String] = []
         for check in report.files {
@@ -81,7 +81,7 @@ public enum VerifyText {
         return (lines + [signatureLine(signature)].compactMap { $0 } + [verdict]).joined(separator: "\n") + "\n"
     }
 
-    public static func json(_ result: VerifyResult) -> String {
+    package static func json(_ result: VerifyResult) -> String {
         let report = result.report
         return StableJSON.encode(
             JSON(

@@ -3,20 +3,20 @@ import Foundation
 /// A PEP 440 version: parsed leniently as the spec's normalisation rules allow (case, a leading
 /// `v`, `-`/`_`/`.` separators, implicit numbers, alternative spellings), compared as the spec
 /// orders versions, printed in normal form.
-public struct PEP440Version: Comparable, Hashable, Sendable, CustomStringConvertible {
-    public enum PreKind: Int, Comparable, Sendable {
+package struct PEP440Version: Comparable, Hashable, Sendable, CustomStringConvertible {
+    package enum PreKind: Int, Comparable, Sendable {
         case a, b, rc
-        public static func < (l: Self, r: Self) -> Bool { l.rawValue < r.rawValue }
+        package static func < (l: Self, r: Self) -> Bool { l.rawValue < r.rawValue }
         var text: String { ["a", "b", "rc"][rawValue] }
     }
 
-    public let epoch: Int
-    public let release: [Int]
-    public let pre: (kind: PreKind, number: Int)?
-    public let post: Int?
-    public let dev: Int?
+    package let epoch: Int
+    package let release: [Int]
+    package let pre: (kind: PreKind, number: Int)?
+    package let post: Int?
+    package let dev: Int?
     /// Local version parts (`+ubuntu.1` → ["ubuntu", "1"]), lower-cased.
-    public let local: [String]
+    package let local: [String]
 
     static let pattern = #"""
         ^\s*v?(?:(?<epoch>[0-9]+)!)?(?<release>[0-9]+(?:\.[0-9]+)*)\
@@ -28,7 +28,7 @@ public struct PEP440Version: Comparable, Hashable, Sendable, CustomStringConvert
 
     static let regex = try! NSRegularExpression(pattern: pattern, options: [.caseInsensitive])
 
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let ns = text as NSString
         guard let m = Self.regex.firstMatch(in: text, range: NSRange(location: 0, length: ns.length)) else {
             return nil
@@ -66,10 +66,10 @@ public struct PEP440Version: Comparable, Hashable, Sendable, CustomStringConvert
             group("local").map { $0.lowercased().split(whereSeparator: { "-_.".contains($0) }).map(String.init) } ?? []
     }
 
-    public var isPrerelease: Bool { pre != nil || dev != nil }
+    package var isPrerelease: Bool { pre != nil || dev != nil }
 
     /// The version without its local part.
-    public var publicVersion: PEP440Version {
+    package var publicVersion: PEP440Version {
         PEP440Version(epoch: epoch, release: release, pre: pre, post: post, dev: dev, local: [])
     }
 
@@ -82,7 +82,7 @@ public struct PEP440Version: Comparable, Hashable, Sendable, CustomStringConvert
         self.local = local
     }
 
-    public var description: String {
+    package var description: String {
         var out = epoch != 0 ? "\(epoch)!" : ""
         out += release.map(String.init).joined(separator: ".")
         if let pre { out += pre.kind.text + String(pre.number) }
@@ -110,11 +110,11 @@ public struct PEP440Version: Comparable, Hashable, Sendable, CustomStringConvert
     private var postKey: (Int, Int) { post.map { (1, $0) } ?? (0, 0) }
     private var devKey: (Int, Int) { dev.map { (0, $0) } ?? (1, 0) }
 
-    public static func == (l: Self, r: Self) -> Bool { compare(l, r) == 0 }
+    package static func == (l: Self, r: Self) -> Bool { compare(l, r) == 0 }
 
-    public func hash(into hasher: inout Hasher) { hasher.combine(description) }
+    package func hash(into hasher: inout Hasher) { hasher.combine(description) }
 
-    public static func < (l: Self, r: Self) -> Bool { compare(l, r) < 0 }
+    package static func < (l: Self, r: Self) -> Bool { compare(l, r) < 0 }
 
     static func compare(_ l: Self, _ r: Self) -> Int {
         if l.epoch != r.epoch { return l.epoch < r.epoch ? -1 : 1 }

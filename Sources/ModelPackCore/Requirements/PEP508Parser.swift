@@ -1,8 +1,8 @@
 /// A hand-written PEP 508 parser following the grammar of `packaging` (the reference
 /// implementation): name, extras, version specifiers (bare or in parentheses), `@ url`, and
 /// environment markers with `and`/`or`/parentheses. Errors carry the offset where parsing failed.
-public enum PEP508Parser {
-    public static func parse(_ text: String) -> Result<Requirement, RequirementSyntaxError> {
+package enum PEP508Parser {
+    package static func parse(_ text: String) -> Result<Requirement, RequirementSyntaxError> {
         var scanner = Scanner(text)
         do {
             return .success(try scanner.requirement())

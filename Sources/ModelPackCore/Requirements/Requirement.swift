@@ -1,22 +1,22 @@
 /// One PEP 508 dependency specification.
-public struct Requirement: Sendable {
+package struct Requirement: Sendable {
     /// The name as written.
-    public let name: String
+    package let name: String
     /// Extras as written, in order.
-    public let extras: [String]
-    public let specifiers: [Specifier]
+    package let extras: [String]
+    package let specifiers: [Specifier]
     /// For `name @ url` requirements.
-    public let url: String?
+    package let url: String?
     /// The environment marker, with the spacing and quotes normalised (`python_version < "3.9"`).
-    public let marker: String?
+    package let marker: String?
     /// 0-based offsets into the parsed text, for diagnostics.
-    public let nameOffset: Int
-    public let specifierOffset: Int?
+    package let nameOffset: Int
+    package let specifierOffset: Int?
 
     /// PEP 503 normalisation: lower case, runs of `-`, `_` and `.` become one `-`.
-    public var canonicalName: String { Self.canonicalize(name) }
+    package var canonicalName: String { Self.canonicalize(name) }
 
-    public static func canonicalize(_ name: String) -> String {
+    package static func canonicalize(_ name: String) -> String {
         var out = ""
         var lastWasSeparator = false
         for ch in name.lowercased() {
@@ -32,7 +32,7 @@ public struct Requirement: Sendable {
     }
 
     /// The exact version pinned by `==V` (no wildcard) or `===V`, if any.
-    public var pinnedVersion: PEP440Version? {
+    package var pinnedVersion: PEP440Version? {
         for s in specifiers where (s.op == .equal && !s.isWildcard) || s.op == .arbitrary {
             if let v = s.version ?? PEP440Version(s.versionText) { return v }
         }
@@ -41,7 +41,7 @@ public struct Requirement: Sendable {
 }
 
 /// A PEP 508 syntax error at a 0-based offset of the parsed text.
-public struct RequirementSyntaxError: Error, Equatable, Sendable {
-    public let offset: Int
-    public let message: String
+package struct RequirementSyntaxError: Error, Equatable, Sendable {
+    package let offset: Int
+    package let message: String
 }

@@ -1,23 +1,23 @@
 import Foundation
 
 /// One PEP 440 version specifier clause: `>=1.2`, `==1.*`, `~=2.3`, `===foo`.
-public struct Specifier: Hashable, Sendable, CustomStringConvertible {
-    public enum Op: String, CaseIterable, Sendable {
+package struct Specifier: Hashable, Sendable, CustomStringConvertible {
+    package enum Op: String, CaseIterable, Sendable {
         case arbitrary = "===", compatible = "~=", equal = "==", notEqual = "!=", lessEqual = "<="
         case greaterEqual = ">=", less = "<", greater = ">"
     }
 
-    public let op: Op
+    package let op: Op
     /// The version text as written (packaging keeps it so in `str(specifier)`).
-    public let versionText: String
+    package let versionText: String
 
-    public var description: String { op.rawValue + versionText }
+    package var description: String { op.rawValue + versionText }
 
     /// Whether this is a wildcard (`==1.2.*`, `!=1.*`).
-    public var isWildcard: Bool { versionText.hasSuffix(".*") }
+    package var isWildcard: Bool { versionText.hasSuffix(".*") }
 
     /// The version, for every operator but `===` (nil when the text is not a version).
-    public var version: PEP440Version? {
+    package var version: PEP440Version? {
         PEP440Version(isWildcard ? String(versionText.dropLast(2)) : versionText)
     }
 
@@ -65,7 +65,7 @@ public struct Specifier: Hashable, Sendable, CustomStringConvertible {
     struct SpecifierError: Error { let message: String }
 
     /// Whether `candidate` satisfies this clause (pre-releases allowed).
-    public func contains(_ candidate: PEP440Version) -> Bool {
+    package func contains(_ candidate: PEP440Version) -> Bool {
         if op == .arbitrary { return candidate.description.lowercased() == versionText.lowercased() }
         guard let v = version else { return false }
         switch op {

@@ -5,25 +5,25 @@ import Foundation
 /// (`envs/<key>`: the Python, the model's requirements, the runtime's), so bundles that differ only
 /// in code or artifacts share one environment. Each entry is a `CacheSlot`: made under its lock,
 /// and marked in use until the process (or the server it execs) exits, so `cache prune` passes it by.
-public enum ServeCache {
-    public struct Prepared: Sendable {
+package enum ServeCache {
+    package struct Prepared: Sendable {
         /// `serve/<digest>`: the unpacked model and the runtime's files.
-        public let root: String
+        package let root: String
         /// `envs/<key>`: the virtualenv (`venv/`) and what is packed from it for Spark.
-        public let environment: String
-        public let modelDirectory: String
-        public let python: String
-        public let server: String
-        public let servingJSON: String
+        package let environment: String
+        package let modelDirectory: String
+        package let python: String
+        package let server: String
+        package let servingJSON: String
         /// The two entries' use locks, open across exec.
         let inUse: [FileLock]
         /// The batch runner `predict` execs (runtime/modelpack_predict.py).
-        public var predictor: String { FileSystem.parentDirectory(of: server) + "/modelpack_predict.py" }
+        package var predictor: String { FileSystem.parentDirectory(of: server) + "/modelpack_predict.py" }
         /// The smoke test `modelpack test` execs (runtime/modelpack_smoke.py).
-        public var smokeTest: String { FileSystem.parentDirectory(of: server) + "/modelpack_smoke.py" }
+        package var smokeTest: String { FileSystem.parentDirectory(of: server) + "/modelpack_smoke.py" }
         /// What the server reads from its environment to serve this on HOST:PORT (nil: unset; an
         /// AIP_HTTP_PORT would win over the port, Vertex AI's image convention).
-        public func serverEnvironment(host: String, port: Int) -> [(String, String?)] {
+        package func serverEnvironment(host: String, port: Int) -> [(String, String?)] {
             [
                 ("MODELPACK_MODEL_DIR", modelDirectory), ("MODELPACK_SERVING_JSON", servingJSON),
                 ("MODELPACK_HOST", host), ("MODELPACK_PORT", String(port)), ("AIP_HTTP_PORT", nil),
@@ -34,26 +34,26 @@ public enum ServeCache {
         /// runtime itself imports the model's code from its source only (modelpack_inputs.py,
         /// `sources_only`): a global PYTHONPYCACHEPREFIX would do that too, but would make every
         /// library compile from source at each start (pandas, numpy and fastapi: 1.2 s -> 3.9 s).
-        public var runtimeEnvironment: [(String, String?)] {
+        package var runtimeEnvironment: [(String, String?)] {
             [("PYTHONDONTWRITEBYTECODE", "1"), ("PYTHONPYCACHEPREFIX", nil)]
         }
 
         /// The interpreter's arguments to run `script` (a runtime file): `-B` writes no bytecode.
-        public func pythonArguments(_ script: String) -> [String] { ["-B", script] }
+        package func pythonArguments(_ script: String) -> [String] { ["-B", script] }
         /// The Spark and Ray driver `predict --engine` execs (runtime/modelpack_batch.py).
-        public var batchDriver: String { FileSystem.parentDirectory(of: server) + "/modelpack_batch.py" }
+        package var batchDriver: String { FileSystem.parentDirectory(of: server) + "/modelpack_batch.py" }
     }
 
     /// The batch engines `predict --engine` runs on; each adds runtime/requirements-ENGINE.txt.
-    public enum Engine: String, Sendable, CaseIterable {
+    package enum Engine: String, Sendable, CaseIterable {
         case spark, ray
 
         /// The engine's requirement in its requirements file, whose pin `--engine-version` replaces.
-        public var package: String { self == .spark ? "pyspark" : "ray[data]" }
+        package var package: String { self == .spark ? "pyspark" : "ray[data]" }
 
         /// A version `--engine-version` takes: a PEP 440 release, optionally a pre-, post- or dev
         /// release (`3.5.3`, `2.49.0rc1`), nothing pip would read as more than one version.
-        public static func isVersion(_ text: String) -> Bool {
+        package static func isVersion(_ text: String) -> Bool {
             text.wholeMatch(of: /[0-9]+(\.[0-9]+){0,3}((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?/) != nil
         }
     }
@@ -73,7 +73,7 @@ public enum ServeCache {
     /// Adds an engine's packages to a prepared environment (once per engine version: a marker file
     /// records what was installed), pip resolving them together with the model's requirements so
     /// none of the model's pins moves. Another `version` than the installed one reinstalls it.
-    public static func addEngine(
+    package static func addEngine(
         _ engine: Engine, version: String? = nil, to prepared: Prepared, log: (String) -> Void
     ) throws {
         let venv = prepared.environment + "/venv"
@@ -105,7 +105,7 @@ public enum ServeCache {
 
     /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).
     /// When this added to the cache, the cache is then held to `CacheStore.cap()`.
-    public static func prepare(
+    package static func prepare(
         bundle: String, python: String = "python3", card: String? = nil, context: RunContext
     ) throws -> Prepared {
         let log = context.log

@@ -2,7 +2,7 @@
 /// application that imports the bundle's interface.py, calls load_model() once per worker at
 /// start-up and serves /predict, /health, /ready, /metadata and /metrics. Its source is the
 /// Python files in `runtime/` beside this file, linted and tested with Python's own tools
-/// (Tests/runtime); `ServingRuntime+Files.swift` embeds them, so that a modelpack binary alone
+/// (Tests/runtime); `Generated/ServingRuntime+Files.swift` embeds them, so that a modelpack binary alone
 /// writes a complete build context.
 enum ServingRuntime {
     /// A file of the runtime by name.

@@ -6,11 +6,11 @@ import Foundation
 /// payload: the subject is the bundle digest (the SHA-256 of the canonical manifest) and the
 /// predicate lists every file's digest as a resource. Replacing the Ed25519 envelope signature
 /// with a Sigstore bundle would carry the same statement (Docs/SECURITY.md).
-public enum BundleSignature {
+package enum BundleSignature {
     static let payloadType = "application/vnd.in-toto+json"
     static let predicateType = "modelpack/signature/v1"
 
-    public static func path(for bundle: String) -> String { bundle + ".sig" }
+    package static func path(for bundle: String) -> String { bundle + ".sig" }
 
     static func statement(_ manifest: Manifest) throws -> Data {
         let document: [String: Any] = [
@@ -38,7 +38,7 @@ public enum BundleSignature {
     }
 
     /// Signs the bundle's manifest digest; writes BUNDLE.sig through a temporary file.
-    public static func sign(bundle: String, keyPath: String, limits: UnpackLimits) throws -> String {
+    package static func sign(bundle: String, keyPath: String, limits: UnpackLimits) throws -> String {
         let key = try SigningKeys.loadPrivate(keyPath)
         let manifest = try BundleReader.inspect(bundle, limits: limits).manifest
         let body = try statement(manifest)
@@ -53,14 +53,14 @@ public enum BundleSignature {
         return SigningKeys.keyID(key.publicKey)
     }
 
-    public enum Verdict: Equatable, Sendable {
+    package enum Verdict: Equatable, Sendable {
         case valid(keyID: String)
         case unsigned
         case invalid(String)
     }
 
     /// Checks BUNDLE.sig against the trusted keys and the bundle's manifest (files are checked by verify).
-    public static func check(bundle: String, keys: [String], trustedDirectory: String?, limits: UnpackLimits) throws
+    package static func check(bundle: String, keys: [String], trustedDirectory: String?, limits: UnpackLimits) throws
         -> Verdict
     {
         try check(

@@ -5,7 +5,7 @@ import Foundation
 ///   private (mode 0600):  `modelpack-ed25519-private-v1 <base64 32-byte seed>`
 ///   public:               `modelpack-ed25519-public-v1 <base64 32 bytes> <comment>`
 /// A key's id is the first 16 hex digits of the SHA-256 of its public bytes.
-public enum SigningKeys {
+package enum SigningKeys {
     static let privateTag = "modelpack-ed25519-private-v1"
     static let publicTag = "modelpack-ed25519-public-v1"
 
@@ -14,7 +14,7 @@ public enum SigningKeys {
     }
 
     /// Writes KEY (0600, never printed) and KEY.pub; refuses to overwrite either.
-    public static func generate(privatePath: String, comment: String) throws -> String {
+    package static func generate(privatePath: String, comment: String) throws -> String {
         let publicPath = privatePath + ".pub"
         for path in [privatePath, publicPath] where FileSystem.exists(path) {
             throw ModelPackError.destinationExists(path: path)
@@ -69,11 +69,11 @@ public enum SigningKeys {
 }
 
 /// The public keys a command trusts: key files and a directory of `*.pub`.
-public struct TrustedKeys: Sendable {
-    public var files: [String]
-    public var directory: String?
+package struct TrustedKeys: Sendable {
+    package var files: [String]
+    package var directory: String?
 
-    public init(files: [String], directory: String?) {
+    package init(files: [String], directory: String?) {
         self.files = files
         self.directory = directory
     }

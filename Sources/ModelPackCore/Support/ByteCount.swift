@@ -1,8 +1,8 @@
 import Foundation
 
-public enum ByteCount {
+package enum ByteCount {
     /// `1.5 MiB`-style sizes for text output (JSON carries exact byte counts).
-    public static func human(_ bytes: Int64) -> String {
+    package static func human(_ bytes: Int64) -> String {
         if bytes < 1024 { return "\(bytes) B" }
         let units = ["KiB", "MiB", "GiB", "TiB"]
         var value = Double(bytes) / 1024
@@ -18,7 +18,7 @@ public enum ByteCount {
 
     /// Reads `123`, `64K`, `512M`, `2G`, `1T` (binary units; `KiB`, `MiB`... and `B` also read);
     /// nil for anything else or a value that does not fit.
-    public static func parse(_ text: String) -> Int64? {
+    package static func parse(_ text: String) -> Int64? {
         var digits = Substring(text.uppercased())
         if digits.hasSuffix("IB") {
             digits = digits.dropLast(2)
@@ -36,7 +36,7 @@ public enum ByteCount {
     }
 
     /// The shortest exact flag form of a byte count: `256G`, `1M`, `1000`.
-    public static func flag(_ bytes: Int64) -> String {
+    package static func flag(_ bytes: Int64) -> String {
         for (suffix, scale) in suffixes where bytes >= scale && bytes % scale == 0 {
             return "\(bytes / scale)\(suffix)"
         }

@@ -26,9 +26,9 @@ struct CacheSlot {
 
 /// What is in the cache (`CacheDirectory`), entry by entry, and its pruning: least recently
 /// used first, never an entry in use, down to a size.
-public enum CacheStore {
+package enum CacheStore {
     /// The kinds of entry, each a folder under the cache.
-    public enum Area: String, Sendable, CaseIterable {
+    package enum Area: String, Sendable, CaseIterable {
         /// `serve/<digest>`: a bundle unpacked for serve and predict, with the runtime's files.
         case serve
         /// `envs/<key>`: a virtualenv, keyed by what it holds (Python, requirements, runtime).
@@ -45,35 +45,35 @@ public enum CacheStore {
         var slotted: Bool { self == .serve || self == .envs || self == .bundles }
     }
 
-    public struct Entry: Sendable {
-        public let area: Area
-        public let name: String
-        public let path: String
+    package struct Entry: Sendable {
+        package let area: Area
+        package let name: String
+        package let path: String
         /// The length of its files, summed.
-        public let bytes: Int64
+        package let bytes: Int64
         /// Seconds since the epoch of its last use.
-        public let lastUsed: Int
-        public let inUse: Bool
+        package let lastUsed: Int
+        package let inUse: Bool
         /// A word on what it holds (the bundle's name and version, the environment's Python), or "".
-        public let about: String
+        package let about: String
     }
 
-    public struct PruneResult: Sendable {
-        public let removed: [Entry]
-        public let kept: [Entry]
-        public var freedBytes: Int64 { removed.reduce(0) { $0 + $1.bytes } }
-        public var keptBytes: Int64 { kept.reduce(0) { $0 + $1.bytes } }
+    package struct PruneResult: Sendable {
+        package let removed: [Entry]
+        package let kept: [Entry]
+        package var freedBytes: Int64 { removed.reduce(0) { $0 + $1.bytes } }
+        package var keptBytes: Int64 { kept.reduce(0) { $0 + $1.bytes } }
     }
 
     /// The size the whole cache is held to after a pull, serve or predict added to it:
     /// `MODELPACK_CACHE_MAX` (e.g. `50GiB`), else 20 GiB.
-    public static func cap(environment: [String: String]? = nil) -> Int64 {
+    package static func cap(environment: [String: String]? = nil) -> Int64 {
         (environment ?? ProcessInfo.processInfo.environment)["MODELPACK_CACHE_MAX"].flatMap { ByteCount.parse($0) }
             ?? 20 << 30
     }
 
     /// Every entry, most recently used first.
-    public static func entries(in root: String = CacheDirectory.path(), areas: [Area] = Area.allCases) throws
+    package static func entries(in root: String = CacheDirectory.path(), areas: [Area] = Area.allCases) throws
         -> [Entry]
     {
         var result: [Entry] = []
@@ -89,7 +89,7 @@ public enum CacheStore {
 
     /// Removes the least recently used entries not in use until at most `bytes` remain (of the
     /// `areas` given); `dryRun` only says which. Leftovers of an interrupted prune go first.
-    public static func prune(
+    package static func prune(
         keeping bytes: Int64, in root: String = CacheDirectory.path(), areas: [Area] = Area.allCases,
         dryRun: Bool = false
     ) throws -> PruneResult {

@@ -18,7 +18,7 @@ import Foundation
 ///   as every change of TZ makes glibc load the zone again. There is no per-thread zone (as
 ///   uselocale gives for the locale): the process's TZ changes meanwhile, and its children still
 ///   get the user's.
-public enum ProcessZone {
+package enum ProcessZone {
     private static let lock = NSLock()
     /// Whether `pin` ran, and the TZ the user gave (nil: unset).
     nonisolated(unsafe) private static var pinned = false
@@ -27,7 +27,7 @@ public enum ProcessZone {
     nonisolated(unsafe) private static var utcWriters = 0
     nonisolated(unsafe) private static var beforeUTC: String?
 
-    public static func pin() {
+    package static func pin() {
         lock.lock()
         defer { lock.unlock() }
         guard !pinned else { return }
@@ -49,7 +49,7 @@ public enum ProcessZone {
     }
 
     /// Before exec'ing another program in place of this process: TZ as the user gave it.
-    public static func unpinForExec() {
+    package static func unpinForExec() {
         lock.lock()
         defer { lock.unlock() }
         guard pinned else { return }

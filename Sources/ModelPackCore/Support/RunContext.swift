@@ -5,16 +5,16 @@ import Foundation
 /// the bounds on its input, where progress and log lines go, and the interpreter the checks
 /// compile interface.py with. The CLI makes one from its flags; `serving.json` carries its limits
 /// to the Python runners (Spark and Ray executors hold bundles to the same bounds).
-public struct RunContext: Sendable {
-    public var limits: Limits
+package struct RunContext: Sendable {
+    package var limits: Limits
     /// Told the bytes a phase moves and each piece moved (build, unpack, verify, push, pull...).
-    public var progress: TransferObserver?
+    package var progress: TransferObserver?
     /// Lines for the user while a long command works (serve, test, predict: environment set-up).
-    public var log: @Sendable (String) -> Void
+    package var log: @Sendable (String) -> Void
     /// The interpreter that compiles interface.py to find syntax errors (nil: not started).
-    public var python: String?
+    package var python: String?
 
-    public init(
+    package init(
         limits: Limits = Limits(), progress: TransferObserver? = nil,
         log: @escaping @Sendable (String) -> Void = { _ in },
         python: String? = RunContext.defaultPython()
@@ -28,7 +28,7 @@ public struct RunContext: Sendable {
     /// The interpreter the checks compile interface.py with: `python3` on PATH, unless
     /// MODELPACK_PYTHON names another (a path, or a name looked up on PATH), or is empty to
     /// disable the check.
-    public static func defaultPython(environment given: [String: String]? = nil) -> String? {
+    package static func defaultPython(environment given: [String: String]? = nil) -> String? {
         let environment = given ?? ProcessInfo.processInfo.environment
         let name = environment["MODELPACK_PYTHON"] ?? "python3"
         if name.isEmpty { return nil }

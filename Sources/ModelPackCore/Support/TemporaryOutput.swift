@@ -9,7 +9,7 @@ import Synchronization
 /// - a SIGINT/SIGTERM handler can remove what this process was writing (`removeAllRegistered`), and
 /// - the next run can remove what a killed process left behind (`removeStale`): a temporary whose
 ///   pid is no longer alive.
-public enum TemporaryOutput {
+package enum TemporaryOutput {
     static let prefix = ".modelpack-tmp-"
     private static let registered = Mutex<Set<String>>([])
 
@@ -43,7 +43,7 @@ public enum TemporaryOutput {
     }
 
     /// Removes every temporary this process registered (called on SIGINT/SIGTERM).
-    public static func removeAllRegistered() {
+    package static func removeAllRegistered() {
         let paths = registered.withLock { $0 }
         for path in paths { FileSystem.removeTree(path) }
     }

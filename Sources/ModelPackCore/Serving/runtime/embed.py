@@ -1,4 +1,4 @@
-"""Writes ServingRuntime+Files.swift: the runtime's files as Swift string literals, so that the
+"""Writes ../Generated/ServingRuntime+Files.swift: the runtime's files as Swift string literals, so that the
 modelpack binary alone writes a complete build context. `make runtime-embed` runs it; the Swift
 test RuntimeEmbeddingTests fails when the embedded copy and these files differ."""
 from pathlib import Path
@@ -31,5 +31,5 @@ for name in FILES:
         raise SystemExit(f"{name} must end with exactly one newline (the Swift literal cannot say otherwise)")
     out.append(f'        ("{name}", {literal(text)}),')
 out += ["    ]", "}", ""]
-(HERE.parent / "ServingRuntime+Files.swift").write_text("\n".join(out), encoding="utf-8")
-print(f"wrote ServingRuntime+Files.swift ({len(FILES)} files)")
+(HERE.parent / "Generated" / "ServingRuntime+Files.swift").write_text("\n".join(out), encoding="utf-8")
+print(f"wrote Generated/ServingRuntime+Files.swift ({len(FILES)} files)")
