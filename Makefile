@@ -9,7 +9,7 @@ DESTDIR ?=
 VERSION := $(shell sed -n 's/.*current = "\(.*\)"/\1/p' Sources/ModelPackCore/Support/ModelPackVersion.swift)
 
 PHONY_EXTRA := demo-run deb-test
-.PHONY: install deb release manual $(PHONY_EXTRA) deps build demo test bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed test-deps
+.PHONY: install deb release manual $(PHONY_EXTRA) deps build demo test check docs bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed test-deps
 
 deps:
 	@.ci/install-deps
@@ -37,6 +37,23 @@ test: deps lint runtime-test test-deps
 	$(SWIFT) build
 	$(SWIFT) test
 
+# The quick loop (Docs/DEVELOPMENT.md): lint, and the tests that need no network, virtualenv or
+# registry (MODELPACK_TIER=check turns off the serve, test, predict, Spark, Ray and registry
+# suites), and the Python readers' own tests. `make test` is the whole suite.
+check: deps lint
+	$(SWIFT) build --build-tests
+	MODELPACK_TIER=check $(SWIFT) test --skip-build
+	.ci/pip-install pytest==9.0.3
+	python3 -m pytest -q -p no:cacheprovider Tests/runtime/test_rulebook.py Tests/runtime/test_bundle.py \
+	  Tests/runtime/test_inputs.py
+
+# Regenerate the generated docs: Docs/CLI.md's command reference (each command's --help), the help
+# snapshots and Docs/DIAGNOSTICS.md. A recording run reports what it wrote and fails; run it twice.
+docs:
+	$(SWIFT) build --build-tests
+	-RECORD=1 $(SWIFT) test --skip-build --filter "HelpSnapshotTests|DiagnosticsDocTests"
+	$(SWIFT) test --skip-build --filter "HelpSnapshotTests|DiagnosticsDocTests"
+
 # What the tests use as references: Debian's docker-registry (the CNCF distribution registry,
 # started by the tests on 127.0.0.1 and stopped by PID), skopeo, htpasswd and openssl (the TLS
 # registry's CA and certificate); from PyPI oras-py
@@ -60,7 +77,7 @@ runtime-test:
 # After editing the runtime's Python: regenerate the Swift file that embeds it.
 runtime-embed:
 	python3 Sources/ModelPackCore/Serving/runtime/embed.py
-	$(SWIFT) format format --in-place "Sources/ModelPackCore/Serving/ServingRuntime+Files.swift"
+	$(SWIFT) format format --in-place "Sources/ModelPackCore/Serving/Generated/ServingRuntime+Files.swift"
 
 bench: deps
 	Benchmarks/large-file.sh

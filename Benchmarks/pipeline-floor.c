@@ -1,4 +1,4 @@
-/* The build pipeline with nothing else (README, Benchmarks): read a file 1 MiB at a time into a
+/* The build pipeline with nothing else (Benchmarks/README.md): read a file 1 MiB at a time into a
  * ring of 4 buffers, write each buffer to OUT, and SHA-256 it on a second thread (OpenSSL), as
  * modelpack's build does beside its checks, its tar headers and its manifest. Prints the seconds
  * it took and the digest. Not part of modelpack: a reference for what this machine allows.

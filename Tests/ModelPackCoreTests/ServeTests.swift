@@ -6,9 +6,13 @@ import Testing
 /// `modelpack serve` on the iris example: a real server process with a real virtualenv (created
 /// once per Python and requirements from PyPI; MODELPACK_REQUIRE_SERVE=1 in CI makes this test mandatory).
 @Suite(.serialized) struct ServeTests {
+    /// Whether the tests that create serve's virtualenvs (pip, from PyPI) run: not in `make
+    /// check`'s tier (MODELPACK_TIER=check), which needs no network and no virtualenv.
     static var enabled: Bool {
-        ProcessInfo.processInfo.environment["MODELPACK_REQUIRE_SERVE"] == "1"
-            || (PythonCompiler.find() != nil && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl"))
+        let environment = ProcessInfo.processInfo.environment
+        if environment["MODELPACK_REQUIRE_SERVE"] == "1" { return true }
+        return environment["MODELPACK_TIER"] != "check" && PythonCompiler.find() != nil
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/curl")
     }
 
     static func curl(_ arguments: [String]) throws -> (status: Int, body: String) {
