@@ -37,7 +37,14 @@ struct Build: LimitedCommand, ReportingCommand {
         return limits
     }
 
-    var reportsFindings: Bool { true }
+    /// `--container` against `-o`'s extension: one of them must name the container, and they must agree.
+    func validate() throws {
+        do { _ = try ContainerFormat.resolve(requested: container, output: output) } catch ModelPackError.usage(
+            let message)
+        {
+            throw ValidationError(message)
+        }
+    }
 
     func run() throws {
         let format = try ContainerFormat.resolve(requested: container, output: output)

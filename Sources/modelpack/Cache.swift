@@ -19,10 +19,7 @@ struct CacheList: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "Every entry of the cache: its size, last use and whether it is in use.")
 
-    @OptionGroup var report: OutputOptions
-
-    var reportsFindings: Bool { false }
-    var commandPath: String { "cache list" }
+    @OptionGroup var report: DataOutputOptions
 
     func run() throws {
         try report.emit(try Operations.cacheList(root: CacheDirectory.path()))
@@ -49,10 +46,7 @@ struct CachePrune: ParsableCommand, ReportingCommand {
     @Flag(help: "Say what would be removed; remove nothing.")
     var dryRun = false
 
-    @OptionGroup var report: OutputOptions
-
-    var reportsFindings: Bool { false }
-    var commandPath: String { "cache prune" }
+    @OptionGroup var report: DataOutputOptions
 
     func validate() throws {
         if let keep, ByteCount.parse(keep) == nil {

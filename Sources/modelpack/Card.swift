@@ -19,8 +19,7 @@ struct Card: ParsableCommand, ReportingCommand {
     @Option(name: .shortAndLong, help: "Write the card to this file (through a temporary file) instead of stdout.")
     var output: String?
 
-    @OptionGroup var report: OutputOptions
-    var reportsFindings: Bool { false }
+    @OptionGroup var report: DataOutputOptions
 
     func run() throws {
         try report.emit(try Operations.card(model, output: output, context: context))

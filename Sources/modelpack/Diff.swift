@@ -19,11 +19,9 @@ struct Diff: ParsableCommand, ReportingCommand {
     @Argument(help: "The model as it is.")
     var after: String
 
-    @OptionGroup var report: OutputOptions
+    @OptionGroup var report: DataOutputOptions
 
     @OptionGroup(title: "Registry") var registry: RegistryFlags
-
-    var reportsFindings: Bool { false }
 
     func run() throws {
         try report.emit(try Operations.diff(before, after, registry: registry.options, context: context))

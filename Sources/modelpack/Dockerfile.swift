@@ -46,14 +46,15 @@ struct Dockerfile: LimitedCommand, ReportingCommand {
     func validate() throws {
         guard !target.isEmpty else { throw ValidationError("give at least one --target (cpu or cuda)") }
         if cuda != nil && !target.contains(.cuda) { throw ValidationError("--cuda applies to --target cuda") }
+        if let cuda, CUDACompatibility.cudaRelease(cuda) == nil {
+            throw ValidationError("--cuda '\(cuda)' is not a CUDA release like 12.8")
+        }
     }
 
     @OptionGroup var report: OutputOptions
     @OptionGroup var policy: PolicyOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
-
-    var reportsFindings: Bool { true }
 
     func run() throws {
         try report.emit(

@@ -27,8 +27,7 @@ struct Init: ParsableCommand, ReportingCommand {
     @Flag(help: "Replace requirements.txt, metadata.yaml and interface.py when they exist.")
     var force = false
 
-    @OptionGroup var report: OutputOptions
-    var reportsFindings: Bool { false }
+    @OptionGroup var report: DataOutputOptions
 
     func run() throws {
         try report.emit(

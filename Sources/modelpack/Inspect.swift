@@ -37,10 +37,10 @@ struct Inspect: LimitedCommand, ReportingCommand {
         if manifestOnly && strict {
             throw ValidationError("--strict judges the audit, which --manifest-only skips")
         }
+        if manifestOnly && report.resolved == .sarif {
+            throw ValidationError("inspect --manifest-only reports in text or json")
+        }
     }
-
-    var reportsFindings: Bool { !manifestOnly }
-    var commandPath: String { manifestOnly ? "inspect --manifest-only" : "inspect" }
 
     func run() throws {
         if ImageReference.looksLikeReference(bundle, pathExists: FileManager.default.fileExists(atPath: bundle)) {

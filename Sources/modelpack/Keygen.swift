@@ -12,8 +12,7 @@ struct Keygen: ParsableCommand, ReportingCommand {
     @Option(help: "A comment stored in the public key (e.g. who owns it).")
     var comment: String = "modelpack"
 
-    @OptionGroup var report: OutputOptions
-    var reportsFindings: Bool { false }
+    @OptionGroup var report: DataOutputOptions
 
     func run() throws {
         try report.emit(try Operations.keygen(privatePath: output, comment: comment))

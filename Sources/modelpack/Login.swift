@@ -35,8 +35,7 @@ struct Login: ParsableCommand, ReportingCommand {
 
     @OptionGroup var flags: RegistryFlags
 
-    @OptionGroup var report: OutputOptions
-    var reportsFindings: Bool { false }
+    @OptionGroup var report: DataOutputOptions
 
     func run() throws {
         let secret: String

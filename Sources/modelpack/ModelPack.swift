@@ -29,11 +29,6 @@ struct ModelPack: ParsableCommand {
         do {
             var command = try parseAsRoot()
             parsed = command
-            if let reporting = command as? any ReportingCommand, reporting.report.resolved == .sarif,
-                !reporting.reportsFindings
-            {
-                throw ValidationError("\(reporting.commandPath) reports in text or json")
-            }
             try command.run()
         } catch ModelPackError.validationFailed(let findings) {
             // The checks refused the model: their findings in the command's format, then the line.

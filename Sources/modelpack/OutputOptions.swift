@@ -5,9 +5,14 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text, json, sarif
 }
 
-/// `--format text|json|sarif` on every command that reports, with `--json` kept as an alias of
-/// `--format json`. Docs/CLI.md lists each command's JSON schema.
-struct OutputOptions: ParsableArguments {
+/// The formats of a report that is not findings: SARIF does not apply, so `--format` does not offer it.
+enum DataFormat: String, ExpressibleByArgument, CaseIterable {
+    case text, json
+}
+
+/// `--format` and `--json` on a command whose report is findings (validate, build, inspect, scan,
+/// verify, unpack, dockerfile): text, json or sarif. Docs/CLI.md lists each command's JSON schema.
+struct OutputOptions: ReportOptions {
     @Option(help: "Output format: text, json or sarif (Docs/CLI.md gives each command's JSON schema).")
     var format: OutputFormat = .text
 
@@ -15,13 +20,40 @@ struct OutputOptions: ParsableArguments {
     var json = false
 
     func validate() throws {
-        if json && format != .text && format != .json {
-            throw ValidationError("--json is --format json, which contradicts --format \(format.rawValue)")
+        if json && format == .sarif {
+            throw ValidationError("--json is --format json, which contradicts --format sarif")
         }
     }
 
     var resolved: OutputFormat { json ? .json : format }
+}
 
+/// `--format` and `--json` on a command whose report is data, not findings: text or json.
+struct DataOutputOptions: ReportOptions {
+    @Option(help: "Output format: text or json (Docs/CLI.md gives each command's JSON schema).")
+    var format: DataFormat = .text
+
+    @Flag(help: "The same as --format json.")
+    var json = false
+
+    var resolved: OutputFormat { json || format == .json ? .json : .text }
+}
+
+/// `--format` on serve and predict, whose stdout is the server's or the predictions': it says how
+/// the checks' findings are printed on stderr before the model runs.
+struct FindingsOutputOptions: ReportOptions {
+    @Option(help: "How the checks' findings are printed on stderr: text, json or sarif.")
+    var format: OutputFormat = .text
+
+    var resolved: OutputFormat { format }
+}
+
+/// What every command's `--format` gives: the format, and the one way a command prints its result.
+protocol ReportOptions: ParsableArguments {
+    var resolved: OutputFormat { get }
+}
+
+extension ReportOptions {
     /// The one way a command prints its result: text on stdout with its notes (findings that did
     /// not stop it, warnings) on stderr, or the JSON or SARIF document on stdout. Exit 1 when the
     /// result says the command failed.
@@ -31,7 +63,8 @@ struct OutputOptions: ParsableArguments {
             if let notes = result.textNotes(colour: Output.wantsColour(.standardError)) { Output.error(notes) }
             Output.result(result.text(colour: Output.wantsColour(.standardOutput)))
         case .json: Output.result(result.json())
-        case .sarif: Output.result(result.sarif() ?? "")  // refused before the run where there is none
+        // Only the findings commands offer sarif, and their results are FindingsReports.
+        case .sarif: Output.result(result.sarif() ?? result.json())
         }
         if result.fails(strict: strict) { throw ExitCode(ExitStatus.problems) }
     }
@@ -46,10 +79,11 @@ struct OutputOptions: ParsableArguments {
         }
     }
 
-    /// Findings of a command that goes ahead and then hands over (serve, predict): on stderr, in
-    /// the chosen format, so that stdout stays the server's or the predictions'.
+    /// Findings of a command that goes ahead and then hands over (serve, predict, test): on
+    /// stderr, in the chosen format, so that stdout stays the server's, the predictions' or the
+    /// test's report. Nothing when there are none.
     func emitFindings(_ findings: DiagnosticReport) {
-        guard !findings.diagnostics.isEmpty || resolved != .text else { return }
+        guard !findings.diagnostics.isEmpty else { return }
         switch resolved {
         case .text: Output.error(findings.text(colour: Output.wantsColour(.standardError)))
         case .json: Output.error(findings.json())
@@ -59,18 +93,10 @@ struct OutputOptions: ParsableArguments {
 }
 
 /// A command that reports in `--format`: its refusals by the checks are rendered in it (by
-/// `ModelPack.main`), and `--format sarif` is refused, in one place, by a command whose report is
-/// not findings.
+/// `ModelPack.main`).
 protocol ReportingCommand {
-    var report: OutputOptions { get }
-    /// Whether its report is findings (SARIF applies).
-    var reportsFindings: Bool { get }
-    /// How its name reads in messages (`cache list`).
-    var commandPath: String { get }
-}
-
-extension ReportingCommand where Self: ParsableCommand {
-    var commandPath: String { Self.configuration.commandName ?? "modelpack" }
+    associatedtype Report: ReportOptions
+    var report: Report { get }
 }
 
 /// `--strict` and `--allow-unsafe`, for the commands that judge a model and then act on it.

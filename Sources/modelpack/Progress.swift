@@ -9,14 +9,14 @@ struct ProgressOptions: ParsableArguments {
     var quiet = false
 
     /// A line for `verb`, drawn once a phase has `minimum` bytes or more to move.
-    func line(_ verb: String, report: OutputOptions, minimum: Int64 = 0) -> ProgressLine? {
+    func line(_ verb: String, report: some ReportOptions, minimum: Int64 = 0) -> ProgressLine? {
         guard !quiet, report.resolved == .text, isatty(2) != 0 else { return nil }
         return ProgressLine(verb: verb, minimum: minimum)
     }
 
     /// `body` with a context whose progress goes to a line, for inputs of a few hundred MiB or more.
     func tracking<T>(
-        _ verb: String, report: OutputOptions, context: RunContext, _ body: (RunContext) throws -> T
+        _ verb: String, report: some ReportOptions, context: RunContext, _ body: (RunContext) throws -> T
     ) throws -> T {
         guard let line = line(verb, report: report, minimum: 256 << 20) else { return try body(context) }
         defer { line.finish() }

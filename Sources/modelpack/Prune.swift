@@ -14,8 +14,7 @@ struct Prune: ParsableCommand, ReportingCommand {
     @Option(help: "Keep at most this much (e.g. 10GiB; 0 empties the cache).")
     var keep: String = "0"
 
-    @OptionGroup var report: OutputOptions
-    var reportsFindings: Bool { false }
+    @OptionGroup var report: DataOutputOptions
 
     func validate() throws {
         if ByteCount.parse(keep) == nil { throw ValidationError("--keep '\(keep)' is not a size (e.g. 500MiB, 10GiB)") }

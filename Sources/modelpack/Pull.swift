@@ -36,7 +36,7 @@ struct Pull: ReportingCommand, LimitedCommand {
 
     @OptionGroup var progress: ProgressOptions
 
-    @OptionGroup var report: OutputOptions
+    @OptionGroup var report: DataOutputOptions
 
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
     var limits: Limits { limitOptions.limits }
@@ -47,8 +47,6 @@ struct Pull: ReportingCommand, LimitedCommand {
             throw ValidationError("--require-signature needs --key PUB or --trusted-keys DIR")
         }
     }
-
-    var reportsFindings: Bool { false }
 
     func run() throws {
         let (context, line) = RegistryFlags.context(context, progress: "pull", progress, report: report)

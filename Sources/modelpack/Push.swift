@@ -36,7 +36,7 @@ struct Push: ReportingCommand, ParsableCommand {
 
     @OptionGroup var progress: ProgressOptions
 
-    @OptionGroup var report: OutputOptions
+    @OptionGroup var report: DataOutputOptions
 
     func validate() throws {
         guard let bytes = ByteCount.parse(chunkSize), bytes >= 64 << 10, bytes <= 1 << 30 else {
@@ -44,8 +44,6 @@ struct Push: ReportingCommand, ParsableCommand {
         }
         if let from { _ = try ImageReference(parsing: "localhost/" + from) }
     }
-
-    var reportsFindings: Bool { false }
 
     func run() throws {
         var options = registry.options

@@ -41,7 +41,7 @@ struct RegistryFlags: ParsableArguments {
 
     /// `context` with a progress line for `verb`, when stderr is a terminal and the report is text.
     static func context(
-        _ context: RunContext, progress verb: String, _ progress: ProgressOptions, report: OutputOptions
+        _ context: RunContext, progress verb: String, _ progress: ProgressOptions, report: some ReportOptions
     ) -> (RunContext, ProgressLine?) {
         var context = context
         guard let line = progress.line(verb, report: report) else { return (context, nil) }

@@ -5,7 +5,7 @@ import ModelPackCore
 extension RunPlan {
     /// The checks' findings on stderr (in `report`'s format), then the plan's program in place of
     /// this process (signals reach it directly, and its exit status is the command's).
-    func exec(report: OutputOptions) throws -> Never {
+    func exec(report: some ReportOptions) throws -> Never {
         report.emitFindings(findings)
         for (name, value) in prepared.runtimeEnvironment {
             if let value { setenv(name, value, 1) } else { unsetenv(name) }

@@ -25,8 +25,6 @@ struct Scan: LimitedCommand, ReportingCommand {
         return limits
     }
 
-    var reportsFindings: Bool { true }
-
     func run() throws {
         try report.emit(try Operations.scan(files, context: context), strict: strict)
     }

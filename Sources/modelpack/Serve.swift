@@ -39,8 +39,7 @@ struct Serve: LimitedCommand, ReportingCommand {
 
     @OptionGroup var policy: PolicyOptions
     /// The checks' findings, on stderr (stdout is the server's).
-    @OptionGroup var report: OutputOptions
-    var reportsFindings: Bool { true }
+    @OptionGroup var report: FindingsOutputOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 

@@ -16,8 +16,7 @@ struct Sign: LimitedCommand, ReportingCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
     var limits: Limits { limitOptions.limits }
 
-    @OptionGroup var report: OutputOptions
-    var reportsFindings: Bool { false }
+    @OptionGroup var report: DataOutputOptions
 
     func run() throws {
         try report.emit(try Operations.sign(bundle: bundle, keyPath: key, context: context))

@@ -24,8 +24,7 @@ struct Test: LimitedCommand, ReportingCommand {
     @Option(help: "The Python used to create the virtualenv.")
     var python: String = "python3"
 
-    @OptionGroup var report: OutputOptions
-    var reportsFindings: Bool { false }
+    @OptionGroup var report: DataOutputOptions
 
     @OptionGroup var policy: PolicyOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
@@ -41,8 +40,8 @@ struct Test: LimitedCommand, ReportingCommand {
         options.repeats = `repeat`
         options.policy = policy.policy
         options.strict = policy.strict
-        let result = try Operations.test(options, context: context)
-        report.emitFindings(result.findings)
-        try report.emit(result)
+        let plan = try Operations.test(options, context: context)
+        report.emitFindings(plan.findings)
+        try report.emit(try plan.run())
     }
 }

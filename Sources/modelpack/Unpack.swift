@@ -38,8 +38,6 @@ struct Unpack: LimitedCommand, ReportingCommand {
         }
     }
 
-    var reportsFindings: Bool { true }
-
     func run() throws {
         try report.emit(
             try progress.tracking("unpack", report: report, context: context) {

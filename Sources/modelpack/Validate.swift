@@ -23,8 +23,6 @@ struct Validate: LimitedCommand, ReportingCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
-    var reportsFindings: Bool { true }
-
     func run() throws {
         try report.emit(try Operations.validate(path, context: context), strict: strict)
     }

@@ -23,8 +23,6 @@ struct Verify: LimitedCommand, ReportingCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
     var limits: Limits { limitOptions.limits }
 
-    var reportsFindings: Bool { true }
-
     func run() throws {
         try report.emit(
             try progress.tracking("verify", report: report, context: context) {

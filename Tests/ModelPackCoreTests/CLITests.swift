@@ -172,4 +172,33 @@ import Testing
         let summary = try BundleReader.inspect(tmp.file("m/m.zip"), limits: UnpackLimits())
         #expect(summary.manifest.files.map(\.path) == ["interface.py", "metadata.yaml", "requirements.txt"])
     }
+
+    /// The commands whose report is data, not findings: each JSON document names its schema and
+    /// carries the keys Docs/CLI.md lists; `--format sarif` is not one of their formats.
+    @Test func dataCommandsWriteTheirDocuments() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["w.bin": [1, 2, 3]])
+        #expect(try CLI.run(["build", tmp.file("m"), "-o", tmp.file("m.zip")]).status == 0)
+        func document(_ arguments: [String], _ schema: String, _ keys: Set<String>) throws {
+            let run = try CLI.run(
+                arguments + ["--format", "json"], environment: ["MODELPACK_CACHE": tmp.file("cache")])
+            #expect(run.status == 0, "\(arguments): \(run.stderr)")
+            let object = try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any]
+            #expect(object?["schema"] as? String == schema, "\(run.stdout)")
+            #expect(Set(object?.keys.map { $0 } ?? []) == keys.union(["schema"]), "\(run.stdout)")
+            let sarif = try CLI.run(arguments + ["--format", "sarif"])
+            #expect(sarif.status == 2 && sarif.stderr.contains("sarif"), "\(arguments): \(sarif.stderr)")
+        }
+        try document(["keygen", "-o", tmp.file("k")], "modelpack.keygen/1", ["privateKey", "publicKey", "keyID"])
+        try document(
+            ["sign", tmp.file("m.zip"), "--key", tmp.file("k")], "modelpack.sign/1", ["bundle", "signature", "keyID"])
+        try document(["card", tmp.file("m.zip")], "modelpack.card/1", ["model", "output", "markdown"])
+        try FileManager.default.createDirectory(atPath: tmp.file("fresh"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(
+            atPath: ValidationTests.examples.appendingPathComponent("wine-onnx/model.onnx").path,
+            toPath: tmp.file("fresh/model.onnx"))
+        try document(["init", tmp.file("fresh")], "modelpack.init/1", ["directory", "written", "notes"])
+        try document(
+            ["prune"], "modelpack.cache-prune/1", ["removed", "kept", "freedBytes", "keptBytes", "dryRun", "root"])
+    }
 }

@@ -221,6 +221,24 @@ import Testing
         #expect(!valid)
     }
 
+    /// A zip with bytes before it (a self-extracting stub): its offsets do not add up from the
+    /// file's start, so the central directory the names are judged by cannot be read; refused.
+    @Test func aZipWithDataBeforeItIsRefused() throws {
+        let tmp = TempDir()
+        var raw = RawBundle(format: .zip)
+        raw.addHonest(Self.listed)
+        try raw.write(to: tmp.file("b.zip"))
+        try Fixture.write(
+            Array("#!/bin/sh\nexit 0\n".utf8) + (try Fixture.read(tmp.file("b.zip"))), to: tmp.file("s.zip"))
+        do {
+            try Unpacker.unpack(tmp.file("s.zip"), to: tmp.file("out"), force: false, context: .test)
+            Issue.record("a zip with data before it was unpacked")
+        } catch let error as ModelPackError {
+            #expect(error.description.contains("damaged zip"), "\(error)")
+        }
+        #expect(!FileSystem.exists(tmp.file("out")))
+    }
+
     @Test func anHonestRawBundleIsAccepted() throws {
         // The control: the same machinery without a hostile twist unpacks, so the cases above fail
         // for their twist and not for the way they were made.

@@ -53,7 +53,9 @@ import Testing
                 of: "    def predict(self, rows):\n",
                 with: "    def predict(self, rows):\n        print(\"rows\", len(rows))\n")
         }
-        let chattyJSON = try CLI.run(["test", chatty, "--format", "json", "--repeat", "1"])
+        // Without PYTHONUNBUFFERED (set empty: unset for Python), as a user's shell runs it.
+        let chattyJSON = try CLI.run(
+            ["test", chatty, "--format", "json", "--repeat", "1"], environment: ["PYTHONUNBUFFERED": ""])
         let chattyReport = try JSONSerialization.jsonObject(with: Data(chattyJSON.stdout.utf8)) as? [String: Any]
         #expect(
             chattyJSON.status == 0 && chattyReport?["schema"] as? String == "modelpack.test/1", "\(chattyJSON.stdout)")
@@ -102,5 +104,57 @@ import Testing
             refusedType.status == 1
                 && refusedType.stdout.contains("example output for 'species' 'tulip' is not one of"),
             "\(refusedType.stdout)")
+    }
+
+    /// The smoke test runs as modelpack's child and does not outlive it: killed by SIGTERM, or by
+    /// SIGKILL that no handler sees, modelpack takes it along (so no orphan goes on using a cache
+    /// entry that is no longer marked in use).
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
+    func theSmokeTestEndsWithModelpack() throws {
+        let dir = TempDir()
+        let sleepy = try Self.iris(dir, "sleepy", file: "interface.py") {
+            $0.replacingOccurrences(
+                of: "def load_model():\n",
+                with: """
+                    def load_model():
+                        import os, time
+                        with open(os.environ["SLEEPY_PID"] + ".tmp", "w") as f:
+                            f.write(str(os.getpid()))
+                        os.rename(os.environ["SLEEPY_PID"] + ".tmp", os.environ["SLEEPY_PID"])
+                        time.sleep(600)
+
+                    """)
+        }
+        /// Whether `pid` runs (a zombie no parent reaps does not).
+        func running(_ pid: Int32) -> Bool {
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+            return !(stat.components(separatedBy: ") ").last ?? "").hasPrefix("Z")
+        }
+        for signal in [SIGTERM, SIGKILL] {
+            let pidFile = dir.file("smoke-\(signal).pid")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: CLI.binary)
+            process.arguments = ["test", sleepy]
+            process.environment = ProcessInfo.processInfo.environment.merging(["SLEEPY_PID": pidFile]) { $1 }
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var child: Int32?
+            for _ in 0..<6000 where child == nil {  // the first run creates serve's virtualenv
+                child = (try? String(contentsOfFile: pidFile, encoding: .utf8)).flatMap { Int32($0) }
+                if child == nil { usleep(50_000) }
+            }
+            let smoke = try #require(child, "the smoke test never started")
+            #expect(running(smoke))
+            kill(process.processIdentifier, signal)
+            process.waitUntilExit()
+            var gone = false
+            for _ in 0..<200 where !gone {
+                gone = !running(smoke)
+                if !gone { usleep(50_000) }
+            }
+            #expect(gone, "the smoke test outlived modelpack killed by signal \(signal)")
+            if !gone { kill(smoke, SIGKILL) }
+        }
     }
 }

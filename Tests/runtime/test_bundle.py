@@ -116,6 +116,16 @@ def test_the_cache_marks_its_folder_in_use_and_survives_a_pruned_lock_file(tmp_p
 # command line, its cache, the limits checked before a file is written, serving.json's limits.
 
 
+def test_a_zip_with_data_before_it_is_refused(tmp_path):
+    """A self-extracting stub before the zip: Python's zipfile would read it; a bundle starts with its zip."""
+    bundle = write(tmp_path / "b.zip", good_entries())
+    sfx = tmp_path / "s.zip"
+    sfx.write_bytes(b"#!/bin/sh\nexit 0\n" + bundle.read_bytes())
+    with pytest.raises(mb.BundleError, match=re.escape("not a zip, tar, tar.gz or tar.zst archive")):
+        mb.unpack(sfx, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_command_line_prints_one_line_and_exits_1(tmp_path, capsys):
     entries = good_entries()
     entries[-1] = (entries[-1][0], bytes(len(FILES["weights/w.bin"])), "file")

@@ -2,6 +2,7 @@
 buffer, CSV cells converted by the declared types, and line numbers."""
 import importlib.util
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -80,8 +81,9 @@ def test_the_batch_size_comes_from_the_metadata_unless_asked(tmp_path, monkeypat
         assert [int(n) for n in log.read_text().split()] == sizes
 
 
-def smoke(tmp_path, interface, serving):
-    """modelpack_smoke.py over a model of the test's own: (exit status, the JSON report)."""
+def smoke(tmp_path, interface, serving, *extra):
+    """modelpack_smoke.py over a model of the test's own: (exit status, the JSON report, or the
+    text with `--format text`)."""
     import subprocess
 
     model = tmp_path / "model"
@@ -89,8 +91,8 @@ def smoke(tmp_path, interface, serving):
     (model / "interface.py").write_text(interface)
     (tmp_path / "serving.json").write_text(json.dumps(serving))
     run = subprocess.run([sys.executable, str(RUNTIME / "modelpack_smoke.py"), "--model", str(model), "--serving",
-                          str(tmp_path / "serving.json"), "--repeat", "2"], capture_output=True, text=True)
-    return run.returncode, json.loads(run.stdout)
+                          str(tmp_path / "serving.json"), "--repeat", "2", *extra], capture_output=True, text=True)
+    return run.returncode, (run.stdout if extra else json.loads(run.stdout))
 
 
 SMOKE_SERVING = {"name": "doubler", "version": "1.0.0", "inputs": [{"name": "x", "type": "float"}],
@@ -105,6 +107,18 @@ def test_the_smoke_test_passes_a_good_model_with_its_figures(tmp_path):
     assert status == 0 and report["failures"] == [], report
     assert report["predictions"] == [3.0, 4] and report["examples"] == 2
     assert report["load_seconds"] >= 0 and report["row_latency_ms"]["runs"] == 4 and report["peak_rss_mib"] > 0
+
+
+def test_the_smoke_test_says_why_in_a_build_log(tmp_path):
+    # The image's build step has no modelpack to render the report: --format text writes its lines.
+    status, text = smoke(tmp_path, DOUBLER, SMOKE_SERVING, "--format", "text")
+    assert status == 0 and re.fullmatch(r"doubler 1\.0\.0\npassed \(2 examples, load_model\(\) [0-9.]+ s, "
+                                        r"peak memory [0-9.]+ MiB\)\n", text), text
+    broken = DOUBLER.replace("* 2", "* 3")
+    status, text = smoke(tmp_path, broken, SMOKE_SERVING, "--format", "text")
+    assert status == 1 and text.splitlines() == [
+        "doubler 1.0.0", "  FAILED: example 0: predicted 4.5, example_outputs says 3.0",
+        "  FAILED: example 1: predicted 6, example_outputs says 4.0", "FAILED"]
 
 
 def test_the_smoke_test_keeps_stdout_for_its_report(tmp_path):

@@ -239,10 +239,11 @@ final class ArchiveReader {
 
     private var parsedZip: ZipView?
 
-    /// A zip's central directory, read once (by this reader, beside libarchive).
-    private func zipView() throws -> ZipView {
+    /// A zip's central directory, read once (by this reader, beside libarchive); `maxMembers` is
+    /// what the caller allows (a bundle's entry limit, and its manifest).
+    private func zipView(maxMembers: Int = 1_000_000) throws -> ZipView {
         if let parsedZip { return parsedZip }
-        let zip = try ZipView(file: input, size: fileSize)
+        let zip = try ZipView(file: input, size: fileSize, maxMembers: maxMembers)
         parsedZip = zip
         return zip
     }
@@ -250,10 +251,12 @@ final class ArchiveReader {
     /// The first zip member whose name, as its central directory spells it, has a backslash.
     /// libarchive hands such a name out with slashes (as written on Windows), so the bundle rules
     /// would judge another name than the one a reader that keeps it (Python's zipfile) sees: a
-    /// bundle is judged on the names as written. Throws when the central directory cannot be read.
-    func zipMemberWithBackslash() throws -> String? {
+    /// bundle is judged on the names as written. A central directory this reader cannot read
+    /// (data before the zip, offsets that do not add up) is refused rather than left unjudged.
+    func zipMemberWithBackslash(maxMembers: Int) throws -> String? {
         do {
-            return try zipView().members.first { $0.name.utf8.contains(UInt8(ascii: "\\")) }?.name
+            return try zipView(maxMembers: maxMembers).members.first { $0.name.utf8.contains(UInt8(ascii: "\\")) }?
+                .name
         } catch let malformed as ZipView.Malformed {
             throw ModelPackError.invalidArchive(path: path, reason: "damaged zip: \(malformed.reason)")
         }

@@ -22,13 +22,17 @@ final class ZipView {
     let size: Int64
     private(set) var members: [Member] = []
 
+    /// Members a central directory may list (an artifact's; a bundle's is its entry limit).
+    let maxMembers: Int
+
     convenience init(path: String, size: Int64) throws {
         try self.init(file: InputFile(path: path), size: size)
     }
 
-    init(file: InputFile, size: Int64) throws {
+    init(file: InputFile, size: Int64, maxMembers: Int = 1_000_000) throws {
         self.file = file
         self.size = size
+        self.maxMembers = maxMembers
         try readCentralDirectory()
     }
 
@@ -78,7 +82,11 @@ final class ZipView {
             cdSize = Self.le(record, 40, 8)
             cdOffset = Self.le(record, 48, 8)
         }
-        guard count <= 1_000_000, cdSize <= 1 << 30 else { throw Malformed(reason: "implausible central directory") }
+        // Read into memory whole: at most 1 GiB, or 2 KiB a member where more members are allowed.
+        let maxDirectory = min(UInt64(size), max(1 << 30, UInt64(maxMembers) * 2048))
+        guard count <= UInt64(maxMembers), cdSize <= maxDirectory else {
+            throw Malformed(reason: "implausible central directory (\(count) members, \(cdSize) bytes)")
+        }
         let cd = try bytes(at: Int64(cdOffset), Int(cdSize))
         var p = 0
         for _ in 0..<count {

@@ -31,9 +31,6 @@ package enum BundleReader {
         guard let container = reader.container else {
             throw ModelPackError.invalidBundle(path: path, reason: "not a zip, tar, tar.gz or tar.zst archive")
         }
-        if container == .zip, let name = try reader.zipMemberWithBackslash() {
-            throw ModelPackError.invalidBundle(path: path, reason: "refused entry '\(name)': backslash in path")
-        }
         guard first.path == Manifest.entryPath, first.kind == .regular else {
             throw ModelPackError.invalidBundle(
                 path: path,
@@ -56,6 +53,10 @@ package enum BundleReader {
         let manifest = try Manifest.decode(bytes, bundle: path, maxPathBytes: limits.maxPathBytes)
         let size = try FileSystem.lstatInfo(path)?.size ?? 0
         try limits.check(manifest, archiveSize: size, bundle: path)
+        // Names as the zip spells them, which libarchive does not always hand out as they are.
+        if container == .zip, let name = try reader.zipMemberWithBackslash(maxMembers: limits.maxEntries + 1) {
+            throw ModelPackError.invalidBundle(path: path, reason: "refused entry '\(name)': backslash in path")
+        }
         reader.readDataDirectly()
         progress?(.total(manifest.totalSize))
         return (

@@ -87,15 +87,23 @@ package enum CUDACompatibility {
         }
     }
 
+    /// A CUDA release as `--cuda` gives it (`12`, `12.8`, `12.8.1`): its major and minor numbers,
+    /// or nil when it is not one.
+    package static func cudaRelease(_ text: String) -> [Int]? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map { Int($0) }
+        guard (1...3).contains(parts.count), parts.allSatisfy({ $0 != nil }) else { return nil }
+        return Array(parts.compactMap { $0 }.prefix(2))
+    }
+
     package static func resolve(_ requirements: [Requirement], override: String?) throws -> (
         stack: CUDAStack, warnings: [String]
     ) {
         let wanted = try override.map { text -> [Int] in
-            let parts = text.split(separator: ".").compactMap { Int($0) }
-            guard (1...3).contains(parts.count), parts.count == text.split(separator: ".").count else {
+            // The CLI refuses a malformed --cuda before the run (its validate()); this is the guard.
+            guard let release = cudaRelease(text) else {
                 throw ModelPackError.usage("\(CommandFlag.cuda) '\(text)' is not a CUDA release like 12.8")
             }
-            return Array(parts.prefix(2))
+            return release
         }
         var warnings: [String] = []
         var constraints: [Constraint] = []

@@ -109,7 +109,7 @@ enum DockerfileGenerator {
         // `docker build` has no GPU, and a model that loads onto one would fail there.
         if cuda == nil {
             add(
-                "RUN [\"python\", \"/opt/runtime/modelpack_smoke.py\", \"--model\", \"/opt/model\", \"--serving\", \"/opt/runtime/serving.json\", \"--repeat\", \"3\"]"
+                "RUN [\"python\", \"/opt/runtime/modelpack_smoke.py\", \"--model\", \"/opt/model\", \"--serving\", \"/opt/runtime/serving.json\", \"--repeat\", \"3\", \"--format\", \"text\"]"
             )
         }
         add("EXPOSE \(port)")

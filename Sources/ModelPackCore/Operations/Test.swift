@@ -15,8 +15,7 @@ package struct TestOptions: Sendable {
     }
 }
 
-/// What the runtime's smoke test measured (`modelpack.test/1`, the document it wrote), and the
-/// checks' findings that did not stop it.
+/// What the runtime's smoke test measured (`modelpack.test/1`, the document it wrote).
 package struct TestResult: Sendable {
     package struct Latency: Sendable, Equatable {
         package let median: Double
@@ -24,7 +23,6 @@ package struct TestResult: Sendable {
         package let runs: Int
     }
 
-    package let findings: DiagnosticReport
     package let name: String
     package let version: String
     /// Empty when everything passed.
@@ -32,8 +30,6 @@ package struct TestResult: Sendable {
     package let loadSeconds: Double?
     package let examples: Int?
     package let note: String?
-    /// The predictions, as JSON text (Python's spelling: `["a", "b"]`).
-    package let predictions: String?
     package let rowLatency: Latency?
     package let batchMillisecondsPerRow: Double?
     package let peakMiB: Double?
@@ -41,31 +37,29 @@ package struct TestResult: Sendable {
     package let document: String
 }
 
-extension Operations {
-    /// The smoke test's report is at most this long (its predictions are the metadata's examples').
-    static let testReportLimit = 64 << 20
+/// The model checked and its environment ready, and the smoke test to run in it: the checks'
+/// findings can be shown before the model runs.
+package struct TestPlan: Sendable {
+    package let findings: DiagnosticReport
+    /// The cache entries it runs in, marked in use while this lives.
+    let prepared: ServeCache.Prepared
+    let repeats: Int
 
-    /// `test`: the one check pipeline on the model (a bundle or a directory), serve's unpacked
-    /// copy and cached virtualenv, then the runtime's smoke test (runtime/modelpack_smoke.py, a
-    /// child process): load_model(), the metadata's examples through the server's input check and
-    /// predict(), compared with example_outputs. It returns data; the result renders it.
-    package static func test(_ options: TestOptions, context: RunContext) throws -> TestResult {
-        let served = try prepared(
-            options.source, python: options.python, policy: options.policy, strict: options.strict, context: context)
-        let prepared = served.prepared
+    /// The smoke test's report is at most this long (its predictions are the metadata's examples').
+    static let reportLimit = 64 << 20
+
+    /// Runs the runtime's smoke test (runtime/modelpack_smoke.py) as a child process and reads its
+    /// report. A smoke test that ends without one (killed, or a failure of its own) is an error.
+    package func run() throws -> TestResult {
         let arguments =
             prepared.pythonArguments(prepared.smokeTest) + [
-                "--model", prepared.modelDirectory, "--serving", prepared.servingJSON,
-                "--repeat", String(options.repeats),
+                "--model", prepared.modelDirectory, "--serving", prepared.servingJSON, "--repeat", String(repeats),
             ]
-        // prepared holds the cache entries' use locks: alive while the smoke test runs.
-        let ended = try withExtendedLifetime(prepared) {
-            try ChildProcess.output(
-                prepared.python, arguments, overrides: prepared.runtimeEnvironment, limit: testReportLimit,
-                what: "the smoke test")
-        }
+        let ended = try ChildProcess.output(
+            prepared.python, arguments, overrides: prepared.runtimeEnvironment, limit: Self.reportLimit,
+            what: "the smoke test")
         let document = String(decoding: ended.stdout, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let result = TestResult(document: document, findings: served.findings) else {
+        guard let result = TestResult(document: document) else {
             let how = ended.signalled ? "was killed by signal \(ended.status)" : "exited \(ended.status)"
             throw ModelPackError.io(
                 path: prepared.smokeTest, reason: "the smoke test \(how) without a report (its stderr is above)")
@@ -74,14 +68,25 @@ extension Operations {
     }
 }
 
+extension Operations {
+    /// `test`: the one check pipeline on the model (a bundle or a directory), serve's unpacked
+    /// copy and cached virtualenv; the plan then runs the runtime's smoke test: load_model(), the
+    /// metadata's examples through the server's input check and predict(), compared with
+    /// example_outputs. The smoke test returns data; the result renders it.
+    package static func test(_ options: TestOptions, context: RunContext) throws -> TestPlan {
+        let served = try prepared(
+            options.source, python: options.python, policy: options.policy, strict: options.strict, context: context)
+        return TestPlan(findings: served.findings, prepared: served.prepared, repeats: options.repeats)
+    }
+}
+
 extension TestResult {
     /// Reads the smoke test's document; nil when it is not one.
-    init?(document: String, findings: DiagnosticReport) {
+    init?(document: String) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(document.utf8)) as? [String: Any],
             object["schema"] as? String == "modelpack.test/1", let name = object["name"] as? String,
             let version = object["version"] as? String, let failures = object["failures"] as? [String]
         else { return nil }
-        self.findings = findings
         self.name = name
         self.version = version
         self.failures = failures
@@ -89,7 +94,6 @@ extension TestResult {
         loadSeconds = (object["load_seconds"] as? NSNumber)?.doubleValue
         examples = (object["examples"] as? NSNumber)?.intValue
         note = object["note"] as? String
-        predictions = object["predictions"].map(PythonJSON.dumps)
         if let latency = object["row_latency_ms"] as? [String: Any], let median = latency["median"] as? NSNumber,
             let max = latency["max"] as? NSNumber, let runs = latency["runs"] as? NSNumber
         {
@@ -99,26 +103,5 @@ extension TestResult {
         }
         batchMillisecondsPerRow = (object["batch_ms_per_row"] as? NSNumber)?.doubleValue
         peakMiB = (object["peak_rss_mib"] as? NSNumber)?.doubleValue
-    }
-}
-
-/// JSON spelt as Python's `json.dumps` spells it (`[1, "a"]`, `{"k": 2.5}`): how a prediction
-/// reads in test's text.
-enum PythonJSON {
-    static func dumps(_ value: Any) -> String {
-        switch value {
-        case is NSNull: return "null"
-        case let string as String: return StableJSON.encode(string)
-        case let array as [Any]: return "[" + array.map(dumps).joined(separator: ", ") + "]"
-        case let object as [String: Any]:
-            return "{"
-                + object.keys.sorted().map { StableJSON.encode($0) + ": " + dumps(object[$0]!) }
-                .joined(separator: ", ") + "}"
-        case let number as NSNumber:
-            // JSON's true and false are the char-typed numbers; the others print as Python's repr.
-            if String(cString: number.objCType) == "c" { return number.boolValue ? "true" : "false" }
-            return number.description
-        default: return String(describing: value)
-        }
     }
 }

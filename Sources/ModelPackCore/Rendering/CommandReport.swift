@@ -100,10 +100,12 @@ extension DockerfileResult: FindingsReport {
     package func json() -> String { BuildContextReport.json(self, output: output) }
     package func sarif() -> String? { findings.sarif() }
     package func textNotes(colour: Bool) -> String? {
+        let findingsText = findings.diagnostics.isEmpty ? nil : findings.text(colour: colour)
         let notes = [
-            findings.diagnostics.isEmpty ? nil : findings.text(colour: colour),
+            findingsText.map { $0.hasSuffix("\n") ? String($0.dropLast()) : $0 },
             warningLines(context.warnings, colour: colour),
-        ].compactMap { $0 }
+        ]
+        .compactMap { $0 }
         return notes.isEmpty ? nil : notes.joined(separator: "\n")
     }
 }
@@ -221,28 +223,4 @@ extension InitResult: CommandReport {
     package func json() -> String {
         StableJSON.encode(JSON(directory: directory, written: written, notes: notes)) + "\n"
     }
-}
-
-/// The smoke test's document as it wrote it (`modelpack.test/1`), and its text here.
-extension TestResult: CommandReport {
-    package func text(colour: Bool) -> String {
-        var lines = ["\(name) \(version)"]
-        if let loadSeconds { lines.append("  load_model(): \(String(format: "%.2f", loadSeconds)) s") }
-        if let note { lines.append("  \(note)") }
-        if let predictions, let examples {
-            lines.append("  \(examples) examples predicted: \(String(predictions.prefix(200)))")
-        }
-        if let rowLatency, let batchMillisecondsPerRow {
-            lines.append(
-                "  per-row latency: median \(rowLatency.median) ms, max \(rowLatency.max) ms over "
-                    + "\(rowLatency.runs) single-row calls; \(batchMillisecondsPerRow) ms per row in one batch")
-        }
-        if let peakMiB { lines.append("  peak memory: \(peakMiB) MiB") }
-        let failed = colour ? "\u{1B}[1;31mFAILED\u{1B}[0m" : "FAILED"
-        lines += failures.map { "  \(failed): \($0)" }
-        lines.append(failures.isEmpty ? "passed" : failed)
-        return lines.joined(separator: "\n") + "\n"
-    }
-    package func json() -> String { document + "\n" }
-    package func fails(strict: Bool) -> Bool { !failures.isEmpty }
 }

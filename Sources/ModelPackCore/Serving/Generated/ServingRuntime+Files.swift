@@ -60,7 +60,7 @@ extension ServingRuntime {
 
             HERE = Path(__file__).resolve().parent
             sys.path.insert(0, str(HERE))
-            from modelpack_inputs import instance_schema, jsonable, load_model, output_schema, validate  # noqa: E402 (the runtime's own module, beside this file)
+            from modelpack_inputs import follow_supervisor, instance_schema, jsonable, load_model, output_schema, validate  # noqa: E402 (the runtime's own module, beside this file)
             from modelpack_keys import KeysError, load_keys  # noqa: E402
 
             MODEL_DIR = Path(os.environ.get("MODELPACK_MODEL_DIR", "/opt/model"))
@@ -278,19 +278,6 @@ extension ServingRuntime {
             def run_model(rows):
                 """The model's predict and the conversion of its answer, on a prediction thread."""
                 return jsonable(STATE["model"].predict(rows))
-
-
-            def follow_supervisor():
-                """A worker ends with its supervisor: when the supervisor dies, even by SIGKILL, Linux sends
-                the worker SIGTERM (PR_SET_PDEATHSIG), so no orphan keeps the port and the model in memory."""
-                supervisor = os.environ.get("MODELPACK_SUPERVISOR_PID")
-                if not supervisor or os.getpid() == int(supervisor) or not sys.platform.startswith("linux"):
-                    return
-                import ctypes
-
-                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-                if os.getppid() != int(supervisor):  # it died before the call
-                    os.kill(os.getpid(), signal.SIGTERM)
 
 
             @asynccontextmanager
@@ -671,6 +658,7 @@ extension ServingRuntime {
             import importlib.util
             import math
             import os
+            import signal
             import sys
 
             # The one input rule, the same as modelpack's InputFit (Sources/ModelPackCore/Metadata/InputFit.swift);
@@ -1064,6 +1052,20 @@ extension ServingRuntime {
                 if hasattr(value, "item"):
                     return value.item()
                 return value
+
+
+            def follow_supervisor():
+                """A process modelpack supervises (a `serve --reload` worker, `modelpack test`'s smoke test) ends
+                with it: when the supervisor dies, even by SIGKILL, Linux sends this process SIGTERM
+                (PR_SET_PDEATHSIG), so no orphan keeps a port, the model in memory or a cache entry in use."""
+                supervisor = os.environ.get("MODELPACK_SUPERVISOR_PID")
+                if not supervisor or os.getpid() == int(supervisor) or not sys.platform.startswith("linux"):
+                    return
+                import ctypes
+
+                ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+                if os.getppid() != int(supervisor):  # it died before the call
+                    os.kill(os.getpid(), signal.SIGTERM)
 
             """#
         ),
@@ -1687,10 +1689,10 @@ extension ServingRuntime {
                         raise BundleError(f"{bundle}: a tar.zst bundle needs the zstandard package here "
                                           "(pip install zstandard), or build the bundle as zip, tar or tar.gz") from None
                     with open(bundle, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as stream:
-                        yield from tar_entries(bundle, stream)
+                        yield from tar_entries(bundle, stream, "tar.zst")
                     return
                 with open(bundle, "rb") as raw:
-                    yield from tar_entries(bundle, raw)
+                    yield from tar_entries(bundle, raw, "tar.gz" if head.startswith(b"\x1f\x8b") else None)
 
 
             def zip_entries(bundle):
@@ -1709,10 +1711,14 @@ extension ServingRuntime {
                         yield Entry(info.filename, kind, info.file_size, lambda info=info: archive.open(info))
 
 
-            def tar_entries(bundle, stream):
+            def tar_entries(bundle, stream, compressed=None):
+                """A tar's entries; `compressed` names the stream it comes through (tar.gz, tar.zst), if any."""
                 try:
                     archive = tarfile.open(fileobj=stream, mode="r|*")  # noqa: SIM115 (closed by the with below)
-                except (tarfile.TarError, OSError) as error:
+                except (tarfile.TarError, OSError, EOFError) as error:
+                    if compressed:  # the stream breaks before the first tar header (a small bundle cut short)
+                        raise BundleError(f"{bundle}: truncated or damaged {compressed}: the file ends at byte "
+                                          f"{os.stat(bundle).st_size} ({error})") from None
                     raise BundleError(f"{bundle}: not a zip, tar, tar.gz or tar.zst archive ({error})") from None
                 with archive:
                     for member in archive:
@@ -1810,10 +1816,10 @@ extension ServingRuntime {
                         reading = "an entry header"
                 except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error) as error:
                     raise damaged(bundle, reading, error) from None
-                missing = sorted(set(listed) - seen)
+                # The first in manifest order (byte order), as the Swift reader names it.
+                missing = next((f["path"] for f in manifest["files"] if f["path"] not in seen), None)
                 if missing:
-                    first = next(f["path"] for f in manifest["files"] if f["path"] in missing)
-                    raise BundleError(f"{bundle}: refused: '{first}' is listed in the manifest but not in the archive")
+                    raise BundleError(f"{bundle}: refused: '{missing}' is listed in the manifest but not in the archive")
                 (into / ".modelpack").mkdir()
                 _create(into / MANIFEST, 0o644, [data])
                 return "sha256:" + hashlib.sha256(data).hexdigest()
@@ -2610,10 +2616,12 @@ extension ServingRuntime {
             metadata's examples through the server's own input check, compare with `example_outputs` when the
             metadata gives them, and report load time, per-row latency and peak memory.
 
-                modelpack_smoke.py --model DIR --serving serving.json [--repeat N]
+                modelpack_smoke.py --model DIR --serving serving.json [--repeat N] [--format json|text]
 
-            It returns data, not text: the report is one JSON object (`modelpack.test/1`, Docs/CLI.md) on
-            stdout, which `modelpack test` renders; whatever the model prints goes to stderr. Exit 0 when
+            It returns data: the report is one JSON object (`modelpack.test/1`, Docs/CLI.md) on stdout, which
+            `modelpack test` renders; whatever the model prints goes to stderr. The image's build step, which
+            has no modelpack to render it, asks for `--format text`: one line per failure (`FAILED: ...`) that
+            a build log shows, or `passed`. Exit 0 when
             everything passed, 1 on any failure (the model does not load, an example does not fit the inputs,
             predict() raises or answers something that is not JSON or does not fit the output, a prediction
             differs from its example output), 2 on a usage error.
@@ -2630,7 +2638,7 @@ extension ServingRuntime {
             from pathlib import Path
 
             sys.path.insert(0, str(Path(__file__).resolve().parent))
-            from modelpack_inputs import check, jsonable, load_model, validate  # the runtime's module, beside this file
+            from modelpack_inputs import check, follow_supervisor, jsonable, load_model, validate  # the runtime's, beside this
 
 
             def same(got, expected):
@@ -2712,25 +2720,40 @@ extension ServingRuntime {
                 return report
 
 
+            def as_text(report):
+                """The report for a build log: the model, each failure on a line of its own, the verdict."""
+                lines = [f"{report['name']} {report['version']}"] + [f"  FAILED: {failure}" for failure in report["failures"]]
+                if report["failures"]:
+                    lines.append("FAILED")
+                else:
+                    lines.append(f"passed ({report.get('examples', 0)} examples, load_model() {report['load_seconds']} s, "
+                                 f"peak memory {report['peak_rss_mib']} MiB)")
+                return "\n".join(lines) + "\n"
+
+
             def main():
                 parser = argparse.ArgumentParser()
                 parser.add_argument("--model", required=True)
                 parser.add_argument("--serving", required=True)
                 parser.add_argument("--repeat", type=int, default=20)
+                parser.add_argument("--format", choices=("json", "text"), default="json")
                 args = parser.parse_args()
                 if args.repeat < 1:
                     parser.error("--repeat must be at least 1")
+                follow_supervisor()  # `modelpack test` waits for this process: it does not outlive it
                 serving = json.loads(Path(args.serving).read_text(encoding="utf-8"))
-                # stdout is the report's alone: the model's prints (Python's or a C library's) go to stderr.
+                # stdout is the report's alone: the model's prints (Python's or a C library's) go to stderr,
+                # as they are written (Python chose block buffering for the pipe it started with).
                 report_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
                 os.dup2(2, 1)
+                sys.stdout.reconfigure(line_buffering=True, write_through=True)
                 report = run(args.model, serving, args.repeat)
                 report["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
                 if "traceback" in report:
                     print(report["traceback"], file=sys.stderr, end="")
                 report.pop("traceback", None)
                 sys.stdout.flush()
-                report_out.write(json.dumps(report, sort_keys=True) + "\n")
+                report_out.write(json.dumps(report, sort_keys=True) + "\n" if args.format == "json" else as_text(report))
                 report_out.close()
                 return 1 if report["failures"] else 0
 

@@ -272,10 +272,10 @@ def entries(bundle):
             raise BundleError(f"{bundle}: a tar.zst bundle needs the zstandard package here "
                               "(pip install zstandard), or build the bundle as zip, tar or tar.gz") from None
         with open(bundle, "rb") as raw, zstandard.ZstdDecompressor().stream_reader(raw) as stream:
-            yield from tar_entries(bundle, stream)
+            yield from tar_entries(bundle, stream, "tar.zst")
         return
     with open(bundle, "rb") as raw:
-        yield from tar_entries(bundle, raw)
+        yield from tar_entries(bundle, raw, "tar.gz" if head.startswith(b"\x1f\x8b") else None)
 
 
 def zip_entries(bundle):
@@ -294,10 +294,14 @@ def zip_entries(bundle):
             yield Entry(info.filename, kind, info.file_size, lambda info=info: archive.open(info))
 
 
-def tar_entries(bundle, stream):
+def tar_entries(bundle, stream, compressed=None):
+    """A tar's entries; `compressed` names the stream it comes through (tar.gz, tar.zst), if any."""
     try:
         archive = tarfile.open(fileobj=stream, mode="r|*")  # noqa: SIM115 (closed by the with below)
-    except (tarfile.TarError, OSError) as error:
+    except (tarfile.TarError, OSError, EOFError) as error:
+        if compressed:  # the stream breaks before the first tar header (a small bundle cut short)
+            raise BundleError(f"{bundle}: truncated or damaged {compressed}: the file ends at byte "
+                              f"{os.stat(bundle).st_size} ({error})") from None
         raise BundleError(f"{bundle}: not a zip, tar, tar.gz or tar.zst archive ({error})") from None
     with archive:
         for member in archive:
@@ -395,10 +399,10 @@ def _write(bundle, into, limits=DEFAULT_LIMITS):
             reading = "an entry header"
     except (tarfile.TarError, zipfile.BadZipFile, EOFError, zlib.error) as error:
         raise damaged(bundle, reading, error) from None
-    missing = sorted(set(listed) - seen)
+    # The first in manifest order (byte order), as the Swift reader names it.
+    missing = next((f["path"] for f in manifest["files"] if f["path"] not in seen), None)
     if missing:
-        first = next(f["path"] for f in manifest["files"] if f["path"] in missing)
-        raise BundleError(f"{bundle}: refused: '{first}' is listed in the manifest but not in the archive")
+        raise BundleError(f"{bundle}: refused: '{missing}' is listed in the manifest but not in the archive")
     (into / ".modelpack").mkdir()
     _create(into / MANIFEST, 0o644, [data])
     return "sha256:" + hashlib.sha256(data).hexdigest()

@@ -6,6 +6,7 @@ import importlib.machinery
 import importlib.util
 import math
 import os
+import signal
 import sys
 
 # The one input rule, the same as modelpack's InputFit (Sources/ModelPackCore/Metadata/InputFit.swift);
@@ -399,3 +400,17 @@ def jsonable(value):
     if hasattr(value, "item"):
         return value.item()
     return value
+
+
+def follow_supervisor():
+    """A process modelpack supervises (a `serve --reload` worker, `modelpack test`'s smoke test) ends
+    with it: when the supervisor dies, even by SIGKILL, Linux sends this process SIGTERM
+    (PR_SET_PDEATHSIG), so no orphan keeps a port, the model in memory or a cache entry in use."""
+    supervisor = os.environ.get("MODELPACK_SUPERVISOR_PID")
+    if not supervisor or os.getpid() == int(supervisor) or not sys.platform.startswith("linux"):
+        return
+    import ctypes
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if os.getppid() != int(supervisor):  # it died before the call
+        os.kill(os.getpid(), signal.SIGTERM)

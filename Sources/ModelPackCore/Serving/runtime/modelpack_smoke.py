@@ -2,10 +2,12 @@
 metadata's examples through the server's own input check, compare with `example_outputs` when the
 metadata gives them, and report load time, per-row latency and peak memory.
 
-    modelpack_smoke.py --model DIR --serving serving.json [--repeat N]
+    modelpack_smoke.py --model DIR --serving serving.json [--repeat N] [--format json|text]
 
-It returns data, not text: the report is one JSON object (`modelpack.test/1`, Docs/CLI.md) on
-stdout, which `modelpack test` renders; whatever the model prints goes to stderr. Exit 0 when
+It returns data: the report is one JSON object (`modelpack.test/1`, Docs/CLI.md) on stdout, which
+`modelpack test` renders; whatever the model prints goes to stderr. The image's build step, which
+has no modelpack to render it, asks for `--format text`: one line per failure (`FAILED: ...`) that
+a build log shows, or `passed`. Exit 0 when
 everything passed, 1 on any failure (the model does not load, an example does not fit the inputs,
 predict() raises or answers something that is not JSON or does not fit the output, a prediction
 differs from its example output), 2 on a usage error.
@@ -22,7 +24,7 @@ import traceback
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from modelpack_inputs import check, jsonable, load_model, validate  # the runtime's module, beside this file
+from modelpack_inputs import check, follow_supervisor, jsonable, load_model, validate  # the runtime's, beside this
 
 
 def same(got, expected):
@@ -104,25 +106,40 @@ def run(model_dir, serving, repeat):
     return report
 
 
+def as_text(report):
+    """The report for a build log: the model, each failure on a line of its own, the verdict."""
+    lines = [f"{report['name']} {report['version']}"] + [f"  FAILED: {failure}" for failure in report["failures"]]
+    if report["failures"]:
+        lines.append("FAILED")
+    else:
+        lines.append(f"passed ({report.get('examples', 0)} examples, load_model() {report['load_seconds']} s, "
+                     f"peak memory {report['peak_rss_mib']} MiB)")
+    return "\n".join(lines) + "\n"
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--model", required=True)
     parser.add_argument("--serving", required=True)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--format", choices=("json", "text"), default="json")
     args = parser.parse_args()
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    follow_supervisor()  # `modelpack test` waits for this process: it does not outlive it
     serving = json.loads(Path(args.serving).read_text(encoding="utf-8"))
-    # stdout is the report's alone: the model's prints (Python's or a C library's) go to stderr.
+    # stdout is the report's alone: the model's prints (Python's or a C library's) go to stderr,
+    # as they are written (Python chose block buffering for the pipe it started with).
     report_out = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
+    sys.stdout.reconfigure(line_buffering=True, write_through=True)
     report = run(args.model, serving, args.repeat)
     report["peak_rss_mib"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     if "traceback" in report:
         print(report["traceback"], file=sys.stderr, end="")
     report.pop("traceback", None)
     sys.stdout.flush()
-    report_out.write(json.dumps(report, sort_keys=True) + "\n")
+    report_out.write(json.dumps(report, sort_keys=True) + "\n" if args.format == "json" else as_text(report))
     report_out.close()
     return 1 if report["failures"] else 0
 

@@ -51,7 +51,7 @@ from uvicorn.protocols.http.auto import AutoHTTPProtocol
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from modelpack_inputs import instance_schema, jsonable, load_model, output_schema, validate  # noqa: E402 (the runtime's own module, beside this file)
+from modelpack_inputs import follow_supervisor, instance_schema, jsonable, load_model, output_schema, validate  # noqa: E402 (the runtime's own module, beside this file)
 from modelpack_keys import KeysError, load_keys  # noqa: E402
 
 MODEL_DIR = Path(os.environ.get("MODELPACK_MODEL_DIR", "/opt/model"))
@@ -269,19 +269,6 @@ def load():
 def run_model(rows):
     """The model's predict and the conversion of its answer, on a prediction thread."""
     return jsonable(STATE["model"].predict(rows))
-
-
-def follow_supervisor():
-    """A worker ends with its supervisor: when the supervisor dies, even by SIGKILL, Linux sends
-    the worker SIGTERM (PR_SET_PDEATHSIG), so no orphan keeps the port and the model in memory."""
-    supervisor = os.environ.get("MODELPACK_SUPERVISOR_PID")
-    if not supervisor or os.getpid() == int(supervisor) or not sys.platform.startswith("linux"):
-        return
-    import ctypes
-
-    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    if os.getppid() != int(supervisor):  # it died before the call
-        os.kill(os.getpid(), signal.SIGTERM)
 
 
 @asynccontextmanager

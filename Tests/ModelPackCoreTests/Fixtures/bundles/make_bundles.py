@@ -276,8 +276,13 @@ def main(argv):
         (out / file).write_bytes(data[: len(data) * 2 // 3])
         size = len(data) * 2 // 3
         reason = (f"truncated or damaged zip: it has no central directory (the file ends at byte {size})"
-                  if container == "zip" else f"truncated: the archive ends at byte {size} while reading")
+                  if container == "zip" else f"truncated: the archive ends at byte {size} while reading "
+                  "'weights/noise.bin'")
         table.append({"name": f"truncated ({container})", "bundle": file, "refuse": reason})
+    # Cut before its first tar header: the compressed stream breaks at once.
+    (out / "cases/truncated-early.tar.gz").write_bytes((out / "cases/good.tar.gz").read_bytes()[:100])
+    table.append({"name": "truncated early (tar.gz)", "bundle": "cases/truncated-early.tar.gz",
+                  "refuse": "truncated or damaged tar.gz: the file ends at byte 100"})
     for name, (data, reason) in RAW.items():
         (out / f"cases/{name}.bin").write_bytes(data)
         table.append({"name": name, "bundle": f"cases/{name}.bin", "refuse": reason})

@@ -48,7 +48,7 @@ COPY model/ /opt/model/
 COPY runtime/ /opt/runtime/
 COPY code/ /opt/model/
 USER 10001:10001
-RUN ["python", "/opt/runtime/modelpack_smoke.py", "--model", "/opt/model", "--serving", "/opt/runtime/serving.json", "--repeat", "3"]
+RUN ["python", "/opt/runtime/modelpack_smoke.py", "--model", "/opt/model", "--serving", "/opt/runtime/serving.json", "--repeat", "3", "--format", "text"]
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request; port = os.environ.get('AIP_HTTP_PORT') or os.environ.get('MODELPACK_PORT', '8080'); urllib.request.urlopen('http://127.0.0.1:' + port + '/ready', timeout=4)"]
