@@ -9,7 +9,7 @@ DESTDIR ?=
 VERSION := $(shell sed -n 's/.*current = "\(.*\)"/\1/p' Sources/ModelPackCore/Support/ModelPackVersion.swift)
 
 PHONY_EXTRA := demo-run deb-test
-.PHONY: install deb release manual $(PHONY_EXTRA) deps build demo test check docs bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed test-deps
+.PHONY: test-scale oms-deps install deb release manual $(PHONY_EXTRA) deps build demo test check docs bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed test-deps
 
 deps:
 	@.ci/install-deps
@@ -33,9 +33,23 @@ demo-run:
 	@for f in interface.py metadata.yaml model.joblib requirements.txt; do \
 	  cmp $(EXAMPLE)/$$f $(DEMO)/iris/$$f || exit 1; done; echo "the unpacked files are identical to $(EXAMPLE)"
 
+# The whole suite, in two test processes at once: the Spark and Ray tests (ScaleTests: serialized,
+# mostly waiting on JVMs, workers and PyPI) beside everything else. A test process runs as many
+# tests at a time as there are cores, and most tests wait on a child process, so the two overlap;
+# the Spark and Ray log is printed after the rest. `make test-scale` runs that tier alone.
+SCALE_LOG := .build/scale-tests.log
 test: deps lint runtime-test test-deps
-	$(SWIFT) build
-	$(SWIFT) test
+	$(SWIFT) build --build-tests
+	@echo "$(SWIFT) test --skip-build --filter ScaleTests (beside the rest, into $(SCALE_LOG))"
+	@$(SWIFT) test --skip-build --filter ScaleTests >$(SCALE_LOG) 2>&1 & scale=$$!; \
+	  $(SWIFT) test --skip-build --skip ScaleTests; rest=$$?; \
+	  wait $$scale; slow=$$?; echo "--- the Spark and Ray tier ($(SCALE_LOG)):"; \
+	  if test $$slow -eq 0; then grep -a -E "(Suite ScaleTests|Test run) .*(passed|failed)" $(SCALE_LOG); else cat $(SCALE_LOG); fi; \
+	  test $$rest -eq 0 && test $$slow -eq 0
+
+test-scale: deps test-deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build --filter ScaleTests
 
 # The quick loop (Docs/DEVELOPMENT.md): lint, and the tests that need no network, virtualenv or
 # registry (MODELPACK_TIER=check turns off the serve, test, predict, Spark, Ray and registry
@@ -59,12 +73,21 @@ docs:
 # registry's CA and certificate); from PyPI oras-py
 # (a second registry client), cryptography (the test token server's JWTs), jsonschema and
 # markdown-it-py (the model card read back by a CommonMark parser), PyYAML (the examples' rows read
-# by a reference YAML reader). Java 17 runs Spark (the Spark and Ray tests install pyspark and ray
+# by a reference YAML reader), cyclonedx-python-lib (the ML-BOM's schema validator). Java 17 runs Spark (the Spark and Ray tests install pyspark and ray
 # themselves, as `predict --engine` does for a user).
-TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0 pyyaml==6.0.3
-test-deps:
+TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0 pyyaml==6.0.3 \
+	'cyclonedx-python-lib[json-validation]==11.12.0' packageurl-python==0.17.6
+test-deps: oms-deps
 	@.ci/install-deps docker-registry skopeo apache2-utils openjdk-17-jre-headless openssl
 	.ci/pip-install $(TEST_DEPS)
+
+# The OpenSSF model signing reference (PyPI model-signing; it imports pyOpenSSL without declaring
+# it) in a virtualenv of its own, shared by every test that runs it (SigningInteropTests).
+OMS_VENV := .build/venvs/model-signing
+OMS_DEPS := model-signing==1.1.1 pyopenssl==26.4.0
+oms-deps:
+	@test -x $(OMS_VENV)/bin/model_signing || { python3 -m venv $(OMS_VENV) \
+	  && $(OMS_VENV)/bin/pip install -q --disable-pip-version-check $(OMS_DEPS); }
 
 # The serving runtime's Python (Sources/ModelPackCore/Serving/runtime): pytest with FastAPI's
 # TestClient and a real uvicorn process on loopback, at the versions the images pin.

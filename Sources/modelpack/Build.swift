@@ -9,7 +9,8 @@ struct Build: LimitedCommand, ReportingCommand {
             DIR goes through the same checks as `modelpack validate DIR`: errors (or warnings with \
             --strict) stop the build and nothing is written. The bundle is written to a temporary \
             file next to BUNDLE and renamed into place. Builds are deterministic; entry timestamps \
-            come from SOURCE_DATE_EPOCH when it is set, else 1980-01-01.
+            come from SOURCE_DATE_EPOCH when it is set, else 1980-01-01. A BUNDLE.sig that signed \
+            other content is removed (one that covers the rebuilt bundle stays).
             """)
 
     @Argument(help: "The model directory.")

@@ -12,7 +12,8 @@ struct Inspect: LimitedCommand, ReportingCommand {
             loaded); then the same checks as validate run (metadata, requirements, interface, the \
             environment against what the pickles and interface.py import). Exit 1 on an error \
             finding; with --strict, also on warnings. --manifest-only reads just the manifest, in the \
-            same time for any bundle size.
+            same time for any bundle size. The signature (BUNDLE.sig, or the registry's signature \
+            referrers) is shown, and checked with --key or --trusted-keys.
             """)
 
     @Argument(help: "The bundle, or a registry reference (oci://HOST/REPOSITORY:TAG).")
@@ -27,6 +28,8 @@ struct Inspect: LimitedCommand, ReportingCommand {
 
     @Flag(help: "Fail on warnings too (unknown imports, unpinned versions).")
     var strict = false
+
+    @OptionGroup var trust: TrustOptions
 
     @OptionGroup(title: "Registry") var registry: RegistryFlags
 
@@ -47,22 +50,27 @@ struct Inspect: LimitedCommand, ReportingCommand {
             let reference = try ImageReference(parsing: bundle)
             if manifestOnly {
                 try report.emit(
-                    try Operations.inspectReference(reference, registry: registry.options, context: context))
+                    try Operations.inspectReference(
+                        reference, registry: registry.options, trust: trust.keys, context: context))
                 return
             }
             try report.emit(
                 try progress.tracking("inspect", report: report, context: context) {
-                    try Operations.inspect(reference: reference, registry: registry.options, context: $0)
+                    try Operations.inspect(
+                        reference: reference, registry: registry.options, trust: trust.keys, context: $0)
                 }, strict: strict)
             return
         }
         if manifestOnly {
+            guard !trust.given else {
+                throw ValidationError("inspect --manifest-only of a file does not read BUNDLE.sig; use verify --key")
+            }
             try report.emit(try Operations.inspectManifest(bundle, context: context))
             return
         }
         try report.emit(
             try progress.tracking("inspect", report: report, context: context) {
-                try Operations.inspect(bundle, context: $0)
+                try Operations.inspect(bundle, trust: trust.keys, context: $0)
             }, strict: strict)
     }
 }

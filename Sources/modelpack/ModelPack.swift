@@ -17,7 +17,7 @@ struct ModelPack: ParsableCommand {
         subcommands: [
             Build.self, Validate.self, Inspect.self, Scan.self, Verify.self, Unpack.self, Serve.self, Dockerfile.self,
             Keygen.self, Sign.self, Push.self, Pull.self, Login.self, Prune.self, Cache.self, Diff.self, Card.self,
-            Predict.self, Test.self, Init.self,
+            Predict.self, Test.self, Init.self, BOM.self,
         ]
     )
 

@@ -10,9 +10,11 @@ struct Pull: ReportingCommand, LimitedCommand {
             Every blob is checked against its digest before it is used and kept in the blob cache \
             (an interrupted pull continues where it stopped). -o writes a bundle with the pushed \
             bundle's digest, in the container its extension names; --unpack writes the model \
-            directory, which appears only once every file matched. With --require-signature the \
-            artifact is refused, before anything is written, unless a signature referrer by a \
-            trusted key covers it.
+            directory, which appears only once every file matched. The signature referrer that \
+            covers the bundle (the valid one, with --key or --trusted-keys) is written beside it, \
+            as BUNDLE.sig or DIR/.modelpack/signature.sig, so verify --key works offline. With \
+            --require-signature the artifact is refused, before anything is written, unless a \
+            signature referrer by a trusted key covers it.
             """)
 
     @Argument(help: "What to pull: [oci://]HOST/REPOSITORY[:TAG|@DIGEST].")
@@ -55,7 +57,8 @@ struct Pull: ReportingCommand, LimitedCommand {
         options.output = output
         options.unpackTo = unpack
         options.force = force
-        options.trustedKeys = requireSignature ? trust.keys : nil
+        options.trustedKeys = trust.keys
+        options.requireSignature = requireSignature
         let result = try Operations.pull(options, context: context)
         line?.finish()
         try report.emit(result)

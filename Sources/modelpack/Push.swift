@@ -10,7 +10,8 @@ struct Push: ReportingCommand, ParsableCommand {
             Every file becomes an uncompressed layer whose digest is the file's SHA-256, so a file \
             the registry already has (an unchanged weight in a new version) is never sent again. \
             The bundle is verified as it streams; the manifest is put last. BUNDLE.sig, when \
-            present, is pushed as a referrer of the manifest. REF is [oci://]HOST/REPOSITORY[:TAG] \
+            present, is pushed as a referrer of the manifest (one that signs other content is \
+            refused before anything is sent). REF is [oci://]HOST/REPOSITORY[:TAG] \
             (Docs/REGISTRY.md); credentials come from Docker's config.json (modelpack login).
             """)
 

@@ -189,9 +189,11 @@ import Testing
             let sarif = try CLI.run(arguments + ["--format", "sarif"])
             #expect(sarif.status == 2 && sarif.stderr.contains("sarif"), "\(arguments): \(sarif.stderr)")
         }
-        try document(["keygen", "-o", tmp.file("k")], "modelpack.keygen/1", ["privateKey", "publicKey", "keyID"])
         try document(
-            ["sign", tmp.file("m.zip"), "--key", tmp.file("k")], "modelpack.sign/1", ["bundle", "signature", "keyID"])
+            ["keygen", "-o", tmp.file("k")], "modelpack.keygen/1", ["privateKey", "publicKey", "type", "keyID"])
+        try document(
+            ["sign", tmp.file("m.zip"), "--key", tmp.file("k")], "modelpack.sign/1",
+            ["bundle", "digest", "signature", "format", "keyID"])
         try document(["card", tmp.file("m.zip")], "modelpack.card/1", ["model", "output", "markdown"])
         try FileManager.default.createDirectory(atPath: tmp.file("fresh"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(

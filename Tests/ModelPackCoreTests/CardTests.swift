@@ -113,7 +113,7 @@ import Testing
         let out = dir.file("CARD.md")
         let written = try CLI.run(["card", bundle, "-o", out])
         #expect(written.status == 0, "\(written.stderr)")
-        let keyID = try SigningKeys.keyID(SigningKeys.loadPublic(dir.file("k.pub")))
+        let keyID = try SigningKeys.loadPublic(dir.file("k.pub")).keyID
         #expect(try String(contentsOfFile: out, encoding: .utf8).contains("- Signature: BUNDLE.sig by key \(keyID)"))
         let badDir = try CLI.run(["card", bundle, "-o", dir.file("nowhere/CARD.md")])
         #expect(badDir.status == 3 && badDir.stderr.contains("the output's directory does not exist"))

@@ -9,6 +9,7 @@ import Testing
     static let commands = [
         "", "build", "validate", "inspect", "scan", "verify", "unpack", "serve", "dockerfile", "keygen", "sign", "push",
         "pull", "login", "prune", "cache", "cache list", "cache prune", "diff", "card", "predict", "test", "init",
+        "bom",
     ]
 
     @Test(arguments: commands)

@@ -306,6 +306,53 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir.file("unsigned")))
     }
 
+    /// The signature travels with the model: pull -o writes BUNDLE.sig and pull --unpack keeps it
+    /// in .modelpack/, so verify --key works offline right after; inspect oci:// takes the keys
+    /// (full audit and --manifest-only); push refuses a BUNDLE.sig of other content, sending nothing.
+    @Test func theSignatureTravelsThroughTheRegistry() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar.gz")
+        try Self.build(try Self.model(dir), bundle)
+        for name in ["alice", "mallory"] {
+            try #require(try CLI.run(["keygen", "-o", dir.file(name + ".key")]).status == 0)
+        }
+        try #require(try CLI.run(["sign", bundle, "--key", dir.file("alice.key")]).status == 0)
+        let ref = "\(registry.host)/team/iris:travels"
+        _ = try client.json(["push", bundle, ref])
+
+        let pulled = try client.json(["pull", ref, "-o", dir.file("copy.tar.gz")])
+        #expect(pulled["signatureFile"] as? String == dir.file("copy.tar.gz.sig"))
+        #expect(try Fixture.read(dir.file("copy.tar.gz.sig")) == (try Fixture.read(bundle + ".sig")))
+        let verified = try CLI.run(["verify", dir.file("copy.tar.gz"), "--key", dir.file("alice.key.pub")])
+        #expect(verified.status == 0 && verified.stdout.contains("SIGNATURE valid"), "\(verified)")
+        let unpacked = try client.run(["pull", ref, "--unpack", dir.file("unpacked")])
+        #expect(unpacked.status == 0 && unpacked.stdout.contains("signature written to"), "\(unpacked)")
+        let offline = try CLI.run(["verify", dir.file("unpacked"), "--key", dir.file("alice.key.pub")])
+        #expect(offline.status == 0 && offline.stdout.contains("SIGNATURE valid"), "\(offline)")
+
+        let audit = try client.json(["inspect", "oci://" + ref, "--key", dir.file("alice.key.pub")])
+        #expect((audit["signature"] as? [String: Any])?["state"] as? String == "valid")
+        let quick = try client.json([
+            "inspect", "oci://" + ref, "--manifest-only", "--key", dir.file("mallory.key.pub"),
+        ])
+        #expect((quick["signature"] as? [String: Any])?["state"] as? String == "invalid")
+
+        // A BUNDLE.sig left from other content: push says so in one line and sends nothing.
+        let other = TempDir()
+        let changed = dir.file("changed.tar")
+        try Self.build(try Self.model(other, extra: ["NOTES.md": Array("v2\n".utf8)]), changed)
+        try Fixture.write(try Fixture.read(bundle + ".sig"), to: changed + ".sig")
+        let before = registry.requests().count
+        let refused = try client.run(["push", changed, "\(registry.host)/team/iris:stale"])
+        #expect(refused.status == 1, "\(refused)")
+        let line = refused.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(!line.contains("\n") && line.contains("\(changed).sig") && line.contains("not this bundle"), "\(line)")
+        #expect(registry.requests().count == before)
+    }
+
     @Test func basicAuthThroughLoginAndAWrongPassword() throws {
         guard TestRegistry.check() else { return }
         let registry = try TestRegistry(auth: .htpasswd(user: "alice", password: "s3cret"))

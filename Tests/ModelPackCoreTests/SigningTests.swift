@@ -31,7 +31,7 @@ import Testing
             let signature = try key.signature(for: BundleSignature.pae(BundleSignature.payloadType, body))
             let envelope: [String: Any] = [
                 "payloadType": BundleSignature.payloadType, "payload": body.base64EncodedString(),
-                "signatures": [["keyid": SigningKeys.keyID(key.publicKey), "sig": signature.base64EncodedString()]],
+                "signatures": [["keyid": key.publicKey.keyID, "sig": signature.base64EncodedString()]],
             ]
             try Fixture.write(
                 Array(try JSONSerialization.data(withJSONObject: envelope)), to: BundleSignature.path(for: bundle))
@@ -90,11 +90,65 @@ import Testing
         #expect(try CLI.run(["verify", bundle, "--key", tmp.file("k.pub")]).status == ExitStatus.problems)
 
         // Content changed after signing: the manifest (and digest) no longer match the statement.
+        // (build removes such a BUNDLE.sig; one put back by hand is still refused.)
         _ = try CLI.run(["sign", bundle, "--key", tmp.file("k")])
+        let old = try Fixture.read(sig)
         try Fixture.write(Fixture.noise(20_000, seed: 9), to: tmp.file("m/w.bin"))
         _ = try CLI.run(["build", tmp.file("m"), "-o", bundle])
+        try Fixture.write(old, to: sig)
         let changed = try CLI.run(["verify", bundle, "--key", tmp.file("k.pub")])
         #expect(changed.status == ExitStatus.problems && changed.stdout.contains("for other content"))
+    }
+
+    /// A signature says which bundle it covers, and follows it: a rebuild of other content removes
+    /// BUNDLE.sig (saying so), a rebuild of the same content keeps it; unpack keeps it in
+    /// .modelpack/, where `verify --key DIR` finds it; inspect takes the keys and shows the verdict.
+    @Test func theSignatureFollowsTheBundle() throws {
+        let tmp = TempDir()
+        let bundle = try signedBundle(tmp)
+        let sig = BundleSignature.path(for: bundle)
+        let digest = try BundleReader.inspect(bundle, limits: UnpackLimits()).digest
+        let signed = try CLI.run(["sign", bundle, "--key", tmp.file("k"), "--json"])
+        let signDoc = try #require(try JSONSerialization.jsonObject(with: Data(signed.stdout.utf8)) as? [String: Any])
+        #expect(signDoc["digest"] as? String == digest)
+
+        // inspect: present but unchecked without keys; valid with them; invalid with another key.
+        let unchecked = try CLI.run(["inspect", bundle])
+        #expect(unchecked.stdout.contains("signature  present, not checked"))
+        let checked = try CLI.run(["inspect", bundle, "--key", tmp.file("k.pub"), "--json"])
+        let doc = try #require(try JSONSerialization.jsonObject(with: Data(checked.stdout.utf8)) as? [String: Any])
+        #expect((doc["signature"] as? [String: Any])?["state"] as? String == "valid")
+        _ = try CLI.run(["keygen", "-o", tmp.file("mallory")])
+        let wrong = try CLI.run(["inspect", bundle, "--key", tmp.file("mallory.pub")])
+        #expect(wrong.stdout.contains("signature  INVALID: no signature by a trusted key"))
+
+        // Unpacked, the signature is kept beside the manifest and verify checks the directory.
+        #expect(try CLI.run(["unpack", bundle, "-o", tmp.file("out")]).status == 0)
+        #expect(try Fixture.read(tmp.file("out/.modelpack/signature.sig")) == (try Fixture.read(sig)))
+        let offline = try CLI.run(["verify", tmp.file("out"), "--key", tmp.file("k.pub")])
+        #expect(offline.status == 0 && offline.stdout.contains("SIGNATURE valid, by key"), "\(offline)")
+        try Fixture.write(Fixture.noise(20_000, seed: 4), to: tmp.file("out/w.bin"))
+        try Fixture.write([1], to: tmp.file("out/stray.txt"))
+        let tampered = try CLI.run(["verify", tmp.file("out"), "--key", tmp.file("k.pub"), "--json"])
+        #expect(tampered.status == ExitStatus.problems)
+        let files = try #require(
+            (try JSONSerialization.jsonObject(with: Data(tampered.stdout.utf8)) as? [String: Any])?["files"]
+                as? [[String: Any]])
+        #expect(files.contains { $0["path"] as? String == "w.bin" && $0["status"] as? String == "modified" })
+        #expect(files.contains { $0["path"] as? String == "stray.txt" && $0["status"] as? String == "extra" })
+
+        // The same content rebuilt: the signature still covers it and stays.
+        let same = try CLI.run(["build", tmp.file("m"), "-o", bundle])
+        #expect(same.stdout.contains("\(sig) still signs this bundle") && FileSystem.exists(sig))
+        // Other content: removed, saying what it signed.
+        try Fixture.write(Fixture.noise(20_000, seed: 5), to: tmp.file("m/w.bin"))
+        let other = try CLI.run(["build", tmp.file("m"), "-o", bundle, "--json"])
+        #expect(other.status == 0 && !FileSystem.exists(sig))
+        let buildDoc = try #require(try JSONSerialization.jsonObject(with: Data(other.stdout.utf8)) as? [String: Any])
+        let fate = try #require(buildDoc["signature"] as? [String: Any])
+        #expect(fate["action"] as? String == "removed" && fate["signed"] as? String == digest)
+        let unsigned = try CLI.run(["verify", bundle, "--key", tmp.file("k.pub")])
+        #expect(unsigned.stdout.contains("SIGNATURE missing"))
     }
 
     @Test func unpackRequiresAValidSignatureBeforeWritingAnything() throws {

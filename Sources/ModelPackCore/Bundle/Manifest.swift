@@ -28,6 +28,8 @@ package struct FileRecord: Codable, Equatable, Sendable {
 /// what the bundle digest is computed over.
 package struct Manifest: Codable, Equatable, Sendable {
     package static let entryPath = ".modelpack/manifest.json"
+    /// Where an unpacked model keeps the signature that covers it (`unpack`, `pull --unpack`).
+    package static let signatureEntryPath = ".modelpack/signature.sig"
     /// The version `build` writes (Docs/FORMAT.md, Versioning).
     package static let currentFormatVersion = 2
     /// The versions a reader takes: format 1 differs only in its zip container (a deflated

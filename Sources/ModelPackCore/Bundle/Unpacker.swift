@@ -10,26 +10,38 @@
 /// directory and leaves the destination as it was.
 package enum Unpacker {
     @discardableResult
-    package static func unpack(_ bundle: String, to destination: String, force: Bool, context: RunContext) throws
-        -> BundleSummary
-    {
+    /// `signature`: given the manifest before anything is written, the signature to keep as
+    /// `.modelpack/signature.sig` (the caller judges whether one covers the bundle).
+    package static func unpack(
+        _ bundle: String, to destination: String, force: Bool, context: RunContext,
+        signature: ((Manifest) -> [UInt8]?)? = nil
+    ) throws -> BundleSummary {
         let destination = trimmed(destination)
         if FileSystem.exists(destination) && !force {
             throw ModelPackError.destinationExists(path: destination)
         }
         let (reader, summary) = try BundleReader.open(
             bundle, limits: context.limits.unpack, progress: context.progress)
+        let signature = signature?(summary.manifest)
         try intoFreshDirectory(destination, force: force, needing: summary.manifest.totalSize) { temporary in
             try extract(reader: reader, summary: summary, into: temporary, context: context)
+            if let signature { try keep(signature, in: temporary) }
         }
         return summary
+    }
+
+    /// Writes a signature envelope to `.modelpack/signature.sig` of a directory being filled.
+    private static func keep(_ signature: [UInt8], in root: String) throws {
+        let file = try OutputFile(creating: root + "/" + Manifest.signatureEntryPath, mode: 0o644)
+        try signature.withUnsafeBytes { try file.write($0) }
     }
 
     /// The same extraction from files already on disk and verified (a pull's blob cache): each is
     /// copied and hashed again against its record. `writeManifest: false` leaves out
     /// .modelpack/manifest.json (a directory rebuilt from an artifact modelpack did not make).
     static func materialize(
-        _ manifest: Manifest, files: [SourceFile], to destination: String, force: Bool, writeManifest: Bool = true
+        _ manifest: Manifest, files: [SourceFile], to destination: String, force: Bool, writeManifest: Bool = true,
+        signature: [UInt8]? = nil
     ) throws {
         let destination = trimmed(destination)
         if FileSystem.exists(destination) && !force { throw ModelPackError.destinationExists(path: destination) }
@@ -40,6 +52,7 @@ package enum Unpacker {
                 let manifestFile = try OutputFile(creating: root + "/" + Manifest.entryPath, mode: 0o644)
                 try manifest.canonicalBytes().withUnsafeBytes { try manifestFile.write($0) }
                 created.insert(".modelpack")
+                if let signature { try keep(signature, in: root) }
             }
             let hasher = ParallelSHA256()
             for (file, record) in zip(files, manifest.files) {

@@ -23,8 +23,11 @@ enum CommandFlag: String, CaseIterable, CustomStringConvertible {
     case maxYamlSize = "max-yaml-size"
     case python = "python"
     case realmHost = "realm-host"
+    case signature = "signature"
     case stallTimeout = "stall-timeout"
     case target = "target"
+    case trustedKeys = "trusted-keys"
+    case type = "type"
     case unpack = "unpack"
 
     var description: String { "--" + rawValue }

@@ -34,6 +34,8 @@ package struct BuildResult: Sendable {
     package let bytesWritten: Int64
     package let container: ContainerFormat
     package let timestamp: Int64
+    /// What became of a BUNDLE.sig that was beside the output; nil when there was none.
+    package let signature: BundleSignature.Fate?
     package var digest: String { manifest.digest }
 }
 
@@ -78,8 +80,11 @@ extension Operations {
             ?? BundleWriter.write(
                 manifest, files: verdict.files, to: output, displayName: options.output, format: options.format,
                 timestamp: options.timestamp, progress: context.progress)
+        // A signature beside the old bundle that does not cover this one is removed, not left to
+        // fail every verify (and be pushed).
+        let signature = try BundleSignature.reconcile(bundle: options.output, manifest: manifest)
         return BuildResult(
             manifest: manifest, diagnostics: report, audits: verdict.audits, output: options.output,
-            bytesWritten: bytes, container: options.format, timestamp: options.timestamp)
+            bytesWritten: bytes, container: options.format, timestamp: options.timestamp, signature: signature)
     }
 }

@@ -9,7 +9,7 @@ extension Operations {
                 return try ModelCheck.check(model, context: context)
             }
             return try withPulledBundle(try ImageReference(parsing: model), registry: registry, context: context) {
-                try ModelCheck.check($0, context: context)
+                bundle, _ in try ModelCheck.check(bundle, context: context)
             }
         }
         return ModelDiff.compare(try verdict(before), try verdict(after), before: before, after: after)

@@ -56,15 +56,18 @@ extension Operations {
         }
     }
 
-    /// `body` on a temporary bundle pulled from `reference` (through the blob cache), removed after.
+    /// `body` on a temporary bundle pulled from `reference` (through the blob cache), with the
+    /// registry's signature checked against `trust` when given; removed after.
     static func withPulledBundle<T>(
-        _ reference: ImageReference, registry: RegistryOptions, context: RunContext, _ body: (String) throws -> T
+        _ reference: ImageReference, registry: RegistryOptions, trust: TrustedKeys? = nil, context: RunContext,
+        _ body: (String, PullResult) throws -> T
     ) throws -> T {
         try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/pulled") { scratch in
             var options = PullOptions(reference: reference, registry: registry)
             options.output = scratch + "/bundle.tar"
-            _ = try pull(options, context: context)
-            return try body(scratch + "/bundle.tar")
+            options.trustedKeys = trust
+            let pulled = try pull(options, context: context)
+            return try body(scratch + "/bundle.tar", pulled)
         }
     }
 

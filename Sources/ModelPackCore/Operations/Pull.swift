@@ -7,8 +7,11 @@ package struct PullOptions: Sendable {
     /// ...or unpack the model into this directory.
     package var unpackTo: String?
     package var force = false
-    /// Refuse, before writing anything, unless the artifact carries a signature by one of these.
+    /// The keys the signature referrers are checked against (the valid signature is the one
+    /// written beside the output).
     package var trustedKeys: TrustedKeys?
+    /// Refuse, before writing anything, unless a signature by one of `trustedKeys` covers it.
+    package var requireSignature = false
     package var registry: RegistryOptions
     package var cache: BlobCache
 
@@ -24,6 +27,12 @@ package struct PullOptions: Sendable {
 package struct PullResult: Sendable {
     package let remote: RemoteArtifact
     package let output: String
+    /// Where the signature was written (BUNDLE.sig, or `.modelpack/signature.sig` of the directory).
+    package var signature: String? {
+        guard remote.signatureEnvelope != nil, remote.bundle != nil else { return nil }
+        return container == nil
+            ? output + "/" + BundleSignature.directoryEntry : BundleSignature.path(for: output)
+    }
     package let container: ContainerFormat?
     package let blobs: [BlobTransfer]
     package let requests: Int
@@ -55,7 +64,7 @@ extension Operations {
         let client = try RegistryClient(options.reference, push: false, options: options.registry)
         let trusted = try options.trustedKeys.map { try SigningKeys.trusted(keys: $0.files, directory: $0.directory) }
         let remote = try RemoteArtifact.read(client, trusted: trusted, limits: context.limits.unpack)
-        if options.trustedKeys != nil {
+        if options.requireSignature {
             switch remote.signature {
             case .valid: break
             case .unsigned, .present:
@@ -93,7 +102,8 @@ extension Operations {
                         bundle, files: files, to: output, displayName: output, format: container,
                         timestamp: remote.timestamp)
                 } else {
-                    try Unpacker.materialize(bundle, files: files, to: output, force: options.force)
+                    try Unpacker.materialize(
+                        bundle, files: files, to: output, force: options.force, signature: remote.signatureEnvelope)
                 }
                 break
             } catch let error as ModelPackError {
@@ -113,6 +123,15 @@ extension Operations {
                             bytes: first.bytes + $0.bytes)
                     } ?? first
                 }
+            }
+        }
+        // The signature travels with the bundle (BUNDLE.sig; an unpacked model has it in
+        // .modelpack/), so `verify --key` works offline; a stale BUNDLE.sig is removed.
+        if container != nil {
+            if let envelope = remote.signatureEnvelope {
+                try FileSystem.writeAtomically(envelope, to: BundleSignature.path(for: output))
+            } else {
+                _ = try BundleSignature.reconcile(bundle: output, manifest: bundle)
             }
         }
         // The output is written: the cache may now shed its least recently used entries.

@@ -33,6 +33,8 @@ extension Operations {
     package static func push(_ options: PushOptions, context: RunContext) throws -> PushResult {
         let (reader, summary) = try BundleReader.open(options.bundle, limits: context.limits.unpack)
         let manifest = summary.manifest
+        // A BUNDLE.sig of other content is refused before anything is sent.
+        let envelope = try BundleSignature.matching(bundle: options.bundle, manifest: manifest)
         let digests = manifest.files.map { "sha256:" + $0.sha256 }
         var locations = BlobLocations(registry: options.reference.registry)
         let repository = options.reference.repository
@@ -70,9 +72,7 @@ extension Operations {
         locations.record(digests + [configDigest, manifestLayerDigest], in: repository)
         locations.save()
         var signatureDigest: String?
-        let signaturePath = BundleSignature.path(for: options.bundle)
-        if FileSystem.exists(signaturePath) {
-            let envelope = try FileSystem.readWholeFile(signaturePath, limit: BundleSignature.maxEnvelopeBytes)
+        if let envelope {
             signatureDigest = try RegistrySignature.push(
                 envelope,
                 subject: OCIDescriptor(

@@ -1,15 +1,51 @@
+/// What `sign` needs to know.
+package struct SignOptions: Sendable {
+    /// A bundle, or a model directory (signed in the OMS format).
+    package var target: String
+    package var keyPath: String
+    /// nil: modelpack's for a bundle, OMS for a directory.
+    package var format: BundleSignature.SignatureFormat?
+    /// The signature file; nil: BUNDLE.sig, or DIR.sig beside a directory.
+    package var output: String?
+
+    package init(target: String, keyPath: String, format: BundleSignature.SignatureFormat? = nil, output: String? = nil)
+    {
+        self.target = target
+        self.keyPath = keyPath
+        self.format = format
+        self.output = output
+    }
+}
+
 /// What `sign` wrote.
 package struct SignResult: Sendable {
     package let bundle: String
+    /// The digest the signature covers: the bundle digest (modelpack's format), or the OMS
+    /// statement's subject digest.
+    package let digest: String
     package let keyID: String
-    package var signature: String { BundleSignature.path(for: bundle) }
+    package let signature: String
+    package let format: BundleSignature.SignatureFormat
 }
 
 extension Operations {
-    /// `sign`: BUNDLE.sig, detached.
-    package static func sign(bundle: String, keyPath: String, context: RunContext) throws -> SignResult {
-        SignResult(
-            bundle: bundle,
-            keyID: try BundleSignature.sign(bundle: bundle, keyPath: keyPath, limits: context.limits.unpack))
+    /// `sign`: a detached signature of a bundle (BUNDLE.sig: modelpack's format or OMS) or of a
+    /// model directory (OMS, DIR.sig beside it).
+    package static func sign(_ options: SignOptions, context: RunContext) throws -> SignResult {
+        let key = try SigningKeys.loadPrivate(options.keyPath)
+        if FileSystem.isDirectory(options.target) {
+            var root = options.target
+            while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+            let output = options.output ?? root + ".sig"
+            try FileSystem.checkOutputFile(output)
+            let (keyID, digest) = try OMSDirectory.sign(root, key: key, output: output, limits: context.limits.unpack)
+            return SignResult(bundle: options.target, digest: digest, keyID: keyID, signature: output, format: .oms)
+        }
+        let format = options.format ?? .modelpack
+        let output = options.output ?? BundleSignature.path(for: options.target)
+        try FileSystem.checkOutputFile(output)
+        let (keyID, digest) = try BundleSignature.sign(
+            bundle: options.target, key: key, format: format, output: output, limits: context.limits.unpack)
+        return SignResult(bundle: options.target, digest: digest, keyID: keyID, signature: output, format: format)
     }
 }

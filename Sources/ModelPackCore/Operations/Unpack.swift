@@ -38,8 +38,11 @@ extension Operations {
                 throw ModelPackError.invalidBundle(path: options.bundle, reason: "refused: bad signature: \(why)")
             }
         }
+        // BUNDLE.sig, when it covers this bundle, is kept with the manifest: `verify --key` on the
+        // directory then works as it did on the bundle.
         let summary = try Unpacker.unpack(
-            options.bundle, to: options.destination, force: options.force, context: context)
+            options.bundle, to: options.destination, force: options.force, context: context
+        ) { BundleSignature.covering(bundle: options.bundle, manifest: $0) }
         return UnpackResult(summary: summary, destination: options.destination)
     }
 }

@@ -32,19 +32,58 @@ extension VerifyResult {
         case .valid?, nil: break
         }
         return DiagnosticReport(
-            target: report.summary.path, isBundle: true, diagnostics: collector.sorted, sources: [:])
+            target: report.path, isBundle: true, diagnostics: collector.sorted, sources: [:])
     }
 }
 
 extension Operations {
-    /// `verify`: every file against the manifest, and with `trust`, BUNDLE.sig against the keys.
-    /// The report's `isValid` is the command's verdict (exit status and JSON `valid` alike).
-    package static func verify(_ path: String, trust: TrustedKeys? = nil, context: RunContext) throws -> VerifyResult {
+    /// `verify`: every file against the manifest, and with `trust`, the signature against the
+    /// keys: a bundle and BUNDLE.sig, or an unpacked model and its `.modelpack/` (`unpack`, `pull
+    /// --unpack`). The report's `isValid` is the command's verdict (exit status and JSON `valid`).
+    /// A model directory that is not an unpacked bundle (no `.modelpack/manifest.json`) is
+    /// checked against an OMS signature: `signature`, else DIR/model.sig, else DIR.sig.
+    package static func verify(
+        _ path: String, trust: TrustedKeys? = nil, signature signatureFile: String? = nil, context: RunContext
+    ) throws -> VerifyResult {
+        if FileSystem.isDirectory(path), !FileSystem.exists(path + "/" + Manifest.entryPath) {
+            return try verifySignedDirectory(path, trust: trust, signature: signatureFile, context: context)
+        }
         let signature = try trust.map {
             try BundleSignature.check(
-                bundle: path, keys: $0.files, trustedDirectory: $0.directory, limits: context.limits.unpack)
+                bundle: path, keys: $0.files, trustedDirectory: $0.directory, signature: signatureFile,
+                limits: context.limits.unpack)
         }
-        return VerifyResult(report: try Verifier.verify(path, context: context), signature: signature)
+        let report =
+            FileSystem.isDirectory(path)
+            ? try Verifier.verifyDirectory(path, context: context) : try Verifier.verify(path, context: context)
+        return VerifyResult(report: report, signature: signature)
+    }
+
+    /// A plain model directory and its OMS signature (model_signing's, or `sign DIR`'s).
+    private static func verifySignedDirectory(
+        _ path: String, trust: TrustedKeys?, signature: String?, context: RunContext
+    ) throws -> VerifyResult {
+        var root = path
+        while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
+        guard let trust else {  // the CLI asks for keys first
+            throw ModelPackError.invalidModel(
+                path: path,
+                reason:
+                    "is a model directory, not an unpacked bundle: it is verified against its OMS signature, with \(CommandFlag.key) or \(CommandFlag.trustedKeys)"
+            )
+        }
+        let candidates = signature.map { [$0] } ?? [root + "/model.sig", root + ".sig"]
+        guard let file = candidates.first(where: FileSystem.exists) else {
+            if let signature { throw ModelPackError.inputMissing(path: signature) }
+            throw ModelPackError.invalidModel(
+                path: path,
+                reason: "has no signature (model.sig in it, or \(root).sig beside it; or give \(CommandFlag.signature))"
+            )
+        }
+        let trusted = try SigningKeys.trusted(keys: trust.files, directory: trust.directory)
+        let (report, verdict) = try OMSDirectory.verify(
+            root, signature: file, trusted: trusted, limits: context.limits.unpack)
+        return VerifyResult(report: report, signature: verdict)
     }
 
 }

@@ -13,6 +13,10 @@ package struct RemoteArtifact: Sendable {
     /// The entries' timestamp the bundle was built with.
     package let timestamp: Int64
     package let signature: SignatureState
+    /// The signature envelope `pull` writes beside what it wrote, so that `verify --key` works
+    /// offline: the valid one when keys were given, else the first whose statement covers the
+    /// bundle. nil when there is none.
+    package let signatureEnvelope: [UInt8]?
     package let requests: Int
 
     /// The file layers (every layer but the bundle manifest's).
@@ -57,7 +61,7 @@ package struct RemoteArtifact: Sendable {
 
     /// Reads the manifest at the reference, its config and its bundle-manifest layer, and the
     /// signature referrers (checked against `trusted` when given).
-    static func read(_ client: RegistryClient, trusted: [Curve25519.Signing.PublicKey]?, limits: UnpackLimits) throws
+    static func read(_ client: RegistryClient, trusted: [PublicKey]?, limits: UnpackLimits) throws
         -> RemoteArtifact
     {
         let reference = client.reference
@@ -108,12 +112,12 @@ package struct RemoteArtifact: Sendable {
         } else if let created = config.createdAt, let seconds = ModelArtifact.seconds(rfc3339: created) {
             timestamp = seconds
         }
-        let signature = try RegistrySignature.state(
+        let (signature, envelope) = try RegistrySignature.state(
             of: OCIDescriptor(mediaType: ModelMediaType.imageManifest, digest: digest, size: Int64(data.count)),
             bundle: bundle, client: client, trusted: trusted)
         return RemoteArtifact(
             reference: reference, manifestDigest: digest, manifest: manifest, config: config, bundle: bundle,
-            timestamp: timestamp, signature: signature, requests: client.requestCount)
+            timestamp: timestamp, signature: signature, signatureEnvelope: envelope, requests: client.requestCount)
     }
 
     /// The layer of every bundle file, by digest; refuses an artifact whose layers and bundle
@@ -173,6 +177,8 @@ package enum SignatureState: Equatable, Sendable {
 enum RegistrySignature {
     static let artifactType = "application/vnd.modelpack.signature.v1+json"
     static let envelopeType = "application/vnd.dsse.envelope.v1+json"
+    /// An OMS signature's layer: the Sigstore bundle, unchanged.
+    static let sigstoreType = OMSSignature.mediaType
     static let emptyType = "application/vnd.oci.empty.v1+json"
     static let empty = Data("{}".utf8)
 
@@ -187,7 +193,11 @@ enum RegistrySignature {
         let manifest = OCIManifest(
             mediaType: ModelMediaType.imageManifest, artifactType: artifactType,
             config: OCIDescriptor(mediaType: emptyType, digest: emptyDigest, size: 2),
-            layers: [OCIDescriptor(mediaType: envelopeType, digest: envelopeDigest, size: Int64(envelope.count))],
+            layers: [
+                OCIDescriptor(
+                    mediaType: OMSSignature.isOMS(envelope) ? sigstoreType : envelopeType, digest: envelopeDigest,
+                    size: Int64(envelope.count))
+            ],
             subject: subject)
         let data = manifest.encoded()
         let digest = "sha256:" + SHA256Stream.hex(of: data)
@@ -230,36 +240,42 @@ enum RegistrySignature {
         return (decoded?.manifests ?? []).filter { $0.artifactType == artifactType }
     }
 
+    /// The signature referrers' verdict, and the envelope to keep (the valid one; without keys,
+    /// the first that covers the bundle).
     static func state(
         of subject: OCIDescriptor, bundle: Manifest?, client: RegistryClient,
-        trusted: [Curve25519.Signing.PublicKey]?
-    ) throws -> SignatureState {
+        trusted: [PublicKey]?
+    ) throws -> (SignatureState, [UInt8]?) {
         let found = try referrers(of: subject.digest, client: client)
-        if found.isEmpty { return .unsigned }
+        if found.isEmpty { return (.unsigned, nil) }
         var keyIDs: [String] = []
+        var covering: [UInt8]?
         var lastProblem = "no signature by a trusted key"
         for descriptor in found.prefix(8) {
             guard let (data, _, _) = try client.manifest(descriptor.digest, required: false),
                 let manifest = try? JSONDecoder().decode(OCIManifest.self, from: data),
                 manifest.subject?.digest == subject.digest,
-                let layer = manifest.layers?.first(where: { $0.mediaType == envelopeType })
+                let layer = manifest.layers?.first(where: { [envelopeType, sigstoreType].contains($0.mediaType) })
             else { continue }
             let envelope = Array(try client.smallBlob(layer, cap: BundleSignature.maxEnvelopeBytes))
             keyIDs.append(contentsOf: BundleSignature.keyIDs(in: envelope))
+            if covering == nil, let bundle, BundleSignature.covers(envelope, manifest: bundle) == true {
+                covering = envelope
+            }
             if let trusted {
                 guard let bundle else {
-                    return .invalid("the artifact has no bundle manifest to check a signature against")
+                    return (.invalid("the artifact has no bundle manifest to check a signature against"), nil)
                 }
                 switch BundleSignature.check(
                     envelope: envelope, named: "signature \(descriptor.digest)", manifest: bundle, trusted: trusted)
                 {
-                case .valid(let keyID): return .valid(keyID: keyID)
+                case .valid(let keyID): return (.valid(keyID: keyID), envelope)
                 case .invalid(let why): lastProblem = why
                 case .unsigned: break
                 }
             }
         }
-        if trusted != nil { return .invalid(lastProblem) }
-        return .present(keyIDs: keyIDs)
+        if trusted != nil { return (.invalid(lastProblem), nil) }
+        return (.present(keyIDs: keyIDs), covering)
     }
 }

@@ -33,13 +33,15 @@ package enum AuditReport {
     struct DocumentJSON: Encodable {
         let inspect: InspectReport.JSON
         let audit: AuditJSON
+        let signature: SignatureState
 
-        enum CodingKeys: String, CodingKey { case audit }
+        enum CodingKeys: String, CodingKey { case audit, signature }
 
         func encode(to encoder: any Encoder) throws {
             try inspect.encode(to: encoder)
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(audit, forKey: .audit)
+            try c.encode(signature, forKey: .signature)
         }
     }
 
@@ -53,7 +55,8 @@ package enum AuditReport {
     }
 
     package static func text(_ audit: BundleAudit, colour: Bool) -> String {
-        var out = InspectReport.text(audit.summary) + "\n"
+        var out = InspectReport.text(audit.summary)
+        out += "signature  \(RegistryReport.signatureText(audit.signature))\n\n"
         out += table(audit.artifacts)
         out += "\n" + audit.report.text(colour: colour)
         return out
@@ -82,7 +85,7 @@ package enum AuditReport {
                 audit: AuditJSON(
                     verdict: audit.verdict.rawValue, errors: audit.report.errorCount,
                     warnings: audit.report.warningCount, artifacts: artifactsJSON(audit.artifacts),
-                    diagnostics: audit.report.diagnostics))) + "\n"
+                    diagnostics: audit.report.diagnostics), signature: audit.signature)) + "\n"
     }
 
     struct ScanJSON: Encodable {

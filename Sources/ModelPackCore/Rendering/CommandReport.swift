@@ -44,7 +44,17 @@ extension ModelVerdict: FindingsReport {
 extension BuildResult: FindingsReport {
     package func text(colour: Bool) -> String {
         "built \(output): \(manifest.name) \(manifest.version), \(manifest.files.count) files, "
-            + "\(container.rawValue), \(digest)\n"
+            + "\(container.rawValue), \(digest)\n" + (signatureLine.map { $0 + "\n" } ?? "")
+    }
+    /// What became of BUNDLE.sig, when there was one.
+    var signatureLine: String? {
+        switch signature {
+        case .kept(let path)?: return "\(path) still signs this bundle (the same content)"
+        case .removed(let path, let signed?)?:
+            return "removed \(path): it signed \(signed), not this bundle; sign it again"
+        case .removed(let path, nil)?: return "removed \(path): it was not a modelpack signature; sign the bundle again"
+        case nil: return nil
+        }
     }
     package func json() -> String { BuildReport.json(self) }
     package func sarif() -> String? { diagnostics.sarif() }
@@ -149,13 +159,15 @@ extension KeygenResult: CommandReport {
         let schema = "modelpack.keygen/1"
         let privateKey: String
         let publicKey: String
+        let type: String
         let keyID: String
     }
     package func text(colour: Bool) -> String {
         "wrote \(privatePath) (private, 0600) and \(publicPath); key id \(keyID)\n"
     }
     package func json() -> String {
-        StableJSON.encode(JSON(privateKey: privatePath, publicKey: publicPath, keyID: keyID)) + "\n"
+        StableJSON.encode(JSON(privateKey: privatePath, publicKey: publicPath, type: type.rawValue, keyID: keyID))
+            + "\n"
     }
 }
 
@@ -163,11 +175,19 @@ extension SignResult: CommandReport {
     struct JSON: Encodable {
         let schema = "modelpack.sign/1"
         let bundle: String
+        let digest: String
         let signature: String
+        let format: String
         let keyID: String
     }
-    package func text(colour: Bool) -> String { "signed \(bundle) with key \(keyID): \(signature)\n" }
-    package func json() -> String { StableJSON.encode(JSON(bundle: bundle, signature: signature, keyID: keyID)) + "\n" }
+    package func text(colour: Bool) -> String {
+        let how = format == .oms ? " (OMS)" : ""
+        return "signed \(bundle) (\(digest)) with key \(keyID): \(signature)\(how)\n"
+    }
+    package func json() -> String {
+        StableJSON.encode(
+            JSON(bundle: bundle, digest: digest, signature: signature, format: format.rawValue, keyID: keyID)) + "\n"
+    }
 }
 
 extension LoginResult: CommandReport {
@@ -182,6 +202,18 @@ extension LoginResult: CommandReport {
     }
     package func json() -> String {
         StableJSON.encode(JSON(registry: registry, username: username, storedIn: storedIn)) + "\n"
+    }
+}
+
+extension BOMResult: CommandReport {
+    package func text(colour: Bool) -> String {
+        output.map { "wrote the ML-BOM (CycloneDX 1.6) of \(model) to \($0)\n" } ?? document
+    }
+    /// `modelpack.bom/1`: model, output (null when shown) and the BOM itself as `bom`.
+    package func json() -> String {
+        "{\"bom\": " + document.trimmingCharacters(in: .whitespacesAndNewlines) + ", \"model\": "
+            + StableJSON.encode(model) + ", \"output\": " + (output.map { StableJSON.encode($0) } ?? "null")
+            + ", \"schema\": \"modelpack.bom/1\"}\n"
     }
 }
 

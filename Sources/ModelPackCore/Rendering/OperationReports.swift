@@ -4,13 +4,23 @@ package enum BuildReport {
     struct JSON: Encodable {
         let inspect: InspectReport.JSON
         let diagnostics: [Diagnostic]
+        let signature: Signature?
 
-        enum CodingKeys: String, CodingKey { case diagnostics }
+        /// BUNDLE.sig beside the output: `kept` (it covers this bundle) or `removed`, with the
+        /// digest it signed.
+        struct Signature: Encodable {
+            let path: String
+            let action: String
+            let signed: String?
+        }
+
+        enum CodingKeys: String, CodingKey { case diagnostics, signature }
 
         func encode(to encoder: any Encoder) throws {
             try inspect.encode(to: encoder)
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(diagnostics, forKey: .diagnostics)
+            try c.encodeIfPresent(signature, forKey: .signature)
         }
     }
 
@@ -20,7 +30,14 @@ package enum BuildReport {
             manifest: result.manifest, timestamp: result.timestamp)
         var inspect = InspectReport.document(summary)
         inspect.schema = "modelpack.build/1"
-        return StableJSON.encode(JSON(inspect: inspect, diagnostics: result.diagnostics.diagnostics)) + "\n"
+        let signature: JSON.Signature? =
+            switch result.signature {
+            case .kept(let path)?: JSON.Signature(path: path, action: "kept", signed: result.digest)
+            case .removed(let path, let signed)?: JSON.Signature(path: path, action: "removed", signed: signed)
+            case nil: nil
+            }
+        return StableJSON.encode(
+            JSON(inspect: inspect, diagnostics: result.diagnostics.diagnostics, signature: signature)) + "\n"
     }
 }
 

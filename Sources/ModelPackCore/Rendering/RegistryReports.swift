@@ -15,6 +15,8 @@ package enum RegistryReport {
         let signatureDigest: String?
         let output: String?
         let missing: [String]?
+        /// pull: where the signature that covers the bundle was written.
+        var signatureFile: String? = nil
     }
 
     package static func json(_ result: PushResult) -> String {
@@ -42,7 +44,8 @@ package enum RegistryReport {
                 schema: "modelpack.pull/1", reference: result.remote.reference.text,
                 manifestDigest: result.remote.manifestDigest, bundleDigest: result.remote.bundle?.digest ?? "",
                 blobs: result.blobs, bytes: result.bytesReceived, requests: result.requests,
-                signatureDigest: nil, output: result.output, missing: result.missing)) + "\n"
+                signatureDigest: nil, output: result.output, missing: result.missing,
+                signatureFile: result.signature)) + "\n"
     }
 
     package static func text(_ result: PullResult) -> String {
@@ -60,6 +63,7 @@ package enum RegistryReport {
         out +=
             "  \(downloaded) blob(s) received (\(ByteCount.human(result.bytesReceived))), \(cached) from the cache; "
             + "signature: \(signatureText(remote.signature)); \(result.requests) requests\n"
+        if let signature = result.signature { out += "  signature written to \(signature)\n" }
         if !result.missing.isEmpty {
             out +=
                 "  not yet a modelpack model: no \(result.missing.joined(separator: ", ")) "
@@ -85,11 +89,6 @@ package enum RegistryReport {
             let digest: String
             let size: Int64
         }
-        struct Signature: Encodable {
-            let state: String
-            let keyIDs: [String]
-            let detail: String?
-        }
         let schema = "modelpack.inspect.remote/1"
         let reference: String
         let manifestDigest: String
@@ -103,19 +102,12 @@ package enum RegistryReport {
         let bundleDigest: String?
         let bundle: Manifest?
         let layers: [Layer]
-        let signature: Signature
+        let signature: SignatureState
         let requests: Int
     }
 
     package static func json(_ remote: RemoteArtifact) -> String {
-        let signature: RemoteJSON.Signature
-        switch remote.signature {
-        case .unsigned: signature = .init(state: "unsigned", keyIDs: [], detail: nil)
-        case .present(let ids): signature = .init(state: "present", keyIDs: ids, detail: nil)
-        case .valid(let id): signature = .init(state: "valid", keyIDs: [id], detail: nil)
-        case .invalid(let why): signature = .init(state: "invalid", keyIDs: [], detail: why)
-        }
-        return StableJSON.encode(
+        StableJSON.encode(
             RemoteJSON(
                 reference: remote.reference.text, manifestDigest: remote.manifestDigest,
                 artifactType: remote.manifest.artifactType, configMediaType: remote.manifest.config?.mediaType,
@@ -124,7 +116,7 @@ package enum RegistryReport {
                 bundle: remote.bundle,
                 layers: (remote.manifest.layers ?? []).map {
                     .init(path: $0.filepath, mediaType: $0.mediaType, digest: $0.digest, size: $0.size)
-                }, signature: signature, requests: remote.requests)) + "\n"
+                }, signature: remote.signature, requests: remote.requests)) + "\n"
     }
 
     package static func text(_ remote: RemoteArtifact) -> String {
@@ -156,5 +148,24 @@ package enum RegistryReport {
         }
         out += "\n" + table.render() + "\n"
         return out
+    }
+}
+
+/// In JSON: `{"state": "unsigned|present|valid|invalid", "keyIDs": [...], "detail": ...}`.
+extension SignatureState: Encodable {
+    enum CodingKeys: String, CodingKey { case state, keyIDs, detail }
+
+    package func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        let (state, keyIDs, detail): (String, [String], String?) =
+            switch self {
+            case .unsigned: ("unsigned", [], nil)
+            case .present(let ids): ("present", ids, nil)
+            case .valid(let id): ("valid", [id], nil)
+            case .invalid(let why): ("invalid", [], why)
+            }
+        try c.encode(state, forKey: .state)
+        try c.encode(keyIDs, forKey: .keyIDs)
+        try c.encode(detail, forKey: .detail)
     }
 }

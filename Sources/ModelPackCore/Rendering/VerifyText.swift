@@ -69,13 +69,13 @@ package enum VerifyText {
         let bad = report.files.filter { $0.status != .ok }.count
         let verdict: String
         if result.isValid {
-            verdict = "verified: \(report.files.count) files match \(report.summary.digest)"
+            verdict = "verified: \(report.files.count) files match \(report.digest)"
         } else if bad == 0 && report.readError == nil {
-            verdict = "FAILED: the files match \(report.summary.digest), but the signature is not valid"
+            verdict = "FAILED: the files match \(report.digest), but the signature is not valid"
         } else {
             verdict =
-                "FAILED: \(bad) of \(report.summary.manifest.files.count) files do not match or could not be read, "
-                + "against \(report.summary.digest)"
+                "FAILED: \(bad) of \(report.listed) files do not match or could not be read, "
+                + "against \(report.digest)"
                 + (report.readError != nil ? "; the archive breaks (truncated or corrupt)" : "")
         }
         return (lines + [signatureLine(signature)].compactMap { $0 } + [verdict]).joined(separator: "\n") + "\n"
@@ -85,7 +85,7 @@ package enum VerifyText {
         let report = result.report
         return StableJSON.encode(
             JSON(
-                schema: schema, bundle: report.summary.path, digest: report.summary.digest,
+                schema: schema, bundle: report.path, digest: report.digest,
                 valid: result.isValid, readError: report.readError, files: report.files,
                 signature: SignatureJSON(result.signature))) + "\n"
     }

@@ -48,6 +48,11 @@ enum FileSystem {
         return lstat(path, &st) == 0
     }
 
+    /// Whether `path` is a directory (a link to one is not).
+    static func isDirectory(_ path: String) -> Bool {
+        (try? lstatInfo(path))??.kind == .directory
+    }
+
     /// The entries of a directory, unsorted, without `.` and `..`, each with what lstat says of
     /// it (nil when it went away meanwhile), asked relative to the open directory: the kernel
     /// resolves one name, not the whole path, for every file of a model. A name that is not
@@ -122,6 +127,13 @@ enum FileSystem {
         while trimmed.utf8.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
         guard let slash = trimmed.lastIndex(of: "/") else { return String(trimmed) }
         return String(trimmed[trimmed.index(after: slash)...])
+    }
+
+    /// Removes one file (not a directory), or says why not.
+    static func removeFile(_ path: String) throws {
+        guard unlink(path) == 0 else {
+            throw ModelPackError.io(path: path, reason: "cannot remove: \(errnoMessage())")
+        }
     }
 
     /// Removes a file or a whole tree, never following symlinks; errors are ignored (cleanup path).

@@ -1,0 +1,180 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+/// OMS signatures against the reference: PyPI model-signing 1.1 (`model_signing`, in the
+/// virtualenv `make oms-deps` makes; MODELPACK_MODEL_SIGNING names another). In both directions:
+/// what modelpack signs, model_signing verifies, and what model_signing signs, modelpack
+/// verifies; tampered files, extra files and wrong keys fail in both.
+@Suite struct SigningInteropTests {
+    static let modelSigning: String? = {
+        if let named = ProcessInfo.processInfo.environment["MODELPACK_MODEL_SIGNING"] { return named }
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let path = root.appendingPathComponent(".build/venvs/model-signing/bin/model_signing").path
+        return FileManager.default.isExecutableFile(atPath: path) ? path : nil
+    }()
+
+    /// The reference, or nil (and a failure when the oracles are required).
+    static func reference() -> String? {
+        if let modelSigning { return modelSigning }
+        if PythonOracle.required { Issue.record("model_signing is not installed (make oms-deps)") }
+        return nil
+    }
+
+    static func modelSigning(_ arguments: [String]) throws -> CLI.Result {
+        try CLI.run(arguments, executable: try #require(modelSigning))
+    }
+
+    static func openssl(_ arguments: [String]) throws {
+        let run = try CLI.run(arguments, executable: "/usr/bin/openssl")
+        try #require(run.status == 0, "openssl \(arguments): \(run.stderr)")
+    }
+
+    @Test func whatModelpackSignsModelSigningVerifies() throws {
+        guard Self.reference() != nil else { return }
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(50_000), "sub/.hidden": [1, 2, 3]])
+        let keygen = try CLI.run(["keygen", "--type", "ecdsa-p256", "-o", tmp.file("k"), "--json"])
+        try #require(keygen.status == 0, "\(keygen.stderr)")
+        let document = try JSONSerialization.jsonObject(with: Data(keygen.stdout.utf8)) as? [String: Any]
+        #expect(document?["type"] as? String == "ecdsa-p256")
+        #expect(
+            String(decoding: try Fixture.read(tmp.file("k.pub")), as: UTF8.self).hasPrefix("-----BEGIN PUBLIC KEY-----")
+        )
+
+        // A directory: DIR.sig beside it.
+        let signed = try CLI.run(["sign", tmp.file("m"), "--key", tmp.file("k")])
+        #expect(signed.status == 0 && signed.stdout.contains("(OMS)"), "\(signed)")
+        let accepted = try Self.modelSigning([
+            "verify", "key", tmp.file("m"), "--signature", tmp.file("m.sig"), "--public_key", tmp.file("k.pub"),
+        ])
+        #expect(accepted.status == 0, "\(accepted.stdout)\(accepted.stderr)")
+
+        // A bundle: OMS over its files; model_signing verifies the directory unpack writes (its
+        // .modelpack/ is in the statement's ignore_paths), and modelpack verifies the bundle.
+        #expect(try CLI.run(["build", tmp.file("m"), "-o", tmp.file("b.zip")]).status == 0)
+        let bundleSigned = try CLI.run([
+            "sign", tmp.file("b.zip"), "--key", tmp.file("k"), "--signature-format", "oms",
+        ])
+        #expect(bundleSigned.status == 0, "\(bundleSigned)")
+        let verified = try CLI.run(["verify", tmp.file("b.zip"), "--key", tmp.file("k.pub")])
+        #expect(verified.status == 0 && verified.stdout.contains("SIGNATURE valid"), "\(verified)")
+        #expect(try CLI.run(["unpack", tmp.file("b.zip"), "-o", tmp.file("out")]).status == 0)
+        #expect(FileSystem.exists(tmp.file("out/.modelpack/signature.sig")))
+        let unpackedAccepted = try Self.modelSigning([
+            "verify", "key", tmp.file("out"), "--signature", tmp.file("b.zip.sig"), "--public_key", tmp.file("k.pub"),
+        ])
+        #expect(unpackedAccepted.status == 0, "\(unpackedAccepted.stdout)\(unpackedAccepted.stderr)")
+
+        // Tampered: both refuse.
+        try Fixture.write(Fixture.noise(50_000, seed: 3), to: tmp.file("m/w.bin"))
+        let tampered = try Self.modelSigning([
+            "verify", "key", tmp.file("m"), "--signature", tmp.file("m.sig"), "--public_key", tmp.file("k.pub"),
+        ])
+        #expect(tampered.status != 0)
+        let ours = try CLI.run(["verify", tmp.file("m"), "--key", tmp.file("k.pub")])
+        #expect(ours.status == ExitStatus.problems && ours.stdout.contains("w.bin"), "\(ours)")
+    }
+
+    @Test func whatModelSigningSignsModelpackVerifies() throws {
+        guard Self.reference() != nil else { return }
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(50_000), "a/b c.txt": Array("x".utf8)])
+        // A key modelpack made (PKCS#8) and SEC1 and P-384 keys openssl made.
+        #expect(try CLI.run(["keygen", "--type", "ecdsa-p256", "-o", tmp.file("k")]).status == 0)
+        try Self.openssl(["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", tmp.file("sec1.pem")])
+        try Self.openssl(["ec", "-in", tmp.file("sec1.pem"), "-pubout", "-out", tmp.file("sec1.pub")])
+        try Self.openssl([
+            "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-384", "-out", tmp.file("p384.pem"),
+        ])
+        try Self.openssl(["pkey", "-in", tmp.file("p384.pem"), "-pubout", "-out", tmp.file("p384.pub")])
+        for (key, pub) in [("k", "k.pub"), ("sec1.pem", "sec1.pub"), ("p384.pem", "p384.pub")] {
+            let sig = tmp.file(key + ".oms.sig")
+            let made = try Self.modelSigning([
+                "sign", "key", tmp.file("m"), "--private_key", tmp.file(key), "--signature", sig,
+            ])
+            try #require(made.status == 0, "\(made.stdout)\(made.stderr)")
+            let verified = try CLI.run(["verify", tmp.file("m"), "--key", tmp.file(pub), "--signature", sig, "--json"])
+            #expect(verified.status == 0, "\(key): \(verified)")
+            // The bundle built from the directory has the same files: the same signature covers it.
+            _ = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("b.tar")])
+            let bundle = try CLI.run(["verify", tmp.file("b.tar"), "--key", tmp.file(pub), "--signature", sig])
+            #expect(bundle.status == 0 && bundle.stdout.contains("SIGNATURE valid"), "\(key): \(bundle)")
+        }
+        // openssl's SEC1 private key signs with modelpack too, and model_signing accepts it.
+        let fromSEC1 = try CLI.run(["sign", tmp.file("m"), "--key", tmp.file("sec1.pem"), "-o", tmp.file("s1.sig")])
+        #expect(fromSEC1.status == 0, "\(fromSEC1)")
+        let sec1Accepted = try Self.modelSigning([
+            "verify", "key", tmp.file("m"), "--signature", tmp.file("s1.sig"), "--public_key", tmp.file("sec1.pub"),
+        ])
+        #expect(sec1Accepted.status == 0, "\(sec1Accepted.stdout)\(sec1Accepted.stderr)")
+        let sig = tmp.file("k.oms.sig")
+
+        // Another key: refused.
+        let wrong = try CLI.run(["verify", tmp.file("m"), "--key", tmp.file("sec1.pub"), "--signature", sig])
+        #expect(wrong.status == ExitStatus.problems && wrong.stdout.contains("no signature by a trusted key"))
+        // An extra file the signature does not cover: refused, named.
+        try Fixture.write(Array("new".utf8), to: tmp.file("m/extra.txt"))
+        let extra = try CLI.run(["verify", tmp.file("m"), "--key", tmp.file("k.pub"), "--signature", sig])
+        #expect(extra.status == ExitStatus.problems && extra.stdout.contains("extra.txt"), "\(extra)")
+        try FileSystem.removeFile(tmp.file("m/extra.txt"))
+        // A file removed: refused, named.
+        try FileSystem.removeFile(tmp.file("m/a/b c.txt"))
+        let missing = try CLI.run(["verify", tmp.file("m"), "--key", tmp.file("k.pub"), "--signature", sig])
+        #expect(missing.status == ExitStatus.problems && missing.stdout.contains("a/b c.txt"), "\(missing)")
+    }
+
+    /// Where model_signing trusts the signer, modelpack fails closed: a statement whose
+    /// ignore_paths leaves a file of the model out does not cover it.
+    @Test func aSignatureThatLeavesAFileOutDoesNotCoverIt() throws {
+        guard Self.reference() != nil else { return }
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(5_000)])
+        #expect(try CLI.run(["keygen", "--type", "ecdsa-p256", "-o", tmp.file("k")]).status == 0)
+        let made = try Self.modelSigning([
+            "sign", "key", tmp.file("m"), "--private_key", tmp.file("k"), "--signature", tmp.file("s.sig"),
+            "--ignore-paths", tmp.file("m/interface.py"),
+        ])
+        try #require(made.status == 0, "\(made.stdout)\(made.stderr)")
+        let theirs = try Self.modelSigning([
+            "verify", "key", tmp.file("m"), "--signature", tmp.file("s.sig"), "--public_key", tmp.file("k.pub"),
+        ])
+        #expect(theirs.status == 0)  // the reference accepts it
+        let ours = try CLI.run(["verify", tmp.file("m"), "--key", tmp.file("k.pub"), "--signature", tmp.file("s.sig")])
+        #expect(ours.status == ExitStatus.problems && ours.stdout.contains("interface.py"), "\(ours)")
+        _ = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("b.tar")])
+        let bundle = try CLI.run([
+            "verify", tmp.file("b.tar"), "--key", tmp.file("k.pub"), "--signature", tmp.file("s.sig"),
+        ])
+        #expect(
+            bundle.status == ExitStatus.problems && bundle.stdout.contains("'interface.py' is not signed"), "\(bundle)")
+    }
+
+    /// A certificate-based OMS signature is refused in one clear line (not yet checked), as is
+    /// an Ed25519 key for the OMS format.
+    @Test func whatIsNotCheckedSaysSo() throws {
+        guard Self.reference() != nil else { return }
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"))
+        try Self.openssl([
+            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+            tmp.file("leaf.key"), "-out", tmp.file("leaf.pem"), "-days", "2", "-subj", "/CN=modelpack test",
+            "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=codeSigning",
+        ])
+        let made = try Self.modelSigning([
+            "sign", "certificate", tmp.file("m"), "--private_key", tmp.file("leaf.key"), "--signing_certificate",
+            tmp.file("leaf.pem"), "--certificate_chain", tmp.file("leaf.pem"), "--signature", tmp.file("c.sig"),
+        ])
+        try #require(made.status == 0, "\(made.stdout)\(made.stderr)")
+        try Self.openssl(["x509", "-in", tmp.file("leaf.pem"), "-pubkey", "-noout", "-out", tmp.file("leaf.pub")])
+        let refused = try CLI.run([
+            "verify", tmp.file("m"), "--key", tmp.file("leaf.pub"), "--signature", tmp.file("c.sig"),
+        ])
+        #expect(refused.status == ExitStatus.problems && refused.stdout.contains("signed with a certificate"))
+        #expect(try CLI.run(["keygen", "-o", tmp.file("ed")]).status == 0)
+        let ed = try CLI.run(["sign", tmp.file("m"), "--key", tmp.file("ed")])
+        #expect(ed.status == ExitStatus.usage && ed.stderr.contains("OMS signatures take an ECDSA key"), "\(ed)")
+    }
+}
