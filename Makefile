@@ -9,7 +9,7 @@ DESTDIR ?=
 VERSION := $(shell sed -n 's/.*current = "\(.*\)"/\1/p' Sources/ModelPackCore/Support/ModelPackVersion.swift)
 
 PHONY_EXTRA := demo-run deb-test
-.PHONY: test-scale oms-deps install deb release manual $(PHONY_EXTRA) deps build demo test check docs bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed test-deps
+.PHONY: test-apt runtime-deps test-scale oms-deps install deb release manual $(PHONY_EXTRA) deps build demo test check docs bench lint clean oracle compare container-test fuzz fuzz-smoke runtime-test runtime-embed test-deps
 
 deps:
 	@.ci/install-deps
@@ -36,12 +36,14 @@ demo-run:
 # The whole suite, in two test processes at once: the Spark and Ray tests (ScaleTests: serialized,
 # mostly waiting on JVMs, workers and PyPI) beside everything else. A test process runs as many
 # tests at a time as there are cores, and most tests wait on a child process, so the two overlap;
-# the Spark and Ray log is printed after the rest. `make test-scale` runs that tier alone.
+# the Spark and Ray log is printed after the rest. The tier runs the test binary itself: a second
+# `swift test` would wait for the first's lock on .build. `make test-scale` runs the tier alone.
 SCALE_LOG := .build/scale-tests.log
 test: deps lint runtime-test test-deps
 	$(SWIFT) build --build-tests
-	@echo "$(SWIFT) test --skip-build --filter ScaleTests (beside the rest, into $(SCALE_LOG))"
-	@$(SWIFT) test --skip-build --filter ScaleTests >$(SCALE_LOG) 2>&1 & scale=$$!; \
+	@echo "ScaleTests beside the rest, into $(SCALE_LOG)"
+	@"$$($(SWIFT) build --show-bin-path)/modelpackPackageTests.xctest" --testing-library swift-testing \
+	  --filter ScaleTests >$(SCALE_LOG) 2>&1 & scale=$$!; \
 	  $(SWIFT) test --skip-build --skip ScaleTests; rest=$$?; \
 	  wait $$scale; slow=$$?; echo "--- the Spark and Ray tier ($(SCALE_LOG)):"; \
 	  if test $$slow -eq 0; then grep -a -E "(Suite ScaleTests|Test run) .*(passed|failed)" $(SCALE_LOG); else cat $(SCALE_LOG); fi; \
@@ -77,8 +79,11 @@ docs:
 # themselves, as `predict --engine` does for a user).
 TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0 pyyaml==6.0.3 \
 	'cyclonedx-python-lib[json-validation]==11.12.0' packageurl-python==0.17.6
-test-deps: oms-deps
-	@.ci/install-deps docker-registry skopeo apache2-utils openjdk-17-jre-headless openssl
+TEST_APT := docker-registry skopeo apache2-utils openjdk-17-jre-headless openssl
+test-apt:
+	@.ci/install-deps $(TEST_APT)
+
+test-deps: test-apt oms-deps
 	.ci/pip-install $(TEST_DEPS)
 
 # The OpenSSF model signing reference (PyPI model-signing; it imports pyOpenSSL without declaring
@@ -93,8 +98,10 @@ oms-deps:
 # TestClient and a real uvicorn process on loopback, at the versions the images pin.
 RUNTIME_TEST_DEPS := fastapi==0.165.0 uvicorn==0.54.0 httptools==0.9.0 uvloop==0.23.0 httpx==0.28.1 pytest==9.0.3 ruff==0.17.6 \
 	schemathesis==4.32.5 openapi-spec-validator==0.9.0 jsonschema==4.26.0 pandas==3.1.1 numpy==2.4.6
-runtime-test:
+runtime-deps:
 	.ci/pip-install $(RUNTIME_TEST_DEPS)
+
+runtime-test: runtime-deps
 	python3 -m pytest -q -p no:cacheprovider Tests/runtime
 
 # After editing the runtime's Python: regenerate the Swift file that embeds it.

@@ -10,7 +10,9 @@ struct Build: LimitedCommand, ReportingCommand {
             --strict) stop the build and nothing is written. The bundle is written to a temporary \
             file next to BUNDLE and renamed into place. Builds are deterministic; entry timestamps \
             come from SOURCE_DATE_EPOCH when it is set, else 1980-01-01. A BUNDLE.sig that signed \
-            other content is removed (one that covers the rebuilt bundle stays).
+            other content is removed (one that covers the rebuilt bundle stays). --provenance \
+            writes an SLSA Provenance v1 statement of the build (the bundle's SHA-256, the \
+            parameters, every source file's digest), signed with --provenance-key.
             """)
 
     @Argument(help: "The model directory.")
@@ -21,6 +23,12 @@ struct Build: LimitedCommand, ReportingCommand {
 
     @Option(help: "The container: zip, tar, tar.gz or tar.zst (default: from the output's extension).")
     var container: String?
+
+    @Option(help: "Write an SLSA provenance statement (in-toto, JSON) of the build to this file.")
+    var provenance: String?
+
+    @Option(help: "Sign the provenance with this private key (a DSSE envelope).")
+    var provenanceKey: String?
 
     @OptionGroup var report: OutputOptions
 
@@ -45,12 +53,18 @@ struct Build: LimitedCommand, ReportingCommand {
         {
             throw ValidationError(message)
         }
+        if provenanceKey != nil && provenance == nil {
+            throw ValidationError("--provenance-key signs --provenance FILE")
+        }
+        if provenance == output { throw ValidationError("--provenance and -o name the same file") }
     }
 
     func run() throws {
         let format = try ContainerFormat.resolve(requested: container, output: output)
         var options = BuildOptions(source: directory, output: output, format: format, strict: policy.strict)
         options.allowUnsafe = policy.allowUnsafe
+        options.provenance = provenance
+        options.provenanceKey = provenanceKey
         try report.emit(
             try progress.tracking("build", report: report, context: context) {
                 try Operations.build(options, context: $0)

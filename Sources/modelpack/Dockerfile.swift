@@ -53,6 +53,8 @@ struct Dockerfile: LimitedCommand, ReportingCommand {
 
     @OptionGroup var report: OutputOptions
     @OptionGroup var policy: PolicyOptions
+
+    @OptionGroup var trustPolicy: TrustPolicyOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
@@ -62,6 +64,6 @@ struct Dockerfile: LimitedCommand, ReportingCommand {
                 BuildContext.Options(
                     bundle: bundle, output: output, targets: target.map(\.core), python: python,
                     baseImage: baseImage, pinFile: pin, cuda: cuda, force: force),
-                policy: policy.policy, strict: policy.strict, context: context))
+                policy: policy.policy, strict: policy.strict, trust: try trustPolicy.load(), context: context))
     }
 }

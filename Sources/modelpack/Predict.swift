@@ -72,6 +72,8 @@ struct Predict: LimitedCommand, ReportingCommand {
     var quiet = false
 
     @OptionGroup var policy: PolicyOptions
+
+    @OptionGroup var trustPolicy: TrustPolicyOptions
     /// The checks' findings, on stderr (stdout is the predictions').
     @OptionGroup var report: FindingsOutputOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
@@ -131,6 +133,7 @@ struct Predict: LimitedCommand, ReportingCommand {
         options.progress = !quiet && isatty(2) != 0
         options.policy = policy.policy
         options.strict = policy.strict
+        options.trust = try trustPolicy.load()
         try Operations.predict(options, context: context).exec(report: report)
     }
 }

@@ -34,6 +34,8 @@ struct Pull: ReportingCommand, LimitedCommand {
 
     @OptionGroup var trust: TrustOptions
 
+    @OptionGroup var trustPolicy: TrustPolicyOptions
+
     @OptionGroup var registry: RegistryFlags
 
     @OptionGroup var progress: ProgressOptions
@@ -59,6 +61,7 @@ struct Pull: ReportingCommand, LimitedCommand {
         options.force = force
         options.trustedKeys = trust.keys
         options.requireSignature = requireSignature
+        options.trust = try trustPolicy.load()
         let result = try Operations.pull(options, context: context)
         line?.finish()
         try report.emit(result)

@@ -38,6 +38,8 @@ struct Serve: LimitedCommand, ReportingCommand {
     var python: String = "python3"
 
     @OptionGroup var policy: PolicyOptions
+
+    @OptionGroup var trustPolicy: TrustPolicyOptions
     /// The checks' findings, on stderr (stdout is the server's).
     @OptionGroup var report: FindingsOutputOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
@@ -53,14 +55,19 @@ struct Serve: LimitedCommand, ReportingCommand {
     }
 
     func run() throws {
+        let trust = try trustPolicy.load()
         if reload {
+            guard trust == nil else {
+                throw ValidationError(
+                    "--reload serves a directory as it changes; a trust policy judges what is served once")
+            }
             try Operations.serveReloading(
                 directory: bundle, python: python, host: host, port: port, policy: policy.policy,
                 strict: policy.strict, context: context)
         }
         let served = try Operations.serve(
             model: bundle, python: python, host: host, port: port, policy: policy.policy, strict: policy.strict,
-            context: context)
+            trust: trust, context: context)
         report.emitFindings(served.findings)
         let prepared = served.prepared
         for (name, value) in prepared.serverEnvironment(host: host, port: port) {

@@ -36,7 +36,7 @@ struct Sign: LimitedCommand, ReportingCommand {
     func validate() throws {
         var isDirectory: ObjCBool = false
         if signatureFormat == .modelpack, FileManager.default.fileExists(atPath: bundle, isDirectory: &isDirectory),
-            isDirectory.boolValue
+            isDirectory.boolValue, !FileManager.default.fileExists(atPath: bundle + "/.modelpack/manifest.json")
         {
             throw ValidationError(
                 "\(bundle) is a directory: it is signed in the OMS format (modelpack's own signs a bundle)")

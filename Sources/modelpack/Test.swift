@@ -27,6 +27,8 @@ struct Test: LimitedCommand, ReportingCommand {
     @OptionGroup var report: DataOutputOptions
 
     @OptionGroup var policy: PolicyOptions
+
+    @OptionGroup var trustPolicy: TrustPolicyOptions
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
@@ -40,6 +42,7 @@ struct Test: LimitedCommand, ReportingCommand {
         options.repeats = `repeat`
         options.policy = policy.policy
         options.strict = policy.strict
+        options.trust = try trustPolicy.load()
         let plan = try Operations.test(options, context: context)
         report.emitFindings(plan.findings)
         try report.emit(try plan.run())

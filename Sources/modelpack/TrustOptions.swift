@@ -15,3 +15,20 @@ struct TrustOptions: ParsableArguments {
     /// The keys given, or nil when none was.
     var keys: TrustedKeys? { given ? TrustedKeys(files: key, directory: trustedKeys) : nil }
 }
+
+/// The trust policy a command enforces: `--policy FILE`, else MODELPACK_POLICY.
+struct TrustPolicyOptions: ParsableArguments {
+    @Option(
+        name: .customLong("policy"),
+        help:
+            "A trust policy (YAML): the keys trusted per registry, and whether a signature and a clean audit are required (else MODELPACK_POLICY)."
+    )
+    var file: String?
+
+    /// The policy, read and checked; nil when none is given.
+    func load() throws -> TrustPolicy? {
+        let environment = ProcessInfo.processInfo.environment["MODELPACK_POLICY"]
+        guard let path = file ?? (environment?.isEmpty == false ? environment : nil) else { return nil }
+        return try TrustPolicy.load(path)
+    }
+}

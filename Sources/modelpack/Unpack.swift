@@ -25,6 +25,8 @@ struct Unpack: LimitedCommand, ReportingCommand {
 
     @OptionGroup var trust: TrustOptions
 
+    @OptionGroup var trustPolicy: TrustPolicyOptions
+
     @OptionGroup var report: OutputOptions
 
     @OptionGroup var progress: ProgressOptions
@@ -39,10 +41,12 @@ struct Unpack: LimitedCommand, ReportingCommand {
     }
 
     func run() throws {
+        var options = UnpackOptions(bundle: bundle, destination: output, force: force)
+        options.trust = try trustPolicy.load()
         try report.emit(
             try progress.tracking("unpack", report: report, context: context) {
                 try Operations.unpack(
-                    UnpackOptions(bundle: bundle, destination: output, force: force),
+                    options,
                     requiringSignatureFrom: requireSignature ? trust.keys : nil, context: $0)
             })
     }

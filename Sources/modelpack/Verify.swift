@@ -33,9 +33,10 @@ struct Verify: LimitedCommand, ReportingCommand {
     var limits: Limits { limitOptions.limits }
 
     func validate() throws {
-        var isDirectory: ObjCBool = false
-        if !trust.given, FileManager.default.fileExists(atPath: bundle, isDirectory: &isDirectory),
-            isDirectory.boolValue, !FileManager.default.fileExists(atPath: bundle + "/.modelpack/manifest.json")
+        // A directory as lstat sees it (a link to one is not: the core refuses it, naming it).
+        let type = (try? FileManager.default.attributesOfItem(atPath: bundle))?[.type] as? FileAttributeType
+        if !trust.given, type == .typeDirectory,
+            !FileManager.default.fileExists(atPath: bundle + "/.modelpack/manifest.json")
         {
             throw ValidationError(
                 "\(bundle) is a model directory, not an unpacked bundle: verify it against its OMS signature with --key or --trusted-keys"

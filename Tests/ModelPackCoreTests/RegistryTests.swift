@@ -353,6 +353,44 @@ import Testing
         #expect(registry.requests().count == before)
     }
 
+    /// A trust policy's registry rules: the longest prefix that matches decides; pull refuses
+    /// what it does not allow before writing anything.
+    @Test func aTrustPolicyGovernsPull() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        try Self.build(try Self.model(dir), bundle)
+        try #require(try CLI.run(["keygen", "-o", dir.file("alice.key")]).status == 0)
+        // Another model for the unsigned tags (the same one would be the same, signed, manifest).
+        let elsewhere = TempDir()
+        let unsigned = dir.file("other.tar")
+        try Self.build(try Self.model(elsewhere, extra: ["NOTES.md": Array("v2\n".utf8)]), unsigned)
+        _ = try client.json(["push", unsigned, "\(registry.host)/team/iris:unsigned"])
+        _ = try client.json(["push", unsigned, "\(registry.host)/lab/iris:unsigned"])
+        try #require(try CLI.run(["sign", bundle, "--key", dir.file("alice.key")]).status == 0)
+        _ = try client.json(["push", bundle, "\(registry.host)/team/iris:signed"])
+        try Fixture.write(
+            Array(
+                """
+                modelpack_policy: 1
+                registries:
+                  - prefix: \(registry.host)/team
+                    keys: [alice.key.pub]
+                    require_signature: true
+                """.utf8), to: dir.file("policy.yaml"))
+        let policy = ["--policy", dir.file("policy.yaml")]
+        let refused = try client.run(["pull", "\(registry.host)/team/iris:unsigned", "-o", dir.file("a.tar")] + policy)
+        #expect(refused.status == 1 && refused.stderr.contains("refused by the trust policy"), "\(refused)")
+        #expect(!FileManager.default.fileExists(atPath: dir.file("a.tar")))
+        let signed = try client.run(["pull", "\(registry.host)/team/iris:signed", "-o", dir.file("b.tar")] + policy)
+        #expect(signed.status == 0 && signed.stdout.contains("signature: valid"), "\(signed)")
+        // Another repository: no rule names it, and the default asks nothing.
+        let other = try client.run(["pull", "\(registry.host)/lab/iris:unsigned", "-o", dir.file("c.tar")] + policy)
+        #expect(other.status == 0, "\(other)")
+    }
+
     @Test func basicAuthThroughLoginAndAWrongPassword() throws {
         guard TestRegistry.check() else { return }
         let registry = try TestRegistry(auth: .htpasswd(user: "alice", password: "s3cret"))

@@ -98,10 +98,13 @@ import Testing
             try #require(made.status == 0, "\(made.stdout)\(made.stderr)")
             let verified = try CLI.run(["verify", tmp.file("m"), "--key", tmp.file(pub), "--signature", sig, "--json"])
             #expect(verified.status == 0, "\(key): \(verified)")
-            // The bundle built from the directory has the same files: the same signature covers it.
+            // The bundle built from the directory has the same files but a manifest the signature
+            // does not cover (its name, version, trusted modules): refused, saying so.
             _ = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("b.tar")])
             let bundle = try CLI.run(["verify", tmp.file("b.tar"), "--key", tmp.file(pub), "--signature", sig])
-            #expect(bundle.status == 0 && bundle.stdout.contains("SIGNATURE valid"), "\(key): \(bundle)")
+            #expect(
+                bundle.status == ExitStatus.problems && bundle.stdout.contains("does not sign the bundle's manifest"),
+                "\(key): \(bundle)")
         }
         // openssl's SEC1 private key signs with modelpack too, and model_signing accepts it.
         let fromSEC1 = try CLI.run(["sign", tmp.file("m"), "--key", tmp.file("sec1.pem"), "-o", tmp.file("s1.sig")])
@@ -148,8 +151,49 @@ import Testing
         let bundle = try CLI.run([
             "verify", tmp.file("b.tar"), "--key", tmp.file("k.pub"), "--signature", tmp.file("s.sig"),
         ])
+        #expect(bundle.status == ExitStatus.problems && bundle.stdout.contains("SIGNATURE invalid"), "\(bundle)")
+    }
+
+    /// `build --provenance`: an SLSA Provenance v1 statement that in-toto-attestation (in the
+    /// same virtualenv as model_signing) reads strictly, whose subject is the bundle file's
+    /// SHA-256; with --provenance-key, a DSSE envelope the key's public half verifies.
+    @Test func theProvenanceIsSLSAv1() throws {
+        guard let modelSigning = Self.reference() else { return }
+        let python = FileSystem.parentDirectory(of: modelSigning) + "/python"
+        let checker = Golden.fixtures.appendingPathComponent("provenance/check_provenance.py").path
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(3_000)])
+        #expect(try CLI.run(["keygen", "-o", tmp.file("k")]).status == 0)
+        let built = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("b.zip"), "--provenance", tmp.file("p.json")])
+        #expect(built.status == 0 && built.stdout.contains("wrote the SLSA provenance"), "\(built)")
+        let checked = try CLI.run([checker, tmp.file("p.json")], executable: python)
+        #expect(checked.status == 0, "\(checked)")
+        let statement = try #require(
+            try JSONSerialization.jsonObject(with: Data(try Fixture.read(tmp.file("p.json")))) as? [String: Any])
+        let subject = try #require((statement["subject"] as? [[String: Any]])?.first)
         #expect(
-            bundle.status == ExitStatus.problems && bundle.stdout.contains("'interface.py' is not signed"), "\(bundle)")
+            (subject["digest"] as? [String: String])?["sha256"]
+                == SHA256Stream.hex(of: try Fixture.read(tmp.file("b.zip"))))
+        let dependencies =
+            ((statement["predicate"] as? [String: Any])?["buildDefinition"] as? [String: Any])?["resolvedDependencies"]
+            as? [[String: Any]] ?? []
+        #expect(Set(dependencies.compactMap { $0["name"] as? String }).contains("w.bin"))
+
+        let signed = try CLI.run([
+            "build", tmp.file("m"), "-o", tmp.file("c.zip"), "--provenance", tmp.file("q.json"), "--provenance-key",
+            tmp.file("k"),
+        ])
+        #expect(signed.status == 0, "\(signed)")
+        #expect(try CLI.run([checker, tmp.file("q.json")], executable: python).status == 0)
+        let envelope = try #require(
+            try JSONSerialization.jsonObject(with: Data(try Fixture.read(tmp.file("q.json")))) as? [String: Any])
+        let payload = try #require(Data(base64Encoded: envelope["payload"] as? String ?? ""))
+        let sig = try #require(
+            Data(base64Encoded: (envelope["signatures"] as? [[String: Any]])?.first?["sig"] as? String ?? ""))
+        let key = try SigningKeys.loadPublic(tmp.file("k.pub"))
+        #expect(key.isValid(sig, for: BundleSignature.pae(BundleSignature.payloadType, payload)))
+        let misuse = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("d.zip"), "--provenance-key", tmp.file("k")])
+        #expect(misuse.status == ExitStatus.usage)
     }
 
     /// A certificate-based OMS signature is refused in one clear line (not yet checked), as is

@@ -82,8 +82,10 @@ package enum Verifier {
                 checks.append(FileCheck(path: record.path, status: .ok, detail: nil))
             }
         }
-        let listed = Set(manifest.files.map(\.path))
-        for path in try filesUnder(root, limit: context.limits.unpack.maxEntries + 1) where !listed.contains(path) {
+        // As bytes: a name canonically equivalent to a listed one (NFC and NFD) is another file.
+        let listed = Set(manifest.files.map { Array($0.path.utf8) })
+        for path in try filesUnder(root, limit: context.limits.unpack.maxEntries + 1)
+        where !listed.contains(Array(path.utf8)) {
             checks.append(FileCheck(path: path, status: .extra, detail: "not in the manifest"))
         }
         return VerifyReport(
@@ -98,6 +100,7 @@ package enum Verifier {
                 path: root,
                 reason: "has no \(Manifest.entryPath): not a directory that unpack or pull \(CommandFlag.unpack) wrote")
         }
+        try FileSystem.requireRegularFile(path)
         let bytes = try FileSystem.readWholeFile(path, limit: Manifest.maxBytes)
         let manifest = try Manifest.decode(bytes, bundle: path, maxPathBytes: limits.maxPathBytes)
         guard manifest.canonicalBytes() == bytes else {
@@ -107,16 +110,16 @@ package enum Verifier {
         return manifest
     }
 
-    /// Every path under `root` that is not a directory, relative, sorted, leaving out
-    /// `.modelpack/`; at most `limit` of them (a directory with more is refused by the caller's
-    /// limit anyway, so the walk stops there).
+    /// Every path under `root` that is not a directory, relative, sorted, leaving out the
+    /// manifest and signature in `.modelpack/`; at most `limit` of them (enough to fail the
+    /// check: the walk stops there).
     static func filesUnder(_ root: String, limit: Int) throws -> [String] {
         var found: [String] = []
         var pending = [""]
         while let relative = pending.popLast(), found.count < limit {
             for (name, info) in try FileSystem.listDirectoryInfo(relative.isEmpty ? root : root + "/" + relative) {
                 let path = relative.isEmpty ? name : relative + "/" + name
-                if relative.isEmpty && name == ".modelpack" { continue }
+                if path == Manifest.entryPath || path == Manifest.signatureEntryPath { continue }
                 if info?.kind == .directory { pending.append(path) } else { found.append(path) }
             }
         }

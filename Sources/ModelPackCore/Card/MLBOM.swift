@@ -111,11 +111,26 @@ enum MLBOM {
         var components: [[String: Any]] = []
         var refs: [String] = []
         var seen: Set<String> = []
+        var lines: [String: Int] = [:]  // a requirement's component, to add a second line naming it
+        var unparsed: [[String: Any]] = []
         for entry in verdict.requirements.entries {
-            guard let requirement = entry.requirement else { continue }
+            guard let requirement = entry.requirement else {
+                if let reference = entry.directReference {
+                    unparsed.append(property("modelpack:requirement:unnamed", reference))
+                }
+                continue
+            }
             let version = pinned(requirement)
             let url = purl(requirement.canonicalName, version: version)
+            let written = requirement.name + requirement.specifiers.map(\.description).joined(separator: ",")
+            if let index = lines["requirement:" + url] {
+                var properties = components[index]["properties"] as? [[String: Any]] ?? []
+                properties.append(property("modelpack:requirement", written))
+                components[index]["properties"] = properties
+                continue
+            }
             guard seen.insert("requirement:" + url).inserted else { continue }
+            lines["requirement:" + url] = components.count
             var component: [String: Any] = [
                 "type": "library", "bom-ref": "requirement:" + url, "name": requirement.canonicalName, "purl": url,
                 "properties": [
@@ -128,6 +143,9 @@ enum MLBOM {
             if let version { component["version"] = version }
             components.append(component)
             refs.append("requirement:" + url)
+        }
+        if !unparsed.isEmpty {  // lines pip reads without a name (a path or URL), kept as written
+            model["properties"] = (model["properties"] as? [[String: Any]] ?? []) + unparsed
         }
         var runtimeRefs: [String] = []
         for line in ServingRuntime.file("requirements.txt").split(separator: "\n") {

@@ -11,6 +11,9 @@ package struct BuildOptions: Sendable {
     package var strict: Bool
     /// Pack artifacts the audit finds dangerous; the manifest lists them in `allowedUnsafe`.
     package var allowUnsafe = false
+    /// Write an SLSA provenance statement here, signed with `provenanceKey` when one is given.
+    package var provenance: String?
+    package var provenanceKey: String?
 
     package init(
         source: String, output: String, format: ContainerFormat,
@@ -36,6 +39,8 @@ package struct BuildResult: Sendable {
     package let timestamp: Int64
     /// What became of a BUNDLE.sig that was beside the output; nil when there was none.
     package let signature: BundleSignature.Fate?
+    /// The provenance statement written, when one was asked for.
+    package var provenance: String? = nil
     package var digest: String { manifest.digest }
 }
 
@@ -44,6 +49,7 @@ extension Operations {
     /// it and, in zip and tar, writes it into the bundle (`BundleWriter`); the bundle is renamed
     /// into place only when the checks allow it.
     package static func build(_ options: BuildOptions, context: RunContext) throws -> BuildResult {
+        let started = Date()
         let root = try FileSystem.realPath(options.source)
         try FileSystem.checkOutputFile(options.output, naming: "a bundle file name")
         let output =
@@ -83,8 +89,17 @@ extension Operations {
         // A signature beside the old bundle that does not cover this one is removed, not left to
         // fail every verify (and be pushed).
         let signature = try BundleSignature.reconcile(bundle: options.output, manifest: manifest)
-        return BuildResult(
+        var result = BuildResult(
             manifest: manifest, diagnostics: report, audits: verdict.audits, output: options.output,
             bytesWritten: bytes, container: options.format, timestamp: options.timestamp, signature: signature)
+        if let path = options.provenance {
+            try Provenance.write(
+                Provenance.Build(
+                    source: options.source, output: options.output, container: options.format.rawValue,
+                    timestamp: options.timestamp, strict: options.strict, allowUnsafe: options.allowUnsafe,
+                    manifest: manifest, started: started, finished: Date()), to: path, key: options.provenanceKey)
+            result.provenance = path
+        }
+        return result
     }
 }

@@ -10,9 +10,9 @@ extension Operations {
     /// `dockerfile`: the one check pipeline on the bundle, then the build context.
     package static func dockerfile(
         _ options: BuildContext.Options, policy: ModelCheck.Policy = ModelCheck.Policy(), strict: Bool = false,
-        context: RunContext
+        trust: TrustPolicy? = nil, context: RunContext
     ) throws -> DockerfileResult {
-        let verdict = try checked(options.bundle, policy: policy, strict: strict, context: context)
+        let verdict = try checked(options.bundle, policy: policy, strict: strict, trust: trust, context: context)
         var options = options
         options.card = try card(of: verdict)
         return DockerfileResult(

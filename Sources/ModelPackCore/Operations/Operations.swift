@@ -6,12 +6,14 @@
 package enum Operations {}
 
 extension Operations {
-    /// The bundle's verdict, or `validationFailed` when it refuses the bundle.
-    static func checked(_ model: String, policy: ModelCheck.Policy, strict: Bool, context: RunContext) throws
-        -> ModelVerdict
-    {
+    /// The bundle's verdict, or `validationFailed` when it refuses the bundle; then, with a
+    /// trust policy, its signature and audit as the policy's default rule asks.
+    static func checked(
+        _ model: String, policy: ModelCheck.Policy, strict: Bool, trust: TrustPolicy? = nil, context: RunContext
+    ) throws -> ModelVerdict {
         let verdict = try ModelCheck.check(model, policy: policy, context: context)
         if verdict.fails(strict: strict) { throw ModelPackError.validationFailed(verdict.report) }
+        try trust?.admit(model: model, verdict: verdict, limits: context.limits.unpack)
         return verdict
     }
 
@@ -31,9 +33,10 @@ extension Operations {
     /// What serve and test run on: the one verdict on the model (refusing on errors, or warnings
     /// with `strict`), then its unpacked copy and virtualenv in the cache, with its model card.
     static func prepared(
-        _ model: String, python: String, policy: ModelCheck.Policy, strict: Bool, context: RunContext
+        _ model: String, python: String, policy: ModelCheck.Policy, strict: Bool, trust: TrustPolicy? = nil,
+        context: RunContext
     ) throws -> ServeResult {
-        let verdict = try checked(model, policy: policy, strict: strict, context: context)
+        let verdict = try checked(model, policy: policy, strict: strict, trust: trust, context: context)
         let card = try card(of: verdict)
         let prepared = try asBundle(model, policy: policy, strict: strict, context: context) { bundle in
             try ServeCache.prepare(bundle: bundle, python: python, card: card, context: context)

@@ -12,6 +12,8 @@ package struct PredictOptions: Sendable {
     package var progress = false
     package var policy = ModelCheck.Policy()
     package var strict = false
+    /// The trust policy the model must meet, when one is given.
+    package var trust: TrustPolicy?
     /// Spark or Ray instead of one process; then input and output are .csv or .parquet.
     package var engine: ServeCache.Engine?
     /// Spark's master (`local[*]` when nil).
@@ -46,7 +48,8 @@ extension Operations {
             throw ModelPackError.io(path: options.output, reason: "already exists (remove it, or give another -o)")
         }
         if options.output != "-" { try FileSystem.checkOutputFile(options.output) }
-        let verdict = try checked(options.bundle, policy: options.policy, strict: options.strict, context: context)
+        let verdict = try checked(
+            options.bundle, policy: options.policy, strict: options.strict, trust: options.trust, context: context)
         let card = try card(of: verdict)
         let prepared = try ServeCache.prepare(
             bundle: options.bundle, python: options.python, card: card, context: context)

@@ -12,6 +12,9 @@ package struct PullOptions: Sendable {
     package var trustedKeys: TrustedKeys?
     /// Refuse, before writing anything, unless a signature by one of `trustedKeys` covers it.
     package var requireSignature = false
+    /// The trust policy the artifact must meet (the rule for its registry and repository),
+    /// checked before anything is written; the keys its rule names replace `trustedKeys`.
+    package var trust: TrustPolicy?
     package var registry: RegistryOptions
     package var cache: BlobCache
 
@@ -62,8 +65,26 @@ extension Operations {
             }
         }
         let client = try RegistryClient(options.reference, push: false, options: options.registry)
-        let trusted = try options.trustedKeys.map { try SigningKeys.trusted(keys: $0.files, directory: $0.directory) }
+        let rule = options.trust?.rule(for: options.reference.registry + "/" + options.reference.repository)
+        let trusted =
+            try rule.flatMap { try options.trust!.trusted($0) }
+            ?? options.trustedKeys.map { try SigningKeys.trusted(keys: $0.files, directory: $0.directory) }
         let remote = try RemoteArtifact.read(client, trusted: trusted, limits: context.limits.unpack)
+        if let trust = options.trust, let rule {
+            let state: BundleSignature.Verdict =
+                switch remote.signature {
+                case .valid(let keyID): .valid(keyID: keyID)
+                case .unsigned, .present: .unsigned
+                case .invalid(let why): .invalid(why)
+                }
+            try trust.admitSignature(state, target: options.reference.text, rule: rule)
+            if rule.requireCleanAudit {  // audited from the blob cache before anything is written
+                try withPulledBundle(options.reference, registry: options.registry, context: context) { bundle, _ in
+                    try trust.admitAudit(
+                        try ModelCheck.check(bundle, context: context), target: options.reference.text, rule: rule)
+                }
+            }
+        }
         if options.requireSignature {
             switch remote.signature {
             case .valid: break

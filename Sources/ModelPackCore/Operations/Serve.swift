@@ -12,10 +12,10 @@ extension Operations {
     /// server).
     package static func serve(
         model: String, python: String, host: String, port: Int, policy: ModelCheck.Policy = ModelCheck.Policy(),
-        strict: Bool = false, checkPort: Bool = true, context: RunContext
+        strict: Bool = false, trust: TrustPolicy? = nil, checkPort: Bool = true, context: RunContext
     ) throws -> ServeResult {
         if checkPort { try PortCheck.ensureFree(host: host, port: port) }
-        return try prepared(model, python: python, policy: policy, strict: strict, context: context)
+        return try prepared(model, python: python, policy: policy, strict: strict, trust: trust, context: context)
     }
 
     /// `serve DIR --reload`: serves the directory, and while it runs, rebuilds and restarts the

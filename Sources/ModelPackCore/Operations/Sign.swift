@@ -29,20 +29,24 @@ package struct SignResult: Sendable {
 }
 
 extension Operations {
-    /// `sign`: a detached signature of a bundle (BUNDLE.sig: modelpack's format or OMS) or of a
-    /// model directory (OMS, DIR.sig beside it).
+    /// `sign`: a detached signature of a bundle (BUNDLE.sig: modelpack's format or OMS), of a
+    /// directory unpack wrote (its `.modelpack/signature.sig`), or of a model directory (OMS,
+    /// DIR.sig beside it).
     package static func sign(_ options: SignOptions, context: RunContext) throws -> SignResult {
         let key = try SigningKeys.loadPrivate(options.keyPath)
-        if FileSystem.isDirectory(options.target) {
+        let unpacked = FileSystem.exists(options.target + "/" + Manifest.entryPath)
+        if FileSystem.isDirectory(options.target) && !unpacked {
             var root = options.target
             while root.count > 1 && root.hasSuffix("/") { root.removeLast() }
-            let output = options.output ?? root + ".sig"
+            let output = try options.output ?? OMSDirectory.besideSignature(root)
             try FileSystem.checkOutputFile(output)
             let (keyID, digest) = try OMSDirectory.sign(root, key: key, output: output, limits: context.limits.unpack)
             return SignResult(bundle: options.target, digest: digest, keyID: keyID, signature: output, format: .oms)
         }
+        // A bundle, or a directory unpack wrote: signed over its manifest (the signature then
+        // goes beside the manifest, where verify looks for it).
         let format = options.format ?? .modelpack
-        let output = options.output ?? BundleSignature.path(for: options.target)
+        let output = options.output ?? BundleSignature.path(of: options.target)
         try FileSystem.checkOutputFile(output)
         let (keyID, digest) = try BundleSignature.sign(
             bundle: options.target, key: key, format: format, output: output, limits: context.limits.unpack)

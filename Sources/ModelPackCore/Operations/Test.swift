@@ -7,6 +7,8 @@ package struct TestOptions: Sendable {
     package var python = "python3"
     package var policy = ModelCheck.Policy()
     package var strict = false
+    /// The trust policy the model must meet, when one is given.
+    package var trust: TrustPolicy?
     /// Single-row predict() calls per example, for the latency figures.
     package var repeats = 20
 
@@ -75,7 +77,8 @@ extension Operations {
     /// example_outputs. The smoke test returns data; the result renders it.
     package static func test(_ options: TestOptions, context: RunContext) throws -> TestPlan {
         let served = try prepared(
-            options.source, python: options.python, policy: options.policy, strict: options.strict, context: context)
+            options.source, python: options.python, policy: options.policy, strict: options.strict,
+            trust: options.trust, context: context)
         return TestPlan(findings: served.findings, prepared: served.prepared, repeats: options.repeats)
     }
 }

@@ -3,6 +3,8 @@ package struct UnpackOptions: Sendable {
     package var bundle: String
     package var destination: String
     package var force: Bool = false
+    /// The trust policy the bundle must meet (its default rule), when one is given.
+    package var trust: TrustPolicy?
 
     package init(bundle: String, destination: String, force: Bool = false) {
         self.bundle = bundle
@@ -37,6 +39,9 @@ extension Operations {
             case .invalid(let why):
                 throw ModelPackError.invalidBundle(path: options.bundle, reason: "refused: bad signature: \(why)")
             }
+        }
+        try options.trust?.admit(model: options.bundle, limits: context.limits.unpack) {
+            try ModelCheck.check(options.bundle, context: context)
         }
         // BUNDLE.sig, when it covers this bundle, is kept with the manifest: `verify --key` on the
         // directory then works as it did on the bundle.

@@ -72,12 +72,12 @@ extension Operations {
                     "is a model directory, not an unpacked bundle: it is verified against its OMS signature, with \(CommandFlag.key) or \(CommandFlag.trustedKeys)"
             )
         }
-        let candidates = signature.map { [$0] } ?? [root + "/model.sig", root + ".sig"]
+        let candidates = try signature.map { [$0] } ?? [root + "/model.sig", OMSDirectory.besideSignature(root)]
         guard let file = candidates.first(where: FileSystem.exists) else {
             if let signature { throw ModelPackError.inputMissing(path: signature) }
             throw ModelPackError.invalidModel(
                 path: path,
-                reason: "has no signature (model.sig in it, or \(root).sig beside it; or give \(CommandFlag.signature))"
+                reason: "has no signature (model.sig in it, or DIR.sig beside it; or give \(CommandFlag.signature))"
             )
         }
         let trusted = try SigningKeys.trusted(keys: trust.files, directory: trust.directory)

@@ -45,6 +45,7 @@ extension BuildResult: FindingsReport {
     package func text(colour: Bool) -> String {
         "built \(output): \(manifest.name) \(manifest.version), \(manifest.files.count) files, "
             + "\(container.rawValue), \(digest)\n" + (signatureLine.map { $0 + "\n" } ?? "")
+            + (provenance.map { "wrote the SLSA provenance to \($0)\n" } ?? "")
     }
     /// What became of BUNDLE.sig, when there was one.
     var signatureLine: String? {

@@ -5,6 +5,8 @@ package enum BuildReport {
         let inspect: InspectReport.JSON
         let diagnostics: [Diagnostic]
         let signature: Signature?
+        /// The provenance statement written (`--provenance`).
+        let provenance: String?
 
         /// BUNDLE.sig beside the output: `kept` (it covers this bundle) or `removed`, with the
         /// digest it signed.
@@ -14,13 +16,14 @@ package enum BuildReport {
             let signed: String?
         }
 
-        enum CodingKeys: String, CodingKey { case diagnostics, signature }
+        enum CodingKeys: String, CodingKey { case diagnostics, signature, provenance }
 
         func encode(to encoder: any Encoder) throws {
             try inspect.encode(to: encoder)
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(diagnostics, forKey: .diagnostics)
             try c.encodeIfPresent(signature, forKey: .signature)
+            try c.encodeIfPresent(provenance, forKey: .provenance)
         }
     }
 
@@ -37,7 +40,9 @@ package enum BuildReport {
             case nil: nil
             }
         return StableJSON.encode(
-            JSON(inspect: inspect, diagnostics: result.diagnostics.diagnostics, signature: signature)) + "\n"
+            JSON(
+                inspect: inspect, diagnostics: result.diagnostics.diagnostics, signature: signature,
+                provenance: result.provenance)) + "\n"
     }
 }
 

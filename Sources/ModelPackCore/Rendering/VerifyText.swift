@@ -70,6 +70,8 @@ package enum VerifyText {
         let verdict: String
         if result.isValid {
             verdict = "verified: \(report.files.count) files match \(report.digest)"
+        } else if report.files.isEmpty && report.listed == 0 {
+            verdict = "FAILED: the signature is not valid; the files were not checked against it"
         } else if bad == 0 && report.readError == nil {
             verdict = "FAILED: the files match \(report.digest), but the signature is not valid"
         } else {

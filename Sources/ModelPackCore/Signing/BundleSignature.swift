@@ -60,11 +60,14 @@ package enum BundleSignature {
     static func sign(
         bundle: String, key: PrivateKey, format: SignatureFormat, output: String, limits: UnpackLimits
     ) throws -> (keyID: String, digest: String) {
-        let manifest = try BundleReader.inspect(bundle, limits: limits).manifest
+        let manifest =
+            FileSystem.isDirectory(bundle)
+            ? try Verifier.unpackedManifest(bundle, limits: limits)
+            : try BundleReader.inspect(bundle, limits: limits).manifest
         if format == .oms {
             let resources = OMSSignature.resources(of: manifest)
             let bytes = try OMSSignature.sign(
-                resources: resources, subject: manifest.name, ignore: OMSSignature.ignoredAtRoot, key: key)
+                resources: resources, subject: manifest.name, ignore: OMSSignature.bundleIgnorePaths, key: key)
             try FileSystem.writeAtomically(bytes, to: output)
             return (key.publicKey.keyID, "sha256:" + OMSSignature.rootDigest(resources)!)
         }
@@ -105,6 +108,7 @@ package enum BundleSignature {
             if signature != nil { throw ModelPackError.inputMissing(path: sigPath) }
             return .unsigned
         }
+        try FileSystem.requireRegularFile(sigPath)
         let bytes = try FileSystem.readWholeFile(sigPath, limit: maxEnvelopeBytes)
         let manifest =
             FileSystem.isDirectory(bundle)
@@ -208,7 +212,9 @@ package enum BundleSignature {
     static func check(envelope bytes: [UInt8], named source: String, manifest: Manifest, trusted: [PublicKey])
         -> Verdict
     {
-        if OMSSignature.isOMS(bytes) { return OMSSignature.check(bytes, manifest: manifest, trusted: trusted) }
+        if OMSSignature.isOMS(bytes) {
+            return OMSSignature.check(bytes, named: source, manifest: manifest, trusted: trusted)
+        }
         guard let envelope = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             envelope["payloadType"] as? String == payloadType,
             let payloadText = envelope["payload"] as? String, let payload = Data(base64Encoded: payloadText),

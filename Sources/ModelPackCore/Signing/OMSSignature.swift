@@ -9,18 +9,20 @@ import Foundation
 /// key's hint (SHA-256 of its PEM) in `verificationMaterial.publicKey`.
 ///
 /// The statement covers the model's content, not the container: for a bundle, every file of its
-/// manifest (so `model_signing verify key` accepts the directory `unpack` writes, whose
-/// `.modelpack/` the statement's `ignore_paths` leaves out), for a directory, every file in it.
+/// manifest and the manifest itself, as `.modelpack/manifest.json` (its canonical bytes, whose
+/// SHA-256 is the bundle digest: the name, version, trusted modules, allowed-unsafe list and
+/// executable bits are signed too), so `model_signing verify key` accepts the directory `unpack`
+/// writes (its `.modelpack/signature.sig` is an ignored path); for a directory, every file in it.
 /// modelpack's checks fail closed where model_signing trusts the signer: every file the model
-/// has must be signed (`ignore_paths` excuses only git's files, `.modelpack/` and the signature
-/// itself), and only `files` statements over SHA-256 are read.
+/// has must be signed (`ignore_paths` excuses only git's files and a signature file), a bundle's
+/// signature must cover its manifest, and only `files` statements over SHA-256 are read. Names
+/// are compared as bytes (never as canonically equivalent Unicode).
 enum OMSSignature {
     static let mediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
     static let predicateType = "https://model_signing/signature/v1.0"
     static let statementType = "https://in-toto.io/Statement/v1"
-    /// What model_signing leaves out at the model's root by default, and `.modelpack/` (the
-    /// manifest and signature an unpacked bundle keeps).
-    static let ignoredAtRoot = [".git", ".gitattributes", ".github", ".gitignore", ".modelpack"]
+    /// What model_signing leaves out at the model's root by default.
+    static let ignoredAtRoot = [".git", ".gitattributes", ".github", ".gitignore"]
 
     /// One signed file: its path, relative, with `/`, and its hex SHA-256.
     struct Resource: Equatable {
@@ -76,10 +78,16 @@ enum OMSSignature {
         }
     }
 
-    /// The resources of a bundle: its manifest's files.
+    /// The resources of a bundle: its manifest's files and the manifest itself.
     static func resources(of manifest: Manifest) -> [Resource] {
-        ordered(manifest.files.map { Resource(name: $0.path, digest: $0.sha256) })
+        ordered(
+            manifest.files.map { Resource(name: $0.path, digest: $0.sha256) }
+                + [Resource(name: Manifest.entryPath, digest: String(manifest.digest.dropFirst("sha256:".count)))])
     }
+
+    /// What a bundle's statement records as ignored: git's files, and the signature an unpacked
+    /// bundle keeps.
+    static let bundleIgnorePaths = ignoredAtRoot + [Manifest.signatureEntryPath]
 
     // MARK: Signing
 
@@ -192,12 +200,12 @@ enum OMSSignature {
                 ))
         }
         var resources: [Resource] = []
-        var names: Set<String> = []
+        var names: Set<[UInt8]> = []
         for entry in predicate["resources"] as? [[String: Any]] ?? [] {
             guard let name = entry["name"] as? String, entry["algorithm"] as? String == "sha256",
                 let digest = entry["digest"] as? String, hexBytes(digest)?.count == 32
             else { return .failure(Failure("\(by) a resource is not a name with a sha256 digest")) }
-            guard names.insert(name).inserted else {
+            guard names.insert(Array(name.utf8)).inserted else {
                 return .failure(Failure("\(by) it lists '\(name)' twice"))
             }
             resources.append(Resource(name: name, digest: digest.lowercased()))
@@ -220,13 +228,17 @@ enum OMSSignature {
     /// Whether a statement's resources are exactly these files (name and digest): the first
     /// difference, or nil.
     static func difference(signed: [Resource], files: [Resource]) -> String? {
-        let byName = Dictionary(signed.map { ($0.name, $0.digest) }, uniquingKeysWith: { a, _ in a })
-        let present = Set(files.map(\.name))
+        let byName = Dictionary(signed.map { (Array($0.name.utf8), $0.digest) }, uniquingKeysWith: { a, _ in a })
+        let present = Set(files.map { Array($0.name.utf8) })
         for file in files {
-            guard let digest = byName[file.name] else { return "'\(file.name)' is not signed" }
+            guard let digest = byName[Array(file.name.utf8)] else {
+                return file.name == Manifest.entryPath
+                    ? "it does not sign the bundle's manifest (\(Manifest.entryPath)): it was made for a directory; verify that directory, or sign the bundle"
+                    : "'\(file.name)' is not signed"
+            }
             if digest != file.digest { return "'\(file.name)' is signed with another digest" }
         }
-        if let absent = signed.first(where: { !present.contains($0.name) }) {
+        if let absent = signed.first(where: { !present.contains(Array($0.name.utf8)) }) {
             return "it signs '\(absent.name)', which is not there"
         }
         return nil
@@ -234,9 +246,11 @@ enum OMSSignature {
 
     /// Checks an OMS signature against a bundle's (or unpacked model's) manifest: signed by a
     /// trusted key, over exactly the manifest's files.
-    static func check(_ bytes: [UInt8], manifest: Manifest, trusted: [PublicKey]) -> BundleSignature.Verdict {
+    static func check(_ bytes: [UInt8], named source: String, manifest: Manifest, trusted: [PublicKey])
+        -> BundleSignature.Verdict
+    {
         switch checked(bytes, trusted: trusted) {
-        case .failure(let failure): return .invalid(failure.reason)
+        case .failure(let failure): return .invalid("\(source): \(failure.reason)")
         case .success(let signed):
             if let difference = difference(signed: signed.resources, files: resources(of: manifest)) {
                 return .invalid("signed by \(signed.keyID), but for other content: \(difference)")

@@ -48,6 +48,12 @@ enum FileSystem {
         return lstat(path, &st) == 0
     }
 
+    /// Refuses what is not a regular file (a FIFO would block its reader, a device never end).
+    static func requireRegularFile(_ path: String) throws {
+        guard let info = try lstatInfo(path) else { throw ModelPackError.inputMissing(path: path) }
+        guard info.kind == .regular else { throw ModelPackError.io(path: path, reason: "not a regular file") }
+    }
+
     /// Whether `path` is a directory (a link to one is not).
     static func isDirectory(_ path: String) -> Bool {
         (try? lstatInfo(path))??.kind == .directory

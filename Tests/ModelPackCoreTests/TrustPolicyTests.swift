@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+@testable import ModelPackCore
+
+/// `--policy FILE` (and MODELPACK_POLICY): a policy is read strictly, and unpack, dockerfile,
+/// serve, test, predict and pull refuse, in one line naming the policy, what it does not allow.
+@Suite struct TrustPolicyTests {
+    static func bundle(_ tmp: TempDir) throws -> String {
+        try Fixture.model(at: tmp.file("m"), extra: ["w.bin": Fixture.noise(2_000)])
+        #expect(try CLI.run(["build", tmp.file("m"), "-o", tmp.file("b.tar")]).status == 0)
+        for name in ["alice", "mallory"] {
+            #expect(try CLI.run(["keygen", "-o", tmp.file(name)]).status == 0)
+        }
+        return tmp.file("b.tar")
+    }
+
+    static func policy(_ tmp: TempDir, _ text: String) throws -> String {
+        try Fixture.write(Array(text.utf8), to: tmp.file("policy.yaml"))
+        return tmp.file("policy.yaml")
+    }
+
+    @Test func aPolicyIsReadStrictly() throws {
+        let tmp = TempDir()
+        _ = try Self.bundle(tmp)
+        let cases: [(String, String)] = [
+            (
+                "modelpack_policy: 1\ndefault:\n  require_signatur: true\n",
+                "policy.yaml:3: unknown key 'require_signatur'"
+            ),
+            ("modelpack_policy: 1\ndefault:\n  require_signature: true\n", "requires a signature but names no key"),
+            ("default:\n  require_clean_audit: true\n", "modelpack_policy: 1 is missing"),
+            (
+                "modelpack_policy: 1\ndefault:\n  require_signature: yes please\n  keys: [alice.pub]\n",
+                "require_signature is true or false"
+            ),
+            ("modelpack_policy: 1\ndefault:\n  keys: [nobody.pub]\n", "nobody.pub"),
+            ("modelpack_policy: 1\nregistries:\n  - keys: [alice.pub]\n", "a registry rule needs a prefix"),
+        ]
+        for (text, message) in cases {
+            let path = try Self.policy(tmp, text)
+            let run = try CLI.run(["unpack", tmp.file("b.tar"), "-o", tmp.file("out"), "--policy", path])
+            let line = run.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(run.status != 0 && line.contains(message) && !line.contains("\n"), "\(text): \(run)")
+            #expect(!FileSystem.exists(tmp.file("out")))
+        }
+    }
+
+    @Test func unpackAndDockerfileMeetTheDefaultRule() throws {
+        let tmp = TempDir()
+        let bundle = try Self.bundle(tmp)
+        let path = try Self.policy(
+            tmp, "modelpack_policy: 1\ndefault:\n  require_signature: true\n  keys: [alice.pub]\n")
+        let unsigned = try CLI.run(["unpack", bundle, "-o", tmp.file("out"), "--policy", path])
+        #expect(unsigned.status != 0 && unsigned.stderr.contains("refused by the trust policy"), "\(unsigned)")
+        #expect(unsigned.stderr.contains("it is not signed") && !FileSystem.exists(tmp.file("out")))
+        _ = try CLI.run(["sign", bundle, "--key", tmp.file("mallory")])
+        let wrong = try CLI.run(["unpack", bundle, "-o", tmp.file("out"), "--policy", path])
+        #expect(wrong.status != 0 && wrong.stderr.contains("no signature by a key it trusts"), "\(wrong)")
+        _ = try CLI.run(["sign", bundle, "--key", tmp.file("alice")])
+        #expect(try CLI.run(["unpack", bundle, "-o", tmp.file("out"), "--policy", path]).status == 0)
+        // MODELPACK_POLICY names it too; a directory carries no signature.
+        let directory = try CLI.run(
+            ["dockerfile", tmp.file("m"), "-o", tmp.file("ctx")], environment: ["MODELPACK_POLICY": path])
+        #expect(directory.status != 0 && directory.stderr.contains("a model directory carries no signature"))
+        #expect(!FileSystem.exists(tmp.file("ctx")))
+        let signed = try CLI.run(
+            ["dockerfile", bundle, "-o", tmp.file("ctx")], environment: ["MODELPACK_POLICY": path])
+        #expect(signed.status == 0, "\(signed)")
+    }
+
+    @Test func aCleanAuditIsOneWithoutFindings() throws {
+        let tmp = TempDir()
+        let bundle = try Self.bundle(tmp)
+        let path = try Self.policy(tmp, "modelpack_policy: 1\ndefault:\n  require_clean_audit: true\n")
+        let verdict = try ModelCheck.check(bundle, context: .test)
+        let clean =
+            verdict.report.errorCount == 0 && verdict.report.warningCount == 0
+            && verdict.audits.allSatisfy { $0.verdict == .safe }
+        let run = try CLI.run(["unpack", bundle, "-o", tmp.file("out"), "--policy", path])
+        #expect((run.status == 0) == clean, "\(run)")
+        // An unpinned requirement is a warning: not clean.
+        try Fixture.write(Array("scikit-learn\n".utf8), to: tmp.file("m/requirements.txt"))
+        #expect(try CLI.run(["build", tmp.file("m"), "-o", tmp.file("loose.tar")]).status == 0)
+        let loose = try CLI.run(["unpack", tmp.file("loose.tar"), "-o", tmp.file("loose"), "--policy", path])
+        #expect(loose.status != 0 && loose.stderr.contains("the audit is not clean"), "\(loose)")
+        #expect(!FileSystem.exists(tmp.file("loose")))
+    }
+}
