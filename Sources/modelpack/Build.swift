@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ModelPackCore
 
 struct Build: LimitedCommand, ReportingCommand {
@@ -56,7 +57,14 @@ struct Build: LimitedCommand, ReportingCommand {
         if provenanceKey != nil && provenance == nil {
             throw ValidationError("--provenance-key signs --provenance FILE")
         }
-        if provenance == output { throw ValidationError("--provenance and -o name the same file") }
+        if let provenance {
+            let resolved = { (path: String) in
+                URL(fileURLWithPath: path).standardizedFileURL.resolvingSymlinksInPath().path
+            }
+            if [resolved(output), resolved(output + ".sig")].contains(resolved(provenance)) {
+                throw ValidationError("--provenance names the bundle or its signature")
+            }
+        }
     }
 
     func run() throws {

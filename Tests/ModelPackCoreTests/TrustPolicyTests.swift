@@ -36,6 +36,10 @@ import Testing
             ),
             ("modelpack_policy: 1\ndefault:\n  keys: [nobody.pub]\n", "nobody.pub"),
             ("modelpack_policy: 1\nregistries:\n  - keys: [alice.pub]\n", "a registry rule needs a prefix"),
+            ("modelpack_policy: 1\nregistries:\n  - prefix: host.example/team:v1\n", "is not HOST or HOST/REPOSITORY"),
+            ("modelpack_policy: 1\nregistries:\n  - prefix: oci://\n", "is not HOST or HOST/REPOSITORY"),
+            ("modelpack_policy: 1\nregistries:\n  - prefix: h.example/t\n  - prefix: H.example/t/\n", "a second rule"),
+            ("modelpack_policy: 1\ndefault:\n  trusted_keys: nowhere\n", "the default rule's keys do not read"),
         ]
         for (text, message) in cases {
             let path = try Self.policy(tmp, text)
@@ -44,6 +48,46 @@ import Testing
             #expect(run.status != 0 && line.contains(message) && !line.contains("\n"), "\(text): \(run)")
             #expect(!FileSystem.exists(tmp.file("out")))
         }
+    }
+
+    /// Hosts compare in lower case, Docker Hub's names as one, and a prefix matches whole path
+    /// components only.
+    @Test func rulesMatchTheNameNotItsSpelling() throws {
+        let tmp = TempDir()
+        _ = try Self.bundle(tmp)
+        let path = try Self.policy(
+            tmp,
+            """
+            modelpack_policy: 1
+            registries:
+              - prefix: Registry.Example.com/team
+                keys: [alice.pub]
+                require_signature: true
+              - prefix: index.docker.io/acme
+                keys: [alice.pub]
+                require_signature: true
+            """)
+        let policy = try TrustPolicy.load(path)
+        func strict(_ host: String, _ repository: String) -> Bool {
+            policy.rule(for: TrustPolicy.canonical(host: host, repository: repository)).requireSignature
+        }
+        #expect(strict("REGISTRY.example.com", "team/m") && strict("registry.example.com", "team"))
+        #expect(!strict("registry.example.com", "teamx/m") && !strict("registry.example.com", "other/team"))
+        #expect(strict(ImageReference.dockerHub, "acme/m") && strict("docker.io", "acme/m"))
+    }
+
+    /// --provenance never names the bundle (however spelt), and a key that does not read stops
+    /// the build before the bundle is written.
+    @Test func provenanceNeverOverwritesTheBundle() throws {
+        let tmp = TempDir()
+        _ = try Self.bundle(tmp)
+        let same = try CLI.run(["build", tmp.file("m"), "-o", tmp.file("p.zip"), "--provenance", tmp.file("./p.zip")])
+        #expect(same.status == ExitStatus.usage && !FileSystem.exists(tmp.file("p.zip")), "\(same)")
+        let badKey = try CLI.run([
+            "build", tmp.file("m"), "-o", tmp.file("q.zip"), "--provenance", tmp.file("q.json"), "--provenance-key",
+            tmp.file("nokey"),
+        ])
+        #expect(badKey.status != 0 && !FileSystem.exists(tmp.file("q.zip")), "\(badKey)")
     }
 
     @Test func unpackAndDockerfileMeetTheDefaultRule() throws {

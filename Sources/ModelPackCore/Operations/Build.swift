@@ -50,6 +50,8 @@ extension Operations {
     /// into place only when the checks allow it.
     package static func build(_ options: BuildOptions, context: RunContext) throws -> BuildResult {
         let started = Date()
+        // The provenance's key reads before anything is written.
+        let provenanceKey = try options.provenanceKey.map(SigningKeys.loadPrivate)
         let root = try FileSystem.realPath(options.source)
         try FileSystem.checkOutputFile(options.output, naming: "a bundle file name")
         let output =
@@ -97,7 +99,7 @@ extension Operations {
                 Provenance.Build(
                     source: options.source, output: options.output, container: options.format.rawValue,
                     timestamp: options.timestamp, strict: options.strict, allowUnsafe: options.allowUnsafe,
-                    manifest: manifest, started: started, finished: Date()), to: path, key: options.provenanceKey)
+                    manifest: manifest, started: started, finished: Date()), to: path, key: provenanceKey)
             result.provenance = path
         }
         return result

@@ -65,7 +65,8 @@ extension Operations {
             }
         }
         let client = try RegistryClient(options.reference, push: false, options: options.registry)
-        let rule = options.trust?.rule(for: options.reference.registry + "/" + options.reference.repository)
+        let rule = options.trust?.rule(
+            for: TrustPolicy.canonical(host: options.reference.registry, repository: options.reference.repository))
         let trusted =
             try rule.flatMap { try options.trust!.trusted($0) }
             ?? options.trustedKeys.map { try SigningKeys.trusted(keys: $0.files, directory: $0.directory) }
@@ -79,7 +80,9 @@ extension Operations {
                 }
             try trust.admitSignature(state, target: options.reference.text, rule: rule)
             if rule.requireCleanAudit {  // audited from the blob cache before anything is written
-                try withPulledBundle(options.reference, registry: options.registry, context: context) { bundle, _ in
+                // The manifest just read, by digest: a tag that moves cannot swap in another.
+                let same = options.reference.pointing(at: remote.manifestDigest)
+                try withPulledBundle(same, registry: options.registry, context: context) { bundle, _ in
                     try trust.admitAudit(
                         try ModelCheck.check(bundle, context: context), target: options.reference.text, rule: rule)
                 }

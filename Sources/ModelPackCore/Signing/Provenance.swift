@@ -63,13 +63,12 @@ enum Provenance {
     }
 
     /// Writes the statement (or, with a key, its DSSE envelope) to `path` through a temporary file.
-    static func write(_ build: Build, to path: String, key keyPath: String?) throws {
+    static func write(_ build: Build, to path: String, key: PrivateKey?) throws {
         let body = try statement(build)
-        guard let keyPath else {
+        guard let key else {
             try FileSystem.writeAtomically(Array(body) + [0x0a], to: path)
             return
         }
-        let key = try SigningKeys.loadPrivate(keyPath)
         let signature = try key.signature(for: BundleSignature.pae(BundleSignature.payloadType, body))
         let envelope: [String: Any] = [
             "payloadType": BundleSignature.payloadType, "payload": body.base64EncodedString(),

@@ -81,7 +81,13 @@ package struct TrustPolicy: Sendable {
                 throw fail(node, "\(made.name) requires a signature but names no key (keys or trusted_keys)")
             }
             // Every key must read now: a policy whose key is missing trusts nothing by mistake.
-            if let files = made.keyFiles { _ = try SigningKeys.trusted(keys: files.files, directory: files.directory) }
+            if let files = made.keyFiles {
+                do {
+                    _ = try SigningKeys.trusted(keys: files.files, directory: files.directory)
+                } catch {
+                    throw fail(node, "\(made.name)'s keys do not read: \(error)")
+                }
+            }
             return made
         }
 
@@ -101,7 +107,13 @@ package struct TrustPolicy: Sendable {
                     guard let prefixNode = item["prefix"], let prefix = prefixNode.stringValue, !prefix.isEmpty else {
                         throw fail(item, "a registry rule needs a prefix (HOST or HOST/REPOSITORY)")
                     }
-                    rules.append(try rule(item, prefix: normalised(prefix)))
+                    guard let name = normalised(prefix) else {
+                        throw fail(prefixNode, "'\(prefix)' is not HOST or HOST/REPOSITORY (no tag or digest)")
+                    }
+                    guard !rules.contains(where: { $0.prefix == name }) else {
+                        throw fail(prefixNode, "a second rule for \(name)")
+                    }
+                    rules.append(try rule(item, prefix: name))
                 }
             default: throw fail(key, "unknown key '\(key.scalar ?? "?")' (modelpack_policy, default, registries)")
             }
@@ -110,10 +122,25 @@ package struct TrustPolicy: Sendable {
         return TrustPolicy(path: path, defaultRule: defaultRule, rules: rules)
     }
 
-    static func normalised(_ prefix: String) -> String {
+    /// Docker Hub's names for itself, as one.
+    static let dockerHubNames: Set<String> = ["docker.io", "index.docker.io", "registry-1.docker.io"]
+
+    /// `HOST/REPOSITORY` as rules compare it: the host in lower case (DNS names are), Docker
+    /// Hub's aliases as one.
+    static func canonical(host: String, repository: String) -> String {
+        let lower = host.lowercased()
+        return (dockerHubNames.contains(lower) ? "docker.io" : lower) + (repository.isEmpty ? "" : "/" + repository)
+    }
+
+    /// A rule's prefix, checked: HOST[/REPOSITORY...], no tag or digest, not empty.
+    static func normalised(_ prefix: String) -> String? {
         var text = prefix.hasPrefix("oci://") ? String(prefix.dropFirst(6)) : prefix
         while text.hasSuffix("/") { text.removeLast() }
-        return text
+        let parts = text.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let host = parts.first, !host.isEmpty, !text.contains("@"), !text.contains("//"),
+            parts.count == 1 || !parts[1].contains(":")
+        else { return nil }
+        return canonical(host: String(host), repository: parts.count > 1 ? String(parts[1]) : "")
     }
 
     /// The rule for a registry reference's `HOST/REPOSITORY`: the longest prefix that is the
