@@ -71,16 +71,21 @@ package enum BundleSignature {
             try FileSystem.writeAtomically(bytes, to: output)
             return (key.publicKey.keyID, "sha256:" + OMSSignature.rootDigest(resources)!)
         }
-        let body = try statement(manifest)
+        try FileSystem.writeAtomically(try envelope(try statement(manifest), key: key), to: output)
+        return (key.publicKey.keyID, manifest.digest)
+    }
+
+    /// A DSSE envelope of an in-toto statement signed with `key` (BUNDLE.sig, and a signed
+    /// provenance), as pretty JSON with a final line break.
+    static func envelope(_ body: Data, key: PrivateKey) throws -> [UInt8] {
         let signature = try key.signature(for: pae(payloadType, body))
         let envelope: [String: Any] = [
             "payloadType": payloadType,
             "payload": body.base64EncodedString(),
             "signatures": [["keyid": key.publicKey.keyID, "sig": signature.base64EncodedString()]],
         ]
-        let data = try JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys, .prettyPrinted])
-        try FileSystem.writeAtomically(Array(data) + [0x0a], to: output)
-        return (key.publicKey.keyID, manifest.digest)
+        return Array(try JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys, .prettyPrinted]))
+            + [0x0a]
     }
 
     package enum Verdict: Equatable, Sendable {

@@ -65,16 +65,7 @@ enum Provenance {
     /// Writes the statement (or, with a key, its DSSE envelope) to `path` through a temporary file.
     static func write(_ build: Build, to path: String, key: PrivateKey?) throws {
         let body = try statement(build)
-        guard let key else {
-            try FileSystem.writeAtomically(Array(body) + [0x0a], to: path)
-            return
-        }
-        let signature = try key.signature(for: BundleSignature.pae(BundleSignature.payloadType, body))
-        let envelope: [String: Any] = [
-            "payloadType": BundleSignature.payloadType, "payload": body.base64EncodedString(),
-            "signatures": [["keyid": key.publicKey.keyID, "sig": signature.base64EncodedString()]],
-        ]
-        let data = try JSONSerialization.data(withJSONObject: envelope, options: [.sortedKeys, .prettyPrinted])
-        try FileSystem.writeAtomically(Array(data) + [0x0a], to: path)
+        try FileSystem.writeAtomically(
+            try key.map { try BundleSignature.envelope(body, key: $0) } ?? Array(body) + [0x0a], to: path)
     }
 }
