@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import ModelPackCore
 
 /// The bounds on untrusted input (Docs/SECURITY.md), in groups so that each command takes only
@@ -125,12 +126,14 @@ protocol LimitedCommand: ParsableCommand {
 
 extension ParsableCommand {
     /// What the command runs with: its limit flags' limits (the defaults for a command without
-    /// any), log lines on stderr, and the interpreter that compiles interface.py. Every operation
-    /// is given it; nothing reaches the core another way.
+    /// any), log lines on stderr, the interpreter that compiles interface.py, and whether stderr
+    /// is a terminal. Every operation is given it; nothing reaches the core another way.
     var context: RunContext {
-        RunContext(
+        var context = RunContext(
             limits: (self as? any LimitedCommand)?.limits ?? Limits(), log: { Output.error($0) },
             python: RunContext.defaultPython())
+        context.interactive = isatty(2) != 0
+        return context
     }
 }
 

@@ -130,10 +130,11 @@ struct Predict: LimitedCommand, ReportingCommand {
         options.address = address
         options.sparkConf = sparkConf
         options.engineVersion = engineVersion
-        options.progress = !quiet && isatty(2) != 0
         options.policy = policy.policy
         options.strict = policy.strict
         options.trust = try trustPolicy.load()
+        var context = context
+        context.interactive = context.interactive && !quiet
         try Operations.predict(options, context: context).exec(report: report)
     }
 }

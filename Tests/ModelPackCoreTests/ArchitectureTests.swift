@@ -66,6 +66,7 @@ import Testing
         for (folder, text) in sources {
             #expect(!text.contains("@TaskLocal"), "\(folder) declares a task-local")
             #expect(!text.contains("$current"), "\(folder) reads a task-local")
+            #expect(!text.contains("isatty("), "\(folder) asks the terminal itself (RunContext.interactive says)")
         }
         let cli = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Sources/modelpack")

@@ -9,7 +9,6 @@ package struct PredictOptions: Sendable {
     package var skipInvalid = false
     package var idColumn: String?
     package var python = "python3"
-    package var progress = false
     package var policy = ModelCheck.Policy()
     package var strict = false
     /// The trust policy the model must meet, when one is given.
@@ -65,7 +64,7 @@ extension Operations {
             for setting in options.sparkConf { arguments += ["--conf", setting] }
         } else {
             arguments = prepared.pythonArguments(prepared.predictor) + ["--model", prepared.modelDirectory]
-            if options.progress { arguments.append("--progress") }
+            if context.interactive { arguments.append("--progress") }
         }
         arguments += ["--serving", prepared.servingJSON, "--input", options.input, "--output", options.output]
         if let size = options.batchSize { arguments += ["--batch-size", String(size)] }

@@ -13,6 +13,9 @@ package struct RunContext: Sendable {
     package var log: @Sendable (String) -> Void
     /// The interpreter that compiles interface.py to find syntax errors (nil: not started).
     package var python: String?
+    /// Whether the user watches stderr on a terminal (and did not ask for quiet): a child
+    /// process may then draw its own progress line (predict's Python driver).
+    package var interactive = false
 
     package init(
         limits: Limits = Limits(), progress: TransferObserver? = nil,
