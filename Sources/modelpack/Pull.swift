@@ -12,7 +12,9 @@ struct Pull: ReportingCommand, LimitedCommand {
             bundle's digest, in the container its extension names; --unpack writes the model \
             directory, which appears only once every file matched. The signature referrer that \
             covers the bundle (the valid one, with --key or --trusted-keys) is written beside it, \
-            as BUNDLE.sig or DIR/.modelpack/signature.sig, so verify --key works offline. With \
+            as BUNDLE.sig or DIR/.modelpack/signature.sig, so verify --key works offline; -o also \
+            writes the BOM and provenance referrers that describe it (BUNDLE.bom.json, \
+            BUNDLE.provenance.json). With \
             --require-signature the artifact is refused, before anything is written, unless a \
             signature referrer by a trusted key covers it.
             """)

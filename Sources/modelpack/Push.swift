@@ -9,9 +9,9 @@ struct Push: ReportingCommand, ParsableCommand {
         discussion: """
             Every file becomes an uncompressed layer whose digest is the file's SHA-256, so a file \
             the registry already has (an unchanged weight in a new version) is never sent again. \
-            The bundle is verified as it streams; the manifest is put last. BUNDLE.sig, when \
-            present, is pushed as a referrer of the manifest (one that signs other content is \
-            refused before anything is sent). REF is [oci://]HOST/REPOSITORY[:TAG] \
+            The bundle is verified as it streams; the manifest is put last. BUNDLE.sig, \
+            BUNDLE.bom.json and BUNDLE.provenance.json, when present, are pushed as referrers of \
+            the manifest (one that describes other content is refused before anything is sent). REF is [oci://]HOST/REPOSITORY[:TAG] \
             (Docs/REGISTRY.md); credentials come from Docker's config.json (modelpack login).
             """)
 

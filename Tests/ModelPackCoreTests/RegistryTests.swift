@@ -353,6 +353,101 @@ import Testing
         #expect(registry.requests().count == before)
     }
 
+    /// The BOM and the provenance beside a bundle travel as referrers of their own artifact types
+    /// (in the sha256-<hex> index on a registry without the referrers API): push attaches them,
+    /// inspect oci:// lists them, pull -o writes them back beside the bundle, and a policy that
+    /// requires them refuses an artifact without them, or with a provenance its keys did not sign.
+    @Test func theBOMAndTheProvenanceTravelAsReferrers() throws {
+        guard TestRegistry.check() else { return }
+        let registry = try TestRegistry()
+        let client = ClientEnvironment()
+        let dir = TempDir()
+        let bundle = dir.file("iris.tar")
+        let model = try Self.model(dir)
+        for name in ["alice", "mallory"] {
+            try #require(try CLI.run(["keygen", "-o", dir.file(name + ".key")]).status == 0)
+        }
+        let built = try CLI.run([
+            "build", model, "-o", bundle, "--provenance", bundle + ".provenance.json", "--provenance-key",
+            dir.file("alice.key"),
+        ])
+        try #require(built.status == 0, "\(built)")
+        try #require(try CLI.run(["bom", bundle, "-o", bundle + ".bom.json"]).status == 0)
+        try #require(try CLI.run(["sign", bundle, "--key", dir.file("alice.key")]).status == 0)
+        let ref = "\(registry.host)/team/iris:attached"
+        let push = try client.json(["push", bundle, ref])
+        let pushed = try #require(push["referrers"] as? [[String: Any]])
+        #expect(pushed.compactMap { $0["kind"] as? String } == ["signature", "bom", "provenance"])
+        #expect(
+            pushed.compactMap { $0["artifactType"] as? String } == [
+                "application/vnd.modelpack.signature.v1+json", "application/vnd.cyclonedx+json",
+                "application/vnd.in-toto+json",
+            ])
+        // The registry's own listing (the fallback tag's index) holds the three.
+        let manifestDigest = try #require(push["manifestDigest"] as? String)
+        let index = try client.run([
+            "inspect", "oci://\(registry.host)/team/iris:sha256-\(manifestDigest.dropFirst(7))",
+        ])
+        #expect(index.status != 0, "an index of referrers is no model: \(index)")
+        let quick = try client.json(["inspect", "oci://" + ref, "--manifest-only"])
+        let listed = try #require(quick["referrers"] as? [[String: Any]])
+        #expect(Set(listed.compactMap { $0["kind"] as? String }) == ["signature", "bom", "provenance"])
+        #expect(
+            Set(listed.compactMap { $0["digest"] as? String }) == Set(pushed.compactMap { $0["digest"] as? String }))
+        let audit = try client.run(["inspect", "oci://" + ref])
+        #expect(
+            audit.stdout.contains("referrers  signature sha256:") && audit.stdout.contains("bom sha256:"), "\(audit)")
+
+        let pulled = try client.json(["pull", ref, "-o", dir.file("copy.tar")])
+        #expect(
+            pulled["attachmentFiles"] as? [String] == [
+                dir.file("copy.tar.bom.json"), dir.file("copy.tar.provenance.json"),
+            ])
+        for suffix in [".bom.json", ".provenance.json"] {
+            #expect(try Fixture.read(dir.file("copy.tar" + suffix)) == (try Fixture.read(bundle + suffix)))
+        }
+
+        // Another model with nothing attached, and the same policy with each key.
+        let elsewhere = TempDir()
+        let bare = dir.file("other.tar")
+        try Self.build(try Self.model(elsewhere, extra: ["NOTES.md": Array("v2\n".utf8)]), bare)
+        _ = try client.json(["push", bare, "\(registry.host)/team/iris:bare"])
+        for key in ["alice", "mallory"] {
+            try Fixture.write(
+                Array(
+                    """
+                    modelpack_policy: 1
+                    registries:
+                      - prefix: \(registry.host)/team
+                        keys: [\(key).key.pub]
+                        require_bom: true
+                        require_provenance: true
+                    """.utf8), to: dir.file(key + ".yaml"))
+        }
+        let allowed = try client.run(["pull", ref, "-o", dir.file("a.tar"), "--policy", dir.file("alice.yaml")])
+        #expect(allowed.status == 0, "\(allowed)")
+        let unsignedBy = try client.run(["pull", ref, "-o", dir.file("b.tar"), "--policy", dir.file("mallory.yaml")])
+        #expect(
+            unsignedBy.status == 1
+                && unsignedBy.stderr.contains("no provenance (the provenance is not signed by a trusted key)"),
+            "\(unsignedBy)")
+        let missing = try client.run([
+            "pull", "\(registry.host)/team/iris:bare", "-o", dir.file("c.tar"), "--policy", dir.file("alice.yaml"),
+        ])
+        #expect(missing.status == 1 && missing.stderr.contains("it has no ML-BOM (none is attached)"), "\(missing)")
+        #expect(!FileSystem.exists(dir.file("b.tar")) && !FileSystem.exists(dir.file("c.tar")))
+
+        // A BOM of other content beside a bundle: push refuses it in one line and sends nothing.
+        try Fixture.write(try Fixture.read(bundle + ".bom.json"), to: bare + ".bom.json")
+        let before = registry.requests().count
+        let stale = try client.run(["push", bare, "\(registry.host)/team/iris:stale"])
+        let line = stale.stderr.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(
+            stale.status == 1 && !line.contains("\n") && line.contains("\(bare).bom.json: the BOM describes"), "\(line)"
+        )
+        #expect(registry.requests().count == before)
+    }
+
     /// A trust policy's registry rules: the longest prefix that matches decides; pull refuses
     /// what it does not allow before writing anything.
     @Test func aTrustPolicyGovernsPull() throws {

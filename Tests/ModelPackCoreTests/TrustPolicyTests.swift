@@ -113,6 +113,50 @@ import Testing
         #expect(signed.status == 0, "\(signed)")
     }
 
+    /// require_bom and require_provenance on a local bundle: BUNDLE.bom.json and
+    /// BUNDLE.provenance.json beside it, describing it (the provenance signed by the rule's keys);
+    /// a rebuild of other content removes the stale ones, and the BOM of another bundle is refused.
+    @Test func aPolicyRequiresTheBOMAndTheProvenanceBesideABundle() throws {
+        let tmp = TempDir()
+        let bundle = try Self.bundle(tmp)
+        let path = try Self.policy(
+            tmp, "modelpack_policy: 1\ndefault:\n  require_bom: true\n  require_provenance: true\n  keys: [alice.pub]\n"
+        )
+        let bare = try CLI.run(["unpack", bundle, "-o", tmp.file("out"), "--policy", path])
+        #expect(
+            bare.status != 0 && bare.stderr.contains("it has no ML-BOM (there is no \(bundle).bom.json)"), "\(bare)")
+        #expect(!FileSystem.exists(tmp.file("out")))
+        #expect(try CLI.run(["bom", bundle, "-o", bundle + ".bom.json"]).status == 0)
+        // An unsigned provenance, then one signed by a key the policy does not trust.
+        let unsigned = try CLI.run(["build", tmp.file("m"), "-o", bundle, "--provenance", bundle + ".provenance.json"])
+        #expect(unsigned.status == 0, "\(unsigned)")
+        let notSigned = try CLI.run(["unpack", bundle, "-o", tmp.file("out"), "--policy", path])
+        #expect(notSigned.status != 0 && notSigned.stderr.contains("the provenance is not signed"), "\(notSigned)")
+        for (key, passes) in [("mallory", false), ("alice", true)] {
+            let built = try CLI.run([
+                "build", tmp.file("m"), "-o", bundle, "--provenance", bundle + ".provenance.json", "--provenance-key",
+                tmp.file(key),
+            ])
+            #expect(built.status == 0 && FileSystem.exists(bundle + ".bom.json"), "\(built)")
+            let run = try CLI.run(["unpack", bundle, "-o", tmp.file("out"), "--policy", path, "--force"])
+            #expect((run.status == 0) == passes, "\(key): \(run)")
+            if !passes { #expect(run.stderr.contains("not signed by a trusted key"), "\(run)") }
+        }
+        // Other content: build removes what described the old bundle, and says so.
+        let oldBOM = try Fixture.read(bundle + ".bom.json")
+        try Fixture.write(Array("changed\n".utf8), to: tmp.file("m/NOTES.md"))
+        let rebuilt = try CLI.run(["build", tmp.file("m"), "-o", bundle])
+        #expect(rebuilt.status == 0 && rebuilt.stdout.contains("removed \(bundle).bom.json"), "\(rebuilt)")
+        #expect(!FileSystem.exists(bundle + ".bom.json") && !FileSystem.exists(bundle + ".provenance.json"))
+        // The BOM of another bundle beside this one is refused, naming the digest it describes.
+        try Fixture.write(oldBOM, to: bundle + ".bom.json")
+        let other = try CLI.run(["unpack", bundle, "-o", tmp.file("out2"), "--policy", path])
+        #expect(other.status != 0 && other.stderr.contains("the BOM describes"), "\(other)")
+        // A model directory carries neither.
+        let directory = try CLI.run(["dockerfile", tmp.file("m"), "-o", tmp.file("ctx"), "--policy", path])
+        #expect(directory.status != 0 && directory.stderr.contains("carries no BOM or provenance"), "\(directory)")
+    }
+
     @Test func aCleanAuditIsOneWithoutFindings() throws {
         let tmp = TempDir()
         let bundle = try Self.bundle(tmp)

@@ -21,6 +21,7 @@ enum CommandFlag: String, CaseIterable, CustomStringConvertible {
     case maxYamlDepth = "max-yaml-depth"
     case maxYamlNodes = "max-yaml-nodes"
     case maxYamlSize = "max-yaml-size"
+    case provenanceKey = "provenance-key"
     case python = "python"
     case realmHost = "realm-host"
     case signature = "signature"

@@ -41,6 +41,8 @@ package struct BuildResult: Sendable {
     package let signature: BundleSignature.Fate?
     /// The provenance statement written, when one was asked for.
     package var provenance: String? = nil
+    /// BUNDLE.bom.json and BUNDLE.provenance.json removed: they described another bundle.
+    package var removedAttachments: [String] = []
     package var digest: String { manifest.digest }
 }
 
@@ -102,6 +104,8 @@ extension Operations {
                     manifest: manifest, started: started, finished: Date()), to: path, key: provenanceKey)
             result.provenance = path
         }
+        // So are a BOM and a provenance beside it that describe other content.
+        result.removedAttachments = try Attachment.reconcile(bundle: options.output, manifest: manifest)
         return result
     }
 }

@@ -5,6 +5,8 @@ package struct BundleAudit: Sendable {
     package let report: DiagnosticReport
     /// The signature: BUNDLE.sig, or the registry's referrers; checked when keys were given.
     package let signature: SignatureState
+    /// What is attached to a registry artifact (nil for a file).
+    package var referrers: [Referrer]? = nil
 
     package var verdict: ImportVerdict { artifacts.map(\.verdict).max() ?? .safe }
 }
@@ -67,7 +69,7 @@ extension Operations {
                     path: reference.text, container: summary.container, archiveSize: summary.archiveSize,
                     manifest: summary.manifest, timestamp: summary.timestamp),
                 artifacts: audit.artifacts, report: audit.report.retargeted(reference.text),
-                signature: pulled.remote.signature)
+                signature: pulled.remote.signature, referrers: pulled.remote.referrers.map(Referrer.init))
         }
     }
 }

@@ -39,6 +39,8 @@ package struct PullResult: Sendable {
     package let container: ContainerFormat?
     package let blobs: [BlobTransfer]
     package let requests: Int
+    /// The BOM and provenance written beside the bundle (-o), from the artifact's referrers.
+    package var attachments: [String] = []
     /// modelpack's required files an artifact another tool pushed does not have (--unpack).
     package let missing: [String]
     package var bytesReceived: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
@@ -79,6 +81,16 @@ extension Operations {
                 case .invalid(let why): .invalid(why)
                 }
             try trust.admitSignature(state, target: options.reference.text, rule: rule)
+            try trust.admitAttachments(target: options.reference.text, rule: rule) { kind, keys in
+                guard let bundle = remote.bundle else { return "modelpack did not push it" }
+                switch try RegistryReferrers.attachment(
+                    kind, among: remote.referrers, subject: remote.manifestDigest, bundle: bundle, trusted: keys,
+                    client: client)
+                {
+                case .success: return nil
+                case .failure(let missing): return missing.why
+                }
+            }
             if rule.requireCleanAudit {  // audited from the blob cache before anything is written
                 // The manifest just read, by digest: a tag that moves cannot swap in another.
                 let same = options.reference.pointing(at: remote.manifestDigest)
@@ -151,20 +163,25 @@ extension Operations {
         }
         // The signature travels with the bundle (BUNDLE.sig; an unpacked model has it in
         // .modelpack/), so `verify --key` works offline; a stale BUNDLE.sig is removed.
+        // So do its BOM and provenance (BUNDLE.bom.json, BUNDLE.provenance.json).
+        var attachments: [String] = []
         if container != nil {
             if let envelope = remote.signatureEnvelope {
                 try FileSystem.writeAtomically(envelope, to: BundleSignature.path(for: output))
             } else {
                 _ = try BundleSignature.reconcile(bundle: output, manifest: bundle)
             }
+            attachments = try RegistryReferrers.writeAttachments(of: remote, bundle: bundle, beside: output, client)
         }
         // The output is written: the cache may now shed its least recently used entries.
         CacheStore.trim(
             root: FileSystem.parentDirectory(of: options.cache.root),
             keeping: CacheStore.cap(environment: options.registry.environment), log: { _ in })
-        return PullResult(
+        var result = PullResult(
             remote: remote, output: output, container: container, blobs: blobs.sorted { $0.path < $1.path },
             requests: client.requestCount, missing: [])
+        result.attachments = attachments
+        return result
     }
 
     /// The file an error names when it is a source that did not match its record.

@@ -19,6 +19,8 @@ package struct PushResult: Sendable {
     package let blobs: [BlobTransfer]
     /// The signature pushed as a referrer, when the bundle had BUNDLE.sig.
     package let signatureDigest: String?
+    /// Every referrer pushed: the signature, and the BOM and provenance beside the bundle.
+    package let referrers: [Referrer]
     package let requests: Int
     package var bytesSent: Int64 { blobs.reduce(0) { $0 + $1.bytes } }
 }
@@ -27,7 +29,8 @@ extension Operations {
     /// `push`: every file of the bundle as a raw layer (a blob the registry has is never sent
     /// again; one it lacks is mounted from `mountFrom`, or from the repository it was last pushed
     /// to or pulled from on this registry), then the ModelPack config, the
-    /// bundle manifest layer and the image manifest, and BUNDLE.sig as a referrer. The bundle is
+    /// bundle manifest layer and the image manifest, and BUNDLE.sig, BUNDLE.bom.json and
+    /// BUNDLE.provenance.json as referrers (each refused first if it describes another bundle). The bundle is
     /// read once and verified entry by entry as it streams (`PushWalk`); the manifest is put last,
     /// so a push that fails leaves the tag as it was.
     package static func push(_ options: PushOptions, context: RunContext) throws -> PushResult {
@@ -35,6 +38,10 @@ extension Operations {
         let manifest = summary.manifest
         // A BUNDLE.sig of other content is refused before anything is sent.
         let envelope = try BundleSignature.matching(bundle: options.bundle, manifest: manifest)
+        // So are a BUNDLE.bom.json and a BUNDLE.provenance.json that describe another bundle.
+        let attachments = try Attachment.allCases.compactMap { kind in
+            try kind.matching(bundle: options.bundle, manifest: manifest).map { (kind, $0) }
+        }
         let digests = manifest.files.map { "sha256:" + $0.sha256 }
         var locations = BlobLocations(registry: options.reference.registry)
         let repository = options.reference.repository
@@ -71,17 +78,24 @@ extension Operations {
             data, mediaType: ModelMediaType.imageManifest, at: options.reference.manifestReference)
         locations.record(digests + [configDigest, manifestLayerDigest], in: repository)
         locations.save()
+        let subject = OCIDescriptor(
+            mediaType: ModelMediaType.imageManifest, digest: digest, size: Int64(data.count),
+            artifactType: ModelMediaType.artifact)
         var signatureDigest: String?
+        var referrers: [Referrer] = []
         if let envelope {
-            signatureDigest = try RegistrySignature.push(
-                envelope,
-                subject: OCIDescriptor(
-                    mediaType: ModelMediaType.imageManifest, digest: digest, size: Int64(data.count),
-                    artifactType: ModelMediaType.artifact),
+            signatureDigest = try RegistrySignature.push(envelope, subject: subject, client: client)
+            referrers.append(
+                Referrer(kind: "signature", artifactType: RegistrySignature.artifactType, digest: signatureDigest!))
+        }
+        for (kind, bytes) in attachments {
+            let pushed = try RegistryReferrers.attach(
+                bytes, artifactType: kind.artifactType, layerType: kind.layerType(bytes), subject: subject,
                 client: client)
+            referrers.append(Referrer(kind: kind.rawValue, artifactType: kind.artifactType, digest: pushed))
         }
         return PushResult(
             reference: options.reference, manifestDigest: digest, bundleDigest: manifest.digest, blobs: blobs,
-            signatureDigest: signatureDigest, requests: client.requestCount)
+            signatureDigest: signatureDigest, referrers: referrers, requests: client.requestCount)
     }
 }

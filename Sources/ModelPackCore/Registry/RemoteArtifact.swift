@@ -17,6 +17,8 @@ package struct RemoteArtifact: Sendable {
     /// offline: the valid one when keys were given, else the first whose statement covers the
     /// bundle. nil when there is none.
     package let signatureEnvelope: [UInt8]?
+    /// What is attached to the manifest (signatures, BOM, provenance, others), as listed.
+    package let referrers: [OCIDescriptor]
     package let requests: Int
 
     /// The file layers (every layer but the bundle manifest's).
@@ -112,12 +114,14 @@ package struct RemoteArtifact: Sendable {
         } else if let created = config.createdAt, let seconds = ModelArtifact.seconds(rfc3339: created) {
             timestamp = seconds
         }
+        let referrers = try RegistryReferrers.list(of: digest, client: client)
         let (signature, envelope) = try RegistrySignature.state(
             of: OCIDescriptor(mediaType: ModelMediaType.imageManifest, digest: digest, size: Int64(data.count)),
-            bundle: bundle, client: client, trusted: trusted)
+            referrers: referrers, bundle: bundle, client: client, trusted: trusted)
         return RemoteArtifact(
             reference: reference, manifestDigest: digest, manifest: manifest, config: config, bundle: bundle,
-            timestamp: timestamp, signature: signature, signatureEnvelope: envelope, requests: client.requestCount)
+            timestamp: timestamp, signature: signature, signatureEnvelope: envelope, referrers: referrers,
+            requests: client.requestCount)
     }
 
     /// The layer of every bundle file, by digest; refuses an artifact whose layers and bundle
@@ -157,125 +161,5 @@ package struct RemoteArtifact: Sendable {
                 reference: reference.text, reason: "layer '\(extra)' is not in the bundle manifest")
         }
         return byDigest
-    }
-}
-
-/// Whether a pushed artifact carries a modelpack signature referrer, and, when keys were given,
-/// whether it verifies.
-package enum SignatureState: Equatable, Sendable {
-    case unsigned
-    /// Signed; not checked (no keys given).
-    case present(keyIDs: [String])
-    case valid(keyID: String)
-    case invalid(String)
-}
-
-/// BUNDLE.sig on a registry: an OCI referrer of the pushed manifest (artifactType
-/// `application/vnd.modelpack.signature.v1+json`, the empty config, one layer holding the DSSE
-/// envelope unchanged), found through the referrers API or, where a registry has none
-/// (distribution 2.8), through the `sha256-<hex>` tag holding an index of referrers.
-enum RegistrySignature {
-    static let artifactType = "application/vnd.modelpack.signature.v1+json"
-    static let envelopeType = "application/vnd.dsse.envelope.v1+json"
-    /// An OMS signature's layer: the Sigstore bundle, unchanged.
-    static let sigstoreType = OMSSignature.mediaType
-    static let emptyType = "application/vnd.oci.empty.v1+json"
-    static let empty = Data("{}".utf8)
-
-    static func fallbackTag(for digest: String) -> String { "sha256-" + digest.dropFirst(7) }
-
-    /// Pushes the envelope as a referrer of `subject`; returns the signature manifest's digest.
-    static func push(_ envelope: [UInt8], subject: OCIDescriptor, client: RegistryClient) throws -> String {
-        let emptyDigest = "sha256:" + SHA256Stream.hex(of: empty)
-        let envelopeDigest = "sha256:" + SHA256Stream.hex(of: envelope)
-        try client.uploadBlob(empty, digest: emptyDigest)
-        try client.uploadBlob(Data(envelope), digest: envelopeDigest)
-        let manifest = OCIManifest(
-            mediaType: ModelMediaType.imageManifest, artifactType: artifactType,
-            config: OCIDescriptor(mediaType: emptyType, digest: emptyDigest, size: 2),
-            layers: [
-                OCIDescriptor(
-                    mediaType: OMSSignature.isOMS(envelope) ? sigstoreType : envelopeType, digest: envelopeDigest,
-                    size: Int64(envelope.count))
-            ],
-            subject: subject)
-        let data = manifest.encoded()
-        let digest = "sha256:" + SHA256Stream.hex(of: data)
-        let supportsReferrers = try client.putManifestReportingSubject(data, at: digest)
-        if !supportsReferrers {
-            try addToFallbackIndex(
-                OCIDescriptor(
-                    mediaType: ModelMediaType.imageManifest, digest: digest, size: Int64(data.count),
-                    artifactType: artifactType),
-                subject: subject.digest, client: client)
-        }
-        return digest
-    }
-
-    private static func addToFallbackIndex(_ descriptor: OCIDescriptor, subject: String, client: RegistryClient) throws
-    {
-        let tag = fallbackTag(for: subject)
-        var index = OCIManifest(mediaType: ModelMediaType.imageIndex, manifests: [])
-        if let (data, _, _) = try client.manifest(tag, required: false),
-            let existing = try? JSONDecoder().decode(OCIManifest.self, from: data), existing.manifests != nil
-        {
-            index = existing
-        }
-        if index.manifests!.contains(where: { $0.digest == descriptor.digest }) { return }
-        index.manifests!.append(descriptor)
-        try client.putManifest(index.encoded(), mediaType: ModelMediaType.imageIndex, at: tag)
-    }
-
-    /// The referrers of `subject` that are modelpack signatures.
-    static func referrers(of subject: String, client: RegistryClient) throws -> [OCIDescriptor] {
-        let index: Data
-        if let answer = try client.referrers(of: subject) {
-            index = answer
-        } else if let (data, _, _) = try client.manifest(fallbackTag(for: subject), required: false) {
-            index = data
-        } else {
-            return []
-        }
-        let decoded = try? JSONDecoder().decode(OCIManifest.self, from: index)
-        return (decoded?.manifests ?? []).filter { $0.artifactType == artifactType }
-    }
-
-    /// The signature referrers' verdict, and the envelope to keep (the valid one; without keys,
-    /// the first that covers the bundle).
-    static func state(
-        of subject: OCIDescriptor, bundle: Manifest?, client: RegistryClient,
-        trusted: [PublicKey]?
-    ) throws -> (SignatureState, [UInt8]?) {
-        let found = try referrers(of: subject.digest, client: client)
-        if found.isEmpty { return (.unsigned, nil) }
-        var keyIDs: [String] = []
-        var covering: [UInt8]?
-        var lastProblem = "no signature by a trusted key"
-        for descriptor in found.prefix(8) {
-            guard let (data, _, _) = try client.manifest(descriptor.digest, required: false),
-                let manifest = try? JSONDecoder().decode(OCIManifest.self, from: data),
-                manifest.subject?.digest == subject.digest,
-                let layer = manifest.layers?.first(where: { [envelopeType, sigstoreType].contains($0.mediaType) })
-            else { continue }
-            let envelope = Array(try client.smallBlob(layer, cap: BundleSignature.maxEnvelopeBytes))
-            keyIDs.append(contentsOf: BundleSignature.keyIDs(in: envelope))
-            if covering == nil, let bundle, BundleSignature.covers(envelope, manifest: bundle) == true {
-                covering = envelope
-            }
-            if let trusted {
-                guard let bundle else {
-                    return (.invalid("the artifact has no bundle manifest to check a signature against"), nil)
-                }
-                switch BundleSignature.check(
-                    envelope: envelope, named: "signature \(descriptor.digest)", manifest: bundle, trusted: trusted)
-                {
-                case .valid(let keyID): return (.valid(keyID: keyID), envelope)
-                case .invalid(let why): lastProblem = why
-                case .unsigned: break
-                }
-            }
-        }
-        if trusted != nil { return (.invalid(lastProblem), nil) }
-        return (.present(keyIDs: keyIDs), covering)
     }
 }

@@ -34,14 +34,16 @@ package enum AuditReport {
         let inspect: InspectReport.JSON
         let audit: AuditJSON
         let signature: SignatureState
+        let referrers: [Referrer]?
 
-        enum CodingKeys: String, CodingKey { case audit, signature }
+        enum CodingKeys: String, CodingKey { case audit, signature, referrers }
 
         func encode(to encoder: any Encoder) throws {
             try inspect.encode(to: encoder)
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(audit, forKey: .audit)
             try c.encode(signature, forKey: .signature)
+            try c.encodeIfPresent(referrers, forKey: .referrers)
         }
     }
 
@@ -56,7 +58,9 @@ package enum AuditReport {
 
     package static func text(_ audit: BundleAudit, colour: Bool) -> String {
         var out = InspectReport.text(audit.summary)
-        out += "signature  \(RegistryReport.signatureText(audit.signature))\n\n"
+        out += "signature  \(RegistryReport.signatureText(audit.signature))\n"
+        if let referrers = audit.referrers { out += "referrers  \(RegistryReport.referrersText(referrers))\n" }
+        out += "\n"
         out += table(audit.artifacts)
         out += "\n" + audit.report.text(colour: colour)
         return out
@@ -85,7 +89,8 @@ package enum AuditReport {
                 audit: AuditJSON(
                     verdict: audit.verdict.rawValue, errors: audit.report.errorCount,
                     warnings: audit.report.warningCount, artifacts: artifactsJSON(audit.artifacts),
-                    diagnostics: audit.report.diagnostics), signature: audit.signature)) + "\n"
+                    diagnostics: audit.report.diagnostics), signature: audit.signature,
+                referrers: audit.referrers)) + "\n"
     }
 
     struct ScanJSON: Encodable {

@@ -46,6 +46,7 @@ extension BuildResult: FindingsReport {
         "built \(output): \(manifest.name) \(manifest.version), \(manifest.files.count) files, "
             + "\(container.rawValue), \(digest)\n" + (signatureLine.map { $0 + "\n" } ?? "")
             + (provenance.map { "wrote the SLSA provenance to \($0)\n" } ?? "")
+            + removedAttachments.map { "removed \($0): it described another bundle; make it again\n" }.joined()
     }
     /// What became of BUNDLE.sig, when there was one.
     var signatureLine: String? {

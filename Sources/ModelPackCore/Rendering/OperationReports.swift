@@ -7,6 +7,8 @@ package enum BuildReport {
         let signature: Signature?
         /// The provenance statement written (`--provenance`).
         let provenance: String?
+        /// BUNDLE.bom.json and BUNDLE.provenance.json removed (they described another bundle).
+        let removedAttachments: [String]
 
         /// BUNDLE.sig beside the output: `kept` (it covers this bundle) or `removed`, with the
         /// digest it signed.
@@ -16,7 +18,7 @@ package enum BuildReport {
             let signed: String?
         }
 
-        enum CodingKeys: String, CodingKey { case diagnostics, signature, provenance }
+        enum CodingKeys: String, CodingKey { case diagnostics, signature, provenance, removedAttachments }
 
         func encode(to encoder: any Encoder) throws {
             try inspect.encode(to: encoder)
@@ -24,6 +26,7 @@ package enum BuildReport {
             try c.encode(diagnostics, forKey: .diagnostics)
             try c.encodeIfPresent(signature, forKey: .signature)
             try c.encodeIfPresent(provenance, forKey: .provenance)
+            if !removedAttachments.isEmpty { try c.encode(removedAttachments, forKey: .removedAttachments) }
         }
     }
 
@@ -42,7 +45,7 @@ package enum BuildReport {
         return StableJSON.encode(
             JSON(
                 inspect: inspect, diagnostics: result.diagnostics.diagnostics, signature: signature,
-                provenance: result.provenance)) + "\n"
+                provenance: result.provenance, removedAttachments: result.removedAttachments)) + "\n"
     }
 }
 

@@ -13,10 +13,14 @@ package enum RegistryReport {
         let bytes: Int64
         let requests: Int
         let signatureDigest: String?
+        /// push: every referrer pushed; pull: every referrer of the artifact.
+        let referrers: [Referrer]
         let output: String?
         let missing: [String]?
         /// pull: where the signature that covers the bundle was written.
         var signatureFile: String? = nil
+        /// pull: the BOM and provenance written beside the bundle.
+        var attachmentFiles: [String]? = nil
     }
 
     package static func json(_ result: PushResult) -> String {
@@ -24,7 +28,9 @@ package enum RegistryReport {
             Transfers(
                 schema: "modelpack.push/1", reference: result.reference.text, manifestDigest: result.manifestDigest,
                 bundleDigest: result.bundleDigest, blobs: result.blobs, bytes: result.bytesSent,
-                requests: result.requests, signatureDigest: result.signatureDigest, output: nil, missing: nil)) + "\n"
+                requests: result.requests, signatureDigest: result.signatureDigest, referrers: result.referrers,
+                output: nil,
+                missing: nil)) + "\n"
     }
 
     package static func text(_ result: PushResult) -> String {
@@ -34,7 +40,7 @@ package enum RegistryReport {
             + "  bundle \(result.bundleDigest)\n"
             + "  \(count(.uploaded)) blob(s) sent (\(ByteCount.human(result.bytesSent))), "
             + "\(count(.present)) already there, \(count(.mounted)) mounted; \(result.requests) requests\n"
-        if let signature = result.signatureDigest { out += "  signature referrer \(signature)\n" }
+        for referrer in result.referrers { out += "  \(referrer.kind) referrer \(referrer.digest)\n" }
         return out
     }
 
@@ -44,8 +50,8 @@ package enum RegistryReport {
                 schema: "modelpack.pull/1", reference: result.remote.reference.text,
                 manifestDigest: result.remote.manifestDigest, bundleDigest: result.remote.bundle?.digest ?? "",
                 blobs: result.blobs, bytes: result.bytesReceived, requests: result.requests,
-                signatureDigest: nil, output: result.output, missing: result.missing,
-                signatureFile: result.signature)) + "\n"
+                signatureDigest: nil, referrers: result.remote.referrers.map(Referrer.init), output: result.output,
+                missing: result.missing, signatureFile: result.signature, attachmentFiles: result.attachments)) + "\n"
     }
 
     package static func text(_ result: PullResult) -> String {
@@ -64,12 +70,21 @@ package enum RegistryReport {
             "  \(downloaded) blob(s) received (\(ByteCount.human(result.bytesReceived))), \(cached) from the cache; "
             + "signature: \(signatureText(remote.signature)); \(result.requests) requests\n"
         if let signature = result.signature { out += "  signature written to \(signature)\n" }
+        for file in result.attachments { out += "  wrote \(file)\n" }
+        if !remote.referrers.isEmpty { out += "  referrers: \(referrersText(remote.referrers.map(Referrer.init)))\n" }
         if !result.missing.isEmpty {
             out +=
                 "  not yet a modelpack model: no \(result.missing.joined(separator: ", ")) "
                 + "(write them, then `modelpack validate \(result.output)`)\n"
         }
         return out
+    }
+
+    /// `signature sha256:…, bom sha256:…`; another tool's referrer by its artifact type.
+    static func referrersText(_ referrers: [Referrer]) -> String {
+        if referrers.isEmpty { return "none" }
+        return referrers.map { ($0.kind == "other" ? e($0.artifactType) : $0.kind) + " " + e($0.digest) }
+            .joined(separator: ", ")
     }
 
     static func signatureText(_ state: SignatureState) -> String {
@@ -103,6 +118,7 @@ package enum RegistryReport {
         let bundle: Manifest?
         let layers: [Layer]
         let signature: SignatureState
+        let referrers: [Referrer]
         let requests: Int
     }
 
@@ -116,7 +132,8 @@ package enum RegistryReport {
                 bundle: remote.bundle,
                 layers: (remote.manifest.layers ?? []).map {
                     .init(path: $0.filepath, mediaType: $0.mediaType, digest: $0.digest, size: $0.size)
-                }, signature: remote.signature, requests: remote.requests)) + "\n"
+                }, signature: remote.signature, referrers: remote.referrers.map(Referrer.init),
+                requests: remote.requests)) + "\n"
     }
 
     package static func text(_ remote: RemoteArtifact) -> String {
@@ -141,6 +158,7 @@ package enum RegistryReport {
         let total = remote.files.reduce(0) { $0 + $1.size }
         out += "files      \(remote.files.count), \(ByteCount.human(total))\n"
         out += "signature  \(signatureText(remote.signature))\n"
+        out += "referrers  \(referrersText(remote.referrers.map(Referrer.init)))\n"
         var table = TextTable(header: ["LAYER", "SIZE", "DIGEST", "PATH"], rightAligned: [1])
         for layer in remote.files {
             let kind = ModelMediaType.parseLayer(layer.mediaType).map { "\($0.kind).\($0.packing)" } ?? layer.mediaType

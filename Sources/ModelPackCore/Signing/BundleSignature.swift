@@ -212,6 +212,25 @@ package enum BundleSignature {
         return signatures.compactMap { $0["keyid"] as? String }
     }
 
+    /// The media type of a DSSE envelope (a registry layer).
+    static let envelopeMediaType = "application/vnd.dsse.envelope.v1+json"
+
+    /// A DSSE envelope of an in-toto statement, opened: its payload, and the id of the first of
+    /// `trusted` whose signature over it verifies (nil: none did). nil when it is no such envelope.
+    static func opened(_ envelope: [String: Any], trusted: [PublicKey]) -> (payload: Data, signer: String?)? {
+        guard envelope["payloadType"] as? String == payloadType,
+            let payloadText = envelope["payload"] as? String, let payload = Data(base64Encoded: payloadText),
+            let signatures = envelope["signatures"] as? [[String: Any]]
+        else { return nil }
+        for entry in signatures {
+            guard let sigText = entry["sig"] as? String, let sig = Data(base64Encoded: sigText) else { continue }
+            if let key = trusted.first(where: { $0.isValid(sig, for: pae(payloadType, payload)) }) {
+                return (payload, key.keyID)
+            }
+        }
+        return (payload, nil)
+    }
+
     /// Checks a signature envelope (from BUNDLE.sig or a registry referrer, named `source` in
     /// messages) against a bundle manifest.
     static func check(envelope bytes: [UInt8], named source: String, manifest: Manifest, trusted: [PublicKey])
@@ -221,21 +240,11 @@ package enum BundleSignature {
             return OMSSignature.check(bytes, named: source, manifest: manifest, trusted: trusted)
         }
         guard let envelope = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-            envelope["payloadType"] as? String == payloadType,
-            let payloadText = envelope["payload"] as? String, let payload = Data(base64Encoded: payloadText),
-            let signatures = envelope["signatures"] as? [[String: Any]]
+            let (payload, signed) = opened(envelope, trusted: trusted)
         else {
             return .invalid("\(source) is not a DSSE envelope")
         }
-        var signer: String?
-        for entry in signatures {
-            guard let sigText = entry["sig"] as? String, let sig = Data(base64Encoded: sigText) else { continue }
-            if let key = trusted.first(where: { $0.isValid(sig, for: pae(payloadType, payload)) }) {
-                signer = key.keyID
-                break
-            }
-        }
-        guard let signer else { return .invalid("no signature by a trusted key") }
+        guard let signer = signed else { return .invalid("no signature by a trusted key") }
         // The signed statement says what it covers: its subject's digest, decoded, must be this
         // bundle's (never a comparison of re-serialised JSON bytes).
         guard let statement = try? JSONSerialization.jsonObject(with: payload) as? [String: Any],

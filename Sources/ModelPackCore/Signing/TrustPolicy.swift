@@ -8,12 +8,14 @@ import Foundation
 ///     default:                      # local files, and references no rule names
 ///       require_signature: true
 ///       require_clean_audit: true
+///       require_provenance: true    # BUNDLE.provenance.json, signed by one of the keys
 ///       keys: [keys/release.pub]    # relative to the policy file
 ///     registries:
 ///       - prefix: registry.example.com/team   # HOST[/REPOSITORY...]; the longest match wins
 ///         trusted_keys: keys/team   # a directory of *.pub and *.pem
 ///         require_signature: true
 ///         require_clean_audit: false
+///         require_bom: true         # an ML-BOM referrer (BUNDLE.bom.json beside a file)
 ///
 /// It fails closed: an unknown key, a value of the wrong type, a key file that does not read,
 /// or a rule that requires a signature and names no key is an error naming the policy file.
@@ -25,6 +27,11 @@ package struct TrustPolicy: Sendable {
         let trustedKeys: String?
         let requireSignature: Bool
         let requireCleanAudit: Bool
+        let requireBOM: Bool
+        let requireProvenance: Bool
+        var required: [Attachment] {
+            (requireBOM ? [.bom] : []) + (requireProvenance ? [.provenance] : [])
+        }
         var keyFiles: TrustedKeys? {
             keys.isEmpty && trustedKeys == nil ? nil : TrustedKeys(files: keys, directory: trustedKeys)
         }
@@ -36,7 +43,10 @@ package struct TrustPolicy: Sendable {
     let rules: [Rule]
 
     static let maxBytes = 1 << 20
-    static let ruleKeys: Set<String> = ["prefix", "keys", "trusted_keys", "require_signature", "require_clean_audit"]
+    static let ruleKeys: Set<String> = [
+        "prefix", "keys", "trusted_keys", "require_signature", "require_clean_audit", "require_bom",
+        "require_provenance",
+    ]
 
     /// Reads and checks a policy file.
     package static func load(_ path: String) throws -> TrustPolicy {
@@ -76,7 +86,8 @@ package struct TrustPolicy: Sendable {
             }
             let made = Rule(
                 prefix: prefix, keys: keys, trustedKeys: directory, requireSignature: try flag("require_signature"),
-                requireCleanAudit: try flag("require_clean_audit"))
+                requireCleanAudit: try flag("require_clean_audit"), requireBOM: try flag("require_bom"),
+                requireProvenance: try flag("require_provenance"))
             if made.requireSignature && made.keyFiles == nil {
                 throw fail(node, "\(made.name) requires a signature but names no key (keys or trusted_keys)")
             }
@@ -92,7 +103,8 @@ package struct TrustPolicy: Sendable {
         }
 
         var defaultRule = Rule(
-            prefix: nil, keys: [], trustedKeys: nil, requireSignature: false, requireCleanAudit: false)
+            prefix: nil, keys: [], trustedKeys: nil, requireSignature: false, requireCleanAudit: false,
+            requireBOM: false, requireProvenance: false)
         var rules: [Rule] = []
         var version: Int?
         for (key, value) in pairs {
@@ -187,7 +199,34 @@ package struct TrustPolicy: Sendable {
             let state = try BundleSignature.check(bundle: model, trusted: try trusted(rule) ?? [], limits: limits)
             try admitSignature(state, target: model, rule: rule)
         }
+        if !rule.required.isEmpty {
+            guard !FileSystem.isDirectory(model) else {
+                throw refused(model, rule, "a model directory carries no BOM or provenance; build a bundle")
+            }
+            let manifest = try BundleReader.inspect(model, limits: limits).manifest
+            try admitAttachments(target: model, rule: rule) { kind, keys in
+                let file = kind.path(for: model)
+                guard FileSystem.exists(file) else { return "there is no \(file)" }
+                try FileSystem.requireRegularFile(file)
+                let bytes = try FileSystem.readWholeFile(file, limit: Attachment.maxBytes)
+                return kind.problem(bytes, manifest: manifest, trusted: keys).map { "\(file): \($0)" }
+            }
+        }
         if rule.requireCleanAudit { try admitAudit(try verdict(), target: model, rule: rule) }
+    }
+
+    /// Whether the BOM and provenance the rule requires are there and describe the model (a
+    /// provenance signed by the rule's keys when it names any). `find` says why one is missing
+    /// (nil: it is there), given the kind and the keys it must be signed by.
+    func admitAttachments(
+        target: String, rule: Rule, find: (Attachment, [PublicKey]?) throws -> String?
+    ) throws {
+        for kind in rule.required {
+            let keys = kind == .provenance ? try trusted(rule) : nil
+            if let why = try find(kind, keys) {
+                throw refused(target, rule, "it has no \(kind == .bom ? "ML-BOM" : "provenance") (\(why))")
+            }
+        }
     }
 
     /// A clean audit: every artifact `safe`, and no error or warning.
