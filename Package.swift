@@ -17,6 +17,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        // X.509 chains for OMS signatures made with a certificate (`model_signing sign certificate`).
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
     ],
     targets: [
         .systemLibrary(
@@ -51,6 +53,7 @@ let package = Package(
                 "CCurl",
                 "CPlatform",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "X509", package: "swift-certificates"),
             ],
             // The serving runtime's Python source; Serving/Generated/ServingRuntime+Files.swift embeds it.
             exclude: ["Serving/runtime"],

@@ -4,10 +4,10 @@ import ModelPackCore
 
 /// The keys a command trusts.
 struct TrustOptions: ParsableArguments {
-    @Option(help: "A trusted public key (repeatable).")
+    @Option(help: "A trusted public key, or a PEM file of CA certificates (OMS certificate signatures) (repeatable).")
     var key: [String] = []
 
-    @Option(help: "A directory of trusted public keys (*.pub).")
+    @Option(help: "A directory of trusted public keys and CA certificates (*.pub, *.pem).")
     var trustedKeys: String?
 
     var given: Bool { !key.isEmpty || trustedKeys != nil }
@@ -21,7 +21,7 @@ struct TrustPolicyOptions: ParsableArguments {
     @Option(
         name: .customLong("policy"),
         help:
-            "A trust policy (YAML): the keys trusted per registry, and whether a signature and a clean audit are required (else MODELPACK_POLICY)."
+            "A trust policy (YAML): the keys trusted per registry, and whether a signature, a clean audit, a BOM and a provenance are required (else MODELPACK_POLICY)."
     )
     var file: String?
 

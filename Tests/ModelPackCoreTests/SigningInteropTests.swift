@@ -196,27 +196,114 @@ import Testing
         #expect(misuse.status == ExitStatus.usage)
     }
 
-    /// A certificate-based OMS signature is refused in one clear line (not yet checked), as is
-    /// an Ed25519 key for the OMS format.
-    @Test func whatIsNotCheckedSaysSo() throws {
+    /// A test PKI in `dir`: two roots, an intermediate (pathlen 0) under `root`, and leaves
+    /// issued by it: `leaf` (digitalSignature, codeSigning) and `server` (serverAuth only).
+    static func pki(_ dir: TempDir) throws {
+        try Fixture.write(
+            Array(
+                """
+                [ca]
+                basicConstraints = critical,CA:TRUE,pathlen:0
+                keyUsage = critical,keyCertSign,cRLSign
+                [leaf]
+                basicConstraints = critical,CA:FALSE
+                keyUsage = critical,digitalSignature
+                extendedKeyUsage = codeSigning
+                [server]
+                basicConstraints = critical,CA:FALSE
+                keyUsage = critical,keyEncipherment
+                extendedKeyUsage = serverAuth
+                """.utf8), to: dir.file("ext.cnf"))
+        for root in ["root", "other"] {
+            try openssl([
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                dir.file(root + ".key"), "-out", dir.file(root + ".pem"), "-days", "2", "-subj", "/CN=test \(root) CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ])
+        }
+        for (name, issuer, section) in [
+            ("inter", "root", "ca"), ("leaf", "inter", "leaf"), ("server", "inter", "server"),
+        ] {
+            try openssl([
+                "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                dir.file(name + ".key"), "-out", dir.file(name + ".csr"), "-subj", "/CN=test \(name)",
+            ])
+            try openssl([
+                "x509", "-req", "-in", dir.file(name + ".csr"), "-CA", dir.file(issuer + ".pem"), "-CAkey",
+                dir.file(issuer + ".key"), "-CAcreateserial", "-days", "1", "-sha256", "-extfile", dir.file("ext.cnf"),
+                "-extensions", section, "-out", dir.file(name + ".pem"),
+            ])
+        }
+    }
+
+    /// `model_signing sign certificate` (a leaf under an intermediate): modelpack verifies it with
+    /// the root CA as the trusted key (a file, or a .pem in --trusted-keys), as model_signing
+    /// verify certificate does; another root, no CA at all, a leaf that may not sign, a tampered
+    /// file and a keyless signature are each refused, saying why.
+    @Test func certificateChainsVerifyAgainstATrustedCA() throws {
         guard Self.reference() != nil else { return }
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"))
-        try Self.openssl([
-            "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
-            tmp.file("leaf.key"), "-out", tmp.file("leaf.pem"), "-days", "2", "-subj", "/CN=modelpack test",
-            "-addext", "keyUsage=critical,digitalSignature", "-addext", "extendedKeyUsage=codeSigning",
+        try Self.pki(tmp)
+        for leaf in ["leaf", "server"] {
+            let made = try Self.modelSigning([
+                "sign", "certificate", tmp.file("m"), "--private_key", tmp.file(leaf + ".key"),
+                "--signing_certificate", tmp.file(leaf + ".pem"), "--certificate_chain", tmp.file("inter.pem"),
+                "--signature", tmp.file(leaf + ".sig"),
+            ])
+            try #require(made.status == 0, "\(made.stdout)\(made.stderr)")
+        }
+        let reference = try Self.modelSigning([
+            "verify", "certificate", tmp.file("m"), "--signature", tmp.file("leaf.sig"), "--certificate_chain",
+            tmp.file("root.pem"),
         ])
-        let made = try Self.modelSigning([
-            "sign", "certificate", tmp.file("m"), "--private_key", tmp.file("leaf.key"), "--signing_certificate",
-            tmp.file("leaf.pem"), "--certificate_chain", tmp.file("leaf.pem"), "--signature", tmp.file("c.sig"),
-        ])
-        try #require(made.status == 0, "\(made.stdout)\(made.stderr)")
+        #expect(reference.status == 0, "\(reference.stdout)\(reference.stderr)")
+        func verify(_ signature: String, _ trust: [String]) throws -> CLI.Result {
+            try CLI.run(["verify", tmp.file("m"), "--signature", tmp.file(signature)] + trust)
+        }
+        let byRoot = try verify("leaf.sig", ["--key", tmp.file("root.pem")])
+        #expect(byRoot.status == 0 && byRoot.stdout.contains("SIGNATURE valid"), "\(byRoot)")
+        #expect(byRoot.stdout.contains("CN=test leaf"), "\(byRoot)")
+        try FileManager.default.createDirectory(atPath: tmp.file("cas"), withIntermediateDirectories: true)
+        try Fixture.write(try Fixture.read(tmp.file("root.pem")), to: tmp.file("cas/root.pem"))
+        #expect(try verify("leaf.sig", ["--trusted-keys", tmp.file("cas")]).status == 0)
+
+        let otherRoot = try verify("leaf.sig", ["--key", tmp.file("other.pem")])
+        #expect(
+            otherRoot.status == ExitStatus.problems && otherRoot.stdout.contains("does not chain to a trusted CA"),
+            "\(otherRoot)")
         try Self.openssl(["x509", "-in", tmp.file("leaf.pem"), "-pubkey", "-noout", "-out", tmp.file("leaf.pub")])
-        let refused = try CLI.run([
-            "verify", tmp.file("m"), "--key", tmp.file("leaf.pub"), "--signature", tmp.file("c.sig"),
+        let noCA = try verify("leaf.sig", ["--key", tmp.file("leaf.pub")])
+        #expect(noCA.status == ExitStatus.problems && noCA.stdout.contains("give the CA certificate"), "\(noCA)")
+        let notCA = try verify("leaf.sig", ["--key", tmp.file("leaf.pem")])
+        #expect(notCA.status == ExitStatus.usage && notCA.stderr.contains("is not a CA certificate"), "\(notCA)")
+        let server = try verify("server.sig", ["--key", tmp.file("root.pem")])
+        #expect(server.status == ExitStatus.problems && server.stdout.contains("may not sign"), "\(server)")
+
+        // Keyless (a transparency log entry beside the certificate): no Sigstore trust root here.
+        var keyless = try #require(
+            try JSONSerialization.jsonObject(with: Data(try Fixture.read(tmp.file("leaf.sig")))) as? [String: Any])
+        var material = try #require(keyless["verificationMaterial"] as? [String: Any])
+        material["tlogEntries"] = [["logIndex": "1"]]
+        keyless["verificationMaterial"] = material
+        try Fixture.write(Array(try JSONSerialization.data(withJSONObject: keyless)), to: tmp.file("keyless.sig"))
+        let refused = try verify("keyless.sig", ["--key", tmp.file("root.pem")])
+        #expect(refused.status == ExitStatus.problems && refused.stdout.contains("keyless Sigstore signature"))
+
+        try Fixture.write(Array("changed\n".utf8), to: tmp.file("m/NOTES.md"))
+        let tampered = try verify("leaf.sig", ["--key", tmp.file("root.pem")])
+        #expect(tampered.status == ExitStatus.problems, "\(tampered)")
+        let referenceTampered = try Self.modelSigning([
+            "verify", "certificate", tmp.file("m"), "--signature", tmp.file("leaf.sig"), "--certificate_chain",
+            tmp.file("root.pem"),
         ])
-        #expect(refused.status == ExitStatus.problems && refused.stdout.contains("signed with a certificate"))
+        #expect(referenceTampered.status != 0)
+    }
+
+    /// An Ed25519 key cannot make an OMS signature: refused in one clear line.
+    @Test func anEd25519KeyMakesNoOMSSignature() throws {
+        let tmp = TempDir()
+        try Fixture.model(at: tmp.file("m"))
         #expect(try CLI.run(["keygen", "-o", tmp.file("ed")]).status == 0)
         let ed = try CLI.run(["sign", tmp.file("m"), "--key", tmp.file("ed")])
         #expect(ed.status == ExitStatus.usage && ed.stderr.contains("OMS signatures take an ECDSA key"), "\(ed)")

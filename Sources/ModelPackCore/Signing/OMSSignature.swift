@@ -152,13 +152,11 @@ enum OMSSignature {
                 Failure("a Sigstore bundle of media type \(bundle["mediaType"] ?? "none"), not \(mediaType)"))
         }
         let material = bundle["verificationMaterial"] as? [String: Any] ?? [:]
-        if material["certificate"] != nil || material["x509CertificateChain"] != nil {
-            let log = (material["tlogEntries"] as? [Any])?.isEmpty == false
+        let byCertificate = material["certificate"] != nil || material["x509CertificateChain"] != nil
+        if byCertificate, (material["tlogEntries"] as? [Any])?.isEmpty == false {
             return .failure(
                 Failure(
-                    log
-                        ? "a keyless Sigstore signature (a certificate and a transparency log entry): modelpack checks OMS signatures by key, and has no Sigstore trust root to check this one against"
-                        : "signed with a certificate: modelpack checks OMS signatures by public key (\(CommandFlag.key)); certificate chains are not checked yet"
+                    "a keyless Sigstore signature (a certificate and a transparency log entry): modelpack checks OMS signatures by key or by a certificate chain to a CA you trust, and has no Sigstore trust root (Fulcio, Rekor) to check this one against"
                 ))
         }
         guard let envelope = bundle["dsseEnvelope"] as? [String: Any],
@@ -169,16 +167,30 @@ enum OMSSignature {
         else {
             return .failure(Failure("the Sigstore bundle holds no DSSE envelope of an in-toto statement"))
         }
-        let hint = (material["publicKey"] as? [String: Any])?["hint"] as? String
-        let candidates = trusted.filter { key in
-            guard let keyHint = key.hint else { return false }
-            return hint == nil || hint == "" || hint == keyHint
-        }
         let message = BundleSignature.pae(BundleSignature.payloadType, payload)
-        guard let signer = candidates.first(where: { $0.isValid(sig, for: message) }) else {
-            return .failure(Failure("no signature by a trusted key"))
+        let signerID: String
+        if byCertificate {
+            // The leaf certificate's key, once its chain leads to a trusted CA.
+            switch OMSCertificate.signingKey(material, trusted: trusted) {
+            case .failure(let failure): return .failure(failure)
+            case .success(let leaf):
+                guard leaf.key.isValid(sig, for: message) else {
+                    return .failure(Failure("the signature is not by the key of its certificate (\(leaf.signer))"))
+                }
+                signerID = leaf.signer
+            }
+        } else {
+            let hint = (material["publicKey"] as? [String: Any])?["hint"] as? String
+            let candidates = trusted.filter { key in
+                guard let keyHint = key.hint else { return false }
+                return hint == nil || hint == "" || hint == keyHint
+            }
+            guard let signer = candidates.first(where: { $0.isValid(sig, for: message) }) else {
+                return .failure(Failure("no signature by a trusted key"))
+            }
+            signerID = signer.keyID
         }
-        let by = "signed by \(signer.keyID), but"
+        let by = "signed by \(signerID), but"
         guard let statement = try? JSONSerialization.jsonObject(with: payload) as? [String: Any],
             statement["_type"] as? String == statementType
         else { return .failure(Failure("\(by) the payload is not an in-toto Statement v1")) }
@@ -215,7 +227,7 @@ enum OMSSignature {
         }
         return .success(
             Signed(
-                keyID: signer.keyID, subject: subjects[0]["name"] as? String ?? "",
+                keyID: signerID, subject: subjects[0]["name"] as? String ?? "",
                 resources: resources,
                 ignorePaths: (serialization["ignore_paths"] as? [String]) ?? []))
     }

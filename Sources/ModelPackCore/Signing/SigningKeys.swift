@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import X509
 
 /// The kinds of key `keygen` writes.
 package enum KeyType: String, CaseIterable, Sendable {
@@ -11,19 +12,22 @@ package enum KeyType: String, CaseIterable, Sendable {
 }
 
 /// A public key a verification trusts: modelpack's Ed25519, or an ECDSA key on P-256, P-384 or
-/// P-521 read from PEM (the curves OMS signatures use).
+/// P-521 read from PEM (the curves OMS signatures use); or a CA certificate, the trust anchor of
+/// OMS signatures made with a certificate (`model_signing sign certificate`).
 enum PublicKey {
     case ed25519(Curve25519.Signing.PublicKey)
     case p256(P256.Signing.PublicKey)
     case p384(P384.Signing.PublicKey)
     case p521(P521.Signing.PublicKey)
+    /// Verifies no signature itself: a chain of certificates must lead to it.
+    case anchor(Certificate, fingerprint: String)
 
     /// The PEM text of an ECDSA key as `cryptography` writes it (64-column lines, a final line
     /// break): what OMS's `publicKey.hint` is the SHA-256 of.
     var pem: String? {
         let text: String
         switch self {
-        case .ed25519: return nil
+        case .ed25519, .anchor: return nil
         case .p256(let key): text = key.pemRepresentation
         case .p384(let key): text = key.pemRepresentation
         case .p521(let key): text = key.pemRepresentation
@@ -34,11 +38,12 @@ enum PublicKey {
     /// OMS's key hint: the hex SHA-256 of the PEM text (nil for Ed25519).
     var hint: String? { pem.map { SHA256Stream.hex(of: Array($0.utf8)) } }
 
-    /// The key's id: the first 16 hex digits of the SHA-256 of the Ed25519 key's bytes, or of an
-    /// ECDSA key's PEM (its OMS hint).
+    /// The key's id: the first 16 hex digits of the SHA-256 of the Ed25519 key's bytes, of an
+    /// ECDSA key's PEM (its OMS hint), or of a CA certificate's DER.
     var keyID: String {
         switch self {
         case .ed25519(let key): return String(SHA256Stream.hex(of: Array(key.rawRepresentation)).prefix(16))
+        case .anchor(_, let fingerprint): return String(fingerprint.prefix(16))
         default: return String(hint!.prefix(16))
         }
     }
@@ -47,6 +52,7 @@ enum PublicKey {
     /// `message`.
     func isValid(_ signature: Data, for message: Data) -> Bool {
         switch self {
+        case .anchor: return false
         case .ed25519(let key): return key.isValidSignature(signature, for: message)
         case .p256(let key):
             guard let sig = try? P256.Signing.ECDSASignature(derRepresentation: signature) else { return false }
@@ -155,10 +161,19 @@ package enum SigningKeys {
             try Curve25519.Signing.PublicKey(rawRepresentation: try field(text, path: path, tag: publicTag)))
     }
 
+    /// A trusted key file: one public key, or the CA certificates of a PEM file of certificates.
+    static func loadTrustedFile(_ path: String) throws -> [PublicKey] {
+        let text = String(decoding: try FileSystem.readWholeFile(path, limit: maxKeyBytes), as: UTF8.self)
+        guard text.contains(OMSCertificate.pemBegin) else { return [try loadPublic(path)] }
+        return try OMSCertificate.anchors(pem: text, path: path).map {
+            .anchor($0.certificate, fingerprint: $0.fingerprint)
+        }
+    }
+
     /// The keys a verification trusts: the `--key` files and every `*.pub` and `*.pem` public key
-    /// of `--trusted-keys`.
+    /// (or CA certificate) of `--trusted-keys`.
     static func trusted(keys: [String], directory: String?) throws -> [PublicKey] {
-        let listed = try keys.map(loadPublic)
+        let listed = try keys.flatMap(loadTrustedFile)
         let fromDirectory = try directory.map(loadTrusted) ?? []
         guard !(listed + fromDirectory).isEmpty else {
             throw ModelPackError.invalidModel(path: "", reason: "no trusted key was given")
@@ -169,7 +184,7 @@ package enum SigningKeys {
     static func loadTrusted(directory: String) throws -> [PublicKey] {
         let keys = try FileSystem.listDirectory(directory).sorted()
             .filter { $0.hasSuffix(".pub") || $0.hasSuffix(".pem") }
-            .map { try loadPublic(directory + "/" + $0) }
+            .flatMap { try loadTrustedFile(directory + "/" + $0) }
         guard !keys.isEmpty else { throw ModelPackError.usage("\(directory) holds no .pub or .pem public key") }
         return keys
     }
