@@ -39,6 +39,28 @@ struct DataOutputOptions: ReportOptions {
     var resolved: OutputFormat { json || format == .json ? .json : .text }
 }
 
+/// `--format` and `--json` on sign: the report's format (text or json), or, as the issue that
+/// brought OMS spelt it, the signature's (`--format oms` is `--signature-format oms` with a text
+/// report; `--format modelpack` likewise).
+struct SignOutputOptions: ReportOptions {
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text, json, oms, modelpack
+    }
+
+    @Option(help: "Output format: text or json; oms or modelpack name the signature's format (--signature-format).")
+    var format: Format = .text
+
+    @Flag(help: "The same as --format json.")
+    var json = false
+
+    var resolved: OutputFormat { json || format == .json ? .json : .text }
+
+    /// The signature format `--format` names, if it names one.
+    var signatureFormat: BundleSignature.SignatureFormat? {
+        BundleSignature.SignatureFormat(rawValue: format.rawValue)
+    }
+}
+
 /// `--format` on serve and predict, whose stdout is the server's or the predictions': it says how
 /// the checks' findings are printed on stderr before the model runs.
 struct FindingsOutputOptions: ReportOptions {

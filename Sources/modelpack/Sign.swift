@@ -10,7 +10,8 @@ struct Sign: LimitedCommand, ReportingCommand {
         abstract: "Sign a bundle (BUNDLE.sig) or a model directory (DIR.sig): detached, nothing signed changes.",
         discussion: """
             A bundle is signed in modelpack's format by default (a DSSE envelope over the bundle \
-            digest; an Ed25519 or ECDSA key), or with --signature-format oms in the OpenSSF model \
+            digest; an Ed25519 or ECDSA key), or with --signature-format oms (or --format oms) in \
+            the OpenSSF model \
             signing format (a Sigstore bundle over every file's digest; an ECDSA key, from keygen \
             --type ecdsa-p256 or openssl), which model_signing verify key accepts on the directory \
             unpack writes. A model directory is signed in the OMS format. Docs/SECURITY.md.
@@ -31,11 +32,18 @@ struct Sign: LimitedCommand, ReportingCommand {
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ArchiveLimitOptions
     var limits: Limits { limitOptions.limits }
 
-    @OptionGroup var report: DataOutputOptions
+    @OptionGroup var report: SignOutputOptions
+
+    /// --signature-format, or the signature format --format names.
+    var format: BundleSignature.SignatureFormat? { signatureFormat ?? report.signatureFormat }
 
     func validate() throws {
+        if let named = report.signatureFormat, let signatureFormat, named != signatureFormat {
+            throw ValidationError(
+                "--format \(named.rawValue) contradicts --signature-format \(signatureFormat.rawValue)")
+        }
         var isDirectory: ObjCBool = false
-        if signatureFormat == .modelpack, FileManager.default.fileExists(atPath: bundle, isDirectory: &isDirectory),
+        if format == .modelpack, FileManager.default.fileExists(atPath: bundle, isDirectory: &isDirectory),
             isDirectory.boolValue, !FileManager.default.fileExists(atPath: bundle + "/.modelpack/manifest.json")
         {
             throw ValidationError(
@@ -46,6 +54,6 @@ struct Sign: LimitedCommand, ReportingCommand {
     func run() throws {
         try report.emit(
             try Operations.sign(
-                SignOptions(target: bundle, keyPath: key, format: signatureFormat, output: output), context: context))
+                SignOptions(target: bundle, keyPath: key, format: format, output: output), context: context))
     }
 }

@@ -55,10 +55,10 @@ import Testing
         // A bundle: OMS over its files; model_signing verifies the directory unpack writes (its
         // .modelpack/ is in the statement's ignore_paths), and modelpack verifies the bundle.
         #expect(try CLI.run(["build", tmp.file("m"), "-o", tmp.file("b.zip")]).status == 0)
-        let bundleSigned = try CLI.run([
-            "sign", tmp.file("b.zip"), "--key", tmp.file("k"), "--signature-format", "oms",
-        ])
+        // `--format oms`, as the issue spells it (--signature-format oms, with a text report).
+        let bundleSigned = try CLI.run(["sign", tmp.file("b.zip"), "--key", tmp.file("k"), "--format", "oms"])
         #expect(bundleSigned.status == 0, "\(bundleSigned)")
+        #expect(OMSSignature.isOMS(try Fixture.read(tmp.file("b.zip.sig"))))
         let verified = try CLI.run(["verify", tmp.file("b.zip"), "--key", tmp.file("k.pub")])
         #expect(verified.status == 0 && verified.stdout.contains("SIGNATURE valid"), "\(verified)")
         #expect(try CLI.run(["unpack", tmp.file("b.zip"), "-o", tmp.file("out")]).status == 0)
@@ -307,5 +307,9 @@ import Testing
         #expect(try CLI.run(["keygen", "-o", tmp.file("ed")]).status == 0)
         let ed = try CLI.run(["sign", tmp.file("m"), "--key", tmp.file("ed")])
         #expect(ed.status == ExitStatus.usage && ed.stderr.contains("OMS signatures take an ECDSA key"), "\(ed)")
+        let both = try CLI.run([
+            "sign", tmp.file("m"), "--key", tmp.file("ed"), "--format", "oms", "--signature-format", "modelpack",
+        ])
+        #expect(both.status == ExitStatus.usage && both.stderr.contains("contradicts"), "\(both)")
     }
 }
