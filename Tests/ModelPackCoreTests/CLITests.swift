@@ -151,6 +151,26 @@ import Testing
         #expect(!FileSystem.exists(tmp.file("out")))
     }
 
+    /// A mistyped subcommand or flag gets the nearest real one, still on one line.
+    @Test func typosGetADidYouMean() throws {
+        let cases: [([String], String)] = [
+            (["biuld", "m"], "did you mean 'build'?"),
+            (["verfy", "x.zip"], "did you mean 'verify'?"),
+            (["build", "m", "-o", "m.zip", "--contianer", "zip"], "did you mean '--container'?"),
+            (["unpack", "x.zip", "-o", "y", "--max-entires", "5"], "did you mean '--max-entries'?"),
+            (["inspect", "x.zip", "--manifest-onyl"], "did you mean '--manifest-only'?"),
+        ]
+        for (arguments, hint) in cases {
+            let result = try CLI.run(arguments)
+            #expect(result.status == ExitStatus.usage, "\(arguments)")
+            #expect(result.stderr.contains(hint), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+        }
+        // Nothing near: no guess.
+        let far = try CLI.run(["frobnicate"])
+        #expect(far.status == ExitStatus.usage && !far.stderr.contains("did you mean"), "\(far)")
+    }
+
     @Test func unpackNeverOverwritesWithoutForce() throws {
         let tmp = TempDir()
         try Fixture.model(at: tmp.file("m"))

@@ -65,7 +65,10 @@ import Testing
         try FileSystem.makeDirectory(tmp.file("trusted"))
         try Fixture.write(try Fixture.read(tmp.file("k.pub")), to: tmp.file("trusted/alice.pub"))
         #expect(try CLI.run(["verify", bundle, "--trusted-keys", tmp.file("trusted")]).status == 0)
-        #expect(try CLI.run(["keygen", "-o", tmp.file("k")]).status == ExitStatus.usage)  // never overwrites
+        // Never overwrites, and says so without pointing at a --force keygen does not have.
+        let again = try CLI.run(["keygen", "-o", tmp.file("k")])
+        #expect(again.status == ExitStatus.usage && again.stderr.contains("never replaces a key"), "\(again)")
+        #expect(!again.stderr.contains("--force"))
     }
 
     @Test func unsignedWrongKeyForgedAndTampered() throws {

@@ -101,8 +101,10 @@ package enum SigningKeys {
     /// Writes KEY (0600, never printed) and KEY.pub; refuses to overwrite either.
     package static func generate(privatePath: String, comment: String, type: KeyType = .ed25519) throws -> String {
         let publicPath = privatePath + ".pub"
+        // keygen never replaces a key (a lost private key is not recoverable): no --force.
         for path in [privatePath, publicPath] where FileSystem.exists(path) {
-            throw ModelPackError.destinationExists(path: path)
+            throw ModelPackError.usage(
+                "\(path): already exists; keygen never replaces a key (remove it, or choose another name)")
         }
         let privateText: String
         let publicText: String
