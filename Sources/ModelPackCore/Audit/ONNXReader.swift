@@ -90,6 +90,9 @@ enum ONNXReader {
         var inputs: [ONNXValue] = [], outputs: [ONNXValue] = []
         var nodes = 0, initializers = 0
         var walk = Walk()
+        // Before IR 4 every initializer was also listed among the graph's inputs: stored
+        // weights, not what a caller gives (onnx's IR.md, "Graphs").
+        var initializerNames: Set<String> = []
         do {
             try p.fields(until: audit.size) { f in
                 switch (f.number, f.wire) {
@@ -113,10 +116,10 @@ enum ONNXReader {
                             try node(p, depth: 1, &walk)
                         case (5, 2):
                             initializers += 1
-                            try tensor(p, &walk)
+                            if let name = try tensor(p, &walk) { initializerNames.insert(name) }
                         case (15, 2):
                             initializers += 1
-                            try sparseTensor(p, &walk)
+                            if let name = try sparseTensor(p, &walk) { initializerNames.insert(name) }
                         case (11, 2), (12, 2):
                             let info = try valueInfo(p)
                             if g.number == 11 { inputs.append(info) } else { outputs.append(info) }
@@ -146,7 +149,10 @@ enum ONNXReader {
             audit.issue(.invalidHeader, "the ONNX graphs nest more than \(maxDepth) deep; not read further")
         }
         if !opsets.isEmpty { audit.detail("opsets", opsets.joined(separator: ", ")) }
+        let stored = inputs.filter { initializerNames.contains($0.name) }.count
+        inputs.removeAll { initializerNames.contains($0.name) }
         audit.detail("inputs", inputs.map(\.description).joined(separator: "; "))
+        if stored > 0 { audit.detail("initializers among inputs", String(stored)) }
         audit.detail("outputs", outputs.map(\.description).joined(separator: "; "))
         audit.graph = ONNXGraph(inputs: inputs, outputs: outputs)
         audit.detail("nodes", String(nodes))
@@ -203,18 +209,29 @@ enum ONNXReader {
         }
     }
 
-    /// SparseTensorProto: its values and indices tensors.
-    static func sparseTensor(_ p: Proto, _ walk: inout Walk) throws {
+    /// SparseTensorProto: its values and indices tensors; its name is its values tensor's.
+    @discardableResult
+    static func sparseTensor(_ p: Proto, _ walk: inout Walk) throws -> String? {
+        var name: String?
         try p.message { s in
             guard s.number == 1 || s.number == 2, s.wire == 2 else { return false }
-            try tensor(p, &walk)
+            let tensorName = try tensor(p, &walk)
+            if s.number == 1 { name = tensorName }
             return true
         }
+        return name
     }
 
-    /// TensorProto: the `location` of its external data (field 13, key/value entries).
-    static func tensor(_ p: Proto, _ walk: inout Walk) throws {
+    /// TensorProto: the `location` of its external data (field 13, key/value entries); returns
+    /// its name (field 8).
+    @discardableResult
+    static func tensor(_ p: Proto, _ walk: inout Walk) throws -> String? {
+        var name: String?
         try p.message { t in
+            if t.number == 8, t.wire == 2 {
+                name = try p.string()
+                return true
+            }
             guard t.number == 13, t.wire == 2 else { return false }
             var key = "", value = ""
             try p.message { e in
@@ -225,6 +242,7 @@ enum ONNXReader {
             if key == "location" { walk.locations.append(value) }
             return true
         }
+        return name
     }
 
     /// The name, element type and dimensions of a ValueInfoProto.
