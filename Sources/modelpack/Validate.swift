@@ -20,10 +20,16 @@ struct Validate: LimitedCommand, ReportingCommand {
     @Flag(help: "Fail on warnings too.")
     var strict = false
 
+    @Flag(
+        help:
+            "Also ask pip's resolver (a dry run, nothing installed) whether the requirements install for the model's Python on Linux x86_64 (MP701)."
+    )
+    var resolve = false
+
     @OptionGroup(title: "Limits on input", visibility: .hidden) var limitOptions: ModelLimitOptions
     var limits: Limits { limitOptions.limits }
 
     func run() throws {
-        try report.emit(try Operations.validate(path, context: context), strict: strict)
+        try report.emit(try Operations.validate(path, resolve: resolve, context: context), strict: strict)
     }
 }

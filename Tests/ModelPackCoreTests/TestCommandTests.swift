@@ -106,6 +106,89 @@ import Testing
             "\(refusedType.stdout)")
     }
 
+    /// A pin that does not exist (numpy==9.9.9): pip's refusal is the model's problem (exit 1)
+    /// in one line naming the model, the line of requirements.txt and what the index has; never
+    /// the virtualenv being made, and none is left half-made in the cache.
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
+    func aPinThatDoesNotExistNamesItsLine() throws {
+        let dir = TempDir()
+        let model = try Self.iris(dir, "nine", file: "requirements.txt") {
+            $0.replacingOccurrences(of: "numpy==2.4.6", with: "numpy==9.9.9")
+        }
+        let run = try CLI.run(["test", model])
+        #expect(run.status == ExitStatus.problems, "\(run.stderr)")
+        let last = run.stderr.split(separator: "\n").last.map(String.init) ?? ""
+        #expect(
+            last.hasPrefix("error: \(model): requirements.txt:4: numpy==9.9.9: no such version on the package index"),
+            "\(last)")
+        #expect(!last.contains("venv") && !last.contains("/envs/"), "\(last)")
+        let envs = CacheDirectory.path() + "/envs"
+        for entry in (try? FileManager.default.contentsOfDirectory(atPath: envs)) ?? [] {
+            let about = (try? String(contentsOfFile: envs + "/" + entry + "/about.txt", encoding: .utf8)) ?? ""
+            #expect(
+                !FileSystem.exists(envs + "/" + entry + "/venv") || !about.isEmpty,
+                "a half-made environment stays in the cache: \(entry)")
+        }
+    }
+
+    /// `validate --resolve` asks pip's resolver (nothing installed) for the model's Python on
+    /// Linux x86_64: the same missing pin is MP701 at its line, for a directory and a bundle; the
+    /// example resolves.
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
+    func validateResolveFindsAPinThatDoesNotExist() throws {
+        let dir = TempDir()
+        let model = try Self.iris(dir, "nine", file: "requirements.txt") {
+            $0.replacingOccurrences(of: "numpy==2.4.6", with: "numpy==9.9.9")
+        }
+        #expect(try CLI.run(["validate", model]).status == 0, "without --resolve, nothing asks pip")
+        let bundle = dir.file("nine.tar")
+        #expect(try CLI.run(["build", model, "-o", bundle]).status == 0)
+        for target in [model, bundle] {
+            let run = try CLI.run(["validate", target, "--resolve"])
+            #expect(run.status == ExitStatus.problems, "\(run.stdout)\(run.stderr)")
+            #expect(
+                run.stdout.contains(
+                    "requirements.txt:4:1: error[MP701]: numpy==9.9.9: no such version on the package index"),
+                "\(run.stdout)")
+            #expect(run.stdout.contains("for Python 3.11 on Linux x86_64"), "\(run.stdout)")
+        }
+        let good = try CLI.run([
+            "validate", ValidationTests.examples.appendingPathComponent("iris-sklearn").path, "--resolve",
+        ])
+        #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
+    }
+
+    /// What pip printed, read: a missing version, a conflict, a failed build, an index not reached.
+    @Test func pipsFailuresAreReadFromItsOutput() {
+        let missing = PipFailure.read(
+            "ERROR: Could not find a version that satisfies the requirement numpy==9.9.9 (from versions: 1.0, 2.0)\n"
+                + "ERROR: No matching distribution found for numpy==9.9.9\n")
+        #expect(
+            missing
+                == PipFailure(
+                    requirement: "numpy==9.9.9", why: "no such version on the package index (it has 1.0, 2.0)"))
+        #expect(missing?.name == "numpy")
+        let nothing = PipFailure.read(
+            "ERROR: Could not find a version that satisfies the requirement nosuchpkg (from versions: none)\n"
+                + "ERROR: No matching distribution found for nosuchpkg\n")
+        #expect(nothing?.why.hasPrefix("no such package") == true)
+        let conflict = PipFailure.read(
+            """
+            ERROR: Cannot install pandas==2.0.0 and numpy==1.0 because these package versions have conflicting dependencies.
+
+            The conflict is caused by:
+                The user requested numpy==1.0
+                pandas 2.0.0 depends on numpy>=1.20.3
+
+            ERROR: ResolutionImpossible: for help visit https://pip.pypa.io
+            """)
+        #expect(
+            conflict?.why.contains("pandas 2.0.0 depends on numpy>=1.20.3") == true, "\(String(describing: conflict))")
+        #expect(PipFailure.read("ERROR: Failed building wheel for lxml\n")?.requirement == "lxml")
+        #expect(PipFailure.read("something else\n") == nil)
+        #expect(PipFailure.unreachable("WARNING: Retrying ... NewConnectionError('<pip...>: Failed to establish')"))
+    }
+
     /// The smoke test runs as modelpack's child and does not outlive it: killed by SIGTERM, or by
     /// SIGKILL that no handler sees, modelpack takes it along (so no orphan goes on using a cache
     /// entry that is no longer marked in use).

@@ -21,6 +21,8 @@ package struct ModelVerdict: Sendable {
     let metadata: MetadataDocument
     let metadataText: [UInt8]?
     let requirements: RequirementsFile
+    /// The requirements files' bytes, by path in the model (requirements.txt and its includes).
+    let requirementTexts: [String: [UInt8]]
 
     /// The files with their digests: the bundle's manifest, or what `build` would record.
     var fileRecords: [FileRecord] { summary?.manifest.files ?? records }
@@ -37,6 +39,25 @@ package struct ModelVerdict: Sendable {
     var bundleDigest: String { summary?.digest ?? directoryManifest().digest }
 
     package func fails(strict: Bool) -> Bool { report.fails(strict: strict) }
+
+    /// The same verdict with one more finding (a later check's: validate --resolve), its file's
+    /// lines read from the model's requirements texts for the rendering.
+    func adding(_ finding: Diagnostic) -> ModelVerdict {
+        var sources = report.sources
+        if sources[finding.file] == nil, let bytes = requirementTexts[finding.file] {
+            sources[finding.file] = String(decoding: bytes, as: UTF8.self).split(
+                separator: "\n", omittingEmptySubsequences: false
+            ).map(String.init)
+        }
+        var collector = DiagnosticCollector()
+        for diagnostic in report.diagnostics + [finding] { collector.add(diagnostic) }
+        return ModelVerdict(
+            report: DiagnosticReport(
+                target: report.target, isBundle: report.isBundle, diagnostics: collector.sorted, sources: sources),
+            audits: audits, summary: summary, name: name, version: version, trustedModules: trustedModules,
+            files: files, records: records, limits: limits, metadata: metadata, metadataText: metadataText,
+            requirements: requirements, requirementTexts: requirementTexts)
+    }
 }
 
 /// The one check pipeline. The same input gives the same findings, codes and exit status whichever
@@ -167,6 +188,9 @@ package enum ModelCheck {
             report: report, audits: audits, summary: source.summary, name: files.metadata.name?.value,
             version: files.metadata.version?.value, trustedModules: files.metadata.trustedModules,
             files: source.files, records: source.records, limits: limits, metadata: files.metadata,
-            metadataText: source.texts[ModelDirectory.metadataFile], requirements: files.requirements)
+            metadataText: source.texts[ModelDirectory.metadataFile], requirements: files.requirements,
+            requirementTexts: files.requirements.files.reduce(into: [:]) { texts, file in
+                texts[file] = source.texts[file]
+            })
     }
 }

@@ -24,6 +24,7 @@ enum CommandFlag: String, CaseIterable, CustomStringConvertible {
     case provenanceKey = "provenance-key"
     case python = "python"
     case realmHost = "realm-host"
+    case resolve = "resolve"
     case signature = "signature"
     case stallTimeout = "stall-timeout"
     case target = "target"

@@ -63,6 +63,8 @@ package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     // MP6xx: a bundle against its manifest and signature (verify)
     case bundleFileMismatch = "MP601"
     case signatureNotValid = "MP602"
+    // MP7xx: the model's environment, as pip resolves it (validate --resolve)
+    case unresolvable = "MP701"
 
     package var severity: Severity {
         switch self {
@@ -135,6 +137,7 @@ package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .unvettedCall: return "call-not-on-allowlist"
         case .bundleFileMismatch: return "bundle-file-mismatch"
         case .signatureNotValid: return "signature-not-valid"
+        case .unresolvable: return "unresolvable-requirements"
         }
     }
 
@@ -203,6 +206,8 @@ package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .bundleFileMismatch:
             return "A bundle entry differs from its manifest (modified, missing, extra, refused or truncated)."
         case .signatureNotValid: return "The bundle is not signed, or not validly, by a trusted key."
+        case .unresolvable:
+            return "pip's resolver finds no versions that install the requirements for the model's Python and platform."
         }
     }
 }

@@ -39,7 +39,7 @@ extension Operations {
         let verdict = try checked(model, policy: policy, strict: strict, trust: trust, context: context)
         let card = try card(of: verdict)
         let prepared = try asBundle(model, policy: policy, strict: strict, context: context) { bundle in
-            try ServeCache.prepare(bundle: bundle, python: python, card: card, context: context)
+            try ServeCache.prepare(bundle: bundle, named: model, python: python, card: card, context: context)
         }
         return ServeResult(prepared: prepared, findings: verdict.report)
     }

@@ -90,14 +90,16 @@ package enum ServeCache {
             .first { $0.hasPrefix(engine.package + "==") }.map(String.init) ?? engine.package
         log("adding \(engine.rawValue) (\(shown)) to the model's virtualenv \(venv) (once per environment and version)")
         do {
-            try run([
-                prepared.python, "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-                "-r", prepared.modelDirectory + "/" + ModelDirectory.requirementsFile,
-                "-r", runtime + "/requirements.txt", "-r", requirements,
-            ])
-        } catch ModelPackError.io(_, let reason) where version != nil {
-            throw ModelPackError.io(
-                path: venv, reason: "could not install \(shown) (pip's message above): \(reason)")
+            try pipInstall(
+                prepared.python,
+                [
+                    "-r", prepared.modelDirectory + "/" + ModelDirectory.requirementsFile,
+                    "-r", runtime + "/requirements.txt", "-r", requirements,
+                ])
+        } catch let failure as PipFailure {
+            throw ModelPackError.invalidModel(
+                path: engine.rawValue,
+                reason: "\(failure.requirement): \(failure.why) (adding it to the model's environment)")
         }
         try FileSystem.writeAtomically(wanted, to: marker)
         try CacheStore.recordSize(of: venv)
@@ -106,7 +108,7 @@ package enum ServeCache {
     /// Prepares everything `serve` runs; `log` receives progress lines (pip's output goes to stderr).
     /// When this added to the cache, the cache is then held to `CacheStore.cap()`.
     package static func prepare(
-        bundle: String, python: String = "python3", card: String? = nil, context: RunContext
+        bundle: String, named: String? = nil, python: String = "python3", card: String? = nil, context: RunContext
     ) throws -> Prepared {
         let log = context.log
         let summary = try BundleReader.inspect(bundle, limits: context.limits.unpack)
@@ -160,10 +162,18 @@ package enum ServeCache {
                     "creating a virtualenv with the model's requirements in \(venv) "
                         + "(once per Python, requirements and runtime)")
                 try run([python, "-m", "venv", venv])
-                try run([
-                    venv + "/bin/python", "-m", "pip", "install", "--disable-pip-version-check", "--no-input",
-                    "-r", model + "/" + ModelDirectory.requirementsFile, "-r", runtime + "/requirements.txt",
-                ])
+                do {
+                    try pipInstall(
+                        venv + "/bin/python",
+                        ["-r", model + "/" + ModelDirectory.requirementsFile, "-r", runtime + "/requirements.txt"])
+                } catch let failure as PipFailure {
+                    // No half-made environment is left in the cache; the model's line is named.
+                    FileSystem.removeTree(venv)
+                    throw failure.error(model: named ?? bundle, requirements: RequirementsFile.read(in: model))
+                } catch {
+                    FileSystem.removeTree(venv)
+                    throw error
+                }
                 try FileSystem.writeAtomically(
                     Array(EnvironmentKey.about(venv: venv, madeFor: summary.manifest).utf8),
                     to: environment.path + "/about.txt")
@@ -195,6 +205,40 @@ package enum ServeCache {
                 path: arguments[0],
                 reason: "\(arguments.prefix(4).joined(separator: " ")) failed (exit \(process.terminationStatus))")
         }
+    }
+
+    /// `python -m pip install ARGUMENTS`, its output passed on to stderr as it comes and its last
+    /// 256 KiB kept: a failure pip explains is a `PipFailure`; an index it cannot reach, or
+    /// another failure, is the system's (exit 3), naming pip, not the virtualenv.
+    static func pipInstall(_ python: String, _ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["-m", "pip", "install", "--disable-pip-version-check", "--no-input"] + arguments
+        process.environment = ProcessZone.childEnvironment()
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        do { try process.run() } catch {
+            throw ModelPackError.io(path: python, reason: "cannot run pip: \(error)")
+        }
+        var kept: [UInt8] = []
+        let reader = pipe.fileHandleForReading
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty { break }
+            FileHandle.standardError.write(chunk)
+            kept.append(contentsOf: chunk)
+            if kept.count > 512 << 10 { kept.removeFirst(kept.count - (256 << 10)) }
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus != 0 else { return }
+        let output = String(decoding: kept, as: UTF8.self)
+        if PipFailure.unreachable(output) {
+            throw ModelPackError.io(path: "pip", reason: "could not reach the package index (pip's message above)")
+        }
+        if let failure = PipFailure.read(output) { throw failure }
+        throw ModelPackError.io(
+            path: "pip", reason: "pip install failed (exit \(process.terminationStatus); its message is above)")
     }
 }
 
