@@ -29,7 +29,9 @@ struct CacheList: ParsableCommand, ReportingCommand {
 struct CachePrune: ParsableCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "prune",
-        abstract: "Remove the least recently used entries not in use until the cache fits a size.")
+        abstract:
+            "Remove unfinished virtualenvs, then the least recently used entries not in use until the cache fits a size."
+    )
 
     @Option(
         help:

@@ -11,10 +11,28 @@ import Testing
         let path = root + "/" + area + "/" + name
         try FileManager.default.createDirectory(atPath: path + "/venv", withIntermediateDirectories: true)
         try Fixture.write(Fixture.noise(bytes), to: path + "/venv/data")
+        if area == "envs" { try Fixture.write([], to: path + "/venv/.modelpack-ready") }
         try Fixture.write([], to: path + ".use")
         try Fixture.write([], to: path + ".lock")
         try setAge(path, age)
         try setAge(path + ".use", age)
+    }
+
+    /// A virtualenv whose pip install never finished (no `.modelpack-ready`) is removed by any
+    /// prune, however much room there is, and `cache list` says it is broken.
+    @Test func brokenEnvironmentsArePrunedWhateverTheSize() throws {
+        let tmp = TempDir()
+        let root = tmp.file("cache")
+        try Self.folder(root, "envs", "ready", bytes: 1000, age: 100)
+        try Self.folder(root, "envs", "broken", bytes: 1000, age: 10)
+        unlink(root + "/envs/broken/venv/.modelpack-ready")
+        let environment = ["MODELPACK_CACHE": root]
+        let listed = try CLI.run(["cache", "list"], environment: environment)
+        #expect(listed.stdout.contains("broken: its virtualenv was never finished"), "\(listed.stdout)")
+        let pruned = try CLI.run(["cache", "prune", "--keep", "1TiB", "--json"], environment: environment)
+        #expect(pruned.status == 0, "\(pruned.stderr)")
+        #expect(Self.names(try Self.json(pruned)["removed"]) == ["envs/broken"], "\(pruned.stdout)")
+        #expect(FileSystem.exists(root + "/envs/ready/venv") && !FileSystem.exists(root + "/envs/broken"))
     }
 
     static func file(_ root: String, _ relative: String, bytes: Int, age: Int) throws {

@@ -54,6 +54,9 @@ package enum CacheStore {
         /// Seconds since the epoch of its last use.
         package let lastUsed: Int
         package let inUse: Bool
+        /// A virtualenv that was never finished (its pip install failed or was killed): of no use,
+        /// removed by any prune whatever the size.
+        package var broken = false
         /// A word on what it holds (the bundle's name and version, the environment's Python), or "".
         package let about: String
     }
@@ -105,8 +108,9 @@ package enum CacheStore {
         var total = all.reduce(0) { $0 + $1.bytes }
         var removed: [Entry] = []
         var kept: [Entry] = []
-        for entry in all.reversed() {
-            guard total > bytes, !entry.inUse, dryRun || remove(entry) else {
+        // Broken entries first, whatever the size; then the least recently used.
+        for entry in all.reversed().sorted(by: { $0.broken && !$1.broken }) {
+            guard total > bytes || entry.broken, !entry.inUse, dryRun || remove(entry) else {
                 kept.append(entry)
                 continue
             }
@@ -133,9 +137,12 @@ package enum CacheStore {
             guard kind == S_IFDIR else { return nil }
             var use = stat()
             let used = lstat(path + ".use", &use) == 0 ? max(use.st_mtim.tv_sec, st.st_mtim.tv_sec) : st.st_mtim.tv_sec
+            let inUse = isInUse(path)
+            let broken = area == .envs && !inUse && !FileSystem.exists(path + "/venv/.modelpack-ready")
             return Entry(
                 area: area, name: name, path: path, bytes: size(of: path), lastUsed: used,
-                inUse: isInUse(path), about: about(area, path))
+                inUse: inUse, broken: broken,
+                about: broken ? "broken: its virtualenv was never finished" : about(area, path))
         }
         guard kind == S_IFREG else { return nil }
         // A blob still arriving is locked by the pull appending to it.
