@@ -11,8 +11,10 @@ struct Predict: LimitedCommand, ReportingCommand {
             the server's own loader and input check, BATCH rows at a time (memory stays bounded \
             whatever the input's size). Rows: .csv (header row; cells converted by the declared \
             input types), .jsonl/.ndjson, .json (an array), .parquet (needs pyarrow among the \
-            model's requirements). Output: .csv, else JSON Lines, each row with its id (--id-column, \
-            else its line number); stdout when -o is absent. A row that does not fit the inputs \
+            model's requirements). Output by -o's extension: .jsonl/.ndjson, .csv or .parquet \
+            (pyarrow), each row with its id (--id-column, else its number, 1 for the first row, on \
+            every engine); JSON Lines on stdout when -o is absent or -, ending quietly when the \
+            reader stops (| head). A row that does not fit the inputs \
             fails the run with its line number, or with --skip-invalid is left out with a warning. \
             The output appears only when the run succeeds.
 
@@ -29,7 +31,11 @@ struct Predict: LimitedCommand, ReportingCommand {
     @Option(name: .shortAndLong, help: "The rows: .csv, .jsonl, .ndjson, .json or .parquet.")
     var input: String
 
-    @Option(name: .shortAndLong, help: "Where the predictions go (.csv or JSON Lines); stdout when absent.")
+    @Option(
+        name: .shortAndLong,
+        help:
+            "Where the predictions go: .jsonl or .ndjson (JSON Lines), .csv, .parquet (pyarrow in the model's requirements); JSON Lines on stdout when absent or -."
+    )
     var output: String?
 
     @Option(
@@ -109,6 +115,13 @@ struct Predict: LimitedCommand, ReportingCommand {
                     "--engine \(engine.rawValue) writes a folder of .csv or .parquet part files: give -o OUT.parquet or -o OUT.csv"
                 )
             }
+        }
+        if engine == nil, let output, output != "-",
+            !Operations.predictOutputs.contains(where: { output.lowercased().hasSuffix($0) })
+        {
+            throw ValidationError(
+                "cannot tell the predictions' format from '\(output)': use a .jsonl, .ndjson, .csv or .parquet name (or - for JSON Lines on stdout)"
+            )
         }
         guard Operations.predictInputs.contains(where: { lower.hasSuffix($0) }) else {
             throw ValidationError(

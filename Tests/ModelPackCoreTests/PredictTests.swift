@@ -61,11 +61,10 @@ import Testing
             outputs[name] = try Self.predictions(
                 try String(contentsOfFile: dir.file(name + ".out.jsonl"), encoding: .utf8))
         }
-        // ids: the CSV's line numbers (the header is line 1), the JSON Lines' line numbers, and the
-        // line each array element starts on.
-        #expect(outputs["rows.csv"]!.map(\.id) == Array(2...5001))
-        #expect(outputs["rows.jsonl"]!.map(\.id) == Array(1...5000))
-        #expect(outputs["rows.json"]!.map(\.id) == Array(2...5001))
+        // ids: each row's number, 1 for the first, whatever the format (as on Spark and Ray).
+        for name in ["rows.csv", "rows.jsonl", "rows.json"] {
+            #expect(outputs[name]!.map(\.id) == Array(1...5000), "\(name)")
+        }
         // The plan predict execs holds its bundle's and its environment's cache entries in use
         // (the runner inherits the locks), so a prune meanwhile passes them by.
         let plan = try Operations.predict(
@@ -114,6 +113,38 @@ import Testing
                 == "id,prediction\r\nflower-a,setosa\r\nflower-b,virginica\r\n")
     }
 
+    /// Predictions on stdout into a reader that stops early (`| head -1`): the run ends quietly,
+    /// as a Unix filter does (SIGPIPE), with no traceback.
+    @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
+    func aReaderThatStopsEarlyEndsTheRunQuietly() throws {
+        let dir = TempDir()
+        let bundle = try Self.bundle(dir)
+        let csv =
+            Self.names.joined(separator: ",") + "\n"
+            + Self.rows(50_000).map { $0.map { String($0) }.joined(separator: ",") }.joined(separator: "\n") + "\n"
+        try Fixture.write(Array(csv.utf8), to: dir.file("rows.csv"))
+        // The environment is made first, so the run below only predicts.
+        #expect(try CLI.run(["predict", bundle, "-i", dir.file("rows.csv"), "-o", dir.file("all.jsonl")]).status == 0)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLI.binary)
+        process.arguments = ["predict", bundle, "-i", dir.file("rows.csv")]
+        let out = Pipe()
+        process.standardOutput = out
+        let errPath = dir.file("stderr.txt")
+        _ = FileManager.default.createFile(atPath: errPath, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errPath))
+        try process.run()
+        let first = out.fileHandleForReading.readData(ofLength: 200)
+        try out.fileHandleForReading.close()
+        process.waitUntilExit()
+        #expect(String(decoding: first, as: UTF8.self).hasPrefix(#"{"id": 1, "prediction": "#), "\(first)")
+        let stderr = try String(contentsOfFile: errPath, encoding: .utf8)
+        #expect(!stderr.contains("Traceback") && !stderr.contains("BrokenPipe"), "\(stderr)")
+        #expect(
+            process.terminationReason == .uncaughtSignal && process.terminationStatus == SIGPIPE,
+            "\(process.terminationReason) \(process.terminationStatus): \(stderr)")
+    }
+
     /// A bad row fails the run with its line number and writes nothing; --skip-invalid leaves it
     /// out with a warning naming the line.
     @Test(.enabled(if: ServeTests.enabled), .timeLimit(.minutes(10)))
@@ -151,7 +182,8 @@ import Testing
             skipped.stderr.contains("'petal_width' is missing") && skipped.stderr.contains("'colour' is not an input"))
         #expect(skipped.stderr.contains("predicted 2 rows (4 skipped)"))
         let kept = try Self.predictions(try String(contentsOfFile: dir.file("out.jsonl"), encoding: .utf8))
-        #expect(kept.map(\.id) == [1, 7] && kept.map(\.prediction) == ["setosa", "virginica"])
+        // ids number the rows (the blank line is none); the warnings above named their lines.
+        #expect(kept.map(\.id) == [1, 6] && kept.map(\.prediction) == ["setosa", "virginica"])
         // A CSV cell that is not a number is named with its line.
         try Fixture.write(
             Array("sepal_length,sepal_width,petal_length,petal_width\n5.1,3.5,1.4,0.2\nx,3,1,1\n".utf8),
@@ -231,5 +263,9 @@ import Testing
         try Fixture.write([], to: dir.file("rows.csv"))
         let noDir = try CLI.run(["predict", dir.file("b.zip"), "-i", dir.file("rows.csv"), "-o", dir.file("x/y.csv")])
         #expect(noDir.status == 3 && noDir.stderr.contains("the output's directory does not exist"))
+        // An output whose format its name does not tell: a usage error, nothing written.
+        let unknown = try CLI.run(["predict", dir.file("b.zip"), "-i", dir.file("rows.csv"), "-o", dir.file("out.txt")])
+        #expect(unknown.status == 2 && unknown.stderr.contains("cannot tell the predictions' format"), "\(unknown)")
+        #expect(!FileSystem.exists(dir.file("out.txt")))
     }
 }

@@ -115,7 +115,19 @@ import Testing
             #expect(report["differing"] as? Int == 0, "\(example) on \(engine): \(compared.stdout)")
             let columns = example == "iris-sklearn" ? ["prediction"] : ["churn", "probability"]
             #expect(report["columns"] as? [String] == columns)
-            guard engine == .spark, input.hasSuffix(".parquet") else { continue }
+            guard engine == .spark else { continue }
+            // One-process predict writes Parquet too, once pyarrow is in the environment: the same
+            // predictions, and the same ids (1..n) as the engines give, from CSV as from Parquet.
+            let parquet = dir.file("\(example)-one.parquet")
+            let local = try CLI.run(["predict", bundle, "-i", rows, "-o", parquet])
+            try #require(local.status == 0, "\(Self.summary(local.stderr))")
+            let same = try Self.exec(env.python, [Self.rowsScript, "compare", env.modelDirectory, rows, parquet])
+            try #require(same.status == 0, "\(same.stderr)")
+            let sameReport = try #require(
+                try JSONSerialization.jsonObject(with: Data(same.stdout.utf8)) as? [String: Any])
+            #expect(sameReport["ids"] as? String == "1..n", "one process, \(example): \(same.stdout)")
+            #expect(sameReport["differing"] as? Int == 0, "one process, \(example): \(same.stdout)")
+            guard input.hasSuffix(".parquet") else { continue }
             // One-process predict reads Parquet too, once pyarrow is in the environment.
             let jsonl = dir.file("\(example)-one.jsonl")
             let one = try CLI.run(["predict", bundle, "-i", rows, "-o", jsonl])

@@ -36,6 +36,8 @@ extension Operations {
     package static let predictInputs = [".csv", ".jsonl", ".ndjson", ".json", ".parquet"]
     /// ...and Spark and Ray these (a file or a folder of them).
     package static let engineFormats = [".csv", ".parquet"]
+    /// What one process writes, told by the name (`-` is JSON Lines on stdout).
+    package static let predictOutputs = [".jsonl", ".ndjson", ".csv", ".parquet"]
 
     /// `predict`: the one check pipeline on the bundle, serve's unpacked copy and virtualenv, then
     /// the runtime's batch runner (the server's loader and input check) over the input file.

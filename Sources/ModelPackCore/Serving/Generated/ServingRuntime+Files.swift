@@ -1082,15 +1082,17 @@ extension ServingRuntime {
 
             Input by extension: .csv (a header row; cells converted by the declared input types), .jsonl or
             .ndjson (one JSON object or list per line), .json (an array, read element by element), .parquet
-            (with pyarrow). Output by extension: .csv, else JSON Lines; each row carries its id (the
-            --id-column value, else its line number, or its row number in Parquet). A row that does not fit the
-            inputs is reported with its line number and fails the run, or with --skip-invalid is left out. The
-            output is written to a temporary file renamed into place. Exit 0, 1 (bad input), 2 (usage).
+            (with pyarrow). Output by extension: .csv, .parquet (with pyarrow), else JSON Lines (and on stdout,
+            which ends quietly when its reader stops); each row carries its id (the --id-column value, else its
+            number, 1 for the first row, as on Spark and Ray). A row that does not fit the inputs is reported
+            with its line number and fails the run, or with --skip-invalid is left out. The output is written
+            to a temporary file renamed into place. Exit 0, 1 (bad input), 2 (usage).
             """
             import argparse
             import csv
             import json
             import os
+            import signal
             import sys
             import time
             from pathlib import Path
@@ -1155,7 +1157,7 @@ extension ServingRuntime {
                     for record in reader:
                         line = start
                         start = reader.line_num + 1
-                        row_id = record[id_index] if id_index is not None and id_index < len(record) else line
+                        row_id = record[id_index] if id_index is not None and id_index < len(record) else None
                         if len(record) > width:
                             yield line, row_id, "has more cells than the header"
                             continue
@@ -1188,16 +1190,24 @@ extension ServingRuntime {
                         try:
                             value = json.loads(line)
                         except json.JSONDecodeError as error:
-                            yield line_number, line_number, f"is not JSON ({error.msg})"
+                            yield line_number, None, f"is not JSON ({error.msg})"
                             continue
-                        yield (line_number, *take_id(value, id_column, line_number))
+                        yield (line_number, *take_id(value, id_column))
 
 
-            def take_id(value, id_column, default):
+            def take_id(value, id_column):
+                """The row's --id-column value (taken out of it), else None (numbered by `numbered`)."""
                 if id_column and isinstance(value, dict) and id_column in value:
                     value = dict(value)
                     return value.pop(id_column), value
-                return default, value
+                return None, value
+
+
+            def numbered(rows):
+                """A row's id without --id-column: its number, 1 for the first row, whatever the format (the
+                line a row starts on stays in messages), as the Spark and Ray engines number them."""
+                for number, (line, row_id, value) in enumerate(rows, 1):
+                    yield line, number if row_id is None else row_id, value
 
 
             def read_json_array(path, id_column, chunk=1 << 20):
@@ -1246,7 +1256,7 @@ extension ServingRuntime {
                         start = line
                         line += buffer.count("\n", 0, end)
                         buffer = buffer[end:]
-                        yield (start, *take_id(value, id_column, start))
+                        yield (start, *take_id(value, id_column))
                         following = next_char()
                         if following == "]":
                             return
@@ -1265,42 +1275,96 @@ extension ServingRuntime {
                 for batch in pq.ParquetFile(path).iter_batches(batch_size=batch_size):
                     for value in batch.to_pylist():
                         row += 1
-                        yield (row, *take_id(value, id_column, row))
+                        yield (row, *take_id(value, id_column))
 
 
             class Writer:
-                """JSON Lines or CSV, to a temporary file beside the output renamed into place at the end."""
+                """JSON Lines, CSV or Parquet (by the output's extension; JSON Lines on stdout), to a temporary
+                file beside the output renamed into place at the end."""
 
                 def __init__(self, output, outputs):
                     self.output = output
-                    self.csv = output.endswith(".csv")
+                    lower = output.lower()
+                    self.csv = lower.endswith(".csv")
+                    self.parquet = lower.endswith(".parquet")
                     self.names = [o["name"] for o in outputs]
+                    self.table = self.columns = None
+                    self.pending, self.parquet_writer = [], None
                     if output == "-":
                         self.file, self.temporary = sys.stdout, None
                     else:
                         self.temporary = f"{output}.modelpack-tmp-{os.getpid()}"
-                        self.file = open(self.temporary, "w", newline="", encoding="utf-8")  # noqa: SIM115 (closed by finish)
-                    self.table = None
+                        if self.parquet:
+                            try:
+                                import pyarrow
+                                import pyarrow.parquet  # noqa: F401
+                            except ImportError:
+                                raise BadInput(f"{output}: writing Parquet needs pyarrow among the model's requirements") from None
+                            self.file = None
+                        else:
+                            self.file = open(self.temporary, "w", newline="", encoding="utf-8")  # noqa: SIM115 (closed by finish)
 
                 encode = json.JSONEncoder(allow_nan=False).encode
 
+                def row_columns(self, prediction):
+                    if self.columns is None:
+                        self.columns = self.names if isinstance(prediction, dict) else ["prediction"]
+                    return [prediction.get(name) for name in self.columns] if isinstance(prediction, dict) else [prediction]
+
                 def write(self, row_id, prediction):
+                    if self.parquet:
+                        cells = self.row_columns(prediction)
+                        for cell in cells:
+                            if isinstance(cell, float) and (cell != cell or cell in (float("inf"), float("-inf"))):
+                                raise ValueError("NaN or infinity")
+                        self.pending.append({"id": row_id, **dict(zip(self.columns, cells))})
+                        return
                     if not self.csv:
                         self.file.write(self.encode({"id": row_id, "prediction": prediction}) + "\n")
                         return
                     if self.table is None:
-                        columns = self.names if isinstance(prediction, dict) else ["prediction"]
+                        self.row_columns(prediction)
                         self.table = csv.writer(self.file)
-                        self.table.writerow(["id", *columns])
-                        self.columns = columns
-                    cells = [prediction.get(name) for name in self.columns] if isinstance(prediction, dict) else [prediction]
+                        self.table.writerow(["id", *self.columns])
+                    cells = self.row_columns(prediction)
                     for cell in cells:
                         if isinstance(cell, float) and (cell != cell or cell in (float("inf"), float("-inf"))):
                             raise ValueError("NaN or infinity")
                     self.table.writerow(
                         [row_id, *[c if isinstance(c, (str, int, float)) else json.dumps(c, allow_nan=False) for c in cells]])
 
+                def flush(self):
+                    """Parquet: the rows written so far, as one row group (the first fixes the columns' types)."""
+                    if not self.parquet or not self.pending:
+                        return
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
+
+                    rows, self.pending = self.pending, []
+                    try:
+                        table = pa.Table.from_pylist(rows)
+                        if self.parquet_writer is None:
+                            self.parquet_writer = pq.ParquetWriter(self.temporary, table.schema)
+                        else:
+                            table = table.cast(self.parquet_writer.schema)
+                    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, ValueError) as error:
+                        raise BadInput(f"interface.py: predict()'s answers do not make one Parquet table: {error}") from None
+                    self.parquet_writer.write_table(table)
+
                 def finish(self):
+                    if self.parquet:
+                        self.flush()
+                        if self.parquet_writer is None:  # no rows: an empty table of ids
+                            import pyarrow as pa
+                            import pyarrow.parquet as pq
+
+                            pq.write_table(pa.table({"id": pa.array([], pa.int64())}), self.temporary)
+                        else:
+                            self.parquet_writer.close()
+                        with open(self.temporary, "rb") as written:
+                            os.fsync(written.fileno())
+                        os.replace(self.temporary, self.output)
+                        return
                     if self.temporary:
                         self.file.flush()
                         os.fsync(self.file.fileno())
@@ -1308,6 +1372,12 @@ extension ServingRuntime {
                         os.replace(self.temporary, self.output)
 
                 def abandon(self):
+                    if self.parquet:
+                        if self.parquet_writer is not None:
+                            self.parquet_writer.close()
+                        if os.path.exists(self.temporary):
+                            os.unlink(self.temporary)
+                        return
                     if self.temporary:
                         self.file.close()
                         os.unlink(self.temporary)
@@ -1339,8 +1409,16 @@ extension ServingRuntime {
                 else:
                     print(f"error: {path}: give a .csv, .jsonl, .ndjson, .json or .parquet input", file=sys.stderr)
                     return 2
+                rows = numbered(rows)
+                if args.output == "-":
+                    # A reader that stops early (`| head`) ends the run as it ends any Unix filter: quietly.
+                    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
+                try:
+                    writer = Writer(args.output, serving.get("outputs", []))
+                except BadInput as error:
+                    print(f"error: {error}", file=sys.stderr)
+                    return 1
                 model = load_model(args.model)
-                writer = Writer(args.output, serving.get("outputs", []))
                 done = skipped = 0
                 started = time.perf_counter()
 
@@ -1375,6 +1453,7 @@ extension ServingRuntime {
                                 f"interface.py: predict() returned NaN or infinity for {path}:{batch[i][0]} (JSON has neither)"
                             ) from None
                     done += len(keep)
+                    writer.flush()
                     if args.progress:
                         rate = done / max(time.perf_counter() - started, 1e-9)
                         print(f"\r\x1b[Kpredict {done} rows ({skipped} skipped), {rate:,.0f} rows/s", end="", file=sys.stderr)

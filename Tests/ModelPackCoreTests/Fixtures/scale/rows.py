@@ -2,7 +2,7 @@
 model's own predictions. Runs in the model's environment (pandas and pyarrow come with the engine).
 
     rows.py make iris|churn N OUT.csv|OUT.parquet [--bad K]     N rows, row K (1-based) broken
-    rows.py compare MODEL_DIR INPUT OUTPUT_DIR|OUT.jsonl        prints {"rows", "ids", "differing"}
+    rows.py compare MODEL_DIR INPUT OUTPUT_DIR|OUT.jsonl|OUT.parquet   prints {"rows", "ids", "differing"}
 """
 import importlib.util
 import json
@@ -57,6 +57,8 @@ def compare(model_dir, source, output):
                 got[name] = [p[name] for p in predictions]
         else:
             got["prediction"] = predictions
+    elif Path(output).is_file():  # one-process predict -o OUT.parquet: one file
+        got = pd.read_parquet(output)
     else:
         files = sorted(p for p in Path(output).iterdir() if p.suffix in (".csv", ".parquet"))
         got = pd.concat([pd.read_csv(p) if p.suffix == ".csv" else pd.read_parquet(p) for p in files])
