@@ -68,7 +68,7 @@ docs:
 # markdown-it-py (the model card read back by a CommonMark parser), PyYAML (the examples' rows read
 # by a reference YAML reader), cyclonedx-python-lib (the ML-BOM's schema validator). Java 17 runs Spark (the Spark and Ray tests install pyspark and ray
 # themselves, as `predict --engine` does for a user).
-TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0 pyyaml==6.0.3 onnx==1.23.2 \
+TEST_DEPS := oras==0.2.43 cryptography==48.0.0 jsonschema==4.26.0 markdown-it-py==3.0.0 pyyaml==6.0.3 onnx==1.23.2 onnxruntime==1.32.0 \
 	'cyclonedx-python-lib[json-validation]==11.12.0' packageurl-python==0.17.6
 TEST_APT := docker-registry skopeo apache2-utils openjdk-17-jre-headless openssl
 test-apt:

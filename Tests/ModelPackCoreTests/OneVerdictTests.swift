@@ -112,6 +112,13 @@ import Testing
             expected: [.externalData], unsafe: true),
         Model(name: "MP510 a GGUF chat template", files: ["model.gguf": gguf], expected: [.chatTemplate]),
         Model(
+            name: "MP517 an ONNX model stamped IR 15, newer than the pinned onnxruntime 1.32 loads",
+            files: [
+                // ModelProto: ir_version 15, opset_import {version 13}.
+                "model.onnx": [0x08, 0x0f, 0x42, 0x02, 0x10, 0x0d],
+                "requirements.txt": text("scikit-learn==1.9.1\nonnxruntime==1.32.0\n"),
+            ], expected: [.onnxVersionUnsupported]),
+        Model(
             name: "MP511 a Keras Lambda layer", files: ["model.keras": keras], expected: [.codeInModel], unsafe: true),
         Model(
             name: "MP512 an object array",

@@ -87,6 +87,8 @@ enum ONNXReader {
     static func audit(_ reader: ByteReader, into audit: inout ArtifactAudit) throws {
         let p = Proto(reader)
         var opsets: [String] = []
+        var irVersion: Int?
+        var opsetVersions: [String: Int] = [:]
         var inputs: [ONNXValue] = [], outputs: [ONNXValue] = []
         var nodes = 0, initializers = 0
         var walk = Walk()
@@ -96,7 +98,10 @@ enum ONNXReader {
         do {
             try p.fields(until: audit.size) { f in
                 switch (f.number, f.wire) {
-                case (1, 0): audit.detail("ir_version", String(try p.varint()))
+                case (1, 0):
+                    let version = try p.varint()
+                    irVersion = Int(clamping: version)
+                    audit.detail("ir_version", String(version))
                 case (2, 2): audit.detail("producer", try p.string())
                 case (8, 2):
                     var domain = "ai.onnx", version: UInt64 = 0
@@ -108,6 +113,7 @@ enum ONNXReader {
                         return false
                     }
                     opsets.append("\(domain) \(version)")
+                    opsetVersions[domain] = max(opsetVersions[domain] ?? 0, Int(clamping: version))
                 case (7, 2):
                     try p.message { g in
                         switch (g.number, g.wire) {
@@ -154,7 +160,7 @@ enum ONNXReader {
         audit.detail("inputs", inputs.map(\.description).joined(separator: "; "))
         if stored > 0 { audit.detail("initializers among inputs", String(stored)) }
         audit.detail("outputs", outputs.map(\.description).joined(separator: "; "))
-        audit.graph = ONNXGraph(inputs: inputs, outputs: outputs)
+        audit.graph = ONNXGraph(inputs: inputs, outputs: outputs, irVersion: irVersion, opsets: opsetVersions)
         audit.detail("nodes", String(nodes))
         audit.detail("initializers", String(initializers))
         for location in Set(walk.locations).sorted() {
@@ -300,6 +306,9 @@ package struct ONNXValue: Sendable, Equatable {
 package struct ONNXGraph: Sendable, Equatable {
     package let inputs: [ONNXValue]
     package let outputs: [ONNXValue]
+    /// The model's IR version and the opset it imports per domain (`ai.onnx` for the default).
+    package var irVersion: Int? = nil
+    package var opsets: [String: Int] = [:]
 }
 
 /// A Keras 3 `.keras` config, walked whole as Keras' safe mode judges it: layer classes, and every

@@ -74,6 +74,7 @@ enum EnvironmentCheck {
         for entry in requirements.entries {
             if let r = entry.requirement, byName[r.canonicalName] == nil { byName[r.canonicalName] = entry }
         }
+        ONNXRuntimeSupport.check(audits, byName: byName, into: &collector)
         for audit in audits {
             guard let scan = audit.pickle else { continue }
             for library in scan.recordedVersions.keys.sorted() {

@@ -60,6 +60,7 @@ package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     case mainModuleClass = "MP514"
     case notAudited = "MP515"
     case unvettedCall = "MP516"
+    case onnxVersionUnsupported = "MP517"
     // MP6xx: a bundle against its manifest and signature (verify)
     case bundleFileMismatch = "MP601"
     case signatureNotValid = "MP602"
@@ -135,6 +136,7 @@ package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .mainModuleClass: return "class-from-main"
         case .notAudited: return "not-audited"
         case .unvettedCall: return "call-not-on-allowlist"
+        case .onnxVersionUnsupported: return "onnx-version-unsupported"
         case .bundleFileMismatch: return "bundle-file-mismatch"
         case .signatureNotValid: return "signature-not-valid"
         case .unresolvable: return "unresolvable-requirements"
@@ -203,6 +205,8 @@ package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
                 "Bytes the audit did not read or understand: never safe, and an error where a pickle loader reads them."
         case .unvettedCall:
             return "A pickle calls or instantiates a global that is not on the reviewed allowlist: loading runs it."
+        case .onnxVersionUnsupported:
+            return "An ONNX model's IR version or opset is newer than the pinned onnxruntime loads."
         case .bundleFileMismatch:
             return "A bundle entry differs from its manifest (modified, missing, extra, refused or truncated)."
         case .signatureNotValid: return "The bundle is not signed, or not validly, by a trusted key."
