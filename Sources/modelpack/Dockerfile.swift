@@ -10,16 +10,17 @@ enum DockerTarget: String, ExpressibleByArgument, CaseIterable {
 struct Dockerfile: LimitedCommand, ReportingCommand {
     static let configuration = CommandConfiguration(
         commandName: "dockerfile",
-        abstract: "Check a bundle and write a Docker build context that serves it.",
+        abstract: "Check a bundle (or a model directory) and write a Docker build context that serves it.",
         discussion: """
-            The bundle goes through the same checks as validate first: errors (or warnings with \
+            The bundle goes through the same checks as validate first (a model directory is then \
+            packed as build would pack it): errors (or warnings with \
             --strict) stop it and nothing is written. DIR gets the Dockerfile, a .dockerignore, the \
             verified bundle (model/ and code/) and the serving runtime (runtime/). `docker build DIR` \
             then gives an image that serves the model on port 8080 (POST /predict, GET /health, \
             /ready, /metadata, /metrics).
             """)
 
-    @Argument(help: "The bundle.")
+    @Argument(help: "The bundle, or a model directory.")
     var bundle: String
 
     @Option(name: .shortAndLong, help: "The build context directory to create.")

@@ -63,6 +63,25 @@ import Testing
             String(decoding: try Fixture.read(tmp.file("a/Dockerfile")), as: UTF8.self), "iris.Dockerfile")
     }
 
+    /// A model directory, as serve, test, card and diff take one: packed as build packs it, the
+    /// same context as its bundle gives, file for file (the temporary bundle named nowhere).
+    @Test func aModelDirectoryGetsTheContextItsBundleWould() throws {
+        let tmp = TempDir()
+        let directory = ValidationTests.examples.appendingPathComponent("iris-sklearn").path
+        let run = try CLI.run(["dockerfile", directory, "-o", tmp.file("from-dir")])
+        #expect(run.status == 0, "\(run)")
+        #expect(try CLI.run(["dockerfile", try Self.irisBundle(tmp), "-o", tmp.file("from-bundle")]).status == 0)
+        let files = TempDir.files(under: tmp.file("from-bundle"))
+        #expect(TempDir.files(under: tmp.file("from-dir")) == files)
+        // (The card says whether the bundle is signed; a directory is not a bundle.)
+        for path in files where path != "runtime/card.md" {
+            #expect(
+                try Fixture.read(tmp.file("from-dir/" + path)) == Fixture.read(tmp.file("from-bundle/" + path)),
+                "\(path)")
+        }
+        #expect(!run.stdout.contains("/built/") && !run.stderr.contains("/built/"), "\(run)")
+    }
+
     @Test func pinsBaseImagesAndRefusals() throws {
         let tmp = TempDir()
         let bundle = try Self.irisBundle(tmp)

@@ -7,7 +7,8 @@ package struct DockerfileResult: Sendable {
 }
 
 extension Operations {
-    /// `dockerfile`: the one check pipeline on the bundle, then the build context.
+    /// `dockerfile`: the one check pipeline on the bundle (or on a model directory, then packed as
+    /// `build` would pack it, as serve and test do), then the build context.
     package static func dockerfile(
         _ options: BuildContext.Options, policy: ModelCheck.Policy = ModelCheck.Policy(), strict: Bool = false,
         trust: TrustPolicy? = nil, context: RunContext
@@ -15,9 +16,12 @@ extension Operations {
         let verdict = try checked(options.bundle, policy: policy, strict: strict, trust: trust, context: context)
         var options = options
         options.card = try card(of: verdict)
-        return DockerfileResult(
-            context: try BuildContext.write(options, context: context), findings: verdict.report,
-            output: options.output)
+        let written = try asBundle(options.bundle, policy: policy, strict: strict, context: context) { bundle in
+            var packed = options
+            packed.bundle = bundle
+            return try BuildContext.write(packed, context: context)
+        }
+        return DockerfileResult(context: written, findings: verdict.report, output: options.output)
     }
 
 }
