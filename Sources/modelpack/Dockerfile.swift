@@ -32,7 +32,9 @@ struct Dockerfile: LimitedCommand, ReportingCommand {
     @Option(help: "The CUDA release (X.Y) for --target cuda; default: derived from the framework pins.")
     var cuda: String?
 
-    @Option(help: "The Python version (X.Y); default: metadata.yaml's python.")
+    @Option(
+        help: "The Python version (X.Y), over metadata.yaml's python (a warning when they differ); default: metadata's."
+    )
     var python: String?
 
     @Option(help: "Use this base image instead of python:X.Y-slim.")

@@ -80,6 +80,13 @@ import Testing
                 "\(path)")
         }
         #expect(!run.stdout.contains("/built/") && !run.stderr.contains("/built/"), "\(run)")
+        // --python wins over metadata's python (3.11 here), and says so.
+        let other = try CLI.run(["dockerfile", directory, "-o", tmp.file("py312"), "--python", "3.12"])
+        #expect(
+            other.status == 0 && other.stderr.contains("--python 3.12 replaces metadata.yaml's python 3.11"), "\(other)"
+        )
+        let dockerfile = String(decoding: try Fixture.read(tmp.file("py312/Dockerfile")), as: UTF8.self)
+        #expect(dockerfile.contains("python:3.12-slim") && !dockerfile.contains("python:3.11-slim"))
     }
 
     @Test func pinsBaseImagesAndRefusals() throws {

@@ -76,9 +76,16 @@ package enum BuildContext {
             }
             var warnings: [String] = []
             let python: String
+            let declared = root?["python"]?.scalar.flatMap { $0.isEmpty ? nil : $0 }
             if let given = options.python {
+                // The flag wins (it is asked for by name), and says so when metadata differs.
                 python = given
-            } else if let fromMetadata = root?["python"]?.scalar, !fromMetadata.isEmpty {
+                if let declared, declared != given {
+                    warnings.append(
+                        "\(CommandFlag.python) \(given) replaces metadata.yaml's python \(declared): the image runs Python \(given)"
+                    )
+                }
+            } else if let fromMetadata = declared {
                 python = fromMetadata
             } else {
                 python = "3.11"
