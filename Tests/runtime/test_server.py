@@ -403,6 +403,32 @@ def contract_of(tmp_path, monkeypatch, serving=None, key=None):
         return client.get("/openapi.json").json()
 
 
+def test_docs_is_the_contract_as_a_page_that_fetches_nothing(tmp_path, monkeypatch):
+    """GET /docs: every operation and schema of /openapi.json, every text escaped, no script and
+    no other resource (its Content-Security-Policy allows none), with a key or without."""
+    import re
+
+    env = write_model(tmp_path)
+    serving = json.loads((tmp_path / "serving.json").read_text()) if (tmp_path / "serving.json").exists() else None
+    monkeypatch.setenv("MODELPACK_API_KEY", "s3cret")
+    server = load_server(env)
+    with TestClient(server.app) as client:
+        contract = client.get("/openapi.json").json()
+        page = client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    policy = page.headers["content-security-policy"]
+    assert "default-src 'none'" in policy and "script-src" not in policy
+    text = page.text
+    assert "<script" not in text.lower() and not re.search(r"(src|href)=['\"]?(https?:)?//", text)
+    for path, operations in contract["paths"].items():
+        for method in operations:
+            assert f"<code class='m'>{method}</code> <code>{path}</code>" in text
+    for name in contract["components"]["schemas"]:
+        assert f"<h3 id='{name}'>{name}</h3>" in text
+    assert "Needs an API key" in text
+    assert serving is None or serving["name"] in text
+
+
 def test_openapi_is_a_valid_document_typed_from_the_metadata(tmp_path, monkeypatch):
     from openapi_spec_validator import validate as validate_spec
 

@@ -25,7 +25,8 @@ extension ServingRuntime {
               MODELPACK_THREADS         predictions at once per worker, on their own threads (default 1): the
                                         body's decoding, the input check, the model and the answer's encoding
               MODELPACK_GRACE_SECONDS   on SIGTERM, how long in-flight requests may finish (default 30)
-            Logs are JSON lines on stderr. Every error answer is JSON with the request's id.
+            Logs are JSON lines on stderr. Every error answer is JSON with the request's id. GET /docs is
+            /openapi.json as a page rendered here (no script, nothing fetched).
 
             /metrics (Prometheus text format) counts requests by route, never by the path asked for: a
             request's `path` label is the template of the route it matched, as declared (`/predict`, or
@@ -34,6 +35,7 @@ extension ServingRuntime {
             """
             import asyncio
             import gc
+            import html
             import json
             import logging
             import os
@@ -52,7 +54,7 @@ extension ServingRuntime {
             import uvicorn
             from fastapi import FastAPI, Request
             from fastapi.openapi.utils import get_openapi
-            from fastapi.responses import JSONResponse, PlainTextResponse, Response
+            from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
             from starlette.exceptions import HTTPException as StarletteHTTPException
             from starlette.requests import ClientDisconnect
             from starlette.routing import Match
@@ -417,6 +419,62 @@ extension ServingRuntime {
                 if not path.is_file():
                     return error(404, "no model card in this deployment", request)
                 return PlainTextResponse(path.read_text(encoding="utf-8"), media_type="text/markdown; charset=utf-8")
+
+
+            @app.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+            def docs():
+                """/openapi.json as a page, rendered here from the document: no script, and nothing fetched
+                (its Content-Security-Policy allows no other resource), so it works where the server is
+                offline."""
+                return HTMLResponse(docs_page(app.openapi()), headers={
+                    "Content-Security-Policy":
+                        "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"})
+
+
+            def docs_page(document):
+                """The HTML of an OpenAPI document: each operation with its request and answers, then every
+                schema, as JSON; every text escaped."""
+                esc = html.escape
+
+                def schema(value):
+                    return f"<pre>{esc(json.dumps(value, indent=2, ensure_ascii=False))}</pre>"
+
+                info = document.get("info", {})
+                parts = [
+                    "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+                    f"<title>{esc(str(info.get('title', '')))} API</title>",
+                    "<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
+                    "pre{background:#f4f4f4;padding:.6rem;overflow:auto}code.m{font-weight:bold;text-transform:uppercase}"
+                    "section{border-top:1px solid #ccc;margin-top:1.2rem}</style></head><body>",
+                    f"<h1>{esc(str(info.get('title', '')))} <small>{esc(str(info.get('version', '')))}</small></h1>",
+                    f"<p>{esc(str(info.get('description', '')))}</p>",
+                    "<p>The machine-readable contract: <a href='openapi.json'>openapi.json</a> (OpenAPI "
+                    f"{esc(str(document.get('openapi', '')))}).</p>",
+                ]
+                for path, operations in document.get("paths", {}).items():
+                    for method, operation in operations.items():
+                        parts.append(f"<section><h2><code class='m'>{esc(method)}</code> <code>{esc(path)}</code></h2>")
+                        for key in ("summary", "description"):
+                            if operation.get(key):
+                                parts.append(f"<p>{esc(str(operation[key]))}</p>")
+                        body = operation.get("requestBody", {}).get("content", {})
+                        for media, content in body.items():
+                            parts.append(f"<h3>Request ({esc(media)})</h3>{schema(content.get('schema', {}))}")
+                        if operation.get("security"):
+                            parts.append("<p>Needs an API key: <code>Authorization: Bearer KEY</code> or "
+                                         "<code>X-API-Key</code>.</p>")
+                        parts.append("<h3>Answers</h3><ul>")
+                        for status, answer in operation.get("responses", {}).items():
+                            parts.append(f"<li><b>{esc(str(status))}</b> {esc(str(answer.get('description', '')))}</li>")
+                        parts.append("</ul></section>")
+                schemas = document.get("components", {}).get("schemas", {})
+                if schemas:
+                    parts.append("<section><h2>Schemas</h2>")
+                    for name, value in schemas.items():
+                        parts.append(f"<h3 id='{esc(name)}'>{esc(name)}</h3>{schema(value)}")
+                    parts.append("</section>")
+                parts.append("</body></html>")
+                return "".join(parts)
 
 
             @app.get("/metrics", response_class=PlainTextResponse)
