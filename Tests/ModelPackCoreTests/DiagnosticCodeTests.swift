@@ -12,6 +12,8 @@ import Testing
         let file: String
         let line: Int?
         let column: Int?
+        /// Binary files copied in: path in the model → fixture file.
+        var copies: [String: String] = [:]
         var testDescription: String { code.rawValue }
 
         /// Writes the valid fixture with this case's files on top; returns the model directory.
@@ -26,6 +28,7 @@ import Testing
                     unlink(tmp.file("m/" + path))
                 }
             }
+            for (path, fixture) in copies { try Fixture.write(try Fixture.read(fixture), to: tmp.file("m/" + path)) }
             return tmp.file("m")
         }
     }
@@ -35,6 +38,10 @@ import Testing
         precondition(validMetadata.contains(old), old)
         return validMetadata.replacingOccurrences(of: old, with: new)
     }
+
+    static let fruit = PickleScannerTests.root.appendingPathComponent(
+        "Tests/ModelPackCoreTests/Fixtures/init/fruit_pipeline.joblib"
+    ).path
 
     static let cases: [Case] = [
         Case(code: .requiredFileMissing, files: ["interface.py": nil], file: "interface.py", line: nil, column: nil),
@@ -88,6 +95,15 @@ import Testing
         Case(
             code: .recommendedField, files: ["metadata.yaml": metadata(replacing: "license: MIT\n", with: "")],
             file: "metadata.yaml", line: nil, column: nil),
+        Case(
+            code: .artifactMismatch,
+            files: [
+                "metadata.yaml": metadata(
+                    replacing: "  - {name: x, type: float}\n",
+                    with: "  - {name: colour, type: categorical, categories: [green, yellow, red]}\n"
+                        + "  - {name: length, type: float}\n  - {name: weight_g, type: float}\n"),
+                "requirements.txt": "scikit-learn==1.9.1\nnumpy==2.4.6\npandas==3.1.1\njoblib==1.6.0\n",
+            ], file: "metadata.yaml", line: 9, column: 5, copies: ["model.joblib": fruit]),
         Case(
             code: .requirementSyntax, files: ["requirements.txt": "scikit-learn==1.9.1\nnumpy=2.0\n"],
             file: "requirements.txt",
@@ -271,6 +287,16 @@ import Testing
             "The limits: 1 MiB of YAML, 64 levels of nesting, 100,000 nodes after alias expansion (so a \"billion laughs\" file fails at once); --max-yaml-size, --max-yaml-depth and --max-yaml-nodes raise them.",
         .pythonSyntax:
             "Found by compiling interface.py with `python3` (compile() only parses; nothing runs) when one is on PATH (`MODELPACK_PYTHON` names another, or disables it when empty); without Python, the static tokenizer still reports unterminated strings and brackets. The answer is remembered per source and interpreter in the cache directory (`MODELPACK_CACHE`, else `~/.cache/modelpack`), so checking the same interface.py again does not start Python.",
+        .artifactMismatch: """
+        Read from the artifacts without loading them (the facts `init` writes metadata from): a \
+        scikit-learn, LightGBM or XGBoost pickle's columns, feature count, encoder categories and \
+        classes, and an ONNX graph's inputs (names, element types, shapes after the batch). A \
+        category the encoder never learned, a class listed that the model never predicts (or one it \
+        predicts that is not listed), a renamed or mistyped column, a tensor input the graph does \
+        not take: each names the line of metadata.yaml and the artifact. Columns that share no name \
+        with the ones the model was fitted on are taken as interface.py's to translate, and not \
+        compared by name.
+        """,
         .contradiction:
             "Checked per package and environment marker: two different exact pins, an exact pin another clause excludes, or a lower bound above an upper bound.",
     ]

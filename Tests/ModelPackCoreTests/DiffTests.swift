@@ -126,6 +126,24 @@ import Testing
         #expect(!diff.same)
     }
 
+    /// The same metadata over another model: what the artifact records (columns, categories,
+    /// classes) changed, and diff says so, as incompatible, though metadata.yaml did not change.
+    @Test func whatAnArtifactRecordsIsPartOfTheContract() throws {
+        let dir = TempDir()
+        let fruit = try Fixture.read(DiagnosticCodeTests.fruit)
+        let other = try Fixture.read(EstimatorFactsTests.initDir.appendingPathComponent("wide_linear.joblib").path)
+        try Fixture.model(at: dir.file("a"), extra: ["model.joblib": fruit])
+        try Fixture.model(at: dir.file("b"), extra: ["model.joblib": other])
+        let diff = try Operations.diff(dir.file("a"), dir.file("b"), context: .test)
+        let names = diff.schema.filter { $0.side == "artifact" }.map(\.name)
+        #expect(names.contains("model.joblib: columns") && names.contains("model.joblib: classes"), "\(names)")
+        #expect(names.contains("model.joblib: categories of colour"), "\(names)")
+        #expect(diff.incompatible && diff.metadata.isEmpty)
+        // The same model on both sides: nothing of the kind.
+        let same = try Operations.diff(dir.file("a"), dir.file("a"), context: .test)
+        #expect(same.schema.isEmpty && same.same)
+    }
+
     @Test func aMissingSideIsOneLine() throws {
         let dir = TempDir()
         try Self.models(dir)

@@ -61,6 +61,12 @@ import Testing
                 "model.pkl": try Fixture.read(Self.pickle),
                 "notes.txt": Array("n\n".utf8),
                 "requirements.txt": Array("scikit-learn==1.9.1\nnumpy==2.3.4\n".utf8),
+                // The pipeline takes three features a row: one input each (MP114).
+                "metadata.yaml": Array(
+                    Fixture.metadata.replacingOccurrences(
+                        of: "  - {name: x, type: float}\n",
+                        with: "  - {name: a, type: float}\n  - {name: b, type: float}\n  - {name: c, type: float}\n"
+                    ).utf8),
             ])
         let bundle = tmp.file("model.tar.gz")
         var arguments: [String]

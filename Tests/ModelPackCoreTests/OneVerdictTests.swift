@@ -35,6 +35,7 @@ import Testing
             files.updateValue(
                 content.map { c.code == .unreadableFile ? [0x78, 0x20, 0xff, 0xfe] : Array($0.utf8) }, forKey: path)
         }
+        for (path, fixture) in c.copies { files[path] = (try? Fixture.read(fixture)) ?? [] }
         return Model(
             name: c.code.rawValue, files: files, expected: [c.code], bundleable: c.code != .requiredFileMissing)
     }

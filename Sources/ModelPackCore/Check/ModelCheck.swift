@@ -179,6 +179,7 @@ package enum ModelCheck {
         let shipped = AuditContext.modules(in: source.paths)
         EnvironmentCheck.check(
             source.audits, requirements: files.requirements, bundleModules: shipped, into: &collector)
+        ArtifactFactsCheck.check(source.audits, metadata: files.metadata, into: &collector)
         if let bytes = source.texts[ModelDirectory.interfaceFile], let text = String(validating: bytes, as: UTF8.self) {
             ImportCoverage.checkInterface(
                 text, requirements: files.requirementNames, bundleModules: shipped, into: &collector)

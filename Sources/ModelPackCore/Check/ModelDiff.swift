@@ -130,7 +130,45 @@ package struct ModelDiff: Sendable {
                 .intersection(b.fileRecords.map { $0.path + "\0" + $0.sha256 }).count,
             metadata: fields(a.metadataText, b.metadataText, limits: a.limits.yaml),
             requirements: requirements(a.requirements, b.requirements),
-            verdicts: verdicts(a.audits, b.audits), schema: schema(a.metadata, b.metadata))
+            verdicts: verdicts(a.audits, b.audits),
+            schema: schema(a.metadata, b.metadata) + artifactFacts(a.audits, b.audits))
+    }
+
+    /// What the artifacts themselves take and give, where both versions have the artifact: the
+    /// columns a model was fitted on (or their count), an encoder's categories, the classes, an
+    /// ONNX graph's inputs and outputs. Any change is incompatible: rows that fit the old model
+    /// may not fit the new one, and its answers are another set.
+    private static func artifactFacts(_ a: [ArtifactAudit], _ b: [ArtifactAudit]) -> [SchemaChange] {
+        let after = Dictionary(b.map { ($0.path, $0) }, uniquingKeysWith: { x, _ in x })
+        var out: [SchemaChange] = []
+        func change(_ path: String, _ what: String, _ x: String?, _ y: String?) {
+            guard x != y else { return }
+            out.append(
+                SchemaChange(
+                    side: "artifact", name: "\(path): \(what)", change: "changed", before: x, after: y,
+                    compatible: false))
+        }
+        func text(_ list: [String]?) -> String? { list.map { $0.joined(separator: ", ") } }
+        for old in a {
+            guard let new = after[old.path] else { continue }
+            if let x = old.pickle?.estimator, let y = new.pickle?.estimator {
+                change(old.path, "columns", text(x.featureNames), text(y.featureNames))
+                change(old.path, "feature count", x.featureCount.map(String.init), y.featureCount.map(String.init))
+                change(old.path, "classes", text(x.classes), text(y.classes))
+                for column in Set(x.categories.keys).union(y.categories.keys).sorted() {
+                    change(old.path, "categories of \(column)", text(x.categories[column]), text(y.categories[column]))
+                }
+            }
+            if let x = old.graph, let y = new.graph {
+                change(
+                    old.path, "graph inputs", x.inputs.map(\.description).joined(separator: "; "),
+                    y.inputs.map(\.description).joined(separator: "; "))
+                change(
+                    old.path, "graph outputs", x.outputs.map(\.description).joined(separator: "; "),
+                    y.outputs.map(\.description).joined(separator: "; "))
+            }
+        }
+        return out
     }
 
     private static func files(_ a: [FileRecord], _ b: [FileRecord]) -> [FileChange] {

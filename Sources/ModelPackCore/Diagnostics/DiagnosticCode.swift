@@ -18,6 +18,7 @@ package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
     case exampleMismatch = "MP111"
     case unknownFramework = "MP112"
     case recommendedField = "MP113"
+    case artifactMismatch = "MP114"
     // MP2xx: requirements.txt
     case requirementSyntax = "MP201"
     case unpinned = "MP202"
@@ -98,6 +99,7 @@ package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .exampleMismatch: return "example-mismatch"
         case .unknownFramework: return "unknown-framework-or-task"
         case .recommendedField: return "recommended-field"
+        case .artifactMismatch: return "artifact-mismatch"
         case .requirementSyntax: return "requirement-syntax"
         case .unpinned: return "unpinned"
         case .looselyPinned: return "loosely-pinned"
@@ -161,6 +163,9 @@ package enum DiagnosticCode: String, Codable, Sendable, CaseIterable {
         case .exampleMismatch: return "The input example does not match the declared inputs."
         case .unknownFramework: return "The framework or task is not one modelpack knows."
         case .recommendedField: return "A recommended metadata field is missing."
+        case .artifactMismatch:
+            return
+                "metadata.yaml's inputs or outputs contradict what an artifact records (columns, categories, classes, graph inputs)."
         case .requirementSyntax: return "A requirement line is not valid PEP 508 / pip syntax."
         case .unpinned: return "A requirement has no version constraint."
         case .looselyPinned: return "A requirement is not pinned to one exact version."
