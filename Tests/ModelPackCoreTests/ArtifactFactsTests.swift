@@ -106,4 +106,41 @@ import Testing
             #expect(found.contains { $0.contains(message) }, "\(name): \(found)")
         }
     }
+
+    /// Imports are followed from interface.py through the modules the model ships: features.py
+    /// importing torch (which requirements.txt lacks) is MP507 at its line, in a directory and in
+    /// its bundle; a module nothing imports (train.py) is not held to the requirements.
+    @Test func importsAreFollowedThroughShippedModules() throws {
+        let tmp = TempDir()
+        try Fixture.model(
+            at: tmp.file("m"),
+            extra: [
+                "interface.py": Array(("from features import prepare\n\n" + Fixture.interface).utf8),
+                "features.py": Array(
+                    "import torch\nfrom helpers.text import clean\n\ndef prepare(x):\n    return x\n".utf8),
+                "helpers/__init__.py": [],
+                "helpers/text.py": Array("import spacy\n\ndef clean(x):\n    return x\n".utf8),
+                "train.py": Array("import xgboost\n".utf8),
+            ])
+        let bundle = tmp.file("m.tar")
+        do {
+            let report = try ModelCheck.check(tmp.file("m"), context: .test).report
+            let found = report.diagnostics.filter { $0.code == .importWithoutRequirement }.map {
+                "\($0.file):\($0.line ?? 0): \($0.message)"
+            }
+            #expect(
+                found == [
+                    "features.py:1: features.py imports torch, but no requirement provides 'torch' (torch)",
+                    "helpers/text.py:1: helpers/text.py imports spacy, but no requirement provides 'spacy' and no module of that name is in the bundle",
+                ], "\(found)")
+        }
+        #expect(try CLI.run(["build", tmp.file("m"), "-o", bundle]).status == 1, "build refuses it")
+        try Fixture.write(
+            Array("scikit-learn==1.9.1\ntorch==2.9.1\nspacy==3.8.7\n".utf8), to: tmp.file("m/requirements.txt"))
+        #expect(try CLI.run(["build", tmp.file("m"), "-o", bundle]).status == 0)
+        let fromBundle = try ModelCheck.check(bundle, context: .test).report
+        #expect(
+            !fromBundle.diagnostics.contains { $0.code == .importWithoutRequirement },
+            "\(fromBundle.text(colour: false))")
+    }
 }

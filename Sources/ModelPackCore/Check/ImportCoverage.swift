@@ -45,10 +45,11 @@ enum ImportCoverage {
         return distribution
     }
 
-    /// interface.py's imports (at any depth, but not those guarded by `try:`, nor relative ones).
+    /// A module's imports (interface.py's, or one it imports from the model: at any depth, but not
+    /// those guarded by `try:`, nor relative ones).
     static func checkInterface(
-        _ source: String, requirements: Set<String>, bundleModules: Set<String>,
-        into collector: inout DiagnosticCollector
+        _ source: String, file: String = ModelDirectory.interfaceFile, requirements: Set<String>,
+        bundleModules: Set<String>, into collector: inout DiagnosticCollector
     ) {
         guard let lines = try? PythonTokenizer.logicalLines(source) else { return }
         var blocks: [(indent: Int, keyword: String)] = []
@@ -69,13 +70,33 @@ enum ImportCoverage {
                 collector.add(
                     Diagnostic(
                         .importWithoutRequirement,
-                        "interface.py imports \(module.text), but no requirement provides '\(top)'"
+                        "\(file) imports \(module.text), but no requirement provides '\(top)'"
                             + (distributions[top] != nil
                                 ? " (\(distribution))" : " and no module of that name is in the bundle"),
-                        file: ModelDirectory.interfaceFile, line: module.line, column: module.column,
+                        file: file, line: module.line, column: module.column,
                         hint: "add \(distribution) to requirements.txt, pinned, or ship \(top).py in the bundle"))
             }
         }
+    }
+
+    /// The model's own files that `source` imports (absolutely: `import a.b` is a.py or
+    /// a/__init__.py, then a/b.py or a/b/__init__.py), guarded by `try:` or not.
+    static func shippedImports(_ source: String, among files: some Collection<String>) -> [String] {
+        guard let lines = try? PythonTokenizer.logicalLines(source) else { return [] }
+        let shipped = Set(files)
+        var found: [String] = []
+        for line in lines {
+            for module in importedModules(line.tokens) {
+                var prefix = ""
+                for part in module.text.split(separator: ".") {
+                    prefix += (prefix.isEmpty ? "" : "/") + part
+                    for candidate in [prefix + ".py", prefix + "/__init__.py"] where shipped.contains(candidate) {
+                        found.append(candidate)
+                    }
+                }
+            }
+        }
+        return found
     }
 
     /// The absolute modules an `import a.b as c, d` or `from a.b import c` line names.

@@ -180,9 +180,19 @@ package enum ModelCheck {
         EnvironmentCheck.check(
             source.audits, requirements: files.requirements, bundleModules: shipped, into: &collector)
         ArtifactFactsCheck.check(source.audits, metadata: files.metadata, into: &collector)
-        if let bytes = source.texts[ModelDirectory.interfaceFile], let text = String(validating: bytes, as: UTF8.self) {
+        // interface.py, then every module of the model's own that it imports, and theirs (each
+        // runs when imported); a file nothing imports (train.py) is not followed.
+        var queue = [ModelDirectory.interfaceFile]
+        var seen = Set(queue)
+        while !queue.isEmpty {
+            let path = queue.removeFirst()
+            guard let bytes = source.texts[path], let text = String(validating: bytes, as: UTF8.self) else { continue }
             ImportCoverage.checkInterface(
-                text, requirements: files.requirementNames, bundleModules: shipped, into: &collector)
+                text, file: path, requirements: files.requirementNames, bundleModules: shipped, into: &collector)
+            for module in ImportCoverage.shippedImports(text, among: source.texts.keys)
+            where seen.insert(module).inserted {
+                queue.append(module)
+            }
         }
         let report = FileChecks.report(for: target, source: source, collector: collector)
         return ModelVerdict(

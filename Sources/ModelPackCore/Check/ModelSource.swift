@@ -28,7 +28,7 @@ struct ModelSource {
     let paths: [String]
 
     static func isText(_ path: String) -> Bool {
-        ModelDirectory.requiredFiles.contains(path) || path.hasSuffix(".txt")
+        ModelDirectory.requiredFiles.contains(path) || path.hasSuffix(".txt") || path.hasSuffix(".py")
     }
 
     /// The directory's files (as `build` would pack them, leaving out `excluding`) and their
