@@ -187,6 +187,12 @@ import Testing
         #expect(try key(["requirements.txt": "scikit-learn==1.7.2\n", "interface.py": "a = 2\n"]) == base)
         #expect(try key(["requirements.txt": "scikit-learn==1.7.2\n"], bundle: "sha256:bb") == base)
         #expect(try key(["requirements.txt": "scikit-learn==1.7.1\n"]) != base)
+        // The same set, spelt otherwise (comments, spacing, order, a name's case and separators):
+        // one environment for both bundles.
+        let set = try key(["requirements.txt": "scikit-learn==1.7.2\nnumpy==2.3.4\n"])
+        #expect(
+            try key(["requirements.txt": "# pinned\nNumPy == 2.3.4  # arrays\n\nScikit_Learn==1.7.2\n"]) == set)
+        #expect(try key(["requirements.txt": "scikit-learn==1.7.2\nnumpy==2.3.5\n"]) != set)
         #expect(try key(["requirements.txt": "scikit-learn==1.7.2\n"], python: "/bin/ls") != base)
         let included = ["requirements.txt": "-r more.txt\n", "more.txt": "numpy==2.3.4\n"]
         var changed = included

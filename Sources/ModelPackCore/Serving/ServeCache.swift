@@ -244,11 +244,27 @@ package enum ServeCache {
 
 /// What a virtualenv holds, as the name of its cache entry: the interpreter (its resolved path,
 /// size and modification time, so an upgraded Python gets a new one), every requirements file of
-/// the model (requirements.txt and what it includes, by path and bytes) and the runtime's
-/// requirements. A requirement installed from the bundle itself (a path, `-e`, `--find-links`)
+/// the model (requirements.txt and what it includes, by path and normalised content: comments,
+/// blank lines, spacing, order and the spelling of names do not count, so bundles asking for the
+/// same set share one environment) and the runtime's requirements. A requirement installed from the bundle itself (a path, `-e`, `--find-links`)
 /// makes the environment the bundle's own: the bundle's digest joins the key.
 enum EnvironmentKey {
-    static let version = "modelpack-env 1"
+    static let version = "modelpack-env 2"
+
+    /// A requirements file as pip reads it, in one spelling: its logical lines without comments
+    /// or spaces, a requirement's name in PEP 503 form, sorted (pip resolves a set; an option
+    /// line applies to the whole file wherever it stands).
+    static func normalized(_ bytes: [UInt8]) -> String {
+        let text = String(decoding: bytes, as: UTF8.self)
+        let lines = RequirementsReader.logicalLines(text).compactMap { logical -> String? in
+            let line = String(RequirementsReader.stripComment(logical.chars)).filter { !$0.isWhitespace }
+            guard !line.isEmpty else { return nil }
+            if line.hasPrefix("-") { return line }
+            let name = line.prefix { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }
+            return Requirement.canonicalize(String(name)) + line.dropFirst(name.count)
+        }
+        return lines.sorted().joined(separator: "\n")
+    }
 
     static func of(python: String, model: String, runtimeRequirements: String, bundle digest: String) throws -> String {
         let interpreter = try FileSystem.interpreter(python)
@@ -266,7 +282,7 @@ enum EnvironmentKey {
             guard let bytes = try? FileSystem.readWholeFile(model + "/" + file, limit: Limits.maxTextBytes) else {
                 continue
             }
-            text += "file \(file) \(SHA256Stream.hex(of: bytes))\n"
+            text += "file \(file) \(SHA256Stream.hex(of: Array(normalized(bytes).utf8)))\n"
             local = local || installsFromTheModel(bytes)
         }
         let runtime = try FileSystem.readWholeFile(runtimeRequirements, limit: 1 << 16)
