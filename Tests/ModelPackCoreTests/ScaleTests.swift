@@ -364,9 +364,10 @@ import Testing
         let missing = try CLI.run([
             "predict", bundle, "--engine", "ray", "--engine-version", "99.0.0", "-i", rows, "-o", output,
         ])
-        #expect(missing.status == 3, "a pip failure, as for the model's own requirements")
+        #expect(missing.status == 2, "the flag's version does not exist: a usage error")
         #expect(
-            Self.summary(missing.stderr).contains("could not install ray[data]==99.0.0 (pip's message above)"),
+            Self.summary(missing.stderr).contains(
+                "--engine-version 99.0.0: ray[data]==99.0.0: no such version on the package index"),
             "\(missing.stderr.suffix(2000))")
         #expect(!FileManager.default.fileExists(atPath: output))
         // The runtime's own version, named: the marker says it is there, so pip does not run.

@@ -8,6 +8,7 @@ enum CommandFlag: String, CaseIterable, CustomStringConvertible {
     case caFile = "ca-file"
     case container = "container"
     case cuda = "cuda"
+    case engineVersion = "engine-version"
     case force = "force"
     case host = "host"
     case key = "key"

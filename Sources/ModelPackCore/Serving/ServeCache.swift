@@ -97,6 +97,12 @@ package enum ServeCache {
                     "-r", runtime + "/requirements.txt", "-r", requirements,
                 ])
         } catch let failure as PipFailure {
+            // The engine's own version, when the user named it, is the flag's problem (usage);
+            // anything else (the model's requirements against the engine's) is the model's.
+            if let version, failure.name == Requirement.canonicalize(String(engine.package.prefix { $0 != "[" })) {
+                throw ModelPackError.usage(
+                    "\(CommandFlag.engineVersion) \(version): \(failure.requirement): \(failure.why)")
+            }
             throw ModelPackError.invalidModel(
                 path: engine.rawValue,
                 reason: "\(failure.requirement): \(failure.why) (adding it to the model's environment)")
