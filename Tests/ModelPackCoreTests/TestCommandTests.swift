@@ -158,6 +158,24 @@ import Testing
         #expect(good.status == 0, "\(good.stdout)\(good.stderr)")
     }
 
+    /// `--resolve` never lets pip build anything: a requirement from a URL or a path is refused
+    /// (MP701) before pip starts, since reading its metadata would run its build.
+    @Test func resolvingNeverBuildsARequirement() throws {
+        let tmp = TempDir()
+        try Fixture.model(
+            at: tmp.file("m"),
+            extra: [
+                "requirements.txt": Array("scikit-learn==1.9.1\ntool @ https://example.invalid/tool-1.0.tar.gz\n".utf8)
+            ])
+        let run = try CLI.run(["validate", tmp.file("m"), "--resolve"])
+        #expect(run.status == ExitStatus.problems, "\(run)")
+        #expect(
+            run.stdout.contains(
+                "requirements.txt:2:1: error[MP701]: a requirement installed from a URL or path cannot be resolved"),
+            "\(run.stdout)")
+        #expect(!run.stderr.contains("asking pip"), "pip never started: \(run.stderr)")
+    }
+
     /// What pip printed, read: a missing version, a conflict, a failed build, an index not reached.
     @Test func pipsFailuresAreReadFromItsOutput() {
         let missing = PipFailure.read(
@@ -185,6 +203,16 @@ import Testing
         #expect(
             conflict?.why.contains("pandas 2.0.0 depends on numpy>=1.20.3") == true, "\(String(describing: conflict))")
         #expect(PipFailure.read("ERROR: Failed building wheel for lxml\n")?.requirement == "lxml")
+        // A conflict pip reports against the file ("-r FILE (line 3)") is named by the package asked for.
+        let viaFile = PipFailure.read(
+            """
+            ERROR: Cannot install -r /tmp/x/requirements.txt (line 3) and numpy==1.0 because these package versions have conflicting dependencies.
+            The conflict is caused by:
+                The user requested numpy==1.0
+                pandas 2.0.0 depends on numpy>=1.20.3
+            ERROR: ResolutionImpossible
+            """)
+        #expect(viaFile?.requirement == "numpy==1.0", "\(String(describing: viaFile))")
         #expect(PipFailure.read("something else\n") == nil)
         #expect(PipFailure.unreachable("WARNING: Retrying ... NewConnectionError('<pip...>: Failed to establish')"))
     }

@@ -81,14 +81,14 @@ enum ImportCoverage {
 
     /// The model's own files that `source` imports (absolutely: `import a.b` is a.py or
     /// a/__init__.py, then a/b.py or a/b/__init__.py), guarded by `try:` or not.
-    static func shippedImports(_ source: String, among files: some Collection<String>) -> [String] {
+    static func shippedImports(_ source: String, among shipped: Set<String>) -> [String] {
         guard let lines = try? PythonTokenizer.logicalLines(source) else { return [] }
-        let shipped = Set(files)
         var found: [String] = []
         for line in lines {
-            for module in importedModules(line.tokens) {
+            // A dotted name deeper than any path a model may hold is none of its modules.
+            for module in importedModules(line.tokens) where module.text.utf8.count <= 1024 {
                 var prefix = ""
-                for part in module.text.split(separator: ".") {
+                for part in module.text.split(separator: ".").prefix(64) {
                     prefix += (prefix.isEmpty ? "" : "/") + part
                     for candidate in [prefix + ".py", prefix + "/__init__.py"] where shipped.contains(candidate) {
                         found.append(candidate)

@@ -182,15 +182,17 @@ package enum ModelCheck {
         ArtifactFactsCheck.check(source.audits, metadata: files.metadata, into: &collector)
         // interface.py, then every module of the model's own that it imports, and theirs (each
         // runs when imported); a file nothing imports (train.py) is not followed.
+        let pythonFiles = Set(source.texts.keys.filter { $0.hasSuffix(".py") })
         var queue = [ModelDirectory.interfaceFile]
         var seen = Set(queue)
-        while !queue.isEmpty {
-            let path = queue.removeFirst()
+        var next = 0
+        while next < queue.count {
+            let path = queue[next]
+            next += 1
             guard let bytes = source.texts[path], let text = String(validating: bytes, as: UTF8.self) else { continue }
             ImportCoverage.checkInterface(
                 text, file: path, requirements: files.requirementNames, bundleModules: shipped, into: &collector)
-            for module in ImportCoverage.shippedImports(text, among: source.texts.keys)
-            where seen.insert(module).inserted {
+            for module in ImportCoverage.shippedImports(text, among: pythonFiles) where seen.insert(module).inserted {
                 queue.append(module)
             }
         }

@@ -171,7 +171,9 @@ extension Operations {
             } else {
                 _ = try BundleSignature.reconcile(bundle: output, manifest: bundle)
             }
-            attachments = try RegistryReferrers.writeAttachments(of: remote, bundle: bundle, beside: output, client)
+            let provenanceKeys = try rule.flatMap { $0.requireProvenance ? try options.trust!.trusted($0) : nil }
+            attachments = try RegistryReferrers.writeAttachments(
+                of: remote, bundle: bundle, beside: output, provenanceKeys: provenanceKeys, client)
         }
         // The output is written: the cache may now shed its least recently used entries.
         CacheStore.trim(

@@ -118,12 +118,19 @@ enum RegistryReferrers {
         let found = referrers.filter { $0.artifactType == kind.artifactType }
         var problem = "none is attached"
         for descriptor in found.prefix(maxFetched) {
-            guard
-                let bytes = try payload(
+            // One referrer that does not read (gone, oversized, not what its digest says) is that
+            // referrer's problem; the next may be the one.
+            let fetched: [UInt8]?
+            do {
+                fetched = try payload(
                     of: descriptor, subject: subject,
                     layerTypes: [kind.artifactType, BundleSignature.envelopeMediaType], cap: Attachment.maxBytes,
                     client: client)
-            else { continue }
+            } catch {
+                problem = "referrer \(descriptor.digest) does not read"
+                continue
+            }
+            guard let bytes = fetched else { continue }
             guard let why = kind.problem(bytes, manifest: bundle, trusted: trusted) else {
                 return .success((bytes, descriptor.digest))
             }
@@ -137,13 +144,15 @@ enum RegistryReferrers {
     /// Writes the BOM and provenance referrers that describe `bundle` beside the bundle file at
     /// `output`, and removes stale ones of an earlier pull; returns the files written.
     static func writeAttachments(
-        of remote: RemoteArtifact, bundle: Manifest, beside output: String, _ client: RegistryClient
+        of remote: RemoteArtifact, bundle: Manifest, beside output: String, provenanceKeys: [PublicKey]?,
+        _ client: RegistryClient
     ) throws -> [String] {
         var written: [String] = []
         for kind in Attachment.allCases {
+            // With keys, the provenance written is one they signed (the one a policy accepted).
             if case .success(let found) = try attachment(
-                kind, among: remote.referrers, subject: remote.manifestDigest, bundle: bundle, trusted: nil,
-                client: client)
+                kind, among: remote.referrers, subject: remote.manifestDigest, bundle: bundle,
+                trusted: kind == .provenance ? provenanceKeys : nil, client: client)
             {
                 try FileSystem.writeAtomically(found.bytes, to: kind.path(for: output))
                 written.append(kind.path(for: output))

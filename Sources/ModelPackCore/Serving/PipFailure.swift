@@ -39,7 +39,12 @@ struct PipFailure: Error, Equatable {
                 lines.drop { !$0.hasPrefix("The conflict is caused by") }.dropFirst().prefix(3)
                     .joined(separator: "; ")
             }
-            let names = after("Cannot install ") ?? "the requirements"
+            // "Cannot install -r FILE (line 3) and x" names a file, not a package: then the first
+            // package the user asked for that the conflict involves.
+            let requested = lines.first { $0.hasPrefix("The user requested ") }
+                .map { String($0.dropFirst("The user requested ".count)) }
+            let names =
+                after("Cannot install ").flatMap { $0.hasPrefix("-") ? nil : $0 } ?? requested ?? "the requirements"
             return PipFailure(
                 requirement: names,
                 why: "the requirements conflict" + (conflict.map { ": " + $0 } ?? " (pip: ResolutionImpossible)"))

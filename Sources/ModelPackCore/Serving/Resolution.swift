@@ -18,7 +18,22 @@ enum Resolution {
             throw ModelPackError.io(
                 path: "MODELPACK_PYTHON", reason: "\(CommandFlag.resolve) needs a Python with pip, and none is set")
         }
-        guard verdict.requirementTexts[ModelDirectory.requirementsFile] != nil else { return nil }
+        guard verdict.requirementTexts[ModelDirectory.requirementsFile] != nil else {
+            return Diagnostic(
+                .unresolvable, "requirements.txt was not read (missing, or larger than the checks read)",
+                file: ModelDirectory.requirementsFile, hint: "give the model a requirements.txt")
+        }
+        // pip would fetch and build these to read their metadata: the author's code would run.
+        // Resolving never runs it, so they are refused before pip starts.
+        if let entry = verdict.requirements.entries.first(where: {
+            $0.directReference != nil || $0.requirement?.url != nil
+        }) {
+            return Diagnostic(
+                .unresolvable,
+                "a requirement installed from a URL or path cannot be resolved without building it, which runs its code",
+                file: entry.file, line: entry.line, column: entry.column,
+                hint: "require it from the package index (a name and a pinned version), or leave out \(CommandFlag.resolve)")
+        }
         let version = verdict.metadata.python?.value
         let target = version ?? "of \(python)"
         return try TemporaryOutput.withDirectory(nextTo: CacheDirectory.path() + "/resolve") { folder in
@@ -28,6 +43,11 @@ enum Resolution {
                 try FileSystem.makeDirectories(FileSystem.parentDirectory(of: file))
                 try FileSystem.writeAtomically(bytes, to: file)
             }
+            // The model's file, then --only-binary :all: once more: an option in the model's own
+            // files (--no-binary) cannot let a source distribution in, whose build would run code.
+            try FileSystem.writeAtomically(
+                Array("-r model/\(ModelDirectory.requirementsFile)\n--only-binary :all:\n".utf8),
+                to: folder + "/resolve.txt")
             context.log("asking pip whether the requirements install for Python \(target) on Linux x86_64")
             do {
                 try ServeCache.pipInstall(
@@ -36,7 +56,7 @@ enum Resolution {
                         "--dry-run", "--quiet", "--ignore-installed", "--target", folder + "/never",
                         "--report", folder + "/report.json", "--only-binary=:all:",
                     ] + (version.map { ["--python-version", $0] } ?? []) + platforms.flatMap { ["--platform", $0] } + [
-                        "-r", folder + "/model/" + ModelDirectory.requirementsFile,
+                        "-r", folder + "/resolve.txt",
                     ])
                 return nil
             } catch let failure as PipFailure {

@@ -24,6 +24,15 @@ package enum Attachment: String, CaseIterable, Sendable {
 
     static let maxBytes = 16 << 20
 
+    /// A digest as a message may show it: itself when it is one, else "another digest" (the
+    /// document is someone else's text, and may hold anything).
+    static func shown(_ digest: String) -> String {
+        let hex = digest.dropFirst("sha256:".count)
+        let isDigest =
+            digest.hasPrefix("sha256:") && hex.count == 64 && hex.allSatisfy { $0.isHexDigit && !$0.isUppercase }
+        return isDigest ? digest : "another digest"
+    }
+
     private func envelope(_ bytes: [UInt8]) -> [String: Any]? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
             object["payloadType"] != nil
@@ -44,7 +53,8 @@ package enum Attachment: String, CaseIterable, Sendable {
             guard let named = properties.first(where: { $0["name"] as? String == "modelpack:bundle-digest" }),
                 let digest = named["value"] as? String
             else { return "the BOM names no bundle digest (modelpack:bundle-digest; made by `modelpack bom`?)" }
-            return digest == manifest.digest ? nil : "the BOM describes \(digest), not this bundle (\(manifest.digest))"
+            guard digest != manifest.digest else { return nil }
+            return "the BOM describes \(Self.shown(digest)), not this bundle (\(manifest.digest))"
         case .provenance:
             var payload = Data(bytes)
             if let envelope = envelope(bytes) {
@@ -66,8 +76,8 @@ package enum Attachment: String, CaseIterable, Sendable {
             guard let entry = byproducts.first(where: { $0["name"] as? String == Manifest.entryPath }),
                 let hex = (entry["digest"] as? [String: Any])?["sha256"] as? String
             else { return "the provenance names no bundle manifest (\(Manifest.entryPath) among its byproducts)" }
-            return "sha256:" + hex == manifest.digest
-                ? nil : "the provenance describes sha256:\(hex), not this bundle (\(manifest.digest))"
+            guard "sha256:" + hex != manifest.digest else { return nil }
+            return "the provenance describes \(Self.shown("sha256:" + hex)), not this bundle (\(manifest.digest))"
         }
     }
 

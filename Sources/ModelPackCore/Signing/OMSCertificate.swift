@@ -19,6 +19,16 @@ enum OMSCertificate {
     static let pemEnd = "-----END CERTIFICATE-----"
     /// More certificates than this in a bundle's chain (or a trusted file) are refused.
     static let maxCertificates = 16
+    static let maxIntermediates = 4
+
+    /// A certificate's subject as a message may show it: control characters replaced, at most
+    /// 200 characters (a bundle's certificate is the signer's text, not ours).
+    static func shown(_ name: DistinguishedName) -> String {
+        String(
+            String(describing: name).unicodeScalars.prefix(200).map {
+                $0.properties.generalCategory == .control ? "?" : Character($0)
+            })
+    }
 
     /// The CA certificates of a PEM file; a certificate that is not a CA's is refused (a chain
     /// must lead to an authority, not to the signer's own certificate).
@@ -40,7 +50,7 @@ enum OMSCertificate {
             }
             guard case .isCertificateAuthority? = try? certificate.extensions.basicConstraints else {
                 throw ModelPackError.usage(
-                    "\(path): \(certificate.subject) is not a CA certificate (trust the CA that issued the signing certificate)"
+                    "\(path): \(shown(certificate.subject)) is not a CA certificate (trust the CA that issued the signing certificate)"
                 )
             }
             certificates.append((certificate, SHA256Stream.hex(of: der)))
@@ -80,23 +90,41 @@ enum OMSCertificate {
         guard !anchors.isEmpty else {
             return .failure(
                 .init(
-                    "signed with a certificate (\(leaf.subject)): give the CA certificate it chains to as a trusted key (\(CommandFlag.key) CA.pem, or a .pem in \(CommandFlag.trustedKeys))"
+                    "signed with a certificate (\(shown(leaf.subject))): give the CA certificate it chains to as a trusted key (\(CommandFlag.key) CA.pem, or a .pem in \(CommandFlag.trustedKeys))"
                 ))
         }
         let usage = try? leaf.extensions.keyUsage
         let extended = try? leaf.extensions.extendedKeyUsage
-        guard usage?.digitalSignature == true || extended?.contains(.codeSigning) == true else {
+        // Each usage the certificate states must allow signing code; it must state one.
+        guard usage != nil || extended != nil, usage.map(\.digitalSignature) ?? true,
+            extended.map({ $0.contains(.codeSigning) }) ?? true
+        else {
             return .failure(
                 .init(
-                    "the signing certificate (\(leaf.subject)) may not sign: no digitalSignature or codeSigning usage"))
+                    "the signing certificate (\(shown(leaf.subject))) may not sign: its key usage must allow digitalSignature and its extended key usage codeSigning, where it states them"
+                ))
         }
-        let result = validate(leaf: leaf, intermediates: Array(chain.dropFirst()), anchors: anchors.map(\.certificate))
+        // Intermediates once each (by subject and key) and at most four: the verifier tries
+        // every path through them, and copies differing only in another extension would make
+        // that search explode.
+        var intermediates: [Certificate] = []
+        for certificate in chain.dropFirst()
+        where !intermediates.contains(where: {
+            $0.subject == certificate.subject && $0.publicKey == certificate.publicKey
+        }) {
+            intermediates.append(certificate)
+        }
+        guard intermediates.count <= maxIntermediates else {
+            return .failure(
+                .init("its chain has \(intermediates.count) distinct intermediates (at most \(maxIntermediates))"))
+        }
+        let result = validate(leaf: leaf, intermediates: intermediates, anchors: anchors.map(\.certificate))
         guard case .validCertificate(let validated) = result else {
             var reason = "does not chain to a trusted CA certificate"
             if case .couldNotValidate(let failures) = result, let first = failures.first {
                 reason += " (\(first.policyFailureReason))"
             }
-            return .failure(.init("the signing certificate (\(leaf.subject)) \(reason)"))
+            return .failure(.init("the signing certificate (\(shown(leaf.subject))) \(reason)"))
         }
         let key: PublicKey
         if let p256 = P256.Signing.PublicKey(leaf.publicKey) {
@@ -109,7 +137,7 @@ enum OMSCertificate {
             return .failure(.init("the signing certificate's key is not ECDSA P-256, P-384 or P-521"))
         }
         let root = anchors.first { $0.certificate == validated.last }.map { String($0.fingerprint.prefix(16)) } ?? "?"
-        return .success((key, "\(leaf.subject) (CA \(root))"))
+        return .success((key, "\(shown(leaf.subject)) (CA \(root))"))
     }
 
     /// swift-certificates' verifier, run to completion on a thread of its own: it is async, and
