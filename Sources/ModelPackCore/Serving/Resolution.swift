@@ -32,7 +32,9 @@ enum Resolution {
                 .unresolvable,
                 "a requirement installed from a URL or path cannot be resolved without building it, which runs its code",
                 file: entry.file, line: entry.line, column: entry.column,
-                hint: "require it from the package index (a name and a pinned version), or leave out \(CommandFlag.resolve)")
+                hint:
+                    "require it from the package index (a name and a pinned version), or leave out \(CommandFlag.resolve)"
+            )
         }
         let version = verdict.metadata.python?.value
         let target = version ?? "of \(python)"
